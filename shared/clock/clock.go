@@ -1,0 +1,88 @@
+// Package clock gives the current instant through an interface so that every
+// deadline can be tested, and the Europe/Rome zone from the embedded tzdata
+// so that a Lambda image without zoneinfo still knows Italian summer time.
+package clock
+
+import (
+	"sync"
+	"time"
+	_ "time/tzdata" // Lambda's provided.al2023 has no /usr/share/zoneinfo guarantee.
+)
+
+// Rome is Europe/Rome. Calls' deadlines are wall-clock times there.
+var Rome = mustLoad("Europe/Rome")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic("clock: " + err.Error())
+	}
+	return loc
+}
+
+// Clock tells the current instant.
+type Clock interface {
+	Now() time.Time
+}
+
+// System is the real clock.
+type System struct{}
+
+// Now returns time.Now().
+func (System) Now() time.Time { return time.Now() }
+
+// Started is a clock that reads start at the moment it was created and then
+// runs at real speed: the local runtime uses it to live through a noon
+// deadline on a laptop.
+type Started struct {
+	start time.Time
+	base  time.Time // monotonic reading taken at creation
+}
+
+// StartAt returns a clock that now reads start.
+func StartAt(start time.Time) *Started {
+	return &Started{start: start, base: time.Now()}
+}
+
+// Now returns start plus the real time elapsed since creation.
+func (c *Started) Now() time.Time { return c.start.Add(time.Since(c.base)) }
+
+// Manual is a clock that moves only when told; for tests.
+type Manual struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewManual returns a manual clock reading t.
+func NewManual(t time.Time) *Manual { return &Manual{t: t} }
+
+// Now returns the current reading.
+func (m *Manual) Now() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.t
+}
+
+// Set moves the clock to t.
+func (m *Manual) Set(t time.Time) {
+	m.mu.Lock()
+	m.t = t
+	m.mu.Unlock()
+}
+
+// Advance moves the clock forward by d.
+func (m *Manual) Advance(d time.Duration) {
+	m.mu.Lock()
+	m.t = m.t.Add(d)
+	m.mu.Unlock()
+}
+
+// InRome builds a wall-clock instant in Europe/Rome.
+func InRome(year int, month time.Month, day, hour, min int) time.Time {
+	return time.Date(year, month, day, hour, min, 0, 0, Rome)
+}
+
+// FormatRome renders an instant for people: "18/05/2026 alle 12:00:00 (ora di Roma)".
+func FormatRome(t time.Time) string {
+	return t.In(Rome).Format("02/01/2006 alle 15:04:05") + " (ora di Roma)"
+}

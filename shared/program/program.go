@@ -1,0 +1,149 @@
+// Package program is what the submission lifecycle needs to know about one
+// call's form: how to read it, what blocks filing, which documents it needs,
+// and who may not file twice. One sub-package per seed call implements it;
+// the lifecycle itself (drafts, protocol, review) lives in package submission
+// and never looks inside a form.
+package program
+
+import (
+	"encoding/json"
+	"math/big"
+	"time"
+
+	"sportello/shared/money"
+	"sportello/shared/problem"
+)
+
+// Applicant kinds, the prefix of an org ("comune:001272", "gestore:<CF>").
+const (
+	KindComune  = "comune"
+	KindGestore = "gestore"
+)
+
+// Comune is one row of the ISTAT list.
+type Comune struct {
+	ISTAT      string // 6 digits
+	Name       string
+	RegionCode string // ISTAT region code, "01" Piemonte, "03" Lombardia, "06" FVG
+	Province   string // plate code, e.g. "TO"
+	Cadastral  string // codice catastale, 4 characters
+}
+
+// Registry answers the look-ups a form needs while it is checked. The
+// adapters (DynamoDB, or the local runtime's seeded data) implement it.
+type Registry interface {
+	// Comune finds a Comune by ISTAT code.
+	Comune(istat string) (Comune, bool)
+	// Preloaded returns the services the Region believes authorised and
+	// active in a Comune (Piemonte rilevazione), keyed by service id.
+	Preloaded(istat string) []PreloadedService
+	// Facility finds a facility of the Lombardy AFAM_UDOS registry.
+	Facility(code string) (Facility, bool)
+}
+
+// PreloadedService is a service the Region pre-loads for a Comune (Piemonte).
+type PreloadedService struct {
+	ID           string    `json:"id"`
+	ComuneISTAT  string    `json:"comune"`
+	Name         string    `json:"name"`
+	Type         string    `json:"type"` // nido, micronido, sezione primavera, ...
+	Address      string    `json:"address"`
+	Operator     string    `json:"operator"`
+	Places       int       `json:"places"`
+	AuthorisedOn time.Time `json:"authorisedOn"`
+}
+
+// Facility is one row of the Lombardy AFAM_UDOS registry.
+type Facility struct {
+	Code        string `json:"code"`
+	Name        string `json:"name"`
+	ComuneISTAT string `json:"comune"`
+	Address     string `json:"address"`
+	Public      bool   `json:"public"`
+	Places      int    `json:"places"`
+	Active      bool   `json:"active"`
+}
+
+// Context is what a check may depend on besides the form itself.
+type Context struct {
+	Org      string    // the org filing, e.g. "comune:001272"
+	Now      time.Time // the filing instant (request arrival)
+	Registry Registry
+	// Documents lists the kinds of document of this application that have
+	// been verified (a document never verified does not count).
+	VerifiedDocuments map[string]int
+	// Params are the call's parameters set by the officer (e.g. FVG's
+	// reference average contribution per child), by name.
+	Params map[string]string
+}
+
+// DocumentKind describes one kind of upload a program accepts.
+type DocumentKind struct {
+	Kind         string   `json:"kind"`
+	Title        string   `json:"title"` // Italian, for people
+	ContentTypes []string `json:"contentTypes"`
+	MaxBytes     int64    `json:"maxBytes"`
+	MustBeSigned bool     `json:"mustBeSigned"`
+}
+
+// DocumentNeed is one required document: Count of Kind, for Reason.
+type DocumentNeed struct {
+	Kind   string `json:"kind"`
+	Count  int    `json:"count"`
+	Reason string `json:"reason"` // Italian
+}
+
+// Program is one call's rules.
+type Program interface {
+	// ID is the program identifier stored on calls, e.g. "piemonte-rilevazione-2026".
+	ID() string
+	// Region is PIE, FVG or LOM.
+	Region() string
+	// ApplicantKinds lists the org kinds that may file.
+	ApplicantKinds() []string
+	// Decode reads the JSON data of a draft strictly: unknown fields, wrong
+	// types, malformed amounts or dates are a *problem.Error (code
+	// bad_request or validation_failed) naming each field. It checks shape
+	// only: a half-filled draft decodes.
+	Decode(raw json.RawMessage) (Form, error)
+	// DocumentKinds lists every kind of upload the program accepts.
+	DocumentKinds() []DocumentKind
+}
+
+// Form is one decoded application.
+type Form interface {
+	// Check returns everything that prevents filing, all at once, with
+	// field paths relative to the data object (e.g. "services[2].reason").
+	Check(ctx Context) problem.Fields
+	// RequiredDocuments lists the documents filing needs for this form.
+	RequiredDocuments(ctx Context) []DocumentNeed
+	// Claims are the keys no two filed applications of one call may share
+	// (Piemonte: the Comune; FVG: the facility; Lombardy: the Comune or every
+	// member of an association). ClaimConflictCode is the problem code used
+	// when one is taken (duplicate or member_conflict).
+	Claims(org string) []string
+	ClaimConflictCode() string
+	// Contact is the e-mail address receipts go to ("" if none).
+	Contact() string
+	// Summary is a short Italian label of the application for listings (no
+	// personal data).
+	Summary() string
+}
+
+// Allocation is one beneficiary's input to the riparto.
+type Allocation struct {
+	Weight      *big.Rat     // exact; zero takes no share
+	Cap         *money.Cents // nil when uncapped
+	CapReason   string       // which cap bound, Italian
+	Explanation string       // how the weight was derived, Italian
+}
+
+// Allocator is implemented by forms that take part in a riparto.
+type Allocator interface {
+	Allocation(params map[string]string) (Allocation, error)
+}
+
+// ErrorFromFields is a convenience for Decode implementations.
+func ErrorFromFields(f problem.Fields) error {
+	return f.Err(problem.CodeValidation, "Alcuni campi non sono validi.")
+}
