@@ -1,0 +1,160 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"sportello/shared/call"
+	"sportello/shared/problem"
+)
+
+type callItem struct {
+	keys
+	call.Call
+}
+
+func callPK(id string) string { return "CALL#" + id }
+
+func newCallItem(c call.Call) callItem {
+	return callItem{keys: keys{PK: callPK(c.ID), SK: "META", GSI1PK: "CALLS", GSI1SK: c.Region + "#" + c.ID, Type: "call"}, Call: c}
+}
+
+// CreateCall stores a new call; a clash of ids is a conflict.
+func (s *Store) CreateCall(ctx context.Context, c call.Call) error {
+	exists, err := s.putNew(ctx, newCallItem(c))
+	if err != nil {
+		return fmt.Errorf("create call %s: %w", c.ID, err)
+	}
+	if exists {
+		return problem.New(problem.CodeConflict, "Esiste già un bando con identificativo %q.", c.ID)
+	}
+	return nil
+}
+
+// Call reads a call; absent is not_found.
+func (s *Store) Call(ctx context.Context, id string) (call.Call, error) {
+	var it callItem
+	found, err := s.get(ctx, callPK(id), "META", &it)
+	if err != nil {
+		return call.Call{}, fmt.Errorf("read call %s: %w", id, err)
+	}
+	if !found {
+		return call.Call{}, problem.New(problem.CodeNotFound, "Bando non trovato.")
+	}
+	return it.Call, nil
+}
+
+// Calls lists every call (the GSI holds one entry per call: a query, not a scan).
+func (s *Store) Calls(ctx context.Context) ([]call.Call, error) {
+	var out []call.Call
+	err := s.query(ctx, queryGSI("CALLS", ""), func(m map[string]types.AttributeValue) error {
+		var it callItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode call: %w", err)
+		}
+		out = append(out, it.Call)
+		return nil
+	})
+	return out, err
+}
+
+// UpdateCall applies fn to the stored call and writes the result only if
+// nobody changed the call meanwhile (optimistic version), retrying on a
+// race; fn may run more than once.
+func (s *Store) UpdateCall(ctx context.Context, id string, fn func(*call.Call) error) (call.Call, error) {
+	for attempt := 0; attempt < 10; attempt++ {
+		c, err := s.Call(ctx, id)
+		if err != nil {
+			return call.Call{}, err
+		}
+		prev := c.Version
+		if err := fn(&c); err != nil {
+			return call.Call{}, err
+		}
+		c.Version = prev + 1
+		stale, err := s.putVersioned(ctx, newCallItem(c), prev)
+		if err != nil {
+			return call.Call{}, fmt.Errorf("update call %s: %w", id, err)
+		}
+		if !stale {
+			return c, nil
+		}
+	}
+	return call.Call{}, fmt.Errorf("update call %s: %w", id, &retryable{err: fmt.Errorf("too much contention")})
+}
+
+// WindowEvent records that the windows function did the work of one
+// window instant. It is written once: a repeated or late event finds it.
+type WindowEvent struct {
+	CallID   string    `dynamodbav:"callId" json:"callId"`
+	WindowID string    `dynamodbav:"windowId" json:"windowId"`
+	Kind     string    `dynamodbav:"kind" json:"kind"` // OPENED | CLOSED
+	At       time.Time `dynamodbav:"at" json:"at"`     // the scheduled instant
+	RanAt    time.Time `dynamodbav:"ranAt" json:"ranAt"`
+	Trigger  string    `dynamodbav:"trigger" json:"trigger"` // schedule | reconcile
+}
+
+type windowEventItem struct {
+	keys
+	WindowEvent
+}
+
+// RecordWindowEvent writes e unless it was already recorded; created tells
+// whether this call did it.
+func (s *Store) RecordWindowEvent(ctx context.Context, e WindowEvent) (created bool, err error) {
+	it := windowEventItem{keys: keys{PK: callPK(e.CallID), SK: "WINDOW#" + e.WindowID + "#" + e.Kind, Type: "windowEvent"}, WindowEvent: e}
+	exists, err := s.putNew(ctx, it)
+	if err != nil {
+		return false, fmt.Errorf("record window %s %s: %w", e.WindowID, e.Kind, err)
+	}
+	return !exists, nil
+}
+
+// WindowEvents lists the recorded window work of a call.
+func (s *Store) WindowEvents(ctx context.Context, callID string) ([]WindowEvent, error) {
+	var out []WindowEvent
+	err := s.query(ctx, queryPrefix(callPK(callID), "WINDOW#"), func(m map[string]types.AttributeValue) error {
+		var it windowEventItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode window event: %w", err)
+		}
+		out = append(out, it.WindowEvent)
+		return nil
+	})
+	return out, err
+}
+
+// Participation is the list of orgs that filed, frozen at the final close:
+// a Comune absent from it gets no share of the fund.
+type Participation struct {
+	CallID   string    `dynamodbav:"callId" json:"callId"`
+	ClosedAt time.Time `dynamodbav:"closedAt" json:"closedAt"`
+	Orgs     []string  `dynamodbav:"orgs" json:"orgs"`
+	Filed    int       `dynamodbav:"filed" json:"filed"`
+	Expired  int       `dynamodbav:"expired" json:"expired"`
+}
+
+type participationItem struct {
+	keys
+	Participation
+}
+
+// RecordParticipation writes the final list once.
+func (s *Store) RecordParticipation(ctx context.Context, p Participation) (created bool, err error) {
+	exists, err := s.putNew(ctx, participationItem{keys: keys{PK: callPK(p.CallID), SK: "FINAL", Type: "participation"}, Participation: p})
+	if err != nil {
+		return false, fmt.Errorf("record participation %s: %w", p.CallID, err)
+	}
+	return !exists, nil
+}
+
+// Participation reads the final list; found is false before the final close.
+func (s *Store) Participation(ctx context.Context, callID string) (Participation, bool, error) {
+	var it participationItem
+	found, err := s.get(ctx, callPK(callID), "FINAL", &it)
+	return it.Participation, found, err
+}

@@ -1,0 +1,234 @@
+// Package dynamo is the DynamoDB adapter: one table (pk/sk plus one GSI),
+// every state change a conditional write, filing one TransactWriteItems.
+//
+// Key scheme (also what IAM conditions in the stack rely on):
+//
+//	CALL#<callId>  META                      the call           gsi1: CALLS / <region>#<callId>
+//	CALL#<callId>  WINDOW#<wid>#<OPENED|CLOSED>  close/open work done once
+//	CALL#<callId>  FINAL                     participants recorded at the final close
+//	CALL#<callId>  COUNTER                   protocol counter
+//	CALL#<callId>  CLAIM#<key>               uniqueness claims of filed applications
+//	CALL#<callId>  AUDIT#<time>#<id>         audit trail        gsi1: SUB#<subId>#AUDIT / <time>
+//	SUB#<subId>    META                      an application     gsi1: CALL#<callId>#SUBS / <org>#<subId>
+//	DOC#<docId>    META                      a document         gsi1: SUB#<subId>#DOCS / <docId>
+//	IDEM#<key>     META                      idempotency record
+//	REG#<kind>     <id>                      registry rows (preloaded services, facilities)
+//	ALLOC#<id>     META | LINE#<n>           allocation runs and lines
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"sportello/shared/problem"
+)
+
+// GSI1 is the one secondary index.
+const GSI1 = "gsi1"
+
+// Store is the table.
+type Store struct {
+	db    *dynamodb.Client
+	table string
+}
+
+// New wraps a client and table name.
+func New(db *dynamodb.Client, table string) *Store { return &Store{db: db, table: table} }
+
+// Client exposes the SDK client (benchmarks compare against raw calls).
+func (s *Store) Client() *dynamodb.Client { return s.db }
+
+// Table is the table name.
+func (s *Store) Table() string { return s.table }
+
+// CreateTable creates the table as the stack does; for the local runtime and tests.
+func (s *Store) CreateTable(ctx context.Context) error {
+	str := types.ScalarAttributeTypeS
+	_, err := s.db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String(s.table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: str},
+			{AttributeName: aws.String("sk"), AttributeType: str},
+			{AttributeName: aws.String("gsi1pk"), AttributeType: str},
+			{AttributeName: aws.String("gsi1sk"), AttributeType: str},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(GSI1),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String("gsi1pk"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String("gsi1sk"), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	})
+	var inUse *types.ResourceInUseException
+	if errors.As(err, &inUse) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create table %s: %w", s.table, err)
+	}
+	return nil
+}
+
+// keys is embedded in every item.
+type keys struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
+	Type   string `dynamodbav:"type"`
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk},
+		"sk": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(v)}
+}
+
+// get reads one item into out; found is false when absent.
+func (s *Store) get(ctx context.Context, pk, sk string, out any) (bool, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return false, classify(fmt.Errorf("get %s %s: %w", pk, sk, err))
+	}
+	if res.Item == nil {
+		return false, nil
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return false, fmt.Errorf("decode %s %s: %w", pk, sk, err)
+	}
+	return true, nil
+}
+
+// putNew writes item only if no item has its key; exists reports a clash.
+func (s *Store) putNew(ctx context.Context, item any) (exists bool, err error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return false, fmt.Errorf("encode item: %w", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return true, nil
+	}
+	if err != nil {
+		return false, classify(fmt.Errorf("put: %w", err))
+	}
+	return false, nil
+}
+
+// putVersioned replaces item only if the stored version is prev; stale
+// reports that someone else wrote first.
+func (s *Store) putVersioned(ctx context.Context, item any, prev int64) (stale bool, err error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return false, fmt.Errorf("encode item: %w", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: av,
+		ConditionExpression:       aws.String("attribute_exists(pk) AND version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return true, nil
+	}
+	if err != nil {
+		return false, classify(fmt.Errorf("put versioned: %w", err))
+	}
+	return false, nil
+}
+
+// query reads every item of a key condition, following pages.
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, each func(map[string]types.AttributeValue) error) error {
+	in.TableName = &s.table
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return classify(fmt.Errorf("query: %w", err))
+		}
+		for _, it := range page.Items {
+			if err := each(it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func queryPrefix(pk, skPrefix string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":p": str(skPrefix)},
+		ConsistentRead:            aws.Bool(true),
+	}
+}
+
+func queryGSI(pk, skPrefix string) *dynamodb.QueryInput {
+	in := &dynamodb.QueryInput{
+		IndexName:                 aws.String(GSI1),
+		KeyConditionExpression:    aws.String("gsi1pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+	}
+	if skPrefix != "" {
+		in.KeyConditionExpression = aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :p)")
+		in.ExpressionAttributeValues[":p"] = str(skPrefix)
+	}
+	return in
+}
+
+// classify turns throttling and service faults into a retryable problem
+// (503 with Retry-After) after the SDK's own retries gave up; the caller's
+// retry with the same Idempotency-Key is then safe.
+func classify(err error) error {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+			"InternalServerError", "ServiceUnavailable", "TransactionConflictException":
+			return &retryable{err: err}
+		}
+	}
+	return err
+}
+
+type retryable struct{ err error }
+
+func (r *retryable) Error() string { return r.err.Error() }
+func (r *retryable) Unwrap() error { return r.err }
+
+// Unavailable is the problem shown for a retryable storage failure.
+var Unavailable = problem.New(problem.CodeUnavailable, "Il servizio è momentaneamente sovraccarico: riprovare tra qualche secondo con la stessa richiesta. Ripetere la stessa richiesta è sicuro: non crea duplicati.")
+
+// Public converts storage errors into what a client may see: retryable
+// faults become 503 unavailable; everything else passes through.
+func Public(err error) error {
+	var r *retryable
+	if errors.As(err, &r) {
+		return fmt.Errorf("%w (%v)", Unavailable, r.err)
+	}
+	return err
+}

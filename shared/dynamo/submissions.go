@@ -1,0 +1,300 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"sportello/shared/problem"
+	"sportello/shared/submission"
+)
+
+type subItem struct {
+	keys
+	submission.Submission
+	// DataJSON keeps the form as the applicant sent it, byte for byte.
+	DataJSON string `dynamodbav:"data"`
+}
+
+func subPK(id string) string { return "SUB#" + id }
+
+func newSubItem(s submission.Submission) subItem {
+	return subItem{
+		keys:       keys{PK: subPK(s.ID), SK: "META", GSI1PK: callPK(s.CallID) + "#SUBS", GSI1SK: s.Org + "#" + s.ID, Type: "submission"},
+		Submission: s, DataJSON: string(s.Data),
+	}
+}
+
+func (it subItem) sub() submission.Submission {
+	s := it.Submission
+	s.Data = json.RawMessage(it.DataJSON)
+	return s
+}
+
+type idemItem struct {
+	keys
+	Target string `dynamodbav:"target"`
+	Hash   string `dynamodbav:"hash"`
+}
+
+// CreateSubmission stores a new draft. With an idempotency key, the draft
+// and the key are written in one transaction; a retry with the same key and
+// body returns the draft created the first time (created=false).
+func (s *Store) CreateSubmission(ctx context.Context, sub submission.Submission, idemKey, bodyHash string) (submission.Submission, bool, error) {
+	av, err := attributevalue.MarshalMap(newSubItem(sub))
+	if err != nil {
+		return sub, false, fmt.Errorf("encode submission: %w", err)
+	}
+	if idemKey == "" {
+		if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av,
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}); err != nil {
+			return sub, false, classify(fmt.Errorf("create submission: %w", err))
+		}
+		return sub, true, nil
+	}
+	idem, err := attributevalue.MarshalMap(idemItem{keys: keys{PK: "IDEM#" + idemKey, SK: "META", Type: "idempotency"}, Target: sub.ID, Hash: bodyHash})
+	if err != nil {
+		return sub, false, fmt.Errorf("encode idempotency: %w", err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}})
+	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
+		var prev idemItem
+		if _, err := s.get(ctx, "IDEM#"+idemKey, "META", &prev); err != nil {
+			return sub, false, err
+		}
+		if prev.Hash != bodyHash {
+			return sub, false, problem.New(problem.CodeConflict, "La chiave di idempotenza è già stata usata per una richiesta diversa.")
+		}
+		existing, err := s.Submission(ctx, prev.Target)
+		return existing, false, err
+	}
+	if err != nil {
+		return sub, false, classify(fmt.Errorf("create submission: %w", err))
+	}
+	return sub, true, nil
+}
+
+// cancelReasons returns the per-item codes of a cancelled transaction
+// ("None", "ConditionalCheckFailed", …), or nil for any other error.
+func cancelReasons(err error) []string {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil
+	}
+	out := make([]string, len(tce.CancellationReasons))
+	for i, r := range tce.CancellationReasons {
+		out[i] = aws.ToString(r.Code)
+	}
+	if len(out) == 0 {
+		// Some emulators omit reasons; report an unknown cancellation.
+		return []string{"Unknown"}
+	}
+	return out
+}
+
+// Submission reads one application; absent is not_found.
+func (s *Store) Submission(ctx context.Context, id string) (submission.Submission, error) {
+	var it subItem
+	found, err := s.get(ctx, subPK(id), "META", &it)
+	if err != nil {
+		return submission.Submission{}, fmt.Errorf("read submission %s: %w", id, err)
+	}
+	if !found {
+		return submission.Submission{}, problem.New(problem.CodeNotFound, "Domanda non trovata.")
+	}
+	return it.sub(), nil
+}
+
+// Submissions lists a call's applications; with org set, only that org's.
+func (s *Store) Submissions(ctx context.Context, callID, org string) ([]submission.Submission, error) {
+	prefix := ""
+	if org != "" {
+		prefix = org + "#"
+	}
+	var out []submission.Submission
+	err := s.query(ctx, queryGSI(callPK(callID)+"#SUBS", prefix), func(m map[string]types.AttributeValue) error {
+		var it subItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode submission: %w", err)
+		}
+		out = append(out, it.sub())
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list submissions of %s: %w", callID, err)
+	}
+	return out, nil
+}
+
+// SaveSubmission writes sub if the stored version is still prev; otherwise
+// version_mismatch and nothing changes. sub.Version must be prev+1.
+func (s *Store) SaveSubmission(ctx context.Context, sub submission.Submission, prev int64) error {
+	stale, err := s.putVersioned(ctx, newSubItem(sub), prev)
+	if err != nil {
+		return fmt.Errorf("save submission %s: %w", sub.ID, err)
+	}
+	if stale {
+		return problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata da un'altra richiesta: ricaricarla e riprovare.")
+	}
+	return nil
+}
+
+// ProtocolCounter reads the last protocol sequence of a call (0 if none).
+func (s *Store) ProtocolCounter(ctx context.Context, callID string) (int64, error) {
+	var it struct {
+		N int64 `dynamodbav:"n"`
+	}
+	if _, err := s.get(ctx, callPK(callID), "COUNTER", &it); err != nil {
+		return 0, fmt.Errorf("read counter %s: %w", callID, err)
+	}
+	return it.N, nil
+}
+
+// Filing outcomes the service reacts to.
+var (
+	ErrCounterMoved = errors.New("protocol counter moved")
+	ErrStale        = errors.New("submission changed meanwhile")
+)
+
+// ClaimTaken reports a uniqueness key held by another filed application.
+type ClaimTaken struct {
+	Key, HolderID string
+}
+
+func (c *ClaimTaken) Error() string { return "claim " + c.Key + " held by " + c.HolderID }
+
+type claimItem struct {
+	keys
+	SubmissionID string `dynamodbav:"submissionId"`
+}
+
+// File writes a filing in one transaction: the counter moves from counter
+// to sub.Protocol.Seq (= counter+1), the application moves from version
+// prev to its filed state, and each claim is taken. Either all happen or
+// none, so a protocol number is never lost, duplicated or skipped.
+func (s *Store) File(ctx context.Context, sub submission.Submission, prev, counter int64) error {
+	av, err := attributevalue.MarshalMap(newSubItem(sub))
+	if err != nil {
+		return fmt.Errorf("encode submission: %w", err)
+	}
+	counterCond := "n = :prev"
+	if counter == 0 {
+		counterCond = "attribute_not_exists(n)"
+	}
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(callPK(sub.CallID), "COUNTER"),
+			UpdateExpression:          aws.String("SET n = :next, #t = :type"),
+			ConditionExpression:       aws.String(counterCond),
+			ExpressionAttributeNames:  map[string]string{"#t": "type"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":next": num(sub.Protocol.Seq), ":type": str("counter")},
+		}},
+		{Put: &types.Put{
+			TableName: &s.table, Item: av,
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
+		}},
+	}
+	if counter > 0 {
+		items[0].Update.ExpressionAttributeValues[":prev"] = num(counter)
+	}
+	for _, c := range sub.Claims {
+		ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: callPK(sub.CallID), SK: "CLAIM#" + c, Type: "claim"}, SubmissionID: sub.ID})
+		if err != nil {
+			return fmt.Errorf("encode claim: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: ci, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}})
+	}
+	if len(items) > 100 {
+		return problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo 98).")
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	reasons := cancelReasons(err)
+	if reasons == nil {
+		return classify(fmt.Errorf("file %s: %w", sub.ID, err))
+	}
+	for i, r := range reasons {
+		if r != "ConditionalCheckFailed" {
+			continue
+		}
+		switch {
+		case i == 1:
+			return ErrStale
+		case i >= 2:
+			claim := sub.Claims[i-2]
+			holder, err := s.claimHolder(ctx, sub.CallID, claim)
+			if err != nil {
+				return err
+			}
+			if holder == sub.ID {
+				continue
+			}
+			return &ClaimTaken{Key: claim, HolderID: holder}
+		}
+	}
+	if len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
+		return ErrCounterMoved
+	}
+	// Cancelled for a reason other than our conditions (e.g. a concurrent
+	// transaction on the same items): safe to retry.
+	return &retryable{err: fmt.Errorf("file %s: %v", sub.ID, strings.Join(reasons, ","))}
+}
+
+func (s *Store) claimHolder(ctx context.Context, callID, claim string) (string, error) {
+	var it claimItem
+	if _, err := s.get(ctx, callPK(callID), "CLAIM#"+claim, &it); err != nil {
+		return "", err
+	}
+	return it.SubmissionID, nil
+}
+
+// ClaimHolders returns, for each key already claimed in the call, the id
+// of the filed application holding it (a pre-check before filing; the
+// transaction remains the authority).
+func (s *Store) ClaimHolders(ctx context.Context, callID string, claims []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, c := range claims {
+		h, err := s.claimHolder(ctx, callID, c)
+		if err != nil {
+			return nil, err
+		}
+		if h != "" {
+			out[c] = h
+		}
+	}
+	return out, nil
+}
+
+// ExpireDraft marks a draft expired if it is still a draft at version prev.
+func (s *Store) ExpireDraft(ctx context.Context, sub submission.Submission) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(subPK(sub.ID), "META"),
+		UpdateExpression:          aws.String("SET #s = :expired, version = :next"),
+		ConditionExpression:       aws.String("#s = :draft AND version = :v"),
+		ExpressionAttributeNames:  map[string]string{"#s": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":expired": str(string(submission.Expired)), ":draft": str(string(submission.Draft)), ":v": num(sub.Version), ":next": num(sub.Version + 1)},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, classify(fmt.Errorf("expire %s: %w", sub.ID, err))
+	}
+	return true, nil
+}
