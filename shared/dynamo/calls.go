@@ -66,7 +66,12 @@ func (s *Store) Calls(ctx context.Context) ([]call.Call, error) {
 // nobody changed the call meanwhile (optimistic version), retrying on a
 // race; fn may run more than once.
 func (s *Store) UpdateCall(ctx context.Context, id string, fn func(*call.Call) error) (call.Call, error) {
-	for attempt := 0; attempt < 10; attempt++ {
+	for attempt := 0; attempt < 50; attempt++ {
+		if attempt > 0 {
+			if err := Backoff(ctx, attempt); err != nil {
+				return call.Call{}, err
+			}
+		}
 		c, err := s.Call(ctx, id)
 		if err != nil {
 			return call.Call{}, err

@@ -138,7 +138,10 @@ func TestIdempotentCreate(t *testing.T) {
 
 // file runs the service's filing loop in its simplest form.
 func file(s *dynamo.Store, sub submission.Submission) (submission.Submission, error) {
-	for {
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			dynamo.Backoff(ctx, attempt)
+		}
 		cur, err := s.Submission(ctx, sub.ID)
 		if err != nil {
 			return cur, err

@@ -22,8 +22,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	miniserver "github.com/truora/minidyn/server"
@@ -199,6 +201,12 @@ func (d *DynamoDB) Client() *dynamodb.Client {
 		Credentials:  Credentials,
 		BaseEndpoint: aws.String(d.URL),
 		HTTPClient:   sharedHTTP,
+		// Production keeps the SDK's standard retryer; locally its backoff
+		// is shortened so fault-injection tests finish quickly.
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 4
+			o.MaxBackoff = 50 * time.Millisecond
+		}),
 	})
 }
 
