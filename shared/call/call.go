@@ -255,3 +255,24 @@ func validID(s string) bool {
 	}
 	return true
 }
+
+// WindowEvent records that the close- or open-time work of one window
+// instant was done. It is written once: a repeated or late trigger finds it.
+type WindowEvent struct {
+	CallID   string    `dynamodbav:"callId" json:"callId"`
+	WindowID string    `dynamodbav:"windowId" json:"windowId"`
+	Kind     string    `dynamodbav:"kind" json:"kind"` // OPENED | CLOSED
+	At       time.Time `dynamodbav:"at" json:"at"`     // the window's instant
+	RanAt    time.Time `dynamodbav:"ranAt" json:"ranAt"`
+	Trigger  string    `dynamodbav:"trigger" json:"trigger"` // schedule | reconcile
+}
+
+// Participation is the list of orgs that filed, frozen at the final close:
+// a Comune absent from it gets no share of the fund.
+type Participation struct {
+	CallID   string    `dynamodbav:"callId" json:"callId"`
+	ClosedAt time.Time `dynamodbav:"closedAt" json:"closedAt"`
+	Orgs     []string  `dynamodbav:"orgs" json:"orgs"`
+	Filed    int       `dynamodbav:"filed" json:"filed"`
+	Expired  int       `dynamodbav:"expired" json:"expired"`
+}

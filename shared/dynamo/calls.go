@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -92,25 +91,14 @@ func (s *Store) UpdateCall(ctx context.Context, id string, fn func(*call.Call) e
 	return call.Call{}, fmt.Errorf("update call %s: %w", id, &retryable{err: fmt.Errorf("too much contention")})
 }
 
-// WindowEvent records that the windows function did the work of one
-// window instant. It is written once: a repeated or late event finds it.
-type WindowEvent struct {
-	CallID   string    `dynamodbav:"callId" json:"callId"`
-	WindowID string    `dynamodbav:"windowId" json:"windowId"`
-	Kind     string    `dynamodbav:"kind" json:"kind"` // OPENED | CLOSED
-	At       time.Time `dynamodbav:"at" json:"at"`     // the scheduled instant
-	RanAt    time.Time `dynamodbav:"ranAt" json:"ranAt"`
-	Trigger  string    `dynamodbav:"trigger" json:"trigger"` // schedule | reconcile
-}
-
 type windowEventItem struct {
 	keys
-	WindowEvent
+	call.WindowEvent
 }
 
 // RecordWindowEvent writes e unless it was already recorded; created tells
 // whether this call did it.
-func (s *Store) RecordWindowEvent(ctx context.Context, e WindowEvent) (created bool, err error) {
+func (s *Store) RecordWindowEvent(ctx context.Context, e call.WindowEvent) (created bool, err error) {
 	it := windowEventItem{keys: keys{PK: callPK(e.CallID), SK: "WINDOW#" + e.WindowID + "#" + e.Kind, Type: "windowEvent"}, WindowEvent: e}
 	exists, err := s.putNew(ctx, it)
 	if err != nil {
@@ -120,8 +108,8 @@ func (s *Store) RecordWindowEvent(ctx context.Context, e WindowEvent) (created b
 }
 
 // WindowEvents lists the recorded window work of a call.
-func (s *Store) WindowEvents(ctx context.Context, callID string) ([]WindowEvent, error) {
-	var out []WindowEvent
+func (s *Store) WindowEvents(ctx context.Context, callID string) ([]call.WindowEvent, error) {
+	var out []call.WindowEvent
 	err := s.query(ctx, queryPrefix(callPK(callID), "WINDOW#"), func(m map[string]types.AttributeValue) error {
 		var it windowEventItem
 		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
@@ -133,23 +121,13 @@ func (s *Store) WindowEvents(ctx context.Context, callID string) ([]WindowEvent,
 	return out, err
 }
 
-// Participation is the list of orgs that filed, frozen at the final close:
-// a Comune absent from it gets no share of the fund.
-type Participation struct {
-	CallID   string    `dynamodbav:"callId" json:"callId"`
-	ClosedAt time.Time `dynamodbav:"closedAt" json:"closedAt"`
-	Orgs     []string  `dynamodbav:"orgs" json:"orgs"`
-	Filed    int       `dynamodbav:"filed" json:"filed"`
-	Expired  int       `dynamodbav:"expired" json:"expired"`
-}
-
 type participationItem struct {
 	keys
-	Participation
+	call.Participation
 }
 
 // RecordParticipation writes the final list once.
-func (s *Store) RecordParticipation(ctx context.Context, p Participation) (created bool, err error) {
+func (s *Store) RecordParticipation(ctx context.Context, p call.Participation) (created bool, err error) {
 	exists, err := s.putNew(ctx, participationItem{keys: keys{PK: callPK(p.CallID), SK: "FINAL", Type: "participation"}, Participation: p})
 	if err != nil {
 		return false, fmt.Errorf("record participation %s: %w", p.CallID, err)
@@ -158,7 +136,7 @@ func (s *Store) RecordParticipation(ctx context.Context, p Participation) (creat
 }
 
 // Participation reads the final list; found is false before the final close.
-func (s *Store) Participation(ctx context.Context, callID string) (Participation, bool, error) {
+func (s *Store) Participation(ctx context.Context, callID string) (call.Participation, bool, error) {
 	var it participationItem
 	found, err := s.get(ctx, callPK(callID), "FINAL", &it)
 	return it.Participation, found, err

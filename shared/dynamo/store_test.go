@@ -78,7 +78,7 @@ func TestCallRoundTripAndVersionedUpdate(t *testing.T) {
 
 func TestWindowEventIsRecordedOnce(t *testing.T) {
 	s, _ := dynamotest.New(t)
-	e := dynamo.WindowEvent{CallID: "c", WindowID: "w1", Kind: "CLOSED", At: time.Now(), RanAt: time.Now(), Trigger: "schedule"}
+	e := call.WindowEvent{CallID: "c", WindowID: "w1", Kind: "CLOSED", At: time.Now(), RanAt: time.Now(), Trigger: "schedule"}
 	first, err := s.RecordWindowEvent(ctx, e)
 	second, err2 := s.RecordWindowEvent(ctx, e)
 	if err != nil || err2 != nil || !first || second {

@@ -1,0 +1,260 @@
+// Package windows does the work due at a window's instants: at opening it
+// records that the window opened; at closing it records the close; after
+// the call's last window (and a grace period for requests still in flight)
+// it expires every remaining draft and freezes the list of orgs that filed.
+//
+// Every step is idempotent: a schedule that fires twice, late, or after a
+// proroga moved the deadline changes nothing the second time, and a periodic
+// reconcile catches any instant whose schedule never fired. Filing itself
+// never depends on this work: it compares the request's arrival time with
+// the window.
+package windows
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"sportello/shared/audit"
+	"sportello/shared/call"
+	"sportello/shared/clock"
+	"sportello/shared/submission"
+)
+
+// FinalizeGrace is how long after the last close the final work waits, so
+// that a request that arrived before noon but is still being processed
+// files before drafts are expired. It must exceed the API's request
+// timeout (30 s).
+const FinalizeGrace = time.Minute
+
+// Event kinds.
+const (
+	KindOpen      = "open"
+	KindClose     = "close"
+	KindFinalize  = "finalize"
+	KindReconcile = "reconcile"
+)
+
+// Event is the payload of every window schedule.
+type Event struct {
+	Kind     string `json:"kind"`
+	CallID   string `json:"callId,omitempty"`
+	WindowID string `json:"windowId,omitempty"`
+}
+
+// Scheduler creates one-time schedules. Put replaces a schedule of the
+// same name (that is how a proroga moves a deadline).
+type Scheduler interface {
+	Put(ctx context.Context, name string, at time.Time, payload []byte) error
+	Delete(ctx context.Context, name string) error
+}
+
+// Store is what the work needs from storage.
+type Store interface {
+	Call(ctx context.Context, id string) (call.Call, error)
+	Calls(ctx context.Context) ([]call.Call, error)
+	RecordWindowEvent(ctx context.Context, e call.WindowEvent) (bool, error)
+	WindowEvents(ctx context.Context, callID string) ([]call.WindowEvent, error)
+	Submissions(ctx context.Context, callID, org string) ([]submission.Submission, error)
+	ExpireDraft(ctx context.Context, s submission.Submission) (bool, error)
+	RecordParticipation(ctx context.Context, p call.Participation) (bool, error)
+	Participation(ctx context.Context, callID string) (call.Participation, bool, error)
+	Audit(ctx context.Context, e audit.Entry) error
+}
+
+// Service runs the window work.
+type Service struct {
+	Store     Store
+	Clock     clock.Clock
+	Scheduler Scheduler
+	Log       *slog.Logger
+}
+
+// ScheduleName is the schedule of one instant of one window.
+func ScheduleName(callID, windowID, kind string) string {
+	return fmt.Sprintf("%s-%s-%s", callID, windowID, kind)
+}
+
+// Schedule puts the one-time schedules of every future instant of c. Past
+// instants are left to the reconcile.
+func (s *Service) Schedule(ctx context.Context, c call.Call) error {
+	now := s.Clock.Now()
+	put := func(kind, windowID string, at time.Time) error {
+		if !at.After(now) {
+			return nil
+		}
+		payload, _ := json.Marshal(Event{Kind: kind, CallID: c.ID, WindowID: windowID})
+		if err := s.Scheduler.Put(ctx, ScheduleName(c.ID, windowID, kind), at, payload); err != nil {
+			return fmt.Errorf("schedule %s %s of %s: %w", kind, windowID, c.ID, err)
+		}
+		return nil
+	}
+	for _, w := range c.Windows {
+		if err := put(KindOpen, w.ID, w.OpensAt); err != nil {
+			return err
+		}
+		if err := put(KindClose, w.ID, w.ClosesAt); err != nil {
+			return err
+		}
+	}
+	return put(KindFinalize, c.Last().ID, c.Last().ClosesAt.Add(FinalizeGrace))
+}
+
+// Handle runs one event (the windows function's entry point).
+func (s *Service) Handle(ctx context.Context, ev Event) error {
+	if ev.Kind == KindReconcile {
+		return s.Reconcile(ctx)
+	}
+	c, err := s.Store.Call(ctx, ev.CallID)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", ev.Kind, ev.CallID, err)
+	}
+	w, ok := c.Window(ev.WindowID)
+	if !ok {
+		s.Log.Warn("window event for unknown window", "call", ev.CallID, "window", ev.WindowID, "kind", ev.Kind)
+		return nil
+	}
+	switch ev.Kind {
+	case KindOpen:
+		return s.open(ctx, c, w, "schedule")
+	case KindClose:
+		return s.close(ctx, c, w, "schedule")
+	case KindFinalize:
+		return s.finalize(ctx, c, "schedule")
+	}
+	return fmt.Errorf("unknown window event kind %q", ev.Kind)
+}
+
+func (s *Service) open(ctx context.Context, c call.Call, w call.Window, trigger string) error {
+	now := s.Clock.Now()
+	if now.Before(w.OpensAt) {
+		s.Log.Info("window not open yet", "call", c.ID, "window", w.ID, "outcome", "early")
+		return nil
+	}
+	return s.record(ctx, c, w, "OPENED", w.OpensAt, now, trigger)
+}
+
+func (s *Service) close(ctx context.Context, c call.Call, w call.Window, trigger string) error {
+	now := s.Clock.Now()
+	if now.Before(w.ClosesAt) {
+		// A schedule of a deadline that a proroga has since moved.
+		s.Log.Info("window not closed yet", "call", c.ID, "window", w.ID, "outcome", "early")
+		return nil
+	}
+	return s.record(ctx, c, w, "CLOSED", w.ClosesAt, now, trigger)
+}
+
+func (s *Service) record(ctx context.Context, c call.Call, w call.Window, kind string, at, now time.Time, trigger string) error {
+	created, err := s.Store.RecordWindowEvent(ctx, call.WindowEvent{CallID: c.ID, WindowID: w.ID, Kind: kind, At: at.UTC(), RanAt: now.UTC(), Trigger: trigger})
+	if err != nil {
+		return err
+	}
+	outcome := "already_recorded"
+	if created {
+		outcome = "recorded"
+		if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: "system:windows", Action: "window." + kind,
+			Detail: map[string]string{"window": w.ID, "instant": at.UTC().Format(time.RFC3339Nano), "trigger": trigger}}); err != nil {
+			return err
+		}
+	}
+	s.Log.Info("window "+kind, "call", c.ID, "window", w.ID, "trigger", trigger, "outcome", outcome)
+	return nil
+}
+
+// finalize expires the drafts left and freezes who filed, once the last
+// window has closed and the grace has passed.
+func (s *Service) finalize(ctx context.Context, c call.Call, trigger string) error {
+	now := s.Clock.Now()
+	closed := c.Last().ClosesAt
+	if now.Before(closed.Add(FinalizeGrace)) {
+		s.Log.Info("call not final yet", "call", c.ID, "outcome", "early")
+		return nil
+	}
+	if _, done, err := s.Store.Participation(ctx, c.ID); err != nil || done {
+		return err
+	}
+	subs, err := s.Store.Submissions(ctx, c.ID, "")
+	if err != nil {
+		return err
+	}
+	p := call.Participation{CallID: c.ID, ClosedAt: closed.UTC()}
+	seen := map[string]bool{}
+	for _, sub := range subs {
+		switch {
+		case sub.Filed():
+			p.Filed++
+			if !seen[sub.Org] {
+				seen[sub.Org] = true
+				p.Orgs = append(p.Orgs, sub.Org)
+			}
+		case sub.State == submission.Draft:
+			expired, err := s.Store.ExpireDraft(ctx, sub)
+			if err != nil {
+				return err
+			}
+			if expired {
+				p.Expired++
+			}
+		}
+	}
+	created, err := s.Store.RecordParticipation(ctx, p)
+	if err != nil {
+		return err
+	}
+	if created {
+		if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: "system:windows", Action: "call.finalized",
+			Detail: map[string]string{"filed": fmt.Sprint(p.Filed), "orgs": fmt.Sprint(len(p.Orgs)), "expiredDrafts": fmt.Sprint(p.Expired), "trigger": trigger}}); err != nil {
+			return err
+		}
+	}
+	s.Log.Info("call finalized", "call", c.ID, "filed", p.Filed, "expired", p.Expired, "trigger", trigger, "outcome", map[bool]string{true: "recorded", false: "already_recorded"}[created])
+	return nil
+}
+
+// Reconcile does any work whose instant has passed but was not recorded.
+func (s *Service) Reconcile(ctx context.Context) error {
+	calls, err := s.Store.Calls(ctx)
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	now := s.Clock.Now()
+	var firstErr error
+	for _, c := range calls {
+		if err := s.reconcileCall(ctx, c, now); err != nil {
+			s.Log.Error("reconcile failed", "call", c.ID, "error", err.Error())
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return firstErr
+}
+
+func (s *Service) reconcileCall(ctx context.Context, c call.Call, now time.Time) error {
+	evs, err := s.Store.WindowEvents(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	done := map[string]bool{}
+	for _, e := range evs {
+		done[e.WindowID+"#"+e.Kind] = true
+	}
+	for _, w := range c.Windows {
+		if !now.Before(w.OpensAt) && !done[w.ID+"#OPENED"] {
+			if err := s.open(ctx, c, w, "reconcile"); err != nil {
+				return err
+			}
+		}
+		if !now.Before(w.ClosesAt) && !done[w.ID+"#CLOSED"] {
+			if err := s.close(ctx, c, w, "reconcile"); err != nil {
+				return err
+			}
+		}
+	}
+	if len(c.Windows) > 0 && !now.Before(c.Last().ClosesAt.Add(FinalizeGrace)) {
+		return s.finalize(ctx, c, "reconcile")
+	}
+	return nil
+}
