@@ -140,9 +140,9 @@ type Spec struct {
 
 // WindowSpec is one window of a Spec.
 type WindowSpec struct {
-	ID       string    `json:"id"`
-	OpensAt  time.Time `json:"opensAt"`
-	ClosesAt time.Time `json:"closesAt"`
+	ID       string `json:"id"`
+	OpensAt  string `json:"opensAt"` // RFC 3339 with offset
+	ClosesAt string `json:"closesAt"`
 }
 
 // New builds a call from a spec for the program's region, checking every
@@ -175,16 +175,12 @@ func New(id, region string, s Spec, by string, now time.Time) (Call, error) {
 			f.Add(p+".id", problem.FieldInvalid, "Identificativo ripetuto.")
 		}
 		seen[wid] = true
-		if ws.OpensAt.IsZero() {
-			f.Add(p+".opensAt", problem.FieldRequired, "Indicare l'apertura (RFC 3339 con fuso orario).")
-		}
-		if ws.ClosesAt.IsZero() {
-			f.Add(p+".closesAt", problem.FieldRequired, "Indicare la chiusura (RFC 3339 con fuso orario).")
-		}
-		if !ws.OpensAt.IsZero() && !ws.ClosesAt.IsZero() && !ws.OpensAt.Before(ws.ClosesAt) {
+		opens, okOpen := instant(&f, p+".opensAt", ws.OpensAt)
+		closes, okClose := instant(&f, p+".closesAt", ws.ClosesAt)
+		if okOpen && okClose && !opens.Before(closes) {
 			f.Add(p+".closesAt", problem.FieldInvalid, "La chiusura deve seguire l'apertura.")
 		}
-		windows[i] = Window{ID: wid, OpensAt: ws.OpensAt.UTC(), ClosesAt: ws.ClosesAt.UTC()}
+		windows[i] = Window{ID: wid, OpensAt: opens.UTC(), ClosesAt: closes.UTC()}
 	}
 	sort.SliceStable(windows, func(i, j int) bool { return windows[i].OpensAt.Before(windows[j].OpensAt) })
 	for i := 1; i < len(windows); i++ {
@@ -242,6 +238,27 @@ func (c Call) Extend(windowID string, closesAt, now time.Time) (Call, Window, er
 	next.Windows = append([]Window(nil), c.Windows...)
 	next.Windows[idx].ClosesAt = closesAt.UTC()
 	return next, old, nil
+}
+
+// instant parses a required RFC 3339 field, recording a field error.
+func instant(f *problem.Fields, field, s string) (time.Time, bool) {
+	if s == "" {
+		f.Add(field, problem.FieldRequired, "Campo obbligatorio (RFC 3339 con fuso orario).")
+		return time.Time{}, false
+	}
+	t, err := clock.ParseInstant(s)
+	if err != nil {
+		f.Add(field, problem.FieldInvalid, "%s", err.Error())
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// ParseExtension reads a proroga's new closing instant.
+func ParseExtension(closesAt string) (time.Time, error) {
+	var f problem.Fields
+	t, _ := instant(&f, "closesAt", closesAt)
+	return t, f.Err(problem.CodeValidation, "La proroga non è valida.")
 }
 
 func validID(s string) bool {

@@ -10,8 +10,8 @@ import (
 
 func lombardy() Call {
 	c, err := New("lom", "LOM", Spec{Program: "lombardia-ngp-2025", Title: "Nidi Gratis Plus", Windows: []WindowSpec{
-		{ID: "w1", OpensAt: clock.InRome(2025, 7, 1, 12, 0), ClosesAt: clock.InRome(2025, 7, 31, 12, 0)},
-		{ID: "w2", OpensAt: clock.InRome(2025, 8, 26, 12, 0), ClosesAt: clock.InRome(2025, 9, 10, 12, 0)},
+		{ID: "w1", OpensAt: rfc(clock.InRome(2025, 7, 1, 12, 0)), ClosesAt: rfc(clock.InRome(2025, 7, 31, 12, 0))},
+		{ID: "w2", OpensAt: rfc(clock.InRome(2025, 8, 26, 12, 0)), ClosesAt: rfc(clock.InRome(2025, 9, 10, 12, 0))},
 	}}, "officer", time.Now())
 	if err != nil {
 		panic(err)
@@ -96,7 +96,7 @@ func codeOrEmpty(err error) string {
 func TestProtocolPrefixUsesRomeYear(t *testing.T) {
 	// Opening at 00:30 Rome on 1 January is still 31 December in UTC.
 	c, err := New("x", "FVG", Spec{Program: "p", Title: "t", Windows: []WindowSpec{
-		{OpensAt: time.Date(2025, 12, 31, 23, 30, 0, 0, time.UTC), ClosesAt: clock.InRome(2026, 2, 1, 12, 0)},
+		{OpensAt: rfc(time.Date(2025, 12, 31, 23, 30, 0, 0, time.UTC)), ClosesAt: rfc(clock.InRome(2026, 2, 1, 12, 0))},
 	}}, "o", time.Now())
 	if err != nil || c.ProtocolPrefix != "FVG-2026" {
 		t.Fatalf("got %q %v", c.ProtocolPrefix, err)
@@ -105,8 +105,8 @@ func TestProtocolPrefixUsesRomeYear(t *testing.T) {
 
 func TestNewRejectsBadWindows(t *testing.T) {
 	_, err := New("x", "PIE", Spec{Program: "p", Title: "t", Windows: []WindowSpec{
-		{ID: "a", OpensAt: clock.InRome(2026, 5, 1, 12, 0), ClosesAt: clock.InRome(2026, 4, 1, 12, 0)},
-		{ID: "a", OpensAt: clock.InRome(2026, 4, 15, 12, 0), ClosesAt: clock.InRome(2026, 6, 1, 12, 0)},
+		{ID: "a", OpensAt: rfc(clock.InRome(2026, 5, 1, 12, 0)), ClosesAt: rfc(clock.InRome(2026, 4, 1, 12, 0))},
+		{ID: "a", OpensAt: rfc(clock.InRome(2026, 4, 15, 12, 0)), ClosesAt: rfc(clock.InRome(2026, 6, 1, 12, 0))},
 	}}, "o", time.Now())
 	p, ok := problem.As(err)
 	if !ok || len(p.Fields) < 2 {
@@ -150,5 +150,17 @@ func TestExtend(t *testing.T) {
 				t.Fatalf("got %q want %q", got, tt.code)
 			}
 		})
+	}
+}
+
+func rfc(t time.Time) string { return t.Format(time.RFC3339) }
+
+func TestNewRequiresOffsets(t *testing.T) {
+	_, err := New("x", "PIE", Spec{Program: "p", Title: "t", Windows: []WindowSpec{
+		{OpensAt: "2026-04-27T12:00:00", ClosesAt: ""},
+	}}, "o", time.Now())
+	p, _ := problem.As(err)
+	if p == nil || len(p.Fields) != 2 || p.Fields[0].Field != "windows[0].opensAt" || p.Fields[1].Code != problem.FieldRequired {
+		t.Fatalf("got %+v", p)
 	}
 }

@@ -4,6 +4,7 @@
 package clock
 
 import (
+	"errors"
 	"sync"
 	"time"
 	_ "time/tzdata" // Lambda's provided.al2023 has no /usr/share/zoneinfo guarantee.
@@ -86,3 +87,19 @@ func InRome(year int, month time.Month, day, hour, min int) time.Time {
 func FormatRome(t time.Time) string {
 	return t.In(Rome).Format("02/01/2006 alle 15:04:05") + " (ora di Roma)"
 }
+
+// ParseInstant reads an instant from outside input: RFC 3339 with an
+// explicit offset ("2026-05-18T12:00:00+02:00" or "…Z"). A local time
+// without offset is refused: a deadline is never guessed.
+func ParseInstant(s string) (time.Time, error) {
+	if len(s) < 20 || len(s) > 40 {
+		return time.Time{}, errInstant
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errInstant
+	}
+	return t, nil
+}
+
+var errInstant = errors.New(`istante non valido: usare RFC 3339 con fuso orario, es. "2026-05-18T12:00:00+02:00"`)

@@ -39,3 +39,39 @@ func TestFormatRome(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestParseInstant(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		ok   bool
+	}{
+		{"summer offset is accepted", "2026-05-18T12:00:00+02:00", true},
+		{"UTC Z is accepted", "2026-05-18T10:00:00Z", true},
+		{"milliseconds are accepted", "2026-05-18T11:59:59.999+02:00", true},
+		{"a local time without offset is refused", "2026-05-18T12:00:00", false},
+		{"a date alone is refused", "2026-05-18", false},
+		{"an Italian date is refused", "18/05/2026 12:00", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := ParseInstant(tt.in); (err == nil) != tt.ok {
+				t.Fatalf("ParseInstant(%q) err=%v", tt.in, err)
+			}
+		})
+	}
+}
+
+func FuzzParseInstant(f *testing.F) {
+	for _, s := range []string{"2026-05-18T12:00:00+02:00", "2026-05-18T12:00:00", "", "9999-99-99T99:99:99Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		at, err := ParseInstant(s)
+		if err == nil {
+			if _, err := ParseInstant(at.Format(time.RFC3339Nano)); err != nil {
+				t.Fatalf("%q parsed but its rendering does not", s)
+			}
+		}
+	})
+}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"sportello/shared/call"
-	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/dynamo/dynamotest"
 	"sportello/shared/emulator"
@@ -23,7 +22,7 @@ var ctx = context.Background()
 func newCall(t *testing.T, s *dynamo.Store, id string) call.Call {
 	t.Helper()
 	c, err := call.New(id, "PIE", call.Spec{Program: "piemonte-rilevazione-2026", Title: "Rilevazione", Windows: []call.WindowSpec{
-		{ID: "w1", OpensAt: clock.InRome(2026, 4, 27, 12, 0), ClosesAt: clock.InRome(2026, 5, 18, 12, 0)},
+		{ID: "w1", OpensAt: "2026-04-27T12:00:00+02:00", ClosesAt: "2026-05-18T12:00:00+02:00"},
 	}}, "officer", time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ package emulator
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -215,7 +214,7 @@ var sharedHTTP = &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxI
 
 // Close stops the server and flushes the journal.
 func (d *DynamoDB) Close() error {
-	err := d.srv.Shutdown(context.Background())
+	err := d.srv.Close()
 	if d.journal != nil {
 		d.writeMu.Lock()
 		d.journal.Sync() //nolint:errcheck

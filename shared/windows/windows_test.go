@@ -29,7 +29,7 @@ func setup(t *testing.T) (*windows.Service, *dynamo.Store, *clock.Manual, call.C
 	s, _ := dynamotest.New(t)
 	clk := clock.NewManual(clock.InRome(2026, 4, 1, 9, 0))
 	c, err := call.New("pie", "PIE", call.Spec{Program: "piemonte-rilevazione-2026", Title: "R", Windows: []call.WindowSpec{
-		{ID: "w1", OpensAt: clock.InRome(2026, 4, 27, 12, 0), ClosesAt: clock.InRome(2026, 5, 18, 12, 0)},
+		{ID: "w1", OpensAt: "2026-04-27T12:00:00+02:00", ClosesAt: "2026-05-18T12:00:00+02:00"},
 	}}, "o", clk.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,188 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"sportello/shared/audit"
+	"sportello/shared/call"
+	"sportello/shared/dynamo"
+	"sportello/shared/httpapi"
+	"sportello/shared/ident"
+	"sportello/shared/problem"
+)
+
+// CallsRoutes are the routes of the calls function.
+func CallsRoutes(d *Deps) []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "GET", Pattern: "/v1/health", Public: true, Handler: d.health},
+		{Method: "GET", Pattern: "/v1/calls", Handler: d.listCalls},
+		{Method: "POST", Pattern: "/v1/calls", Handler: d.createCall},
+		{Method: "GET", Pattern: "/v1/calls/{callId}", Handler: d.getCall},
+		{Method: "PATCH", Pattern: "/v1/calls/{callId}/windows/{windowId}", Handler: d.extendWindow},
+		{Method: "GET", Pattern: "/v1/calls/{callId}/audit", Handler: d.callAudit},
+	}
+}
+
+func (d *Deps) health(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	return ok(map[string]string{"status": "ok", "time": Rome(d.Clock.Now())})
+}
+
+type windowView struct {
+	ID       string     `json:"id"`
+	OpensAt  string     `json:"opensAt"`
+	ClosesAt string     `json:"closesAt"`
+	State    call.State `json:"state"`
+}
+
+type callView struct {
+	ID             string            `json:"id"`
+	Program        string            `json:"program"`
+	Region         string            `json:"region"`
+	Title          string            `json:"title"`
+	State          call.State        `json:"state"`
+	ProtocolPrefix string            `json:"protocolPrefix"`
+	Windows        []windowView      `json:"windows"`
+	Params         map[string]string `json:"params,omitempty"`
+	Version        int64             `json:"version"`
+	Now            string            `json:"now"`
+}
+
+func viewCall(c call.Call, now time.Time) callView {
+	v := callView{ID: c.ID, Program: c.Program, Region: c.Region, Title: c.Title, State: c.State(now),
+		ProtocolPrefix: c.ProtocolPrefix, Params: c.Params, Version: c.Version, Now: Rome(now)}
+	for _, w := range c.Windows {
+		v.Windows = append(v.Windows, windowView{ID: w.ID, OpensAt: Rome(w.OpensAt), ClosesAt: Rome(w.ClosesAt), State: w.State(now)})
+	}
+	return v
+}
+
+func (d *Deps) listCalls(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	calls, err := d.Store.Calls(ctx)
+	if err != nil {
+		return nil, dynamo.Public(err)
+	}
+	now := d.Clock.Now()
+	out := []callView{}
+	for _, c := range calls {
+		if r.Principal.IsOfficer() && c.Region != r.Principal.Region {
+			continue
+		}
+		out = append(out, viewCall(c, now))
+	}
+	return ok(map[string]any{"calls": out})
+}
+
+func (d *Deps) getCall(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
+	if err != nil {
+		return nil, err
+	}
+	return ok(viewCall(c, d.Clock.Now()))
+}
+
+func (d *Deps) createCall(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	var spec call.Spec
+	if err := httpapi.Decode(r, &spec); err != nil {
+		return nil, err
+	}
+	if err := requireOfficer(r, ""); err != nil {
+		return nil, err
+	}
+	prog, known := d.Programs[spec.Program]
+	if !known || prog.Region() != r.Principal.Region {
+		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Programma non disponibile per la Regione.",
+			Fields: []problem.FieldError{{Field: "program", Code: problem.FieldInvalid, Message: "Programma sconosciuto o di un'altra Regione."}}}
+	}
+	now := d.Clock.Now()
+	c, err := call.New(ident.New("call"), prog.Region(), spec, r.Principal.Subject, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Store.CreateCall(ctx, c); err != nil {
+		return nil, dynamo.Public(err)
+	}
+	if err := d.Windows.Schedule(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := d.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: r.Principal.Subject, Action: "call.created",
+		Detail: map[string]string{"program": c.Program, "windows": itoa(len(c.Windows))}}); err != nil {
+		return nil, dynamo.Public(err)
+	}
+	return httpapi.JSON(http.StatusCreated, viewCall(c, now))
+}
+
+// extendWindow moves a window's closing instant (proroga), reschedules the
+// close (and the final work when it is the last window), and audits both
+// instants.
+func (d *Deps) extendWindow(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	var body struct {
+		ClosesAt string `json:"closesAt"`
+		Reason   string `json:"reason"`
+	}
+	if err := httpapi.Decode(r, &body); err != nil {
+		return nil, err
+	}
+	closesAt, err := call.ParseExtension(body.ClosesAt)
+	if err != nil {
+		return nil, err
+	}
+	if len(body.Reason) > 1000 {
+		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Motivazione troppo lunga.",
+			Fields: []problem.FieldError{{Field: "reason", Code: problem.FieldTooLarge, Message: "Al massimo 1000 caratteri."}}}
+	}
+	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
+	if err != nil {
+		return nil, err
+	}
+	if err := requireOfficer(r, c.Region); err != nil {
+		return nil, err
+	}
+	now := d.Clock.Now()
+	var old call.Window
+	updated, err := d.Store.UpdateCall(ctx, c.ID, func(cur *call.Call) error {
+		next, prev, err := cur.Extend(r.Params["windowId"], closesAt, now)
+		if err != nil {
+			return err
+		}
+		*cur, old = next, prev
+		return nil
+	})
+	if err != nil {
+		return nil, dynamo.Public(err)
+	}
+	if err := d.Windows.Schedule(ctx, updated); err != nil {
+		return nil, err
+	}
+	if err := d.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: r.Principal.Subject, Action: "window.extended",
+		Detail: map[string]string{"window": old.ID, "from": Rome(old.ClosesAt), "to": Rome(closesAt), "reason": body.Reason}}); err != nil {
+		return nil, dynamo.Public(err)
+	}
+	return ok(viewCall(updated, now))
+}
+
+func (d *Deps) callAudit(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
+	if err != nil {
+		return nil, err
+	}
+	if err := requireOfficer(r, c.Region); err != nil {
+		return nil, err
+	}
+	trail, err := d.Store.CallAudit(ctx, c.ID)
+	if err != nil {
+		return nil, dynamo.Public(err)
+	}
+	evs, err := d.Store.WindowEvents(ctx, c.ID)
+	if err != nil {
+		return nil, dynamo.Public(err)
+	}
+	if trail == nil {
+		trail = []audit.Entry{}
+	}
+	if evs == nil {
+		evs = []call.WindowEvent{}
+	}
+	return ok(map[string]any{"entries": trail, "windowEvents": evs})
+}
