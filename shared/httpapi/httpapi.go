@@ -39,6 +39,7 @@ type Request struct {
 	Arrival   time.Time // requestContext.timeEpoch: the filing instant
 	RequestID string
 	Principal *auth.Principal // nil on public routes
+	Route     string          // the matched pattern, for logs
 }
 
 // Response is what a handler returns.
@@ -77,6 +78,13 @@ func NewRouter(log *slog.Logger, routes ...[]Route) *Router {
 
 // Routes lists the routes (for the local runtime and the infra tests).
 func (rt *Router) Routes() []Route { return rt.routes }
+
+// Public reports whether method and path reach a route that needs no
+// token (the local runtime verifies tokens only where the authorizer would).
+func (rt *Router) Public(method, path string) bool {
+	r, _, _ := rt.match(method, path)
+	return r.Handler != nil && r.Public
+}
 
 // match finds the route for method and path; allowed lists the methods of
 // routes whose pattern matched with another method.
@@ -155,7 +163,7 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	attrs := []slog.Attr{
 		slog.String("request_id", req.RequestID),
 		slog.String("method", req.Method),
-		slog.String("route", ev.RouteKey),
+		slog.String("route", req.Route),
 		slog.Int("status", resp.Status),
 		slog.Duration("duration", time.Since(start)),
 	}
@@ -204,6 +212,7 @@ func (rt *Router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 		return req, Problem(req, problem.New(problem.CodeNotFound, "Risorsa non trovata."), rt.log)
 	}
 	req.Params = params
+	req.Route = route.Method + " " + route.Pattern
 	if !route.Public {
 		var claims map[string]string
 		if ev.RequestContext.Authorizer != nil && ev.RequestContext.Authorizer.JWT != nil {

@@ -11,6 +11,7 @@
 package windows
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -257,4 +258,24 @@ func (s *Service) reconcileCall(ctx context.Context, c call.Call, now time.Time)
 		return s.finalize(ctx, c, "reconcile")
 	}
 	return nil
+}
+
+// DecodeEvent reads a schedule payload strictly.
+func DecodeEvent(b []byte) (Event, error) {
+	var ev Event
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		return ev, fmt.Errorf("decode window event: %w", err)
+	}
+	switch ev.Kind {
+	case KindReconcile:
+	case KindOpen, KindClose, KindFinalize:
+		if ev.CallID == "" || ev.WindowID == "" {
+			return ev, fmt.Errorf("decode window event: %s needs callId and windowId", ev.Kind)
+		}
+	default:
+		return ev, fmt.Errorf("decode window event: unknown kind %q", ev.Kind)
+	}
+	return ev, nil
 }

@@ -1,0 +1,196 @@
+// Package runtime is the local stand-in for AWS: one process serving the
+// HTTP API through the very handlers the Lambdas run (as API Gateway v2
+// events), over an embedded DynamoDB and S3 reached through the real SDK,
+// with an in-process scheduler firing the windows function at the instants
+// EventBridge Scheduler would, and demo data of the three seed calls.
+package runtime
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"sportello/shared/api"
+	"sportello/shared/auth"
+	"sportello/shared/clock"
+	"sportello/shared/dynamo"
+	"sportello/shared/emulator"
+	"sportello/shared/httpapi"
+	"sportello/shared/program"
+	"sportello/shared/scheduler"
+	"sportello/shared/windows"
+)
+
+// Config of a runtime.
+type Config struct {
+	Addr    string      // HTTP API address, e.g. "127.0.0.1:8080"
+	DataDir string      // persistent state; "" keeps everything in memory
+	Clock   clock.Clock // nil: system clock
+	Log     *slog.Logger
+	// ReconcileEvery is the period of the windows reconcile (the cloud's
+	// periodic schedule); 0 means 30 s.
+	ReconcileEvery time.Duration
+	// NoSeed skips the demo calls.
+	NoSeed bool
+}
+
+// Runtime is a running local sportello.
+type Runtime struct {
+	URL       string
+	Store     *dynamo.Store
+	DynamoDB  *emulator.DynamoDB
+	S3        *emulator.S3
+	Keys      *auth.Keys
+	Clock     clock.Clock
+	Windows   *windows.Service
+	Scheduler *scheduler.Local
+	Router    *httpapi.Router
+	Seeded    Seeded
+	srv       *http.Server
+	stop      chan struct{}
+}
+
+// Start brings everything up.
+func Start(ctx context.Context, cfg Config) (*Runtime, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	}
+	if cfg.ReconcileEvery == 0 {
+		cfg.ReconcileEvery = 30 * time.Second
+	}
+	rt := &Runtime{Clock: cfg.Clock, stop: make(chan struct{})}
+	var err error
+	if rt.DynamoDB, err = emulator.StartDynamoDB("127.0.0.1:0", cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if rt.S3, err = emulator.StartS3("127.0.0.1:0", cfg.DataDir, nil); err != nil {
+		return nil, err
+	}
+	rt.Store = dynamo.New(rt.DynamoDB.Client(), "sportello")
+	if err := rt.Store.CreateTable(ctx); err != nil {
+		return nil, err
+	}
+	key, err := loadKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	rt.Keys = auth.NewKeys(key, cfg.Clock.Now)
+
+	rt.Windows = &windows.Service{Store: rt.Store, Clock: cfg.Clock, Log: cfg.Log}
+	rt.Scheduler = &scheduler.Local{Clock: cfg.Clock, Log: cfg.Log, Fire: rt.fireWindows}
+	rt.Windows.Scheduler = rt.Scheduler
+
+	deps := &api.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: Programs(), Windows: rt.Windows, Log: cfg.Log}
+	rt.Router = httpapi.NewRouter(cfg.Log, api.CallsRoutes(deps))
+
+	if !cfg.NoSeed {
+		if rt.Seeded, err = seed(ctx, rt.Store, cfg.Clock); err != nil {
+			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	calls, err := rt.Store.Calls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range calls {
+		if err := rt.Windows.Schedule(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := rt.Windows.Reconcile(ctx); err != nil {
+		cfg.Log.Error("startup reconcile failed", "error", err.Error())
+	}
+	go rt.reconcileLoop(cfg.ReconcileEvery, cfg.Log)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	rt.URL = "http://" + ln.Addr().String()
+	rt.srv = &http.Server{Handler: &front{router: rt.Router, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys)},
+		ReadHeaderTimeout: 10 * time.Second}
+	go rt.srv.Serve(ln) //nolint:errcheck // ends with Close
+	return rt, nil
+}
+
+// fireWindows is what the scheduler invokes: the windows function's handler.
+func (rt *Runtime) fireWindows(ctx context.Context, payload []byte) error {
+	ev, err := windows.DecodeEvent(payload)
+	if err != nil {
+		return err
+	}
+	return rt.Windows.Handle(ctx, ev)
+}
+
+func (rt *Runtime) reconcileLoop(every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-rt.stop:
+			return
+		case <-t.C:
+			if err := rt.Windows.Reconcile(context.Background()); err != nil {
+				log.Error("reconcile failed", "error", err.Error())
+			}
+		}
+	}
+}
+
+// Token issues a token (for tests and the printed examples).
+func (rt *Runtime) Token(p auth.Principal) string {
+	tok, err := rt.Keys.Issue(p, 8*time.Hour)
+	if err != nil {
+		panic(err)
+	}
+	return tok
+}
+
+// Close stops everything.
+func (rt *Runtime) Close() error {
+	close(rt.stop)
+	rt.Scheduler.Stop()
+	var errs []error
+	if rt.srv != nil {
+		errs = append(errs, rt.srv.Close())
+	}
+	errs = append(errs, rt.S3.Close(), rt.DynamoDB.Close())
+	return errors.Join(errs...)
+}
+
+func loadKey(dir string) (*ecdsa.PrivateKey, error) {
+	if dir == "" {
+		return auth.GenerateKey()
+	}
+	path := filepath.Join(dir, "jwt-signing-key.pem")
+	if b, err := os.ReadFile(path); err == nil {
+		return auth.ParseKey(b)
+	}
+	k, err := auth.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	b, err := auth.MarshalKey(k)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("save key: %w", err)
+	}
+	return k, nil
+}
+
+// Programs is the catalogue of the seed programs.
+func Programs() map[string]program.Program {
+	return map[string]program.Program{}
+}

@@ -1,0 +1,153 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"sportello/shared/auth"
+	"sportello/shared/clock"
+	"sportello/shared/windows"
+)
+
+// start runs a runtime on a random port with its clock started at start.
+func start(t *testing.T, at string) *Runtime {
+	t.Helper()
+	st, err := clock.ParseInstant(at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Clock: clock.StartAt(st), Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	return rt
+}
+
+func get(t *testing.T, rt *Runtime, path, token string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", rt.URL+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s: %v in %s", path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+type callState struct {
+	State   string `json:"state"`
+	Windows []struct {
+		State    string `json:"state"`
+		ClosesAt string `json:"closesAt"`
+	} `json:"windows"`
+}
+
+// The Piemonte window closes at 12:00 Rome on 18 May 2026 on its own: no
+// request changes the state, the in-process scheduler runs the windows
+// function at 10:00:00Z, and a second invocation records nothing new.
+func TestPiemonteClosesAtNoonOnItsOwn(t *testing.T) {
+	rt := start(t, "2026-05-18T11:59:50+02:00")
+	clerk := rt.Token(auth.Principal{Subject: "clerk", Role: auth.RoleApplicant, Orgs: []string{"comune:001272"}})
+	var before callState
+	if code := get(t, rt, "/v1/calls/"+PiemonteCall, clerk, &before); code != 200 || before.State != "open" {
+		t.Fatalf("at 11:59:50 want open, got %d %+v", code, before)
+	}
+	if before.Windows[0].ClosesAt != "2026-05-18T12:00:00+02:00" {
+		t.Fatalf("closesAt %s", before.Windows[0].ClosesAt)
+	}
+	time.Sleep(11 * time.Second)
+	var after callState
+	get(t, rt, "/v1/calls/"+PiemonteCall, clerk, &after)
+	if after.State != "closed" || after.Windows[0].State != "closed" {
+		t.Fatalf("at 12:00:01 want closed, got %+v", after)
+	}
+	evs, err := rt.Store.WindowEvents(context.Background(), PiemonteCall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var closed []time.Time
+	for _, e := range evs {
+		if e.Kind == "CLOSED" {
+			closed = append(closed, e.RanAt)
+			if e.Trigger != "schedule" || e.At.UTC().Format(time.RFC3339) != "2026-05-18T10:00:00Z" {
+				t.Fatalf("close event %+v", e)
+			}
+		}
+	}
+	if len(closed) != 1 {
+		t.Fatalf("want one close record, got %d", len(closed))
+	}
+	if d := closed[0].Sub(time.Date(2026, 5, 18, 10, 0, 0, 0, time.UTC)); d < 0 || d > time.Second {
+		t.Fatalf("the windows function ran at %v", closed[0].UTC())
+	}
+	// A duplicate delivery of the same schedule changes nothing.
+	payload, _ := json.Marshal(windows.Event{Kind: windows.KindClose, CallID: PiemonteCall, WindowID: "w1"})
+	if err := rt.fireWindows(context.Background(), payload); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ = rt.Store.WindowEvents(context.Background(), PiemonteCall)
+	n := 0
+	for _, e := range evs {
+		if e.Kind == "CLOSED" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("after a duplicate invocation: %d close records", n)
+	}
+	officer := rt.Token(auth.Principal{Subject: "off", Role: auth.RoleOfficer, Region: "PIE"})
+	var trail struct {
+		Entries []struct{ Action string } `json:"entries"`
+	}
+	get(t, rt, "/v1/calls/"+PiemonteCall+"/audit", officer, &trail)
+	closes := 0
+	for _, e := range trail.Entries {
+		if e.Action == "window.CLOSED" {
+			closes++
+		}
+	}
+	if closes != 1 {
+		t.Fatalf("audit has %d close entries", closes)
+	}
+}
+
+func TestHealthAndAuth(t *testing.T) {
+	rt := start(t, "2025-07-31T11:00:00+02:00")
+	var h struct{ Status, Time string }
+	if code := get(t, rt, "/v1/health", "", &h); code != 200 || h.Status != "ok" || !strings.HasPrefix(h.Time, "2025-07-31T11:00") {
+		t.Fatalf("health %d %+v", code, h)
+	}
+	if code := get(t, rt, "/v1/calls", "", nil); code != 401 {
+		t.Fatalf("no token: %d", code)
+	}
+	if code := get(t, rt, "/v1/calls", "garbage", nil); code != 401 {
+		t.Fatalf("bad token: %d", code)
+	}
+	lom := rt.Token(auth.Principal{Subject: "o", Role: auth.RoleOfficer, Region: "LOM"})
+	if code := get(t, rt, "/v1/calls/"+PiemonteCall, lom, nil); code != 404 {
+		t.Fatalf("an officer of another region must not see the call: %d", code)
+	}
+	var list struct {
+		Calls []callState `json:"calls"`
+	}
+	get(t, rt, "/v1/calls", lom, &list)
+	if len(list.Calls) != 1 || list.Calls[0].State != "open" {
+		t.Fatalf("LOM officer sees %+v", list)
+	}
+}

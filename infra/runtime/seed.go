@@ -1,0 +1,74 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"sportello/shared/call"
+	"sportello/shared/clock"
+	"sportello/shared/dynamo"
+	"sportello/shared/problem"
+)
+
+// Demo call ids, stable so that the printed curl examples work.
+const (
+	PiemonteCall  = "call_piemonte2026"
+	FVGCall       = "call_fvgrette2024"
+	LombardiaCall = "call_lombardia2025"
+)
+
+// Seeded describes the demo data.
+type Seeded struct {
+	Calls []call.Call
+}
+
+// demoCalls are the three calls of the brief with their real windows
+// (Europe/Rome). FVG's seed names only the deadline (21/07/2025, no hour:
+// the window closes at 22/07/2025 00:00) — the demo opens it on 16/06/2025,
+// the start of the extended term for the tariff plans; an officer sets the
+// real opening when creating the call.
+func demoCalls() []struct {
+	id, region string
+	spec       call.Spec
+} {
+	rome := func(y int, m time.Month, d, h int) string { return clock.InRome(y, m, d, h, 0).Format(time.RFC3339) }
+	return []struct {
+		id, region string
+		spec       call.Spec
+	}{
+		{PiemonteCall, "PIE", call.Spec{Program: "piemonte-rilevazione-2026",
+			Title:   "Rilevazione 2026 servizi educativi per la prima infanzia (scheda SERVIZI 03)",
+			Windows: []call.WindowSpec{{ID: "w1", OpensAt: rome(2026, 4, 27, 12), ClosesAt: rome(2026, 5, 18, 12)}}}},
+		{FVGCall, "FVG", call.Spec{Program: "fvg-rette-2024",
+			Title:   "Contributo straordinario contenimento rette nidi d'infanzia a.e. 2024/2025",
+			Windows: []call.WindowSpec{{ID: "w1", OpensAt: rome(2025, 6, 16, 0), ClosesAt: rome(2025, 7, 22, 0)}},
+			Params:  map[string]string{"referenceContributionPerChild": "1500.00"}}},
+		{LombardiaCall, "LOM", call.Spec{Program: "lombardia-ngp-2025",
+			Title: "Nidi Gratis Plus 2025/2026 – adesione dei Comuni",
+			Windows: []call.WindowSpec{
+				{ID: "w1", OpensAt: rome(2025, 7, 1, 12), ClosesAt: rome(2025, 7, 31, 12)},
+				{ID: "w2", OpensAt: rome(2025, 8, 26, 12), ClosesAt: rome(2025, 9, 10, 12)},
+			}}},
+	}
+}
+
+// seed creates the demo calls unless they exist (a restart keeps state).
+func seed(ctx context.Context, store *dynamo.Store, clk clock.Clock) (Seeded, error) {
+	var out Seeded
+	for _, d := range demoCalls() {
+		c, err := call.New(d.id, d.region, d.spec, "system:seed", clk.Now())
+		if err != nil {
+			return out, fmt.Errorf("demo call %s: %w", d.id, err)
+		}
+		if err := store.CreateCall(ctx, c); err != nil && problem.CodeOf(err) != problem.CodeConflict {
+			return out, err
+		}
+		stored, err := store.Call(ctx, d.id)
+		if err != nil {
+			return out, err
+		}
+		out.Calls = append(out.Calls, stored)
+	}
+	return out, nil
+}
