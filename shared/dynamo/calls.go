@@ -3,12 +3,14 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"sportello/shared/call"
 	"sportello/shared/problem"
+	"sportello/shared/retry"
 )
 
 type callItem struct {
@@ -67,7 +69,7 @@ func (s *Store) Calls(ctx context.Context) ([]call.Call, error) {
 func (s *Store) UpdateCall(ctx context.Context, id string, fn func(*call.Call) error) (call.Call, error) {
 	for attempt := 0; attempt < 50; attempt++ {
 		if attempt > 0 {
-			if err := Backoff(ctx, attempt); err != nil {
+			if err := retry.Backoff(ctx, attempt, 50*time.Millisecond); err != nil {
 				return call.Call{}, err
 			}
 		}

@@ -20,8 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -233,20 +231,4 @@ func Public(err error) error {
 		return fmt.Errorf("%w (%v)", Unavailable, r.err)
 	}
 	return err
-}
-
-// Backoff waits a jittered, exponentially growing delay (capped at 50 ms)
-// before retry number attempt of a lost optimistic race, so that
-// contenders spread out instead of colliding again.
-func Backoff(ctx context.Context, attempt int) error {
-	limit := time.Millisecond << min(attempt, 6)
-	limit = min(limit, 50*time.Millisecond)
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit)) + 1))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"sportello/shared/dynamo/dynamotest"
 	"sportello/shared/emulator"
 	"sportello/shared/problem"
+	"sportello/shared/retry"
 	"sportello/shared/submission"
 )
 
@@ -139,7 +140,7 @@ func TestIdempotentCreate(t *testing.T) {
 func file(s *dynamo.Store, sub submission.Submission) (submission.Submission, error) {
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			dynamo.Backoff(ctx, attempt)
+			retry.Backoff(ctx, attempt, 50*time.Millisecond)
 		}
 		cur, err := s.Submission(ctx, sub.ID)
 		if err != nil {
@@ -156,7 +157,7 @@ func file(s *dynamo.Store, sub submission.Submission) (submission.Submission, er
 		next.State, next.Version = submission.Submitted, cur.Version+1
 		next.Protocol = &submission.Protocol{Seq: n + 1, Number: submission.FormatProtocol("PIE-2026", n+1), At: time.Now()}
 		err = s.File(ctx, next, cur.Version, n)
-		if errors.Is(err, dynamo.ErrCounterMoved) || errors.Is(err, dynamo.ErrStale) {
+		if errors.Is(err, submission.ErrCounterMoved) || errors.Is(err, submission.ErrStale) {
 			continue
 		}
 		return next, err
@@ -246,7 +247,7 @@ func TestClaimTakenNamesTheHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := file(s, b)
-	var taken *dynamo.ClaimTaken
+	var taken *submission.ClaimTaken
 	if !errors.As(err, &taken) || taken.HolderID != a.ID || taken.Key != "comune:000002" {
 		t.Fatalf("got %v", err)
 	}

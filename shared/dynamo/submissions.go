@@ -160,19 +160,6 @@ func (s *Store) ProtocolCounter(ctx context.Context, callID string) (int64, erro
 	return it.N, nil
 }
 
-// Filing outcomes the service reacts to.
-var (
-	ErrCounterMoved = errors.New("protocol counter moved")
-	ErrStale        = errors.New("submission changed meanwhile")
-)
-
-// ClaimTaken reports a uniqueness key held by another filed application.
-type ClaimTaken struct {
-	Key, HolderID string
-}
-
-func (c *ClaimTaken) Error() string { return "claim " + c.Key + " held by " + c.HolderID }
-
 type claimItem struct {
 	keys
 	SubmissionID string `dynamodbav:"submissionId"`
@@ -234,7 +221,7 @@ func (s *Store) File(ctx context.Context, sub submission.Submission, prev, count
 		}
 		switch {
 		case i == 1:
-			return ErrStale
+			return submission.ErrStale
 		case i >= 2:
 			claim := sub.Claims[i-2]
 			holder, err := s.claimHolder(ctx, sub.CallID, claim)
@@ -244,11 +231,11 @@ func (s *Store) File(ctx context.Context, sub submission.Submission, prev, count
 			if holder == sub.ID {
 				continue
 			}
-			return &ClaimTaken{Key: claim, HolderID: holder}
+			return &submission.ClaimTaken{Key: claim, HolderID: holder}
 		}
 	}
 	if len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
-		return ErrCounterMoved
+		return submission.ErrCounterMoved
 	}
 	// Cancelled for a reason other than our conditions (e.g. a concurrent
 	// transaction on the same items): safe to retry.

@@ -6,6 +6,7 @@ package submission
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -196,6 +197,22 @@ func (s Submission) ApplyReview(d Decision, by string, now time.Time) (Submissio
 	next2.UpdatedAt = now.UTC()
 	return next2, nil
 }
+
+// Outcomes of a filing attempt that the service reacts to; the store
+// returns them.
+var (
+	// ErrCounterMoved: another filing took the next number first; retry.
+	ErrCounterMoved = errors.New("protocol counter moved")
+	// ErrStale: the application changed since it was read; reload.
+	ErrStale = errors.New("submission changed meanwhile")
+)
+
+// ClaimTaken reports a uniqueness key held by another filed application.
+type ClaimTaken struct {
+	Key, HolderID string
+}
+
+func (c *ClaimTaken) Error() string { return "claim " + c.Key + " held by " + c.HolderID }
 
 // FormatProtocol renders the protocol number: "<REGION>-<YEAR>-<6 digits>".
 func FormatProtocol(prefix string, seq int64) string {

@@ -1,0 +1,477 @@
+package submission
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"sportello/shared/audit"
+	"sportello/shared/auth"
+	"sportello/shared/call"
+	"sportello/shared/clock"
+	"sportello/shared/ident"
+	"sportello/shared/problem"
+	"sportello/shared/program"
+	"sportello/shared/retry"
+)
+
+// Store is what the lifecycle needs from storage. The DynamoDB adapter
+// implements it; every write is conditional.
+type Store interface {
+	Call(ctx context.Context, id string) (call.Call, error)
+	CreateSubmission(ctx context.Context, s Submission, idemKey, bodyHash string) (Submission, bool, error)
+	Submission(ctx context.Context, id string) (Submission, error)
+	Submissions(ctx context.Context, callID, org string) ([]Submission, error)
+	SaveSubmission(ctx context.Context, s Submission, prev int64) error
+	ProtocolCounter(ctx context.Context, callID string) (int64, error)
+	File(ctx context.Context, s Submission, prev, counter int64) error
+	VerifiedDocuments(ctx context.Context, submissionID string) (map[string]int, error)
+	Audit(ctx context.Context, e audit.Entry) error
+}
+
+// Notifier sends the filing receipt to the applicant.
+type Notifier interface {
+	Filed(ctx context.Context, s Submission, c call.Call, to string) error
+}
+
+// Service runs the lifecycle.
+type Service struct {
+	Store    Store
+	Programs map[string]program.Program
+	Registry program.Registry
+	Notifier Notifier // nil: no e-mail
+	Clock    clock.Clock
+	Log      *slog.Logger
+	// Public maps storage errors to what a client may see (retryable
+	// faults → 503); identity when nil.
+	Public func(error) error
+
+	lanes sync.Map // callID → *sync.Mutex: filings of one call queue in process
+}
+
+func (s *Service) public(err error) error {
+	if s.Public == nil || err == nil {
+		return err
+	}
+	return s.Public(err)
+}
+
+var errNotFound = problem.New(problem.CodeNotFound, "Domanda non trovata.")
+
+// load reads an application the principal may see: an applicant only its
+// orgs', an officer only its region's; anything else is not found, so that
+// ids of others' applications reveal nothing.
+func (s *Service) load(ctx context.Context, p *auth.Principal, id string) (Submission, error) {
+	if !ident.Valid("sub", id) {
+		return Submission{}, errNotFound
+	}
+	sub, err := s.Store.Submission(ctx, id)
+	if err != nil {
+		return sub, s.public(err)
+	}
+	if !(p.ActsFor(sub.Org) || p.OfficerOf(sub.Region)) {
+		return Submission{}, errNotFound
+	}
+	return sub, nil
+}
+
+func (s *Service) callAndProgram(ctx context.Context, callID string) (call.Call, program.Program, error) {
+	c, err := s.Store.Call(ctx, callID)
+	if err != nil {
+		return c, nil, s.public(err)
+	}
+	prog, ok := s.Programs[c.Program]
+	if !ok {
+		return c, nil, fmt.Errorf("call %s: program %q not configured", c.ID, c.Program)
+	}
+	return c, prog, nil
+}
+
+// Get returns an application.
+func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Submission, error) {
+	return s.load(ctx, p, id)
+}
+
+// Create opens a draft for org. With an idempotency key, a retried
+// request returns the draft the first one made.
+func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org string, data json.RawMessage, idemKey string) (Submission, bool, error) {
+	var f problem.Fields
+	if org == "" {
+		f.Add("org", problem.FieldRequired, "Indicare l'ente per cui si presenta la domanda.")
+	} else if !auth.ValidOrg(org) {
+		f.Add("org", problem.FieldInvalid, "Ente non valido (es. comune:001272).")
+	}
+	if err := f.Err(problem.CodeValidation, "La richiesta non è valida."); err != nil {
+		return Submission{}, false, err
+	}
+	if p.IsOfficer() {
+		return Submission{}, false, problem.New(problem.CodeForbidden, "Le domande sono presentate dagli enti, non dai funzionari.")
+	}
+	if !p.ActsFor(org) {
+		return Submission{}, false, problem.New(problem.CodeForbidden, "L'utenza non è abilitata ad agire per l'ente %s.", org)
+	}
+	c, prog, err := s.callAndProgram(ctx, callID)
+	if err != nil {
+		return Submission{}, false, err
+	}
+	kind, _, _ := strings.Cut(org, ":")
+	allowed := false
+	for _, k := range prog.ApplicantKinds() {
+		allowed = allowed || k == kind
+	}
+	if !allowed {
+		return Submission{}, false, &problem.Error{Code: problem.CodeValidation, Detail: "Questo bando non è rivolto a questo tipo di ente.",
+			Fields: []problem.FieldError{{Field: "org", Code: problem.FieldNotAllowed, Message: "Possono presentare domanda: " + strings.Join(prog.ApplicantKinds(), ", ") + "."}}}
+	}
+	now := s.Clock.Now()
+	if c.State(now) == call.Closed {
+		return Submission{}, false, c.CheckFiling(now)
+	}
+	if len(data) == 0 || string(data) == "null" {
+		data = json.RawMessage(`{}`)
+	}
+	form, err := prog.Decode(data)
+	if err != nil {
+		return Submission{}, false, prefixed(err, "data")
+	}
+	sub := Submission{ID: ident.New("sub"), CallID: c.ID, Program: c.Program, Region: c.Region, Org: org, State: Draft,
+		Data: compact(data), Version: 1, Summary: form.Summary(), CreatedAt: now.UTC(), CreatedBy: p.Subject, UpdatedAt: now.UTC()}
+	sum := sha256.Sum256(append([]byte(callID+"\x00"+org+"\x00"), sub.Data...))
+	key := ""
+	if idemKey != "" {
+		key = p.Subject + "#" + idemKey
+	}
+	got, created, err := s.Store.CreateSubmission(ctx, sub, key, hex.EncodeToString(sum[:]))
+	if err != nil {
+		return got, false, s.public(err)
+	}
+	if created {
+		if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.created",
+			Detail: map[string]string{"org": org}}); err != nil {
+			return got, created, s.public(err)
+		}
+	}
+	return got, created, nil
+}
+
+// Update replaces the data of an editable application whose version is
+// still ifMatch; a stale version is 412 and changes nothing.
+func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMatch int64, data json.RawMessage) (Submission, error) {
+	sub, err := s.load(ctx, p, id)
+	if err != nil {
+		return sub, err
+	}
+	if !p.ActsFor(sub.Org) {
+		return sub, problem.New(problem.CodeForbidden, "Solo l'ente può modificare la propria domanda.")
+	}
+	now := s.Clock.Now()
+	if err := sub.CheckEditable(now); err != nil {
+		return sub, err
+	}
+	if sub.Version != ifMatch {
+		return sub, problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata (versione attuale %d, indicata %d): ricaricarla e riprovare.", sub.Version, ifMatch)
+	}
+	_, prog, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		return sub, err
+	}
+	form, err := prog.Decode(data)
+	if err != nil {
+		return sub, prefixed(err, "data")
+	}
+	next := sub
+	next.Data, next.Summary, next.Version, next.UpdatedAt = compact(data), form.Summary(), sub.Version+1, now.UTC()
+	if err := s.Store.SaveSubmission(ctx, next, ifMatch); err != nil {
+		return sub, s.public(err)
+	}
+	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.updated",
+		Detail: map[string]string{"version": fmt.Sprint(next.Version)}}); err != nil {
+		return next, s.public(err)
+	}
+	return next, nil
+}
+
+// List returns a call's applications: all of them to an officer of its
+// region, an applicant's own orgs' to an applicant.
+func (s *Service) List(ctx context.Context, p *auth.Principal, callID string) ([]Submission, error) {
+	c, err := s.Store.Call(ctx, callID)
+	if err != nil {
+		return nil, s.public(err)
+	}
+	if p.IsOfficer() {
+		if !p.OfficerOf(c.Region) {
+			return nil, problem.New(problem.CodeNotFound, "Bando non trovato.")
+		}
+		subs, err := s.Store.Submissions(ctx, callID, "")
+		return subs, s.public(err)
+	}
+	var out []Submission
+	for _, org := range p.Orgs {
+		subs, err := s.Store.Submissions(ctx, callID, org)
+		if err != nil {
+			return nil, s.public(err)
+		}
+		out = append(out, subs...)
+	}
+	return out, nil
+}
+
+// Submit files the application ("invia al protocollo") as of arrival, the
+// instant the request reached the API. Inside an open window it takes the
+// call's next protocol number in one transaction with the application's
+// new state and its uniqueness claims. A repeated call answers the same
+// protocol. Everything wrong with the form or its documents is reported at
+// once.
+func (s *Service) Submit(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+	for attempt := 0; ; attempt++ {
+		sub, err := s.submitOnce(ctx, p, id, arrival)
+		if !errors.Is(err, ErrStale) || attempt >= 5 {
+			return sub, err
+		}
+	}
+}
+
+func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+	sub, err := s.load(ctx, p, id)
+	if err != nil {
+		return sub, err
+	}
+	if !p.ActsFor(sub.Org) {
+		return sub, problem.New(problem.CodeForbidden, "Solo l'ente può inviare la propria domanda.")
+	}
+	if sub.Filed() && sub.State != Rejected {
+		return sub, nil // already filed: the same answer again
+	}
+	c, prog, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		return sub, err
+	}
+	if err := s.checkTiming(sub, c, arrival); err != nil {
+		return sub, err
+	}
+	form, fields, err := s.check(ctx, sub, c, prog, arrival)
+	if err != nil {
+		return sub, err
+	}
+	if len(fields) > 0 {
+		return sub, fields.Err(problem.CodeIncomplete, "La domanda non può essere inviata: completare o correggere i campi e i documenti indicati.")
+	}
+	now := s.Clock.Now()
+	next := sub
+	next.State, next.Version, next.UpdatedAt = Submitted, sub.Version+1, now.UTC()
+	next.Summary = form.Summary()
+	if f, ok := form.(interface{ Flags() []string }); ok {
+		next.Flags = f.Flags()
+	}
+	if sub.State == Rejected {
+		next.Resubmitted = append(append([]time.Time(nil), sub.Resubmitted...), arrival.UTC())
+		if err := s.Store.SaveSubmission(ctx, next, sub.Version); err != nil {
+			if problem.CodeOf(err) == problem.CodeVersionMismatch {
+				return sub, ErrStale
+			}
+			return sub, s.public(err)
+		}
+		return next, s.afterFiling(ctx, p, next, c, form, "submission.resubmitted")
+	}
+	next.Claims = form.Claims(sub.Org)
+	filed, err := s.file(ctx, next, sub.Version, c, arrival, form.ClaimConflictCode())
+	if err != nil {
+		return sub, err
+	}
+	return filed, s.afterFiling(ctx, p, filed, c, form, "submission.filed")
+}
+
+// checkTiming: a first filing must arrive inside a window; a rejected form
+// may be sent again inside a window or before the officer's correction
+// deadline.
+func (s *Service) checkTiming(sub Submission, c call.Call, arrival time.Time) error {
+	err := c.CheckFiling(arrival)
+	if sub.State == Rejected && err != nil && sub.Review != nil && sub.Review.Deadline != nil && arrival.Before(*sub.Review.Deadline) {
+		return nil
+	}
+	if sub.State == Expired && err == nil {
+		// The draft expired while this in-time request was in flight.
+		return nil
+	}
+	if err == nil {
+		return sub.checkFileable()
+	}
+	return err
+}
+
+func (sub Submission) checkFileable() error {
+	switch sub.State {
+	case Draft, Rejected, Expired:
+		return nil
+	}
+	return problem.New(problem.CodeConflict, "La domanda è nello stato %q e non può essere inviata.", sub.State)
+}
+
+// check decodes the form and lists every problem with data and documents.
+func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog program.Program, at time.Time) (program.Form, problem.Fields, error) {
+	var fields problem.Fields
+	form, err := prog.Decode(sub.Data)
+	if err != nil {
+		perr, ok := problem.As(err)
+		if !ok {
+			return nil, nil, err
+		}
+		fields.Merge("data", perr.Fields)
+		if len(perr.Fields) == 0 {
+			fields.Add("data", problem.FieldInvalid, "%s", perr.Detail)
+		}
+		return nil, fields, nil
+	}
+	verified, err := s.Store.VerifiedDocuments(ctx, sub.ID)
+	if err != nil {
+		return nil, nil, s.public(err)
+	}
+	pctx := program.Context{Org: sub.Org, Now: at, Registry: s.Registry, VerifiedDocuments: verified, Params: c.Params}
+	fields.Merge("data", form.Check(pctx))
+	needs := form.RequiredDocuments(pctx)
+	sort.SliceStable(needs, func(i, j int) bool { return needs[i].Kind < needs[j].Kind })
+	for _, n := range needs {
+		if have := verified[n.Kind]; have < n.Count {
+			fields.Add("documents."+n.Kind, "missing_document",
+				"Manca %d documento/i verificato/i di tipo %q (%s): presenti %d.", n.Count-have, n.Kind, n.Reason, have)
+		}
+	}
+	return form, fields, nil
+}
+
+// file takes the next protocol number. Filings of one call queue in
+// process (a lane) so that they do not collide on the counter; across
+// processes the conditional transaction arbitrates and the loser retries.
+func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.Call, arrival time.Time, conflictCode string) (Submission, error) {
+	lane, _ := s.lanes.LoadOrStore(c.ID, &sync.Mutex{})
+	mu := lane.(*sync.Mutex)
+	for attempt := 0; attempt < 200; attempt++ {
+		if attempt > 0 {
+			if err := retry.Backoff(ctx, attempt, 20*time.Millisecond); err != nil {
+				return next, err
+			}
+		}
+		mu.Lock()
+		n, err := s.Store.ProtocolCounter(ctx, c.ID)
+		if err != nil {
+			mu.Unlock()
+			return next, s.public(err)
+		}
+		next.Protocol = &Protocol{Number: FormatProtocol(c.ProtocolPrefix, n+1), Seq: n + 1, At: arrival.UTC()}
+		err = s.Store.File(ctx, next, prev, n)
+		mu.Unlock()
+		var taken *ClaimTaken
+		switch {
+		case err == nil:
+			return next, nil
+		case errors.Is(err, ErrCounterMoved):
+			continue
+		case errors.Is(err, ErrStale):
+			return next, ErrStale
+		case errors.As(err, &taken):
+			return next, s.claimConflict(ctx, taken, conflictCode)
+		default:
+			return next, s.public(err)
+		}
+	}
+	return next, s.public(fmt.Errorf("file %s: counter contention did not settle", next.ID))
+}
+
+func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code string) error {
+	if code == "" {
+		code = problem.CodeDuplicate
+	}
+	other, err := s.Store.Submission(ctx, taken.HolderID)
+	if err != nil {
+		return s.public(err)
+	}
+	number := ""
+	if other.Protocol != nil {
+		number = other.Protocol.Number
+	}
+	what := strings.Replace(taken.Key, ":", " ", 1)
+	detail := fmt.Sprintf("Per %s è già stata presentata la domanda %s (protocollo %s).", what, other.ID, number)
+	if code == problem.CodeMemberConflict {
+		detail = fmt.Sprintf("Il %s fa già parte della domanda %s (protocollo %s): un Comune associato non può presentare domanda da solo, né far parte di due domande.", what, other.ID, number)
+	}
+	return (&problem.Error{Code: code, Detail: detail}).
+		With("conflictingSubmission", other.ID).With("conflictingProtocol", number).With("claim", taken.Key)
+}
+
+func (s *Service) afterFiling(ctx context.Context, p *auth.Principal, sub Submission, c call.Call, form program.Form, action string) error {
+	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: s.Clock.Now(), Actor: p.Subject, Action: action,
+		Detail: map[string]string{"protocol": sub.Protocol.Number, "filedAt": sub.Protocol.At.Format(time.RFC3339Nano)}}); err != nil {
+		// The filing stands; a lost audit line is logged, not shown.
+		s.Log.Error("audit after filing failed", "submission", sub.ID, "error", err.Error())
+	}
+	if s.Notifier != nil {
+		if to := form.Contact(); to != "" {
+			if err := s.Notifier.Filed(ctx, sub, c, to); err != nil {
+				s.Log.Error("receipt e-mail failed", "submission", sub.ID, "error", err.Error())
+			}
+		}
+	}
+	s.Log.Info("filed", "call", sub.CallID, "submission", sub.ID, "protocol", sub.Protocol.Number, "outcome", action)
+	return nil
+}
+
+// Review records an officer's decision.
+func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d Decision) (Submission, error) {
+	sub, err := s.load(ctx, p, id)
+	if err != nil {
+		return sub, err
+	}
+	if !p.OfficerOf(sub.Region) {
+		return sub, problem.New(problem.CodeForbidden, "Solo i funzionari della Regione esaminano le domande.")
+	}
+	now := s.Clock.Now()
+	next, err := sub.ApplyReview(d, p.Subject, now)
+	if err != nil {
+		return sub, err
+	}
+	next.Version = sub.Version + 1
+	if err := s.Store.SaveSubmission(ctx, next, sub.Version); err != nil {
+		return sub, s.public(err)
+	}
+	detail := map[string]string{"decision": d.Decision, "from": string(sub.State), "to": string(next.State)}
+	if d.Deadline != nil {
+		detail["deadline"] = d.Deadline.UTC().Format(time.RFC3339)
+	}
+	if len(d.Admitted) > 0 {
+		detail["admittedFacilities"] = strings.Join(d.Admitted, ",")
+	}
+	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.reviewed", Detail: detail}); err != nil {
+		return next, s.public(err)
+	}
+	return next, nil
+}
+
+// prefixed puts a decode problem's field paths under prefix.
+func prefixed(err error, prefix string) error {
+	p, ok := problem.As(err)
+	if !ok {
+		return err
+	}
+	var f problem.Fields
+	f.Merge(prefix, p.Fields)
+	out := *p
+	out.Fields = f
+	return &out
+}
+
+func compact(b json.RawMessage) json.RawMessage {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return b
+	}
+	return buf.Bytes()
+}
