@@ -19,12 +19,12 @@ import (
 
 	"sportello/shared/api"
 	"sportello/shared/auth"
+	"sportello/shared/catalog"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/emulator"
 	"sportello/shared/httpapi"
-	"sportello/shared/program"
-	"sportello/shared/scheduler"
+		"sportello/shared/scheduler"
 	"sportello/shared/windows"
 )
 
@@ -90,7 +90,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	rt.Scheduler = &scheduler.Local{Clock: cfg.Clock, Log: cfg.Log, Fire: rt.fireWindows}
 	rt.Windows.Scheduler = rt.Scheduler
 
-	deps := &api.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: Programs(), Windows: rt.Windows, Log: cfg.Log}
+	deps := &api.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: catalog.All(), Windows: rt.Windows, Log: cfg.Log}
 	rt.Router = httpapi.NewRouter(cfg.Log, api.CallsRoutes(deps))
 
 	if !cfg.NoSeed {
@@ -188,9 +188,4 @@ func loadKey(dir string) (*ecdsa.PrivateKey, error) {
 		return nil, fmt.Errorf("save key: %w", err)
 	}
 	return k, nil
-}
-
-// Programs is the catalogue of the seed programs.
-func Programs() map[string]program.Program {
-	return map[string]program.Program{}
 }

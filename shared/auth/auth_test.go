@@ -106,3 +106,16 @@ func TestVerify(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseOrgs(f *testing.F) {
+	for _, s := range []string{"[comune:001272 comune:015146]", `["gestore:01234567890"]`, "[", `["a"`, "comune:1,gestore:x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, o := range ParseOrgs(s) {
+			if !ValidOrg(o) {
+				t.Fatalf("%q kept invalid org %q", s, o)
+			}
+		}
+	})
+}

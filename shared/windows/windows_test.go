@@ -132,3 +132,15 @@ func TestFinalizeExpiresDraftsAndFreezesParticipants(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecodeEvent(f *testing.F) {
+	for _, s := range []string{`{"kind":"close","callId":"c","windowId":"w1"}`, `{"kind":"reconcile"}`, `{"kind":"x"}`, `{`, `{"kind":"open","extra":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, err := windows.DecodeEvent(b)
+		if err == nil && ev.Kind != windows.KindReconcile && (ev.CallID == "" || ev.WindowID == "") {
+			t.Fatalf("accepted %q without ids", b)
+		}
+	})
+}

@@ -1,0 +1,91 @@
+// Package cloud builds the production adapters of a Lambda function from
+// its environment (names only: table, bucket, scheduler group…; no
+// secrets), so that each function's main.go is only wiring.
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
+
+	"sportello/shared/clock"
+	"sportello/shared/dynamo"
+	"sportello/shared/scheduler"
+	"sportello/shared/windows"
+)
+
+// Environment variable names set by the stack.
+const (
+	EnvTable          = "SPORTELLO_TABLE"
+	EnvBucket         = "SPORTELLO_BUCKET"
+	EnvSchedulerGroup = "SPORTELLO_SCHEDULER_GROUP"
+	EnvSchedulerRole  = "SPORTELLO_SCHEDULER_ROLE_ARN"
+	EnvWindowsARN     = "SPORTELLO_WINDOWS_FUNCTION_ARN"
+	EnvEventBus       = "SPORTELLO_EVENT_BUS"
+	EnvSender         = "SPORTELLO_SENDER"
+)
+
+// Env is what every function shares.
+type Env struct {
+	AWS   aws.Config
+	Store *dynamo.Store
+	Clock clock.Clock
+	Log   *slog.Logger
+}
+
+// Load reads the environment; a missing name is a startup error, so a
+// misconfigured function fails its first invocation loudly.
+func Load(ctx context.Context) (*Env, error) {
+	table, err := Require(EnvTable)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return &Env{
+		AWS:   cfg,
+		Store: dynamo.New(dynamodb.NewFromConfig(cfg), table),
+		Clock: clock.System{},
+		Log:   slog.New(slog.NewJSONHandler(os.Stdout, nil)),
+	}, nil
+}
+
+// Require reads a mandatory variable.
+func Require(name string) (string, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return "", fmt.Errorf("environment variable %s is not set", name)
+	}
+	return v, nil
+}
+
+// Windows builds the window service with EventBridge Scheduler.
+func (e *Env) Windows() (*windows.Service, error) {
+	var names [3]string
+	for i, k := range []string{EnvSchedulerGroup, EnvSchedulerRole, EnvWindowsARN} {
+		v, err := Require(k)
+		if err != nil {
+			return nil, err
+		}
+		names[i] = v
+	}
+	sched := &scheduler.EventBridge{Client: awsscheduler.NewFromConfig(e.AWS), Group: names[0], RoleARN: names[1], TargetARN: names[2]}
+	return &windows.Service{Store: e.Store, Clock: e.Clock, Scheduler: sched, Log: e.Log}, nil
+}
+
+// Must stops a function that cannot start.
+func Must[T any](v T, err error) T {
+	if err != nil {
+		slog.Error("startup failed", "error", err.Error())
+		os.Exit(1)
+	}
+	return v
+}
