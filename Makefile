@@ -23,5 +23,9 @@ build:
 	    -o build/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
 
+## bench: side-by-side measurements (ratios, never thresholds); see docs/performance.md
+bench:
+	$(GO) run ./infra/bench/coldstart -runs 5
+
 clean:
 	rm -rf build cdk.out
