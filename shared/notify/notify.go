@@ -1,0 +1,112 @@
+// Package notify sends the filing receipt to the applicant's address: by
+// SES in the cloud, as a file in an outbox directory on a laptop. The
+// message names the call, the protocol number and the filing time; it
+// carries no personal data beyond the recipient address.
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"sportello/shared/call"
+	"sportello/shared/clock"
+	"sportello/shared/submission"
+)
+
+// Message is one e-mail.
+type Message struct {
+	To      string
+	Subject string
+	Body    string
+}
+
+// Receipt composes the filing receipt.
+func Receipt(s submission.Submission, c call.Call) Message {
+	subject := fmt.Sprintf("Ricevuta di protocollo %s", s.Protocol.Number)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Gentile ente,\n\nla domanda presentata per il bando\n  %s\n", c.Title)
+	fmt.Fprintf(&b, "è stata registrata al protocollo con il numero %s\nil %s.\n\n", s.Protocol.Number, clock.FormatRome(s.Protocol.At))
+	fmt.Fprintf(&b, "Ente: %s\nIdentificativo della domanda: %s\n\n", s.Org, s.ID)
+	b.WriteString("Da questo momento la domanda non può più essere modificata. La ricevuta in PDF è scaricabile dal portale.\n\n")
+	b.WriteString("Messaggio generato automaticamente: non rispondere.\n")
+	return Message{Subject: subject, Body: b.String()}
+}
+
+// Sender delivers messages.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// Filing adapts a Sender to submission.Notifier.
+type Filing struct{ Sender Sender }
+
+// Filed sends the receipt of s to to.
+func (f Filing) Filed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
+	m := Receipt(s, c)
+	m.To = to
+	return f.Sender.Send(ctx, m)
+}
+
+// SES sends through Amazon SES v2 from one verified identity.
+type SES struct {
+	Client *sesv2.Client
+	From   string
+}
+
+// Send delivers m.
+func (s SES) Send(ctx context.Context, m Message) error {
+	_, err := s.Client.SendEmail(ctx, &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String(s.From),
+		Destination:      &types.Destination{ToAddresses: []string{m.To}},
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String(m.Subject), Charset: aws.String("UTF-8")},
+			Body:    &types.Body{Text: &types.Content{Data: aws.String(m.Body), Charset: aws.String("UTF-8")}},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("send e-mail: %w", err)
+	}
+	return nil
+}
+
+// Outbox writes each message as a file (the local runtime's "mail server")
+// and logs its path, never its content.
+type Outbox struct {
+	Dir   string
+	Clock clock.Clock
+	Log   *slog.Logger
+}
+
+// Send writes m to Dir.
+func (o Outbox) Send(_ context.Context, m Message) error {
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	name := o.Clock.Now().UTC().Format("20060102T150405.000000000Z") + "-" + safe(m.Subject) + ".eml"
+	path := filepath.Join(o.Dir, name)
+	content := fmt.Sprintf("To: %s\nSubject: %s\nDate: %s\nContent-Type: text/plain; charset=UTF-8\n\n%s",
+		m.To, m.Subject, o.Clock.Now().Format(time.RFC1123Z), m.Body)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	o.Log.Info("e-mail written to outbox", "path", path)
+	return nil
+}
+
+func safe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+}
