@@ -3,9 +3,34 @@
 // the demo registry, and the document fixtures.
 package events
 
-import "embed"
+import (
+	"embed"
+	"fmt"
+	"sync"
 
-// FS holds data/, and (once present) submissions/ and files/.
+	"sportello/shared/program"
+	"sportello/shared/registry"
+)
+
+// FS holds data/ and submissions/.
 //
-//go:embed data
+//go:embed data submissions
 var FS embed.FS
+
+var comuni = sync.OnceValues(func() ([]program.Comune, error) {
+	f, err := FS.Open("data/comuni-istat-2020.json")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return registry.LoadComuni(f)
+})
+
+// Comuni is the ISTAT list (Fonte: ISTAT, elenco dei comuni italiani, CC BY 3.0 IT).
+func Comuni() []program.Comune {
+	c, err := comuni()
+	if err != nil {
+		panic(fmt.Sprintf("embedded ISTAT list: %v", err))
+	}
+	return c
+}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"sportello/events"
 	"sportello/shared/api"
 	"sportello/shared/auth"
 	"sportello/shared/catalog"
@@ -24,9 +25,15 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/emulator"
 	"sportello/shared/httpapi"
-		"sportello/shared/scheduler"
+	"sportello/shared/notify"
+	"sportello/shared/s3blobs"
+	"sportello/shared/scheduler"
+	"sportello/shared/submission"
 	"sportello/shared/windows"
 )
+
+// DocumentsBucket is the local bucket of uploaded documents.
+const DocumentsBucket = "sportello-documents"
 
 // Config of a runtime.
 type Config struct {
@@ -39,22 +46,28 @@ type Config struct {
 	ReconcileEvery time.Duration
 	// NoSeed skips the demo calls.
 	NoSeed bool
+	// OutboxDir receives the e-mails; default DataDir/outbox (a temporary
+	// directory when DataDir is empty).
+	OutboxDir string
 }
 
 // Runtime is a running local sportello.
 type Runtime struct {
-	URL       string
-	Store     *dynamo.Store
-	DynamoDB  *emulator.DynamoDB
-	S3        *emulator.S3
-	Keys      *auth.Keys
-	Clock     clock.Clock
-	Windows   *windows.Service
-	Scheduler *scheduler.Local
-	Router    *httpapi.Router
-	Seeded    Seeded
-	srv       *http.Server
-	stop      chan struct{}
+	URL         string
+	Store       *dynamo.Store
+	DynamoDB    *emulator.DynamoDB
+	S3          *emulator.S3
+	Keys        *auth.Keys
+	Clock       clock.Clock
+	Windows     *windows.Service
+	Scheduler   *scheduler.Local
+	Router      *httpapi.Router
+	Submissions *submission.Service
+	Blobs       *s3blobs.Blobs
+	OutboxDir   string
+	Seeded      Seeded
+	srv         *http.Server
+	stop        chan struct{}
 }
 
 // Start brings everything up.
@@ -90,8 +103,26 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	rt.Scheduler = &scheduler.Local{Clock: cfg.Clock, Log: cfg.Log, Fire: rt.fireWindows}
 	rt.Windows.Scheduler = rt.Scheduler
 
-	deps := &api.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: catalog.All(), Windows: rt.Windows, Log: cfg.Log}
-	rt.Router = httpapi.NewRouter(cfg.Log, api.CallsRoutes(deps))
+	rt.Blobs = &s3blobs.Blobs{Client: rt.S3.Client(), Bucket: DocumentsBucket}
+	if err := rt.Blobs.EnsureBucket(ctx); err != nil {
+		return nil, err
+	}
+	rt.OutboxDir = cfg.OutboxDir
+	if rt.OutboxDir == "" {
+		if cfg.DataDir != "" {
+			rt.OutboxDir = filepath.Join(cfg.DataDir, "outbox")
+		} else if rt.OutboxDir, err = os.MkdirTemp("", "sportello-outbox"); err != nil {
+			return nil, err
+		}
+	}
+	registries := &dynamo.RegistrySource{Store: rt.Store, Comuni: events.Comuni(), TTL: time.Minute}
+	programs := catalog.All()
+	rt.Submissions = &submission.Service{Store: rt.Store, Programs: programs, Registries: registries, Clock: cfg.Clock, Log: cfg.Log,
+		Public:   dynamo.Public,
+		Notifier: notify.Filing{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}}}
+	deps := &api.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: programs, Windows: rt.Windows, Log: cfg.Log, Registries: registries}
+	rt.Router = httpapi.NewRouter(cfg.Log, api.CallsRoutes(deps), api.SubmissionsRoutes(deps, rt.Submissions),
+		api.UploadsRoutes(deps, rt.Submissions, rt.Blobs))
 
 	if !cfg.NoSeed {
 		if rt.Seeded, err = seed(ctx, rt.Store, cfg.Clock); err != nil {

@@ -2,13 +2,17 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
+
+	"sportello/events"
 
 	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/problem"
+	"sportello/shared/program"
 )
 
 // Demo call ids, stable so that the printed curl examples work.
@@ -61,7 +65,12 @@ func seed(ctx context.Context, store *dynamo.Store, clk clock.Clock) (Seeded, er
 		if err != nil {
 			return out, fmt.Errorf("demo call %s: %w", d.id, err)
 		}
-		if err := store.CreateCall(ctx, c); err != nil && problem.CodeOf(err) != problem.CodeConflict {
+		switch err := store.CreateCall(ctx, c); {
+		case err == nil:
+			if err := seedRegistry(ctx, store, d.id); err != nil {
+				return out, err
+			}
+		case problem.CodeOf(err) != problem.CodeConflict:
 			return out, err
 		}
 		stored, err := store.Call(ctx, d.id)
@@ -71,4 +80,43 @@ func seed(ctx context.Context, store *dynamo.Store, clk clock.Clock) (Seeded, er
 		out.Calls = append(out.Calls, stored)
 	}
 	return out, nil
+}
+
+// demoRegistry is events/submissions/demo-registry.json.
+type demoRegistry struct {
+	Preloaded  []program.PreloadedService `json:"preloaded"`
+	Facilities []program.Facility         `json:"facilities"`
+}
+
+// seedRegistry imports what officers would: Piemonte's pre-loaded
+// services, and Lombardy's AFAM_UDOS facilities plus one demo public nido
+// per Lombardy Comune (so every Comune can file in a load test).
+func seedRegistry(ctx context.Context, store *dynamo.Store, callID string) error {
+	b, err := events.FS.ReadFile("submissions/demo-registry.json")
+	if err != nil {
+		return err
+	}
+	var reg demoRegistry
+	if err := json.Unmarshal(b, &reg); err != nil {
+		return fmt.Errorf("demo registry: %w", err)
+	}
+	switch callID {
+	case PiemonteCall:
+		return store.ImportPreloaded(ctx, callID, reg.Preloaded)
+	case LombardiaCall:
+		facilities := reg.Facilities
+		for _, c := range events.Comuni() {
+			if c.RegionCode == "03" {
+				facilities = append(facilities, DemoFacility(c))
+			}
+		}
+		return store.ImportFacilities(ctx, callID, facilities)
+	}
+	return nil
+}
+
+// DemoFacility is the demo public nido of a Lombardy Comune.
+func DemoFacility(c program.Comune) program.Facility {
+	return program.Facility{Code: "AFAM-" + c.ISTAT + "-DEMO", Name: "Nido comunale di " + c.Name, ComuneISTAT: c.ISTAT,
+		Address: "Piazza del Municipio 1, " + c.Name, Public: true, Places: 30, Active: true}
 }

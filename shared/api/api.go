@@ -28,6 +28,8 @@ type Deps struct {
 	Programs map[string]program.Program
 	Windows  *windows.Service
 	Log      *slog.Logger
+	// Registries is forgotten after an import so this process sees it at once.
+	Registries *dynamo.RegistrySource
 }
 
 // Rome renders an instant as RFC 3339 with the Europe/Rome offset.

@@ -22,6 +22,7 @@ func CallsRoutes(d *Deps) []httpapi.Route {
 		{Method: "GET", Pattern: "/v1/calls/{callId}", Handler: d.getCall},
 		{Method: "PATCH", Pattern: "/v1/calls/{callId}/windows/{windowId}", Handler: d.extendWindow},
 		{Method: "GET", Pattern: "/v1/calls/{callId}/audit", Handler: d.callAudit},
+		{Method: "POST", Pattern: "/v1/calls/{callId}/registry", Handler: d.importRegistry},
 	}
 }
 

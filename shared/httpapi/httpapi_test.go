@@ -72,7 +72,7 @@ func TestRouting(t *testing.T) {
 		{"a wrong type is 400", event("POST", "/v1/things/a1", `{"n":"seven"}`, clerk), 400, problem.CodeBadRequest},
 		{"two JSON values are 400", event("POST", "/v1/things/a1", `{} {}`, clerk), 400, problem.CodeBadRequest},
 		{"an empty body is 400", event("POST", "/v1/things/a1", ``, clerk), 400, problem.CodeBadRequest},
-		{"an oversized body is 413", event("POST", "/v1/things/a1", `{"name":"` + strings.Repeat("x", MaxBody) + `"}`, clerk), 413, problem.CodeTooLarge},
+		{"an oversized body is 413", event("POST", "/v1/things/a1", `{"name":"`+strings.Repeat("x", MaxBody)+`"}`, clerk), 413, problem.CodeTooLarge},
 		{"a panic is a 500 without details", event("GET", "/v1/boom", ``, nil), 500, problem.CodeInternal},
 		{"an internal error is a 500 without details", event("GET", "/v1/leak", ``, nil), 500, problem.CodeInternal},
 	}

@@ -67,15 +67,15 @@ func walk(node any, t reflect.Type, path string, f *problem.Fields) {
 	if node == nil {
 		return // null leaves the zero value; Check decides if it was required
 	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
 		b, _ := json.Marshal(node)
 		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(b); err != nil {
 			f.Add(path, problem.FieldInvalid, "%s", err.Error())
 		}
 		return
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
 	}
 	wrong := func(want string) { f.Add(path, problem.FieldInvalid, "Atteso un valore di tipo %s.", want) }
 	switch t.Kind() {

@@ -8,6 +8,7 @@ package program
 import (
 	"encoding/json"
 	"math/big"
+	"strings"
 	"time"
 
 	"sportello/shared/money"
@@ -146,4 +147,27 @@ type Allocator interface {
 // ErrorFromFields is a convenience for Decode implementations.
 func ErrorFromFields(f problem.Fields) error {
 	return f.Err(problem.CodeValidation, "Alcuni campi non sono validi.")
+}
+
+// ValidEmail is a light syntax check of an e-mail address (the receipt
+// goes there; deliverability is SES's business).
+func ValidEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return len(s) <= 254 && at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") && !strings.ContainsAny(s, " \t\r\n<>,;")
+}
+
+// OrgID splits "comune:001272" into its id.
+func OrgID(org string) string {
+	_, id, _ := strings.Cut(org, ":")
+	return id
+}
+
+// Text checks a required free-text field and its length.
+func Text(f *problem.Fields, path, v string, max int) {
+	switch {
+	case strings.TrimSpace(v) == "":
+		f.Add(path, problem.FieldRequired, "Campo obbligatorio.")
+	case len(v) > max:
+		f.Add(path, problem.FieldTooLarge, "Al massimo %d caratteri.", max)
+	}
 }

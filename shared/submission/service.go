@@ -38,6 +38,11 @@ type Store interface {
 	Audit(ctx context.Context, e audit.Entry) error
 }
 
+// Registries gives the reference data a call's forms are checked against.
+type Registries interface {
+	Registry(ctx context.Context, callID string) (program.Registry, error)
+}
+
 // Notifier sends the filing receipt to the applicant.
 type Notifier interface {
 	Filed(ctx context.Context, s Submission, c call.Call, to string) error
@@ -45,12 +50,12 @@ type Notifier interface {
 
 // Service runs the lifecycle.
 type Service struct {
-	Store    Store
-	Programs map[string]program.Program
-	Registry program.Registry
-	Notifier Notifier // nil: no e-mail
-	Clock    clock.Clock
-	Log      *slog.Logger
+	Store      Store
+	Programs   map[string]program.Program
+	Registries Registries
+	Notifier   Notifier // nil: no e-mail
+	Clock      clock.Clock
+	Log        *slog.Logger
 	// Public maps storage errors to what a client may see (retryable
 	// faults → 503); identity when nil.
 	Public func(error) error
@@ -335,7 +340,11 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog p
 	if err != nil {
 		return nil, nil, s.public(err)
 	}
-	pctx := program.Context{Org: sub.Org, Now: at, Registry: s.Registry, VerifiedDocuments: verified, Params: c.Params}
+	reg, err := s.Registries.Registry(ctx, c.ID)
+	if err != nil {
+		return nil, nil, s.public(err)
+	}
+	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params}
 	fields.Merge("data", form.Check(pctx))
 	needs := form.RequiredDocuments(pctx)
 	sort.SliceStable(needs, func(i, j int) bool { return needs[i].Kind < needs[j].Kind })

@@ -1,0 +1,103 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"sportello/shared/program"
+	"sportello/shared/registry"
+)
+
+// Registry row kinds.
+const (
+	RowPreloaded = "preloaded"
+	RowFacility  = "facility"
+)
+
+// RegistrySource builds a call's registry (the ISTAT list plus the rows
+// officers imported for the call) and keeps it for TTL, so a noon rush
+// does not re-read it on every filing. An import in another process is
+// seen at most TTL later.
+type RegistrySource struct {
+	Store  *Store
+	Comuni []program.Comune
+	TTL    time.Duration
+
+	mu    sync.Mutex
+	cache map[string]cachedRegistry
+}
+
+type cachedRegistry struct {
+	reg *registry.Memory
+	at  time.Time
+}
+
+// Registry returns the registry of callID.
+func (r *RegistrySource) Registry(ctx context.Context, callID string) (program.Registry, error) {
+	r.mu.Lock()
+	c, ok := r.cache[callID]
+	r.mu.Unlock()
+	if ok && time.Since(c.at) < r.TTL {
+		return c.reg, nil
+	}
+	rows, err := r.Store.RegistryRows(ctx, callID, "")
+	if err != nil {
+		return nil, err
+	}
+	var pre []program.PreloadedService
+	var fac []program.Facility
+	for _, row := range rows {
+		switch row.Kind {
+		case RowPreloaded:
+			var s program.PreloadedService
+			if err := json.Unmarshal([]byte(row.JSON), &s); err != nil {
+				return nil, fmt.Errorf("registry row %s: %w", row.ID, err)
+			}
+			pre = append(pre, s)
+		case RowFacility:
+			var f program.Facility
+			if err := json.Unmarshal([]byte(row.JSON), &f); err != nil {
+				return nil, fmt.Errorf("registry row %s: %w", row.ID, err)
+			}
+			fac = append(fac, f)
+		}
+	}
+	reg := registry.NewMemory(r.Comuni, pre, fac)
+	r.mu.Lock()
+	if r.cache == nil {
+		r.cache = map[string]cachedRegistry{}
+	}
+	r.cache[callID] = cachedRegistry{reg: reg, at: time.Now()}
+	r.mu.Unlock()
+	return reg, nil
+}
+
+// Forget drops a call's cached registry (after an import in this process).
+func (r *RegistrySource) Forget(callID string) {
+	r.mu.Lock()
+	delete(r.cache, callID)
+	r.mu.Unlock()
+}
+
+// ImportPreloaded stores pre-loaded services for a call.
+func (s *Store) ImportPreloaded(ctx context.Context, callID string, rows []program.PreloadedService) error {
+	out := make([]RegistryRow, len(rows))
+	for i, r := range rows {
+		b, _ := json.Marshal(r)
+		out[i] = RegistryRow{Kind: RowPreloaded, ID: r.ID, JSON: string(b)}
+	}
+	return s.PutRegistryRows(ctx, callID, out)
+}
+
+// ImportFacilities stores AFAM_UDOS facilities for a call.
+func (s *Store) ImportFacilities(ctx context.Context, callID string, rows []program.Facility) error {
+	out := make([]RegistryRow, len(rows))
+	for i, r := range rows {
+		b, _ := json.Marshal(r)
+		out[i] = RegistryRow{Kind: RowFacility, ID: r.Code, JSON: string(b)}
+	}
+	return s.PutRegistryRows(ctx, callID, out)
+}
