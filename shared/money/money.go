@@ -103,7 +103,11 @@ func (c Cents) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON accepts only a JSON string in the Parse format: a bare
 // number is refused because it may already have passed through a float.
+// null leaves the amount unchanged, as encoding/json expects.
 func (c *Cents) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
 		return ErrFormat
 	}

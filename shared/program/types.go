@@ -32,8 +32,11 @@ func MustDate(s string) Date {
 
 var errDate = errors.New(`data non valida: usare il formato AAAA-MM-GG (es. "2025-03-03")`)
 
-// UnmarshalJSON accepts only a "YYYY-MM-DD" string.
+// UnmarshalJSON accepts only a "YYYY-MM-DD" string (null leaves it unset).
 func (d *Date) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	s, err := strconv.Unquote(string(b))
 	if err != nil {
 		return errDate
@@ -111,8 +114,11 @@ func allDigits(s string) bool {
 	return true
 }
 
-// UnmarshalJSON accepts only a decimal string.
+// UnmarshalJSON accepts only a decimal string (null leaves it unset).
 func (d *Decimal) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	s, err := strconv.Unquote(string(b))
 	if err != nil {
 		return errDecimal

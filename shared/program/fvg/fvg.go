@@ -121,9 +121,10 @@ func IncreaseWithinLimit(fee2024, fee2025 money.Cents) bool {
 }
 
 // OperatorLongEnough is rule 4a: at least four months as operator by
-// 28/02/2025, i.e. operatorSince + 4 calendar months ≤ 28/02/2025.
+// 28/02/2025, counted back by calendar months: operating on or before
+// 28/10/2024.
 func OperatorLongEnough(since program.Date) bool {
-	return !since.AddMonths(4).After(OperatorCutoff)
+	return !since.After(OperatorCutoff.AddMonths(-4))
 }
 
 // Check returns every eligibility or completeness problem.
