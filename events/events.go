@@ -12,9 +12,9 @@ import (
 	"sportello/shared/registry"
 )
 
-// FS holds data/ and submissions/.
+// FS holds data/, submissions/ and the document fixtures of files/.
 //
-//go:embed data submissions
+//go:embed data submissions files/*.pdf files/*.p7m files/*.xlsx
 var FS embed.FS
 
 var comuni = sync.OnceValues(func() ([]program.Comune, error) {
