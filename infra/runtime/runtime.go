@@ -15,9 +15,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"sportello/events"
+	"sportello/infra/s3gate"
 	"sportello/shared/api"
 	"sportello/shared/auth"
 	"sportello/shared/catalog"
@@ -25,6 +27,7 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/emulator"
 	"sportello/shared/httpapi"
+	"sportello/shared/intake"
 	"sportello/shared/notify"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
@@ -64,6 +67,8 @@ type Runtime struct {
 	Router      *httpapi.Router
 	Submissions *submission.Service
 	Blobs       *s3blobs.Blobs
+	Intake      *intake.Service
+	intakeWG    sync.WaitGroup
 	OutboxDir   string
 	Seeded      Seeded
 	srv         *http.Server
@@ -86,7 +91,10 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if rt.DynamoDB, err = emulator.StartDynamoDB("127.0.0.1:0", cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if rt.S3, err = emulator.StartS3("127.0.0.1:0", cfg.DataDir, nil); err != nil {
+	creds, _ := emulator.Credentials.Retrieve(ctx)
+	gate := &s3gate.Gate{Credentials: creds, Region: emulator.Region, Log: cfg.Log,
+		OnObjectCreated: func(bucket, key string, size int64) { rt.objectCreated(key) }}
+	if rt.S3, err = emulator.StartS3("127.0.0.1:0", cfg.DataDir, func(h http.Handler) http.Handler { gate.Backend = h; return gate }); err != nil {
 		return nil, err
 	}
 	rt.Store = dynamo.New(rt.DynamoDB.Client(), "sportello")
@@ -120,6 +128,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	rt.Submissions = &submission.Service{Store: rt.Store, Programs: programs, Registries: registries, Clock: cfg.Clock, Log: cfg.Log,
 		Public:   dynamo.Public,
 		Notifier: notify.Filing{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}}}
+	rt.Intake = &intake.Service{Store: rt.Store, Blobs: rt.Blobs, Programs: programs, Clock: cfg.Clock, Log: cfg.Log}
 	deps := &api.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: programs, Windows: rt.Windows, Log: cfg.Log, Registries: registries}
 	rt.Router = httpapi.NewRouter(cfg.Log, api.CallsRoutes(deps), api.SubmissionsRoutes(deps, rt.Submissions),
 		api.UploadsRoutes(deps, rt.Submissions, rt.Blobs))
@@ -153,6 +162,21 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	go rt.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return rt, nil
 }
+
+// objectCreated plays S3 → documents function: asynchronously, once per
+// object.
+func (rt *Runtime) objectCreated(key string) {
+	rt.intakeWG.Add(1)
+	go func() {
+		defer rt.intakeWG.Done()
+		if err := rt.Intake.Object(context.Background(), key); err != nil {
+			rt.Intake.Log.Error("documents function failed", "error", err.Error())
+		}
+	}()
+}
+
+// WaitDocuments waits until every ObjectCreated delivered so far was handled.
+func (rt *Runtime) WaitDocuments() { rt.intakeWG.Wait() }
 
 // fireWindows is what the scheduler invokes: the windows function's handler.
 func (rt *Runtime) fireWindows(ctx context.Context, payload []byte) error {

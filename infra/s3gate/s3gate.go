@@ -33,8 +33,9 @@ type Gate struct {
 	// Now is real time by default: pre-signed URLs expire by the wall
 	// clock, as in S3, whatever instant the business clock was started at.
 	Now func() time.Time
-	// OnObjectCreated is called after a successful PUT, as S3 emits
-	// ObjectCreated.
+	// OnObjectCreated is called after a successful PUT, before the client
+	// has its answer, as S3 emits ObjectCreated; it must not block (start
+	// the work in a goroutine).
 	OnObjectCreated func(bucket, key string, size int64)
 	Log             *slog.Logger
 }
@@ -102,7 +103,7 @@ func (g *Gate) put(w http.ResponseWriter, r *http.Request) {
 	g.Backend.ServeHTTP(rec, r)
 	bucket, key := splitPath(r.URL.Path)
 	if rec.status == http.StatusOK && g.OnObjectCreated != nil && key != "" && r.URL.Query().Get("partNumber") == "" {
-		go g.OnObjectCreated(bucket, key, n)
+		g.OnObjectCreated(bucket, key, n)
 	}
 }
 

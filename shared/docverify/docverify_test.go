@@ -110,7 +110,11 @@ func TestRules(t *testing.T) {
 		{"a renamed .exe declared as PDF is rejected", exe, declare(exe, TypePDF, false), CodeTypeMismatch},
 		{"a p7m declared as PDF is rejected", p7m, declare(p7m, TypePDF, false), CodeTypeMismatch},
 		{"a different length than declared is rejected", pdfBytes, func() Declared { d := declare(pdfBytes, TypePDF, false); d.Size++; return d }(), CodeSizeMismatch},
-		{"a different checksum than declared is rejected", pdfBytes, func() Declared { d := declare(pdfBytes, TypePDF, false); d.SHA256 = hex.EncodeToString(make([]byte, 32)); return d }(), CodeChecksumMismatch},
+		{"a different checksum than declared is rejected", pdfBytes, func() Declared {
+			d := declare(pdfBytes, TypePDF, false)
+			d.SHA256 = hex.EncodeToString(make([]byte, 32))
+			return d
+		}(), CodeChecksumMismatch},
 		{"a type not allowed for the kind is rejected", pdfBytes, func() Declared { d := declare(pdfBytes, TypePDF, false); d.AllowedTypes = []string{TypeXLSX}; return d }(), CodeNotAllowedType},
 		{"a file over the kind's limit is rejected", pdfBytes, func() Declared { d := declare(pdfBytes, TypePDF, false); d.MaxBytes = 10; return d }(), CodeTooLarge},
 		{"a signed p7m passes a must-sign kind", p7m, declare(p7m, TypeP7M, true), ""},

@@ -14,7 +14,9 @@ import (
 
 var filing = time.Date(2025, 7, 15, 10, 0, 0, 0, time.UTC)
 
-func set(path string, v any) func(map[string]any) { return func(d map[string]any) { pt.Set(d, path, v) } }
+func set(path string, v any) func(map[string]any) {
+	return func(d map[string]any) { pt.Set(d, path, v) }
+}
 
 func TestRules(t *testing.T) {
 	ex := pt.Load(t, "fvg-udine.json")
@@ -106,4 +108,3 @@ func TestAllocationCapsByHand(t *testing.T) {
 		})
 	}
 }
-

@@ -12,7 +12,9 @@ import (
 
 var filing = time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
 
-func set(path string, v any) func(map[string]any) { return func(d map[string]any) { pt.Set(d, path, v) } }
+func set(path string, v any) func(map[string]any) {
+	return func(d map[string]any) { pt.Set(d, path, v) }
+}
 
 func TestRules(t *testing.T) {
 	ex := pt.Load(t, "piemonte-torino.json")
