@@ -35,6 +35,7 @@ type Store interface {
 	ProtocolCounter(ctx context.Context, callID string) (int64, error)
 	File(ctx context.Context, s Submission, prev, counter int64) error
 	VerifiedDocuments(ctx context.Context, submissionID string) (map[string]int, error)
+	ClaimHolders(ctx context.Context, callID string, claims []string) (map[string]string, error)
 	Audit(ctx context.Context, e audit.Entry) error
 }
 
@@ -263,6 +264,9 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	if err := s.checkTiming(sub, c, arrival); err != nil {
 		return sub, err
 	}
+	if err := s.precheckClaims(ctx, sub, prog); err != nil {
+		return sub, err
+	}
 	form, fields, err := s.check(ctx, sub, c, prog, arrival)
 	if err != nil {
 		return sub, err
@@ -293,6 +297,30 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 		return sub, err
 	}
 	return filed, s.afterFiling(ctx, p, filed, c, form, "submission.filed")
+}
+
+// precheckClaims refuses at once an application whose Comune or facility
+// another filed application already holds, before listing what is
+// missing: no amount of completing would let it through. The filing
+// transaction remains the authority.
+func (s *Service) precheckClaims(ctx context.Context, sub Submission, prog program.Program) error {
+	if sub.Filed() {
+		return nil
+	}
+	form, err := prog.Decode(sub.Data)
+	if err != nil {
+		return nil // reported with everything else by check
+	}
+	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, form.Claims(sub.Org))
+	if err != nil {
+		return s.public(err)
+	}
+	for _, key := range form.Claims(sub.Org) {
+		if h, taken := holders[key]; taken && h != sub.ID {
+			return s.claimConflict(ctx, &ClaimTaken{Key: key, HolderID: h}, form.ClaimConflictCode())
+		}
+	}
+	return nil
 }
 
 // checkTiming: a first filing must arrive inside a window; a rejected form
