@@ -3,6 +3,8 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -22,7 +24,9 @@ func newAuditItem(e *audit.Entry) auditItem {
 		e.ID = ident.New("aud")
 	}
 	e.At = e.At.UTC()
-	ts := e.At.Format("2006-01-02T15:04:05.000000000Z")
+	// Entries sort by their business instant, then by the order this
+	// process wrote them (real time, never going back), then by id.
+	ts := e.At.Format("2006-01-02T15:04:05.000000000Z") + "#" + fmt.Sprintf("%020d", auditSeq())
 	it := auditItem{keys: keys{PK: callPK(e.CallID), SK: "AUDIT#" + ts + "#" + e.ID, Type: "audit"}, Entry: *e}
 	if e.SubmissionID != "" {
 		it.GSI1PK, it.GSI1SK = subPK(e.SubmissionID)+"#AUDIT", ts+"#"+e.ID
@@ -59,4 +63,17 @@ func (s *Store) auditQuery(ctx context.Context, in *dynamodb.QueryInput) ([]audi
 		return nil
 	})
 	return out, err
+}
+
+var lastSeq atomic.Int64
+
+// auditSeq is the real time in nanoseconds, strictly increasing in process.
+func auditSeq() int64 {
+	for {
+		now, last := time.Now().UnixNano(), lastSeq.Load()
+		next := max(now, last+1)
+		if lastSeq.CompareAndSwap(last, next) {
+			return next
+		}
+	}
 }

@@ -1,0 +1,175 @@
+package runtime
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"sportello/shared/clock"
+)
+
+// The Piemonte cycle: sent for validation, rejected with notes (after the
+// window, with a correction deadline), edited, sent again with the same
+// protocol, validated.
+func TestPiemonteRejectEditResendValidate(t *testing.T) {
+	e := newEnv(t, clock.InRome(2026, 5, 10, 9, 0))
+	ex := loadExample(t, "piemonte-torino.json")
+	tok, off := e.applicant(ex.Org), e.officer("PIE")
+	id := e.draft(PiemonteCall, tok, ex.Org, ex.Data)
+	filed := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	number := filed.json(t)["protocol"].(map[string]any)["number"]
+
+	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0)) // after the window
+	tok, off = e.applicant(ex.Org), e.officer("PIE") // tokens last 8 hours
+	deadline := clock.InRome(2026, 6, 5, 12, 0).Format(time.RFC3339)
+	r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "reject", "notes": "Correggere la media dei frequentanti del Girasole.", "deadline": deadline})
+	if r.Status != 200 || r.json(t)["state"] != "rejected" {
+		t.Fatalf("reject: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", tok, map[string]any{"decision": "validate"}); r.Status != 403 && r.Status != 404 {
+		t.Fatalf("an applicant cannot review: %d", r.Status)
+	}
+	version := r.json(t)["version"].(float64)
+	edited := strings.Replace(string(ex.Data), `"52.40"`, `"50.10"`, 1)
+	r = e.do("PUT", "/v1/submissions/"+id, tok, `{"data":`+edited+`}`, "If-Match", jsonNumber(version))
+	if r.Status != 200 {
+		t.Fatalf("a rejected form is editable: %d %s", r.Status, r.Body)
+	}
+	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	if r.Status != 200 || r.json(t)["state"] != "submitted" || r.json(t)["protocol"].(map[string]any)["number"] != number {
+		t.Fatalf("resend keeps the protocol: %d %s", r.Status, r.Body)
+	}
+	r = e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "validate"})
+	if r.Status != 200 || r.json(t)["state"] != "validated" {
+		t.Fatalf("validate: %d %s", r.Status, r.Body)
+	}
+	r = e.do("GET", "/v1/submissions/"+id+"/audit", off, nil)
+	var trail struct {
+		Entries []struct{ Action string } `json:"entries"`
+	}
+	json.Unmarshal(r.Body, &trail)
+	var actions []string
+	for _, a := range trail.Entries {
+		actions = append(actions, a.Action)
+	}
+	if got := strings.Join(actions, " "); got != "submission.created submission.filed submission.reviewed submission.updated submission.resubmitted submission.reviewed" {
+		t.Fatalf("audit: %s", got)
+	}
+	// After the correction deadline a rejected form can no longer be sent.
+	e.clk.Set(clock.InRome(2026, 6, 5, 12, 0))
+	if r := e.do("GET", "/v1/submissions/"+id, e.applicant("comune:006003"), nil); r.Status != 404 {
+		t.Fatalf("another Comune sees the scheda: %d", r.Status)
+	}
+}
+
+func jsonNumber(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) }
+
+// A Comune in a filed association cannot file alone: 409 member_conflict
+// naming the association's application.
+func TestLombardyAssociationConflict(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	ex := loadExample(t, "lombardia-bergamo-associated.json")
+	tok := e.applicant(ex.Org)
+	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+	for _, d := range ex.Documents {
+		e.upload(id, tok, d.Kind, d.File, d.ContentType)
+	}
+	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	if r.Status != 200 {
+		t.Fatalf("association: %d %s", r.Status, r.Body)
+	}
+	number := r.json(t)["protocol"].(map[string]any)["number"].(string)
+
+	alone := loadExample(t, "lombardia-milano.json")
+	adrara := e.applicant("comune:016001")
+	aloneID := e.draft(LombardiaCall, adrara, "comune:016001", alone.Data)
+	r = e.do("POST", "/v1/submissions/"+aloneID+"/submit", adrara, nil)
+	if r.Status != 409 || problemCode(t, r) != "member_conflict" {
+		t.Fatalf("member filing alone: %d %s", r.Status, r.Body)
+	}
+	p := r.json(t)
+	if p["conflictingSubmission"] != id || p["conflictingProtocol"] != number || !strings.Contains(p["detail"].(string), number) {
+		t.Fatalf("the conflict must name the association's application: %s", r.Body)
+	}
+}
+
+// Documents: an unsigned file for a kind that must be signed ends
+// rejected and blocks submit; a renamed .exe is rejected; a filename with
+// ../ cannot influence the key; an officer can ask for integration, after
+// which only uploads are allowed.
+func TestDocumentsRules(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	ex := loadExample(t, "lombardia-milano.json")
+	tok := e.applicant(ex.Org)
+	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+	unsigned := e.upload(id, tok, "delibera_giunta", "unsigned.pdf", "application/pdf")
+	if st, reason := e.documentStatus(id, tok, unsigned["id"].(string)); st != "rejected" || !strings.Contains(reason, "firmato") {
+		t.Fatalf("unsigned delibera: %s %s", st, reason)
+	}
+	exe := e.upload(id, tok, "delibera_tariffe", "renamed-exe.pdf", "application/pdf")
+	if st, _ := e.documentStatus(id, tok, exe["id"].(string)); st != "rejected" {
+		t.Fatalf("renamed exe: %s", st)
+	}
+	r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "delibera_giunta", "filename": "../../x.pdf",
+		"contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)})
+	if r.Status != 201 || strings.Contains(r.json(t)["uploadUrl"].(string), "x.pdf") || !strings.Contains(r.json(t)["uploadUrl"].(string), "/documents/"+LombardiaCall+"/"+id+"/doc_") {
+		t.Fatalf("key from ids only: %s", r.Body)
+	}
+	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	if r.Status != 422 || !strings.Contains(string(r.Body), "documents.delibera_giunta") {
+		t.Fatalf("an unsigned delibera blocks submit: %d %s", r.Status, r.Body)
+	}
+	for _, bad := range []map[string]any{
+		{"kind": "selfie", "filename": "a.pdf", "contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)},
+		{"kind": "delibera_giunta", "filename": "a.docx", "contentType": "application/msword", "size": 10, "sha256": strings.Repeat("a", 64)},
+		{"kind": "delibera_giunta", "filename": "a.pdf", "contentType": "application/pdf", "size": 60 << 20, "sha256": strings.Repeat("a", 64)},
+		{"kind": "delibera_giunta", "filename": "a.pdf", "contentType": "application/pdf", "size": 10, "sha256": "XYZ"},
+	} {
+		if r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, bad); r.Status != 422 {
+			t.Fatalf("%v: %d %s", bad, r.Status, r.Body)
+		}
+	}
+	// A PUT with another length than declared never reaches storage.
+	up := e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "delibera_giunta", "filename": "a.pdf",
+		"contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)}).json(t)
+	req, _ := http.NewRequest("PUT", up["uploadUrl"].(string), strings.NewReader("0123456789X"))
+	for k, v := range up["headers"].(map[string]any) {
+		if k != "Content-Length" {
+			req.Header.Set(k, v.(string))
+		}
+	}
+	resp, _ := http.DefaultClient.Do(req)
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("a PUT longer than declared: %d", resp.StatusCode)
+	}
+
+	// Integration requested: data frozen, uploads allowed until the deadline.
+	for _, d := range ex.Documents {
+		e.upload(id, tok, d.Kind, d.File, d.ContentType)
+	}
+	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+		t.Fatalf("with every document: %d %s", r.Status, r.Body)
+	}
+	off := e.officer("LOM")
+	deadline := clock.InRome(2025, 10, 1, 12, 0).Format(time.RFC3339)
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "request_integration", "notes": "Allegare la convenzione aggiornata.", "deadline": deadline}); r.Status != 200 {
+		t.Fatalf("request integration: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("PUT", "/v1/submissions/"+id, tok, `{"data":{}}`, "If-Match", "3"); r.Status != 409 {
+		t.Fatalf("data are frozen under integration: %d %s", r.Status, r.Body)
+	}
+	e.upload(id, tok, "convenzione", "signed-pades.pdf", "application/pdf")
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 || r.json(t)["state"] != "admitted" {
+		t.Fatalf("admit: %d %s", r.Status, r.Body)
+	}
+	e.clk.Set(clock.InRome(2025, 10, 2, 12, 0))
+	tok = e.applicant(ex.Org)
+	if r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "convenzione", "filename": "b.pdf",
+		"contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)}); r.Status != 409 {
+		t.Fatalf("no uploads once admitted: %d", r.Status)
+	}
+}
