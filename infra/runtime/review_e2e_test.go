@@ -173,3 +173,30 @@ func TestDocumentsRules(t *testing.T) {
 		t.Fatalf("no uploads once admitted: %d", r.Status)
 	}
 }
+
+// The receipt PDF carries the protocol number and the filing time; the
+// generated A1 carries the draft's data.
+func TestReceiptAndSummaryPDFs(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	ex := loadExample(t, "lombardia-milano.json")
+	tok := e.applicant(ex.Org)
+	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+	if r := e.do("GET", "/v1/submissions/"+id+"/receipt", tok, nil); r.Status != 409 {
+		t.Fatalf("no receipt before filing: %d", r.Status)
+	}
+	r := e.do("GET", "/v1/submissions/"+id+"/summary", tok, nil)
+	if r.Status != 200 || r.Header.Get("Content-Type") != "application/pdf" || !strings.Contains(string(r.Body), "protocollo@postacert.comune.milano.it") {
+		t.Fatalf("summary: %d %.200s", r.Status, r.Body)
+	}
+	for _, d := range ex.Documents {
+		e.upload(id, tok, d.Kind, d.File, d.ContentType)
+	}
+	filed := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	number := filed.json(t)["protocol"].(map[string]any)["number"].(string)
+	r = e.do("GET", "/v1/submissions/"+id+"/receipt", tok, nil)
+	body := string(r.Body)
+	if r.Status != 200 || !strings.HasPrefix(body, "%PDF-") || !strings.Contains(body, number) ||
+		!strings.Contains(body, "20/07/2025 alle 10:00:00") || !strings.Contains(body, "Comune di Milano") {
+		t.Fatalf("receipt: %d %.300s", r.Status, body)
+	}
+}

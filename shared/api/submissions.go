@@ -25,6 +25,8 @@ func SubmissionsRoutes(d *Deps, svc *submission.Service) []httpapi.Route {
 		{Method: "POST", Pattern: "/v1/submissions/{id}/submit", Handler: h.submit},
 		{Method: "POST", Pattern: "/v1/submissions/{id}/review", Handler: h.review},
 		{Method: "GET", Pattern: "/v1/submissions/{id}/audit", Handler: h.audit},
+		{Method: "GET", Pattern: "/v1/submissions/{id}/receipt", Handler: h.receipt},
+		{Method: "GET", Pattern: "/v1/submissions/{id}/summary", Handler: h.summary},
 	}
 }
 

@@ -171,3 +171,15 @@ func Text(f *problem.Fields, path, v string, max int) {
 		f.Add(path, problem.FieldTooLarge, "Al massimo %d caratteri.", max)
 	}
 }
+
+// Section is a titled block of label/value rows of a generated application.
+type Section struct {
+	Title string
+	Rows  [][2]string
+}
+
+// Summarizer is implemented by forms that generate an application
+// document to be signed (Lombardy's Allegato A1).
+type Summarizer interface {
+	Sections() []Section
+}

@@ -490,3 +490,67 @@ func (f *Form) Flags() []string {
 	}
 	return nil
 }
+
+func yes(b bool) string {
+	if b {
+		return "Sì"
+	}
+	return "No"
+}
+
+func amount(c *money.Cents) string {
+	if c == nil {
+		return "—"
+	}
+	return "€ " + c.String()
+}
+
+// Sections renders the A1 facsimile from the draft data, in the order of
+// the Region's form.
+func (f *Form) Sections() []program.Section {
+	e := f.Entity
+	s := []program.Section{{Title: "Dati generali dell'Ente richiedente", Rows: [][2]string{
+		{"Natura giuridica", "Comune"}, {"Denominazione", e.Name}, {"Codice fiscale", e.FiscalCode},
+		{"Sede legale", strings.TrimSpace(e.Address + " " + e.PostCode + " " + e.Province)},
+		{"E-mail per le comunicazioni ufficiali", e.Email}, {"PEC", e.PEC}, {"PEC confermata", yes(e.PEC != "" && e.PEC == e.PECConfirmation)},
+		{"Ufficio", e.Office},
+	}}}
+	decl := program.Section{Title: "Dichiarazioni e obblighi del Comune"}
+	for _, d := range Declarations {
+		decl.Rows = append(decl.Rows, [2]string{d.Text, yes(f.Declarations[d.Key])})
+	}
+	decl.Rows = append(decl.Rows, [2]string{"Data della Delibera", f.Resolution.Date.Italian()}, [2]string{"Numero della Delibera", f.Resolution.Number})
+	s = append(s, decl)
+	signatory := "Coincide con il rappresentante legale"
+	if !f.SignatoryIsLegalRepresentative && f.Signatory != nil {
+		signatory = f.Signatory.Surname + " " + f.Signatory.Name + " (" + f.Signatory.FiscalCode + ")"
+	}
+	s = append(s, program.Section{Title: "Dati della domanda", Rows: [][2]string{
+		{"Referente", f.Referent.Surname + " " + f.Referent.Name + ", tel. " + f.Referent.Phone + ", " + f.Referent.Email},
+		{"Rappresentante legale", f.LegalRepresentative.Surname + " " + f.LegalRepresentative.Name + " (" + f.LegalRepresentative.FiscalCode + ")"},
+		{"Firmatario", signatory},
+		{"Forma di partecipazione", map[string]string{"single": "Singola", "associated": "Associata (" + f.AssociationKind + ")"}[f.ApplicationType]},
+		{"Comuni associati", strings.Join(f.Members, ", ")},
+		{"Agevolazioni ai non residenti", f.NonResidentReductions + " " + f.SpecialCasesDescription},
+		{"Calcolo delle rette", map[string]string{"bands": "Su base di fasce", "linear": "Funzione lineare: " + f.LinearFormula}[f.FeeMethod]},
+		{"Aumento rispetto al 2024/2025", yes(f.FeesIncreased) + " " + f.IncreasePercent.String() + "% " + f.IncreaseReason},
+	}})
+	for i, fac := range f.Facilities {
+		sec := program.Section{Title: fmt.Sprintf("Struttura %d – %s", i+1, fac.AFAMUDOS), Rows: [][2]string{
+			{"Nome", fac.Name}, {"Indirizzo", fac.Address}, {"Posti autorizzati", fmt.Sprint(fac.AuthorisedPlaces)},
+			{"Pubblica", yes(fac.Public)}, {"Comunale in concessione a privati", yes(fac.PrivateConcessionaire)},
+		}}
+		if fac.InAgreement {
+			sec.Rows = append(sec.Rows, [2]string{"Protocollo convenzione", fac.AgreementProtocol},
+				[2]string{"Scadenza convenzione", fac.AgreementExpiry.Italian()}, [2]string{"Posti convenzionati 2025/2026", fmt.Sprint(fac.PlacesBought)},
+				[2]string{"Rinnovo previsto", yes(fac.RenewalCommitment)})
+		}
+		for _, fee := range fac.Fees {
+			sec.Rows = append(sec.Rows,
+				[2]string{fee.Mode + " – ISEE 20.000", "retta " + amount(fee.ISEE20000.Total) + ", famiglia " + amount(fee.ISEE20000.FamilyShare) + ", Comune " + amount(fee.ISEE20000.ComuneShare)},
+				[2]string{fee.Mode + " – ISEE 25.000", "retta " + amount(fee.ISEE25000.Total) + ", famiglia " + amount(fee.ISEE25000.FamilyShare) + ", Comune " + amount(fee.ISEE25000.ComuneShare)})
+		}
+		s = append(s, sec)
+	}
+	return s
+}

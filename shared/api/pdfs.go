@@ -1,0 +1,93 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"sportello/shared/auth"
+	"sportello/shared/document"
+	"sportello/shared/dynamo"
+	"sportello/shared/httpapi"
+	"sportello/shared/pdfdoc"
+	"sportello/shared/problem"
+	"sportello/shared/program"
+)
+
+// receipt renders the protocol receipt of a filed application.
+func (h *submissionsAPI) receipt(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
+	if err != nil {
+		return nil, err
+	}
+	if !sub.Filed() {
+		return nil, problem.New(problem.CodeConflict, "La domanda non è ancora stata inviata al protocollo: non c'è ricevuta.")
+	}
+	c, err := h.Store.Call(ctx, sub.CallID)
+	if err != nil {
+		return nil, dynamo.Public(err)
+	}
+	docs, err := h.Store.Documents(ctx, sub.ID)
+	if err != nil {
+		return nil, dynamo.Public(err)
+	}
+	data := pdfdoc.ReceiptData{Region: auth.Regions[c.Region], CallTitle: c.Title, Org: sub.Org, OrgName: h.orgName(ctx, sub.CallID, sub.Org, sub.Summary),
+		SubmissionID: sub.ID, ProtocolNumber: sub.Protocol.Number, FiledAt: sub.Protocol.At, GeneratedAt: h.Clock.Now()}
+	for _, d := range docs {
+		if d.Status == document.Verified {
+			data.Documents = append(data.Documents, pdfdoc.Document{Kind: d.Kind, Filename: d.Filename, SHA256: d.SHA256})
+		}
+	}
+	b, err := pdfdoc.Receipt(data)
+	if err != nil {
+		return nil, err
+	}
+	annotateSubmission(ctx, sub)
+	return httpapi.Bytes(http.StatusOK, "application/pdf", "ricevuta-"+sub.Protocol.Number+".pdf", b), nil
+}
+
+// summary renders the generated application (Lombardy A1) from the draft.
+func (h *submissionsAPI) summary(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
+	if err != nil {
+		return nil, err
+	}
+	prog, ok := h.Programs[sub.Program]
+	if !ok {
+		return nil, problem.New(problem.CodeNotFound, "Programma non configurato.")
+	}
+	form, err := prog.Decode(sub.Data)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := form.(program.Summarizer)
+	if !ok {
+		return nil, problem.New(problem.CodeNotFound, "Questo bando non prevede una domanda da firmare.")
+	}
+	c, err := h.Store.Call(ctx, sub.CallID)
+	if err != nil {
+		return nil, dynamo.Public(err)
+	}
+	data := pdfdoc.ApplicationData{Title: "Allegato A1 – Scheda riassuntiva adesione", Subtitle: c.Title,
+		Applicant: h.orgName(ctx, sub.CallID, sub.Org, sub.Summary) + " (" + sub.Org + ") – domanda " + sub.ID, GeneratedAt: h.Clock.Now()}
+	for _, sec := range s.Sections() {
+		data.Sections = append(data.Sections, pdfdoc.Section{Title: sec.Title, Rows: sec.Rows})
+	}
+	b, err := pdfdoc.Application(data)
+	if err != nil {
+		return nil, err
+	}
+	annotateSubmission(ctx, sub)
+	return httpapi.Bytes(http.StatusOK, "application/pdf", "domanda-"+sub.ID+".pdf", b), nil
+}
+
+// orgName is a Comune's name from the ISTAT list, or the fallback.
+func (h *submissionsAPI) orgName(ctx context.Context, callID, org, fallback string) string {
+	if h.Registries != nil {
+		if reg, err := h.Registries.Registry(ctx, callID); err == nil {
+			if c, ok := reg.Comune(program.OrgID(org)); ok {
+				return "Comune di " + c.Name
+			}
+		}
+	}
+	return fallback
+}
