@@ -22,7 +22,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	filed := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
 	number := filed.json(t)["protocol"].(map[string]any)["number"]
 
-	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0)) // after the window
+	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0))      // after the window
 	tok, off = e.applicant(ex.Org), e.officer("PIE") // tokens last 8 hours
 	deadline := clock.InRome(2026, 6, 5, 12, 0).Format(time.RFC3339)
 	r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "reject", "notes": "Correggere la media dei frequentanti del Girasole.", "deadline": deadline})

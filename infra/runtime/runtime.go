@@ -20,6 +20,7 @@ import (
 
 	"sportello/events"
 	"sportello/infra/s3gate"
+	"sportello/shared/allocation"
 	"sportello/shared/api"
 	"sportello/shared/auth"
 	"sportello/shared/catalog"
@@ -35,8 +36,11 @@ import (
 	"sportello/shared/windows"
 )
 
-// DocumentsBucket is the local bucket of uploaded documents.
-const DocumentsBucket = "sportello-documents"
+// Local buckets: uploaded documents, and riparto exports.
+const (
+	DocumentsBucket = "sportello-documents"
+	ExportsBucket   = "sportello-exports"
+)
 
 // Config of a runtime.
 type Config struct {
@@ -68,6 +72,9 @@ type Runtime struct {
 	Submissions *submission.Service
 	Blobs       *s3blobs.Blobs
 	Intake      *intake.Service
+	Allocation  *allocation.Service
+	Exports     *s3blobs.Blobs
+	allocWG     sync.WaitGroup
 	intakeWG    sync.WaitGroup
 	OutboxDir   string
 	Seeded      Seeded
@@ -129,9 +136,15 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		Public:   dynamo.Public,
 		Notifier: notify.Filing{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}}}
 	rt.Intake = &intake.Service{Store: rt.Store, Blobs: rt.Blobs, Programs: programs, Clock: cfg.Clock, Log: cfg.Log}
+	rt.Exports = &s3blobs.Blobs{Client: rt.S3.Client(), Bucket: ExportsBucket}
+	if err := rt.Exports.EnsureBucket(ctx); err != nil {
+		return nil, err
+	}
+	rt.Allocation = &allocation.Service{Store: rt.Store, Blobs: rt.Exports, Programs: programs, Clock: cfg.Clock, Log: cfg.Log,
+		Names: api.OrgNames(registries), Announcer: rt}
 	deps := &api.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: programs, Windows: rt.Windows, Log: cfg.Log, Registries: registries}
-	rt.Router = httpapi.NewRouter(cfg.Log, api.CallsRoutes(deps), api.SubmissionsRoutes(deps, rt.Submissions),
-		api.UploadsRoutes(deps, rt.Submissions, rt.Blobs))
+	rt.Router = httpapi.NewRouter(cfg.Log, api.CallsRoutes(deps), api.AllocationRoutes(deps, rt.Allocation),
+		api.SubmissionsRoutes(deps, rt.Submissions), api.UploadsRoutes(deps, rt.Submissions, rt.Blobs))
 
 	if !cfg.NoSeed {
 		if rt.Seeded, err = seed(ctx, rt.Store, cfg.Clock); err != nil {
@@ -174,6 +187,21 @@ func (rt *Runtime) objectCreated(key string) {
 		}
 	}()
 }
+
+// FundsAnnounced plays EventBridge → allocation function: asynchronously.
+func (rt *Runtime) FundsAnnounced(_ context.Context, callID, runID string) error {
+	rt.allocWG.Add(1)
+	go func() {
+		defer rt.allocWG.Done()
+		if err := rt.Allocation.Execute(context.Background(), runID); err != nil {
+			rt.Allocation.Log.Error("allocation function failed", "allocation", runID, "error", err.Error())
+		}
+	}()
+	return nil
+}
+
+// WaitAllocations waits for the riparti announced so far.
+func (rt *Runtime) WaitAllocations() { rt.allocWG.Wait() }
 
 // WaitDocuments waits until every ObjectCreated delivered so far was handled.
 func (rt *Runtime) WaitDocuments() { rt.intakeWG.Wait() }

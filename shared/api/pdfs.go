@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"sportello/shared/auth"
 	"sportello/shared/document"
@@ -82,12 +83,26 @@ func (h *submissionsAPI) summary(ctx context.Context, r *httpapi.Request) (*http
 
 // orgName is a Comune's name from the ISTAT list, or the fallback.
 func (h *submissionsAPI) orgName(ctx context.Context, callID, org, fallback string) string {
-	if h.Registries != nil {
-		if reg, err := h.Registries.Registry(ctx, callID); err == nil {
-			if c, ok := reg.Comune(program.OrgID(org)); ok {
-				return "Comune di " + c.Name
-			}
-		}
+	if n := OrgNames(h.Registries)(ctx, callID, org); n != "" {
+		return n
 	}
 	return fallback
+}
+
+// OrgNames names "comune:<ISTAT>" ids from the ISTAT list ("" otherwise).
+func OrgNames(regs *dynamo.RegistrySource) func(ctx context.Context, callID, id string) string {
+	return func(ctx context.Context, callID, id string) string {
+		kind, code, _ := strings.Cut(id, ":")
+		if regs == nil || kind != "comune" {
+			return ""
+		}
+		reg, err := regs.Registry(ctx, callID)
+		if err != nil {
+			return ""
+		}
+		if c, ok := reg.Comune(code); ok {
+			return "Comune di " + c.Name
+		}
+		return ""
+	}
 }

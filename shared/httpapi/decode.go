@@ -16,13 +16,21 @@ import (
 // unknown fields are refused, types must match, one value only. Errors name
 // the field.
 func Decode(r *Request, v any) error {
+	if err := RequireJSON(r); err != nil {
+		return err
+	}
+	return DecodeJSON(r.Body, v)
+}
+
+// RequireJSON refuses a body declared as anything but JSON.
+func RequireJSON(r *Request) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return problem.New(problem.CodeUnsupportedMedia, "Il corpo deve essere JSON (Content-Type: application/json).")
 		}
 	}
-	return DecodeJSON(r.Body, v)
+	return nil
 }
 
 // DecodeJSON is the strict decoder behind Decode, for any JSON input.

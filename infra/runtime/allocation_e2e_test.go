@@ -1,0 +1,152 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"sportello/shared/clock"
+)
+
+// FVG end to end: three operators file and are admitted; the officer
+// announces €1,000,000.00; the allocation's CSV shows each cap and the
+// inner-area uplift, checkable by hand.
+func TestFVGRipartoEndToEnd(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 15, 10, 0))
+	ex := loadExample(t, "fvg-udine.json")
+	cases := []struct {
+		cf, facility, comune string
+		change               map[string]any
+	}{
+		{"01234567897", "FVG-NIDO-0042", "030129", nil}, // mean 21 × 11 months = 231; cap 70% × 1500 × 21 = 22050
+		{"02468135799", "FVG-NIDO-0077", "093052", map[string]any{"innerArea": true, "childrenOn20241001": 10, "childrenOn20250131": 10, "monthsOfOperation": 10}}, // 100 × 1.01 = 101; cap 10500
+		{"03000000012", "FVG-NIDO-0099", "031007", map[string]any{"childrenOn20241001": 4, "childrenOn20250131": 6, "monthsOfOperation": 11, "income2024": "247000.00"}}, // 55; cap 3000 (expenses − income)
+	}
+	var ids []string
+	for _, c := range cases {
+		var data map[string]any
+		json.Unmarshal(ex.Data, &data)
+		data["operator"].(map[string]any)["fiscalCode"] = c.cf
+		data["facility"].(map[string]any)["code"] = c.facility
+		data["facility"].(map[string]any)["comune"] = c.comune
+		for k, v := range c.change {
+			data[k] = v
+		}
+		raw, _ := json.Marshal(data)
+		org := "gestore:" + c.cf
+		tok := e.applicant(org)
+		id := e.draft(FVGCall, tok, org, raw)
+		for _, d := range ex.Documents {
+			e.upload(id, tok, d.Kind, d.File, d.ContentType)
+		}
+		if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+			t.Fatalf("%s: %d %s", c.facility, r.Status, r.Body)
+		}
+		ids = append(ids, id)
+	}
+	off := e.officer("FVG")
+	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`); r.Status != 409 {
+		t.Fatalf("funds before the close: %d %s", r.Status, r.Body)
+	}
+	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
+	off = e.officer("FVG")
+	for _, id := range ids {
+		if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit"}); r.Status != 200 {
+			t.Fatalf("admit: %d %s", r.Status, r.Body)
+		}
+	}
+	sim := e.do("POST", "/v1/calls/"+FVGCall+"/allocations:simulate", off, `{"amount":"1000000.00"}`)
+	if sim.Status != 200 {
+		t.Fatalf("simulate: %d %s", sim.Status, sim.Body)
+	}
+	for _, bad := range []string{`{"amount":"1000000,00"}`, `{"amount":1000000}`, `{"amount":"-5.00"}`, `{}`} {
+		if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, bad); r.Status/100 != 4 {
+			t.Fatalf("%s: %d", bad, r.Status)
+		}
+	}
+	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", e.officer("LOM"), `{"amount":"1000000.00"}`); r.Status != 404 {
+		t.Fatalf("another region's officer: %d", r.Status)
+	}
+	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00","note":"Decreto 2025/123"}`)
+	if r.Status != 202 {
+		t.Fatalf("announce: %d %s", r.Status, r.Body)
+	}
+	allocID := r.json(t)["allocationId"].(string)
+	e.rt.WaitAllocations()
+	r = e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil)
+	run := r.json(t)
+	if run["status"] != "done" || run["allocated"] != "35550.00" || run["unallocated"] != "964450.00" || len(run["inputSha256"].(string)) != 64 {
+		t.Fatalf("run: %s", r.Body)
+	}
+	r = e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil, "Accept", "text/csv")
+	if !bytes.HasPrefix(r.Body, []byte("\ufeff")) {
+		t.Fatal("the CSV must start with a BOM")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(r.Body[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, row := range rows[1:] {
+		got[row[0]] = row
+	}
+	check := func(id, weight, cap, amount, reason string) {
+		row := got[id]
+		if row == nil || row[2] != weight || row[4] != cap || row[7] != amount || !strings.Contains(row[8], reason) {
+			t.Fatalf("%s: %v", id, row)
+		}
+	}
+	check("facility:FVG-NIDO-0042", "231", "22050.00", "22050.00", "70%")
+	check("facility:FVG-NIDO-0077", "101", "10500.00", "10500.00", "70%") // inner area: ×1.01, no €2,000 cap
+	check("facility:FVG-NIDO-0099", "55", "3000.00", "3000.00", "spese")
+	if total := got["TOTALE"]; total[7] != "35550.00" || !strings.Contains(total[8], "964450.00") {
+		t.Fatalf("total %v", total)
+	}
+	// Announcing again creates a new run; the first stays, and the same
+	// inputs give the same digest.
+	r2 := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`)
+	second := r2.json(t)["allocationId"].(string)
+	e.rt.WaitAllocations()
+	a := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t)
+	b := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+second, off, nil).json(t)
+	if second == allocID || a["inputSha256"] != b["inputSha256"] || a["status"] != "done" {
+		t.Fatalf("re-run: %v %v", a["inputSha256"], b["inputSha256"])
+	}
+	// A duplicate FundsAnnounced delivery changes nothing.
+	e.rt.FundsAnnounced(context.Background(), FVGCall, allocID)
+	e.rt.WaitAllocations()
+	if c := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t); c["status"] != "done" || c["allocated"] != "35550.00" {
+		t.Fatalf("after a duplicate delivery: %v", c)
+	}
+}
+
+// The calculators through HTTP: the four worked examples of brief §3.
+func TestCalculatorsThroughHTTP(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 9, 1, 10, 0))
+	tests := []struct{ body, region, family string }{
+		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":false,"month":1}`, "527.27", "0.00"},
+		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":true,"month":1}`, "472.73", "0.00"},
+		{`{"fee":"800.00","isee":"23000.00","bornFrom2024":false,"month":1}`, "100.00", "427.27"},
+		{`{"fee":"800.00","isee":"23000.00","bornFrom2024":true,"month":1}`, "100.00", "372.73"},
+		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":false,"month":11}`, "527.30", "0.00"},
+	}
+	for _, tt := range tests {
+		r := e.do("POST", "/v1/calculators/nidi-gratis-plus", "", tt.body)
+		m := r.json(t)
+		if r.Status != 200 || m["regionShare"] != tt.region || m["familyShare"] != tt.family {
+			t.Fatalf("%s: %s", tt.body, r.Body)
+		}
+	}
+	for _, bad := range []string{`{"fee":"800.00","isee":"1.00","bornFrom2024":false,"month":12}`, `{"fee":"-1.00","isee":"1.00","bornFrom2024":false,"month":1}`, `{"fee":"800,00","isee":"1.00","bornFrom2024":false,"month":1}`} {
+		if r := e.do("POST", "/v1/calculators/nidi-gratis-plus", "", bad); r.Status != 400 && r.Status != 422 {
+			t.Fatalf("%s: %d", bad, r.Status)
+		}
+	}
+	r := e.do("POST", "/v1/calculators/riparto", "", `{"fund":"100.00","beneficiaries":[{"id":"a","weight":"1"},{"id":"b","weight":"2","cap":"20.00"}]}`)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"allocated":"100.00"`) {
+		t.Fatalf("riparto: %s", r.Body)
+	}
+}
