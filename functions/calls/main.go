@@ -1,4 +1,5 @@
-// Command calls is the calls function: calls and windows over the HTTP API.
+// Command calls is the calls function: calls and windows, fund
+// announcements and allocations, calculators.
 package main
 
 import (
@@ -9,11 +10,11 @@ import (
 	"sportello/shared/api"
 	"sportello/shared/cloud"
 	"sportello/shared/httpapi"
-	"sportello/shared/catalog"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	deps := &api.Deps{Store: env.Store, Clock: env.Clock, Programs: catalog.All(), Windows: cloud.Must(env.Windows()), Log: env.Log}
-	lambda.Start(httpapi.NewRouter(env.Log, api.CallsRoutes(deps)).Handle)
+	deps := env.Deps(cloud.Must(env.Windows()))
+	alloc := cloud.Must(env.Allocation())
+	lambda.Start(httpapi.NewRouter(env.Log, api.CallsRoutes(deps), api.AllocationRoutes(deps, alloc)).Handle)
 }

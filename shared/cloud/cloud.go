@@ -8,15 +8,27 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"sportello/events"
+	"sportello/shared/allocation"
+	"sportello/shared/api"
+	"sportello/shared/catalog"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
+	"sportello/shared/eventbus"
+	"sportello/shared/notify"
+	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
+	"sportello/shared/submission"
 	"sportello/shared/windows"
 )
 
@@ -79,6 +91,51 @@ func (e *Env) Windows() (*windows.Service, error) {
 	}
 	sched := &scheduler.EventBridge{Client: awsscheduler.NewFromConfig(e.AWS), Group: names[0], RoleARN: names[1], TargetARN: names[2]}
 	return &windows.Service{Store: e.Store, Clock: e.Clock, Scheduler: sched, Log: e.Log}, nil
+}
+
+// Registries is the registry source over the table, with the ISTAT list
+// embedded in the binary.
+func (e *Env) Registries() *dynamo.RegistrySource {
+	return &dynamo.RegistrySource{Store: e.Store, Comuni: events.Comuni(), TTL: time.Minute}
+}
+
+// Blobs is the documents bucket (exports live under exports/ in it).
+func (e *Env) Blobs() (*s3blobs.Blobs, error) {
+	bucket, err := Require(EnvBucket)
+	if err != nil {
+		return nil, err
+	}
+	return &s3blobs.Blobs{Client: s3.NewFromConfig(e.AWS), Bucket: bucket}, nil
+}
+
+// Submissions builds the lifecycle with SES receipts.
+func (e *Env) Submissions() (*submission.Service, error) {
+	sender, err := Require(EnvSender)
+	if err != nil {
+		return nil, err
+	}
+	return &submission.Service{Store: e.Store, Programs: catalog.All(), Registries: e.Registries(), Clock: e.Clock, Log: e.Log,
+		Public:   dynamo.Public,
+		Notifier: notify.Filing{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}}}, nil
+}
+
+// Allocation builds the riparto service announcing on EventBridge.
+func (e *Env) Allocation() (*allocation.Service, error) {
+	bus, err := Require(EnvEventBus)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := e.Blobs()
+	if err != nil {
+		return nil, err
+	}
+	return &allocation.Service{Store: e.Store, Blobs: blobs, Programs: catalog.All(), Clock: e.Clock, Log: e.Log,
+		Names: api.OrgNames(e.Registries()), Announcer: eventbus.Bus{Client: eventbridge.NewFromConfig(e.AWS), Name: bus}}, nil
+}
+
+// Deps are the HTTP handlers' dependencies.
+func (e *Env) Deps(windows *windows.Service) *api.Deps {
+	return &api.Deps{Store: e.Store, Clock: e.Clock, Programs: catalog.All(), Windows: windows, Log: e.Log, Registries: e.Registries()}
 }
 
 // Must stops a function that cannot start.

@@ -1,0 +1,25 @@
+// Command allocation runs the riparto when EventBridge delivers
+// FundsAnnounced (or on direct invoke with the same ids).
+package main
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"sportello/shared/cloud"
+	"sportello/shared/eventbus"
+)
+
+func main() {
+	env := cloud.Must(cloud.Load(context.Background()))
+	svc := cloud.Must(env.Allocation())
+	lambda.Start(func(ctx context.Context, payload json.RawMessage) error {
+		funds, err := eventbus.DecodeFunds(payload)
+		if err != nil {
+			return err
+		}
+		return svc.Execute(ctx, funds.AllocationID)
+	})
+}

@@ -1,0 +1,32 @@
+// Command documents verifies each object S3 reports as created.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"sportello/shared/catalog"
+	"sportello/shared/cloud"
+	"sportello/shared/intake"
+)
+
+func main() {
+	env := cloud.Must(cloud.Load(context.Background()))
+	svc := &intake.Service{Store: env.Store, Blobs: cloud.Must(env.Blobs()), Programs: catalog.All(), Clock: env.Clock, Log: env.Log}
+	lambda.Start(func(ctx context.Context, ev events.S3Event) error {
+		for _, rec := range ev.Records {
+			key, err := url.QueryUnescape(rec.S3.Object.Key) // S3 event keys are URL-encoded
+			if err != nil {
+				return fmt.Errorf("object key: %w", err)
+			}
+			if err := svc.Object(ctx, key); err != nil {
+				return err // retried by Lambda's async retries, then the DLQ
+			}
+		}
+		return nil
+	})
+}
