@@ -4,16 +4,20 @@ FUNCTIONS := calls submissions uploads documents windows allocation
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run test test-short build bench fuzz vet deploy destroy clean
+.PHONY: run test build bench fuzz deploy synth destroy clean
+STAGE ?= dev
+CDK := npx --yes aws-cdk@2.1033.0
+# jsii (the CDK's Go bindings) runs on Node 22, installed on demand from npm.
+NODE22 = export JSII_NODE="$${JSII_NODE:-$$(.ci/install-node22.sh)}" &&
 
 ## run: the whole product on this machine (HTTP API on $PORT, default 8080)
 run:
 	$(GO) run ./infra/local
 
-## test: every test, with the race detector
+## test: every test, with the race detector (the CDK tests need Node 22: installed by .ci/install-node22.sh)
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 45m ./...
+	$(NODE22) $(GO) test -race -count=1 -timeout 45m ./...
 
 ## build: one arm64 bootstrap per Lambda function under build/<fn>/bootstrap
 build:
@@ -25,7 +29,19 @@ build:
 
 ## bench: side-by-side measurements (ratios, never thresholds); see docs/performance.md
 bench:
+	$(GO) run ./infra/bench/riparto
 	$(GO) run ./infra/bench/coldstart -runs 5
+
+## synth / deploy / destroy: the CDK app for STAGE (dev|prod); see docs/deploy.md
+synth: build
+	$(NODE22) $(CDK) synth -c stage=$(STAGE)
+
+deploy: build
+	$(NODE22) $(CDK) bootstrap -c stage=$(STAGE)
+	$(NODE22) $(CDK) deploy -c stage=$(STAGE) --require-approval broadening
+
+destroy:
+	$(NODE22) $(CDK) destroy -c stage=$(STAGE)
 
 clean:
 	rm -rf build cdk.out

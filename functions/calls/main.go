@@ -16,5 +16,6 @@ func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	deps := env.Deps(cloud.Must(env.Windows()))
 	alloc := cloud.Must(env.Allocation())
-	lambda.Start(httpapi.NewRouter(env.Log, api.CallsRoutes(deps), api.AllocationRoutes(deps, alloc)).Handle)
+	routes := api.FunctionRoutes(deps, api.Services{Allocation: alloc})
+	lambda.Start(httpapi.NewRouter(env.Log, routes[api.FnCalls]).Handle)
 }

@@ -15,5 +15,6 @@ import (
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	svc := cloud.Must(env.Submissions())
-	lambda.Start(httpapi.NewRouter(env.Log, api.SubmissionsRoutes(env.Deps(nil), svc)).Handle)
+	routes := api.FunctionRoutes(env.Deps(nil), api.Services{Submissions: svc})
+	lambda.Start(httpapi.NewRouter(env.Log, routes[api.FnSubmissions]).Handle)
 }

@@ -16,5 +16,6 @@ func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	svc := cloud.Must(env.Submissions())
 	blobs := cloud.Must(env.Blobs())
-	lambda.Start(httpapi.NewRouter(env.Log, api.UploadsRoutes(env.Deps(nil), svc, blobs)).Handle)
+	routes := api.FunctionRoutes(env.Deps(nil), api.Services{Submissions: svc, Blobs: blobs})
+	lambda.Start(httpapi.NewRouter(env.Log, routes[api.FnUploads]).Handle)
 }

@@ -22,7 +22,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 		change               map[string]any
 	}{
 		{"01234567897", "FVG-NIDO-0042", "030129", nil}, // mean 21 × 11 months = 231; cap 70% × 1500 × 21 = 22050
-		{"02468135799", "FVG-NIDO-0077", "093052", map[string]any{"innerArea": true, "childrenOn20241001": 10, "childrenOn20250131": 10, "monthsOfOperation": 10}}, // 100 × 1.01 = 101; cap 10500
+		{"02468135799", "FVG-NIDO-0077", "093052", map[string]any{"innerArea": true, "childrenOn20241001": 10, "childrenOn20250131": 10, "monthsOfOperation": 10}},       // 100 × 1.01 = 101; cap 10500
 		{"03000000012", "FVG-NIDO-0099", "031007", map[string]any{"childrenOn20241001": 4, "childrenOn20250131": 6, "monthsOfOperation": 11, "income2024": "247000.00"}}, // 55; cap 3000 (expenses − income)
 	}
 	var ids []string

@@ -143,8 +143,8 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	rt.Allocation = &allocation.Service{Store: rt.Store, Blobs: rt.Exports, Programs: programs, Clock: cfg.Clock, Log: cfg.Log,
 		Names: api.OrgNames(registries), Announcer: rt}
 	deps := &api.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: programs, Windows: rt.Windows, Log: cfg.Log, Registries: registries}
-	rt.Router = httpapi.NewRouter(cfg.Log, api.CallsRoutes(deps), api.AllocationRoutes(deps, rt.Allocation),
-		api.SubmissionsRoutes(deps, rt.Submissions), api.UploadsRoutes(deps, rt.Submissions, rt.Blobs))
+	routes := api.FunctionRoutes(deps, api.Services{Submissions: rt.Submissions, Allocation: rt.Allocation, Blobs: rt.Blobs})
+	rt.Router = httpapi.NewRouter(cfg.Log, routes[api.FnCalls], routes[api.FnSubmissions], routes[api.FnUploads])
 
 	if !cfg.NoSeed {
 		if rt.Seeded, err = seed(ctx, rt.Store, cfg.Clock); err != nil {

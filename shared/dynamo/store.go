@@ -6,7 +6,7 @@
 //	CALL#<callId>  META                      the call           gsi1: CALLS / <region>#<callId>
 //	CALL#<callId>  WINDOW#<wid>#<OPENED|CLOSED>  close/open work done once
 //	CALL#<callId>  FINAL                     participants recorded at the final close
-//	CALL#<callId>  COUNTER                   protocol counter
+//	COUNTER#<callId> COUNTER                 protocol counter (own partition: only submissions may write it)
 //	CALL#<callId>  CLAIM#<key>               uniqueness claims of filed applications
 //	CALL#<callId>  AUDIT#<time>#<id>         audit trail        gsi1: SUB#<subId>#AUDIT / <time>
 //	SUB#<subId>    META                      an application     gsi1: CALL#<callId>#SUBS / <org>#<subId>

@@ -1,0 +1,31 @@
+package api
+
+import (
+	"sportello/shared/allocation"
+	"sportello/shared/httpapi"
+	"sportello/shared/submission"
+)
+
+// HTTP functions and what each serves: the single list the Lambdas, the
+// local runtime and the stack's routes come from.
+const (
+	FnCalls       = "calls"
+	FnSubmissions = "submissions"
+	FnUploads     = "uploads"
+)
+
+// Services are the domain services behind the HTTP functions.
+type Services struct {
+	Submissions *submission.Service
+	Allocation  *allocation.Service
+	Blobs       Blobs
+}
+
+// FunctionRoutes maps each HTTP function to its routes.
+func FunctionRoutes(d *Deps, s Services) map[string][]httpapi.Route {
+	return map[string][]httpapi.Route{
+		FnCalls:       append(CallsRoutes(d), AllocationRoutes(d, s.Allocation)...),
+		FnSubmissions: SubmissionsRoutes(d, s.Submissions),
+		FnUploads:     UploadsRoutes(d, s.Submissions, s.Blobs),
+	}
+}
