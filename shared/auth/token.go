@@ -38,6 +38,12 @@ func NewKeys(key *ecdsa.PrivateKey, now func() time.Time) *Keys {
 	return &Keys{key: key, issuer: LocalIssuer, audience: LocalAudience, now: now}
 }
 
+// WithClaims returns keys that sign with another issuer and audience (the
+// security tests forge such tokens to prove they are refused).
+func (k *Keys) WithClaims(issuer, audience string, now func() time.Time) *Keys {
+	return &Keys{key: k.key, issuer: issuer, audience: audience, now: now}
+}
+
 // GenerateKey makes a new P-256 key.
 func GenerateKey() (*ecdsa.PrivateKey, error) {
 	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
