@@ -64,11 +64,24 @@ func TestAuthorisationMatrix(t *testing.T) {
 		{"wrong issuer", badIss, nil},
 		{"wrong audience", badAud, nil},
 		// Calls are public acts: any applicant may read them.
-		{"applicant of another org", e.applicant("comune:016024"), map[string]bool{"GET /v1/calls": true, "GET /v1/calls/{callId}": true}},
+		{"applicant of another org", e.applicant("comune:016024"), map[string]bool{"GET /v1/calls": true, "GET /v1/calls/{callId}": true,
+			"GET /v1/calls/{callId}/submissions": true}}, // its own applications: none
 		// Another region's officer sees an empty list, and nothing else.
 		{"officer of another region", e.officer("PIE"), map[string]bool{"GET /v1/calls": true}},
 	}
 	params := strings.NewReplacer("{callId}", LombardiaCall, "{windowId}", "w1", "{id}", subID, "{allocationId}", "alloc_aaaaaaaaaaaaaaaa")
+	// A valid body per route, so that what answers is authorisation, not validation.
+	bodies := map[string]string{
+		"POST /v1/calls": `{"program":"lombardia-ngp-2025","title":"t","windows":[{"opensAt":"2026-07-01T12:00:00+02:00","closesAt":"2026-07-31T12:00:00+02:00"}]}`,
+		"PATCH /v1/calls/{callId}/windows/{windowId}":  `{"closesAt":"2025-07-31T18:00:00+02:00"}`,
+		"POST /v1/calls/{callId}/funds":                `{"amount":"1000.00"}`,
+		"POST /v1/calls/{callId}/allocations:simulate": `{"amount":"1000.00"}`,
+		"POST /v1/calls/{callId}/submissions":          `{"org":"comune:015146","data":{}}`,
+		"PUT /v1/submissions/{id}":                     `{"data":{}}`,
+		"POST /v1/submissions/{id}/review":             `{"decision":"admit"}`,
+		"POST /v1/submissions/{id}/documents":          `{"kind":"delibera_giunta","filename":"a.p7m","contentType":"application/pkcs7-mime","size":10,"sha256":"` + strings.Repeat("a", 64) + `"}`,
+		"POST /v1/calls/{callId}/registry":             "",
+	}
 	leaks := []string{"protocollo@postacert.comune.milano.it", "VRDGPP70C10L219Q", "01199250158", "AFAM-015146"}
 	for _, route := range e.rt.Router.Routes() {
 		if route.Public {
@@ -84,6 +97,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 				var body any
 				if route.Method != "GET" {
 					body = `{}`
+					if b, ok := bodies[key]; ok {
+						body = b
+					}
 				}
 				r := e.do(route.Method, path, c.token, body, "If-Match", "1")
 				if c.allowed[key] {

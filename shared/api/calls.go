@@ -92,9 +92,12 @@ func (d *Deps) createCall(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 		return nil, err
 	}
 	prog, known := d.Programs[spec.Program]
-	if !known || prog.Region() != r.Principal.Region {
-		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Programma non disponibile per la Regione.",
-			Fields: []problem.FieldError{{Field: "program", Code: problem.FieldInvalid, Message: "Programma sconosciuto o di un'altra Regione."}}}
+	if !known {
+		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Programma sconosciuto.",
+			Fields: []problem.FieldError{{Field: "program", Code: problem.FieldInvalid, Message: "Programma sconosciuto."}}}
+	}
+	if prog.Region() != r.Principal.Region {
+		return nil, problem.New(problem.CodeForbidden, "Il programma %s è di un'altra Regione.", spec.Program)
 	}
 	now := d.Clock.Now()
 	c, err := call.New(ident.New("call"), prog.Region(), spec, r.Principal.Subject, now)
