@@ -170,8 +170,20 @@ func (h *submissionsAPI) submit(ctx context.Context, r *httpapi.Request) (*httpa
 	if len(strings.TrimSpace(string(r.Body))) > 0 && strings.TrimSpace(string(r.Body)) != "{}" {
 		return nil, problem.New(problem.CodeBadRequest, "L'invio non prevede un corpo.")
 	}
-	sub, err := h.svc.Submit(ctx, r.Principal, r.Params["id"], r.Arrival)
-	httpapi.Annotate(ctx, slog.String("submission", r.Params["id"]), slog.String("arrival", r.Arrival.UTC().Format("2006-01-02T15:04:05.000Z")))
+	arrival, scope := r.Arrival, ""
+	if key := r.Header.Get("Idempotency-Key"); key != "" && len(key) <= 128 {
+		scope = r.Principal.Subject + "#" + r.Params["id"] + "#" + key
+		if first, found, err := h.Store.FirstArrival(ctx, scope); err == nil && found && first.Before(arrival) {
+			arrival = first // the retry of a submit that failed retryably
+		}
+	}
+	sub, err := h.svc.Submit(ctx, r.Principal, r.Params["id"], arrival)
+	httpapi.Annotate(ctx, slog.String("submission", r.Params["id"]), slog.String("arrival", arrival.UTC().Format("2006-01-02T15:04:05.000Z")))
+	if problem.CodeOf(err) == problem.CodeUnavailable && scope != "" {
+		if rerr := h.Store.RecordArrival(ctx, scope, arrival); rerr != nil {
+			h.Log.Warn("could not keep the arrival of a failed submit", "submission", r.Params["id"], "error", rerr.Error())
+		}
+	}
 	if err != nil {
 		httpapi.Annotate(ctx, slog.String("outcome", problem.CodeOf(err)))
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -290,3 +291,24 @@ func (s *Store) ExpireDraft(ctx context.Context, sub submission.Submission) (boo
 // so IAM can keep every function but submissions away from it
 // (dynamodb:LeadingKeys).
 func counterPK(callID string) string { return "COUNTER#" + callID }
+
+type arrivalItem struct {
+	keys
+	At time.Time `dynamodbav:"at"`
+}
+
+// RecordArrival keeps, once, the arrival of a submit that failed with a
+// retryable error, under the client's idempotency key: its retry is then
+// filed as of that first arrival, so a fault near noon never turns an
+// on-time filing into a late one.
+func (s *Store) RecordArrival(ctx context.Context, scope string, at time.Time) error {
+	_, err := s.putNew(ctx, arrivalItem{keys: keys{PK: "IDEM#arrival#" + scope, SK: "META", Type: "arrival"}, At: at.UTC()})
+	return err
+}
+
+// FirstArrival reads what RecordArrival kept.
+func (s *Store) FirstArrival(ctx context.Context, scope string) (time.Time, bool, error) {
+	var it arrivalItem
+	found, err := s.get(ctx, "IDEM#arrival#"+scope, "META", &it)
+	return it.At, found, err
+}

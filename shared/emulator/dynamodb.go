@@ -47,6 +47,8 @@ type Faults struct {
 	// LostResponse, when true, makes half of the injected faults apply the
 	// write and then answer 500, as when a response is lost on the way.
 	LostResponse bool
+	// Ops, if set, limits injection to these operations (e.g. "TransactWriteItems").
+	Ops map[string]bool
 }
 
 // DynamoDB is a running embedded DynamoDB.
@@ -142,7 +144,7 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lost := false
-	if f := d.faults.Load(); f != nil && f.Rate > 0 && op != "CreateTable" && op != "DescribeTable" {
+	if f := d.faults.Load(); f != nil && f.Rate > 0 && op != "CreateTable" && op != "DescribeTable" && (f.Ops == nil || f.Ops[op]) {
 		d.rngMu.Lock()
 		hit, coin := d.rng.Float64() < f.Rate, d.rng.IntN(2)
 		d.rngMu.Unlock()
