@@ -89,20 +89,28 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string][]string{}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	got := map[string]map[string]string{}
 	for _, row := range rows[1:] {
-		got[row[0]] = row
+		m := map[string]string{}
+		for h, i := range col {
+			m[h] = row[i]
+		}
+		got[row[0]] = m
 	}
 	check := func(id, weight, cap, amount, reason string) {
 		row := got[id]
-		if row == nil || row[2] != weight || row[4] != cap || row[7] != amount || !strings.Contains(row[8], reason) {
+		if row == nil || row["peso"] != weight || row["tetto_euro"] != cap || row["importo_euro"] != amount || !strings.Contains(row["spiegazione"], reason) {
 			t.Fatalf("%s: %v", id, row)
 		}
 	}
 	check("facility:FVG-NIDO-0042", "231", "22050.00", "22050.00", "70%")
 	check("facility:FVG-NIDO-0077", "101", "10500.00", "10500.00", "70%") // inner area: ×1.01, no €2,000 cap
 	check("facility:FVG-NIDO-0099", "55", "3000.00", "3000.00", "spese")
-	if total := got["TOTALE"]; total[7] != "35550.00" || !strings.Contains(total[8], "964450.00") {
+	if total := got["TOTALE"]; total["importo_euro"] != "35550.00" || !strings.Contains(total["spiegazione"], "964450.00") {
 		t.Fatalf("total %v", total)
 	}
 	// Announcing again creates a new run; the first stays, and the same

@@ -3,17 +3,15 @@ package runtime
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"testing"
 	"time"
 
 	"sportello/events"
+	"sportello/infra/apiclient"
 	"sportello/shared/auth"
 	"sportello/shared/clock"
 )
@@ -45,51 +43,28 @@ func (e *env) officer(region string) string {
 	return e.rt.Token(auth.Principal{Subject: "officer-" + region, Role: auth.RoleOfficer, Region: region})
 }
 
-type response struct {
-	Status int
-	Body   []byte
-	Header http.Header
-}
+type response struct{ apiclient.Response }
 
 func (r response) json(t *testing.T) map[string]any {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("not JSON (%d): %s", r.Status, r.Body)
+	m, err := r.JSON()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return m
 }
 
+func (e *env) client() *apiclient.Client {
+	return &apiclient.Client{Base: e.rt.URL, HTTP: http.DefaultClient}
+}
+
 func (e *env) do(method, path, token string, body any, headers ...string) response {
 	e.t.Helper()
-	var rdr io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rdr = bytes.NewReader([]byte(b))
-	case []byte:
-		rdr = bytes.NewReader(b)
-	default:
-		j, _ := json.Marshal(b)
-		rdr = bytes.NewReader(j)
-	}
-	req, _ := http.NewRequest(method, e.rt.URL+path, rdr)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
+	r, err := e.client().Do(method, path, token, body, headers...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Body: b, Header: resp.Header}
+	return response{r}
 }
 
 // example is one file of events/submissions.
@@ -118,11 +93,11 @@ func loadExample(t *testing.T, name string) example {
 // draft creates an application and returns its id.
 func (e *env) draft(callID, token, org string, data json.RawMessage) string {
 	e.t.Helper()
-	r := e.do("POST", "/v1/calls/"+callID+"/submissions", token, map[string]any{"org": org, "data": data})
-	if r.Status != 201 {
-		e.t.Fatalf("create draft: %d %s", r.Status, r.Body)
+	id, err := e.client().Draft(callID, token, org, data)
+	if err != nil {
+		e.t.Fatal(err)
 	}
-	return r.json(e.t)["id"].(string)
+	return id
 }
 
 // upload declares a fixture, PUTs it to the pre-signed URL as a browser
@@ -133,29 +108,12 @@ func (e *env) upload(subID, token, kind, file, contentType string) map[string]an
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	sum := sha256.Sum256(body)
-	r := e.do("POST", "/v1/submissions/"+subID+"/documents", token, map[string]any{
-		"kind": kind, "filename": file, "contentType": contentType, "size": len(body), "sha256": hex.EncodeToString(sum[:])})
-	if r.Status != 201 {
-		e.t.Fatalf("declare %s: %d %s", kind, r.Status, r.Body)
-	}
-	up := r.json(e.t)
-	req, _ := http.NewRequest(up["method"].(string), up["uploadUrl"].(string), bytes.NewReader(body))
-	for k, v := range up["headers"].(map[string]any) {
-		if k != "Content-Length" {
-			req.Header.Set(k, v.(string))
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
+	id, err := e.client().Upload(subID, token, kind, file, contentType, bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		e.t.Fatalf("PUT %s: %d", file, resp.StatusCode)
-	}
 	e.rt.WaitDocuments()
-	return up
+	return map[string]any{"id": id}
 }
 
 func (e *env) documentStatus(subID, token, docID string) (string, string) {
