@@ -1,25 +1,36 @@
 // Package riparto splits a fund among beneficiaries in proportion to their
 // weights, to the cent, with optional caps. It is pure arithmetic on exact
-// integers and rationals (no floating point anywhere), so an officer can
-// redo any line by hand:
+// integers (no floating point anywhere), so an officer can redo any line by
+// hand; docs/riparto.md explains it for them.
 //
-//  1. Water-filling. Beneficiaries are taken in ascending order of cap per
-//     unit of weight. One whose proportional share of what is left would
-//     reach its cap gets exactly the cap, and the rest of the fund is shared
-//     again among the others — until nobody else reaches a cap.
+//  1. Water-filling. Beneficiaries with a cap are taken in ascending order
+//     of cap per unit of weight (ties by id). One whose proportional share of
+//     what is left would reach its cap gets exactly the cap, and the rest of
+//     the fund is shared again among the others — until nobody else reaches a
+//     cap. Taking them in that order finds the same fixed point as repeating
+//     "cap whoever exceeds, share again" until nothing changes, in one pass.
 //  2. Cents. Each remaining beneficiary gets the floor of its exact share;
 //     the cents left over (fewer than the number of beneficiaries) go one
 //     each to the largest remainders, ties broken by larger weight, then by
 //     id in byte order (largest-remainder method). No line ends above its
-//     cap: an uncapped share is below its cap, so its ceiling is at most the
-//     cap.
+//     cap: a share that did not bind is strictly below its cap, and only a
+//     share with a fractional part can receive the extra cent, so its floor
+//     plus one is at most the (whole-cent) cap.
 //
-// Lines sum to the fund exactly, or, when every cap binds, to the sum of
-// the caps with the rest reported as unallocated. The result does not
-// depend on the order of the input.
+// Lines sum to the fund exactly, or, when every beneficiary with a positive
+// weight is capped, to the sum of those caps with the rest reported as
+// Unallocated. The result does not depend on the order of the input.
+//
+// Weights are exact rationals. Internally they are scaled by the least
+// common multiple of their denominators to integers; when those integers and
+// their total fit in 64 bits (any realistic call: a million weights with six
+// decimals), the work is done in machine words with 128-bit products
+// (math/bits), otherwise with math/big. Both paths are the same algorithm
+// and are tested to give identical results.
 package riparto
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
 	"slices"
@@ -30,207 +41,206 @@ import (
 )
 
 // EngineVersion is stored with every run, so a re-run can be matched to
-// the rules that produced it.
+// the rules that produced it. Change it whenever a result could change.
 const EngineVersion = "riparto/1"
 
 // Beneficiary is one participant.
 type Beneficiary struct {
 	ID        string
 	Weight    *big.Rat     // ≥ 0, exact
-	Cap       *money.Cents // nil when uncapped
-	CapReason string       // why the cap (shown in the explanation)
+	Cap       *money.Cents // nil when uncapped; the smallest of several caps
+	CapReason string       // which cap it is, in Italian (shown in the explanation)
 }
 
-// Line is one beneficiary's allocation and how it came about.
+// Line is one beneficiary's allocation and how it came about. Weight is
+// the caller's Rat (not copied). The explanation is derived from the other
+// fields (see Explanation), so a line read back from storage explains
+// itself the same way.
 type Line struct {
 	ID        string
 	Weight    *big.Rat
-	RawShare  *big.Rat // exact share in cents before rounding (the cap when capped)
+	RawShare  *big.Rat // exact share in cents before rounding (the cap when capped, 0 for a zero weight)
 	Amount    money.Cents
 	Cap       *money.Cents
-	Capped    bool
+	Capped    bool // the cap bound: Amount == *Cap
 	CapReason string
-	Rounding  money.Cents // 0 or 1 cent from the largest-remainder step
+	Rounding  money.Cents // 0, or 1 cent given by the largest-remainder step
 }
 
 // Result of a riparto.
 type Result struct {
 	Fund, Allocated, Unallocated money.Cents
-	Lines                        []Line // by ID
+	Lines                        []Line // sorted by ID (byte order)
 	EngineVersion                string
 }
 
-func invalid(format string, args ...any) error {
-	return &problem.Error{Code: problem.CodeValidation, Detail: fmt.Sprintf(format, args...)}
-}
+// maxFieldErrors bounds the field errors of one refusal: a million bad
+// weights should not become a million-line error document.
+const maxFieldErrors = 100
 
-// Allocate splits fund among bs.
+// Allocate splits fund among bs. It refuses, with a validation problem
+// naming each wrong beneficiary, a negative fund, no beneficiaries, an
+// empty or repeated id, a missing or negative weight, a negative cap, and
+// weights that are all zero.
 func Allocate(fund money.Cents, bs []Beneficiary) (Result, error) {
-	if fund < 0 {
-		return Result{}, invalid("Il fondo non può essere negativo.")
-	}
-	if len(bs) == 0 {
-		return Result{}, invalid("Nessun beneficiario: il riparto non si può calcolare.")
-	}
-	// Scale every weight to an integer over the common denominator, so
-	// shares are integer divisions.
-	den := big.NewInt(1)
-	ids := make(map[string]bool, len(bs))
-	var f problem.Fields
-	for i, b := range bs {
-		switch {
-		case b.ID == "":
-			f.Add(fmt.Sprintf("beneficiaries[%d].id", i), problem.FieldRequired, "Identificativo mancante.")
-		case ids[b.ID]:
-			f.Add(fmt.Sprintf("beneficiaries[%d].id", i), problem.FieldInvalid, "Identificativo ripetuto: %s.", b.ID)
-		}
-		ids[b.ID] = true
-		if b.Weight == nil || b.Weight.Sign() < 0 {
-			f.Add(fmt.Sprintf("beneficiaries[%d].weight", i), problem.FieldInvalid, "Il peso deve essere un numero non negativo.")
-			continue
-		}
-		if b.Cap != nil && *b.Cap < 0 {
-			f.Add(fmt.Sprintf("beneficiaries[%d].cap", i), problem.FieldInvalid, "Il tetto non può essere negativo.")
-		}
-		if d := b.Weight.Denom(); d.Cmp(den) != 0 { // den = lcm(den, d)
-			g := new(big.Int).GCD(nil, nil, den, d)
-			den.Mul(den, new(big.Int).Quo(d, g))
-		}
-	}
-	if err := f.Err(problem.CodeValidation, "I beneficiari non sono validi."); err != nil {
+	byID, err := validate(fund, bs)
+	if err != nil {
 		return Result{}, err
 	}
-	n := len(bs)
-	w := make([]big.Int, n) // integer weights
-	total := new(big.Int)
-	for i, b := range bs {
-		w[i].Mul(b.Weight.Num(), new(big.Int).Quo(den, b.Weight.Denom()))
-		total.Add(total, &w[i])
+	rank := make([]int32, len(bs)) // position of each input in id order: the final tie-break
+	for r, i := range byID {
+		rank[i] = int32(r)
 	}
-	if total.Sign() == 0 {
-		return Result{}, invalid("Tutti i pesi sono zero: il riparto non si può calcolare.")
-	}
-
-	// Water-filling in ascending cap/weight; zero weights and uncapped
-	// beneficiaries never bind.
-	order := make([]int, 0, n)
-	for i, b := range bs {
-		if b.Cap != nil && w[i].Sign() > 0 {
-			order = append(order, i)
+	var lines []Line
+	if w, total, ok := wordWeights(bs); ok {
+		if total == 0 {
+			return Result{}, allZero()
 		}
-	}
-	var l, r big.Int
-	cents := func(c money.Cents) *big.Int { return big.NewInt(int64(c)) }
-	slices.SortFunc(order, func(a, b int) int {
-		// cap_a/w_a vs cap_b/w_b
-		l.Mul(cents(*bs[a].Cap), &w[b])
-		r.Mul(cents(*bs[b].Cap), &w[a])
-		if c := l.Cmp(&r); c != 0 {
-			return c
+		lines, err = allocateWords(fund, bs, byID, rank, w, total)
+	} else {
+		w, total := bigWeights(bs)
+		if total.Sign() == 0 {
+			return Result{}, allZero()
 		}
-		return strings.Compare(bs[a].ID, bs[b].ID)
-	})
-	capped := make([]bool, n)
-	remaining := big.NewInt(int64(fund))
-	weight := new(big.Int).Set(total)
-	for _, i := range order {
-		// binds when cap_i · W ≤ R · w_i
-		l.Mul(cents(*bs[i].Cap), weight)
-		r.Mul(remaining, &w[i])
-		if l.Cmp(&r) > 0 {
-			break
-		}
-		capped[i] = true
-		remaining.Sub(remaining, cents(*bs[i].Cap))
-		weight.Sub(weight, &w[i])
+		lines, err = allocateBig(fund, bs, byID, rank, w, total)
 	}
-
-	res := Result{Fund: fund, EngineVersion: EngineVersion, Lines: make([]Line, n)}
-	type rem struct {
-		i int
-		r big.Int
+	if err != nil {
+		return Result{}, err
 	}
-	rems := make([]rem, 0, n)
-	var allocated, floors int64
-	q := new(big.Int)
-	for i, b := range bs {
-		line := Line{ID: b.ID, Weight: b.Weight, Cap: b.Cap, CapReason: b.CapReason}
-		switch {
-		case capped[i]:
-			line.Capped, line.Amount = true, *b.Cap
-			line.RawShare = new(big.Rat).SetInt64(int64(*b.Cap))
-		case weight.Sign() == 0 || w[i].Sign() == 0:
-			line.RawShare = new(big.Rat)
-		default:
-			num := new(big.Int).Mul(remaining, &w[i])
-			line.RawShare = new(big.Rat).SetFrac(num, weight)
-			rems = append(rems, rem{i: i})
-			q.QuoRem(num, weight, &rems[len(rems)-1].r)
-			line.Amount = money.Cents(q.Int64())
-			floors += q.Int64()
-		}
-		allocated += int64(line.Amount)
-		res.Lines[i] = line
+	res := Result{Fund: fund, Lines: lines, EngineVersion: EngineVersion}
+	for i := range lines {
+		res.Allocated += lines[i].Amount
 	}
-	left := int64(0) // cents still to give: fewer than the uncapped lines
-	if len(rems) > 0 {
-		left = remaining.Int64() - floors
-	}
-	slices.SortFunc(rems, func(a, b rem) int {
-		if c := b.r.Cmp(&a.r); c != 0 {
-			return c
-		}
-		if c := w[b.i].Cmp(&w[a.i]); c != 0 {
-			return c
-		}
-		return strings.Compare(bs[a.i].ID, bs[b.i].ID)
-	})
-	for k := int64(0); k < left; k++ {
-		res.Lines[rems[k].i].Amount++
-		res.Lines[rems[k].i].Rounding = 1
-		allocated++
-	}
-	res.Allocated = money.Cents(allocated)
 	res.Unallocated = fund - res.Allocated
-	slices.SortFunc(res.Lines, func(a, b Line) int { return strings.Compare(a.ID, b.ID) })
+	if res.Unallocated < 0 {
+		return Result{}, fmt.Errorf("riparto: allocated %s exceeds the fund %s", res.Allocated, fund)
+	}
 	return res, nil
 }
 
-// Explanation says, in Italian, how a line was computed.
-func (l Line) Explanation() string {
-	switch {
-	case l.Capped:
-		reason := l.CapReason
-		if reason == "" {
-			reason = "tetto"
-		}
-		return fmt.Sprintf("Peso %s. Quota limitata al tetto di %s euro (%s): l'eccedenza è ripartita tra gli altri.", ratString(l.Weight), l.Amount, reason)
-	case l.Weight.Sign() == 0:
-		return "Peso zero: nessuna quota."
-	case l.Rounding > 0:
-		return fmt.Sprintf("Peso %s. Quota esatta %s euro, arrotondata per difetto più 1 centesimo assegnato per resto maggiore.", ratString(l.Weight), euros(l.RawShare))
-	default:
-		return fmt.Sprintf("Peso %s. Quota esatta %s euro, arrotondata per difetto al centesimo.", ratString(l.Weight), euros(l.RawShare))
-	}
+func allZero() error {
+	return problem.New(problem.CodeValidation, "Tutti i pesi sono zero: il riparto non si può calcolare.")
 }
 
-// ratString renders a weight exactly when it is a finite decimal, with up
-// to 6 decimals otherwise.
-func ratString(r *big.Rat) string {
-	if r.IsInt() {
-		return r.Num().String()
+// validate checks the input and returns the input indices sorted by id
+// (the sort also finds repeated ids without a million-entry map).
+func validate(fund money.Cents, bs []Beneficiary) ([]int32, error) {
+	if fund < 0 {
+		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Il fondo non può essere negativo.",
+			Fields: []problem.FieldError{{Field: "fund", Code: problem.FieldInvalid, Message: "Il fondo non può essere negativo."}}}
 	}
-	for places := 1; places <= 6; places++ {
-		s := r.FloatString(places)
-		back, _ := new(big.Rat).SetString(s)
-		if back.Cmp(r) == 0 {
-			return s
+	if len(bs) == 0 {
+		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Nessun beneficiario: il riparto non si può calcolare.",
+			Fields: []problem.FieldError{{Field: "beneficiaries", Code: problem.FieldRequired, Message: "Indicare almeno un beneficiario."}}}
+	}
+	if len(bs) > 1<<31-1 {
+		return nil, problem.New(problem.CodeValidation, "Troppi beneficiari.")
+	}
+	var f problem.Fields
+	add := func(i int, field, code, msg string, args ...any) {
+		if len(f) < maxFieldErrors {
+			f.Add(fmt.Sprintf("beneficiaries[%d].%s", i, field), code, msg, args...)
 		}
 	}
-	return r.FloatString(6) + "…"
+	for i, b := range bs {
+		if b.ID == "" {
+			add(i, "id", problem.FieldRequired, "Identificativo mancante.")
+		}
+		switch {
+		case b.Weight == nil:
+			add(i, "weight", problem.FieldRequired, "Peso mancante.")
+		case b.Weight.Sign() < 0:
+			add(i, "weight", problem.FieldInvalid, "Il peso non può essere negativo.")
+		}
+		if b.Cap != nil && *b.Cap < 0 {
+			add(i, "cap", problem.FieldInvalid, "Il tetto non può essere negativo.")
+		}
+	}
+	byID := sortByID(bs)
+	for k := 1; k < len(byID); k++ {
+		if id := bs[byID[k]].ID; id != "" && id == bs[byID[k-1]].ID {
+			add(int(byID[k]), "id", problem.FieldInvalid, "Identificativo ripetuto: %s.", id)
+		}
+	}
+	if len(f) > 0 {
+		detail := "I beneficiari non sono validi."
+		if len(f) == maxFieldErrors {
+			detail = fmt.Sprintf("I beneficiari non sono validi (mostrati i primi %d errori).", maxFieldErrors)
+		}
+		return nil, f.Err(problem.CodeValidation, detail)
+	}
+	return byID, nil
 }
 
-// euros renders an exact share in cents as euros with 4 decimals.
-func euros(cents *big.Rat) string {
-	return new(big.Rat).Quo(cents, big.NewRat(100, 1)).FloatString(4)
+// sortByID returns the input indices in id order (byte order; equal ids,
+// an error reported by the caller, by input position). Ids usually share a
+// prefix ("comune:0…"), so each is keyed by the 8 bytes after the prefix
+// common to all: most comparisons are then one integer comparison instead
+// of a string comparison through a pointer.
+func sortByID(bs []Beneficiary) []int32 {
+	lcp := len(bs[0].ID)
+	for _, b := range bs[1:] {
+		lcp = min(lcp, len(b.ID))
+		for j := 0; j < lcp; j++ {
+			if b.ID[j] != bs[0].ID[j] {
+				lcp = j
+				break
+			}
+		}
+	}
+	type key struct { // no pointer: the sort moves plain words, without write barriers
+		pre uint64
+		i   int32
+	}
+	keys := make([]key, len(bs))
+	sorted := true
+	for i, b := range bs {
+		var pre uint64
+		for j := range 8 {
+			pre <<= 8
+			if lcp+j < len(b.ID) {
+				pre |= uint64(b.ID[lcp+j])
+			}
+		}
+		keys[i] = key{pre: pre, i: int32(i)}
+		if i > 0 && sorted && b.ID < bs[i-1].ID {
+			sorted = false
+		}
+	}
+	if !sorted {
+		slices.SortFunc(keys, func(a, b key) int {
+			if a.pre != b.pre {
+				return cmp.Compare(a.pre, b.pre)
+			}
+			if c := strings.Compare(bs[a.i].ID, bs[b.i].ID); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.i, b.i)
+		})
+	}
+	byID := make([]int32, len(bs))
+	for k := range keys {
+		byID[k] = keys[k].i
+	}
+	return byID
+}
+
+// fixedLine is a line whose amount needs no rounding: capped, or with no
+// share because its weight is zero (or every positive weight was capped).
+func fixedLine(b Beneficiary, capped bool) Line {
+	l := Line{ID: b.ID, Weight: b.Weight, Cap: b.Cap, CapReason: b.CapReason, Capped: capped}
+	if capped {
+		l.Amount = *b.Cap
+	}
+	l.RawShare = new(big.Rat).SetInt64(int64(l.Amount))
+	return l
+}
+
+// checkLeftover guards the one fact the rounding step relies on: the cents
+// left after flooring are fewer than the shares with a fractional part.
+func checkLeftover(left uint64, withRemainder int) error {
+	if left > 0 && left >= uint64(withRemainder) {
+		return fmt.Errorf("riparto: %d cents left for %d fractional shares", left, withRemainder)
+	}
+	return nil
 }
