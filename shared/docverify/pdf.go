@@ -2,122 +2,322 @@ package docverify
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"hash"
 	"io"
-	"os"
+	"regexp"
 	"strconv"
-	"strings"
-
-	"github.com/smallstep/pkcs7"
 )
 
-type pdfSig struct {
-	found   bool
-	corrupt string
-	signer  string
+// PAdES: a PDF signature is a dictionary (/Type /Sig, /SubFilter
+// /ETSI.CAdES.detached or /adbe.pkcs7.detached) whose /ByteRange [0 a b c]
+// names the signed bytes — all of the file up to the revision it signs but
+// the gap [a, b) that holds /Contents, a hex string with a detached CMS
+// SignedData. The file is scanned in fixed-size chunks; every look at a
+// dictionary reads a bounded window, so memory does not grow with the file.
+
+const (
+	scanChunk = 1 << 20
+	// dictWindow bounds how far around /ByteRange (outside /Contents) the
+	// rest of its dictionary is looked for.
+	dictWindow = 16 << 10
+	// maxSigHex bounds a /Contents hex string (1 MB of CMS: a signature
+	// with its chain and revocation data fits many times over).
+	maxSigHex = 2 << 20
+	// maxSigCandidates bounds the /ByteRange occurrences examined (the
+	// last ones in the file: the most recent revisions).
+	maxSigCandidates = 16
+)
+
+var (
+	byteRangeKey   = []byte("/ByteRange")
+	byteRangeArray = regexp.MustCompile(`^\s*\[\s*(\d{1,15})\s+(\d{1,15})\s+(\d{1,15})\s+(\d{1,15})\s*\]`)
+	typeName       = regexp.MustCompile(`/Type\s*/([^\s/<>\[\]()%{}]+)`)
+	subFilterName  = regexp.MustCompile(`/SubFilter\s*/([^\s/<>\[\]()%{}]+)`)
+)
+
+// rejection is a content verdict: a stable code and an Italian reason.
+type rejection struct {
+	code, reason string
 }
 
-// lastIndex finds the last offset of needle in f, reading in chunks with
-// an overlap so that a match across two chunks is not missed.
-func lastIndex(f *os.File, size int64, needle []byte) (int64, error) {
-	const chunk = 1 << 20
-	buf := make([]byte, chunk+len(needle))
-	last := int64(-1)
-	for off := int64(0); off < size; off += chunk {
+// pdfResult is what the signature scan found.
+type pdfResult struct {
+	signatures int      // signature dictionaries whose CMS was read
+	names      []string // signers' certificate names
+	checked    bool     // every signature's integrity was verified
+}
+
+func corruptSignature(detail string) *rejection {
+	return &rejection{CodeCorrupt, "La firma PAdES del PDF è danneggiata: " + detail + "."}
+}
+
+// checkPDF verifies the PDF's end marker and every signature dictionary.
+func checkPDF(f io.ReaderAt, size int64) (pdfResult, *rejection, error) {
+	res := pdfResult{checked: true}
+	tail := make([]byte, min(size, 1024))
+	if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
+		return res, nil, fmt.Errorf("read pdf tail: %w", err)
+	}
+	if !bytes.Contains(tail, []byte("%%EOF")) {
+		return res, &rejection{CodeCorrupt, "Il PDF è incompleto o danneggiato (manca la fine del file): caricarlo di nuovo."}, nil
+	}
+	offsets, err := findAll(f, size, byteRangeKey, maxSigCandidates)
+	if err != nil {
+		return res, nil, err
+	}
+	for _, at := range offsets {
+		sig, rej, err := examine(f, size, at)
+		if err != nil {
+			return res, nil, err
+		}
+		if sig != nil {
+			res.signatures++
+			res.checked = res.checked && sig.checked
+			for _, n := range sig.names {
+				if !containsString(res.names, n) {
+					res.names = append(res.names, n)
+				}
+			}
+		}
+		if rej != nil {
+			res.checked = false
+			return res, rej, nil
+		}
+	}
+	res.checked = res.checked && res.signatures > 0
+	return res, nil, nil
+}
+
+// findAll returns the offsets of the last max occurrences of needle,
+// reading chunks that overlap by len(needle)-1 bytes.
+func findAll(f io.ReaderAt, size int64, needle []byte, max int) ([]int64, error) {
+	buf := make([]byte, scanChunk+len(needle)-1)
+	var found []int64
+	for off := int64(0); off < size; off += scanChunk {
 		n, err := f.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
-		if err != nil && err != io.EOF {
-			return -1, fmt.Errorf("scan pdf: %w", err)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("scan pdf: %w", err)
 		}
-		if i := bytes.LastIndex(buf[:n], needle); i >= 0 {
-			last = off + int64(i)
+		for i := 0; ; {
+			j := bytes.Index(buf[i:n], needle)
+			if j < 0 || i+j >= scanChunk { // a match starting in the overlap belongs to the next chunk
+				break
+			}
+			found = append(found, off+int64(i+j))
+			if len(found) > max {
+				found = found[1:]
+			}
+			i += j + 1
 		}
 	}
-	return last, nil
+	return found, nil
 }
 
-// pdfSignature looks for the last signature dictionary: its /ByteRange
-// must start at 0 and leave a gap holding a hex /Contents that decodes to
-// a CMS SignedData (PAdES: ETSI.CAdES.detached or adbe.pkcs7.detached).
-func pdfSignature(f *os.File, size int64) (pdfSig, error) {
-	at, err := lastIndex(f, size, []byte("/ByteRange"))
-	if err != nil || at < 0 {
-		return pdfSig{}, err
+func readAt(f io.ReaderAt, from, to int64) ([]byte, error) {
+	b := make([]byte, to-from)
+	n, err := f.ReadAt(b, from)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read pdf: %w", err)
 	}
-	buf := make([]byte, 200)
-	n, _ := f.ReadAt(buf, at+int64(len("/ByteRange")))
-	s := string(buf[:n])
-	open, close := strings.IndexByte(s, '['), strings.IndexByte(s, ']')
-	if open < 0 || close < open {
-		return pdfSig{found: true, corrupt: "/ByteRange illeggibile"}, nil
+	return b[:n], nil
+}
+
+type sigKind int
+
+const (
+	notSignature sigKind = iota
+	signature
+	timestamp
+)
+
+// classify tells from a dictionary's text whether it is a signature, a
+// document timestamp (ETSI.RFC3161, not a person's signature) or neither.
+func classify(dict []byte) (sigKind, string) {
+	subFilter := ""
+	if m := subFilterName.FindSubmatch(dict); m != nil {
+		subFilter = string(m[1])
 	}
-	parts := strings.Fields(s[open+1 : close])
-	if len(parts) != 4 {
-		return pdfSig{found: true, corrupt: "/ByteRange deve avere quattro numeri"}, nil
+	isSig := false
+	for _, m := range typeName.FindAllSubmatch(dict, -1) {
+		switch string(m[1]) {
+		case "DocTimeStamp":
+			return timestamp, subFilter
+		case "Sig":
+			isSig = true
+		}
+	}
+	switch subFilter {
+	case "ETSI.RFC3161":
+		return timestamp, subFilter
+	case "ETSI.CAdES.detached", "adbe.pkcs7.detached", "adbe.pkcs7.sha1":
+		isSig = true
+	}
+	if isSig {
+		return signature, subFilter
+	}
+	return notSignature, subFilter
+}
+
+type pdfSignature struct {
+	names   []string
+	checked bool
+}
+
+// examine looks at one /ByteRange. It returns nil (not a signature), the
+// checked signature, or a rejection.
+func examine(f io.ReaderAt, size int64, at int64) (*pdfSignature, *rejection, error) {
+	keyEnd := at + int64(len(byteRangeKey))
+	near, err := readAt(f, max(0, at-dictWindow), min(size, keyEnd+dictWindow))
+	if err != nil {
+		return nil, nil, err
+	}
+	// A /ByteRange that is not in a signature dictionary (a text that
+	// merely contains the word) is not a signature.
+	looksSigned, _ := classify(near)
+	arr, err := readAt(f, keyEnd, min(size, keyEnd+128))
+	if err != nil {
+		return nil, nil, err
+	}
+	m := byteRangeArray.FindSubmatch(arr)
+	if m == nil {
+		if looksSigned == signature {
+			return nil, corruptSignature("/ByteRange illeggibile"), nil
+		}
+		return nil, nil, nil
 	}
 	var r [4]int64
-	for i, p := range parts {
-		v, err := strconv.ParseInt(p, 10, 64)
-		if err != nil || v < 0 {
-			return pdfSig{found: true, corrupt: "/ByteRange non numerico"}, nil
-		}
-		r[i] = v
+	for i := range r {
+		r[i], _ = strconv.ParseInt(string(m[i+1]), 10, 64)
 	}
 	gapStart, gapEnd := r[0]+r[1], r[2]
-	if r[0] != 0 || gapEnd <= gapStart || r[2]+r[3] > size || gapEnd-gapStart > 1<<20 {
-		return pdfSig{found: true, corrupt: "/ByteRange non copre il documento"}, nil
+	arrEnd := keyEnd + int64(len(m[0]))
+	switch {
+	case r[0] != 0 || r[1] <= 0 || gapEnd <= gapStart || r[2]+r[3] > size:
+		if looksSigned == signature {
+			return nil, corruptSignature("/ByteRange non descrive il file"), nil
+		}
+		return nil, nil, nil
+	case gapEnd-gapStart > maxSigHex+2:
+		return nil, corruptSignature("/Contents troppo grande"), nil
+	case at >= gapStart && at < gapEnd:
+		return nil, nil, nil // inside another signature's /Contents
 	}
-	gap := make([]byte, gapEnd-gapStart)
-	if _, err := f.ReadAt(gap, gapStart); err != nil {
-		return pdfSig{}, fmt.Errorf("read signature: %w", err)
+	// The dictionary around /ByteRange, less the /Contents gap: from the
+	// last "obj" before it to the first "endobj" after it, in bounded
+	// windows.
+	lo, hi := min(at, gapStart), max(arrEnd, gapEnd)
+	var middle []byte
+	switch {
+	case at < gapStart && gapStart-arrEnd <= dictWindow:
+		middle, err = readAt(f, at, gapStart)
+	case at > gapEnd && at-gapEnd <= dictWindow:
+		middle, err = readAt(f, gapEnd, arrEnd)
+	default:
+		if looksSigned == signature {
+			return nil, corruptSignature("/ByteRange non indica il proprio /Contents"), nil
+		}
+		return nil, nil, nil
 	}
-	h := strings.TrimSpace(string(gap))
-	if !strings.HasPrefix(h, "<") || !strings.HasSuffix(h, ">") {
-		return pdfSig{found: true, corrupt: "/Contents non è una stringa esadecimale"}, nil
-	}
-	der, err := hex.DecodeString(h[1 : len(h)-1])
 	if err != nil {
-		return pdfSig{found: true, corrupt: "/Contents non è esadecimale"}, nil
+		return nil, nil, err
 	}
-	der = trimDERPadding(der)
-	p7, err := pkcs7.Parse(der)
-	if err != nil || len(p7.Signers) == 0 {
-		return pdfSig{found: true, corrupt: "la firma non è una busta CMS"}, nil
+	before, err := readAt(f, max(0, lo-dictWindow), lo)
+	if err != nil {
+		return nil, nil, err
 	}
-	signer := ""
-	if len(p7.Certificates) > 0 {
-		signer = p7.Certificates[0].Subject.CommonName
+	if i := bytes.LastIndex(before, []byte("obj")); i >= 0 {
+		before = before[i:]
 	}
-	return pdfSig{found: true, signer: signer}, nil
+	after, err := readAt(f, hi, min(size, hi+dictWindow))
+	if err != nil {
+		return nil, nil, err
+	}
+	if i := bytes.Index(after, []byte("endobj")); i >= 0 {
+		after = after[:i]
+	}
+	kind, subFilter := classify(bytes.Join([][]byte{before, middle, after}, []byte(" ")))
+	if kind != signature {
+		return nil, nil, nil
+	}
+	gap, err := readAt(f, gapStart, gapEnd)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(gap) < 2 || gap[0] != '<' || gap[len(gap)-1] != '>' {
+		return nil, corruptSignature("/ByteRange non esclude esattamente /Contents"), nil
+	}
+	der, err := hex.DecodeString(string(stripSpace(gap[1 : len(gap)-1])))
+	if err != nil {
+		return nil, corruptSignature("/Contents non è esadecimale"), nil
+	}
+	sd, err := readSignedData(bytes.NewReader(der))
+	if err != nil {
+		return nil, corruptSignature("/Contents non contiene una busta CMS con firmatario"), nil
+	}
+	if sd.attached || (subFilter != "ETSI.CAdES.detached" && subFilter != "adbe.pkcs7.detached" && subFilter != "") {
+		// adbe.pkcs7.sha1 and other variants sign a digest inside the
+		// envelope: the envelope is there, its integrity is not checked.
+		names, _, err := checkSigners(sd)
+		if errors.Is(err, errCMS) {
+			return nil, corruptSignature("il firmatario non è leggibile"), nil
+		}
+		return &pdfSignature{names: names}, nil, nil
+	}
+	if err := hashRanges(f, sd, [2][2]int64{{0, r[1]}, {r[2], r[3]}}); err != nil {
+		return nil, nil, err
+	}
+	names, checked, err := checkSigners(sd)
+	switch {
+	case errors.Is(err, errBadSignature):
+		// The envelope is there and names its signer: say so, and why
+		// it does not hold.
+		return &pdfSignature{names: names}, &rejection{CodeSignatureInvalid, "La firma PAdES non corrisponde al contenuto del PDF: il file è stato modificato dopo la firma."}, nil
+	case err != nil:
+		return nil, corruptSignature("il firmatario non è leggibile"), nil
+	}
+	return &pdfSignature{names: names, checked: checked}, nil, nil
 }
 
-// trimDERPadding drops the zero bytes that fill /Contents after the DER
-// value, using the outer length.
-func trimDERPadding(der []byte) []byte {
-	if len(der) < 2 || der[0] != 0x30 {
-		return der
-	}
-	l := int(der[1])
-	hdr := 2
-	if l&0x80 != 0 {
-		n := l & 0x7f
-		if n == 0 || n > 4 || len(der) < 2+n {
-			return der
+// hashRanges digests the signed byte ranges with each algorithm the
+// envelope's signers use.
+func hashRanges(f io.ReaderAt, sd *signedData, ranges [2][2]int64) error {
+	hs := map[crypto.Hash]hash.Hash{}
+	for _, raw := range sd.signerInfos {
+		if si, err := parseSignerInfo(raw); err == nil {
+			if h, ok := hashForOID(si.digestAlg); ok && hs[h] == nil {
+				hs[h] = h.New()
+			}
 		}
-		l = 0
-		for _, b := range der[2 : 2+n] {
-			l = l<<8 | int(b)
+		if len(hs) >= 5 {
+			break
 		}
-		hdr += n
 	}
-	if hdr+l <= len(der) {
-		return der[:hdr+l]
+	ws := make([]io.Writer, 0, len(hs))
+	for _, w := range hs {
+		ws = append(ws, w)
 	}
-	return der
+	w := io.MultiWriter(ws...)
+	for _, r := range ranges {
+		if _, err := io.Copy(w, io.NewSectionReader(f, r[0], r[1])); err != nil {
+			return fmt.Errorf("hash signed range: %w", err)
+		}
+	}
+	for h, w := range hs {
+		sd.digests[h] = w.Sum(nil)
+	}
+	return nil
 }
 
-func hasPDFTrailer(f *os.File, size int64) bool {
-	tail := make([]byte, min(size, 1024))
-	n, _ := f.ReadAt(tail, size-int64(len(tail)))
-	return bytes.Contains(tail[:n], []byte("%%EOF"))
+func stripSpace(b []byte) []byte {
+	return bytes.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n', '\f', 0:
+			return -1
+		}
+		return r
+	}, b)
 }

@@ -2,75 +2,146 @@ package docverify
 
 import (
 	"archive/zip"
-	"os"
+	"encoding/xml"
+	"io"
 	"strings"
 	"unicode"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/unicode/norm"
 )
 
-const errNotSpreadsheet = "Il file non è un foglio di calcolo .xlsx valido."
+// KindTariffDetail is the FVG tariff detail, the one kind whose columns
+// are checked (Declared.Columns defaults to TariffColumns for it).
+const KindTariffDetail = "tariff_detail"
 
 // TariffColumns are the columns the FVG tariff detail must have in the
-// header row of its first sheet (case, accents and spacing are forgiven
-// only as far as case and spaces).
+// header row of its first sheet: the row, among the first ten, that holds
+// the most of them (a title row above the table is allowed). Case, spacing
+// and Unicode composition are ignored; accents and punctuation are not.
 var TariffColumns = []string{"Servizio", "Modalità di frequenza", "Retta mensile 2024/25", "Retta mensile 2025/26"}
 
-// checkXLSX confirms a zip is a spreadsheet workbook and, if columns are
-// required, that the first sheet's header row has them. It returns an
-// Italian message, or "" when fine.
-func checkXLSX(f *os.File, size int64, columns []string) string {
+// MaxXLSXBytes bounds a spreadsheet: excelize reads the whole file into
+// memory, so this bound is the memory bound (a tariff table is a few KB).
+const MaxXLSXBytes = 20 << 20
+
+const (
+	workbookType      = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+	macroWorkbookType = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+	maxContentTypes   = 1 << 20
+	// Unzipped parts excelize may hold in memory; worksheets larger than
+	// xlsxXMLInMemory are spooled by excelize to temporary files.
+	xlsxUnzipLimit  = 64 << 20
+	xlsxXMLInMemory = 8 << 20
+	headerRowSearch = 10 // rows looked at for the header
+)
+
+var notSpreadsheet = &rejection{CodeTypeMismatch, "Il file non è un foglio di calcolo Excel .xlsx (la cartella di lavoro non è dichiarata nel pacchetto)."}
+
+// checkXLSX confirms a zip is an .xlsx workbook by its [Content_Types].xml
+// and, if columns are required, that the first sheet's header row has
+// them. detected reports whether the content is a workbook at all.
+func checkXLSX(f io.ReaderAt, size int64, columns []string) (detected bool, rej *rejection) {
+	if size > MaxXLSXBytes {
+		return true, &rejection{CodeTooLarge, "Il foglio di calcolo supera i 20 MB ammessi."}
+	}
 	zr, err := zip.NewReader(f, size)
 	if err != nil {
-		return errNotSpreadsheet
+		return true, &rejection{CodeCorrupt, "Il file .xlsx è danneggiato (l'archivio non si apre)."}
+	}
+	names := map[string]*zip.File{}
+	for _, zf := range zr.File {
+		names[strings.ToLower(zf.Name)] = zf
+	}
+	ct, ok := names["[content_types].xml"]
+	if !ok || ct.UncompressedSize64 > maxContentTypes {
+		return false, notSpreadsheet
+	}
+	rc, err := ct.Open()
+	if err != nil {
+		return true, &rejection{CodeCorrupt, "Il file .xlsx è danneggiato (il pacchetto non si legge)."}
+	}
+	var types struct {
+		Overrides []struct {
+			PartName    string `xml:"PartName,attr"`
+			ContentType string `xml:"ContentType,attr"`
+		} `xml:"Override"`
+	}
+	err = xml.NewDecoder(io.LimitReader(rc, maxContentTypes)).Decode(&types)
+	rc.Close()
+	if err != nil {
+		return false, notSpreadsheet
 	}
 	workbook := false
-	for _, zf := range zr.File {
-		workbook = workbook || zf.Name == "xl/workbook.xml"
+	for _, o := range types.Overrides {
+		part := strings.ToLower(strings.TrimPrefix(o.PartName, "/"))
+		switch {
+		case o.ContentType == macroWorkbookType:
+			return false, &rejection{CodeTypeMismatch, "Il file è una cartella di lavoro con macro (.xlsm): sono ammessi solo file .xlsx senza macro."}
+		case o.ContentType == workbookType && names[part] != nil:
+			workbook = true
+		}
 	}
 	if !workbook {
-		return errNotSpreadsheet
+		return false, notSpreadsheet
 	}
 	if len(columns) == 0 {
-		return ""
+		return true, nil
 	}
-	if _, err := f.Seek(0, 0); err != nil {
-		return errNotSpreadsheet
-	}
-	x, err := excelize.OpenReader(f, excelize.Options{UnzipSizeLimit: 200 << 20, UnzipXMLSizeLimit: 50 << 20})
+	return true, checkColumns(f, size, columns)
+}
+
+func checkColumns(f io.ReaderAt, size int64, columns []string) *rejection {
+	x, err := excelize.OpenReader(io.NewSectionReader(f, 0, size),
+		excelize.Options{UnzipSizeLimit: xlsxUnzipLimit, UnzipXMLSizeLimit: xlsxXMLInMemory})
 	if err != nil {
-		return errNotSpreadsheet
+		return &rejection{CodeCorrupt, "Il file .xlsx è danneggiato o protetto e non si può leggere."}
 	}
 	defer x.Close()
 	sheets := x.GetSheetList()
 	if len(sheets) == 0 {
-		return errNotSpreadsheet
+		return &rejection{CodeCorrupt, "Il file .xlsx non contiene fogli."}
 	}
 	rows, err := x.Rows(sheets[0])
-	if err != nil || !rows.Next() {
-		return "Il foglio è vuoto: manca la riga di intestazione."
-	}
-	header, err := rows.Columns()
-	rows.Close()
 	if err != nil {
-		return errNotSpreadsheet
+		return &rejection{CodeCorrupt, "Il primo foglio del file .xlsx non si può leggere."}
 	}
-	have := map[string]bool{}
-	for _, h := range header {
-		have[normalise(h)] = true
-	}
+	defer rows.Close()
+	// The header row is, among the first rows, the one holding the most
+	// required names: a title row above the table is common.
 	var missing []string
-	for _, c := range columns {
-		if !have[normalise(c)] {
-			missing = append(missing, c)
+	best := -1
+	for i := 0; i < headerRowSearch && rows.Next(); i++ {
+		cells, err := rows.Columns()
+		if err != nil {
+			return &rejection{CodeCorrupt, "Il primo foglio del file .xlsx non si può leggere."}
+		}
+		have := map[string]bool{}
+		for _, c := range cells {
+			have[normalise(c)] = true
+		}
+		var miss []string
+		for _, c := range columns {
+			if !have[normalise(c)] {
+				miss = append(miss, "«"+c+"»")
+			}
+		}
+		if found := len(columns) - len(miss); found > best {
+			best, missing = found, miss
 		}
 	}
-	if len(missing) > 0 {
-		return "Nel dettaglio delle tariffe mancano le colonne: " + strings.Join(missing, ", ") + "."
+	if best < 0 {
+		return &rejection{CodeColumns, "Il primo foglio del file .xlsx è vuoto: mancano le colonne richieste (" + strings.Join(columns, ", ") + ")."}
 	}
-	return ""
+	if len(missing) > 0 {
+		return &rejection{CodeColumns, "Nella riga di intestazione del primo foglio mancano le colonne " + strings.Join(missing, ", ") +
+			". Le colonne richieste sono: " + strings.Join(columns, ", ") + "."}
+	}
+	return nil
 }
 
+// normalise folds case, Unicode composition and runs of spaces (including
+// non-breaking ones) so that "RETTA  mensile 2024/25" matches.
 func normalise(s string) string {
-	return strings.Join(strings.FieldsFunc(strings.ToLower(s), unicode.IsSpace), " ")
+	return strings.Join(strings.FieldsFunc(strings.ToLower(norm.NFC.String(s)), unicode.IsSpace), " ")
 }
