@@ -1,17 +1,38 @@
 // Package s3gate sits in front of the local S3 (gofakes3, which checks no
-// signature) and refuses what real S3 refuses: requests without a valid
-// SigV4 signature (pre-signed query or Authorization header), expired
-// pre-signed URLs, headers that differ from the signed ones (length, type,
-// checksum), and bodies whose SHA-256 differs from the signed
-// x-amz-checksum-sha256. It is part of the local runtime only.
+// signature) and refuses what real S3 refuses, so that the local runtime
+// cannot accept an upload that AWS would turn down:
+//
+//   - a request without a valid SigV4 signature, pre-signed (query) or in
+//     the Authorization header (the SDK's own calls): 403
+//     SignatureDoesNotMatch, recomputed with the SDK's signer over the
+//     received method, path, query and signed headers. A Content-Length or
+//     Content-Type other than the signed one changes the signature, so it
+//     is refused the same way, as S3 does;
+//   - an expired pre-signed URL (403 AccessDenied "Request has expired") or
+//     a header signature older or newer than 15 minutes (403
+//     RequestTimeTooSkewed);
+//   - a body whose x-amz-checksum-sha256 (or -sha1, -crc32, -crc32c,
+//     -crc64nvme) differs from the body (400 BadDigest), or whose
+//     x-amz-content-sha256 differs (400 XAmzContentSHA256Mismatch).
+//
+// The body is spooled to a temporary file while it is hashed, checked,
+// and only then handed to the backend, so that a refused object never
+// exists (as in S3) and memory stays flat for 50 MB uploads.
+//
+// It is part of the local runtime only, never deployed.
 package s3gate
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
 	"io"
 	"log/slog"
 	"net/http"
@@ -33,14 +54,21 @@ type Gate struct {
 	// Now is real time by default: pre-signed URLs expire by the wall
 	// clock, as in S3, whatever instant the business clock was started at.
 	Now func() time.Time
-	// OnObjectCreated is called after a successful PUT, before the client
-	// has its answer, as S3 emits ObjectCreated; it must not block (start
-	// the work in a goroutine).
+	// OnObjectCreated is called after a PUT the backend stored (not for a
+	// multipart part), as S3 emits ObjectCreated; size is the body's.
+	// It runs before the client has its answer and must not block: start
+	// the work in a goroutine.
 	OnObjectCreated func(bucket, key string, size int64)
 	Log             *slog.Logger
 }
 
-const amzDate = "20060102T150405Z"
+const (
+	amzDate = "20060102T150405Z"
+	// maxSkew is S3's tolerance for header-signed requests.
+	maxSkew = 15 * time.Minute
+	// maxPresignExpiry is S3's longest pre-signed validity (7 days).
+	maxPresignExpiry = 7 * 24 * 3600
+)
 
 func (g *Gate) now() time.Time {
 	if g.Now != nil {
@@ -52,15 +80,21 @@ func (g *Gate) now() time.Time {
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var err *s3Error
 	switch {
-	case r.URL.Query().Get("X-Amz-Signature") != "":
+	case r.URL.Query().Has("X-Amz-Signature"):
 		err = g.checkPresigned(r)
 	case strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 "):
 		err = g.checkHeader(r)
 	default:
 		err = &s3Error{http.StatusForbidden, "AccessDenied", "Anonymous access is not allowed"}
 	}
+	if err == nil && strings.HasPrefix(r.Header.Get("X-Amz-Content-Sha256"), "STREAMING-") {
+		// aws-chunked bodies carry their own framing and trailing
+		// checksums: not emulated, so refused loudly rather than stored
+		// wrong. The project's clients send plain bodies.
+		err = &s3Error{http.StatusNotImplemented, "NotImplemented", "aws-chunked payloads are not supported by the local S3 gate"}
+	}
 	if err != nil {
-		err.write(w)
+		g.refuse(w, r, err)
 		return
 	}
 	if r.Method != http.MethodPut {
@@ -70,39 +104,86 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.put(w, r)
 }
 
-// put checks the body against a signed checksum before the object exists,
-// spooling to disk so memory stays flat whatever the size.
+func (g *Gate) refuse(w http.ResponseWriter, r *http.Request, e *s3Error) {
+	if g.Log != nil {
+		// Paths hold ids only (documents/<call>/<submission>/<document>).
+		g.Log.Info("s3 request refused", "method", r.Method, "path", r.URL.Path, "code", e.code)
+	}
+	e.write(w)
+}
+
+// checksumHeaders are the body checksums S3 verifies, with their hashes.
+var checksumHeaders = []struct {
+	header string
+	hash   func() hash.Hash
+}{
+	{"X-Amz-Checksum-Sha256", sha256.New},
+	{"X-Amz-Checksum-Sha1", sha1.New},
+	{"X-Amz-Checksum-Crc32", func() hash.Hash { return crc32.NewIEEE() }},
+	{"X-Amz-Checksum-Crc32c", func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }},
+	{"X-Amz-Checksum-Crc64nvme", func() hash.Hash { return crc64.New(crc64NVME) }},
+}
+
+// crc64NVME is CRC-64/NVME (polynomial 0xad93d23594c93659, reflected).
+var crc64NVME = crc64.MakeTable(0x9a6c9329ac4bc9b5)
+
+// put checks the body against its declared checksums before the object
+// exists, spooling to disk so memory stays flat whatever the size.
 func (g *Gate) put(w http.ResponseWriter, r *http.Request) {
 	tmp, ferr := os.CreateTemp("", "s3gate-*")
 	if ferr != nil {
-		(&s3Error{http.StatusInternalServerError, "InternalError", "spool"}).write(w)
+		g.refuse(w, r, &s3Error{http.StatusInternalServerError, "InternalError", "cannot spool the body"})
 		return
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	h := sha256.New()
-	n, cerr := io.Copy(io.MultiWriter(tmp, h), r.Body)
-	if cerr != nil {
-		(&s3Error{http.StatusBadRequest, "IncompleteBody", "The request body terminated unexpectedly"}).write(w)
+	type check struct {
+		header, want string
+		h            hash.Hash
+	}
+	var checks []check
+	writers := []io.Writer{tmp}
+	for _, c := range checksumHeaders {
+		if want := r.Header.Get(c.header); want != "" {
+			ch := check{c.header, want, c.hash()}
+			checks = append(checks, ch)
+			writers = append(writers, ch.h)
+		}
+	}
+	payload := r.Header.Get("X-Amz-Content-Sha256")
+	var payloadHash hash.Hash
+	if payload != "" && payload != "UNSIGNED-PAYLOAD" {
+		payloadHash = sha256.New()
+		writers = append(writers, payloadHash)
+	}
+	n, cerr := io.Copy(io.MultiWriter(writers...), r.Body)
+	switch {
+	case cerr != nil:
+		g.refuse(w, r, &s3Error{http.StatusBadRequest, "IncompleteBody", "The request body terminated unexpectedly"})
+		return
+	case r.ContentLength >= 0 && n != r.ContentLength:
+		g.refuse(w, r, &s3Error{http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header"})
+		return
+	case payloadHash != nil && hex.EncodeToString(payloadHash.Sum(nil)) != payload:
+		g.refuse(w, r, &s3Error{http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."})
 		return
 	}
-	if r.ContentLength >= 0 && n != r.ContentLength {
-		(&s3Error{http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header"}).write(w)
-		return
+	for _, c := range checks {
+		if base64.StdEncoding.EncodeToString(c.h.Sum(nil)) != c.want {
+			g.refuse(w, r, &s3Error{http.StatusBadRequest, "BadDigest", "The " + strings.TrimPrefix(strings.ToUpper(c.header), "X-AMZ-CHECKSUM-") +
+				" you specified did not match the calculated checksum."})
+			return
+		}
 	}
-	if want := r.Header.Get("X-Amz-Checksum-Sha256"); want != "" && want != base64.StdEncoding.EncodeToString(h.Sum(nil)) {
-		(&s3Error{http.StatusBadRequest, "BadDigest", "The SHA256 you specified did not match the calculated checksum."}).write(w)
-		return
-	}
-	if _, err := tmp.Seek(0, 0); err != nil {
-		(&s3Error{http.StatusInternalServerError, "InternalError", "spool"}).write(w)
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		g.refuse(w, r, &s3Error{http.StatusInternalServerError, "InternalError", "cannot read the spooled body"})
 		return
 	}
 	r.Body = tmp
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	g.Backend.ServeHTTP(rec, r)
 	bucket, key := splitPath(r.URL.Path)
-	if rec.status == http.StatusOK && g.OnObjectCreated != nil && key != "" && r.URL.Query().Get("partNumber") == "" {
+	if rec.status == http.StatusOK && g.OnObjectCreated != nil && key != "" && !r.URL.Query().Has("partNumber") {
 		g.OnObjectCreated(bucket, key, n)
 	}
 }
@@ -116,43 +197,60 @@ func splitPath(p string) (bucket, key string) {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
-// checkPresigned recomputes a query signature over the received request.
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+// checkPresigned recomputes a query signature over the received request
+// with the SDK's presigner, at the signing time the URL states.
 func (g *Gate) checkPresigned(r *http.Request) *s3Error {
 	q := r.URL.Query()
+	if q.Get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" {
+		return &s3Error{http.StatusBadRequest, "AuthorizationQueryParametersError", "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\""}
+	}
 	signedAt, err := time.Parse(amzDate, q.Get("X-Amz-Date"))
 	expires, err2 := strconv.Atoi(q.Get("X-Amz-Expires"))
-	if err != nil || err2 != nil || expires <= 0 || expires > 7*24*3600 {
-		return &s3Error{http.StatusBadRequest, "AuthorizationQueryParametersError", "X-Amz-Date and X-Amz-Expires are required"}
-	}
-	if g.now().After(signedAt.Add(time.Duration(expires) * time.Second)) {
+	switch {
+	case err != nil || err2 != nil || expires <= 0:
+		return &s3Error{http.StatusBadRequest, "AuthorizationQueryParametersError", "X-Amz-Date and X-Amz-Expires must be well formed"}
+	case expires > maxPresignExpiry:
+		return &s3Error{http.StatusBadRequest, "AuthorizationQueryParametersError", "X-Amz-Expires must be less than a week (in seconds) that is 604800"}
+	case g.now().After(signedAt.Add(time.Duration(expires) * time.Second)):
 		return &s3Error{http.StatusForbidden, "AccessDenied", "Request has expired"}
-	}
-	if !strings.HasPrefix(q.Get("X-Amz-Credential"), g.Credentials.AccessKeyID+"/") {
+	case !strings.HasPrefix(q.Get("X-Amz-Credential"), g.Credentials.AccessKeyID+"/"):
 		return &s3Error{http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."}
 	}
 	given := q.Get("X-Amz-Signature")
-	for _, k := range []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature"} {
+	signedHeaders := strings.Split(q.Get("X-Amz-SignedHeaders"), ";")
+	// The presigner adds these itself; everything else in the query
+	// (X-Amz-Expires, x-id, X-Amz-Sdk-Checksum-Algorithm…) is signed as
+	// received.
+	for _, k := range []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"} {
 		q.Del(k)
 	}
 	u := *r.URL
 	u.RawQuery = q.Encode()
 	u.Scheme, u.Host = "http", r.Host
-	req := g.signable(r, &u, strings.Split(r.URL.Query().Get("X-Amz-SignedHeaders"), ";"))
+	req := signable(r, &u, signedHeaders)
 	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
 	signed, _, serr := signer.PresignHTTP(context.Background(), g.Credentials, req, "UNSIGNED-PAYLOAD", "s3", g.Region, signedAt)
 	if serr != nil {
-		return &s3Error{http.StatusForbidden, "SignatureDoesNotMatch", "cannot recompute signature"}
+		return &s3Error{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature could not be recomputed."}
 	}
-	su, _ := url.Parse(signed)
-	if su == nil || su.Query().Get("X-Amz-Signature") != given {
-		return &s3Error{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."}
+	su, perr := url.Parse(signed)
+	if perr != nil || su.Query().Get("X-Amz-Signature") != given {
+		return &s3Error{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
 	}
 	return nil
 }
@@ -169,35 +267,38 @@ func (g *Gate) checkHeader(r *http.Request) *s3Error {
 		return &s3Error{http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."}
 	}
 	signedAt, err := time.Parse(amzDate, r.Header.Get("X-Amz-Date"))
-	if err != nil || g.now().Sub(signedAt).Abs() > 15*time.Minute {
+	if err != nil || g.now().Sub(signedAt).Abs() > maxSkew {
 		return &s3Error{http.StatusForbidden, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."}
+	}
+	payload := r.Header.Get("X-Amz-Content-Sha256")
+	if payload == "" {
+		return &s3Error{http.StatusBadRequest, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256"}
 	}
 	u := *r.URL
 	u.Scheme, u.Host = "http", r.Host
-	req := g.signable(r, &u, strings.Split(parts["SignedHeaders"], ";"))
+	req := signable(r, &u, strings.Split(parts["SignedHeaders"], ";"))
 	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
-	if err := signer.SignHTTP(context.Background(), g.Credentials, req, r.Header.Get("X-Amz-Content-Sha256"), "s3", g.Region, signedAt); err != nil {
-		return &s3Error{http.StatusForbidden, "SignatureDoesNotMatch", "cannot recompute signature"}
+	if err := signer.SignHTTP(context.Background(), g.Credentials, req, payload, "s3", g.Region, signedAt); err != nil {
+		return &s3Error{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature could not be recomputed."}
 	}
 	_, sig, _ := strings.Cut(req.Header.Get("Authorization"), "Signature=")
 	if sig == "" || sig != parts["Signature"] {
-		return &s3Error{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."}
+		return &s3Error{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
 	}
 	return nil
 }
 
-// signable copies the method, URL and only the signed headers.
-func (g *Gate) signable(r *http.Request, u *url.URL, signedHeaders []string) *http.Request {
+// signable copies the method, URL and only the signed headers, as
+// received: a header the client changed changes the signature.
+func signable(r *http.Request, u *url.URL, signedHeaders []string) *http.Request {
 	req, _ := http.NewRequest(r.Method, u.String(), nil)
+	req.URL.RawPath = u.RawPath
 	req.Host = r.Host
 	for _, h := range signedHeaders {
 		switch h {
 		case "host", "":
 		case "content-length":
-			req.ContentLength, _ = strconv.ParseInt(r.Header.Get("Content-Length"), 10, 64)
-			if r.ContentLength >= 0 {
-				req.ContentLength = r.ContentLength
-			}
+			req.ContentLength = r.ContentLength
 		default:
 			for _, v := range r.Header.Values(h) {
 				req.Header.Add(h, v)

@@ -4,142 +4,419 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	neturl "net/url"
+	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"sportello/shared/emulator"
-	"sportello/shared/s3blobs"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
-type fixture struct {
-	blobs   *s3blobs.Blobs
-	gate    *Gate
-	created atomic.Int64
+const (
+	region = "eu-south-1"
+	bucket = "docs"
+)
+
+var creds = aws.Credentials{AccessKeyID: "LOCALKEY", SecretAccessKey: "LOCALSECRET", Source: "test"}
+
+type created struct {
+	bucket, key string
+	size        int64
 }
 
-func setup(t *testing.T) *fixture {
-	f := &fixture{}
-	creds, _ := emulator.Credentials.Retrieve(context.Background())
-	srv, err := emulator.StartS3("127.0.0.1:0", "", func(h http.Handler) http.Handler {
-		f.gate = &Gate{Backend: h, Credentials: creds, Region: emulator.Region,
-			OnObjectCreated: func(bucket, key string, size int64) { f.created.Add(1) }}
-		return f.gate
-	})
-	if err != nil {
-		t.Fatal(err)
+type fixture struct {
+	gate    *Gate
+	client  *s3.Client
+	presign *s3.PresignClient
+	created chan created
+}
+
+// setup runs the gate in front of an in-memory gofakes3, and real SDK
+// clients against it.
+func setup(t *testing.T, backend http.Handler) *fixture {
+	t.Helper()
+	f := &fixture{created: make(chan created, 16)}
+	if backend == nil {
+		backend = gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	}
-	t.Cleanup(func() { srv.Close() })
-	f.blobs = &s3blobs.Blobs{Client: srv.Client(), Bucket: "docs"}
-	if err := f.blobs.EnsureBucket(context.Background()); err != nil {
-		t.Fatalf("an SDK call signed in the header must pass: %v", err)
-	}
+	f.gate = &Gate{Backend: backend, Credentials: creds, Region: region,
+		OnObjectCreated: func(b, k string, size int64) { f.created <- created{b, k, size} }}
+	srv := httptest.NewServer(f.gate)
+	t.Cleanup(srv.Close)
+	f.client = s3.New(s3.Options{Region: region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: credentials.StaticCredentialsProvider{Value: creds}})
+	f.presign = s3.NewPresignClient(f.client)
 	return f
 }
 
-func sum(b []byte) string {
+func b64sha256(b []byte) string {
 	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
+	return base64.StdEncoding.EncodeToString(s[:])
+}
+
+// presignPut signs a PUT bound to the body's length, type and SHA-256, as
+// the uploads API does, and returns the URL and the headers the client
+// must send.
+func (f *fixture) presignPut(t *testing.T, key, contentType string, body []byte) (string, http.Header) {
+	t.Helper()
+	req, err := f.presign.PresignPutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String(key), ContentType: aws.String(contentType),
+		ContentLength: aws.Int64(int64(len(body))), ChecksumSHA256: aws.String(b64sha256(body)),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	}, s3.WithPresignExpires(15*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	for k, v := range req.SignedHeader {
+		if !strings.EqualFold(k, "Host") {
+			h[http.CanonicalHeaderKey(k)] = v
+		}
+	}
+	return req.URL, h
 }
 
 func (f *fixture) exists(t *testing.T, key string) bool {
-	_, err := f.blobs.Client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("docs"), Key: aws.String(key)})
+	t.Helper()
+	_, err := f.client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	var nf *types.NotFound
+	if err != nil && !errors.As(err, &nf) {
+		t.Fatalf("head %s: %v", key, err)
+	}
 	return err == nil
 }
 
-func put(t *testing.T, url string, headers map[string]string, body []byte) int {
-	req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
-	for k, v := range headers {
+// noEvent checks no ObjectCreated is pending.
+func (f *fixture) noEvent(t *testing.T) {
+	t.Helper()
+	select {
+	case e := <-f.created:
+		t.Fatalf("unexpected ObjectCreated %+v", e)
+	default:
+	}
+}
+
+type s3Answer struct {
+	status int
+	code   string
+}
+
+// send makes a plain net/http request, as a browser or curl would.
+func send(t *testing.T, method, url string, h http.Header, body []byte) s3Answer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range h {
 		if k == "Content-Length" {
-			continue
+			continue // net/http sets it from the body
 		}
-		req.Header.Set(k, v)
+		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	var e struct{ Code string }
+	raw, _ := io.ReadAll(resp.Body)
+	xml.Unmarshal(raw, &e)
+	return s3Answer{resp.StatusCode, e.Code}
 }
 
-func TestPresignedPutMatchesS3(t *testing.T) {
-	f := setup(t)
+func TestPresignedPutSignsLengthTypeAndChecksum(t *testing.T) {
+	f := setup(t, nil)
+	body := []byte("%PDF-1.7 a small signed document\n%%EOF\n")
+	url, h := f.presignPut(t, "documents/c/s/d", "application/pdf", body)
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Query().Get("X-Amz-SignedHeaders"); got != "content-length;content-type;host;x-amz-checksum-sha256" {
+		t.Fatalf("signed headers %q", got)
+	}
+	if got := fmt.Sprint(h.Get("Content-Length"), " ", h.Get("Content-Type"), " ", h.Get("X-Amz-Checksum-Sha256")); got !=
+		fmt.Sprint(len(body), " application/pdf ", b64sha256(body)) {
+		t.Fatalf("headers the client must send: %v", h)
+	}
+}
+
+func TestPresignedPutIsStoredOnlyAsSigned(t *testing.T) {
+	f := setup(t, nil)
 	ctx := context.Background()
-	body := []byte("%PDF-1.7 a small document\n%%EOF\n")
-	up, err := f.blobs.PresignPut(ctx, "documents/c/s/ok", "application/pdf", int64(len(body)), sum(body), 15*time.Minute)
+	body := []byte("%PDF-1.7 a small signed document\n%%EOF\n")
+	url, h := f.presignPut(t, "documents/c/s/ok", "application/pdf", body)
+	if a := send(t, http.MethodPut, url, h, body); a.status != http.StatusOK {
+		t.Fatalf("the declared upload must pass: %+v", a)
+	}
+	select {
+	case e := <-f.created:
+		if e != (created{bucket, "documents/c/s/ok", int64(len(body))}) {
+			t.Fatalf("ObjectCreated %+v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no ObjectCreated after a stored PUT")
+	}
+	out, err := f.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("documents/c/s/ok")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code := put(t, up.URL, up.Headers, body); code != 200 {
-		t.Fatalf("the declared upload must pass: %d", code)
-	}
-	rc, _, err := f.blobs.Open(ctx, "documents/c/s/ok")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(rc)
-	if !bytes.Equal(got, body) {
-		t.Fatal("stored object differs")
-	}
-	time.Sleep(50 * time.Millisecond)
-	if f.created.Load() != 1 {
-		t.Fatal("ObjectCreated not emitted")
+	got, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if !bytes.Equal(got, body) || aws.ToString(out.ContentType) != "application/pdf" {
+		t.Fatalf("stored %q as %s", got, aws.ToString(out.ContentType))
 	}
 
-	other := []byte("%PDF-1.7 another document!\n%%EOF\n")
+	other := bytes.ToUpper(body) // same length, other bytes
+	set := func(k, v string) func(http.Header) { return func(h http.Header) { h.Set(k, v) } }
 	tests := []struct {
 		name    string
-		key     string
+		method  string
 		body    []byte
-		headers func(map[string]string)
+		headers func(http.Header)
 		url     func(string) string
-		now     time.Time
-		want    int
+		later   time.Duration
+		want    s3Answer
 	}{
-		{"a longer body than signed is refused", "len", append(body, 'x'), nil, nil, time.Time{}, 403},
-		{"another content type than signed is refused", "type", body, func(h map[string]string) { h["Content-Type"] = "application/octet-stream" }, nil, time.Time{}, 403},
-		{"a body with another checksum is refused", "sum", other[:len(body)], nil, nil, time.Time{}, 400},
-		{"a changed checksum header is refused", "sumhdr", other[:len(body)], func(h map[string]string) { h["X-Amz-Checksum-Sha256"] = "AAAA" }, nil, time.Time{}, 403},
-		{"an expired URL is refused", "late", body, nil, nil, time.Now().Add(16 * time.Minute), 403},
-		{"a tampered signature is refused", "sig", body, nil, func(u string) string { return strings.Replace(u, "X-Amz-Signature=", "X-Amz-Signature=0", 1) }, time.Time{}, 403},
-		{"a request without signature is refused", "anon", body, nil, func(u string) string { return u[:strings.Index(u, "?")] }, time.Time{}, 403},
+		{"a longer body than signed is refused", "", append(append([]byte{}, body...), 'x'), nil, nil, 0, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"a shorter body than signed is refused", "", body[1:], nil, nil, 0, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"another content type than signed is refused", "", body, set("Content-Type", "application/octet-stream"), nil, 0, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"a missing content type is refused", "", body, func(h http.Header) { h.Del("Content-Type") }, nil, 0, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"a body with another SHA-256 is refused", "", other, nil, nil, 0, s3Answer{400, "BadDigest"}},
+		{"a checksum header other than signed is refused", "", other, set("X-Amz-Checksum-Sha256", b64sha256(other)), nil, 0, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"a missing checksum header is refused", "", body, func(h http.Header) { h.Del("X-Amz-Checksum-Sha256") }, nil, 0, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"a URL used after its expiry is refused", "", body, nil, nil, 16 * time.Minute, s3Answer{403, "AccessDenied"}},
+		{"a tampered signature is refused", "", body, nil, func(u string) string { return strings.Replace(u, "X-Amz-Signature=", "X-Amz-Signature=0", 1) }, 0, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"a URL moved to another key is refused", "", body, nil, func(u string) string { return strings.Replace(u, "/documents/c/s/", "/documents/c/x/", 1) }, 0, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"a longer validity written into the URL is refused", "", body, nil, func(u string) string { return strings.Replace(u, "X-Amz-Expires=900", "X-Amz-Expires=9000", 1) }, 0, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"a PUT URL used for a GET is refused", http.MethodGet, nil, nil, nil, 0, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"a request without a signature is refused", "", body, nil, func(u string) string { return u[:strings.Index(u, "?")] }, 0, s3Answer{403, "AccessDenied"}},
 	}
-	for _, tt := range tests {
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			key := "documents/c/s/" + tt.key
-			up, _ := f.blobs.PresignPut(ctx, key, "application/pdf", int64(len(body)), sum(body), 15*time.Minute)
-			h := map[string]string{}
-			for k, v := range up.Headers {
-				h[k] = v
-			}
+			key := fmt.Sprintf("documents/c/s/refused-%d", i)
+			u, h := f.presignPut(t, key, "application/pdf", body)
 			if tt.headers != nil {
 				tt.headers(h)
 			}
-			u := up.URL
 			if tt.url != nil {
 				u = tt.url(u)
 			}
+			if tt.later > 0 {
+				f.gate.Now = func() time.Time { return time.Now().Add(tt.later) }
+				defer func() { f.gate.Now = nil }()
+			}
+			method := tt.method
+			if method == "" {
+				method = http.MethodPut
+			}
+			if a := send(t, method, u, h, tt.body); a != tt.want {
+				t.Fatalf("got %+v, want %+v", a, tt.want)
+			}
 			f.gate.Now = nil
-			if !tt.now.IsZero() {
-				f.gate.Now = func() time.Time { return tt.now }
+			if f.exists(t, key) || f.exists(t, strings.Replace(key, "/c/s/", "/c/x/", 1)) {
+				t.Fatal("a refused upload must not exist")
 			}
-			defer func() { f.gate.Now = nil }()
-			if code := put(t, u, h, tt.body); code != tt.want {
-				t.Fatalf("status %d want %d", code, tt.want)
-			}
-			f.gate.Now = nil
-			if f.exists(t, key) {
-				t.Fatal("the object must not exist")
-			}
+			f.noEvent(t)
 		})
+	}
+}
+
+// signed makes a header-signed request as the SDK would, possibly lying
+// about its payload hash or signing with another secret.
+func signed(t *testing.T, url string, body []byte, payloadHash string, secret string, at time.Time, extra http.Header) *http.Request {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
+	for k, v := range extra {
+		req.Header[k] = v
+	}
+	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	c := creds
+	c.SecretAccessKey = secret
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	if err := signer.SignHTTP(context.Background(), c, req, payloadHash, "s3", region, at); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func do(t *testing.T, req *http.Request) s3Answer {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e struct{ Code string }
+	raw, _ := io.ReadAll(resp.Body)
+	xml.Unmarshal(raw, &e)
+	return s3Answer{resp.StatusCode, e.Code}
+}
+
+func TestHeaderSignedRequests(t *testing.T) {
+	f := setup(t, nil)
+	ctx := context.Background()
+	// The SDK's own calls, signed in the Authorization header, pass;
+	// every checksum algorithm S3 offers is computed by the SDK and
+	// checked by the gate.
+	if _, err := f.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("exports")}); err != nil {
+		t.Fatalf("CreateBucket through the gate: %v", err)
+	}
+	for _, alg := range []types.ChecksumAlgorithm{"", types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmCrc32c,
+		types.ChecksumAlgorithmSha1, types.ChecksumAlgorithmSha256, types.ChecksumAlgorithmCrc64nvme} {
+		key := "exports/riparto-" + string(alg) + ".csv"
+		body := []byte("comune;quota\n001001;123,45\n")
+		_, err := f.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body),
+			ContentType: aws.String("text/csv"), ChecksumAlgorithm: alg})
+		if err != nil {
+			t.Fatalf("SDK PutObject with checksum %q: %v", alg, err)
+		}
+		if e := <-f.created; e.key != key || e.size != int64(len(body)) {
+			t.Fatalf("ObjectCreated %+v", e)
+		}
+	}
+
+	url := f.client.Options().BaseEndpoint
+	body := []byte("comune;quota\n001001;123,45\n")
+	crc := crc32.ChecksumIEEE([]byte("other"))
+	wrongCRC := base64.StdEncoding.EncodeToString([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
+	sum := sha256.Sum256(body)
+	bodyHash := hex.EncodeToString(sum[:])
+	tests := []struct {
+		name string
+		req  func(u string) *http.Request
+		want s3Answer
+	}{
+		{"a body other than its signed payload hash is refused", func(u string) *http.Request {
+			return signed(t, u, body, strings.Repeat("0", 64), creds.SecretAccessKey, time.Now(), nil)
+		}, s3Answer{400, "XAmzContentSHA256Mismatch"}},
+		{"a signature with another secret is refused", func(u string) *http.Request {
+			return signed(t, u, body, bodyHash, "another secret", time.Now(), nil)
+		}, s3Answer{403, "SignatureDoesNotMatch"}},
+		{"a signature 16 minutes old is refused", func(u string) *http.Request {
+			return signed(t, u, body, bodyHash, creds.SecretAccessKey, time.Now().Add(-16*time.Minute), nil)
+		}, s3Answer{403, "RequestTimeTooSkewed"}},
+		{"a CRC32 other than the body's is refused", func(u string) *http.Request {
+			return signed(t, u, body, bodyHash, creds.SecretAccessKey, time.Now(), http.Header{"X-Amz-Checksum-Crc32": {wrongCRC}})
+		}, s3Answer{400, "BadDigest"}},
+		{"a CRC64NVME other than the body's is refused", func(u string) *http.Request {
+			return signed(t, u, body, bodyHash, creds.SecretAccessKey, time.Now(), http.Header{"X-Amz-Checksum-Crc64nvme": {"rosUhgp5mIg="}})
+		}, s3Answer{400, "BadDigest"}},
+		{"an aws-chunked body is refused as not emulated", func(u string) *http.Request {
+			return signed(t, u, body, "STREAMING-UNSIGNED-PAYLOAD-TRAILER", creds.SecretAccessKey, time.Now(), nil)
+		}, s3Answer{501, "NotImplemented"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := fmt.Sprintf("exports/refused-%d.csv", i)
+			if a := do(t, tt.req(*url+"/"+bucket+"/"+key)); a != tt.want {
+				t.Fatalf("got %+v, want %+v", a, tt.want)
+			}
+			if f.exists(t, key) {
+				t.Fatal("a refused upload must not exist")
+			}
+			f.noEvent(t)
+		})
+	}
+	// And the same request, honest, passes: the refusals above are the
+	// lie, not the shape of the request.
+	key := "exports/honest.csv"
+	if a := do(t, signed(t, *url+"/"+bucket+"/"+key, body, bodyHash, creds.SecretAccessKey, time.Now(), nil)); a.status != 200 {
+		t.Fatalf("honest request: %+v", a)
+	}
+	<-f.created
+}
+
+// The SDK reports a gate refusal as S3's own error code.
+func TestSDKSeesS3ErrorCodes(t *testing.T) {
+	f := setup(t, nil)
+	f.gate.Credentials.SecretAccessKey = "rotated"
+	_, err := f.client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("x")})
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "SignatureDoesNotMatch" {
+		t.Fatalf("want SignatureDoesNotMatch, got %v", err)
+	}
+}
+
+var patternBlock = func() []byte {
+	b := make([]byte, 251*260)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return b
+}()
+
+// pattern is n deterministic bytes, never held whole.
+type pattern struct{ n, pos int64 }
+
+func (p *pattern) Read(b []byte) (int, error) {
+	if p.pos >= p.n {
+		return 0, io.EOF
+	}
+	k := min(int64(len(b)), p.n-p.pos)
+	n := 0
+	for int64(n) < k {
+		n += copy(b[n:k], patternBlock[(p.pos+int64(n))%251:])
+	}
+	p.pos += k
+	return int(k), nil
+}
+
+// A 48 MB pre-signed upload goes through the gate with memory flat: the
+// body is spooled to disk and hashed on the way.
+func TestLargeUploadKeepsMemoryFlat(t *testing.T) {
+	const size = 48 << 20
+	var stored int64
+	discard := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stored, _ = io.Copy(io.Discard, r.Body)
+	})
+	f := setup(t, discard)
+	h := sha256.New()
+	io.Copy(h, &pattern{n: size})
+	req, err := f.presign.PresignPutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String("documents/c/s/large"), ContentType: aws.String("application/pdf"),
+		ContentLength: aws.Int64(size), ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(h.Sum(nil))),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put, _ := http.NewRequest(http.MethodPut, req.URL, &pattern{n: size})
+	put.ContentLength = size
+	for k, v := range req.SignedHeader {
+		if !strings.EqualFold(k, "Host") && !strings.EqualFold(k, "Content-Length") {
+			put.Header[http.CanonicalHeaderKey(k)] = v
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	a := do(t, put)
+	runtime.ReadMemStats(&after)
+	if a.status != 200 || stored != size {
+		t.Fatalf("got %+v, stored %d", a, stored)
+	}
+	<-f.created
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("a %d-byte upload allocated %d bytes", size, alloc)
+	if alloc > size/16 {
+		t.Fatalf("a %d-byte upload allocated %d bytes: the body is held in memory", size, alloc)
 	}
 }
