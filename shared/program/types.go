@@ -12,10 +12,13 @@ import (
 // averaging periods and reference dates of the calls are days.
 type Date struct{ time.Time }
 
-// ParseDate reads YYYY-MM-DD strictly.
+// ParseDate reads YYYY-MM-DD strictly: a real calendar day (no 30
+// February) between 1900 and 2100, nothing before or after it. The year
+// bounds catch typos ("0225") and keep every date clear of the zero time,
+// which means "not given".
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
-	if err != nil || len(s) != 10 {
+	if err != nil || len(s) != 10 || t.Year() < 1900 || t.Year() > 2100 {
 		return Date{}, errDate
 	}
 	return Date{t}, nil
@@ -30,7 +33,7 @@ func MustDate(s string) Date {
 	return d
 }
 
-var errDate = errors.New(`data non valida: usare il formato AAAA-MM-GG (es. "2025-03-03")`)
+var errDate = errors.New(`data non valida: usare il formato AAAA-MM-GG con un giorno esistente tra il 1900 e il 2100 (es. "2025-03-03")`)
 
 // UnmarshalJSON accepts only a "YYYY-MM-DD" string (null leaves it unset).
 func (d *Date) UnmarshalJSON(b []byte) error {
@@ -57,11 +60,24 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + d.String() + `"`), nil
 }
 
-// String renders YYYY-MM-DD.
-func (d Date) String() string { return d.Format(time.DateOnly) }
+// String renders YYYY-MM-DD ("" when not given).
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.Format(time.DateOnly)
+}
 
-// Italian renders DD/MM/YYYY for people.
-func (d Date) Italian() string { return d.Format("02/01/2006") }
+// Italian renders DD/MM/YYYY for people ("" when not given).
+func (d Date) Italian() string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.Format("02/01/2006")
+}
+
+// Set reports whether the date was given.
+func (d Date) Set() bool { return !d.IsZero() }
 
 // Before and After compare days.
 func (d Date) Before(o Date) bool { return d.Time.Before(o.Time) }

@@ -1,21 +1,26 @@
 package registry
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"sportello/shared/problem"
 	"sportello/shared/program"
 )
 
-// MaxRows bounds an import.
+// MaxRows bounds an import: Lombardy's AFAM_UDOS nidi are a few thousand.
 const MaxRows = 50000
+
+// maxCell bounds one cell: names and addresses, never essays.
+const maxCell = 500
 
 // Columns of the two imports, in order.
 var (
@@ -23,104 +28,144 @@ var (
 	FacilityColumns  = []string{"code", "name", "comune_istat", "address", "public", "places", "active"}
 )
 
-// reader wraps encoding/csv with the checks both imports share: UTF-8
-// (a BOM is dropped), the exact header, a bounded number of rows, and
-// errors that name line and column in Italian.
+// reader wraps encoding/csv with the checks both imports share: UTF-8 (a
+// BOM is dropped), comma or semicolon separators (an Italian Excel saves
+// "CSV" with semicolons; the header line decides), the exact header, a
+// bounded number of rows, and errors that name line and column in Italian.
+// Every bad cell is reported; nothing is imported unless all are good.
 type reader struct {
-	r      *csv.Reader
-	fields problem.Fields
-	line   int
+	r       *csv.Reader
+	columns []string
+	fields  problem.Fields
+	line    int
 }
 
 func newReader(in io.Reader, columns []string) (*reader, error) {
-	r := csv.NewReader(in)
-	r.FieldsPerRecord = len(columns)
-	r.ReuseRecord = false
+	br := bufio.NewReader(in)
+	first, err := br.Peek(4096)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("read csv: %w", err)
+	}
+	first = bytes.TrimPrefix(first, []byte("\ufeff"))
+	headerLine, _, _ := bytes.Cut(first, []byte("\n"))
+	r := csv.NewReader(br)
+	if bytes.Count(headerLine, []byte(";")) > bytes.Count(headerLine, []byte(",")) {
+		r.Comma = ';'
+	}
+	r.FieldsPerRecord = -1 // a wrong header is reported as such below
 	header, err := r.Read()
-	if err != nil {
+	r.FieldsPerRecord = len(columns)
+	if err != nil || len(header) == 0 {
 		return nil, problem.New(problem.CodeBadRequest, "File CSV illeggibile o vuoto: la prima riga deve essere %s.", strings.Join(columns, ","))
 	}
-	if len(header) > 0 {
-		header[0] = strings.TrimPrefix(header[0], "\ufeff")
-	}
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	for i := range header {
 		header[i] = strings.ToLower(strings.TrimSpace(header[i]))
 	}
 	if !slices.Equal(header, columns) {
-		return nil, problem.New(problem.CodeBadRequest, "Intestazione del CSV errata: attesa %s.", strings.Join(columns, ","))
+		return nil, problem.New(problem.CodeBadRequest, "Intestazione del CSV errata (riga 1): attese le colonne %s.", strings.Join(columns, ","))
 	}
-	return &reader{r: r, line: 1}, nil
+	return &reader{r: r, columns: columns, line: 1}, nil
 }
 
-// next returns the next record, or nil at the end.
+// next returns the next record with its cells trimmed, or nil at the end.
+// A malformed line stops the import: what follows it cannot be trusted.
 func (rd *reader) next() ([]string, error) {
 	rec, err := rd.r.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, nil
 	}
-	rd.line++
-	if rd.line > MaxRows+1 {
-		return nil, problem.New(problem.CodeTooLarge, "Il file supera %d righe.", MaxRows)
-	}
 	var perr *csv.ParseError
 	if errors.As(err, &perr) {
-		return nil, problem.New(problem.CodeBadRequest, "Riga %d: %s.", perr.Line, csvReason(perr.Err))
+		return nil, problem.New(problem.CodeBadRequest, "Riga %d: %s.", perr.Line, csvReason(perr.Err, len(rd.columns)))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read csv: %w", err)
 	}
+	rd.line, _ = rd.r.FieldPos(0)
+	if rd.line > MaxRows+1 {
+		return nil, problem.New(problem.CodeTooLarge, "Il file supera le %d righe.", MaxRows)
+	}
 	for i := range rec {
 		rec[i] = strings.TrimSpace(rec[i])
+		switch {
+		case !utf8.ValidString(rec[i]):
+			rd.fail(i, "Testo non in UTF-8: salvare il file come «CSV UTF-8».")
+		case len(rec[i]) > maxCell:
+			rd.fail(i, "Al massimo %d caratteri.", maxCell)
+		}
 	}
 	return rec, nil
 }
 
-func csvReason(err error) string {
+func csvReason(err error, columns int) string {
 	switch {
 	case errors.Is(err, csv.ErrFieldCount):
-		return "numero di colonne errato"
+		return fmt.Sprintf("numero di colonne errato (attese %d)", columns)
 	case errors.Is(err, csv.ErrQuote), errors.Is(err, csv.ErrBareQuote):
 		return "virgolette non bilanciate"
 	}
 	return "riga illeggibile"
 }
 
-func (rd *reader) fail(column, format string, args ...any) {
-	rd.fields.Add(fmt.Sprintf("riga %d, %s", rd.line, column), problem.FieldInvalid, format, args...)
+// fail records a problem with column col of the current line; the field
+// path reads "riga 3, colonna places".
+func (rd *reader) fail(col int, format string, args ...any) {
+	rd.fields.Add(fmt.Sprintf("riga %d, colonna %s", rd.line, rd.columns[col]), problem.FieldInvalid, format, args...)
 }
 
 func (rd *reader) err() error {
 	return rd.fields.Err(problem.CodeValidation, "Il file contiene righe non valide: nulla è stato importato.")
 }
 
-func (rd *reader) places(column, v string) int {
+func (rd *reader) places(col int, v string) int {
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 || n > 10000 {
-		rd.fail(column, "Numero di posti non valido: %q.", v)
+	if err != nil || n < 0 || n > 10000 || v != strconv.Itoa(n) {
+		rd.fail(col, "Numero di posti non valido: %q (un intero da 0 a 10000).", v)
 	}
 	return n
 }
 
-func (rd *reader) boolean(column, v string) bool {
+func (rd *reader) boolean(col int, v string) bool {
 	switch strings.ToLower(v) {
-	case "true", "si", "sì", "1", "s":
+	case "true", "si", "sì", "s", "1":
 		return true
-	case "false", "no", "0", "n":
+	case "false", "no", "n", "0":
 		return false
 	}
-	rd.fail(column, "Valore non valido %q: usare sì/no.", v)
+	rd.fail(col, "Valore non valido %q: usare sì o no.", v)
 	return false
 }
 
-// ReadPreloaded reads the Piemonte pre-loaded services CSV. Either every
-// row is good, or nothing is imported.
+func (rd *reader) istat(col int, v string) {
+	if !program.ValidISTAT(v) {
+		rd.fail(col, "Codice ISTAT non valido: %q (sei cifre, es. 001272; attenzione agli zeri iniziali tolti da Excel).", v)
+	}
+}
+
+func (rd *reader) code(col int, v, what string, seen map[string]int) {
+	switch {
+	case v == "":
+		rd.fail(col, "%s mancante.", what)
+	case len(v) > 40 || strings.ContainsAny(v, " \t"):
+		rd.fail(col, "%s non valido: %q (al massimo 40 caratteri, senza spazi).", what, v)
+	case seen[v] > 0:
+		rd.fail(col, "%s %q ripetuto (già alla riga %d).", what, v, seen[v])
+	default:
+		seen[v] = rd.line
+	}
+}
+
+// ReadPreloaded reads the Piemonte pre-loaded services CSV (columns
+// PreloadedColumns; authorised_on as AAAA-MM-GG). Either every row is
+// good, or nothing is imported and every bad cell is named.
 func ReadPreloaded(in io.Reader) ([]program.PreloadedService, error) {
 	rd, err := newReader(in, PreloadedColumns)
 	if err != nil {
 		return nil, err
 	}
 	var out []program.PreloadedService
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for {
 		rec, err := rd.next()
 		if err != nil {
@@ -130,35 +175,36 @@ func ReadPreloaded(in io.Reader) ([]program.PreloadedService, error) {
 			break
 		}
 		s := program.PreloadedService{ID: rec[0], ComuneISTAT: rec[1], Name: rec[2], Type: rec[3], Address: rec[4], Operator: rec[5]}
-		if s.ID == "" || len(s.ID) > 40 || seen[s.ID] {
-			rd.fail("service_id", "Identificativo mancante, troppo lungo o ripetuto: %q.", s.ID)
-		}
-		seen[s.ID] = true
-		if !program.ValidISTAT(s.ComuneISTAT) {
-			rd.fail("comune_istat", "Codice ISTAT non valido: %q.", s.ComuneISTAT)
-		}
+		rd.code(0, s.ID, "Identificativo del servizio", seen)
+		rd.istat(1, s.ComuneISTAT)
 		if s.Name == "" {
-			rd.fail("name", "Denominazione mancante.")
+			rd.fail(2, "Denominazione mancante.")
 		}
-		s.Places = rd.places("places", rec[6])
-		d, err := program.ParseDate(rec[7])
-		if err != nil {
-			rd.fail("authorised_on", "Data di autorizzazione non valida: %q (AAAA-MM-GG).", rec[7])
+		s.Places = rd.places(6, rec[6])
+		if rec[7] != "" {
+			d, err := program.ParseDate(rec[7])
+			if err != nil {
+				rd.fail(7, "Data di autorizzazione non valida: %q (AAAA-MM-GG).", rec[7])
+			}
+			s.AuthorisedOn = d.Time
 		}
-		s.AuthorisedOn = d.Time
 		out = append(out, s)
 	}
-	return out, rd.err()
+	if err := rd.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-// ReadFacilities reads the Lombardy AFAM_UDOS CSV.
+// ReadFacilities reads the Lombardy AFAM_UDOS CSV (columns
+// FacilityColumns; public and active as sì/no).
 func ReadFacilities(in io.Reader) ([]program.Facility, error) {
 	rd, err := newReader(in, FacilityColumns)
 	if err != nil {
 		return nil, err
 	}
 	var out []program.Facility
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for {
 		rec, err := rd.next()
 		if err != nil {
@@ -168,24 +214,18 @@ func ReadFacilities(in io.Reader) ([]program.Facility, error) {
 			break
 		}
 		f := program.Facility{Code: rec[0], Name: rec[1], ComuneISTAT: rec[2], Address: rec[3]}
-		if f.Code == "" || len(f.Code) > 40 || seen[f.Code] {
-			rd.fail("code", "Codice AFAM_UDOS mancante, troppo lungo o ripetuto: %q.", f.Code)
-		}
-		seen[f.Code] = true
+		rd.code(0, f.Code, "Codice AFAM_UDOS", seen)
 		if f.Name == "" {
-			rd.fail("name", "Denominazione mancante.")
+			rd.fail(1, "Denominazione mancante.")
 		}
-		if !program.ValidISTAT(f.ComuneISTAT) {
-			rd.fail("comune_istat", "Codice ISTAT non valido: %q.", f.ComuneISTAT)
-		}
-		f.Public = rd.boolean("public", rec[4])
-		f.Places = rd.places("places", rec[5])
-		f.Active = rd.boolean("active", rec[6])
+		rd.istat(2, f.ComuneISTAT)
+		f.Public = rd.boolean(4, rec[4])
+		f.Places = rd.places(5, rec[5])
+		f.Active = rd.boolean(6, rec[6])
 		out = append(out, f)
 	}
-	return out, rd.err()
-}
-
-func sortComuni(c []program.Comune) {
-	sort.Slice(c, func(i, j int) bool { return c[i].ISTAT < c[j].ISTAT })
+	if err := rd.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -1,32 +1,48 @@
 // Package registry holds the reference data a form is checked against: the
 // ISTAT list of Comuni, the services the Region pre-loads per Comune
 // (Piemonte), and the AFAM_UDOS facilities (Lombardy). Officers import the
-// last two as CSV; this package reads those files strictly.
+// last two as CSV; this package reads those files strictly, and Memory
+// answers the program.Registry look-ups from what was read.
 package registry
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"sort"
+	"strings"
 
 	"sportello/shared/program"
 )
 
-// Memory is an in-memory program.Registry.
+// Memory is an in-memory program.Registry. It is built once and only read
+// afterwards, so concurrent look-ups are safe; it hands out copies, so a
+// caller cannot change it.
 type Memory struct {
 	comuni     map[string]program.Comune
 	preloaded  map[string][]program.PreloadedService
 	facilities map[string]program.Facility
 }
 
-// NewMemory builds a registry.
+var _ program.Registry = (*Memory)(nil)
+
+// NewMemory builds a registry. Later rows win over earlier ones with the
+// same key (an import replaces what it repeats).
 func NewMemory(comuni []program.Comune, preloaded []program.PreloadedService, facilities []program.Facility) *Memory {
 	m := &Memory{comuni: map[string]program.Comune{}, preloaded: map[string][]program.PreloadedService{}, facilities: map[string]program.Facility{}}
 	for _, c := range comuni {
 		m.comuni[c.ISTAT] = c
 	}
+	byID := map[string]program.PreloadedService{}
 	for _, s := range preloaded {
+		byID[s.ID] = s
+	}
+	for _, s := range byID {
 		m.preloaded[s.ComuneISTAT] = append(m.preloaded[s.ComuneISTAT], s)
+	}
+	for _, list := range m.preloaded {
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 	}
 	for _, f := range facilities {
 		m.facilities[f.Code] = f
@@ -40,8 +56,10 @@ func (m *Memory) Comune(istat string) (program.Comune, bool) {
 	return c, ok
 }
 
-// Preloaded lists a Comune's pre-loaded services.
-func (m *Memory) Preloaded(istat string) []program.PreloadedService { return m.preloaded[istat] }
+// Preloaded lists a Comune's pre-loaded services, by id.
+func (m *Memory) Preloaded(istat string) []program.PreloadedService {
+	return slices.Clone(m.preloaded[istat])
+}
 
 // Facility finds an AFAM_UDOS facility.
 func (m *Memory) Facility(code string) (program.Facility, bool) {
@@ -58,34 +76,50 @@ func (m *Memory) Comuni(regionCode string) []program.Comune {
 			out = append(out, c)
 		}
 	}
-	sortComuni(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].ISTAT < out[j].ISTAT })
 	return out
 }
 
-// istatRow is one entry of comuni-istat-2020.json.
+// istatRow is one entry of comuni-istat-2020.json. The file has more
+// (province name and code, population); they are not needed here.
 type istatRow struct {
 	ISTAT      string `json:"istat"`
 	Name       string `json:"name"`
-	Region     string `json:"region"`
 	RegionCode string `json:"regionCode"`
-	Province   string `json:"province"`
 	Plate      string `json:"plate"`
 	Cadastral  string `json:"cadastral"`
 }
 
-// LoadComuni reads the ISTAT list (JSON array as shipped in events/data).
-// Source: ISTAT, elenco dei comuni italiani, CC BY 3.0 IT.
+// LoadComuni reads the ISTAT list of Comuni: a JSON array of objects with
+// istat, name, regionCode, plate and cadastral, as shipped in events/data
+// (Fonte: ISTAT, elenco dei comuni italiani, CC BY 3.0 IT). Every entry is
+// checked; a repeated code or a malformed one fails the whole load, naming
+// the entry, because a wrong list would refuse or admit the wrong Comuni.
 func LoadComuni(r io.Reader) ([]program.Comune, error) {
 	var rows []istatRow
 	if err := json.NewDecoder(r).Decode(&rows); err != nil {
-		return nil, fmt.Errorf("read ISTAT list: %w", err)
+		return nil, fmt.Errorf("elenco ISTAT dei Comuni illeggibile: %w", err)
 	}
 	out := make([]program.Comune, 0, len(rows))
+	seen := map[string]bool{}
 	for i, row := range rows {
-		if !program.ValidISTAT(row.ISTAT) || row.Name == "" {
-			return nil, fmt.Errorf("read ISTAT list: entry %d has no valid code or name", i)
+		switch {
+		case !program.ValidISTAT(row.ISTAT):
+			return nil, fmt.Errorf("elenco ISTAT, voce %d: codice %q non valido", i+1, row.ISTAT)
+		case seen[row.ISTAT]:
+			return nil, fmt.Errorf("elenco ISTAT, voce %d: codice %s ripetuto", i+1, row.ISTAT)
+		case strings.TrimSpace(row.Name) == "":
+			return nil, fmt.Errorf("elenco ISTAT, voce %d (%s): nome mancante", i+1, row.ISTAT)
+		case len(row.RegionCode) != 2 || strings.Trim(row.RegionCode, "0123456789") != "":
+			return nil, fmt.Errorf("elenco ISTAT, voce %d (%s): codice regione %q non valido", i+1, row.ISTAT, row.RegionCode)
+		case len(row.Cadastral) != 4:
+			return nil, fmt.Errorf("elenco ISTAT, voce %d (%s): codice catastale %q non valido", i+1, row.ISTAT, row.Cadastral)
 		}
+		seen[row.ISTAT] = true
 		out = append(out, program.Comune{ISTAT: row.ISTAT, Name: row.Name, RegionCode: row.RegionCode, Province: row.Plate, Cadastral: row.Cadastral})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("elenco ISTAT dei Comuni vuoto")
 	}
 	return out, nil
 }

@@ -1,14 +1,14 @@
 // Package lombardia is Regione Lombardia's "Nidi Gratis Plus 2025/2026 –
-// adesione dei Comuni": Comuni, alone or associated through a capofila,
-// join the measure with the facilities (public, or private in agreement)
-// where families will have the fee above the INPS bonus paid by the Region.
-// The form is the facsimile Allegato A1.
+// adesione dei Comuni" (d.d.u.o. 26 giugno 2025 n. 9137): Comuni, alone or
+// associated through a capofila, join the measure with the facilities
+// (public, or private in agreement) where families will have the fee
+// above the INPS bonus paid by the Region. The form is the facsimile
+// Allegato A1.
 package lombardia
 
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -21,37 +21,73 @@ import (
 const ID = "lombardia-ngp-2025"
 
 var (
-	// AgreementCover: an agreement expiring before this day needs the
-	// Comune's commitment to renew it (the educational year's end).
+	// AgreementCover: an agreement expiring before this day must come with
+	// the Comune's commitment to renew it (A.4.3: "prima del 31 luglio 2026").
 	AgreementCover = program.MustDate("2026-07-31")
-	// MaxIncrease is the 7 % limit on fee increases for returning Comuni.
+	// MaxIncrease is the 7 % limit on fee increases for Comuni of the
+	// 2024/25 edition (A.4.4), in hundredths of a percentage point.
 	MaxIncrease = program.Decimal{Hundredths: 700, Set: true}
 )
 
-// Declarations are the obligations of the Allegato A1; every one must be
-// "Sì". The first three are the declarations on the nature of the entity.
-var Declarations = []struct{ Key, Text string }{
-	{"ownsOrContractsNidi", "È titolare di asili nido o micronidi pubblici e/o ha sottoscritto convenzioni per posti in strutture private"},
-	{"cofundsServices", "Compartecipa alla spesa per i servizi per la prima infanzia"},
-	{"iseeReductionsResidents", "Adotta agevolazioni tariffarie differenziate in base all'ISEE a favore delle famiglie residenti"},
-	{"deliberatedAdhesion", "Ha deliberato l'adesione alla Misura Nidi Gratis Plus 2025/2026"},
-	{"communicateChanges", "Comunicare tempestivamente qualsiasi variazione rispetto a quanto deliberato e dichiarato"},
-	{"cooperate", "Cooperare con Regione Lombardia e rispettare le scadenze di rendicontazione e controllo"},
-	{"supportFamilies", "Dare supporto alle famiglie negli adempimenti per la domanda"},
-	{"confirmApplications", "Confermare che le domande delle famiglie riguardano bambini iscritti in nidi ammessi"},
-	{"noPaymentUntilReview", "Non richiedere alle famiglie la quota aggiuntiva fino al completamento dell'istruttoria"},
-	{"informNonAdmitted", "Comunicare senza ritardo alle famiglie non ammesse l'obbligo di pagamento"},
-	{"trackAttendance", "Assicurare che i nidi ammessi traccino presenze e assenze"},
-	{"provideIntegrations", "Fornire le integrazioni documentali richieste nei tempi indicati"},
-	{"keepDocumentation", "Conservare la documentazione ai sensi dell'art. 82 del Reg. (UE) 2021/1060"},
-	{"allowControls", "Consentire e facilitare i controlli documentali e in loco"},
-	{"informESF", "Informare i destinatari del contributo del Fondo Sociale Europeo Plus"},
-	{"publicizeRegion", "Evidenziare nella pubblicità il concorso di risorse di Regione Lombardia"},
-	{"requestReimbursement", "Richiedere il rimborso delle rette maturate dalle famiglie ammesse secondo le modalità indicate"},
-	{"communicateAccessChanges", "Informare tempestivamente di variazioni nell'accesso e fruizione del servizio"},
-	{"noReimbursementOfFamilyPaid", "Non richiedere il rimborso della quota pagata dalle famiglie"},
-	{"noChangesToDeclared", "Non modificare quanto deliberato e dichiarato"},
+// Declaration is one "Sì" of the Allegato A1.
+type Declaration struct{ Key, Text string }
+
+// NatureDeclarations are the "Dichiarazioni sulla natura dell'ente" of
+// section 3-4 of the A1 (requirements A.4.1-3).
+var NatureDeclarations = []Declaration{
+	{"ownsOrContractsNidi", "È titolare di asili nido o micronidi pubblici e/o ha sottoscritto convenzioni per l'utilizzo di posti in strutture private, in forma singola o associata"},
+	{"cofundsServices", "Compartecipa alla spesa per i servizi per la prima infanzia (asili nido/micronidi)"},
+	{"iseeReductionsResidents", "Adotta agevolazioni tariffarie, differenziate in base all'ISEE, a favore delle famiglie residenti"},
 }
+
+// Obligations are the 17 "Dichiarazioni e obblighi del Comune" of section
+// 1-4 of the A1, in its order.
+var Obligations = []Declaration{
+	{"deliberatedAdhesion", "Il Comune, ritenuta la misura coerente con le proprie funzioni istituzionali, si è reso disponibile a garantire il necessario supporto e ha deliberato l'adesione alla Misura Nidi Gratis Plus 2025/2026"},
+	{"communicateChanges", "Comunicare tempestivamente a Regione Lombardia qualsiasi variazione rispetto a quanto deliberato e dichiarato"},
+	{"cooperate", "Cooperare con Regione Lombardia in ottica di leale collaborazione e rispettare le scadenze di rendicontazione e controllo"},
+	{"supportFamilies", "Dare supporto, qualora richiesto, alle famiglie negli adempimenti per la domanda di partecipazione"},
+	{"confirmApplications", "Confermare che le domande delle famiglie riguardano bambini iscritti presso nidi ammessi, in posti per cui il Comune compartecipa alla spesa e applica tariffe commisurate all'ISEE"},
+	{"noPaymentUntilReview", "Non richiedere alle famiglie la quota di retta aggiuntiva rispetto al rimborso INPS fino al completamento dell'istruttoria, e verificarlo presso tutte le strutture ammesse"},
+	{"informNonAdmitted", "Verificare l'esito dell'istruttoria delle famiglie e comunicare senza ritardo alle non ammesse l'obbligo di pagamento"},
+	{"trackAttendance", "Assicurarsi che i nidi e micronidi ammessi adottino strumenti per tracciare presenze e assenze dei bambini"},
+	{"provideIntegrations", "Fornire le informazioni e le integrazioni documentali richieste nei tempi indicati"},
+	{"keepDocumentation", "Assicurarsi che la documentazione sia conservata presso le strutture ai sensi dell'art. 82 del Reg. (UE) 2021/1060"},
+	{"allowControls", "Consentire e facilitare approfondimenti e controlli, documentali e in loco"},
+	{"informESF", "Collaborare alle azioni di informazione sul contributo del Fondo Sociale Europeo Plus"},
+	{"publicizeRegion", "Evidenziare in ogni forma di pubblicizzazione il concorso di risorse di Regione Lombardia"},
+	{"requestReimbursement", "Richiedere il rimborso delle rette maturate dalle famiglie ammesse, entro i massimali, secondo modalità e tempi di rendicontazione"},
+	{"communicateAccessChanges", "Dare tempestiva informazione sulle variazioni nell'accesso e nella fruizione del servizio rilevanti per la Misura"},
+	{"noReimbursementOfFamilyPaid", "Non richiedere il rimborso della quota di retta pagata dalle famiglie, neppure se poi rimborsata"},
+	{"noChangesToDeclared", "Non modificare quanto deliberato e quanto precedentemente dichiarato"},
+}
+
+// Enumerations of the A1, with their Italian labels.
+var (
+	AssociationKinds = map[string]string{"consortium": "Consorzio di Comuni", "union": "Unione di Comuni",
+		"mountain_community": "Comunità montana", "ufficio_di_piano": "Ufficio di Piano (Ambito)"}
+	NonResidentReductions = map[string]string{"none": "No, solo residenti", "region_wide": "Sì – in tutta la Regione",
+		"some_comuni": "Sì – solo in alcuni Comuni", "special_cases": "Sì – per particolari casistiche"}
+	FeeMethods      = map[string]string{"bands": "Su base di fasce ISEE", "linear": "Funzione lineare"}
+	IncreaseReasons = map[string]string{"none": "Adeguamento entro il 7%", "management_change": "Cambio delle modalità di gestione del servizio",
+		"method_change": "Cambio delle modalità di calcolo delle rette"}
+	Modes = map[string]string{"part_time": "Part time", "full_time": "Tempo pieno", "extended_time": "Tempo prolungato", "other": "Altra modalità"}
+)
+
+// Document kinds (A1 section C.1, A.4).
+const (
+	DocDeliberaGiunta     = "delibera_giunta"
+	DocConvenzione        = "convenzione"
+	DocDeliberaTariffe    = "delibera_tariffe"
+	DocRegolamentoOrCarta = "regolamento_or_carta"
+	DocAllegatoA3         = "allegato_a3"
+	DocAllegatoA1Signed   = "allegato_a1_signed"
+	DocConvenzioneComuni  = "convenzione_comuni"
+	DocAccordoComuni      = "accordo_comuni"
+	DocCofunding          = "cofunding_evidence"
+	DocDelega             = "delega"
+	DocIdentityDocument   = "id_document"
+)
 
 // Program implements program.Program.
 type Program struct{}
@@ -68,35 +104,40 @@ func (Program) Region() string { return "LOM" }
 // ApplicantKinds: Comuni (an association files through its capofila).
 func (Program) ApplicantKinds() []string { return []string{program.KindComune} }
 
-var signed = []string{"application/pdf", "application/pkcs7-mime"}
+var pdfOrP7M = []string{"application/pdf", "application/pkcs7-mime"}
 
-// DocumentKinds: every upload must be signed electronically (CAdES .p7m
-// or PAdES PDF), except the identity documents that go with a delega.
+// DocumentKinds: every upload must be signed electronically, CAdES .p7m or
+// PAdES PDF (C.1, eIDAS), except the identity documents that go with a
+// delega. Up to 50 MB each.
 func (Program) DocumentKinds() []program.DocumentKind {
 	k := func(kind, title string, mustSign bool) program.DocumentKind {
-		return program.DocumentKind{Kind: kind, Title: title, ContentTypes: signed, MaxBytes: 50 << 20, MustBeSigned: mustSign}
+		return program.DocumentKind{Kind: kind, Title: title, ContentTypes: pdfOrP7M, MaxBytes: 50 << 20, MustBeSigned: mustSign}
 	}
 	return []program.DocumentKind{
-		k("delibera_giunta", "Delibera di Giunta di adesione", true),
-		k("convenzione", "Convenzione con struttura privata", true),
-		k("delibera_tariffe", "Deliberazione di approvazione delle tariffe", true),
-		k("regolamento_or_carta", "Regolamento del nido o Carta dei servizi", true),
-		k("allegato_a3", "Allegato A3 – nomina a Responsabile del trattamento", true),
-		k("allegato_a1_signed", "Domanda di adesione (Allegato A1) firmata", true),
-		k("delega", "Delega alla presentazione", true),
-		k("id_document", "Documento di identità (delegante e delegato)", false),
+		k(DocDeliberaGiunta, "Delibera di Giunta comunale di adesione", true),
+		k(DocConvenzione, "Convenzione con struttura privata autorizzata (firmata da entrambe le parti)", true),
+		k(DocDeliberaTariffe, "Deliberazione di approvazione delle tariffe o documento equivalente", true),
+		k(DocRegolamentoOrCarta, "Regolamento comunale del nido o Carta dei servizi", true),
+		k(DocAllegatoA3, "Allegato A3 – atto di nomina a Responsabile del trattamento", true),
+		k(DocAllegatoA1Signed, "Domanda di adesione generata (Allegato A1) firmata", true),
+		k(DocConvenzioneComuni, "Convenzioni con altri Comuni per le agevolazioni ai non residenti", true),
+		k(DocAccordoComuni, "Accordo tra Comuni per una struttura comunale in altro Comune", true),
+		k(DocCofunding, "Documentazione di altre forme di compartecipazione del Comune", true),
+		k(DocDelega, "Delega del rappresentante legale", true),
+		k(DocIdentityDocument, "Documento d'identità (delegante e delegato)", false),
 	}
 }
 
 // Person is a contact, representative or signatory.
 type Person struct {
-	FiscalCode string       `json:"fiscalCode"`
-	Surname    string       `json:"surname"`
-	Name       string       `json:"name"`
-	Phone      string       `json:"phone"`
-	Email      string       `json:"email"`
-	BirthDate  program.Date `json:"birthDate"`
-	BirthPlace string       `json:"birthPlace"`
+	FiscalCode    string       `json:"fiscalCode"`
+	Surname       string       `json:"surname"`
+	Name          string       `json:"name"`
+	Phone         string       `json:"phone"`
+	Email         string       `json:"email"`
+	BirthDate     program.Date `json:"birthDate"`
+	BirthProvince string       `json:"birthProvince"` // plate code, EE abroad
+	BirthPlace    string       `json:"birthPlace"`    // Comune or foreign State
 }
 
 // Entity is the applicant Comune (or capofila).
@@ -106,7 +147,7 @@ type Entity struct {
 	Address         string `json:"address"`
 	PostCode        string `json:"postCode"`
 	Province        string `json:"province"`
-	Email           string `json:"email"`
+	Email           string `json:"email"` // for official communications and the receipt
 	PEC             string `json:"pec"`
 	PECConfirmation string `json:"pecConfirmation"`
 	Office          string `json:"office"`
@@ -123,13 +164,18 @@ type Amounts struct {
 	Total       *money.Cents `json:"total"`       // family (incl. INPS bonus) + Comune
 	FamilyShare *money.Cents `json:"familyShare"` // including the INPS bonus, net of the Comune's contribution
 	ComuneShare *money.Cents `json:"comuneShare"`
+	// FamilyShare2024 is the family share approved for 2024/25 (returning
+	// Comuni find it pre-loaded): when given, the 7 % rule is checked on it
+	// exactly.
+	FamilyShare2024 *money.Cents `json:"familyShare2024"`
 }
 
 // Fee is one attendance mode's fees.
 type Fee struct {
-	Mode      string  `json:"mode"` // full_time, part_time, …
-	ISEE20000 Amounts `json:"isee20000"`
-	ISEE25000 Amounts `json:"isee25000"`
+	Mode            string  `json:"mode"`            // a key of Modes
+	ModeDescription string  `json:"modeDescription"` // for "other", and optionally for any
+	ISEE20000       Amounts `json:"isee20000"`
+	ISEE25000       Amounts `json:"isee25000"`
 }
 
 // Facility is one nido of the application.
@@ -139,7 +185,7 @@ type Facility struct {
 	Address               string       `json:"address"`
 	AuthorisedPlaces      int          `json:"authorisedPlaces"`
 	Public                bool         `json:"public"`
-	PrivateConcessionaire bool         `json:"privateConcessionaire"`
+	PrivateConcessionaire bool         `json:"privateConcessionaire"` // a municipal nido run by a private concessionaire
 	InAgreement           bool         `json:"inAgreement"`
 	AgreementProtocol     string       `json:"agreementProtocol"`
 	AgreementExpiry       program.Date `json:"agreementExpiry"`
@@ -147,6 +193,9 @@ type Facility struct {
 	PlacesBought          int          `json:"placesBought"`
 	Fees                  []Fee        `json:"fees"`
 }
+
+// privateInAgreement: a private authorised nido whose places the Comune buys.
+func (fac Facility) privateInAgreement() bool { return !fac.Public && fac.InAgreement }
 
 // Form is the Allegato A1.
 type Form struct {
@@ -158,19 +207,18 @@ type Form struct {
 	SignatoryIsLegalRepresentative bool            `json:"signatoryIsLegalRepresentative"`
 	Signatory                      *Person         `json:"signatory"`
 	ApplicationType                string          `json:"applicationType"` // single | associated
-	AssociationKind                string          `json:"associationKind"` // consortium | union | mountain_community | ufficio_di_piano
-	Members                        []string        `json:"members"`         // ISTAT codes, capofila included or implied
+	AssociationKind                string          `json:"associationKind"` // a key of AssociationKinds
+	Members                        []string        `json:"members"`         // ISTAT codes; the capofila is implied
 	NonResidentReductions          string          `json:"nonResidentReductions"`
-	NonResidentComuni              []string        `json:"nonResidentComuni"`
+	ComuniWithReducedFees          []string        `json:"comuniWithReducedFees"` // for some_comuni
 	SpecialCasesDescription        string          `json:"specialCasesDescription"`
-	ComuniWithReducedFees          []string        `json:"comuniWithReducedFees"`
-	ComuniInAgreement              []string        `json:"comuniInAgreement"`
-	FeeMethod                      string          `json:"feeMethod"` // bands | linear
+	ComuniInAgreement              []string        `json:"comuniInAgreement"` // agreements extending ISEE fees to their residents
+	FeeMethod                      string          `json:"feeMethod"`         // bands | linear
 	LinearFormula                  string          `json:"linearFormula"`
 	ParticipatedLastEdition        bool            `json:"participatedLastEdition"`
 	FeesIncreased                  bool            `json:"feesIncreased"`
 	IncreasePercent                program.Decimal `json:"increasePercent"`
-	IncreaseReason                 string          `json:"increaseReason"` // none | management_change | method_change
+	IncreaseReason                 string          `json:"increaseReason"` // a key of IncreaseReasons
 	Facilities                     []Facility      `json:"facilities"`
 }
 
@@ -181,6 +229,210 @@ func (Program) Decode(raw json.RawMessage) (program.Form, error) {
 		return nil, err
 	}
 	return &f, nil
+}
+
+// Check returns every problem of the A1 at once.
+func (f *Form) Check(ctx program.Context) problem.Fields {
+	var out problem.Fields
+	reg := ctx.Registry
+	today := program.Today(ctx.Now)
+	istat := program.OrgID(ctx.Org)
+	capofila, ok := reg.Comune(istat)
+	if !ok || capofila.RegionCode != "03" {
+		out.Add("org", problem.FieldInvalid, "Il Comune %s non è un Comune lombardo.", istat)
+	}
+	f.checkEntity(&out, capofila)
+	f.checkDeclarations(&out, today)
+	f.checkPeople(&out)
+	f.checkParticipation(&out, reg, istat)
+	f.checkFeePolicy(&out)
+	if len(f.Facilities) == 0 {
+		out.Add("facilities", problem.FieldRequired, "Indicare almeno una struttura (pubblica o privata in convenzione).")
+	}
+	seen := map[string]int{}
+	for i, fac := range f.Facilities {
+		p := fmt.Sprintf("facilities[%d]", i)
+		if fac.AFAMUDOS != "" && seen[fac.AFAMUDOS] > 0 {
+			out.Add(p+".afamUdos", program.FieldDuplicate, "La struttura compare già in facilities[%d].", seen[fac.AFAMUDOS]-1)
+		}
+		seen[fac.AFAMUDOS] = i + 1
+		f.checkFacility(&out, p, fac, reg, today)
+	}
+	return out
+}
+
+func (f *Form) checkEntity(out *problem.Fields, capofila program.Comune) {
+	e := f.Entity
+	program.Text(out, "entity.name", e.Name, 300)
+	if !program.ValidEntityCode(e.FiscalCode) {
+		out.Add("entity.fiscalCode", problem.FieldInvalid, "Codice fiscale dell'ente non valido (11 cifre con cifra di controllo).")
+	}
+	program.Text(out, "entity.address", e.Address, 300)
+	if len(e.PostCode) != 5 || strings.Trim(e.PostCode, "0123456789") != "" {
+		out.Add("entity.postCode", problem.FieldInvalid, "CAP di 5 cifre.")
+	}
+	switch {
+	case e.Province == "":
+		out.Add("entity.province", problem.FieldRequired, "Indicare la sigla della provincia.")
+	case capofila.Province != "" && e.Province != capofila.Province:
+		out.Add("entity.province", problem.FieldMismatch, "La provincia della sede (%s) non è quella del Comune %s (%s).", e.Province, capofila.Name, capofila.Province)
+	}
+	if !program.ValidEmail(e.Email) {
+		out.Add("entity.email", problem.FieldInvalid, "Indicare l'indirizzo e-mail che Regione Lombardia userà per le comunicazioni ufficiali.")
+	}
+	switch {
+	case !program.ValidEmail(e.PEC):
+		out.Add("entity.pec", problem.FieldInvalid, "Indicare un indirizzo PEC valido.")
+	case e.PECConfirmation != e.PEC:
+		out.Add("entity.pecConfirmation", problem.FieldMismatch, "La conferma non coincide con l'indirizzo PEC.")
+	}
+	program.Text(out, "entity.office", e.Office, 200)
+}
+
+func (f *Form) checkDeclarations(out *problem.Fields, today program.Date) {
+	known := map[string]bool{}
+	for _, list := range [][]Declaration{NatureDeclarations, Obligations} {
+		for _, d := range list {
+			known[d.Key] = true
+			if !f.Declarations[d.Key] {
+				out.Add("declarations."+d.Key, program.FieldMustBeTrue, "Dichiarazione obbligatoria: %s.", d.Text)
+			}
+		}
+	}
+	keys := make([]string, 0, len(f.Declarations))
+	for k := range f.Declarations {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !known[k] {
+			out.Add("declarations."+k, problem.FieldUnknown, "Dichiarazione non prevista dall'Allegato A1.")
+		}
+	}
+	switch {
+	case !f.Resolution.Date.Set():
+		out.Add("resolution.date", problem.FieldRequired, "Indicare la data della Delibera di Giunta.")
+	case f.Resolution.Date.After(today):
+		out.Add("resolution.date", problem.FieldInvalid, "La Delibera di Giunta deve essere già adottata: la data non può essere futura.")
+	}
+	program.Text(out, "resolution.number", f.Resolution.Number, 50)
+}
+
+func (f *Form) checkPeople(out *problem.Fields) {
+	r := f.Referent
+	program.Text(out, "contact.surname", r.Surname, 100)
+	program.Text(out, "contact.name", r.Name, 100)
+	if !validPhone(r.Phone) {
+		out.Add("contact.phone", problem.FieldInvalid, "Telefono: da 6 a 20 cifre, con eventuali spazi, +, trattini o punti.")
+	}
+	if !program.ValidEmail(r.Email) {
+		out.Add("contact.email", problem.FieldInvalid, "E-mail del referente non valida.")
+	}
+	notAllowed := func(field string, set bool) {
+		if set {
+			out.Add(field, problem.FieldNotAllowed, "Dato non previsto per questa persona nell'Allegato A1.")
+		}
+	}
+	if r.FiscalCode != "" || r.BirthDate.Set() || r.BirthPlace != "" || r.BirthProvince != "" {
+		notAllowed("contact.fiscalCode", r.FiscalCode != "")
+		notAllowed("contact.birthDate", r.BirthDate.Set())
+		notAllowed("contact.birthProvince", r.BirthProvince != "")
+		notAllowed("contact.birthPlace", r.BirthPlace != "")
+	}
+	checkPerson(out, "legalRepresentative", f.LegalRepresentative, false)
+	switch {
+	case !f.SignatoryIsLegalRepresentative && f.Signatory == nil:
+		out.Add("signatory", problem.FieldRequired, "Indicare il firmatario, se diverso dal rappresentante legale.")
+	case !f.SignatoryIsLegalRepresentative:
+		checkPerson(out, "signatory", *f.Signatory, true)
+		if f.Signatory.FiscalCode != "" && f.Signatory.FiscalCode == f.LegalRepresentative.FiscalCode {
+			out.Add("signatory.fiscalCode", problem.FieldInvalid, "Il firmatario indicato è il rappresentante legale: segnare che coincide.")
+		}
+	case f.Signatory != nil:
+		out.Add("signatory", problem.FieldNotAllowed, "Il firmatario coincide con il rappresentante legale: non va indicato.")
+	}
+}
+
+func checkPerson(out *problem.Fields, path string, p Person, birth bool) {
+	if !program.ValidPersonCode(p.FiscalCode) {
+		out.Add(path+".fiscalCode", problem.FieldInvalid, "Codice fiscale personale non valido (16 caratteri in maiuscolo).")
+	}
+	program.Text(out, path+".surname", p.Surname, 100)
+	program.Text(out, path+".name", p.Name, 100)
+	if !birth {
+		return
+	}
+	switch {
+	case !p.BirthDate.Set():
+		out.Add(path+".birthDate", problem.FieldRequired, "Indicare la data di nascita.")
+	default:
+		if yy, m, d, ok := program.PersonCodeBirth(p.FiscalCode); ok && (yy != p.BirthDate.Year()%100 || m != int(p.BirthDate.Month()) || d != p.BirthDate.Day()) {
+			out.Add(path+".birthDate", problem.FieldMismatch, "La data di nascita non corrisponde al codice fiscale.")
+		}
+	}
+	if len(p.BirthProvince) != 2 || strings.Trim(p.BirthProvince, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		out.Add(path+".birthProvince", problem.FieldInvalid, "Sigla della provincia di nascita (EE per Stato estero).")
+	}
+	program.Text(out, path+".birthPlace", p.BirthPlace, 100)
+}
+
+func validPhone(s string) bool {
+	digits := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune(" +-./()", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 6 && digits <= 20
+}
+
+func (f *Form) checkParticipation(out *problem.Fields, reg program.Registry, capofila string) {
+	switch f.ApplicationType {
+	case "single":
+		if len(f.Members) > 0 {
+			out.Add("members", problem.FieldNotAllowed, "Una domanda singola non ha Comuni associati.")
+		}
+		if f.AssociationKind != "" {
+			out.Add("associationKind", problem.FieldNotAllowed, "Una domanda singola non ha forma associata.")
+		}
+	case "associated":
+		if _, ok := AssociationKinds[f.AssociationKind]; !ok {
+			out.Add("associationKind", problem.FieldInvalid, "Forma associata: consortium, union, mountain_community o ufficio_di_piano.")
+		}
+		checkComuni(out, reg, "members", f.Members, true)
+		if len(f.members(capofila)) < 2 {
+			out.Add("members", problem.FieldRequired, "Una domanda associata indica almeno un altro Comune oltre al capofila.")
+		}
+	case "":
+		out.Add("applicationType", problem.FieldRequired, "Indicare la forma di partecipazione: single o associated.")
+	default:
+		out.Add("applicationType", problem.FieldInvalid, "Forma di partecipazione: single o associated.")
+	}
+	switch f.NonResidentReductions {
+	case "none", "region_wide", "some_comuni", "special_cases":
+	case "":
+		out.Add("nonResidentReductions", problem.FieldRequired, "Indicare se le agevolazioni ISEE valgono anche per i non residenti.")
+	default:
+		out.Add("nonResidentReductions", problem.FieldInvalid, "Agevolazioni ai non residenti: none, region_wide, some_comuni o special_cases.")
+	}
+	if f.NonResidentReductions == "some_comuni" {
+		if len(f.ComuniWithReducedFees) == 0 {
+			out.Add("comuniWithReducedFees", problem.FieldRequired, "Indicare i Comuni i cui residenti hanno le agevolazioni.")
+		}
+		checkComuni(out, reg, "comuniWithReducedFees", f.ComuniWithReducedFees, false)
+	} else if len(f.ComuniWithReducedFees) > 0 {
+		out.Add("comuniWithReducedFees", problem.FieldNotAllowed, "L'elenco dei Comuni si indica solo con agevolazioni «solo in alcuni Comuni» (some_comuni).")
+	}
+	if f.NonResidentReductions == "special_cases" {
+		program.Text(out, "specialCasesDescription", f.SpecialCasesDescription, 2000)
+	} else if f.SpecialCasesDescription != "" {
+		out.Add("specialCasesDescription", problem.FieldNotAllowed, "Le particolari casistiche si descrivono solo con special_cases.")
+	}
+	checkComuni(out, reg, "comuniInAgreement", f.ComuniInAgreement, false)
 }
 
 func checkComuni(out *problem.Fields, reg program.Registry, path string, codes []string, lombardyOnly bool) {
@@ -194,234 +446,197 @@ func checkComuni(out *problem.Fields, reg program.Registry, path string, codes [
 		case lombardyOnly && c.RegionCode != "03":
 			out.Add(p, problem.FieldInvalid, "%s non è un Comune lombardo.", c.Name)
 		case seen[code]:
-			out.Add(p, problem.FieldInvalid, "Comune ripetuto.")
+			out.Add(p, program.FieldDuplicate, "Comune ripetuto.")
 		}
 		seen[code] = true
 	}
 }
 
-// Check returns every problem of the A1.
-func (f *Form) Check(ctx program.Context) problem.Fields {
-	var out problem.Fields
-	reg := ctx.Registry
-	istat := program.OrgID(ctx.Org)
-	if c, ok := reg.Comune(istat); !ok || c.RegionCode != "03" {
-		out.Add("org", problem.FieldInvalid, "Il Comune %s non è un Comune lombardo.", istat)
-	}
-	e := f.Entity
-	program.Text(&out, "entity.name", e.Name, 300)
-	if !program.ValidFiscalCode(e.FiscalCode) || len(e.FiscalCode) != 11 {
-		out.Add("entity.fiscalCode", problem.FieldInvalid, "Codice fiscale dell'ente non valido (11 cifre).")
-	}
-	program.Text(&out, "entity.address", e.Address, 300)
-	if len(e.PostCode) != 5 || strings.Trim(e.PostCode, "0123456789") != "" {
-		out.Add("entity.postCode", problem.FieldInvalid, "CAP di 5 cifre.")
-	}
-	program.Text(&out, "entity.province", e.Province, 2)
-	if !program.ValidEmail(e.Email) {
-		out.Add("entity.email", problem.FieldInvalid, "Indicare l'e-mail per le comunicazioni ufficiali.")
-	}
-	if !program.ValidEmail(e.PEC) {
-		out.Add("entity.pec", problem.FieldInvalid, "Indicare un indirizzo PEC valido.")
-	} else if e.PECConfirmation != e.PEC {
-		out.Add("entity.pecConfirmation", problem.FieldMismatch, "La conferma non coincide con l'indirizzo PEC.")
-	}
-	program.Text(&out, "entity.office", e.Office, 200)
-
-	for k := range f.Declarations {
-		if !slices.ContainsFunc(Declarations, func(d struct{ Key, Text string }) bool { return d.Key == k }) {
-			out.Add("declarations."+k, problem.FieldUnknown, "Dichiarazione non prevista.")
-		}
-	}
-	for _, d := range Declarations {
-		if !f.Declarations[d.Key] {
-			out.Add("declarations."+d.Key, "must_be_true", "Dichiarazione obbligatoria: %s.", d.Text)
-		}
-	}
-	if f.Resolution.Date.IsZero() {
-		out.Add("resolution.date", problem.FieldRequired, "Indicare la data della Delibera di Giunta.")
-	} else if f.Resolution.Date.After(program.Date{Time: ctx.Now.UTC()}) {
-		out.Add("resolution.date", problem.FieldInvalid, "La delibera non può avere una data futura.")
-	}
-	program.Text(&out, "resolution.number", f.Resolution.Number, 50)
-
-	program.Text(&out, "contact.surname", f.Referent.Surname, 100)
-	program.Text(&out, "contact.name", f.Referent.Name, 100)
-	program.Text(&out, "contact.phone", f.Referent.Phone, 30)
-	if !program.ValidEmail(f.Referent.Email) {
-		out.Add("contact.email", problem.FieldInvalid, "E-mail del referente non valida.")
-	}
-	checkPerson(&out, "legalRepresentative", f.LegalRepresentative, false)
-	switch {
-	case !f.SignatoryIsLegalRepresentative && f.Signatory == nil:
-		out.Add("signatory", problem.FieldRequired, "Indicare il firmatario, se diverso dal legale rappresentante.")
-	case !f.SignatoryIsLegalRepresentative:
-		checkPerson(&out, "signatory", *f.Signatory, true)
-	case f.Signatory != nil:
-		out.Add("signatory", problem.FieldNotAllowed, "Il firmatario coincide con il legale rappresentante: non va indicato.")
-	}
-
-	switch f.ApplicationType {
-	case "single":
-		if len(f.Members) > 0 || f.AssociationKind != "" {
-			out.Add("members", problem.FieldNotAllowed, "Una domanda singola non ha Comuni associati.")
-		}
-	case "associated":
-		switch f.AssociationKind {
-		case "consortium", "union", "mountain_community", "ufficio_di_piano":
-		default:
-			out.Add("associationKind", problem.FieldInvalid, "Forma associata: consortium, union, mountain_community o ufficio_di_piano.")
-		}
-		checkComuni(&out, reg, "members", f.Members, true)
-		if len(f.members(ctx.Org)) < 2 {
-			out.Add("members", problem.FieldRequired, "Una domanda associata indica almeno un altro Comune oltre al capofila.")
-		}
-	default:
-		out.Add("applicationType", problem.FieldInvalid, "Forma di partecipazione: single o associated.")
-	}
-	switch f.NonResidentReductions {
-	case "none", "region_wide":
-	case "some_comuni":
-		if len(f.NonResidentComuni) == 0 {
-			out.Add("nonResidentComuni", problem.FieldRequired, "Indicare i Comuni i cui residenti hanno agevolazioni.")
-		}
-		checkComuni(&out, reg, "nonResidentComuni", f.NonResidentComuni, false)
-	case "special_cases":
-		program.Text(&out, "specialCasesDescription", f.SpecialCasesDescription, 2000)
-	default:
-		out.Add("nonResidentReductions", problem.FieldInvalid, "Agevolazioni ai non residenti: none, region_wide, some_comuni o special_cases.")
-	}
-	checkComuni(&out, reg, "comuniWithReducedFees", f.ComuniWithReducedFees, false)
-	checkComuni(&out, reg, "comuniInAgreement", f.ComuniInAgreement, false)
+// checkFeePolicy is the fee method and requirement A.4.4: for Comuni of
+// the 2024/25 edition no increase above 7 % for ISEE up to 25,000, unless
+// due to a change of management or of fee method (then allowed, and
+// flagged for the Region's assessment).
+func (f *Form) checkFeePolicy(out *problem.Fields) {
 	switch f.FeeMethod {
 	case "bands":
+		if f.LinearFormula != "" {
+			out.Add("linearFormula", problem.FieldNotAllowed, "La formula si indica solo per il calcolo con funzione lineare.")
+		}
 	case "linear":
-		program.Text(&out, "linearFormula", f.LinearFormula, 2000)
+		program.Text(out, "linearFormula", f.LinearFormula, 2000)
+	case "":
+		out.Add("feeMethod", problem.FieldRequired, "Indicare come sono calcolate le rette: bands (fasce ISEE) o linear (funzione lineare).")
 	default:
 		out.Add("feeMethod", problem.FieldInvalid, "Calcolo delle rette: bands (fasce ISEE) o linear (funzione lineare).")
 	}
-	if f.FeesIncreased {
-		switch {
-		case !f.IncreasePercent.Set:
-			out.Add("increasePercent", problem.FieldRequired, "Indicare l'aumento percentuale rispetto al 2024/2025.")
-		case f.ParticipatedLastEdition && f.IncreasePercent.Hundredths > MaxIncrease.Hundredths && f.IncreaseReason == "none":
-			out.Add("increasePercent", "increase_over_limit", "Per i Comuni aderenti nel 2024/2025 l'aumento per le fasce ISEE fino a 25.000 euro non può superare il 7%%, salvo cambio di gestione o di modalità di calcolo.")
+	if !f.FeesIncreased {
+		if f.IncreasePercent.Set {
+			out.Add("increasePercent", problem.FieldNotAllowed, "L'aumento si indica solo se le rette sono aumentate (feesIncreased).")
 		}
-		switch f.IncreaseReason {
-		case "none", "management_change", "method_change":
-		default:
-			out.Add("increaseReason", problem.FieldInvalid, "Motivo dell'aumento: none, management_change o method_change.")
+		if f.IncreaseReason != "" {
+			out.Add("increaseReason", problem.FieldNotAllowed, "Il motivo si indica solo se le rette sono aumentate (feesIncreased).")
 		}
-	}
-	if len(f.Facilities) == 0 {
-		out.Add("facilities", problem.FieldRequired, "Indicare almeno una struttura (pubblica o privata in convenzione).")
-	}
-	seen := map[string]bool{}
-	for i, fac := range f.Facilities {
-		p := fmt.Sprintf("facilities[%d]", i)
-		if seen[fac.AFAMUDOS] {
-			out.Add(p+".afamUdos", problem.FieldInvalid, "Struttura ripetuta.")
+		if f.anyLineIncreased() {
+			out.Add("feesIncreased", problem.FieldMismatch, "Le quote a carico delle famiglie risultano aumentate rispetto al 2024/2025 in almeno una struttura.")
 		}
-		seen[fac.AFAMUDOS] = true
-		checkFacility(&out, p, fac, reg)
+		return
 	}
-	return out
-}
-
-func checkPerson(out *problem.Fields, path string, p Person, birth bool) {
-	if !program.ValidFiscalCode(p.FiscalCode) || len(p.FiscalCode) != 16 {
-		out.Add(path+".fiscalCode", problem.FieldInvalid, "Codice fiscale personale non valido.")
+	switch {
+	case !f.IncreasePercent.Set || f.IncreasePercent.Hundredths == 0:
+		out.Add("increasePercent", problem.FieldRequired, "Indicare l'aumento percentuale rispetto al 2024/2025.")
+	case f.ParticipatedLastEdition && f.IncreaseReason == "none" && f.IncreasePercent.Hundredths > MaxIncrease.Hundredths:
+		out.Add("increasePercent", program.FieldIncreaseOverLimit, "Per i Comuni aderenti nel 2024/2025 l'aumento per le fasce ISEE fino a 25.000 euro non può superare il 7%%, salvo cambio di gestione o di modalità di calcolo delle rette.")
 	}
-	program.Text(out, path+".surname", p.Surname, 100)
-	program.Text(out, path+".name", p.Name, 100)
-	if birth {
-		if p.BirthDate.IsZero() {
-			out.Add(path+".birthDate", problem.FieldRequired, "Indicare la data di nascita.")
-		}
-		program.Text(out, path+".birthPlace", p.BirthPlace, 100)
+	if _, ok := IncreaseReasons[f.IncreaseReason]; !ok {
+		out.Add("increaseReason", problem.FieldInvalid, "Motivo dell'aumento: none (adeguamento entro il 7%%), management_change o method_change.")
 	}
 }
 
-func checkFacility(out *problem.Fields, p string, fac Facility, reg program.Registry) {
-	reg0, ok := reg.Facility(fac.AFAMUDOS)
+// lineIncrease reports whether a family share rose over 2024/25 and
+// whether above 7 % (exactly: share × 100 > share2024 × 107).
+func lineIncrease(a Amounts) (rose, over bool) {
+	if a.FamilyShare == nil || a.FamilyShare2024 == nil {
+		return false, false
+	}
+	now, before := int64(*a.FamilyShare), int64(*a.FamilyShare2024)
+	return now > before, now*10000 > before*(10000+MaxIncrease.Hundredths)
+}
+
+func (f *Form) anyLineIncreased() bool {
+	for _, fac := range f.Facilities {
+		for _, fee := range fac.Fees {
+			for _, a := range []Amounts{fee.ISEE20000, fee.ISEE25000} {
+				if rose, _ := lineIncrease(a); rose {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (f *Form) checkFacility(out *problem.Fields, p string, fac Facility, reg program.Registry, today program.Date) {
+	known, ok := reg.Facility(fac.AFAMUDOS)
 	switch {
 	case fac.AFAMUDOS == "":
 		out.Add(p+".afamUdos", problem.FieldRequired, "Indicare il codice AFAM_UDOS della struttura.")
 	case !ok:
-		out.Add(p+".afamUdos", problem.FieldInvalid, "Codice AFAM_UDOS %q inesistente.", fac.AFAMUDOS)
-	case !reg0.Active:
-		out.Add(p+".afamUdos", problem.FieldInvalid, "La struttura %q non risulta attiva in AFAM.", fac.AFAMUDOS)
-	case reg0.Public != fac.Public:
-		out.Add(p+".public", problem.FieldMismatch, "La natura pubblica/privata non corrisponde al registro AFAM.")
+		out.Add(p+".afamUdos", problem.FieldInvalid, "Codice AFAM_UDOS %q inesistente: chiedere l'aggiornamento della banca dati all'Ufficio di Piano.", fac.AFAMUDOS)
+	case !known.Active:
+		out.Add(p+".afamUdos", problem.FieldInvalid, "La struttura %q non risulta attiva in AFAM_UDOS (cessata, revocata o sospesa).", fac.AFAMUDOS)
+	case known.Public != fac.Public:
+		out.Add(p+".public", problem.FieldMismatch, "La titolarità pubblica o privata non corrisponde alla banca dati AFAM_UDOS.")
 	}
 	program.Text(out, p+".name", fac.Name, 300)
 	program.Text(out, p+".address", fac.Address, 300)
-	if fac.AuthorisedPlaces <= 0 {
+	switch {
+	case fac.AuthorisedPlaces <= 0:
 		out.Add(p+".authorisedPlaces", problem.FieldRequired, "Indicare i posti autorizzati.")
-	} else if ok && reg0.Places > 0 && fac.AuthorisedPlaces > reg0.Places {
-		out.Add(p+".authorisedPlaces", problem.FieldInvalid, "I posti autorizzati superano quelli del registro AFAM (%d).", reg0.Places)
+	case ok && known.Places > 0 && fac.AuthorisedPlaces > known.Places:
+		out.Add(p+".authorisedPlaces", problem.FieldInvalid, "I posti autorizzati superano quelli della banca dati AFAM_UDOS (%d).", known.Places)
 	}
-	private := !fac.Public
-	if private && !fac.InAgreement {
-		out.Add(p+".inAgreement", problem.FieldRequired, "Una struttura privata partecipa solo se convenzionata con il Comune.")
+	if fac.PrivateConcessionaire && !fac.Public {
+		out.Add(p+".privateConcessionaire", problem.FieldNotAllowed, "La concessione a privati riguarda solo le strutture comunali.")
 	}
-	if fac.InAgreement {
+	switch {
+	case fac.Public && fac.InAgreement:
+		out.Add(p+".inAgreement", problem.FieldNotAllowed, "Le convenzioni per l'acquisto di posti riguardano le strutture private.")
+	case !fac.Public && !fac.InAgreement:
+		out.Add(p+".inAgreement", program.FieldMustBeTrue, "Una struttura privata partecipa solo con posti acquistati in convenzione dal Comune.")
+	}
+	if fac.privateInAgreement() {
 		program.Text(out, p+".agreementProtocol", fac.AgreementProtocol, 100)
 		switch {
-		case fac.AgreementExpiry.IsZero():
+		case !fac.AgreementExpiry.Set():
 			out.Add(p+".agreementExpiry", problem.FieldRequired, "Indicare la scadenza della convenzione.")
+		case fac.AgreementExpiry.Before(today):
+			out.Add(p+".agreementExpiry", problem.FieldInvalid, "La convenzione è scaduta: deve essere in essere alla presentazione della domanda.")
 		case fac.AgreementExpiry.Before(AgreementCover) && !fac.RenewalCommitment:
-			out.Add(p+".renewalCommitment", "must_be_true", "La convenzione scade prima del 31/07/2026: il Comune deve impegnarsi a rinnovarla.")
+			out.Add(p+".renewalCommitment", program.FieldMustBeTrue, "La convenzione scade prima del %s: il Comune deve impegnarsi a rinnovarla alle medesime condizioni.", AgreementCover.Italian())
 		}
-		if fac.PlacesBought <= 0 {
+		switch {
+		case fac.PlacesBought <= 0:
 			out.Add(p+".placesBought", problem.FieldRequired, "Indicare i posti acquistati in convenzione per il 2025/2026.")
-		} else if fac.PlacesBought > fac.AuthorisedPlaces {
+		case fac.AuthorisedPlaces > 0 && fac.PlacesBought > fac.AuthorisedPlaces:
 			out.Add(p+".placesBought", problem.FieldInvalid, "I posti in convenzione (%d) superano quelli autorizzati (%d).", fac.PlacesBought, fac.AuthorisedPlaces)
+		}
+	} else {
+		for _, c := range []struct {
+			field string
+			set   bool
+		}{{"agreementProtocol", fac.AgreementProtocol != ""}, {"agreementExpiry", fac.AgreementExpiry.Set()},
+			{"renewalCommitment", fac.RenewalCommitment}, {"placesBought", fac.PlacesBought != 0}} {
+			if c.set {
+				out.Add(p+"."+c.field, problem.FieldNotAllowed, "Protocollo, scadenza, rinnovo e posti della convenzione si indicano solo per le strutture private in convenzione.")
+			}
 		}
 	}
 	if len(fac.Fees) == 0 {
 		out.Add(p+".fees", problem.FieldRequired, "Indicare le rette per almeno una modalità di frequenza.")
 	}
-	modes := map[string]bool{}
+	modes := map[string]int{}
 	for j, fee := range fac.Fees {
 		fp := fmt.Sprintf("%s.fees[%d]", p, j)
-		program.Text(out, fp+".mode", fee.Mode, 50)
-		if modes[fee.Mode] {
-			out.Add(fp+".mode", problem.FieldInvalid, "Modalità di frequenza ripetuta.")
+		switch _, known := Modes[fee.Mode]; {
+		case fee.Mode == "":
+			out.Add(fp+".mode", problem.FieldRequired, "Indicare la modalità di frequenza.")
+		case !known:
+			out.Add(fp+".mode", problem.FieldInvalid, "Modalità di frequenza: part_time, full_time, extended_time o other (con descrizione).")
 		}
-		modes[fee.Mode] = true
-		checkAmounts(out, fp+".isee20000", fee.ISEE20000, private && fac.InAgreement)
-		checkAmounts(out, fp+".isee25000", fee.ISEE25000, private && fac.InAgreement)
+		if fee.Mode == "other" {
+			program.Text(out, fp+".modeDescription", fee.ModeDescription, 100)
+		} else if len(fee.ModeDescription) > 100 {
+			out.Add(fp+".modeDescription", problem.FieldTooLarge, "Al massimo 100 caratteri.")
+		}
+		key := fee.Mode + "\x00" + strings.ToLower(strings.TrimSpace(fee.ModeDescription))
+		if modes[key] > 0 {
+			out.Add(fp+".mode", program.FieldDuplicate, "La modalità di frequenza compare già in fees[%d].", modes[key]-1)
+		}
+		modes[key] = j + 1
+		f.checkAmounts(out, fp+".isee20000", fee.ISEE20000, fac.privateInAgreement())
+		f.checkAmounts(out, fp+".isee25000", fee.ISEE25000, fac.privateInAgreement())
 	}
 }
 
-func checkAmounts(out *problem.Fields, p string, a Amounts, comuneShareRequired bool) {
-	if a.Total == nil || *a.Total <= 0 {
-		out.Add(p+".total", problem.FieldRequired, "Indicare la retta complessiva.")
-		return
+func (f *Form) checkAmounts(out *problem.Fields, p string, a Amounts, comuneShareRequired bool) {
+	switch {
+	case a.Total == nil:
+		out.Add(p+".total", problem.FieldRequired, "Indicare la retta complessiva mensile (quota famiglia comprensiva del Bonus INPS + quota Comune).")
+	case *a.Total <= 0:
+		out.Add(p+".total", problem.FieldInvalid, "La retta complessiva deve essere maggiore di zero.")
 	}
-	if a.FamilyShare == nil || *a.FamilyShare < 0 {
-		out.Add(p+".familyShare", problem.FieldRequired, "Indicare la quota a carico della famiglia (comprensiva del Bonus INPS).")
-		return
-	}
-	if *a.FamilyShare > *a.Total {
+	switch {
+	case a.FamilyShare == nil:
+		out.Add(p+".familyShare", problem.FieldRequired, "Indicare la quota a carico della famiglia (comprensiva del Bonus INPS, al netto del contributo comunale).")
+	case *a.FamilyShare < 0:
+		out.Add(p+".familyShare", problem.FieldInvalid, "La quota della famiglia non può essere negativa.")
+	case a.Total != nil && *a.FamilyShare > *a.Total:
 		out.Add(p+".familyShare", problem.FieldInvalid, "La quota della famiglia (%s) supera la retta complessiva (%s).", a.FamilyShare, a.Total)
 	}
-	if a.ComuneShare == nil {
+	switch {
+	case a.ComuneShare == nil:
 		if comuneShareRequired {
 			out.Add(p+".comuneShare", problem.FieldRequired, "Per le strutture private in convenzione indicare la quota a carico del Comune.")
 		}
+	case *a.ComuneShare < 0:
+		out.Add(p+".comuneShare", problem.FieldInvalid, "La quota del Comune non può essere negativa.")
+	case a.Total != nil && a.FamilyShare != nil && *a.FamilyShare >= 0 && *a.FamilyShare <= *a.Total && *a.FamilyShare+*a.ComuneShare != *a.Total:
+		out.Add(p+".comuneShare", problem.FieldMismatch, "Quota famiglia (%s) + quota Comune (%s) deve essere uguale alla retta complessiva (%s).", a.FamilyShare, a.ComuneShare, a.Total)
+	}
+	if a.FamilyShare2024 != nil && *a.FamilyShare2024 <= 0 {
+		out.Add(p+".familyShare2024", problem.FieldInvalid, "La quota famiglia 2024/2025 deve essere maggiore di zero.")
 		return
 	}
-	if *a.ComuneShare < 0 || *a.FamilyShare+*a.ComuneShare != *a.Total {
-		out.Add(p+".comuneShare", problem.FieldMismatch, "Quota famiglia (%s) + quota Comune (%s) deve essere uguale alla retta complessiva (%s).", a.FamilyShare, a.ComuneShare, a.Total)
+	if _, over := lineIncrease(a); over && f.ParticipatedLastEdition && f.IncreaseReason != "management_change" && f.IncreaseReason != "method_change" {
+		out.Add(p+".familyShare", program.FieldIncreaseOverLimit, "Rispetto al 2024/2025 (%s euro) la quota della famiglia aumenta più del 7%%: al massimo %s euro, salvo cambio di gestione o di modalità di calcolo.",
+			a.FamilyShare2024, a.FamilyShare2024.MulDivFloor(10000+MaxIncrease.Hundredths, 10000))
 	}
 }
 
-// members are the Comuni the application covers: the capofila and the
-// associated ones.
-func (f *Form) members(org string) []string {
-	set := map[string]bool{program.OrgID(org): true}
+// members are the Comuni the application covers: the capofila and, for an
+// associated application, the members, in ISTAT order.
+func (f *Form) members(capofila string) []string {
+	set := map[string]bool{capofila: true}
 	if f.ApplicationType == "associated" {
 		for _, m := range f.Members {
 			set[m] = true
@@ -435,34 +650,74 @@ func (f *Form) members(org string) []string {
 	return out
 }
 
-// RequiredDocuments of the A1 (seed §C.1): missing mandatory ones make the
-// application inadmissible.
-func (f *Form) RequiredDocuments(program.Context) []program.DocumentNeed {
+// RequiredDocuments of the A1 (C.1: missing mandatory ones make the
+// application inadmissible; A.4.1-3 for the conditional ones).
+func (f *Form) RequiredDocuments(ctx program.Context) []program.DocumentNeed {
 	needs := []program.DocumentNeed{
-		{Kind: "delibera_giunta", Count: 1, Reason: "Delibera di Giunta di adesione"},
-		{Kind: "delibera_tariffe", Count: 1, Reason: "deliberazione di approvazione delle tariffe"},
-		{Kind: "regolamento_or_carta", Count: 1, Reason: "regolamento del nido o Carta dei servizi"},
-		{Kind: "allegato_a3", Count: 1, Reason: "Allegato A3 firmato"},
-		{Kind: "allegato_a1_signed", Count: 1, Reason: "domanda generata (Allegato A1) firmata"},
+		{Kind: DocDeliberaGiunta, Count: 1, Reason: "Delibera di Giunta di adesione"},
+		{Kind: DocDeliberaTariffe, Count: 1, Reason: "deliberazione di approvazione delle tariffe o documento equivalente"},
+		{Kind: DocRegolamentoOrCarta, Count: 1, Reason: "regolamento del nido o Carta dei servizi"},
+		{Kind: DocAllegatoA3, Count: 1, Reason: "Allegato A3 firmato"},
+		{Kind: DocAllegatoA1Signed, Count: 1, Reason: "domanda generata (Allegato A1) firmata"},
 	}
-	n := 0
-	for _, fac := range f.Facilities {
-		if !fac.Public && fac.InAgreement {
-			n++
+	add := func(kind string, n int, reason string) {
+		if n > 0 {
+			needs = append(needs, program.DocumentNeed{Kind: kind, Count: n, Reason: reason})
 		}
 	}
-	if n > 0 {
-		needs = append(needs, program.DocumentNeed{Kind: "convenzione", Count: n, Reason: fmt.Sprintf("una convenzione per ciascuna delle %d strutture private", n)})
+	covered := map[string]bool{}
+	for _, m := range f.members(program.OrgID(ctx.Org)) {
+		covered[m] = true
+	}
+	private, elsewhere, noShare := 0, 0, 0
+	for _, fac := range f.Facilities {
+		if fac.privateInAgreement() {
+			private++
+			if fac.comuneSharesZero() {
+				noShare++
+			}
+		}
+		if fac.Public && ctx.Registry != nil {
+			if known, ok := ctx.Registry.Facility(fac.AFAMUDOS); ok && !covered[known.ComuneISTAT] {
+				elsewhere++
+			}
+		}
+	}
+	add(DocConvenzione, private, fmt.Sprintf("una convenzione per ciascuna delle %d strutture private in convenzione", private))
+	add(DocAccordoComuni, elsewhere, fmt.Sprintf("un accordo tra Comuni per ciascuna delle %d strutture comunali in un Comune diverso da quelli della domanda", elsewhere))
+	add(DocCofunding, noShare, fmt.Sprintf("documentazione delle altre forme di compartecipazione per %d strutture private senza quota comunale", noShare))
+	if len(f.ComuniInAgreement) > 0 {
+		add(DocConvenzioneComuni, 1, "convenzioni con i Comuni i cui residenti hanno le agevolazioni ISEE")
+	}
+	if !f.SignatoryIsLegalRepresentative {
+		add(DocDelega, 1, "il firmatario non è il rappresentante legale: delega")
+		add(DocIdentityDocument, 2, "documenti d'identità di delegante e delegato")
 	}
 	return needs
 }
 
+// comuneSharesZero: a private facility whose Comune share is zero for every
+// mode and ISEE value, so the co-funding (A.4.1) must be shown otherwise.
+func (fac Facility) comuneSharesZero() bool {
+	if len(fac.Fees) == 0 {
+		return false
+	}
+	for _, fee := range fac.Fees {
+		for _, a := range []Amounts{fee.ISEE20000, fee.ISEE25000} {
+			if a.ComuneShare == nil || *a.ComuneShare != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Claims: every Comune covered; a Comune in a filed association cannot
-// file alone, and vice versa.
+// file alone, and vice versa (A.4).
 func (f *Form) Claims(org string) []string {
 	var out []string
-	for _, m := range f.members(org) {
-		out = append(out, "comune:"+m)
+	for _, m := range f.members(program.OrgID(org)) {
+		out = append(out, program.KindComune+":"+m)
 	}
 	return out
 }
@@ -477,80 +732,30 @@ func (f *Form) Contact() string { return f.Entity.Email }
 func (f *Form) Summary() string {
 	kind := "singola"
 	if f.ApplicationType == "associated" {
-		kind = fmt.Sprintf("associata (%d Comuni)", len(f.Members))
+		kind = fmt.Sprintf("associata (capofila e %d Comuni)", len(f.Members))
 	}
 	return fmt.Sprintf("%s – domanda %s, %d strutture", f.Entity.Name, kind, len(f.Facilities))
 }
 
-// Flags are what the officer must assess: a fee increase above 7 %
-// justified by a change of management or of fee method.
+// Flags are what the officer must assess (A.4.4): a returning Comune's fee
+// increase above 7 %, declared or found on a fee line, justified by a
+// change of management or of fee method.
 func (f *Form) Flags() []string {
-	if f.FeesIncreased && f.IncreasePercent.Hundredths > MaxIncrease.Hundredths && f.IncreaseReason != "none" && f.IncreaseReason != "" {
-		return []string{"fee_increase_over_7_percent:" + f.IncreaseReason}
+	if !f.ParticipatedLastEdition || !f.FeesIncreased || (f.IncreaseReason != "management_change" && f.IncreaseReason != "method_change") {
+		return nil
 	}
-	return nil
-}
-
-func yes(b bool) string {
-	if b {
-		return "Sì"
-	}
-	return "No"
-}
-
-func amount(c *money.Cents) string {
-	if c == nil {
-		return "—"
-	}
-	return "€ " + c.String()
-}
-
-// Sections renders the A1 facsimile from the draft data, in the order of
-// the Region's form.
-func (f *Form) Sections() []program.Section {
-	e := f.Entity
-	s := []program.Section{{Title: "Dati generali dell'Ente richiedente", Rows: [][2]string{
-		{"Natura giuridica", "Comune"}, {"Denominazione", e.Name}, {"Codice fiscale", e.FiscalCode},
-		{"Sede legale", strings.TrimSpace(e.Address + " " + e.PostCode + " " + e.Province)},
-		{"E-mail per le comunicazioni ufficiali", e.Email}, {"PEC", e.PEC}, {"PEC confermata", yes(e.PEC != "" && e.PEC == e.PECConfirmation)},
-		{"Ufficio", e.Office},
-	}}}
-	decl := program.Section{Title: "Dichiarazioni e obblighi del Comune"}
-	for _, d := range Declarations {
-		decl.Rows = append(decl.Rows, [2]string{d.Text, yes(f.Declarations[d.Key])})
-	}
-	decl.Rows = append(decl.Rows, [2]string{"Data della Delibera", f.Resolution.Date.Italian()}, [2]string{"Numero della Delibera", f.Resolution.Number})
-	s = append(s, decl)
-	signatory := "Coincide con il rappresentante legale"
-	if !f.SignatoryIsLegalRepresentative && f.Signatory != nil {
-		signatory = f.Signatory.Surname + " " + f.Signatory.Name + " (" + f.Signatory.FiscalCode + ")"
-	}
-	s = append(s, program.Section{Title: "Dati della domanda", Rows: [][2]string{
-		{"Referente", f.Referent.Surname + " " + f.Referent.Name + ", tel. " + f.Referent.Phone + ", " + f.Referent.Email},
-		{"Rappresentante legale", f.LegalRepresentative.Surname + " " + f.LegalRepresentative.Name + " (" + f.LegalRepresentative.FiscalCode + ")"},
-		{"Firmatario", signatory},
-		{"Forma di partecipazione", map[string]string{"single": "Singola", "associated": "Associata (" + f.AssociationKind + ")"}[f.ApplicationType]},
-		{"Comuni associati", strings.Join(f.Members, ", ")},
-		{"Agevolazioni ai non residenti", f.NonResidentReductions + " " + f.SpecialCasesDescription},
-		{"Calcolo delle rette", map[string]string{"bands": "Su base di fasce", "linear": "Funzione lineare: " + f.LinearFormula}[f.FeeMethod]},
-		{"Aumento rispetto al 2024/2025", yes(f.FeesIncreased) + " " + f.IncreasePercent.String() + "% " + f.IncreaseReason},
-	}})
-	for i, fac := range f.Facilities {
-		sec := program.Section{Title: fmt.Sprintf("Struttura %d – %s", i+1, fac.AFAMUDOS), Rows: [][2]string{
-			{"Nome", fac.Name}, {"Indirizzo", fac.Address}, {"Posti autorizzati", fmt.Sprint(fac.AuthorisedPlaces)},
-			{"Pubblica", yes(fac.Public)}, {"Comunale in concessione a privati", yes(fac.PrivateConcessionaire)},
-		}}
-		if fac.InAgreement {
-			sec.Rows = append(sec.Rows, [2]string{"Protocollo convenzione", fac.AgreementProtocol},
-				[2]string{"Scadenza convenzione", fac.AgreementExpiry.Italian()}, [2]string{"Posti convenzionati 2025/2026", fmt.Sprint(fac.PlacesBought)},
-				[2]string{"Rinnovo previsto", yes(fac.RenewalCommitment)})
-		}
+	over := f.IncreasePercent.Hundredths > MaxIncrease.Hundredths
+	for _, fac := range f.Facilities {
 		for _, fee := range fac.Fees {
-			sec.Rows = append(sec.Rows,
-				[2]string{fee.Mode + " – ISEE 20.000", "retta " + amount(fee.ISEE20000.Total) + ", famiglia " + amount(fee.ISEE20000.FamilyShare) + ", Comune " + amount(fee.ISEE20000.ComuneShare)},
-				[2]string{fee.Mode + " – ISEE 25.000", "retta " + amount(fee.ISEE25000.Total) + ", famiglia " + amount(fee.ISEE25000.FamilyShare) + ", Comune " + amount(fee.ISEE25000.ComuneShare)})
+			for _, a := range []Amounts{fee.ISEE20000, fee.ISEE25000} {
+				if _, o := lineIncrease(a); o {
+					over = true
+				}
+			}
 		}
-		s = append(s, sec)
 	}
-	return s
+	if !over {
+		return nil
+	}
+	return []string{"fee_increase_over_7_percent:" + f.IncreaseReason}
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"sportello/shared/problem"
 	"sportello/shared/program"
@@ -18,20 +19,36 @@ import (
 // ID of the program.
 const ID = "piemonte-rilevazione-2026"
 
-// Reference dates of the seed.
+// Reference dates of the seed (note 6, 7).
 var (
 	PeriodStart   = program.MustDate("2025-03-03") // default averaging period start
 	PeriodEnd     = program.MustDate("2026-02-27") // default averaging period end
-	ReferenceDate = program.MustDate("2026-04-27") // window opening: the state declared refers to it
+	ReferenceDate = program.MustDate("2026-04-27") // opening of the rilevazione: statuses describe this day
 )
 
-// Statuses of a service at the reference date.
+// Statuses of a service at the reference date (notes 8-10).
 const (
 	Active     = "active"
-	Ceased     = "ceased"      // closed by a formal act (cessato)
-	Suspended  = "suspended"   // temporarily inactive, no formal act (sospeso)
-	NotReached = "not_reached" // authorised and active but not taking part (non raggiunto)
+	Ceased     = "ceased"      // cessato: closed by a formal act
+	Suspended  = "suspended"   // sospeso: temporarily inactive, no formal act
+	NotReached = "not_reached" // non raggiunto: authorised and active, not taking part
 )
+
+// ServiceTypes are the early-childhood services of D.Lgs. 65/2017 art. 2
+// c. 3, with their Italian names: the type feeds the regional and INPS
+// registries, so it is a closed list rather than free text.
+var ServiceTypes = map[string]string{
+	"nido":                    "Nido d'infanzia",
+	"micronido":               "Micronido",
+	"sezione_primavera":       "Sezione primavera",
+	"spazio_gioco":            "Spazio gioco",
+	"centro_bambini_famiglie": "Centro per bambini e famiglie",
+	"servizio_domiciliare":    "Servizio educativo in contesto domiciliare",
+}
+
+// MaxPlaces bounds the authorised places of one service: a typo guard
+// (the largest nidi have about 120 places).
+const MaxPlaces = 999
 
 // Program implements program.Program.
 type Program struct{}
@@ -48,11 +65,30 @@ func (Program) Region() string { return "PIE" }
 // ApplicantKinds: Comuni.
 func (Program) ApplicantKinds() []string { return []string{program.KindComune} }
 
-// DocumentKinds: the seed requires no attachment; an optional one lets a
-// Comune add the latest authorisation act when it changes registry data.
+// Document kinds. The seed asks for no attachment (the scheda is data);
+// these optional ones let a Comune back a change of anagrafica or a
+// cessation with its act, which the officer may want while validating.
+const (
+	DocAuthorisationAct = "authorisation_act"
+	DocCessationAct     = "cessation_act"
+	DocOther            = "other"
+)
+
+var pdfOrP7M = []string{"application/pdf", "application/pkcs7-mime"}
+
+// DocumentKinds: all optional, PDF or signed PDF (.p7m), up to 50 MB.
 func (Program) DocumentKinds() []program.DocumentKind {
-	return []program.DocumentKind{{Kind: "authorisation_act", Title: "Provvedimento di autorizzazione al funzionamento",
-		ContentTypes: []string{"application/pdf", "application/pkcs7-mime"}, MaxBytes: 50 << 20}}
+	return []program.DocumentKind{
+		{Kind: DocAuthorisationAct, Title: "Provvedimento di autorizzazione al funzionamento (più recente)", ContentTypes: pdfOrP7M, MaxBytes: 50 << 20},
+		{Kind: DocCessationAct, Title: "Provvedimento di cessazione", ContentTypes: pdfOrP7M, MaxBytes: 50 << 20},
+		{Kind: DocOther, Title: "Altra documentazione", ContentTypes: pdfOrP7M, MaxBytes: 50 << 20},
+	}
+}
+
+// Period is an averaging period, both days included.
+type Period struct {
+	From program.Date `json:"from"`
+	To   program.Date `json:"to"`
 }
 
 // Service is one row of scheda SERVIZI 03.
@@ -60,17 +96,22 @@ type Service struct {
 	ID                string          `json:"id"`    // pre-loaded id; empty for an added service
 	Added             bool            `json:"added"` // "AGGIUNGI SERVIZIO"
 	Name              string          `json:"name"`
-	Type              string          `json:"type"`
+	Type              string          `json:"type"` // a key of ServiceTypes
 	Address           string          `json:"address"`
 	Operator          string          `json:"operator"`
-	Places            int             `json:"places"`
-	AuthorisationAct  string          `json:"authorisationAct"`
+	Places            int             `json:"places"`           // authorised places, as in the latest act
+	AuthorisationAct  string          `json:"authorisationAct"` // reference of the latest authorisation act
 	AuthorisedOn      program.Date    `json:"authorisedOn"`
 	ActiveFrom        program.Date    `json:"activeFrom"`
 	Status            string          `json:"status"`
-	Reason            string          `json:"reason"`    // mandatory for not_reached
+	Reason            string          `json:"reason"`    // mandatory for not_reached, optional for suspended
 	CeasedAct         string          `json:"ceasedAct"` // the formal act, for ceased
+	CeasedOn          program.Date    `json:"ceasedOn"`  // its date, for ceased
 	AverageAttendance program.Decimal `json:"averageAttendance"`
+	// AveragingPeriod is computed by Decode for active services (see
+	// AveragingPeriod); a value sent by the client is ignored, so that a
+	// form read back and sent again is accepted.
+	AveragingPeriod *Period `json:"averagingPeriod,omitempty"`
 }
 
 // Form is the whole scheda.
@@ -80,26 +121,46 @@ type Form struct {
 	Notes        string    `json:"notes"`
 }
 
-// Decode reads the scheda strictly.
+// Decode reads the scheda strictly and fills in each active service's
+// averaging period.
 func (Program) Decode(raw json.RawMessage) (program.Form, error) {
 	var f Form
 	if err := program.Strict(raw, &f); err != nil {
 		return nil, err
 	}
+	for i := range f.Services {
+		s := &f.Services[i]
+		s.AveragingPeriod = nil
+		if s.Status == Active {
+			from, to := AveragingPeriod(*s)
+			s.AveragingPeriod = &Period{From: from, To: to}
+		}
+	}
 	return &f, nil
 }
 
-// AveragingPeriod is the period over which a service's average attendance
-// is computed (seed §7): by default 03/03/2025–27/02/2026; a service
-// authorised and active after 03/03/2025 counts from then to 27/02/2026;
-// one authorised and active between 27/02/2026 and 27/04/2026 counts from
-// its activation to 27/04/2026. "Authorised and active" starts on the later
-// of the authorisation and activation dates.
-func AveragingPeriod(s Service) (from, to program.Date) {
-	start := s.AuthorisedOn
-	if s.ActiveFrom.After(start) {
-		start = s.ActiveFrom
+// Start is the day a service became "authorised and active": the later of
+// its authorisation and its activation (zero if neither is known).
+func Start(s Service) program.Date {
+	if s.ActiveFrom.After(s.AuthorisedOn) {
+		return s.ActiveFrom
 	}
+	return s.AuthorisedOn
+}
+
+// AveragingPeriod is the period over which a service's average attendance
+// is computed (seed, note 7):
+//   - by default 03/03/2025–27/02/2026;
+//   - a service authorised and active after 03/03/2025 counts from that
+//     day to 27/02/2026;
+//   - one authorised and active after 27/02/2026 (and by 27/04/2026, which
+//     Check enforces) counts from that day to 27/04/2026.
+//
+// "Authorised and active" starts on the later of the authorisation and
+// activation dates (Start): attendance cannot be averaged over days on
+// which the service could not take children.
+func AveragingPeriod(s Service) (from, to program.Date) {
+	start := Start(s)
 	switch {
 	case start.IsZero() || !start.After(PeriodStart):
 		return PeriodStart, PeriodEnd
@@ -123,31 +184,34 @@ func (f *Form) Check(ctx program.Context) problem.Fields {
 	if len(f.Notes) > 4000 {
 		out.Add("notes", problem.FieldTooLarge, "Al massimo 4000 caratteri.")
 	}
-	preloaded := map[string]program.PreloadedService{}
-	for _, p := range ctx.Registry.Preloaded(istat) {
-		preloaded[p.ID] = p
+	preloaded := ctx.Registry.Preloaded(istat)
+	known := map[string]bool{}
+	for _, p := range preloaded {
+		known[p.ID] = true
 	}
-	seen := map[string]bool{}
+	// A Comune with no pre-loaded service may send an empty scheda: it
+	// declares that no service is authorised and active on its territory
+	// (and takes no share).
+	seen := map[string]int{}
 	for i, s := range f.Services {
 		path := fmt.Sprintf("services[%d]", i)
 		switch {
 		case s.Added && s.ID != "":
-			out.Add(path+".id", problem.FieldNotAllowed, "Un servizio aggiunto non ha identificativo regionale.")
+			out.Add(path+".id", problem.FieldNotAllowed, "Un servizio aggiunto non ha identificativo regionale: lasciarlo vuoto.")
 		case !s.Added && s.ID == "":
 			out.Add(path+".id", problem.FieldRequired, "Indicare l'identificativo del servizio pre-caricato, oppure segnarlo come aggiunto.")
+		case !s.Added && !known[s.ID]:
+			out.Add(path+".id", problem.FieldInvalid, "Il servizio %q non è tra quelli pre-caricati dalla Regione per il Comune.", s.ID)
+		case !s.Added && seen[s.ID] > 0:
+			out.Add(path+".id", program.FieldDuplicate, "Il servizio %q compare già in services[%d].", s.ID, seen[s.ID]-1)
 		case !s.Added:
-			if _, ok := preloaded[s.ID]; !ok {
-				out.Add(path+".id", problem.FieldInvalid, "Il servizio %q non è tra quelli pre-caricati per il Comune.", s.ID)
-			} else if seen[s.ID] {
-				out.Add(path+".id", problem.FieldInvalid, "Il servizio %q compare più volte.", s.ID)
-			}
-			seen[s.ID] = true
+			seen[s.ID] = i + 1
 		}
 		checkService(&out, path, s)
 	}
-	for _, p := range ctx.Registry.Preloaded(istat) {
-		if !seen[p.ID] {
-			out.Add("services", "missing_service", "Manca il servizio pre-caricato %q (%s): dichiararlo attivo, cessato, sospeso o non raggiunto.", p.ID, p.Name)
+	for _, p := range preloaded {
+		if seen[p.ID] == 0 {
+			out.Add("services", program.FieldMissingItem, "Manca il servizio pre-caricato %s (%s): dichiararlo attivo, cessato, sospeso o non raggiunto.", p.ID, p.Name)
 		}
 	}
 	return out
@@ -155,41 +219,75 @@ func (f *Form) Check(ctx program.Context) problem.Fields {
 
 func checkService(out *problem.Fields, path string, s Service) {
 	program.Text(out, path+".name", s.Name, 200)
-	program.Text(out, path+".type", s.Type, 100)
+	if _, ok := ServiceTypes[s.Type]; !ok {
+		if s.Type == "" {
+			out.Add(path+".type", problem.FieldRequired, "Indicare la tipologia del servizio.")
+		} else {
+			out.Add(path+".type", problem.FieldInvalid, "Tipologia non prevista: usare %s.", typeKeys())
+		}
+	}
 	program.Text(out, path+".address", s.Address, 300)
 	program.Text(out, path+".operator", s.Operator, 300)
 	program.Text(out, path+".authorisationAct", s.AuthorisationAct, 300)
-	if s.Places <= 0 {
+	switch {
+	case s.Places <= 0:
 		out.Add(path+".places", problem.FieldRequired, "Indicare i posti autorizzati, come da ultimo provvedimento di autorizzazione.")
+	case s.Places > MaxPlaces:
+		out.Add(path+".places", problem.FieldTooLarge, "Al massimo %d posti.", MaxPlaces)
 	}
-	if s.AuthorisedOn.IsZero() {
-		out.Add(path+".authorisedOn", problem.FieldRequired, "Indicare la data di autorizzazione.")
+	switch {
+	case !s.AuthorisedOn.Set():
+		out.Add(path+".authorisedOn", problem.FieldRequired, "Indicare la data dell'autorizzazione al funzionamento.")
+	case s.AuthorisedOn.After(ReferenceDate):
+		out.Add(path+".authorisedOn", problem.FieldInvalid, "La rilevazione fotografa i servizi al %s: un'autorizzazione successiva non è ammessa.", ReferenceDate.Italian())
+	}
+	if s.ActiveFrom.After(ReferenceDate) {
+		out.Add(path+".activeFrom", problem.FieldInvalid, "La rilevazione fotografa i servizi al %s: un servizio attivato dopo non è ammesso.", ReferenceDate.Italian())
+	}
+	notFor := func(field string, set bool, why string) {
+		if set {
+			out.Add(path+"."+field, problem.FieldNotAllowed, "%s", why)
+		}
 	}
 	switch s.Status {
 	case Active:
-		if s.ActiveFrom.IsZero() {
-			out.Add(path+".activeFrom", problem.FieldRequired, "Indicare la data di attivazione.")
-		}
-		from, _ := AveragingPeriod(s)
-		if from.After(ReferenceDate) {
-			out.Add(path+".activeFrom", problem.FieldInvalid, "Un servizio attivo deve essere autorizzato e attivo al %s.", ReferenceDate.Italian())
+		if !s.ActiveFrom.Set() {
+			out.Add(path+".activeFrom", problem.FieldRequired, "Indicare la data di attivazione del servizio.")
 		}
 		if !s.AverageAttendance.Set {
-			f, t := AveragingPeriod(s)
-			out.Add(path+".averageAttendance", problem.FieldRequired, "Indicare la media dei frequentanti dal %s al %s.", f.Italian(), t.Italian())
+			from, to := AveragingPeriod(s)
+			out.Add(path+".averageAttendance", problem.FieldRequired, "Indicare la media dei frequentanti dal %s al %s.", from.Italian(), to.Italian())
 		}
+		notFor("reason", s.Reason != "", "Le motivazioni si indicano solo per i servizi non raggiunti o sospesi.")
+		notFor("ceasedAct", s.CeasedAct != "", "Il provvedimento di cessazione si indica solo per i servizi cessati.")
+		notFor("ceasedOn", s.CeasedOn.Set(), "La data di cessazione si indica solo per i servizi cessati.")
 	case Ceased, Suspended, NotReached:
 		if s.Added {
 			out.Add(path+".status", problem.FieldNotAllowed, "Si possono aggiungere solo servizi autorizzati e attivi.")
 		}
-		if s.AverageAttendance.Set {
-			out.Add(path+".averageAttendance", problem.FieldNotAllowed, "La media dei frequentanti si indica solo per i servizi attivi.")
-		}
-		if s.Status == NotReached {
+		notFor("averageAttendance", s.AverageAttendance.Set, "La media dei frequentanti si indica solo per i servizi attivi.")
+		switch s.Status {
+		case NotReached:
+			// Seed, note 10: without the reasons the declaration cannot be sent.
 			program.Text(out, path+".reason", s.Reason, 2000)
+		case Suspended:
+			if len(s.Reason) > 2000 {
+				out.Add(path+".reason", problem.FieldTooLarge, "Al massimo 2000 caratteri.")
+			}
+		case Ceased:
+			notFor("reason", s.Reason != "", "Per un servizio cessato si indica il provvedimento di cessazione, non una motivazione.")
 		}
 		if s.Status == Ceased {
 			program.Text(out, path+".ceasedAct", s.CeasedAct, 300)
+			switch {
+			case !s.CeasedOn.Set():
+				out.Add(path+".ceasedOn", problem.FieldRequired, "Indicare la data del provvedimento di cessazione.")
+			case s.CeasedOn.After(ReferenceDate):
+				out.Add(path+".ceasedOn", problem.FieldInvalid, "Un servizio cessato dopo il %s era attivo alla data della rilevazione: dichiararlo attivo.", ReferenceDate.Italian())
+			}
+		} else {
+			notFor("ceasedAct", s.CeasedAct != "", "Il provvedimento di cessazione si indica solo per i servizi cessati.")
+			notFor("ceasedOn", s.CeasedOn.Set(), "La data di cessazione si indica solo per i servizi cessati.")
 		}
 	case "":
 		out.Add(path+".status", problem.FieldRequired, "Indicare se il servizio è attivo, cessato, sospeso o non raggiunto.")
@@ -198,7 +296,11 @@ func checkService(out *problem.Fields, path string, s Service) {
 	}
 }
 
-// RequiredDocuments: none (seed §11).
+func typeKeys() string {
+	return "nido, micronido, sezione_primavera, spazio_gioco, centro_bambini_famiglie o servizio_domiciliare"
+}
+
+// RequiredDocuments: none (seed, note 11: the scheda is sent as data).
 func (f *Form) RequiredDocuments(program.Context) []program.DocumentNeed { return nil }
 
 // Claims: one scheda per Comune.
@@ -220,17 +322,43 @@ func (f *Form) Summary() string {
 		len(f.Services), counts[Active], counts[Ceased], counts[Suspended], counts[NotReached])
 }
 
-// Allocation: the weight is the sum of the average attendance of the
-// active services (ceased, suspended and not reached count zero); the
-// formula is the brief's interpretation, kept here and in docs/programs.md.
-func (f *Form) Allocation(map[string]string) (program.Allocation, error) {
-	w := new(big.Rat)
-	active := 0
-	for _, s := range f.Services {
-		if s.Status == Active {
-			w.Add(w, s.AverageAttendance.Rat())
-			active++
+// Flags are what the officer should look at while validating: an active
+// service whose average attendance exceeds its authorised places (not an
+// error — enrolment above capacity can be authorised — but worth a look).
+func (f *Form) Flags() []string {
+	var out []string
+	for i, s := range f.Services {
+		if s.Status == Active && s.AverageAttendance.Set && s.Places > 0 && s.AverageAttendance.Hundredths > int64(s.Places)*100 {
+			out = append(out, fmt.Sprintf("average_above_places:services[%d]", i))
 		}
 	}
-	return program.Allocation{Weight: w, Explanation: fmt.Sprintf("Somma delle medie dei frequentanti di %d servizi attivi: %s.", active, w.FloatString(2))}, nil
+	return out
 }
+
+// Allocation: the weight is the sum of the average attendance of the
+// active services, exactly (ceased, suspended and not reached count
+// zero). The formula is the brief's interpretation, documented in
+// docs/programs.md; the riparto engine only sees the weight.
+func (f *Form) Allocation(map[string]string) (program.Allocation, error) {
+	w := new(big.Rat)
+	var parts []string
+	for _, s := range f.Services {
+		if s.Status != Active {
+			continue
+		}
+		w.Add(w, s.AverageAttendance.Rat())
+		label := s.ID
+		if s.Added {
+			label = "aggiunto"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", italian(s.AverageAttendance.String()), label))
+	}
+	expl := "Nessun servizio attivo: peso zero."
+	if len(parts) > 0 {
+		expl = fmt.Sprintf("Somma delle medie dei frequentanti dei %d servizi attivi: %s = %s.", len(parts), strings.Join(parts, " + "), italian(w.FloatString(2)))
+	}
+	return program.Allocation{Weight: w, Explanation: expl}, nil
+}
+
+// italian writes a decimal with a comma, as people read it.
+func italian(s string) string { return strings.Replace(s, ".", ",", 1) }

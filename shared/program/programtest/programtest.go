@@ -1,6 +1,6 @@
 // Package programtest helps the programs' table tests: it loads an example
-// application from events/submissions, applies one change, and checks the
-// field errors that change must cause.
+// application from events/submissions, applies one change, and checks that
+// the change causes exactly the field error the rule names.
 package programtest
 
 import (
@@ -18,8 +18,13 @@ import (
 
 // Example is one file of events/submissions.
 type Example struct {
-	Org  string         `json:"org"`
-	Data map[string]any `json:"data"`
+	Org       string         `json:"org"`
+	Data      map[string]any `json:"data"`
+	Documents []struct {
+		Kind        string `json:"kind"`
+		File        string `json:"file"`
+		ContentType string `json:"contentType"`
+	} `json:"documents"`
 }
 
 // Load reads an example.
@@ -36,7 +41,7 @@ func Load(t testing.TB, name string) Example {
 	return ex
 }
 
-// Registry is the demo registry with the ISTAT list.
+// Registry is the demo registry of events/submissions with the ISTAT list.
 func Registry(t testing.TB) *registry.Memory {
 	t.Helper()
 	b, err := events.FS.ReadFile("submissions/demo-registry.json")
@@ -54,7 +59,7 @@ func Registry(t testing.TB) *registry.Memory {
 }
 
 // Set changes the value at a dotted path ("services.1.status"); a nil
-// value deletes the key.
+// value deletes the key. Missing objects on the way are created.
 func Set(data map[string]any, path string, value any) {
 	parts := strings.Split(path, ".")
 	var cur any = data
@@ -84,25 +89,50 @@ func Set(data map[string]any, path string, value any) {
 	}
 }
 
+// Changes applies several changes in order.
+func Changes(changes ...func(map[string]any)) func(map[string]any) {
+	return func(d map[string]any) {
+		for _, c := range changes {
+			c(d)
+		}
+	}
+}
+
+// To is a change setting one path.
+func To(path string, v any) func(map[string]any) {
+	return func(d map[string]any) { Set(d, path, v) }
+}
+
 // Clone deep-copies example data.
 func Clone(data map[string]any) map[string]any {
-	b, _ := json.Marshal(data)
+	b, err := json.Marshal(data)
+	if err != nil {
+		panic(err)
+	}
 	var out map[string]any
-	json.Unmarshal(b, &out) //nolint:errcheck
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
 	return out
 }
 
-// Case is one rule: a change and the field error it must cause (Field
-// "" means the form must pass).
+// Case is one rule: a change and the field error it must cause. Field ""
+// means the changed form must pass. Unless Others is set, the error must
+// be the only one, so that a case proves its rule and nothing else.
 type Case struct {
 	Name   string
 	Change func(map[string]any)
 	Field  string
 	Code   string
+	Others bool
+	Org    string    // filing org, if not the example's
+	At     time.Time // filing instant, if not Run's
 }
 
-// Run decodes and checks each case's form against the demo registry.
+// Run decodes and checks each case's form against the demo registry, with
+// the call parameters params, as filed at at.
 func Run(t *testing.T, p program.Program, ex Example, at time.Time, params map[string]string, cases []Case) {
+	t.Helper()
 	reg := Registry(t)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
@@ -110,33 +140,130 @@ func Run(t *testing.T, p program.Program, ex Example, at time.Time, params map[s
 			if c.Change != nil {
 				c.Change(data)
 			}
-			raw, _ := json.Marshal(data)
-			form, err := p.Decode(raw)
-			var fields problem.Fields
-			if err != nil {
-				pe, ok := problem.As(err)
-				if !ok || len(pe.Fields) == 0 {
-					t.Fatalf("decode: %v", err)
-				}
-				fields = pe.Fields
-			} else {
-				fields = form.Check(program.Context{Org: ex.Org, Now: at, Registry: reg, Params: params})
+			org, when := ex.Org, at
+			if c.Org != "" {
+				org = c.Org
 			}
+			if !c.At.IsZero() {
+				when = c.At
+			}
+			fields := Fields(t, p, data, program.Context{Org: org, Now: when, Registry: reg, Params: params})
 			if c.Field == "" {
 				if len(fields) > 0 {
 					t.Fatalf("want a clean form, got %+v", fields)
 				}
 				return
 			}
+			found := false
 			for _, f := range fields {
-				if f.Field == c.Field && (c.Code == "" || f.Code == c.Code) {
-					if f.Message == "" {
-						t.Fatalf("%s has no message", f.Field)
-					}
-					return
+				if f.Message == "" {
+					t.Errorf("%s has no message", f.Field)
+				}
+				if f.Field == c.Field && f.Code == c.Code {
+					found = true
+				} else if !c.Others {
+					t.Errorf("unexpected %s %s: %s", f.Field, f.Code, f.Message)
 				}
 			}
-			t.Fatalf("want %s %s, got %+v", c.Field, c.Code, fields)
+			if !found {
+				t.Fatalf("want %s %s, got %+v", c.Field, c.Code, fields)
+			}
 		})
 	}
+}
+
+// Fields decodes data and returns the decode errors, or else Check's.
+func Fields(t testing.TB, p program.Program, data map[string]any, ctx program.Context) problem.Fields {
+	t.Helper()
+	raw, err := json.Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, err := p.Decode(raw)
+	if err != nil {
+		pe, ok := problem.As(err)
+		if !ok || len(pe.Fields) == 0 {
+			t.Fatalf("decode: %v", err)
+		}
+		return pe.Fields
+	}
+	return form.Check(ctx)
+}
+
+// Decode decodes example data (changed by change, if not nil) and fails
+// the test if it does not decode.
+func Decode(t testing.TB, p program.Program, ex Example, change func(map[string]any)) program.Form {
+	t.Helper()
+	data := Clone(ex.Data)
+	if change != nil {
+		change(data)
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, err := p.Decode(raw)
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	return form
+}
+
+// Kinds returns the required documents by kind with their counts.
+func Kinds(needs []program.DocumentNeed) map[string]int {
+	out := map[string]int{}
+	for _, n := range needs {
+		out[n.Kind] += n.Count
+	}
+	return out
+}
+
+// CheckExampleDocuments fails unless the example's document list covers
+// exactly the kinds and counts the form requires, each kind one the
+// program accepts with the fixture's content type, and each fixture is
+// signed where the kind must be.
+func CheckExampleDocuments(t *testing.T, p program.Program, ex Example, form program.Form, ctx program.Context) {
+	t.Helper()
+	kinds := map[string]program.DocumentKind{}
+	for _, k := range p.DocumentKinds() {
+		kinds[k.Kind] = k
+	}
+	have := map[string]int{}
+	for _, d := range ex.Documents {
+		k, ok := kinds[d.Kind]
+		if !ok {
+			t.Errorf("example document kind %q unknown to the program", d.Kind)
+			continue
+		}
+		if !contains(k.ContentTypes, d.ContentType) {
+			t.Errorf("%s: content type %s not accepted", d.Kind, d.ContentType)
+		}
+		if k.MustBeSigned && d.File == "unsigned.pdf" {
+			t.Errorf("%s must be signed but the example uses %s", d.Kind, d.File)
+		}
+		if _, err := events.FS.ReadFile("files/" + d.File); err != nil {
+			t.Errorf("%s: fixture %s: %v", d.Kind, d.File, err)
+		}
+		have[d.Kind]++
+	}
+	want := Kinds(form.RequiredDocuments(ctx))
+	for k, n := range want {
+		if have[k] < n {
+			t.Errorf("the example lacks %d × %s", n-have[k], k)
+		}
+	}
+	for k := range have {
+		if want[k] == 0 {
+			t.Logf("the example adds optional %s", k)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }

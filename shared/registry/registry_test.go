@@ -1,0 +1,235 @@
+package registry
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"sportello/shared/problem"
+	"sportello/shared/program"
+)
+
+const preloadedHeader = "service_id,comune_istat,name,type,address,operator,places,authorised_on\n"
+const facilityHeader = "code,name,comune_istat,address,public,places,active\n"
+
+func TestReadPreloaded(t *testing.T) {
+	in := "\ufeff" + preloadedHeader +
+		"PIE-SE-0001,001272,Nido comunale Il Girasole,nido,\"Via Nizza 151, Torino\",Comune di Torino,60,2015-09-01\n" +
+		"PIE-SE-0002,001272,Micronido Piccoli Passi,micronido,Corso Francia 20,Cooperativa Piccoli Passi,24,\n"
+	got, err := ReadPreloaded(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Address != "Via Nizza 151, Torino" || got[0].Places != 60 || got[0].AuthorisedOn.Format("2006-01-02") != "2015-09-01" ||
+		!got[1].AuthorisedOn.IsZero() {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+func TestReadPreloadedAcceptsSemicolonsFromItalianExcel(t *testing.T) {
+	in := strings.ReplaceAll(preloadedHeader, ",", ";") + "PIE-SE-0001;001272;Nido, Il Girasole;nido;Via Nizza 151;Comune di Torino;60;2015-09-01\r\n"
+	got, err := ReadPreloaded(strings.NewReader(in))
+	if err != nil || len(got) != 1 || got[0].Name != "Nido, Il Girasole" {
+		t.Fatalf("%+v %v", got, err)
+	}
+}
+
+// fieldsOf returns field → message of a validation problem.
+func fieldsOf(t *testing.T, err error) map[string]string {
+	t.Helper()
+	p, ok := problem.As(err)
+	if !ok {
+		t.Fatalf("want a problem, got %v", err)
+	}
+	out := map[string]string{}
+	for _, f := range p.Fields {
+		out[f.Field] = f.Message
+	}
+	if len(p.Fields) == 0 {
+		out[""] = p.Detail
+	}
+	return out
+}
+
+func TestReadPreloadedNamesEveryBadCell(t *testing.T) {
+	in := preloadedHeader +
+		"PIE-SE-0001,1272,Nido A,nido,Via 1,Comune,60,2015-09-01\n" + // Excel dropped the zeros
+		"PIE-SE-0001,001272,,nido,Via 2,Comune,sessanta,01/09/2015\n" +
+		"PIE-SE-0003,001272,Nido C,nido,Via 3,Comune,-1,2015-02-30\n"
+	got := fieldsOf(t, mustFail(ReadPreloaded(strings.NewReader(in))))
+	for _, f := range []string{"riga 2, colonna comune_istat", "riga 3, colonna service_id", "riga 3, colonna name", "riga 3, colonna places",
+		"riga 3, colonna authorised_on", "riga 4, colonna places", "riga 4, colonna authorised_on"} {
+		if got[f] == "" {
+			t.Errorf("%s not reported (got %v)", f, got)
+		}
+	}
+	if !strings.Contains(got["riga 3, colonna service_id"], "riga 2") {
+		t.Errorf("a repeated id names the first line: %q", got["riga 3, colonna service_id"])
+	}
+}
+
+func mustFail[T any](_ T, err error) error {
+	if err == nil {
+		panic("expected an error")
+	}
+	return err
+}
+
+func TestCSVShapeErrors(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"an empty file", "", "vuoto"},
+		{"a wrong header", "id,comune\n", "Intestazione"},
+		{"a row with a missing column", preloadedHeader + "A,001272,N,nido,V,O,1\n", "Riga 2: numero di colonne errato"},
+		{"an unbalanced quote", preloadedHeader + "A,001272,\"N,nido,V,O,1,2015-01-01\n", "virgolette"},
+		{"text in another encoding", preloadedHeader + "A,001272,Nido \xe0,nido,V,O,1,2015-01-01\n", "UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadPreloaded(strings.NewReader(tt.in))
+			p, ok := problem.As(err)
+			if !ok {
+				t.Fatalf("got %v", err)
+			}
+			all := p.Detail
+			for _, f := range p.Fields {
+				all += " " + f.Field + " " + f.Message
+			}
+			if !strings.Contains(all, tt.want) {
+				t.Fatalf("%q does not mention %q", all, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadFacilities(t *testing.T) {
+	in := facilityHeader +
+		"AFAM-015146-001,Nido comunale Via Pace,015146,\"Via Pace 10, Milano\",sì,60,sì\n" +
+		"AFAM-015146-003,Nido chiuso,015146,Via Tortona 5,no,30,NO\n"
+	got, err := ReadFacilities(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[0].Public || !got[0].Active || got[1].Public || got[1].Active || got[1].Places != 30 {
+		t.Fatalf("got %+v", got)
+	}
+	bad := facilityHeader + "AFAM 1,,15146,V,forse,1.5,yes\n"
+	fields := fieldsOf(t, mustFail(ReadFacilities(strings.NewReader(bad))))
+	for _, f := range []string{"code", "name", "comune_istat", "public", "places", "active"} {
+		if fields["riga 2, colonna "+f] == "" {
+			t.Errorf("%s not reported: %v", f, fields)
+		}
+	}
+}
+
+func TestLoadComuniReadsTheISTATList(t *testing.T) {
+	f, err := os.Open("../../events/data/comuni-istat-2020.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	list, err := LoadComuni(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMemory(list, nil, nil)
+	// The counts of events/data/README.md.
+	for region, want := range map[string]int{"01": 1181, "03": 1506, "06": 215} {
+		if got := len(m.Comuni(region)); got != want {
+			t.Errorf("region %s: %d Comuni, want %d", region, got, want)
+		}
+	}
+	if c, ok := m.Comune("001272"); !ok || c.Name != "Torino" || c.Province != "TO" || c.Cadastral != "L219" || c.RegionCode != "01" {
+		t.Fatalf("Torino: %+v", c)
+	}
+}
+
+func TestLoadComuniRefusesABadList(t *testing.T) {
+	for name, in := range map[string]string{
+		"not JSON":        `{`,
+		"empty":           `[]`,
+		"a short code":    `[{"istat":"1272","name":"Torino","regionCode":"01","plate":"TO","cadastral":"L219"}]`,
+		"a repeated code": `[{"istat":"001272","name":"Torino","regionCode":"01","plate":"TO","cadastral":"L219"},{"istat":"001272","name":"X","regionCode":"01","plate":"TO","cadastral":"L219"}]`,
+		"no name":         `[{"istat":"001272","name":" ","regionCode":"01","plate":"TO","cadastral":"L219"}]`,
+		"a bad region":    `[{"istat":"001272","name":"Torino","regionCode":"1","plate":"TO","cadastral":"L219"}]`,
+	} {
+		if _, err := LoadComuni(strings.NewReader(in)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestMemoryHandsOutCopiesInIDOrder(t *testing.T) {
+	m := NewMemory(nil, []program.PreloadedService{{ID: "B", ComuneISTAT: "001272"}, {ID: "A", ComuneISTAT: "001272"}, {ID: "C", ComuneISTAT: "006003"}}, nil)
+	got := m.Preloaded("001272")
+	if len(got) != 2 || got[0].ID != "A" || got[1].ID != "B" {
+		t.Fatalf("got %+v", got)
+	}
+	got[0].Name = "changed"
+	if m.Preloaded("001272")[0].Name != "" {
+		t.Fatal("the registry was changed through a returned slice")
+	}
+	if len(m.Preloaded("015146")) != 0 {
+		t.Fatal("a Comune without services has none")
+	}
+}
+
+func FuzzReadPreloaded(f *testing.F) {
+	f.Add([]byte(preloadedHeader + "PIE-SE-0001,001272,Nido,nido,Via 1,Comune,60,2015-09-01\n"))
+	f.Add([]byte(strings.ReplaceAll(preloadedHeader, ",", ";") + "A;001272;N;nido;V;O;1;\n"))
+	f.Add([]byte(preloadedHeader + "A,1,\"x\n"))
+	f.Add([]byte("\ufeff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rows, err := ReadPreloaded(strings.NewReader(string(b)))
+		if err != nil {
+			if _, ok := problem.As(err); !ok {
+				t.Fatalf("not a problem: %v", err)
+			}
+			return
+		}
+		for _, r := range rows {
+			if !program.ValidISTAT(r.ComuneISTAT) || r.ID == "" || r.Name == "" || r.Places < 0 {
+				t.Fatalf("accepted a bad row %+v", r)
+			}
+		}
+	})
+}
+
+func FuzzReadFacilities(f *testing.F) {
+	f.Add([]byte(facilityHeader + "AFAM-1,Nido,015146,Via 1,sì,60,sì\n"))
+	f.Add([]byte(facilityHeader + "AFAM-1,Nido,015146,Via 1,forse,60,sì\n"))
+	f.Add([]byte("code;name\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rows, err := ReadFacilities(strings.NewReader(string(b)))
+		if err != nil {
+			if _, ok := problem.As(err); !ok {
+				t.Fatalf("not a problem: %v", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, r := range rows {
+			if !program.ValidISTAT(r.ComuneISTAT) || r.Code == "" || seen[r.Code] {
+				t.Fatalf("accepted a bad row %+v", r)
+			}
+			seen[r.Code] = true
+		}
+	})
+}
+
+func FuzzLoadComuni(f *testing.F) {
+	f.Add([]byte(`[{"istat":"001272","name":"Torino","regionCode":"01","plate":"TO","cadastral":"L219"}]`))
+	f.Add([]byte(`[{"istat":1272}]`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		list, err := LoadComuni(strings.NewReader(string(b)))
+		if err == nil {
+			for _, c := range list {
+				if !program.ValidISTAT(c.ISTAT) || c.Name == "" {
+					t.Fatalf("accepted %+v", c)
+				}
+			}
+		}
+	})
+}
