@@ -58,7 +58,9 @@ type DynamoDB struct {
 	ln      net.Listener
 	mini    *miniserver.Server
 	journal *os.File
-	writeMu sync.Mutex // orders writes so the journal replays in execution order
+	// writeMu orders writes so the journal replays in execution order, and
+	// keeps readers out while a transaction is half applied.
+	writeMu sync.RWMutex
 	faults  atomic.Pointer[Faults]
 	rng     *rand.Rand
 	rngMu   sync.Mutex
@@ -164,16 +166,26 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if !writeOps[op] {
+		d.writeMu.RLock()
+		defer d.writeMu.RUnlock()
 		d.mini.ServeHTTP(w, r)
 		return
 	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	rec := httptest.NewRecorder()
+	if op == "TransactWriteItems" && !lost {
+		if handled, ok := d.transact(rec, body); handled {
+			if ok {
+				d.journalWrite(target, body)
+			}
+			copyResponse(w, rec)
+			return
+		}
+	}
 	d.mini.ServeHTTP(rec, r)
-	if rec.Code == http.StatusOK && d.journal != nil {
-		line, _ := json.Marshal(journalEntry{Target: target, Body: body})
-		if _, err := d.journal.Write(append(line, '\n')); err != nil {
+	if rec.Code == http.StatusOK {
+		if err := d.journalWrite(target, body); err != nil {
 			http.Error(w, "journal: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -182,11 +194,25 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAWSError(w, http.StatusInternalServerError, "com.amazonaws.dynamodb.v20120810#InternalServerError", "emulated lost response")
 		return
 	}
+	copyResponse(w, rec)
+}
+
+func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(rec.Code)
 	w.Write(rec.Body.Bytes()) //nolint:errcheck
+}
+
+// journalWrite appends a write that succeeded (caller holds writeMu).
+func (d *DynamoDB) journalWrite(target string, body []byte) error {
+	if d.journal == nil {
+		return nil
+	}
+	line, _ := json.Marshal(journalEntry{Target: target, Body: body})
+	_, err := d.journal.Write(append(line, '\n'))
+	return err
 }
 
 func writeAWSError(w http.ResponseWriter, status int, typ, msg string) {
