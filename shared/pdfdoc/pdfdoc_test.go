@@ -2,38 +2,175 @@ package pdfdoc
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
-func receipt() ReceiptData {
-	return ReceiptData{Region: "Lombardia", CallTitle: "Nidi Gratis Plus 2025/2026 – adesione", Org: "comune:015146", OrgName: "Milano",
-		SubmissionID: "sub_x", ProtocolNumber: "LOM-2025-000042", FiledAt: time.Date(2025, 9, 10, 9, 59, 59, 0, time.UTC),
-		GeneratedAt: time.Date(2025, 9, 10, 10, 0, 0, 0, time.UTC),
-		Documents:   []Document{{Kind: "delibera_giunta", Filename: "delibera città.p7m", SHA256: "ab12"}}}
+// pdfText extracts the text shown by the uncompressed content streams of
+// a PDF this package wrote: every "(…) Tj" string, unescaped and decoded
+// from Windows-1252, one per line. It proves what a reader would see, not
+// merely that some bytes occur somewhere in the file.
+func pdfText(t *testing.T, b []byte) string {
+	t.Helper()
+	streams := regexp.MustCompile(`(?s)stream\n(.*?)\nendstream`).FindAllSubmatch(b, -1)
+	if len(streams) == 0 {
+		t.Fatal("no content stream")
+	}
+	var lines []string
+	for _, s := range streams {
+		for _, m := range regexp.MustCompile(`\(((?:[^()\\]|\\.)*)\)\s*Tj`).FindAllSubmatch(s[1], -1) {
+			lines = append(lines, decodeString(t, m[1]))
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
-func TestReceiptShowsProtocolAndFilingTime(t *testing.T) {
+func decodeString(t *testing.T, s []byte) string {
+	var raw []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			raw = append(raw, s[i])
+			continue
+		}
+		i++
+		switch c := s[i]; {
+		case c == 'n':
+			raw = append(raw, '\n')
+		case c == 'r':
+			raw = append(raw, '\r')
+		case c >= '0' && c <= '7':
+			j := i
+			for j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7' {
+				j++
+			}
+			v, _ := strconv.ParseUint(string(s[i:j]), 8, 8)
+			raw = append(raw, byte(v))
+			i = j - 1
+		default:
+			raw = append(raw, c)
+		}
+	}
+	out, err := charmap.Windows1252.NewDecoder().Bytes(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// oneLine joins wrapped lines so that a phrase can be found whatever the
+// line breaks.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func receipt() ReceiptData {
+	return ReceiptData{Region: "Lombardia", CallTitle: "Nidi Gratis Plus 2025/2026 – adesione dei Comuni", Org: "comune:015146", OrgName: "Comune di Milano",
+		SubmissionID: "sub_01J9", ProtocolNumber: "LOM-2025-000042",
+		FiledAt:     time.Date(2026, 5, 18, 10, 0, 0, 0, time.UTC), // 12:00 in Rome (CEST)
+		GeneratedAt: time.Date(2026, 5, 18, 10, 0, 5, 0, time.UTC),
+		Documents: []Document{
+			{Kind: "delibera_giunta", Title: "Delibera di Giunta di adesione", Filename: "delibera città.pdf.p7m", SHA256: strings.Repeat("ab", 32)},
+			{Kind: "allegato_a3", Filename: "A3 firmato.pdf", SHA256: strings.Repeat("0f", 32)},
+		}}
+}
+
+func TestReceiptShowsWhatWasFiledAndWhen(t *testing.T) {
 	b, err := Receipt(receipt())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"%PDF-", "LOM-2025-000042", "10/09/2025 alle 11:59:59 \\(ora di Roma\\)", "SHA-256 ab12", "citt\xe0"} {
-		if !bytes.Contains(b, []byte(want)) {
-			t.Fatalf("receipt lacks %q", want)
-		}
+	if !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Fatal("not a PDF")
 	}
-	again, _ := Receipt(receipt())
-	if !bytes.Equal(b, again) {
-		t.Fatal("the same receipt must render to the same bytes")
+	text := oneLine(pdfText(t, b))
+	for _, want := range []string{
+		"Regione Lombardia", "Ricevuta di protocollo",
+		"Numero di protocollo LOM-2025-000042",
+		"Data e ora di invio 18/05/2026 alle 12:00:00 (ora di Roma)",
+		"Nidi Gratis Plus 2025/2026 – adesione dei Comuni",
+		"Comune di Milano (comune:015146)",
+		"1. Delibera di Giunta di adesione delibera città.pdf.p7m", "SHA-256 " + strings.Repeat("ab", 32),
+		"2. allegato_a3 A3 firmato.pdf", "SHA-256 " + strings.Repeat("0f", 32),
+		"Ricevuta generata automaticamente", "Pagina 1 di 1",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the receipt does not show %q in:\n%s", want, text)
+		}
 	}
 }
 
-func TestApplicationRendersSections(t *testing.T) {
-	b, err := Application(ApplicationData{Title: "Allegato A1", Subtitle: "Scheda riassuntiva", Applicant: "Comune di Milano",
-		GeneratedAt: time.Date(2025, 7, 1, 10, 0, 0, 0, time.UTC),
-		Sections:    []Section{{Title: "Dati generali", Rows: [][2]string{{"PEC", "protocollo@postacert.comune.milano.it"}}}}})
-	if err != nil || !bytes.Contains(b, []byte("protocollo@postacert.comune.milano.it")) {
-		t.Fatalf("%v", err)
+func TestSameInputSameBytes(t *testing.T) {
+	a, _ := Receipt(receipt())
+	b, _ := Receipt(receipt())
+	if !bytes.Equal(a, b) {
+		t.Fatal("the same receipt must render to the same bytes")
+	}
+	other := receipt()
+	other.ProtocolNumber = "LOM-2025-000043"
+	c, _ := Receipt(other)
+	if sha256.Sum256(a) == sha256.Sum256(c) {
+		t.Fatal("another protocol number must change the bytes")
+	}
+	if !bytes.Contains(a, []byte("/CreationDate (D:20260518")) {
+		t.Fatal("the creation date comes from the input")
+	}
+}
+
+func TestItalianTextPrintsAsWritten(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"accented vowels and capitals print as written", "àèéìòù ÀÈÉÌÒÙ", "àèéìòù ÀÈÉÌÒÙ"},
+		{"the euro sign prints", "Retta 538,00 €", "Retta 538,00 €"},
+		{"typographic quotes and dashes print", "«Nido» – l’asilo", "«Nido» – l’asilo"},
+		{"a letter outside Windows-1252 loses only its diacritic", "Sovodnje ob Soči", "Sovodnje ob Soci"},
+		{"a symbol outside Windows-1252 becomes a question mark", "≥ 3 anni", "? 3 anni"},
+		{"control characters are dropped and tabs become spaces", "a\x07b\tc", "ab c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := Application(ApplicationData{Title: "Prova", Applicant: "Comune", GeneratedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+				Sections: []Section{{Title: "Dati", Rows: [][2]string{{"Valore", tt.in}}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text := oneLine(pdfText(t, b)); !strings.Contains(text, "Valore "+tt.want) {
+				t.Fatalf("want %q in:\n%s", tt.want, text)
+			}
+		})
+	}
+}
+
+func TestApplicationHasSectionsAndSignatureBlock(t *testing.T) {
+	var rows [][2]string
+	for i := range 60 { // enough rows for more than one page
+		rows = append(rows, [2]string{fmt.Sprintf("Bambini iscritti al servizio numero %d, residenti nel Comune", i+1), strconv.Itoa(i * 3)})
+	}
+	long := strings.Repeat("testo molto lungo della dichiarazione ", 40)
+	b, err := Application(ApplicationData{Title: "Allegato A1 – Scheda riassuntiva adesione", Subtitle: "Nidi Gratis Plus 2025/2026",
+		Applicant: "Comune di Milano (comune:015146)", GeneratedAt: time.Date(2025, 7, 1, 10, 0, 0, 0, time.UTC),
+		Sections: []Section{
+			{Title: "Dati generali", Rows: [][2]string{{"PEC", "protocollo@postacert.comune.milano.it"}, {"Dichiarazione", long}}},
+			{Title: "Servizi", Rows: rows},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := oneLine(pdfText(t, b))
+	for _, want := range []string{
+		"Allegato A1 – Scheda riassuntiva adesione", "Nidi Gratis Plus 2025/2026", "Ente richiedente Comune di Milano (comune:015146)",
+		"Generata il 01/07/2025 alle 12:00:00 (ora di Roma)", "Dati generali", "PEC protocollo@postacert.comune.milano.it",
+		oneLine(long), "Servizi", "Bambini iscritti al servizio numero 60, residenti nel Comune 177",
+		"Firmato digitalmente dal legale rappresentante", "Pagina 2 di",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the application does not show %q", want)
+		}
+	}
+	if strings.Index(text, "Firmato digitalmente") < strings.Index(text, "numero 60,") {
+		t.Error("the signature block closes the document")
 	}
 }
