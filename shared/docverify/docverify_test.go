@@ -352,3 +352,39 @@ func FuzzReadSignedData(f *testing.F) {
 		}
 	})
 }
+
+// The PDF signature scan alone, over any bytes.
+func FuzzCheckPDF(f *testing.F) {
+	for _, name := range []string{"signed-pades.pdf", "tampered-pades.pdf", "unsigned.pdf", "corrupt.pdf"} {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte("%PDF-1.7\n1 0 obj << /Type /Sig /ByteRange [0 30 40 5] /Contents <3080> >> endobj\n%%EOF\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		res, rej, err := checkPDF(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("reading memory cannot fail: %v", err)
+		}
+		if rej != nil && (rej.code == "" || rej.reason == "") {
+			t.Fatalf("rejection without code or reason: %+v", rej)
+		}
+		if res.checked && res.signatures == 0 {
+			t.Fatal("checked without a signature")
+		}
+	})
+}
+
+// The chunked scan finds a key that straddles two chunks, once.
+func TestScanFindsKeysAcrossChunks(t *testing.T) {
+	b := make([]byte, 2*scanChunk+100)
+	at := []int64{5, scanChunk - 3, scanChunk + 20, 2*scanChunk + 50}
+	for _, o := range at {
+		copy(b[o:], byteRangeKey)
+	}
+	got, err := findAll(bytes.NewReader(b), int64(len(b)), byteRangeKey, maxSigCandidates)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(at) {
+		t.Fatalf("found %v, want %v (%v)", got, at, err)
+	}
+	if got, _ := findAll(bytes.NewReader(b), int64(len(b)), byteRangeKey, 2); fmt.Sprint(got) != fmt.Sprint(at[2:]) {
+		t.Fatalf("keeps the last two: %v", got)
+	}
+}

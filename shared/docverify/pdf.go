@@ -63,16 +63,16 @@ func checkPDF(f io.ReaderAt, size int64) (pdfResult, *rejection, error) {
 		return res, nil, fmt.Errorf("read pdf tail: %w", err)
 	}
 	if !bytes.Contains(tail, []byte("%%EOF")) {
-		return res, &rejection{CodeCorrupt, "Il PDF è incompleto o danneggiato (manca la fine del file): caricarlo di nuovo."}, nil
+		return pdfResult{}, &rejection{CodeCorrupt, "Il PDF è incompleto o danneggiato (manca la fine del file): caricarlo di nuovo."}, nil
 	}
 	offsets, err := findAll(f, size, byteRangeKey, maxSigCandidates)
 	if err != nil {
-		return res, nil, err
+		return pdfResult{}, nil, err
 	}
 	for _, at := range offsets {
 		sig, rej, err := examine(f, size, at)
 		if err != nil {
-			return res, nil, err
+			return pdfResult{}, nil, err
 		}
 		if sig != nil {
 			res.signatures++
@@ -95,7 +95,7 @@ func checkPDF(f io.ReaderAt, size int64) (pdfResult, *rejection, error) {
 // findAll returns the offsets of the last max occurrences of needle,
 // reading chunks that overlap by len(needle)-1 bytes.
 func findAll(f io.ReaderAt, size int64, needle []byte, max int) ([]int64, error) {
-	buf := make([]byte, scanChunk+len(needle)-1)
+	buf := make([]byte, min(scanChunk, size)+int64(len(needle))-1)
 	var found []int64
 	for off := int64(0); off < size; off += scanChunk {
 		n, err := f.ReadAt(buf[:min(int64(len(buf)), size-off)], off)

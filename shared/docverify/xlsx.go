@@ -91,7 +91,14 @@ func checkXLSX(f io.ReaderAt, size int64, columns []string) (detected bool, rej 
 	return true, checkColumns(f, size, columns)
 }
 
-func checkColumns(f io.ReaderAt, size int64, columns []string) *rejection {
+func checkColumns(f io.ReaderAt, size int64, columns []string) (rej *rejection) {
+	// excelize parses hostile input; a panic in it must be a rejected
+	// file, not a crashed (and retried) documents function.
+	defer func() {
+		if recover() != nil {
+			rej = &rejection{CodeCorrupt, "Il file .xlsx è danneggiato e non si può leggere."}
+		}
+	}()
 	x, err := excelize.OpenReader(io.NewSectionReader(f, 0, size),
 		excelize.Options{UnzipSizeLimit: xlsxUnzipLimit, UnzipXMLSizeLimit: xlsxXMLInMemory})
 	if err != nil {
