@@ -174,7 +174,10 @@ func Verify(r io.Reader, d Declared) (Result, error) {
 	return res, nil
 }
 
-var typeNames = map[string]string{TypePDF: "PDF", TypeP7M: "firma CAdES .p7m", TypeXLSX: "foglio Excel .xlsx"}
+var (
+	typeNames    = map[string]string{TypePDF: "PDF", TypeP7M: "firma CAdES .p7m", TypeXLSX: "foglio Excel .xlsx"}
+	typeWithNoun = map[string]string{TypePDF: "un PDF", TypeP7M: "una busta firmata CAdES .p7m", TypeXLSX: "un foglio Excel .xlsx"}
+)
 
 func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) {
 	allowed := d.AllowedTypes
@@ -191,15 +194,21 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 	}
 	res.Detected = Sniff(head[:k])
 	if res.Detected == DetectedXLSX {
-		columns := d.Columns
-		if columns == nil && d.Kind == KindTariffDetail {
-			columns = TariffColumns
+		// A zip is an .xlsx only if its package says so; the columns are
+		// checked only when an .xlsx was declared (otherwise the verdict
+		// is the type mismatch below).
+		var columns []string
+		if d.ContentType == TypeXLSX {
+			columns = d.Columns
+			if columns == nil && d.Kind == KindTariffDetail {
+				columns = TariffColumns
+			}
 		}
 		isWorkbook, rej := checkXLSX(f, size, columns)
 		if !isWorkbook {
 			res.Detected = DetectedUnknown
 		}
-		if rej != nil && (isWorkbook || d.ContentType == TypeXLSX) {
+		if rej != nil && d.ContentType == TypeXLSX {
 			return res.reject(rej.code, rej.reason), nil
 		}
 	}
@@ -207,7 +216,7 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 	if detectedType != d.ContentType {
 		what := "non è un PDF, una busta firmata .p7m né un foglio .xlsx"
 		if detectedType != "" {
-			what = "è un " + typeNames[detectedType]
+			what = "è " + typeWithNoun[detectedType]
 		}
 		return res.reject(CodeTypeMismatch, fmt.Sprintf("Il contenuto del file non è del tipo dichiarato (%s): %s.", typeNames[d.ContentType], what)), nil
 	}
