@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -232,4 +233,57 @@ func FuzzLoadComuni(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The demo CSVs of events/submissions are what an officer would import to
+// get the demo registry the local runtime seeds from demo-registry.json:
+// both must say the same.
+func TestDemoCSVsMatchTheDemoRegistry(t *testing.T) {
+	var demo struct {
+		Preloaded  []program.PreloadedService `json:"preloaded"`
+		Facilities []program.Facility         `json:"facilities"`
+	}
+	b, err := os.ReadFile("../../events/submissions/demo-registry.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &demo); err != nil {
+		t.Fatal(err)
+	}
+	pre, err := os.Open("../../events/submissions/demo-preloaded.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pre.Close()
+	services, err := ReadPreloaded(pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(services) != len(demo.Preloaded) {
+		t.Fatalf("%d services in the CSV, %d in the JSON", len(services), len(demo.Preloaded))
+	}
+	for i, s := range services {
+		j := demo.Preloaded[i]
+		if s.ID != j.ID || s.ComuneISTAT != j.ComuneISTAT || s.Name != j.Name || s.Type != j.Type || s.Address != j.Address ||
+			s.Operator != j.Operator || s.Places != j.Places || !s.AuthorisedOn.Equal(j.AuthorisedOn) {
+			t.Errorf("service %d: CSV %+v, JSON %+v", i, s, j)
+		}
+	}
+	fac, err := os.Open("../../events/submissions/demo-afam-udos.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fac.Close()
+	facilities, err := ReadFacilities(fac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(facilities) != len(demo.Facilities) {
+		t.Fatalf("%d facilities in the CSV, %d in the JSON", len(facilities), len(demo.Facilities))
+	}
+	for i, f := range facilities {
+		if f != demo.Facilities[i] {
+			t.Errorf("facility %d: CSV %+v, JSON %+v", i, f, demo.Facilities[i])
+		}
+	}
 }

@@ -732,7 +732,7 @@ func (f *Form) Contact() string { return f.Entity.Email }
 func (f *Form) Summary() string {
 	kind := "singola"
 	if f.ApplicationType == "associated" {
-		kind = fmt.Sprintf("associata (capofila e %d Comuni)", len(f.Members))
+		kind = fmt.Sprintf("associata (%d Comuni associati indicati)", len(f.Members))
 	}
 	return fmt.Sprintf("%s – domanda %s, %d strutture", f.Entity.Name, kind, len(f.Facilities))
 }
