@@ -41,6 +41,9 @@ func Strict(raw []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return problem.New(problem.CodeBadRequest, "Il modulo contiene dati dopo l'oggetto JSON.")
 	}
+	if _, isObject := tree.(*object); !isObject && tree != nil && len(f) == 0 {
+		return problem.New(problem.CodeBadRequest, "Il modulo deve essere un oggetto JSON ({…}).")
+	}
 	walk(tree, reflect.TypeOf(v).Elem(), "", &f)
 	if len(f) > 0 {
 		return &problem.Error{Code: problem.CodeBadRequest, Detail: "Il modulo contiene campi non previsti, ripetuti o valori del tipo sbagliato.", Fields: f}

@@ -133,10 +133,10 @@ func TestStrictRules(t *testing.T) {
 }
 
 func TestStrictRefusesWhatIsNotOneObject(t *testing.T) {
-	for _, body := range []string{`{"name":"a"} {}`, `{"name":`, ``, strings.Repeat("[", 100) + strings.Repeat("]", 100)} {
+	for _, body := range []string{`{"name":"a"} {}`, `{"name":`, ``, `[]`, `"x"`, `12`, strings.Repeat("[", 100) + strings.Repeat("]", 100)} {
 		var v outer
 		err := Strict([]byte(body), &v)
-		if p, ok := problem.As(err); !ok || p.Code != problem.CodeBadRequest {
+		if p, ok := problem.As(err); !ok || p.Code != problem.CodeBadRequest || len(p.Fields) != 0 || p.Detail == "" {
 			t.Errorf("%.20q: got %v", body, err)
 		}
 	}
