@@ -26,8 +26,9 @@ type RegistrySource struct {
 	Comuni []program.Comune
 	TTL    time.Duration
 
-	mu    sync.Mutex
-	cache map[string]cachedRegistry
+	mu      sync.Mutex
+	cache   map[string]cachedRegistry
+	loading sync.Map // callID → *sync.Mutex: one load per call at a time
 }
 
 type cachedRegistry struct {
@@ -35,13 +36,28 @@ type cachedRegistry struct {
 	at  time.Time
 }
 
-// Registry returns the registry of callID.
-func (r *RegistrySource) Registry(ctx context.Context, callID string) (program.Registry, error) {
+func (r *RegistrySource) cached(callID string) (program.Registry, bool) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	c, ok := r.cache[callID]
-	r.mu.Unlock()
 	if ok && time.Since(c.at) < r.TTL {
-		return c.reg, nil
+		return c.reg, true
+	}
+	return nil, false
+}
+
+// Registry returns the registry of callID. Concurrent misses wait for one
+// load instead of all reading the table (the noon rush starts cold).
+func (r *RegistrySource) Registry(ctx context.Context, callID string) (program.Registry, error) {
+	if reg, ok := r.cached(callID); ok {
+		return reg, nil
+	}
+	l, _ := r.loading.LoadOrStore(callID, &sync.Mutex{})
+	mu := l.(*sync.Mutex)
+	mu.Lock()
+	defer mu.Unlock()
+	if reg, ok := r.cached(callID); ok {
+		return reg, nil
 	}
 	rows, err := r.Store.RegistryRows(ctx, callID, "")
 	if err != nil {

@@ -61,6 +61,7 @@ type DynamoDB struct {
 	// writeMu orders writes so the journal replays in execution order, and
 	// keeps readers out while a transaction is half applied.
 	writeMu sync.RWMutex
+	mirror  mirror
 	faults  atomic.Pointer[Faults]
 	rng     *rand.Rand
 	rngMu   sync.Mutex
@@ -132,6 +133,9 @@ func (d *DynamoDB) replay(path string) error {
 		req.Header.Set("X-Amz-Target", e.Target)
 		rec := httptest.NewRecorder()
 		d.mini.ServeHTTP(rec, req)
+		if rec.Code == http.StatusOK {
+			d.refreshWritten(e.Target[strings.LastIndex(e.Target, ".")+1:], e.Body)
+		}
 		n++
 	}
 	return sc.Err()
@@ -168,6 +172,9 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !writeOps[op] {
 		d.writeMu.RLock()
 		defer d.writeMu.RUnlock()
+		if op == "Query" && d.query(w, body) {
+			return
+		}
 		d.mini.ServeHTTP(w, r)
 		return
 	}
@@ -178,6 +185,7 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if handled, ok := d.transact(rec, body); handled {
 			if ok {
 				d.journalWrite(target, body)
+				d.refreshWritten(op, body)
 			}
 			copyResponse(w, rec)
 			return
@@ -189,6 +197,7 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "journal: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
+		d.refreshWritten(op, body)
 	}
 	if lost {
 		writeAWSError(w, http.StatusInternalServerError, "com.amazonaws.dynamodb.v20120810#InternalServerError", "emulated lost response")
@@ -203,6 +212,14 @@ func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 	}
 	w.WriteHeader(rec.Code)
 	w.Write(rec.Body.Bytes()) //nolint:errcheck
+}
+
+// refreshWritten updates the query mirror after a write that succeeded;
+// a BatchWriteItem's unprocessed items are simply re-read as they are.
+func (d *DynamoDB) refreshWritten(op string, body []byte) {
+	for table, keys := range written(op, body) {
+		d.refresh(table, keys)
+	}
 }
 
 // journalWrite appends a write that succeeded (caller holds writeMu).
