@@ -33,9 +33,15 @@ func (h *submissionsAPI) receipt(ctx context.Context, r *httpapi.Request) (*http
 	}
 	data := pdfdoc.ReceiptData{Region: auth.Regions[c.Region], CallTitle: c.Title, Org: sub.Org, OrgName: h.orgName(ctx, sub.CallID, sub.Org, sub.Summary),
 		SubmissionID: sub.ID, ProtocolNumber: sub.Protocol.Number, FiledAt: sub.Protocol.At, GeneratedAt: h.Clock.Now()}
+	titles := map[string]string{}
+	if prog, ok := h.Programs[sub.Program]; ok {
+		for _, k := range prog.DocumentKinds() {
+			titles[k.Kind] = k.Title
+		}
+	}
 	for _, d := range docs {
 		if d.Status == document.Verified {
-			data.Documents = append(data.Documents, pdfdoc.Document{Kind: d.Kind, Filename: d.Filename, SHA256: d.SHA256})
+			data.Documents = append(data.Documents, pdfdoc.Document{Kind: d.Kind, Title: titles[d.Kind], Filename: d.Filename, SHA256: d.SHA256})
 		}
 	}
 	b, err := pdfdoc.Receipt(data)

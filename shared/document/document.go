@@ -17,25 +17,28 @@ const (
 
 // Document is one upload.
 type Document struct {
-	ID           string    `json:"id" dynamodbav:"id"`
-	SubmissionID string    `json:"submissionId" dynamodbav:"submissionId"`
-	CallID       string    `json:"callId" dynamodbav:"callId"`
-	Org          string    `json:"org" dynamodbav:"org"`
-	Region       string    `json:"-" dynamodbav:"region"`
-	Kind         string    `json:"kind" dynamodbav:"kind"`
-	Filename     string    `json:"filename" dynamodbav:"filename"` // as the client named it: metadata only
-	ContentType  string    `json:"contentType" dynamodbav:"contentType"`
-	Size         int64     `json:"size" dynamodbav:"size"`
-	SHA256       string    `json:"sha256" dynamodbav:"sha256"` // lowercase hex, as declared
-	Key          string    `json:"-" dynamodbav:"key"`         // S3 key, made by the server
-	Status       Status    `json:"status" dynamodbav:"status"`
-	Reason       string    `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
-	ReasonCode   string    `json:"reasonCode,omitempty" dynamodbav:"reasonCode,omitempty"`
-	Signer       string    `json:"signer,omitempty" dynamodbav:"signer,omitempty"`
-	Detected     string    `json:"detected,omitempty" dynamodbav:"detected,omitempty"`
-	CreatedAt    time.Time `json:"createdAt" dynamodbav:"createdAt"`
-	CreatedBy    string    `json:"-" dynamodbav:"createdBy"`
-	VerifiedAt   time.Time `json:"verifiedAt,omitzero" dynamodbav:"verifiedAt,omitempty"`
+	ID           string `json:"id" dynamodbav:"id"`
+	SubmissionID string `json:"submissionId" dynamodbav:"submissionId"`
+	CallID       string `json:"callId" dynamodbav:"callId"`
+	Org          string `json:"org" dynamodbav:"org"`
+	Region       string `json:"-" dynamodbav:"region"`
+	Kind         string `json:"kind" dynamodbav:"kind"`
+	Filename     string `json:"filename" dynamodbav:"filename"` // as the client named it: metadata only
+	ContentType  string `json:"contentType" dynamodbav:"contentType"`
+	Size         int64  `json:"size" dynamodbav:"size"`
+	SHA256       string `json:"sha256" dynamodbav:"sha256"` // lowercase hex, as declared
+	Key          string `json:"-" dynamodbav:"key"`         // S3 key, made by the server
+	Status       Status `json:"status" dynamodbav:"status"`
+	Reason       string `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
+	ReasonCode   string `json:"reasonCode,omitempty" dynamodbav:"reasonCode,omitempty"`
+	Signer       string `json:"signer,omitempty" dynamodbav:"signer,omitempty"`
+	// SignatureChecked: every signature was verified against the content
+	// with the signer's key (false for an algorithm not implemented).
+	SignatureChecked bool      `json:"signatureChecked" dynamodbav:"signatureChecked"`
+	Detected         string    `json:"detected,omitempty" dynamodbav:"detected,omitempty"`
+	CreatedAt        time.Time `json:"createdAt" dynamodbav:"createdAt"`
+	CreatedBy        string    `json:"-" dynamodbav:"createdBy"`
+	VerifiedAt       time.Time `json:"verifiedAt,omitzero" dynamodbav:"verifiedAt,omitempty"`
 }
 
 // Key makes the object key from ids only: the client's filename never

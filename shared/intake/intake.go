@@ -84,7 +84,7 @@ func (s *Service) Object(ctx context.Context, key string) error {
 		return fmt.Errorf("intake %s: %w", id, err)
 	}
 	doc.Status, doc.Reason, doc.ReasonCode = document.Status(res.Status), res.Reason, res.Code
-	doc.Detected, doc.Signer, doc.VerifiedAt = res.Detected, res.Signer, s.Clock.Now().UTC()
+	doc.Detected, doc.Signer, doc.SignatureChecked, doc.VerifiedAt = res.Detected, res.Signer, res.SignatureChecked, s.Clock.Now().UTC()
 	settled, err := s.Store.SettleDocument(ctx, doc)
 	if err != nil || !settled {
 		return err

@@ -183,3 +183,10 @@ type Section struct {
 type Summarizer interface {
 	Sections() []Section
 }
+
+// Flagger is implemented by forms that raise points for the officer to
+// assess without blocking filing (e.g. a fee increase above 7 % justified
+// by a change of management).
+type Flagger interface {
+	Flags() []string
+}

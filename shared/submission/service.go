@@ -278,7 +278,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	next := sub
 	next.State, next.Version, next.UpdatedAt = Submitted, sub.Version+1, now.UTC()
 	next.Summary = form.Summary()
-	if f, ok := form.(interface{ Flags() []string }); ok {
+	if f, ok := form.(program.Flagger); ok {
 		next.Flags = f.Flags()
 	}
 	if sub.State == Rejected {
