@@ -200,3 +200,15 @@ func TestReceiptAndSummaryPDFs(t *testing.T) {
 		t.Fatalf("receipt: %d %.300s", r.Status, body)
 	}
 }
+
+// The Comune sees each active service's averaging period beside its data.
+func TestPiemonteShowsAveragingPeriods(t *testing.T) {
+	e := newEnv(t, clock.InRome(2026, 5, 4, 10, 0))
+	ex := loadExample(t, "piemonte-torino.json")
+	tok := e.applicant(ex.Org)
+	id := e.draft(PiemonteCall, tok, ex.Org, ex.Data)
+	r := e.do("GET", "/v1/submissions/"+id, tok, nil)
+	if !strings.Contains(string(r.Body), `"derived":{"services":[{"service":0,"id":"PIE-SE-0001","averagingPeriod":{"from":"2025-03-03","to":"2026-02-27"}}`) {
+		t.Fatalf("derived: %s", r.Body)
+	}
+}

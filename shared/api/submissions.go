@@ -11,6 +11,7 @@ import (
 	"sportello/shared/clock"
 	"sportello/shared/httpapi"
 	"sportello/shared/problem"
+	"sportello/shared/program"
 	"sportello/shared/submission"
 )
 
@@ -55,6 +56,7 @@ type submissionView struct {
 	CreatedAt   string             `json:"createdAt"`
 	UpdatedAt   string             `json:"updatedAt"`
 	Data        json.RawMessage    `json:"data,omitempty"`
+	Derived     any                `json:"derived,omitempty"`
 }
 
 func viewSubmission(s submission.Submission, withData bool) submissionView {
@@ -72,8 +74,16 @@ func viewSubmission(s submission.Submission, withData bool) submissionView {
 	return v
 }
 
-func respondSubmission(status int, s submission.Submission) (*httpapi.Response, error) {
-	resp, err := httpapi.JSON(status, viewSubmission(s, true))
+func (h *submissionsAPI) respondSubmission(status int, s submission.Submission) (*httpapi.Response, error) {
+	v := viewSubmission(s, true)
+	if prog, ok := h.Programs[s.Program]; ok {
+		if form, err := prog.Decode(s.Data); err == nil {
+			if d, ok := form.(program.Deriver); ok {
+				v.Derived = d.Derived()
+			}
+		}
+	}
+	resp, err := httpapi.JSON(status, v)
 	if err == nil {
 		resp.Header.Set("ETag", strconv.Quote(strconv.FormatInt(s.Version, 10)))
 	}
@@ -105,7 +115,7 @@ func (h *submissionsAPI) create(ctx context.Context, r *httpapi.Request) (*httpa
 	if created {
 		status = http.StatusCreated
 	}
-	return respondSubmission(status, sub)
+	return h.respondSubmission(status, sub)
 }
 
 func (h *submissionsAPI) list(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
@@ -127,7 +137,7 @@ func (h *submissionsAPI) get(ctx context.Context, r *httpapi.Request) (*httpapi.
 		return nil, err
 	}
 	annotateSubmission(ctx, sub)
-	return respondSubmission(http.StatusOK, sub)
+	return h.respondSubmission(http.StatusOK, sub)
 }
 
 // ifMatch reads the version an update is based on: `3`, `"3"` or W/"3".
@@ -163,7 +173,7 @@ func (h *submissionsAPI) update(ctx context.Context, r *httpapi.Request) (*httpa
 		return nil, err
 	}
 	annotateSubmission(ctx, sub)
-	return respondSubmission(http.StatusOK, sub)
+	return h.respondSubmission(http.StatusOK, sub)
 }
 
 func (h *submissionsAPI) submit(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
@@ -190,7 +200,7 @@ func (h *submissionsAPI) submit(ctx context.Context, r *httpapi.Request) (*httpa
 	}
 	annotateSubmission(ctx, sub)
 	httpapi.Annotate(ctx, slog.String("outcome", "filed"), slog.String("protocol", sub.Protocol.Number))
-	return respondSubmission(http.StatusOK, sub)
+	return h.respondSubmission(http.StatusOK, sub)
 }
 
 func (h *submissionsAPI) review(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
@@ -217,7 +227,7 @@ func (h *submissionsAPI) review(ctx context.Context, r *httpapi.Request) (*httpa
 		return nil, err
 	}
 	annotateSubmission(ctx, sub)
-	return respondSubmission(http.StatusOK, sub)
+	return h.respondSubmission(http.StatusOK, sub)
 }
 
 func (h *submissionsAPI) audit(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {

@@ -190,3 +190,10 @@ type Summarizer interface {
 type Flagger interface {
 	Flags() []string
 }
+
+// Deriver is implemented by forms that compute values the applicant
+// should see beside the data as sent (e.g. Piemonte's averaging periods);
+// the API shows them as "derived".
+type Deriver interface {
+	Derived() any
+}

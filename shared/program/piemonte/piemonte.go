@@ -362,3 +362,20 @@ func (f *Form) Allocation(map[string]string) (program.Allocation, error) {
 
 // italian writes a decimal with a comma, as people read it.
 func italian(s string) string { return strings.Replace(s, ".", ",", 1) }
+
+// Derived lists each active service's averaging period, by position, so
+// the Comune sees over which days to average before it sends.
+func (f *Form) Derived() any {
+	type derived struct {
+		Service         int     `json:"service"`
+		ID              string  `json:"id,omitempty"`
+		AveragingPeriod *Period `json:"averagingPeriod"`
+	}
+	out := []derived{}
+	for i, s := range f.Services {
+		if s.AveragingPeriod != nil {
+			out = append(out, derived{Service: i, ID: s.ID, AveragingPeriod: s.AveragingPeriod})
+		}
+	}
+	return map[string]any{"services": out}
+}
