@@ -35,6 +35,16 @@ bench:
 	$(GO) run ./shared/riparto/cmd/ripartobench
 	$(GO) run ./infra/bench/coldstart -runs 5
 
+## fuzz: every fuzz target for FUZZTIME each (their seed corpora already run in make test)
+FUZZTIME ?= 30s
+fuzz:
+	@grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r dir; do \
+	  for name in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/'); do \
+	    echo "fuzz $$dir $$name"; \
+	    $(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$dir || exit 1; \
+	  done; \
+	done
+
 ## synth / deploy / destroy: the CDK app for STAGE (dev|prod); see docs/deploy.md
 synth: build
 	$(NODE22) $(CDK) synth -c stage=$(STAGE)
