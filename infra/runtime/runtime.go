@@ -130,7 +130,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, err
 		}
 	}
-	registries := &dynamo.RegistrySource{Store: rt.Store, Comuni: events.Comuni(), TTL: time.Minute}
+	registries := &dynamo.RegistrySource{Store: rt.Store, Comuni: events.Comuni, TTL: time.Minute}
 	programs := catalog.All()
 	rt.Submissions = &submission.Service{Store: rt.Store, Programs: programs, Registries: registries, Clock: cfg.Clock, Log: cfg.Log,
 		Public:   dynamo.Public,

@@ -96,7 +96,7 @@ func (e *Env) Windows() (*windows.Service, error) {
 // Registries is the registry source over the table, with the ISTAT list
 // embedded in the binary.
 func (e *Env) Registries() *dynamo.RegistrySource {
-	return &dynamo.RegistrySource{Store: e.Store, Comuni: events.Comuni(), TTL: time.Minute}
+	return &dynamo.RegistrySource{Store: e.Store, Comuni: events.Comuni, TTL: time.Minute}
 }
 
 // Blobs is the documents bucket (exports live under exports/ in it).

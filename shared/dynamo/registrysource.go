@@ -23,7 +23,7 @@ const (
 // seen at most TTL later.
 type RegistrySource struct {
 	Store  *Store
-	Comuni []program.Comune
+	Comuni func() []program.Comune // the ISTAT list, read on first use (not at cold start)
 	TTL    time.Duration
 
 	mu      sync.Mutex
@@ -81,7 +81,7 @@ func (r *RegistrySource) Registry(ctx context.Context, callID string) (program.R
 			fac = append(fac, f)
 		}
 	}
-	reg := registry.NewMemory(r.Comuni, pre, fac)
+	reg := registry.NewMemory(r.Comuni(), pre, fac)
 	r.mu.Lock()
 	if r.cache == nil {
 		r.cache = map[string]cachedRegistry{}

@@ -80,7 +80,7 @@ func setup(t *testing.T) fixture {
 	}
 	s.CreateCall(ctx, c)
 	svc := &submission.Service{Store: s, Programs: map[string]program.Program{"test-program": testProgram{}}, Clock: clk,
-		Registries: &dynamo.RegistrySource{Store: s, TTL: time.Minute},
+		Registries: &dynamo.RegistrySource{Store: s, Comuni: func() []program.Comune { return nil }, TTL: time.Minute},
 		Log:        slog.New(slog.DiscardHandler), Public: dynamo.Public}
 	return fixture{svc: svc, store: s, clk: clk, close: c.Windows[0].ClosesAt}
 }
