@@ -70,11 +70,8 @@ func (h *allocationAPI) announce(ctx context.Context, r *httpapi.Request) (*http
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.visibleCall(ctx, r.Principal, r.Params["callId"])
+	c, err := h.officerCall(ctx, r)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireOfficer(r, c.Region); err != nil {
 		return nil, err
 	}
 	run, err := h.svc.Announce(ctx, c, ident.New("alloc"), amount, note, r.Principal.Subject)
@@ -86,11 +83,8 @@ func (h *allocationAPI) announce(ctx context.Context, r *httpapi.Request) (*http
 }
 
 func (h *allocationAPI) get(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	c, err := h.visibleCall(ctx, r.Principal, r.Params["callId"])
+	c, err := h.officerCall(ctx, r)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireOfficer(r, c.Region); err != nil {
 		return nil, err
 	}
 	id := r.Params["allocationId"]
@@ -128,11 +122,8 @@ func (h *allocationAPI) simulate(ctx context.Context, r *httpapi.Request) (*http
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.visibleCall(ctx, r.Principal, r.Params["callId"])
+	c, err := h.officerCall(ctx, r)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireOfficer(r, c.Region); err != nil {
 		return nil, err
 	}
 	res, _, err := h.svc.Simulate(ctx, c, amount)

@@ -63,3 +63,13 @@ func (d *Deps) visibleCall(ctx context.Context, p *auth.Principal, id string) (c
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// officerCall loads the route's call for an officer of its region
+// (another region's call is not found).
+func (d *Deps) officerCall(ctx context.Context, r *httpapi.Request) (call.Call, error) {
+	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
+	if err != nil {
+		return c, err
+	}
+	return c, requireOfficer(r, c.Region)
+}

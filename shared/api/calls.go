@@ -136,11 +136,8 @@ func (d *Deps) extendWindow(ctx context.Context, r *httpapi.Request) (*httpapi.R
 		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Motivazione troppo lunga.",
 			Fields: []problem.FieldError{{Field: "reason", Code: problem.FieldTooLarge, Message: "Al massimo 1000 caratteri."}}}
 	}
-	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
+	c, err := d.officerCall(ctx, r)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireOfficer(r, c.Region); err != nil {
 		return nil, err
 	}
 	now := d.Clock.Now()
@@ -167,11 +164,8 @@ func (d *Deps) extendWindow(ctx context.Context, r *httpapi.Request) (*httpapi.R
 }
 
 func (d *Deps) callAudit(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
+	c, err := d.officerCall(ctx, r)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireOfficer(r, c.Region); err != nil {
 		return nil, err
 	}
 	trail, err := d.Store.CallAudit(ctx, c.ID)

@@ -17,11 +17,8 @@ import (
 // importRegistry loads an officer's CSV (pre-loaded services, or AFAM_UDOS
 // facilities) into a call: every row valid, or nothing imported.
 func (d *Deps) importRegistry(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
+	c, err := d.officerCall(ctx, r)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireOfficer(r, c.Region); err != nil {
 		return nil, err
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/csv" {
