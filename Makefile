@@ -6,7 +6,10 @@ export GOFLAGS := -buildvcs=false
 
 .PHONY: run test build bench fuzz deploy synth destroy clean
 STAGE ?= dev
-CDK := npx --yes aws-cdk@2.1033.0
+# The CLI must read the cloud assembly of aws-cdk-lib 2.270 (schema 54): 2.1131.0 or later.
+CDK := npx --yes aws-cdk@2.1148.1
+# More context for the CDK app, e.g. CDK_CONTEXT="-c allowedOrigins=https://… -c senderAddress=…" (docs/deploy.md)
+CDK_CONTEXT ?=
 # jsii (the CDK's Go bindings) runs on Node 22, installed on demand from npm.
 NODE22 = export JSII_NODE="$${JSII_NODE:-$$(.ci/install-node22.sh)}" &&
 
@@ -47,14 +50,14 @@ fuzz:
 
 ## synth / deploy / destroy: the CDK app for STAGE (dev|prod); see docs/deploy.md
 synth: build
-	$(NODE22) $(CDK) synth -c stage=$(STAGE)
+	$(NODE22) $(CDK) synth -c stage=$(STAGE) $(CDK_CONTEXT)
 
 deploy: build
-	$(NODE22) $(CDK) bootstrap -c stage=$(STAGE)
-	$(NODE22) $(CDK) deploy -c stage=$(STAGE) --require-approval broadening
+	$(NODE22) $(CDK) bootstrap -c stage=$(STAGE) $(CDK_CONTEXT)
+	$(NODE22) $(CDK) deploy -c stage=$(STAGE) $(CDK_CONTEXT) --require-approval broadening
 
 destroy:
-	$(NODE22) $(CDK) destroy -c stage=$(STAGE)
+	$(NODE22) $(CDK) destroy -c stage=$(STAGE) $(CDK_CONTEXT)
 
 clean:
 	rm -rf build cdk.out

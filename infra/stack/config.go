@@ -1,30 +1,168 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 )
 
-// ConfigFromContext reads the stage configuration from CDK context.
-func ConfigFromContext(app awscdk.App) Config {
-	get := func(k, def string) string {
-		if v, ok := app.Node().TryGetContext(jsii.String(k)).(string); ok && v != "" {
-			return v
+// Config is one stage's configuration, read from CDK context (cdk.json or
+// `cdk … -c key=value`).
+type Config struct {
+	Stage          string   // dev | prod
+	AllowedOrigins []string // browser origins: CORS of the API and of the documents bucket
+	SenderAddress  string   // From: of the filing receipts
+	// SenderIdentity is the SES identity ARN receipts are sent through.
+	// Empty means the domain identity of SenderAddress in the stack's own
+	// account and region.
+	SenderIdentity string
+	AlarmEmail     string // optional: subscribed to the alarm topic
+	AssetRoot      string // where `make build` puts <fn>/bootstrap
+}
+
+// Context keys the app reads.
+const (
+	CtxStage          = "stage"
+	CtxAllowedOrigins = "allowedOrigins"
+	CtxSenderAddress  = "senderAddress"
+	CtxSenderIdentity = "senderIdentity"
+	CtxAlarmEmail     = "alarmEmail"
+	CtxAssetRoot      = "assetRoot"
+)
+
+// Dev defaults. Prod has none: a production stack must name its real
+// origins and sender, never inherit a placeholder.
+const (
+	devOrigins = "http://localhost:8080"
+	devSender  = "noreply@sportello.example.it"
+)
+
+// ConfigFromContext reads the configuration from the app's context.
+func ConfigFromContext(app awscdk.App) (Config, error) {
+	return ParseConfig(func(k string) string {
+		v, _ := app.Node().TryGetContext(jsii.String(k)).(string)
+		return v
+	})
+}
+
+// ParseConfig validates the context values get returns ("" when unset).
+func ParseConfig(get func(key string) string) (Config, error) {
+	val := func(k string) string { return strings.TrimSpace(get(k)) }
+	cfg := Config{Stage: val(CtxStage), SenderAddress: val(CtxSenderAddress), SenderIdentity: val(CtxSenderIdentity),
+		AlarmEmail: val(CtxAlarmEmail), AssetRoot: val(CtxAssetRoot)}
+	if cfg.Stage == "" {
+		cfg.Stage = "dev"
+	}
+	if cfg.Stage != "dev" && cfg.Stage != "prod" {
+		return Config{}, fmt.Errorf("context %s must be dev or prod, not %q", CtxStage, cfg.Stage)
+	}
+	prod := cfg.Stage == "prod"
+	origins := val(CtxAllowedOrigins)
+	if origins == "" && !prod {
+		origins = devOrigins
+	}
+	if cfg.SenderAddress == "" && !prod {
+		cfg.SenderAddress = devSender
+	}
+	if cfg.AssetRoot == "" {
+		cfg.AssetRoot = "build"
+	}
+	var errs []error
+	var err error
+	if cfg.AllowedOrigins, err = ParseOrigins(origins, prod); err != nil {
+		errs = append(errs, fmt.Errorf("context %s: %w", CtxAllowedOrigins, err))
+	}
+	if err := checkAddress(cfg.SenderAddress); err != nil {
+		errs = append(errs, fmt.Errorf("context %s: %w", CtxSenderAddress, err))
+	}
+	if cfg.SenderIdentity != "" && !sesIdentityARN.MatchString(cfg.SenderIdentity) {
+		errs = append(errs, fmt.Errorf("context %s: %q is not an SES identity ARN (arn:aws:ses:<region>:<account>:identity/<domain or address>)", CtxSenderIdentity, cfg.SenderIdentity))
+	}
+	if cfg.AlarmEmail != "" {
+		if err := checkAddress(cfg.AlarmEmail); err != nil {
+			errs = append(errs, fmt.Errorf("context %s: %w", CtxAlarmEmail, err))
 		}
-		return def
 	}
-	stage := get("stage", "dev")
-	if stage != "dev" && stage != "prod" {
-		panic(fmt.Sprintf("stage must be dev or prod, not %q", stage))
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("stage %s: %w", cfg.Stage, err)
 	}
-	return Config{
-		Stage:          stage,
-		AllowedOrigins: strings.Split(get("allowedOrigins", "https://sportello.example.it"), ","),
-		SenderIdentity: get("senderIdentity", "arn:aws:ses:eu-south-1:000000000000:identity/sportello.example.it"),
-		SenderAddress:  get("senderAddress", "noreply@sportello.example.it"),
-		AssetRoot:      get("assetRoot", "build"),
+	return cfg, nil
+}
+
+var sesIdentityARN = regexp.MustCompile(`^arn:aws[a-z-]*:ses:[a-z0-9-]+:[0-9]{12}:identity/[^\s/*]+$`)
+
+// ParseOrigins reads a comma-separated list of browser origins
+// (scheme://host[:port], nothing else). A wildcard would open CORS to every
+// site, so it is refused; plain http is accepted only for a loopback host
+// and never in prod.
+func ParseOrigins(list string, prod bool) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, raw := range strings.Split(list, ",") {
+		o := strings.TrimSpace(raw)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || u.Opaque != "" || u.User != nil || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(o, "*?# ") || u.Hostname() == "" {
+			return nil, fmt.Errorf("%q is not an origin (scheme://host[:port])", o)
+		}
+		if port := u.Port(); strings.HasSuffix(u.Host, ":") || (port != "" && !validPort(port)) {
+			return nil, fmt.Errorf("origin %q has an invalid port", o)
+		}
+		scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+		switch {
+		case scheme == "https":
+		case scheme == "http" && !prod && loopback(u.Hostname()):
+		default:
+			return nil, fmt.Errorf("origin %q must use https (http only for localhost outside prod)", o)
+		}
+		norm := scheme + "://" + host
+		if !seen[norm] {
+			seen[norm] = true
+			out = append(out, norm)
+		}
 	}
+	if len(out) == 0 {
+		return nil, errors.New("no origin given: pass -c allowedOrigins=https://…")
+	}
+	return out, nil
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n <= 65535 && p[0] != '0'
+}
+
+func loopback(host string) bool {
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+}
+
+// checkAddress accepts a bare address with a dotted domain.
+func checkAddress(s string) error {
+	if s == "" {
+		return errors.New("an e-mail address is required")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return fmt.Errorf("%q is not a bare e-mail address", s)
+	}
+	if _, domain, _ := strings.Cut(s, "@"); !strings.Contains(domain, ".") || strings.HasPrefix(domain, "[") {
+		return fmt.Errorf("%q has no domain SES can verify", s)
+	}
+	return nil
+}
+
+// senderDomain is the domain of a checked address.
+func senderDomain(address string) string {
+	_, d, _ := strings.Cut(address, "@")
+	return strings.ToLower(d)
 }

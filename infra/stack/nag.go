@@ -7,45 +7,70 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
-// suppress records, with its reason, every cdk-nag finding accepted on
-// purpose. Each is narrowed with appliesTo to the exact permission.
-func suppress(st awscdk.Stack) {
-	type rule struct {
-		id, reason string
-		appliesTo  []string
+// nagRule is one cdk-nag finding accepted on purpose, with its reason,
+// narrowed by appliesTo to the exact permission where the rule allows it.
+type nagRule struct {
+	id, reason string
+	appliesTo  []string
+}
+
+// suppress attaches every accepted finding to the narrowest construct:
+// a function's role, CDK's own helper, one route. The tests list the
+// findings these suppress, so none is kept once it is no longer needed.
+func suppress(st awscdk.Stack, cfg Config) {
+	xray := nagRule{"AwsSolutions-IAM5", "X-Ray (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource-level permissions; AWS documents Resource '*' for them.",
+		[]string{"Resource::*"}}
+	schedules := nagRule{"AwsSolutions-IAM5", "Schedules are created at run time, one per window instant, with names made by the server; the right covers only sportello's own schedule group.",
+		[]string{"Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/sportello-" + cfg.Stage + "/*"}}
+	documents := nagRule{"AwsSolutions-IAM5", "Object keys are made by the server (documents/<call>/<submission>/<document>); the right covers only the documents/ prefix of the one bucket.",
+		[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*"}}
+	exports := nagRule{"AwsSolutions-IAM5", "Export keys are made by the server (exports/<call>/<run>/…); the right covers only the exports/ prefix of the one bucket.",
+		[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/exports/*"}}
+	perRole := map[string][]nagRule{
+		"calls":       {xray, schedules},
+		"submissions": {xray},
+		"uploads":     {xray, documents},
+		"documents":   {xray, documents},
+		"windows":     {xray, schedules},
+		"allocation":  {xray, exports},
 	}
-	rules := []rule{
-		{"AwsSolutions-IAM4", "AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch log streams; it is the narrowest managed policy for that.",
-			[]string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},
-		{"AwsSolutions-IAM5", "kms:GenerateDataKey* and kms:ReEncrypt* are CDK's grant on the one customer-managed key of the stack (resource is that key's ARN).",
-			[]string{"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"}},
-		{"AwsSolutions-IAM5", "X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) supports no resource-level permission; AWS documents Resource '*'.",
-			[]string{"Resource::*"}},
-		{"AwsSolutions-IAM5", "Schedules are created at run time, one per window instant; the right is limited to sportello's own schedule group.",
-			[]string{"Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/sportello-dev/*",
-				"Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/sportello-prod/*"}},
-		{"AwsSolutions-IAM5", "Object keys are made by the server (documents/<call>/<submission>/<document>, exports/<call>/<run>/…); the right covers only that prefix of the one bucket.",
-			[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*", "Resource::<DocumentsBucket9EC9DEB9.Arn>/exports/*"}},
-		{"AwsSolutions-IAM5", "Lambda's grantInvoke covers the windows function's versions and aliases (ARN:*); it is still only the windows function.",
-			[]string{"Resource::<WindowsFunctionD26A0156.Arn>:*"}},
+	for fn, rules := range perRole {
+		on(st.Node().FindChild(jsii.String(title(fn)+"Role")), rules...)
 	}
-	var s []*cdknag.NagPackSuppression
-	for _, r := range rules {
-		sup := &cdknag.NagPackSuppression{Id: jsii.String(r.id), Reason: jsii.String(r.reason)}
-		if r.appliesTo != nil {
-			applies := make([]any, len(r.appliesTo))
-			for i, a := range r.appliesTo {
-				applies[i] = a
-			}
-			sup.AppliesTo = &applies
-		}
-		s = append(s, sup)
-	}
-	cdknag.NagSuppressions_AddStackSuppressions(st, &s, jsii.Bool(false))
+
+	// CDK's bucket-notification helper runs only while CloudFormation
+	// configures the documents bucket.
+	onPath(st, "/"+*st.StackName()+"/BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role",
+		nagRule{"AwsSolutions-IAM4", "CDK's deployment-time bucket-notification helper writes its logs through AWSLambdaBasicExecutionRole; it is not part of the application and its only other right is s3:PutBucketNotification on the documents bucket.",
+			[]string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}})
 }
 
 // publicRoute accepts, for one route only, that it has no authorizer.
 func publicRoute(route constructs.IConstruct) {
-	cdknag.NagSuppressions_AddResourceSuppressions(route, &[]*cdknag.NagPackSuppression{{Id: jsii.String("AwsSolutions-APIG4"),
-		Reason: jsii.String("Public by design: the health check and the calculators read and store nothing; they compute from the request alone.")}}, jsii.Bool(true))
+	on(route, nagRule{"AwsSolutions-APIG4",
+		"Public by design: the health check and the calculators read and store nothing; they compute from the request alone.", nil})
+}
+
+func on(c constructs.IConstruct, rules ...nagRule) {
+	cdknag.NagSuppressions_AddResourceSuppressions(c, suppressions(rules), jsii.Bool(true))
+}
+
+func onPath(st awscdk.Stack, path string, rules ...nagRule) {
+	cdknag.NagSuppressions_AddResourceSuppressionsByPath(st, jsii.String(path), suppressions(rules), jsii.Bool(true))
+}
+
+func suppressions(rules []nagRule) *[]*cdknag.NagPackSuppression {
+	out := make([]*cdknag.NagPackSuppression, len(rules))
+	for i, r := range rules {
+		s := &cdknag.NagPackSuppression{Id: jsii.String(r.id), Reason: jsii.String(r.reason)}
+		if r.appliesTo != nil {
+			applies := make([]any, len(r.appliesTo))
+			for j, a := range r.appliesTo {
+				applies[j] = a
+			}
+			s.AppliesTo = &applies
+		}
+		out[i] = s
+	}
+	return &out
 }

@@ -1,12 +1,12 @@
 // Package stack is sportello's AWS CDK stack: the six functions, the HTTP
 // API with a Cognito JWT authorizer, the table, the documents bucket, the
-// scheduler, the event bus, dead-letter queues and alarms — each function
+// scheduler, the event bus, dead-letter queues and alarms, each function
 // with only the rights it uses.
 package stack
 
 import (
+	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -25,216 +26,357 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3notifications"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"sportello/shared/api"
 	"sportello/shared/cloud"
 )
 
-// Config is the stage's configuration (from CDK context).
-type Config struct {
-	Stage          string   // dev | prod
-	AllowedOrigins []string // CORS
-	SenderIdentity string   // SES identity ARN receipts are sent from
-	SenderAddress  string
-	AssetRoot      string // where make build puts build/<fn>/bootstrap
-}
+// Key scheme the IAM conditions rely on (shared/dynamo follows it): each
+// call's protocol counter is alone in partition "COUNTER#<callId>", so
+// dynamodb:LeadingKeys can keep every function but submissions away from
+// it; documents live under "DOC#<id>", a call and its audit trail under
+// "CALL#<id>".
+const (
+	counterKeys  = "COUNTER#*"
+	documentKeys = "DOC#*"
+	callKeys     = "CALL#*"
+)
 
-// Functions of the stack, in a stable order.
-var Functions = []string{"calls", "submissions", "uploads", "documents", "windows", "allocation"}
+// Retention of documents and exports. The Allegato A3 keeps data of minors
+// and ISEE 10 years from filing; Object Lock counts from the upload, which
+// precedes filing by at most a window's length, so 11 years covers 10 from
+// filing for any window shorter than a year. After that the lifecycle
+// deletes them (storage limitation).
+const retentionDays = 11*365 + 3
 
-type fnSpec struct {
-	memory      float64
-	timeoutSec  float64
-	concurrency float64 // reserved: a deliberate ceiling, see comments
-	async       bool
-}
+// Prefixes of the documents bucket; the server makes every key.
+const (
+	documentsPrefix = "documents/"
+	exportsPrefix   = "exports/"
+)
 
-var specs = map[string]fnSpec{
-	// HTTP functions stay under API Gateway's 30 s; submissions gets the
-	// largest share so the noon rush is never throttled by its neighbours.
-	"calls":       {256, 29, 20, false},
-	"submissions": {512, 29, 200, false},
-	"uploads":     {256, 29, 50, false},
-	// Verification streams files of up to 50 MB.
-	"documents": {1024, 300, 20, true},
-	// One at a time: close-time work never runs concurrently with itself.
-	"windows": {256, 300, 1, true},
-	// One riparto at a time; large calls take minutes.
-	"allocation": {1024, 900, 1, true},
-}
-
-// New builds the stack.
+// New builds the stack of cfg.Stage.
 func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackProps) awscdk.Stack {
 	st := awscdk.NewStack(scope, jsii.String(id), props)
-	prod := cfg.Stage == "prod"
-	removal := awscdk.RemovalPolicy_DESTROY
-	if prod {
-		removal = awscdk.RemovalPolicy_RETAIN
+	b := &builder{st: st, cfg: cfg, prod: cfg.Stage == "prod", fns: map[string]awslambda.Function{},
+		roles: map[string]awsiam.Role{}, dlqs: map[string]awssqs.Queue{}}
+	b.removal = awscdk.RemovalPolicy_DESTROY
+	if b.prod {
+		b.removal = awscdk.RemovalPolicy_RETAIN
 	}
 	awscdk.Tags_Of(st).Add(jsii.String("project"), jsii.String("sportello"), nil)
 	awscdk.Tags_Of(st).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
 
-	key := awskms.NewKey(st, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true), RemovalPolicy: removal,
-		Description: jsii.String("sportello data: table, documents, queues")})
+	b.data()
+	b.eventsAndSchedules()
+	b.functions()
+	b.permissions()
+	b.triggers()
+	b.api()
+	b.alarms()
+	suppress(st, cfg)
+	return st
+}
 
-	table := awsdynamodb.NewTable(st, jsii.String("Table"), &awsdynamodb.TableProps{
+type builder struct {
+	st      awscdk.Stack
+	cfg     Config
+	prod    bool
+	removal awscdk.RemovalPolicy
+
+	key           awskms.Key
+	table         awsdynamodb.Table
+	docs          awss3.Bucket
+	bus           awsevents.EventBus
+	group         awsscheduler.CfnScheduleGroup
+	schedulerRole awsiam.Role
+	fns           map[string]awslambda.Function
+	roles         map[string]awsiam.Role
+	dlqs          map[string]awssqs.Queue
+	httpAPI       awsapigatewayv2.HttpApi
+}
+
+func (b *builder) name(suffix string) string { return "sportello-" + b.cfg.Stage + suffix }
+
+// data: the key, the table, the documents bucket and its access logs.
+func (b *builder) data() {
+	st := b.st
+	keyProps := &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true), RemovalPolicy: b.removal,
+		Description: jsii.String("sportello " + b.cfg.Stage + ": table and documents")}
+	if !b.prod {
+		keyProps.PendingWindow = awscdk.Duration_Days(jsii.Number(7))
+	}
+	b.key = awskms.NewKey(st, jsii.String("Key"), keyProps)
+
+	b.table = awsdynamodb.NewTable(st, jsii.String("Table"), &awsdynamodb.TableProps{
 		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:                          &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
-		DeletionProtection:               jsii.Bool(prod),
+		DeletionProtection:               jsii.Bool(b.prod),
 		Encryption:                       awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
-		EncryptionKey:                    key,
-		RemovalPolicy:                    removal,
+		EncryptionKey:                    b.key,
+		RemovalPolicy:                    b.removal,
 	})
-	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{IndexName: jsii.String("gsi1"),
+	b.table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{IndexName: jsii.String("gsi1"),
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING}})
 
+	// In dev a teardown must succeed, so the buckets empty themselves on
+	// delete (CDK's auto-delete custom resource) and the documents bucket
+	// has no Object Lock, which would forbid that. Prod keeps everything.
+	autoDelete := jsii.Bool(!b.prod)
+	// Server access logs (who read or wrote which document) are kept as
+	// long as the documents. S3 delivers them only to an SSE-S3 bucket.
 	logs := awss3.NewBucket(st, jsii.String("AccessLogs"), &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), EnforceSSL: jsii.Bool(true), Versioned: jsii.Bool(true),
-		Encryption: awss3.BucketEncryption_S3_MANAGED, ObjectOwnership: awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
-		RemovalPolicy: removal, AutoDeleteObjects: jsii.Bool(false),
-		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(3653))}},
-	})
-	origins := make([]*string, len(cfg.AllowedOrigins))
-	for i, o := range cfg.AllowedOrigins {
-		origins[i] = jsii.String(o)
-	}
-	// Documents of minors and ISEE data are kept 10 years from filing
-	// (Allegato A3): Object Lock in governance mode makes every version
-	// undeletable for that long, and exports (under exports/) with them.
-	docs := awss3.NewBucket(st, jsii.String("DocumentsBucket"), &awss3.BucketProps{
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), EnforceSSL: jsii.Bool(true), Versioned: jsii.Bool(true),
-		Encryption: awss3.BucketEncryption_KMS, EncryptionKey: key, BucketKeyEnabled: jsii.Bool(true),
-		ObjectLockEnabled:          jsii.Bool(true),
-		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Governance(awscdk.Duration_Days(jsii.Number(3653))),
-		ServerAccessLogsBucket:     logs, ServerAccessLogsPrefix: jsii.String("documents/"),
-		RemovalPolicy: removal,
-		Cors: &[]*awss3.CorsRule{{AllowedMethods: &[]awss3.HttpMethods{awss3.HttpMethods_PUT, awss3.HttpMethods_GET},
-			AllowedOrigins: &origins, AllowedHeaders: jsii.Strings("content-type", "content-length", "x-amz-checksum-sha256", "x-amz-sdk-checksum-algorithm"),
-			MaxAge: jsii.Number(3000)}},
+		Encryption: awss3.BucketEncryption_S3_MANAGED, ObjectOwnership: awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		RemovalPolicy: b.removal, AutoDeleteObjects: autoDelete,
+		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(retentionDays)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))}},
 	})
 
-	bus := awsevents.NewEventBus(st, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String("sportello-" + cfg.Stage)})
-	group := awsscheduler.NewCfnScheduleGroup(st, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{Name: jsii.String("sportello-" + cfg.Stage)})
-	schedulerRole := awsiam.NewRole(st, jsii.String("SchedulerRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil),
+	// One bucket for documents and exports (exports/): an allocation export
+	// is part of the procedure's record like the documents it was computed
+	// from, so it needs the same retention, encryption and access logging;
+	// IAM separates the two by prefix, and only documents/ triggers the
+	// verifier.
+	docsProps := &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), EnforceSSL: jsii.Bool(true), Versioned: jsii.Bool(true),
+		Encryption: awss3.BucketEncryption_KMS, EncryptionKey: b.key, BucketKeyEnabled: jsii.Bool(true),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		ServerAccessLogsBucket: logs, ServerAccessLogsPrefix: jsii.String("documents-bucket/"),
+		RemovalPolicy: b.removal, AutoDeleteObjects: autoDelete,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Expiration:                          awscdk.Duration_Days(jsii.Number(retentionDays)),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}},
+		// Browsers upload and download directly with pre-signed URLs.
+		Cors: &[]*awss3.CorsRule{{AllowedMethods: &[]awss3.HttpMethods{awss3.HttpMethods_PUT, awss3.HttpMethods_GET},
+			AllowedOrigins: jsii.Strings(b.cfg.AllowedOrigins...),
+			AllowedHeaders: jsii.Strings("content-type", "content-length", "x-amz-checksum-sha256", "x-amz-sdk-checksum-algorithm"),
+			ExposedHeaders: jsii.Strings("etag"), MaxAge: jsii.Number(3000)}},
+	}
+	if b.prod {
+		// Governance mode: not even the application can delete or shorten
+		// a document's retention; only an administrator holding
+		// s3:BypassGovernanceRetention can, deliberately and logged.
+		docsProps.ObjectLockEnabled = jsii.Bool(true)
+		docsProps.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Governance(awscdk.Duration_Days(jsii.Number(retentionDays)))
+	}
+	b.docs = awss3.NewBucket(st, jsii.String("DocumentsBucket"), docsProps)
+}
+
+// eventsAndSchedules: the bus, the schedule group and the role the
+// Scheduler acts with.
+func (b *builder) eventsAndSchedules() {
+	st := b.st
+	b.bus = awsevents.NewEventBus(st, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String(b.name(""))})
+	b.group = awsscheduler.NewCfnScheduleGroup(st, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{Name: jsii.String(b.name(""))})
+	// Only schedules of this account may assume it (confused deputy).
+	b.schedulerRole = awsiam.NewRole(st, jsii.String("SchedulerRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Account()}}}),
 		Description: jsii.String("EventBridge Scheduler: may invoke only the windows function"),
 	})
+}
 
-	fns := map[string]awslambda.Function{}
-	dlqs := map[string]awssqs.Queue{}
+func (b *builder) functions() {
+	st := b.st
 	for _, name := range Functions {
-		spec := specs[name]
+		spec := Specs[name]
 		lg := awslogs.NewLogGroup(st, jsii.String(title(name)+"Logs"), &awslogs.LogGroupProps{
-			Retention: awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: removal})
+			LogGroupName: jsii.String("/aws/lambda/" + fnName(b.cfg.Stage, name)),
+			Retention:    awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: b.removal})
+		// A role of its own, writing only its own log group (instead of
+		// AWSLambdaBasicExecutionRole, which may write any log group).
+		role := awsiam.NewRole(st, jsii.String(title(name)+"Role"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("sportello " + name + " function"),
+		})
+		lg.GrantWrite(role)
 		props := &awslambda.FunctionProps{
 			Runtime: awslambda.Runtime_PROVIDED_AL2023(), Architecture: awslambda.Architecture_ARM_64(), Handler: jsii.String("bootstrap"),
-			Code:       awslambda.Code_FromAsset(jsii.String(filepath.Join(cfg.AssetRoot, name)), nil),
-			MemorySize: jsii.Number(spec.memory), Timeout: awscdk.Duration_Seconds(jsii.Number(spec.timeoutSec)),
-			ReservedConcurrentExecutions: jsii.Number(spec.concurrency),
-			Tracing:                      awslambda.Tracing_ACTIVE, LogGroup: lg,
-			Environment:  &map[string]*string{cloud.EnvTable: table.TableName()},
+			Code:       awslambda.Code_FromAsset(jsii.String(filepath.Join(b.cfg.AssetRoot, name)), nil),
+			MemorySize: jsii.Number(float64(spec.MemoryMB)), Timeout: awscdk.Duration_Seconds(jsii.Number(float64(spec.TimeoutSec))),
+			ReservedConcurrentExecutions: jsii.Number(float64(spec.Reserved)),
+			Tracing:                      awslambda.Tracing_ACTIVE, LogGroup: lg, Role: role,
 			Description:  jsii.String("sportello " + name),
-			FunctionName: jsii.String(fnName(cfg.Stage, name)),
+			FunctionName: jsii.String(fnName(b.cfg.Stage, name)),
 		}
-		if spec.async {
-			dlq := awssqs.NewQueue(st, jsii.String(title(name)+"DLQ"), &awssqs.QueueProps{
-				Encryption: awssqs.QueueEncryption_KMS, EncryptionMasterKey: key, EnforceSSL: jsii.Bool(true),
-				RetentionPeriod: awscdk.Duration_Days(jsii.Number(14))})
-			dlqs[name] = dlq
+		if spec.Async {
+			dlq := b.deadLetterQueue(title(name) + "DLQ")
+			b.dlqs[name] = dlq
 			props.DeadLetterQueue, props.RetryAttempts = dlq, jsii.Number(2)
 		}
-		fns[name] = awslambda.NewFunction(st, jsii.String(title(name)+"Function"), props)
+		b.fns[name] = awslambda.NewFunction(st, jsii.String(title(name)+"Function"), props)
+		b.roles[name] = role
 	}
-	env := func(fn string, kv ...string) {
-		for i := 0; i+1 < len(kv); i += 2 {
-			fns[fn].AddEnvironment(jsii.String(kv[i]), jsii.String(kv[i+1]), nil)
+
+	values := map[string]*string{
+		cloud.EnvTable:          b.table.TableName(),
+		cloud.EnvBucket:         b.docs.BucketName(),
+		cloud.EnvEventBus:       b.bus.EventBusName(),
+		cloud.EnvSchedulerGroup: b.group.Name(),
+		cloud.EnvSchedulerRole:  b.schedulerRole.RoleArn(),
+		// By name, not by reference: the windows function names itself,
+		// and a reference would make it depend on itself.
+		cloud.EnvWindowsARN: awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"+fnName(b.cfg.Stage, "windows")), nil),
+		cloud.EnvSender:     jsii.String(b.cfg.SenderAddress),
+	}
+	for _, name := range Functions {
+		for _, k := range EnvNames[name] {
+			b.fns[name].AddEnvironment(jsii.String(k), values[k], nil)
 		}
 	}
-	scheduleArn := awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/"+*group.Name()+"/*"), nil)
-	for _, fn := range []string{"calls", "windows"} {
-		fns[fn].AddEnvironment(jsii.String(cloud.EnvSchedulerGroup), group.Name(), nil)
-		fns[fn].AddEnvironment(jsii.String(cloud.EnvSchedulerRole), schedulerRole.RoleArn(), nil)
-		// By name, not by reference: the windows function names itself.
-		fns[fn].AddEnvironment(jsii.String(cloud.EnvWindowsARN), awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"+fnName(cfg.Stage, "windows")), nil), nil)
-	}
-	for _, fn := range []string{"calls", "submissions", "uploads", "documents", "allocation"} {
-		fns[fn].AddEnvironment(jsii.String(cloud.EnvBucket), docs.BucketName(), nil)
-	}
-	env("submissions", cloud.EnvSender, cfg.SenderAddress)
-	env("uploads", cloud.EnvSender, cfg.SenderAddress)
-	for _, fn := range []string{"calls", "allocation"} {
-		fns[fn].AddEnvironment(jsii.String(cloud.EnvEventBus), bus.EventBusName(), nil)
-	}
+}
 
-	// Least privilege on the table: each function gets the actions it uses.
-	tableArns := []*string{table.TableArn(), jsii.String(*table.TableArn() + "/index/gsi1")}
-	allow := func(fn string, actions []string, resources []*string, conditions map[string]any) {
-		fns[fn].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions: jsii.Strings(actions...), Resources: &resources, Conditions: ptrMap(conditions)}))
+// deadLetterQueue holds failed asynchronous events for 14 days. SQS-managed
+// encryption, not the data key: the messages carry only identifiers (object
+// keys, call and allocation ids), and EventBridge could deliver to a queue
+// under a customer key only if that key's policy admitted the EventBridge
+// service, widening who may use the key that protects applicants' data.
+func (b *builder) deadLetterQueue(id string) awssqs.Queue {
+	return awssqs.NewQueue(b.st, jsii.String(id), &awssqs.QueueProps{
+		Encryption: awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)), RemovalPolicy: b.removal})
+}
+
+// permissions: least privilege, function by function.
+func (b *builder) permissions() {
+	tableArns := []*string{b.table.TableArn(), jsii.String(*b.table.TableArn() + "/index/gsi1")}
+	read := []string{"dynamodb:GetItem", "dynamodb:Query"}
+	write := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
+	// Registry imports (calls) and allocation lines (allocation) are
+	// written in batches.
+	batch := []string{"dynamodb:BatchWriteItem"}
+	grants := map[string][]string{
+		"calls":       concat(read, write, batch),
+		"submissions": concat(read, write), // filing is TransactWriteItems: IAM checks its Put/Update/ConditionCheck parts
+		"uploads":     concat(read, write),
+		"windows":     concat(read, write),
+		"allocation":  concat(read, write, batch),
+		"documents":   read,
 	}
-	read := []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}
-	write := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}
-	allow("calls", append(read, write...), tableArns, nil)
-	allow("submissions", append(read, append(write, "dynamodb:TransactWriteItems")...), tableArns, nil)
-	allow("uploads", append(read, write...), tableArns, nil)
-	allow("windows", append(read, write...), tableArns, nil)
-	allow("allocation", append(read, write...), tableArns, nil)
-	// The documents function touches only documents, calls and their
-	// audit lines: the protocol counters (COUNTER#…) are out of its reach.
-	allow("documents", read, tableArns, nil)
-	allow("documents", []string{"dynamodb:PutItem"}, []*string{table.TableArn()},
-		map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{"DOC#*", "CALL#*"}}})
 	for _, fn := range Functions {
-		key.GrantEncryptDecrypt(fns[fn])
+		b.allow(fn, grants[fn], tableArns, nil)
+	}
+	// The documents function writes only verification outcomes (DOC#…)
+	// and their audit lines (CALL#…).
+	b.allow("documents", []string{"dynamodb:PutItem"}, []*string{b.table.TableArn()},
+		map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{documentKeys, callKeys}}})
+	// Only submissions moves a protocol counter: an explicit Deny, so no
+	// later Allow can give the right to another function by mistake.
+	for _, fn := range Functions {
+		if fn == "submissions" {
+			continue
+		}
+		b.roles[fn].AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Effect: awsiam.Effect_DENY,
+			Actions:    jsii.Strings("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"),
+			Resources:  &[]*string{b.table.TableArn()},
+			Conditions: &map[string]any{"ForAnyValue:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{counterKeys}}}}))
 	}
 
-	// Documents: uploads pre-signs PUT/GET under documents/; documents
-	// reads them; allocation writes exports/. The calls function has no S3 right.
-	allow("uploads", []string{"s3:PutObject", "s3:GetObject"}, []*string{docs.ArnForObjects(jsii.String("documents/*"))}, nil)
-	allow("documents", []string{"s3:GetObject"}, []*string{docs.ArnForObjects(jsii.String("documents/*"))}, nil)
-	allow("allocation", []string{"s3:PutObject"}, []*string{docs.ArnForObjects(jsii.String("exports/*"))}, nil)
-	docs.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewLambdaDestination(fns["documents"]),
-		&awss3.NotificationKeyFilter{Prefix: jsii.String("documents/")})
+	// The data key, only through the services that hold data under it.
+	region := awscdk.Aws_REGION()
+	via := func(services ...string) map[string]any {
+		v := make([]*string, len(services))
+		for i, s := range services {
+			v[i] = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(s + "."), region, jsii.String(".amazonaws.com")})
+		}
+		return map[string]any{"StringEquals": map[string]any{"kms:ViaService": v}}
+	}
+	keyActions := []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
+	for _, fn := range Functions {
+		services := []string{"dynamodb"}
+		if fn == "uploads" || fn == "documents" || fn == "allocation" {
+			services = append(services, "s3")
+		}
+		b.allow(fn, keyActions, []*string{b.key.KeyArn()}, via(services...))
+	}
 
-	// Scheduler: calls (create, proroga) and windows put schedules in the
-	// group and pass only the scheduler role, which may invoke only windows.
-	fns["windows"].GrantInvoke(schedulerRole)
+	// Objects: uploads signs PUT/GET under documents/, documents reads
+	// them, allocation writes exports/. calls has no S3 right at all.
+	docsObjects := b.docs.ArnForObjects(jsii.String(documentsPrefix + "*"))
+	b.allow("uploads", []string{"s3:PutObject", "s3:GetObject"}, []*string{docsObjects}, nil)
+	b.allow("documents", []string{"s3:GetObject"}, []*string{docsObjects}, nil)
+	b.allow("allocation", []string{"s3:PutObject"}, []*string{b.docs.ArnForObjects(jsii.String(exportsPrefix + "*"))}, nil)
+
+	// Scheduler: calls (creating a call, proroga) and windows manage
+	// schedules in sportello's group only, and may pass only the scheduler
+	// role, only to the Scheduler; that role may invoke only windows.
+	scheduleArn := awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/"+b.name("")+"/*"), nil)
 	for _, fn := range []string{"calls", "windows"} {
-		allow(fn, []string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"}, []*string{scheduleArn}, nil)
-		allow(fn, []string{"iam:PassRole"}, []*string{schedulerRole.RoleArn()}, nil)
+		b.allow(fn, []string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"}, []*string{scheduleArn}, nil)
+		b.allow(fn, []string{"iam:PassRole"}, []*string{b.schedulerRole.RoleArn()},
+			map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "scheduler.amazonaws.com"}})
 	}
-	awsscheduler.NewCfnSchedule(st, jsii.String("Reconcile"), &awsscheduler.CfnScheduleProps{
-		GroupName: group.Name(), ScheduleExpression: jsii.String("rate(5 minutes)"), ScheduleExpressionTimezone: jsii.String("Europe/Rome"),
+	b.schedulerRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("lambda:InvokeFunction"), Resources: &[]*string{b.fns["windows"].FunctionArn()}}))
+
+	// Events: calls announces funds on sportello's bus only.
+	b.bus.GrantPutEventsTo(b.roles["calls"], nil)
+
+	// E-mail: submissions sends the filing receipts, from the configured
+	// identity only. (windows sends none: it records, it does not notify.)
+	identity := jsii.String(b.cfg.SenderIdentity)
+	if b.cfg.SenderIdentity == "" {
+		identity = awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"+senderDomain(b.cfg.SenderAddress)), nil)
+	}
+	b.allow("submissions", []string{"ses:SendEmail"}, []*string{identity}, nil)
+}
+
+func (b *builder) allow(fn string, actions []string, resources []*string, conditions map[string]any) {
+	s := &awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: &resources}
+	if conditions != nil {
+		s.Conditions = &conditions
+	}
+	b.roles[fn].AddToPolicy(awsiam.NewPolicyStatement(s))
+}
+
+// triggers: S3 → documents, Scheduler → windows, EventBridge → allocation.
+func (b *builder) triggers() {
+	st := b.st
+	b.docs.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewLambdaDestination(b.fns["documents"]),
+		&awss3.NotificationKeyFilter{Prefix: jsii.String(documentsPrefix)})
+
+	// The one-time schedules (window instants, Europe/Rome) are created at
+	// run time; this one catches any instant whose schedule did not fire.
+	b.dlqs["windows"].GrantSendMessages(b.schedulerRole)
+	reconcile := awsscheduler.NewCfnSchedule(st, jsii.String("Reconcile"), &awsscheduler.CfnScheduleProps{
+		Name: jsii.String("reconcile"), GroupName: b.group.Name(),
+		ScheduleExpression: jsii.String("rate(5 minutes)"), ScheduleExpressionTimezone: jsii.String("Europe/Rome"),
 		FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
-		Target: &awsscheduler.CfnSchedule_TargetProperty{Arn: fns["windows"].FunctionArn(), RoleArn: schedulerRole.RoleArn(),
+		Target: &awsscheduler.CfnSchedule_TargetProperty{Arn: b.fns["windows"].FunctionArn(), RoleArn: b.schedulerRole.RoleArn(),
 			Input:            jsii.String(`{"kind":"reconcile"}`),
-			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: dlqs["windows"].QueueArn()},
-			RetryPolicy:      &awsscheduler.CfnSchedule_RetryPolicyProperty{MaximumRetryAttempts: jsii.Number(3)}},
+			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: b.dlqs["windows"].QueueArn()},
+			RetryPolicy:      &awsscheduler.CfnSchedule_RetryPolicyProperty{MaximumRetryAttempts: jsii.Number(3), MaximumEventAgeInSeconds: jsii.Number(300)}},
 		Description: jsii.String("Catches any window instant whose one-time schedule did not fire"),
-	}).Node().AddDependency(group)
-	dlqs["windows"].GrantSendMessages(schedulerRole)
+	})
+	reconcile.Node().AddDependency(b.group)
+	// The role's policy must exist before the Scheduler validates the target.
+	reconcile.Node().AddDependency(b.schedulerRole)
 
-	// FundsAnnounced → allocation.
-	bus.GrantPutEventsTo(fns["calls"], nil)
-	awsevents.NewRule(st, jsii.String("FundsAnnounced"), &awsevents.RuleProps{EventBus: bus,
+	awsevents.NewRule(st, jsii.String("FundsAnnounced"), &awsevents.RuleProps{EventBus: b.bus,
+		Description:  jsii.String("A Region announced a call's fund: run the riparto"),
 		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("sportello"), DetailType: jsii.Strings("FundsAnnounced")},
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fns["allocation"], &awseventstargets.LambdaFunctionProps{
-			DeadLetterQueue: dlqs["allocation"], RetryAttempts: jsii.Number(4)})}})
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(b.fns["allocation"], &awseventstargets.LambdaFunctionProps{
+			DeadLetterQueue: b.dlqs["allocation"], RetryAttempts: jsii.Number(4)})}})
+}
 
-	// SES: only the configured sender identity.
-	for _, fn := range []string{"submissions", "uploads"} {
-		allow(fn, []string{"ses:SendEmail", "ses:SendRawEmail"}, []*string{jsii.String(cfg.SenderIdentity)}, nil)
-	}
-
-	// Identity: a Cognito pool (SPID/CIE federate into it) whose ID tokens
-	// carry custom:role, custom:orgs and custom:region.
+// api: Cognito, the JWT authorizer and the HTTP API.
+func (b *builder) api() {
+	st := b.st
+	// Identity: SPID/CIE federate into the pool; administrators set each
+	// user's custom attributes, which reach the functions as the ID
+	// token's claims custom:role, custom:orgs and custom:region.
 	pool := awscognito.NewUserPool(st, jsii.String("Users"), &awscognito.UserPoolProps{
+		UserPoolName:      jsii.String(b.name("")),
 		SelfSignUpEnabled: jsii.Bool(false), SignInAliases: &awscognito.SignInAliases{Email: jsii.Bool(true)},
 		Mfa: awscognito.Mfa_REQUIRED, MfaSecondFactor: &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
 		PasswordPolicy: &awscognito.PasswordPolicy{MinLength: jsii.Number(14), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
@@ -242,90 +384,122 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 		FeaturePlan:                  awscognito.FeaturePlan_PLUS,
 		StandardThreatProtectionMode: awscognito.StandardThreatProtectionMode_FULL_FUNCTION,
 		CustomAttributes: &map[string]awscognito.ICustomAttribute{
-			"role":   awscognito.NewStringAttribute(&awscognito.StringAttributeProps{Mutable: jsii.Bool(true), MaxLen: jsii.Number(20)}),
+			"role":   awscognito.NewStringAttribute(&awscognito.StringAttributeProps{Mutable: jsii.Bool(true), MinLen: jsii.Number(1), MaxLen: jsii.Number(20)}),
 			"orgs":   awscognito.NewStringAttribute(&awscognito.StringAttributeProps{Mutable: jsii.Bool(true), MaxLen: jsii.Number(2048)}),
 			"region": awscognito.NewStringAttribute(&awscognito.StringAttributeProps{Mutable: jsii.Bool(true), MaxLen: jsii.Number(3)}),
 		},
-		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY, RemovalPolicy: removal,
-		DeletionProtection: jsii.Bool(prod),
+		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY, RemovalPolicy: b.removal,
+		DeletionProtection: jsii.Bool(b.prod),
 	})
 	client := pool.AddClient(jsii.String("Web"), &awscognito.UserPoolClientOptions{
 		AuthFlows: &awscognito.AuthFlow{UserSrp: jsii.Bool(true)}, PreventUserExistenceErrors: jsii.Bool(true),
 		IdTokenValidity: awscdk.Duration_Hours(jsii.Number(1)), AccessTokenValidity: awscdk.Duration_Hours(jsii.Number(1)),
-		// The applicant's identity attributes are set by administrators only.
+		// Who one is and whom one acts for are set by administrators only:
+		// the client may write the e-mail, never custom:*.
 		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true)}),
 	})
-	issuer := awscdk.Fn_Sub(jsii.String("https://cognito-idp.${AWS::Region}.amazonaws.com/"+"${Pool}"), &map[string]*string{"Pool": pool.UserPoolId()})
+	issuer := awscdk.Fn_Sub(jsii.String("https://cognito-idp.${AWS::Region}.amazonaws.com/${Pool}"), &map[string]*string{"Pool": pool.UserPoolId()})
+	// The audience is the app client: API Gateway accepts ID tokens (aud)
+	// of that client; the custom attributes are in the ID token only.
 	authorizer := awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("Jwt"), issuer, &awsapigatewayv2authorizers.HttpJwtAuthorizerProps{
-		JwtAudience: &[]*string{client.UserPoolClientId()}, IdentitySource: jsii.Strings("$request.header.Authorization")})
+		AuthorizerName: jsii.String("cognito"),
+		JwtAudience:    &[]*string{client.UserPoolClientId()}, IdentitySource: jsii.Strings("$request.header.Authorization")})
 
-	accessLogs := awslogs.NewLogGroup(st, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{Retention: awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: removal})
-	httpAPI := awsapigatewayv2.NewHttpApi(st, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
-		ApiName: jsii.String("sportello-" + cfg.Stage), CreateDefaultStage: jsii.Bool(false),
-		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{AllowOrigins: &origins,
+	accessLogs := awslogs.NewLogGroup(st, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{Retention: awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: b.removal})
+	b.httpAPI = awsapigatewayv2.NewHttpApi(st, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+		ApiName: jsii.String(b.name("")), CreateDefaultStage: jsii.Bool(false),
+		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{AllowOrigins: jsii.Strings(b.cfg.AllowedOrigins...),
 			AllowMethods:  &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_PUT, awsapigatewayv2.CorsHttpMethod_PATCH},
 			AllowHeaders:  jsii.Strings("authorization", "content-type", "if-match", "idempotency-key", "accept"),
-			ExposeHeaders: jsii.Strings("etag"), MaxAge: awscdk.Duration_Hours(jsii.Number(1))},
+			ExposeHeaders: jsii.Strings("etag", "location"), MaxAge: awscdk.Duration_Hours(jsii.Number(1))},
 	})
-	stage := awsapigatewayv2.NewHttpStage(st, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{HttpApi: httpAPI,
+	// Throttling: 500 requests/s steady, 1000 burst for the whole stage,
+	// well above the noon rush of a regional call (a few thousand filings
+	// over the last hour) and below what submissions' 200 copies serve.
+	stage := awsapigatewayv2.NewHttpStage(st, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{HttpApi: b.httpAPI,
 		StageName: jsii.String("$default"), AutoDeploy: jsii.Bool(true),
 		Throttle: &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(500), BurstLimit: jsii.Number(1000)}})
+	// Access log: who (sub, source IP) called which route when, and how it
+	// ended; never bodies or query strings.
+	format := `{"requestId":"$context.requestId","timeEpoch":"$context.requestTimeEpoch","ip":"$context.identity.sourceIp",` +
+		`"method":"$context.httpMethod","route":"$context.routeKey","status":"$context.status","length":"$context.responseLength",` +
+		`"latency":"$context.responseLatency","integrationStatus":"$context.integrationStatus","sub":"$context.authorizer.claims.sub",` +
+		`"error":"$context.error.message","authorizerError":"$context.authorizer.error"}`
 	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
-		DestinationArn: accessLogs.LogGroupArn(),
-		Format:         jsii.String(`{"requestId":"$context.requestId","time":"$context.requestTimeEpoch","route":"$context.routeKey","status":"$context.status","latency":"$context.integrationLatency","sub":"$context.authorizer.claims.sub"}`)})
+		DestinationArn: accessLogs.LogGroupArn(), Format: jsii.String(format)})
 
-	routes := api.FunctionRoutes(&api.Deps{}, api.Services{})
-	fnNames := make([]string, 0, len(routes))
-	for fn := range routes {
-		fnNames = append(fnNames, fn)
-	}
-	sort.Strings(fnNames)
-	for _, fn := range fnNames {
-		integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(title(fn)+"Integration"), fns[fn], nil)
-		for _, r := range routes[fn] {
-			opts := &awsapigatewayv2.AddRoutesOptions{Path: jsii.String(r.Pattern), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
-				Integration: integration, Authorizer: authorizer}
+	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
+	for _, r := range Routes() {
+		integration, ok := integrations[r.Function]
+		if !ok {
+			integration = awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(title(r.Function)+"Integration"), b.fns[r.Function], nil)
+			integrations[r.Function] = integration
+		}
+		opts := &awsapigatewayv2.AddRoutesOptions{Path: jsii.String(r.Path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
+			Integration: integration, Authorizer: authorizer}
+		if r.Public {
+			opts.Authorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
+		}
+		for _, route := range *b.httpAPI.AddRoutes(opts) {
 			if r.Public {
-				opts.Authorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
-			}
-			for _, route := range *httpAPI.AddRoutes(opts) {
-				if r.Public {
-					publicRoute(route)
-				}
+				publicRoute(route)
 			}
 		}
 	}
 
-	// Alarms: API 5xx, each function's errors and throttles, DLQ depth.
-	alarm := func(id string, m awscloudwatch.IMetric, threshold float64, desc string) {
-		awscloudwatch.NewAlarm(st, jsii.String(id), &awscloudwatch.AlarmProps{Metric: m, Threshold: jsii.Number(threshold), EvaluationPeriods: jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
-			AlarmDescription: jsii.String(desc)})
-	}
-	alarm("Api5xx", httpAPI.MetricServerError(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1))}), 1, "The HTTP API answered 5xx")
-	for _, name := range Functions {
-		alarm(title(name)+"Errors", fns[name].MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1))}), 1, name+" function errors")
-		alarm(title(name)+"Throttles", fns[name].MetricThrottles(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1))}), 1, name+" function throttled")
-	}
-	for _, name := range []string{"documents", "windows", "allocation"} {
-		alarm(title(name)+"DLQDepth", dlqs[name].MetricApproximateNumberOfMessagesVisible(nil), 1, "Failed "+name+" invocations waiting in the DLQ")
-	}
-
-	awscdk.NewCfnOutput(st, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: httpAPI.ApiEndpoint()})
+	awscdk.NewCfnOutput(st, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: b.httpAPI.ApiEndpoint()})
 	awscdk.NewCfnOutput(st, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: pool.UserPoolId()})
 	awscdk.NewCfnOutput(st, jsii.String("UserPoolClientId"), &awscdk.CfnOutputProps{Value: client.UserPoolClientId()})
-	awscdk.NewCfnOutput(st, jsii.String("DocumentsBucketName"), &awscdk.CfnOutputProps{Value: docs.BucketName()})
-	suppress(st)
-	return st
+	awscdk.NewCfnOutput(st, jsii.String("DocumentsBucketName"), &awscdk.CfnOutputProps{Value: b.docs.BucketName()})
+	awscdk.NewCfnOutput(st, jsii.String("TableName"), &awscdk.CfnOutputProps{Value: b.table.TableName()})
+}
+
+// alarms: every alarm notifies one topic (e-mail from context alarmEmail).
+func (b *builder) alarms() {
+	st := b.st
+	// Alarm messages carry alarm names and metric values, never personal
+	// data: the topic is not under the data key, which CloudWatch would
+	// otherwise have to be admitted to.
+	topic := awssns.NewTopic(st, jsii.String("Alarms"), &awssns.TopicProps{TopicName: jsii.String(b.name("-alarms")), EnforceSSL: jsii.Bool(true)})
+	// The topic policy replaces SNS's default one: CloudWatch must be let
+	// in explicitly, for this stage's alarms only.
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"), Resources: &[]*string{topic.TopicArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": st.Account()},
+			"ArnLike":      map[string]any{"aws:SourceArn": awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"+b.name("-*")), nil)},
+		}}))
+	if b.cfg.AlarmEmail != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(b.cfg.AlarmEmail), nil))
+	}
+	action := awscloudwatchactions.NewSnsAction(topic)
+	minute := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1))}
+	alarm := func(id string, m awscloudwatch.IMetric, desc string) {
+		a := awscloudwatch.NewAlarm(st, jsii.String(id), &awscloudwatch.AlarmProps{Metric: m, Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
+			AlarmName: jsii.String(b.name("-" + strings.ToLower(id))), AlarmDescription: jsii.String(desc)})
+		a.AddAlarmAction(action)
+	}
+	alarm("Api5xx", b.httpAPI.MetricServerError(minute), "The HTTP API answered 5xx")
+	for _, name := range Functions {
+		alarm(title(name)+"Errors", b.fns[name].MetricErrors(minute), fmt.Sprintf("The %s function failed an invocation", name))
+		alarm(title(name)+"Throttles", b.fns[name].MetricThrottles(minute), fmt.Sprintf("The %s function was throttled", name))
+	}
+	for _, name := range []string{"documents", "windows", "allocation"} {
+		alarm(title(name)+"DLQDepth", b.dlqs[name].MetricApproximateNumberOfMessagesVisible(minute),
+			fmt.Sprintf("Failed %s events wait in the dead-letter queue: inspect and redrive", name))
+	}
 }
 
 func fnName(stage, fn string) string { return "sportello-" + stage + "-" + fn }
 
 func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
-func ptrMap(m map[string]any) *map[string]any {
-	if m == nil {
-		return nil
+func concat(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
 	}
-	return &m
+	return out
 }

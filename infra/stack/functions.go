@@ -1,0 +1,61 @@
+package stack
+
+import "sportello/shared/cloud"
+
+// Functions of the stack, in a stable order. Each is ./functions/<name>,
+// built by `make build` into <AssetRoot>/<name>/bootstrap.
+var Functions = []string{"calls", "submissions", "uploads", "documents", "windows", "allocation"}
+
+// FunctionSpec is a function's sizing, chosen deliberately.
+type FunctionSpec struct {
+	MemoryMB   int
+	TimeoutSec int
+	// Reserved concurrency is both a floor (capacity no neighbour can take)
+	// and a ceiling (the most copies that ever run at once).
+	Reserved int
+	// Async functions are invoked by S3, EventBridge or the Scheduler:
+	// throttled or failed events wait in Lambda's own queue and are retried,
+	// then land in the function's dead-letter queue.
+	Async bool
+}
+
+// Specs sizes each function. The reserved total (292) needs an account
+// concurrency quota of at least 392: Lambda keeps 100 unreserved.
+var Specs = map[string]FunctionSpec{
+	// HTTP functions answer within API Gateway's 29 s integration limit.
+	// calls and uploads are light reads and signatures.
+	"calls":   {MemoryMB: 256, TimeoutSec: 29, Reserved: 20},
+	"uploads": {MemoryMB: 256, TimeoutSec: 29, Reserved: 50},
+	// submissions takes the noon rush (every Comune filing in the last
+	// minutes): the largest share, so calls or uploads can never starve it,
+	// and more memory (= more CPU) for validation and the PDF receipts.
+	"submissions": {MemoryMB: 512, TimeoutSec: 29, Reserved: 200},
+	// documents streams uploads of up to 50 MB through SHA-256 and the
+	// signature-envelope parser: CPU-bound, hence 1 GB.
+	"documents": {MemoryMB: 1024, TimeoutSec: 300, Reserved: 20, Async: true},
+	// windows: one copy at a time, so the close-time work (expiring drafts,
+	// recording who took part) never runs concurrently with itself; a
+	// schedule firing while the reconcile runs simply waits its turn in
+	// Lambda's async queue.
+	"windows": {MemoryMB: 256, TimeoutSec: 300, Reserved: 1, Async: true},
+	// allocation: one riparto at a time, so two announcements for a call are
+	// computed in order; a large call takes minutes, hence 15 min and 1 GB.
+	"allocation": {MemoryMB: 1024, TimeoutSec: 900, Reserved: 1, Async: true},
+}
+
+// EnvNames lists, per function, the environment variables the stack sets:
+// exactly those shared/cloud requires at the function's startup (names of
+// resources only, never secrets or data).
+var EnvNames = map[string][]string{
+	// calls builds the window service (scheduler) and the allocation
+	// service (announces on the bus; its Blobs are never used by calls,
+	// which has no S3 right).
+	"calls":       {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
+	"submissions": {cloud.EnvTable, cloud.EnvSender},
+	// uploads builds the submission service to check ownership; it never
+	// files, so it has the sender's name but no SES right.
+	"uploads":    {cloud.EnvTable, cloud.EnvBucket, cloud.EnvSender},
+	"documents":  {cloud.EnvTable, cloud.EnvBucket},
+	"windows":    {cloud.EnvTable, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
+	"allocation": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus},
+}

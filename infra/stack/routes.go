@@ -1,0 +1,41 @@
+package stack
+
+import (
+	"sort"
+
+	"sportello/shared/api"
+)
+
+// Route is one route of the deployed HTTP API.
+type Route struct {
+	Function string // which Lambda serves it
+	Method   string
+	Path     string
+	Public   bool // no JWT authorizer
+}
+
+// Routes lists the deployed routes, sorted by function, path and method.
+// They come from the handlers' own table (shared/api.FunctionRoutes), the
+// same one each function's router dispatches on, so API Gateway can never
+// send a request to a function that does not serve it. Local-only routes
+// (POST /v1/dev/token, registered by infra/runtime) are not in that table
+// and therefore never deployed.
+func Routes() []Route {
+	var out []Route
+	for fn, rs := range api.FunctionRoutes(&api.Deps{}, api.Services{}) {
+		for _, r := range rs {
+			out = append(out, Route{Function: fn, Method: r.Method, Path: r.Pattern, Public: r.Public})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Function != b.Function {
+			return a.Function < b.Function
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Method < b.Method
+	})
+	return out
+}
