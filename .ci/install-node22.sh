@@ -20,7 +20,7 @@ if ! installed; then
   exec 9>"$dir/.lock"
   if command -v flock >/dev/null; then flock 9; fi
   if ! installed; then # another run may have installed it while we waited
-    echo "install-node22: installing node-linux-$arch@$version into $dir (about 0.1 GB, once)" >&2
+    echo "install-node22: installing node-linux-$arch@$version into $dir (about 0.2 GB, once)" >&2
     npm install --silent --no-audit --no-fund --save-exact --prefix "$dir" "node-linux-$arch@$version" >&2
   fi
   installed || { echo "install-node22: $node is not Node $version after npm install" >&2; exit 1; }

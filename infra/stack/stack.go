@@ -190,9 +190,10 @@ func (b *builder) functions() {
 	st := b.st
 	for _, name := range Functions {
 		spec := Specs[name]
+		// Named by CloudFormation, not /aws/lambda/<function>: prod retains
+		// log groups, and a fixed name would block redeploying the stack.
 		lg := awslogs.NewLogGroup(st, jsii.String(title(name)+"Logs"), &awslogs.LogGroupProps{
-			LogGroupName: jsii.String("/aws/lambda/" + fnName(b.cfg.Stage, name)),
-			Retention:    awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: b.removal})
+			Retention: awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: b.removal})
 		// A role of its own, writing only its own log group (instead of
 		// AWSLambdaBasicExecutionRole, which may write any log group).
 		role := awsiam.NewRole(st, jsii.String(title(name)+"Role"), &awsiam.RoleProps{

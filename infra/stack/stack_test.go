@@ -211,7 +211,7 @@ func TestEveryFunctionIsArm64OnAL2023WithDeliberateSizing(t *testing.T) {
 			// Its own log group, kept one year.
 			lgID := p["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
 			lg := props(s.resources("AWS::Logs::LogGroup")[lgID])
-			if lg["RetentionInDays"] != float64(365) || lg["LogGroupName"] != "/aws/lambda/"+fnName(st, fn) {
+			if lg["RetentionInDays"] != float64(365) {
 				t.Errorf("%s %s: log group %v", st, fn, lg)
 			}
 			// Asynchronous functions: retries, then their dead-letter queue.
