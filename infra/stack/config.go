@@ -46,10 +46,25 @@ const (
 
 // ConfigFromContext reads the configuration from the app's context.
 func ConfigFromContext(app awscdk.App) (Config, error) {
-	return ParseConfig(func(k string) string {
-		v, _ := app.Node().TryGetContext(jsii.String(k)).(string)
-		return v
-	})
+	return ParseConfig(func(k string) string { return contextString(app.Node().TryGetContext(jsii.String(k))) })
+}
+
+// contextString reads a context value: a string (-c key=value), or in
+// cdk.json a list of strings, joined with commas.
+func contextString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	return ""
 }
 
 // ParseConfig validates the context values get returns ("" when unset).

@@ -71,6 +71,23 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
+func TestContextValuesAreStringsOrListsOfStrings(t *testing.T) {
+	cases := map[string]struct {
+		in   any
+		want string
+	}{
+		"a -c value is taken as is":           {"https://a.it,https://b.it", "https://a.it,https://b.it"},
+		"a cdk.json list is joined by commas": {[]any{"https://a.it", "https://b.it"}, "https://a.it,https://b.it"},
+		"an unset key is empty":               {nil, ""},
+		"a number is not a value":             {float64(3), ""},
+	}
+	for name, c := range cases {
+		if got := contextString(c.in); got != c.want {
+			t.Errorf("%s: %q, want %q", name, got, c.want)
+		}
+	}
+}
+
 func TestSenderDomainIsTheIdentitySESVerifies(t *testing.T) {
 	if d := senderDomain("noreply@Regione.Example.IT"); d != "regione.example.it" {
 		t.Errorf("domain %q", d)
