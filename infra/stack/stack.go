@@ -38,12 +38,12 @@ import (
 // Key scheme the IAM conditions rely on (shared/dynamo follows it): each
 // call's protocol counter is alone in partition "COUNTER#<callId>", so
 // dynamodb:LeadingKeys can keep every function but submissions away from
-// it; documents live under "DOC#<id>", a call and its audit trail under
-// "CALL#<id>".
+// it; documents live under "DOC#<id>", a call under "CALL#<id>" and its
+// audit trail apart under "AUDIT#<callId>".
 const (
 	counterKeys  = "COUNTER#*"
 	documentKeys = "DOC#*"
-	callKeys     = "CALL#*"
+	auditKeys    = "AUDIT#*"
 )
 
 // Retention of documents and exports. The Allegato A3 keeps data of minors
@@ -270,7 +270,7 @@ func (b *builder) permissions() {
 	// The documents function writes only verification outcomes (DOC#…)
 	// and their audit lines (CALL#…).
 	b.allow("documents", []string{"dynamodb:PutItem"}, []*string{b.table.TableArn()},
-		map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{documentKeys, callKeys}}})
+		map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{documentKeys, auditKeys}}})
 	// Only submissions moves a protocol counter: an explicit Deny, so no
 	// later Allow can give the right to another function by mistake.
 	for _, fn := range Functions {

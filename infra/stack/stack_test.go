@@ -896,7 +896,8 @@ func TestOnlySubmissionsMovesAProtocolCounter(t *testing.T) {
 	}{
 		{"submissions files: it moves the counter", "submissions", "dynamodb:UpdateItem", []string{"COUNTER#c1"}, true},
 		{"documents records a verification outcome", "documents", "dynamodb:PutItem", []string{"DOC#d1"}, true},
-		{"documents appends an audit line", "documents", "dynamodb:PutItem", []string{"CALL#c1"}, true},
+		{"documents appends an audit line", "documents", "dynamodb:PutItem", []string{"AUDIT#c1"}, true},
+		{"documents cannot rewrite a call", "documents", "dynamodb:PutItem", []string{"CALL#c1"}, false},
 		{"documents cannot put the protocol counter", "documents", "dynamodb:PutItem", []string{"COUNTER#c1"}, false},
 		{"documents cannot update the protocol counter", "documents", "dynamodb:UpdateItem", []string{"COUNTER#c1"}, false},
 		{"documents cannot rewrite an application", "documents", "dynamodb:PutItem", []string{"SUB#s1"}, false},

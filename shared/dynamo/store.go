@@ -8,7 +8,7 @@
 //	CALL#<callId>  FINAL                     participants recorded at the final close
 //	COUNTER#<callId> COUNTER                 protocol counter (own partition: only submissions may write it)
 //	CALL#<callId>  CLAIM#<key>               uniqueness claims of filed applications
-//	CALL#<callId>  AUDIT#<time>#<id>         audit trail        gsi1: SUB#<subId>#AUDIT / <time>
+//	AUDIT#<callId> AUDIT#<time>#<id>         audit trail (own partition) gsi1: SUB#<subId>#AUDIT / <time>
 //	SUB#<subId>    META                      an application     gsi1: CALL#<callId>#SUBS / <org>#<subId>
 //	DOC#<docId>    META                      a document         gsi1: SUB#<subId>#DOCS / <docId>
 //	IDEM#<key>     META                      idempotency record
