@@ -156,15 +156,14 @@ func (rd *reader) code(col int, v, what string, seen map[string]int) {
 	}
 }
 
-// ReadPreloaded reads the Piemonte pre-loaded services CSV (columns
-// PreloadedColumns; authorised_on as AAAA-MM-GG). Either every row is
-// good, or nothing is imported and every bad cell is named.
-func ReadPreloaded(in io.Reader) ([]program.PreloadedService, error) {
-	rd, err := newReader(in, PreloadedColumns)
+// readRows reads every record of an import through row: either every row
+// is good, or nothing is returned and every bad cell is named.
+func readRows[T any](in io.Reader, columns []string, row func(rd *reader, rec []string, seen map[string]int) T) ([]T, error) {
+	rd, err := newReader(in, columns)
 	if err != nil {
 		return nil, err
 	}
-	var out []program.PreloadedService
+	var out []T
 	seen := map[string]int{}
 	for {
 		rec, err := rd.next()
@@ -174,6 +173,19 @@ func ReadPreloaded(in io.Reader) ([]program.PreloadedService, error) {
 		if rec == nil {
 			break
 		}
+		out = append(out, row(rd, rec, seen))
+	}
+	if err := rd.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReadPreloaded reads the Piemonte pre-loaded services CSV (columns
+// PreloadedColumns; authorised_on as AAAA-MM-GG). Either every row is
+// good, or nothing is imported and every bad cell is named.
+func ReadPreloaded(in io.Reader) ([]program.PreloadedService, error) {
+	return readRows(in, PreloadedColumns, func(rd *reader, rec []string, seen map[string]int) program.PreloadedService {
 		s := program.PreloadedService{ID: rec[0], ComuneISTAT: rec[1], Name: rec[2], Type: rec[3], Address: rec[4], Operator: rec[5]}
 		rd.code(0, s.ID, "Identificativo del servizio", seen)
 		rd.istat(1, s.ComuneISTAT)
@@ -188,31 +200,14 @@ func ReadPreloaded(in io.Reader) ([]program.PreloadedService, error) {
 			}
 			s.AuthorisedOn = d.Time
 		}
-		out = append(out, s)
-	}
-	if err := rd.err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+		return s
+	})
 }
 
 // ReadFacilities reads the Lombardy AFAM_UDOS CSV (columns
 // FacilityColumns; public and active as sì/no).
 func ReadFacilities(in io.Reader) ([]program.Facility, error) {
-	rd, err := newReader(in, FacilityColumns)
-	if err != nil {
-		return nil, err
-	}
-	var out []program.Facility
-	seen := map[string]int{}
-	for {
-		rec, err := rd.next()
-		if err != nil {
-			return nil, err
-		}
-		if rec == nil {
-			break
-		}
+	return readRows(in, FacilityColumns, func(rd *reader, rec []string, seen map[string]int) program.Facility {
 		f := program.Facility{Code: rec[0], Name: rec[1], ComuneISTAT: rec[2], Address: rec[3]}
 		rd.code(0, f.Code, "Codice AFAM_UDOS", seen)
 		if f.Name == "" {
@@ -222,10 +217,6 @@ func ReadFacilities(in io.Reader) ([]program.Facility, error) {
 		f.Public = rd.boolean(4, rec[4])
 		f.Places = rd.places(5, rec[5])
 		f.Active = rd.boolean(6, rec[6])
-		out = append(out, f)
-	}
-	if err := rd.err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+		return f
+	})
 }
