@@ -3,6 +3,8 @@ package runtime
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,6 +30,15 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "reject", "notes": "Correggere la media dei frequentanti del Girasole.", "deadline": deadline})
 	if r.Status != 200 || r.json(t)["state"] != "rejected" {
 		t.Fatalf("reject: %d %s", r.Status, r.Body)
+	}
+	// The Comune gets the correction notes by e-mail.
+	mails, _ := filepath.Glob(filepath.Join(e.rt.OutboxDir, "*esito*"))
+	if len(mails) != 1 {
+		t.Fatalf("want one decision e-mail, got %v", mails)
+	}
+	if b, _ := os.ReadFile(mails[0]); !strings.Contains(string(b), "Correggere la media dei frequentanti del Girasole.") ||
+		!strings.Contains(string(b), "05/06/2026 alle 12:00:00") || !strings.Contains(string(b), "To: servizi.educativi@comune.torino.it") {
+		t.Fatalf("decision e-mail:\n%s", b)
 	}
 	if r := e.do("POST", "/v1/submissions/"+id+"/review", tok, map[string]any{"decision": "validate"}); r.Status != 403 && r.Status != 404 {
 		t.Fatalf("an applicant cannot review: %d", r.Status)

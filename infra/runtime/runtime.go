@@ -134,7 +134,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	programs := catalog.All()
 	rt.Submissions = &submission.Service{Store: rt.Store, Programs: programs, Registries: registries, Clock: cfg.Clock, Log: cfg.Log,
 		Public:   dynamo.Public,
-		Notifier: notify.Filing{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}}}
+		Notifier: notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}}}
 	rt.Intake = &intake.Service{Store: rt.Store, Blobs: rt.Blobs, Programs: programs, Clock: cfg.Clock, Log: cfg.Log}
 	rt.Exports = &s3blobs.Blobs{Client: rt.S3.Client(), Bucket: ExportsBucket}
 	if err := rt.Exports.EnsureBucket(ctx); err != nil {

@@ -116,7 +116,7 @@ func (e *Env) Submissions() (*submission.Service, error) {
 	}
 	return &submission.Service{Store: e.Store, Programs: catalog.All(), Registries: e.Registries(), Clock: e.Clock, Log: e.Log,
 		Public:   dynamo.Public,
-		Notifier: notify.Filing{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}}}, nil
+		Notifier: notify.Mailer{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}}}, nil
 }
 
 // Allocation builds the riparto service announcing on EventBridge.

@@ -46,14 +46,48 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// Filing adapts a Sender to submission.Notifier.
-type Filing struct{ Sender Sender }
+// Decision composes the e-mail of a review decision, with the officer's
+// notes and any deadline.
+func Decision(s submission.Submission, c call.Call) Message {
+	r := s.Review
+	outcome := map[string]string{
+		"validate": "è stata validata", "reject": "è stata rifiutata e va corretta",
+		"admit": "è stata ammessa", "exclude": "è stata esclusa", "request_integration": "richiede un'integrazione documentale",
+	}[r.Decision]
+	number := s.ID
+	if s.Protocol != nil {
+		number = s.Protocol.Number
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Gentile ente,\n\nla domanda %s presentata per il bando\n  %s\n%s.\n\n", number, c.Title, outcome)
+	if r.Notes != "" {
+		fmt.Fprintf(&b, "Note dell'ufficio regionale:\n%s\n\n", r.Notes)
+	}
+	if r.Deadline != nil {
+		fmt.Fprintf(&b, "Termine: %s.\n\n", clock.FormatRome(*r.Deadline))
+	}
+	if r.Decision == "reject" {
+		b.WriteString("La domanda è di nuovo modificabile sul portale: correggerla e inviarla nuovamente per la validazione.\n\n")
+	}
+	b.WriteString("Messaggio generato automaticamente: non rispondere.\n")
+	return Message{Subject: fmt.Sprintf("Domanda %s: esito dell'istruttoria", number), Body: b.String()}
+}
+
+// Mailer adapts a Sender to submission.Notifier.
+type Mailer struct{ Sender Sender }
 
 // Filed sends the receipt of s to to.
-func (f Filing) Filed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
-	m := Receipt(s, c)
-	m.To = to
-	return f.Sender.Send(ctx, m)
+func (m Mailer) Filed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
+	msg := Receipt(s, c)
+	msg.To = to
+	return m.Sender.Send(ctx, msg)
+}
+
+// Reviewed sends the review decision of s to to.
+func (m Mailer) Reviewed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
+	msg := Decision(s, c)
+	msg.To = to
+	return m.Sender.Send(ctx, msg)
 }
 
 // SES sends through Amazon SES v2 from one verified identity.

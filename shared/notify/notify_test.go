@@ -18,7 +18,7 @@ func TestOutboxHoldsTheReceipt(t *testing.T) {
 	dir := t.TempDir()
 	at := time.Date(2025, 7, 31, 9, 59, 59, 0, time.UTC)
 	sub := submission.Submission{ID: "sub_x", Org: "comune:015146", Protocol: &submission.Protocol{Number: "LOM-2025-000042", At: at}}
-	f := Filing{Sender: Outbox{Dir: dir, Clock: clock.NewManual(at), Log: slog.New(slog.DiscardHandler)}}
+	f := Mailer{Sender: Outbox{Dir: dir, Clock: clock.NewManual(at), Log: slog.New(slog.DiscardHandler)}}
 	if err := f.Filed(context.Background(), sub, call.Call{Title: "Nidi Gratis Plus"}, "protocollo@pec.comune.milano.it"); err != nil {
 		t.Fatal(err)
 	}

@@ -44,9 +44,12 @@ type Registries interface {
 	Registry(ctx context.Context, callID string) (program.Registry, error)
 }
 
-// Notifier sends the filing receipt to the applicant.
+// Notifier writes to the applicant: the filing receipt, and each review
+// decision with the officer's notes (a rejected Piemonte scheda's
+// correction notes, documents requested, the outcome).
 type Notifier interface {
 	Filed(ctx context.Context, s Submission, c call.Call, to string) error
+	Reviewed(ctx context.Context, s Submission, c call.Call, to string) error
 }
 
 // Service runs the lifecycle.
@@ -489,7 +492,28 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.reviewed", Detail: detail}); err != nil {
 		return next, s.public(err)
 	}
+	s.notifyReview(ctx, next)
 	return next, nil
+}
+
+// notifyReview e-mails the decision to the application's contact. The
+// decision stands if the e-mail fails; the failure is logged.
+func (s *Service) notifyReview(ctx context.Context, sub Submission) {
+	if s.Notifier == nil {
+		return
+	}
+	c, prog, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		s.Log.Error("review e-mail: call", "submission", sub.ID, "error", err.Error())
+		return
+	}
+	form, err := prog.Decode(sub.Data)
+	if err != nil || form.Contact() == "" {
+		return
+	}
+	if err := s.Notifier.Reviewed(ctx, sub, c, form.Contact()); err != nil {
+		s.Log.Error("review e-mail failed", "submission", sub.ID, "error", err.Error())
+	}
 }
 
 // prefixed puts a decode problem's field paths under prefix.
