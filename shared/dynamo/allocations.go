@@ -93,30 +93,13 @@ func (s *Store) ClaimRun(ctx context.Context, id string) (allocation.Run, bool, 
 // FinishRun writes the lines, then the run's final state (conditional on
 // it still running, so a finished run never changes).
 func (s *Store) FinishRun(ctx context.Context, r allocation.Run, lines []riparto.Line) error {
-	rows := make([]map[string]types.AttributeValue, 0, len(lines))
-	for _, l := range lines {
-		av, err := attributevalue.MarshalMap(lineItem{keys: keys{PK: allocPK(r.ID), SK: "LINE#" + l.ID, Type: "allocationLine"},
-			ID: l.ID, Weight: l.Weight.RatString(), RawShare: l.RawShare.RatString(), Amount: l.Amount, Cap: l.Cap, Capped: l.Capped, CapReason: l.CapReason, Rounding: l.Rounding})
-		if err != nil {
-			return fmt.Errorf("encode line: %w", err)
-		}
-		rows = append(rows, av)
+	items := make([]any, len(lines))
+	for i, l := range lines {
+		items[i] = lineItem{keys: keys{PK: allocPK(r.ID), SK: "LINE#" + l.ID, Type: "allocationLine"},
+			ID: l.ID, Weight: l.Weight.RatString(), RawShare: l.RawShare.RatString(), Amount: l.Amount, Cap: l.Cap, Capped: l.Capped, CapReason: l.CapReason, Rounding: l.Rounding}
 	}
-	for start := 0; start < len(rows); start += 25 {
-		reqs := make([]types.WriteRequest, 0, 25)
-		for _, av := range rows[start:min(start+25, len(rows))] {
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
-		}
-		for attempt := 0; len(reqs) > 0; attempt++ {
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
-			if err != nil {
-				return classify(fmt.Errorf("write lines of %s: %w", r.ID, err))
-			}
-			reqs = out.UnprocessedItems[s.table]
-			if attempt > 20 && len(reqs) > 0 {
-				return &retryable{err: fmt.Errorf("write lines of %s: unprocessed", r.ID)}
-			}
-		}
+	if err := s.putAll(ctx, "lines of "+r.ID, items); err != nil {
+		return err
 	}
 	av, err := attributevalue.MarshalMap(newRunItem(r))
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -27,28 +26,11 @@ func registryPK(callID string) string { return "REG#" + callID }
 
 // PutRegistryRows writes rows (an import replaces rows with the same id).
 func (s *Store) PutRegistryRows(ctx context.Context, callID string, rows []RegistryRow) error {
-	for start := 0; start < len(rows); start += 25 {
-		end := min(start+25, len(rows))
-		var reqs []types.WriteRequest
-		for _, r := range rows[start:end] {
-			av, err := attributevalue.MarshalMap(registryItem{keys: keys{PK: registryPK(callID), SK: r.Kind + "#" + r.ID, Type: "registry"}, RegistryRow: r})
-			if err != nil {
-				return fmt.Errorf("encode registry row: %w", err)
-			}
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
-		}
-		for attempt := 0; len(reqs) > 0; attempt++ {
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
-			if err != nil {
-				return classify(fmt.Errorf("import registry of %s: %w", callID, err))
-			}
-			reqs = out.UnprocessedItems[s.table]
-			if attempt > 20 && len(reqs) > 0 {
-				return &retryable{err: fmt.Errorf("import registry of %s: items left unprocessed", callID)}
-			}
-		}
+	items := make([]any, len(rows))
+	for i, r := range rows {
+		items[i] = registryItem{keys: keys{PK: registryPK(callID), SK: r.Kind + "#" + r.ID, Type: "registry"}, RegistryRow: r}
 	}
-	return nil
+	return s.putAll(ctx, "registry of "+callID, items)
 }
 
 // RegistryRows reads a call's imported rows of one kind ("" for all).

@@ -232,3 +232,29 @@ func Public(err error) error {
 	}
 	return err
 }
+
+// putAll writes items in BatchWriteItem requests of 25, sending again what
+// DynamoDB leaves unprocessed; what names the items in errors.
+func (s *Store) putAll(ctx context.Context, what string, items []any) error {
+	for start := 0; start < len(items); start += 25 {
+		reqs := make([]types.WriteRequest, 0, 25)
+		for _, it := range items[start:min(start+25, len(items))] {
+			av, err := attributevalue.MarshalMap(it)
+			if err != nil {
+				return fmt.Errorf("encode %s: %w", what, err)
+			}
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+		}
+		for attempt := 0; len(reqs) > 0; attempt++ {
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
+			if err != nil {
+				return classify(fmt.Errorf("write %s: %w", what, err))
+			}
+			reqs = out.UnprocessedItems[s.table]
+			if attempt > 20 && len(reqs) > 0 {
+				return &retryable{err: fmt.Errorf("write %s: items left unprocessed", what)}
+			}
+		}
+	}
+	return nil
+}
