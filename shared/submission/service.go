@@ -267,10 +267,13 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	if err := s.checkTiming(sub, c, arrival); err != nil {
 		return sub, err
 	}
-	if err := s.precheckClaims(ctx, sub, prog); err != nil {
-		return sub, err
+	form, decodeErr := prog.Decode(sub.Data)
+	if decodeErr == nil {
+		if err := s.precheckClaims(ctx, sub, form); err != nil {
+			return sub, err
+		}
 	}
-	form, fields, err := s.check(ctx, sub, c, prog, arrival)
+	fields, err := s.check(ctx, sub, c, form, decodeErr, arrival)
 	if err != nil {
 		return sub, err
 	}
@@ -306,19 +309,16 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 // another filed application already holds, before listing what is
 // missing: no amount of completing would let it through. The filing
 // transaction remains the authority.
-func (s *Service) precheckClaims(ctx context.Context, sub Submission, prog program.Program) error {
+func (s *Service) precheckClaims(ctx context.Context, sub Submission, form program.Form) error {
 	if sub.Filed() {
 		return nil
 	}
-	form, err := prog.Decode(sub.Data)
-	if err != nil {
-		return nil // reported with everything else by check
-	}
-	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, form.Claims(sub.Org))
+	claims := form.Claims(sub.Org)
+	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, claims)
 	if err != nil {
 		return s.public(err)
 	}
-	for _, key := range form.Claims(sub.Org) {
+	for _, key := range claims {
 		if h, taken := holders[key]; taken && h != sub.ID {
 			return s.claimConflict(ctx, &ClaimTaken{Key: key, HolderID: h}, form.ClaimConflictCode())
 		}
@@ -352,28 +352,28 @@ func (sub Submission) checkFileable() error {
 	return problem.New(problem.CodeConflict, "La domanda è nello stato %q e non può essere inviata.", sub.State)
 }
 
-// check decodes the form and lists every problem with data and documents.
-func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog program.Program, at time.Time) (program.Form, problem.Fields, error) {
+// check lists every problem with the data (decodeErr, when the form did
+// not decode) and the documents.
+func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form program.Form, decodeErr error, at time.Time) (problem.Fields, error) {
 	var fields problem.Fields
-	form, err := prog.Decode(sub.Data)
-	if err != nil {
-		perr, ok := problem.As(err)
+	if decodeErr != nil {
+		perr, ok := problem.As(decodeErr)
 		if !ok {
-			return nil, nil, err
+			return nil, decodeErr
 		}
 		fields.Merge("data", perr.Fields)
 		if len(perr.Fields) == 0 {
 			fields.Add("data", problem.FieldInvalid, "%s", perr.Detail)
 		}
-		return nil, fields, nil
+		return fields, nil
 	}
 	verified, err := s.Store.VerifiedDocuments(ctx, sub.ID)
 	if err != nil {
-		return nil, nil, s.public(err)
+		return nil, s.public(err)
 	}
 	reg, err := s.Registries.Registry(ctx, c.ID)
 	if err != nil {
-		return nil, nil, s.public(err)
+		return nil, s.public(err)
 	}
 	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params}
 	fields.Merge("data", form.Check(pctx))
@@ -385,7 +385,7 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog p
 				"Manca %d documento/i verificato/i di tipo %q (%s): presenti %d.", n.Count-have, n.Kind, n.Reason, have)
 		}
 	}
-	return form, fields, nil
+	return fields, nil
 }
 
 // file takes the next protocol number. Filings of one call queue in
