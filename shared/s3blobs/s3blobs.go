@@ -4,12 +4,16 @@
 package s3blobs
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,7 +70,7 @@ func (b *Blobs) PresignPut(ctx context.Context, key, contentType string, size in
 
 // PresignGet signs a download that names the file as the applicant did.
 func (b *Blobs) PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, time.Time, error) {
-	disp := fmt.Sprintf("attachment; filename*=UTF-8''%s", urlEscape(filename))
+	disp := fmt.Sprintf("attachment; filename*=UTF-8''%s", strings.ReplaceAll(url.QueryEscape(filename), "+", "%20"))
 	req, err := s3.NewPresignClient(b.Client).PresignGetObject(ctx, &s3.GetObjectInput{
 		Bucket: &b.Bucket, Key: &key, ResponseContentDisposition: &disp,
 	}, s3.WithPresignExpires(ttl))
@@ -88,7 +92,7 @@ func (b *Blobs) Open(ctx context.Context, key string) (io.ReadCloser, int64, err
 // Put writes an object the server made (exports).
 func (b *Blobs) Put(ctx context.Context, key, contentType string, body []byte) error {
 	_, err := b.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Bucket, Key: &key, ContentType: &contentType,
-		Body: bytesReader(body), ContentLength: aws.Int64(int64(len(body)))})
+		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body)))})
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
@@ -100,7 +104,7 @@ func (b *Blobs) EnsureBucket(ctx context.Context) error {
 	_, err := b.Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b.Bucket})
 	var owned *types.BucketAlreadyOwnedByYou
 	var exists *types.BucketAlreadyExists
-	if err != nil && !asAny(err, &owned, &exists) {
+	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
 		return fmt.Errorf("create bucket %s: %w", b.Bucket, err)
 	}
 	return nil
