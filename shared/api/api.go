@@ -8,7 +8,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"sportello/shared/auth"
@@ -61,8 +60,6 @@ func (d *Deps) visibleCall(ctx context.Context, p *auth.Principal, id string) (c
 	httpapi.Annotate(ctx, slog.String("call", c.ID))
 	return c, nil
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // officerCall loads the route's call for an officer of its region
 // (another region's call is not found).

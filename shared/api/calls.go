@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"sportello/shared/audit"
@@ -111,7 +112,7 @@ func (d *Deps) createCall(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 		return nil, err
 	}
 	if err := d.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: r.Principal.Subject, Action: "call.created",
-		Detail: map[string]string{"program": c.Program, "windows": itoa(len(c.Windows))}}); err != nil {
+		Detail: map[string]string{"program": c.Program, "windows": strconv.Itoa(len(c.Windows))}}); err != nil {
 		return nil, dynamo.Public(err)
 	}
 	return httpapi.JSON(http.StatusCreated, viewCall(c, now))

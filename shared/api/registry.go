@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"sportello/shared/audit"
 	"sportello/shared/dynamo"
@@ -54,7 +55,7 @@ func (d *Deps) importRegistry(ctx context.Context, r *httpapi.Request) (*httpapi
 		d.Registries.Forget(c.ID)
 	}
 	if err := d.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: d.Clock.Now(), Actor: r.Principal.Subject, Action: "registry.imported",
-		Detail: map[string]string{"kind": kind, "rows": itoa(n)}}); err != nil {
+		Detail: map[string]string{"kind": kind, "rows": strconv.Itoa(n)}}); err != nil {
 		return nil, dynamo.Public(err)
 	}
 	httpapi.Annotate(ctx, slog.Int("rows", n))
