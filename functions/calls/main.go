@@ -7,15 +7,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"sportello/shared/api"
+	"sportello/shared/apigw"
 	"sportello/shared/cloud"
-	"sportello/shared/httpapi"
+	"sportello/shared/handlers"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	deps := env.Deps(cloud.Must(env.Windows()))
 	alloc := cloud.Must(env.Allocation())
-	routes := api.FunctionRoutes(deps, api.Services{Allocation: alloc})
-	lambda.Start(httpapi.NewRouter(env.Log, routes[api.FnCalls]).Handle)
+	routes := handlers.FunctionRoutes(deps, handlers.Services{Allocation: alloc})
+	lambda.Start(apigw.NewRouter(env.Log, routes[handlers.FnCalls]).Handle)
 }

@@ -7,14 +7,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"sportello/shared/api"
+	"sportello/shared/apigw"
 	"sportello/shared/cloud"
-	"sportello/shared/httpapi"
+	"sportello/shared/handlers"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	svc := cloud.Must(env.Submissions())
-	routes := api.FunctionRoutes(env.Deps(nil), api.Services{Submissions: svc})
-	lambda.Start(httpapi.NewRouter(env.Log, routes[api.FnSubmissions]).Handle)
+	routes := handlers.FunctionRoutes(env.Deps(nil), handlers.Services{Submissions: svc})
+	lambda.Start(apigw.NewRouter(env.Log, routes[handlers.FnSubmissions]).Handle)
 }

@@ -7,15 +7,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"sportello/shared/api"
+	"sportello/shared/apigw"
 	"sportello/shared/cloud"
-	"sportello/shared/httpapi"
+	"sportello/shared/handlers"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	svc := cloud.Must(env.Submissions())
 	blobs := cloud.Must(env.Blobs())
-	routes := api.FunctionRoutes(env.Deps(nil), api.Services{Submissions: svc, Blobs: blobs})
-	lambda.Start(httpapi.NewRouter(env.Log, routes[api.FnUploads]).Handle)
+	routes := handlers.FunctionRoutes(env.Deps(nil), handlers.Services{Submissions: svc, Blobs: blobs})
+	lambda.Start(apigw.NewRouter(env.Log, routes[handlers.FnUploads]).Handle)
 }

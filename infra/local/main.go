@@ -13,7 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"sportello/infra/runtime"
+	"sportello/infra/local/server"
 	"sportello/shared/auth"
 	"sportello/shared/clock"
 )
@@ -39,7 +39,7 @@ func run(log *slog.Logger) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rt, err := runtime.Start(ctx, runtime.Config{Addr: "127.0.0.1:" + port, DataDir: dir, Clock: clk, Log: log})
+	rt, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:" + port, DataDir: dir, Clock: clk, Log: log})
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func env(k, def string) string {
 	return def
 }
 
-func printWelcome(rt *runtime.Runtime, dir string) {
+func printWelcome(rt *server.Runtime, dir string) {
 	officer := rt.Token(auth.Principal{Subject: "funzionario-pie", Role: auth.RoleOfficer, Region: "PIE"})
 	torino := rt.Token(auth.Principal{Subject: "impiegato-torino", Role: auth.RoleApplicant, Orgs: []string{"comune:001272"}})
 	fmt.Fprintf(os.Stderr, `
@@ -71,5 +71,5 @@ sportello is running at %[1]s   (state in %[2]s, clock now %[3]s)
   export OFFICER=%[5]s
   export TORINO=%[6]s
 
-`, rt.URL, dir, clock.FormatRome(rt.Clock.Now()), runtime.PiemonteCall, officer, torino)
+`, rt.URL, dir, clock.FormatRome(rt.Clock.Now()), server.PiemonteCall, officer, torino)
 }

@@ -3,7 +3,7 @@ package stack
 import (
 	"sort"
 
-	"sportello/shared/api"
+	"sportello/shared/handlers"
 )
 
 // Route is one route of the deployed HTTP API.
@@ -15,14 +15,14 @@ type Route struct {
 }
 
 // Routes lists the deployed routes, sorted by function, path and method.
-// They come from the handlers' own table (shared/api.FunctionRoutes), the
+// They come from the handlers' own table (shared/handlers.FunctionRoutes), the
 // same one each function's router dispatches on, so API Gateway can never
 // send a request to a function that does not serve it. Local-only routes
-// (POST /v1/dev/token, registered by infra/runtime) are not in that table
+// (POST /v1/dev/token, registered by infra/local/server) are not in that table
 // and therefore never deployed.
 func Routes() []Route {
 	var out []Route
-	for fn, rs := range api.FunctionRoutes(&api.Deps{}, api.Services{}) {
+	for fn, rs := range handlers.FunctionRoutes(&handlers.Deps{}, handlers.Services{}) {
 		for _, r := range rs {
 			out = append(out, Route{Function: fn, Method: r.Method, Path: r.Pattern, Public: r.Public})
 		}

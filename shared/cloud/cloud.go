@@ -18,13 +18,13 @@ import (
 	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"sportello/events"
+	samples "sportello/events"
 	"sportello/shared/allocation"
-	"sportello/shared/api"
 	"sportello/shared/catalog"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/eventbus"
+	"sportello/shared/handlers"
 	"sportello/shared/notify"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
@@ -96,7 +96,7 @@ func (e *Env) Windows() (*windows.Service, error) {
 // Registries is the registry source over the table, with the ISTAT list
 // embedded in the binary.
 func (e *Env) Registries() *dynamo.RegistrySource {
-	return &dynamo.RegistrySource{Store: e.Store, Comuni: events.Comuni, TTL: time.Minute}
+	return &dynamo.RegistrySource{Store: e.Store, Comuni: samples.Comuni, TTL: time.Minute}
 }
 
 // Blobs is the documents bucket (exports live under exports/ in it).
@@ -130,12 +130,12 @@ func (e *Env) Allocation() (*allocation.Service, error) {
 		return nil, err
 	}
 	return &allocation.Service{Store: e.Store, Blobs: blobs, Programs: catalog.All(), Clock: e.Clock, Log: e.Log,
-		Names: api.OrgNames(e.Registries()), Announcer: eventbus.Bus{Client: eventbridge.NewFromConfig(e.AWS), Name: bus}}, nil
+		Names: handlers.OrgNames(e.Registries()), Announcer: eventbus.Bus{Client: eventbridge.NewFromConfig(e.AWS), Name: bus}}, nil
 }
 
 // Deps are the HTTP handlers' dependencies.
-func (e *Env) Deps(windows *windows.Service) *api.Deps {
-	return &api.Deps{Store: e.Store, Clock: e.Clock, Programs: catalog.All(), Windows: windows, Log: e.Log, Registries: e.Registries()}
+func (e *Env) Deps(windows *windows.Service) *handlers.Deps {
+	return &handlers.Deps{Store: e.Store, Clock: e.Clock, Programs: catalog.All(), Windows: windows, Log: e.Log, Registries: e.Registries()}
 }
 
 // Must stops a function that cannot start.

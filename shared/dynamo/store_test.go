@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"sportello/infra/local/emulator"
 	"sportello/shared/call"
 	"sportello/shared/dynamo"
 	"sportello/shared/dynamo/dynamotest"
-	"sportello/shared/emulator"
 	"sportello/shared/problem"
 	"sportello/shared/retry"
 	"sportello/shared/submission"

@@ -1,6 +1,6 @@
 // Package problem holds the errors the domain gives back to people: a stable
 // machine code, an Italian sentence, and per-field details for forms.
-// Transports map Code to a status in one table (see httpapi); anything that is
+// Transports map Code to a status in one table (see apigw); anything that is
 // not a *Error is internal and never shown to a client.
 package problem
 

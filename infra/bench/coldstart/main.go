@@ -23,8 +23,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"sportello/infra/bench/lambdaharness"
+	"sportello/infra/local/emulator"
 	"sportello/shared/dynamo"
-	"sportello/shared/emulator"
 )
 
 func main() {

@@ -29,12 +29,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"sportello/events"
+	samples "sportello/events"
 	"sportello/infra/apiclient"
-	"sportello/infra/runtime"
+	"sportello/infra/local/emulator"
+	"sportello/infra/local/server"
 	"sportello/shared/auth"
 	"sportello/shared/clock"
-	"sportello/shared/emulator"
 	"sportello/shared/program"
 )
 
@@ -67,7 +67,7 @@ func run(faultRate float64, limit int) error {
 	ctx := context.Background()
 	noon := clock.InRome(2025, 9, 10, 12, 0)
 	clk := clock.StartAt(noon.Add(-2 * time.Hour))
-	rt, err := runtime.Start(ctx, runtime.Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.DiscardHandler)})
+	rt, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func run(faultRate float64, limit int) error {
 	c := apiclient.New(rt.URL)
 
 	// Setup, before the rush: a draft and five signed documents per Comune.
-	tmpl, err := events.FS.ReadFile("submissions/lombardia-milano.json")
+	tmpl, err := samples.FS.ReadFile("submissions/lombardia-milano.json")
 	if err != nil {
 		return err
 	}
@@ -83,10 +83,10 @@ func run(faultRate float64, limit int) error {
 		Data map[string]any `json:"data"`
 	}
 	json.Unmarshal(tmpl, &ex) //nolint:errcheck
-	signed, _ := events.FS.ReadFile("files/signed.p7m")
+	signed, _ := samples.FS.ReadFile("files/signed.p7m")
 	var apps []app
 	comuni := map[string]program.Comune{}
-	for _, cm := range events.Comuni() {
+	for _, cm := range samples.Comuni() {
 		if cm.RegionCode == "03" {
 			apps = append(apps, app{org: "comune:" + cm.ISTAT})
 			comuni[cm.ISTAT] = cm
@@ -115,7 +115,7 @@ func run(faultRate float64, limit int) error {
 		data["facilities"] = []any{map[string]any{"afamUdos": "AFAM-" + istat + "-DEMO", "name": "Nido comunale", "address": "Piazza del Municipio 1",
 			"authorisedPlaces": 30, "public": true, "fees": ex.Data["facilities"].([]any)[0].(map[string]any)["fees"]}}
 		raw, _ := json.Marshal(data)
-		if a.id, err = c.Draft(runtime.LombardiaCall, a.token, a.org, raw); err != nil {
+		if a.id, err = c.Draft(server.LombardiaCall, a.token, a.org, raw); err != nil {
 			return err
 		}
 		for _, kind := range []string{"delibera_giunta", "delibera_tariffe", "regolamento_or_carta", "allegato_a3", "allegato_a1_signed"} {
@@ -124,7 +124,7 @@ func run(faultRate float64, limit int) error {
 			}
 		}
 		if i < len(late) {
-			id, err := c.Draft(runtime.LombardiaCall, a.token, a.org, raw)
+			id, err := c.Draft(server.LombardiaCall, a.token, a.org, raw)
 			late[i] = app{org: a.org, token: a.token, id: id}
 			return err
 		}

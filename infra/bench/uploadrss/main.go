@@ -15,9 +15,9 @@ import (
 	"strconv"
 	"strings"
 
-	"sportello/events"
+	samples "sportello/events"
 	"sportello/infra/apiclient"
-	"sportello/infra/runtime"
+	"sportello/infra/local/server"
 	"sportello/shared/auth"
 	"sportello/shared/clock"
 )
@@ -63,21 +63,21 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	rt, err := runtime.Start(context.Background(), runtime.Config{Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "state"),
+	rt, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "state"),
 		Clock: clock.StartAt(clock.InRome(2025, 7, 20, 10, 0)), Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
 	c := apiclient.New(rt.URL)
-	ex, _ := events.FS.ReadFile("submissions/lombardia-milano.json")
+	ex, _ := samples.FS.ReadFile("submissions/lombardia-milano.json")
 	var e struct {
 		Org  string          `json:"org"`
 		Data json.RawMessage `json:"data"`
 	}
 	json.Unmarshal(ex, &e) //nolint:errcheck
 	tok := rt.Token(auth.Principal{Subject: "clerk", Role: auth.RoleApplicant, Orgs: []string{e.Org}})
-	id, err := c.Draft(runtime.LombardiaCall, tok, e.Org, e.Data)
+	id, err := c.Draft(server.LombardiaCall, tok, e.Org, e.Data)
 	if err != nil {
 		return err
 	}

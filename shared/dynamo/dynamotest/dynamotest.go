@@ -6,8 +6,8 @@ import (
 	"context"
 	"testing"
 
+	"sportello/infra/local/emulator"
 	"sportello/shared/dynamo"
-	"sportello/shared/emulator"
 )
 
 // New starts an embedded DynamoDB for the test and creates the table.

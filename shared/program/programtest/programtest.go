@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"sportello/events"
+	samples "sportello/events"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/registry"
@@ -30,7 +30,7 @@ type Example struct {
 // Load reads an example.
 func Load(t testing.TB, name string) Example {
 	t.Helper()
-	b, err := events.FS.ReadFile("submissions/" + name)
+	b, err := samples.FS.ReadFile("submissions/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func Load(t testing.TB, name string) Example {
 // Registry is the demo registry of events/submissions with the ISTAT list.
 func Registry(t testing.TB) *registry.Memory {
 	t.Helper()
-	b, err := events.FS.ReadFile("submissions/demo-registry.json")
+	b, err := samples.FS.ReadFile("submissions/demo-registry.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func Registry(t testing.TB) *registry.Memory {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	return registry.NewMemory(events.Comuni(), r.Preloaded, r.Facilities)
+	return registry.NewMemory(samples.Comuni(), r.Preloaded, r.Facilities)
 }
 
 // Set changes the value at a dotted path ("services.1.status"); a nil
@@ -241,7 +241,7 @@ func CheckExampleDocuments(t *testing.T, p program.Program, ex Example, form pro
 		if k.MustBeSigned && d.File == "unsigned.pdf" {
 			t.Errorf("%s must be signed but the example uses %s", d.Kind, d.File)
 		}
-		if _, err := events.FS.ReadFile("files/" + d.File); err != nil {
+		if _, err := samples.FS.ReadFile("files/" + d.File); err != nil {
 			t.Errorf("%s: fixture %s: %v", d.Kind, d.File, err)
 		}
 		have[d.Kind]++

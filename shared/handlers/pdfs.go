@@ -1,21 +1,21 @@
-package api
+package handlers
 
 import (
 	"context"
 	"net/http"
 	"strings"
 
+	"sportello/shared/apigw"
 	"sportello/shared/auth"
 	"sportello/shared/document"
 	"sportello/shared/dynamo"
-	"sportello/shared/httpapi"
 	"sportello/shared/pdfdoc"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 )
 
 // receipt renders the protocol receipt of a filed application.
-func (h *submissionsAPI) receipt(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *submissionsAPI) receipt(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
 	if err != nil {
 		return nil, err
@@ -49,11 +49,11 @@ func (h *submissionsAPI) receipt(ctx context.Context, r *httpapi.Request) (*http
 		return nil, err
 	}
 	annotateSubmission(ctx, sub)
-	return httpapi.Bytes(http.StatusOK, "application/pdf", "ricevuta-"+sub.Protocol.Number+".pdf", b), nil
+	return apigw.Bytes(http.StatusOK, "application/pdf", "ricevuta-"+sub.Protocol.Number+".pdf", b), nil
 }
 
 // summary renders the generated application (Lombardy A1) from the draft.
-func (h *submissionsAPI) summary(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *submissionsAPI) summary(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (h *submissionsAPI) summary(ctx context.Context, r *httpapi.Request) (*http
 		return nil, err
 	}
 	annotateSubmission(ctx, sub)
-	return httpapi.Bytes(http.StatusOK, "application/pdf", "domanda-"+sub.ID+".pdf", b), nil
+	return apigw.Bytes(http.StatusOK, "application/pdf", "domanda-"+sub.ID+".pdf", b), nil
 }
 
 // orgName is a Comune's name from the ISTAT list, or the fallback.

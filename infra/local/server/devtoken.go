@@ -1,12 +1,12 @@
-package runtime
+package server
 
 import (
 	"io"
 	"net/http"
 	"time"
 
+	"sportello/shared/apigw"
 	"sportello/shared/auth"
-	"sportello/shared/httpapi"
 	"sportello/shared/problem"
 )
 
@@ -26,7 +26,7 @@ func devToken(keys *auth.Keys) http.Handler {
 			Region     string   `json:"region"`
 			TTLSeconds int      `json:"ttlSeconds"`
 		}
-		if err := httpapi.DecodeJSON(body, &in); err != nil {
+		if err := apigw.DecodeJSON(body, &in); err != nil {
 			p, _ := problem.As(err)
 			writeProblem(w, p)
 			return
@@ -50,7 +50,7 @@ func devToken(keys *auth.Keys) http.Handler {
 			http.Error(w, "sign error", http.StatusInternalServerError)
 			return
 		}
-		resp, _ := httpapi.JSON(http.StatusOK, map[string]string{"token": tok})
+		resp, _ := apigw.JSON(http.StatusOK, map[string]string{"token": tok})
 		for k, v := range resp.Header {
 			w.Header()[k] = v
 		}

@@ -1,9 +1,9 @@
-// Package runtime is the local stand-in for AWS: one process serving the
+// Package server is the local stand-in for AWS: one process serving the
 // HTTP API through the very handlers the Lambdas run (as API Gateway v2
 // events), over an embedded DynamoDB and S3 reached through the real SDK,
 // with an in-process scheduler firing the windows function at the instants
 // EventBridge Scheduler would, and demo data of the three seed calls.
-package runtime
+package server
 
 import (
 	"context"
@@ -18,16 +18,16 @@ import (
 	"sync"
 	"time"
 
-	"sportello/events"
-	"sportello/infra/s3gate"
+	samples "sportello/events"
+	"sportello/infra/local/emulator"
+	"sportello/infra/local/s3gate"
 	"sportello/shared/allocation"
-	"sportello/shared/api"
+	"sportello/shared/apigw"
 	"sportello/shared/auth"
 	"sportello/shared/catalog"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
-	"sportello/shared/emulator"
-	"sportello/shared/httpapi"
+	"sportello/shared/handlers"
 	"sportello/shared/intake"
 	"sportello/shared/notify"
 	"sportello/shared/s3blobs"
@@ -68,7 +68,7 @@ type Runtime struct {
 	Clock       clock.Clock
 	Windows     *windows.Service
 	Scheduler   *scheduler.Local
-	Router      *httpapi.Router
+	Router      *apigw.Router
 	Submissions *submission.Service
 	Blobs       *s3blobs.Blobs
 	Intake      *intake.Service
@@ -130,7 +130,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, err
 		}
 	}
-	registries := &dynamo.RegistrySource{Store: rt.Store, Comuni: events.Comuni, TTL: time.Minute}
+	registries := &dynamo.RegistrySource{Store: rt.Store, Comuni: samples.Comuni, TTL: time.Minute}
 	programs := catalog.All()
 	rt.Submissions = &submission.Service{Store: rt.Store, Programs: programs, Registries: registries, Clock: cfg.Clock, Log: cfg.Log,
 		Public:   dynamo.Public,
@@ -141,10 +141,10 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, err
 	}
 	rt.Allocation = &allocation.Service{Store: rt.Store, Blobs: rt.Exports, Programs: programs, Clock: cfg.Clock, Log: cfg.Log,
-		Names: api.OrgNames(registries), Announcer: rt}
-	deps := &api.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: programs, Windows: rt.Windows, Log: cfg.Log, Registries: registries}
-	routes := api.FunctionRoutes(deps, api.Services{Submissions: rt.Submissions, Allocation: rt.Allocation, Blobs: rt.Blobs})
-	rt.Router = httpapi.NewRouter(cfg.Log, routes[api.FnCalls], routes[api.FnSubmissions], routes[api.FnUploads])
+		Names: handlers.OrgNames(registries), Announcer: rt}
+	deps := &handlers.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: programs, Windows: rt.Windows, Log: cfg.Log, Registries: registries}
+	routes := handlers.FunctionRoutes(deps, handlers.Services{Submissions: rt.Submissions, Allocation: rt.Allocation, Blobs: rt.Blobs})
+	rt.Router = apigw.NewRouter(cfg.Log, routes[handlers.FnCalls], routes[handlers.FnSubmissions], routes[handlers.FnUploads])
 
 	if !cfg.NoSeed {
 		if rt.Seeded, err = seed(ctx, rt.Store, cfg.Clock); err != nil {

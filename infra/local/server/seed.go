@@ -1,4 +1,4 @@
-package runtime
+package server
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"sportello/events"
+	samples "sportello/events"
 
 	"sportello/shared/call"
 	"sportello/shared/clock"
@@ -92,7 +92,7 @@ type demoRegistry struct {
 // services, and Lombardy's AFAM_UDOS facilities plus one demo public nido
 // per Lombardy Comune (so every Comune can file in a load test).
 func seedRegistry(ctx context.Context, store *dynamo.Store, callID string) error {
-	b, err := events.FS.ReadFile("submissions/demo-registry.json")
+	b, err := samples.FS.ReadFile("submissions/demo-registry.json")
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func seedRegistry(ctx context.Context, store *dynamo.Store, callID string) error
 		return store.ImportPreloaded(ctx, callID, reg.Preloaded)
 	case LombardiaCall:
 		facilities := reg.Facilities
-		for _, c := range events.Comuni() {
+		for _, c := range samples.Comuni() {
 			if c.RegionCode == "03" {
 				facilities = append(facilities, DemoFacility(c))
 			}

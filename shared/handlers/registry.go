@@ -1,4 +1,4 @@
-package api
+package handlers
 
 import (
 	"bytes"
@@ -8,16 +8,16 @@ import (
 	"net/http"
 	"strconv"
 
+	"sportello/shared/apigw"
 	"sportello/shared/audit"
 	"sportello/shared/dynamo"
-	"sportello/shared/httpapi"
 	"sportello/shared/problem"
 	"sportello/shared/registry"
 )
 
 // importRegistry loads an officer's CSV (pre-loaded services, or AFAM_UDOS
 // facilities) into a call: every row valid, or nothing imported.
-func (d *Deps) importRegistry(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (d *Deps) importRegistry(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	c, err := d.officerCall(ctx, r)
 	if err != nil {
 		return nil, err
@@ -58,6 +58,6 @@ func (d *Deps) importRegistry(ctx context.Context, r *httpapi.Request) (*httpapi
 		Detail: map[string]string{"kind": kind, "rows": strconv.Itoa(n)}}); err != nil {
 		return nil, dynamo.Public(err)
 	}
-	httpapi.Annotate(ctx, slog.Int("rows", n))
-	return httpapi.JSON(http.StatusOK, map[string]any{"kind": kind, "imported": n})
+	apigw.Annotate(ctx, slog.Int("rows", n))
+	return apigw.JSON(http.StatusOK, map[string]any{"kind": kind, "imported": n})
 }

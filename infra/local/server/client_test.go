@@ -1,4 +1,4 @@
-package runtime
+package server
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"sportello/events"
+	samples "sportello/events"
 	"sportello/infra/apiclient"
 	"sportello/shared/auth"
 	"sportello/shared/clock"
@@ -79,7 +79,7 @@ type example struct {
 }
 
 func loadExample(t *testing.T, name string) example {
-	b, err := events.FS.ReadFile("submissions/" + name)
+	b, err := samples.FS.ReadFile("submissions/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func (e *env) draft(callID, token, org string, data json.RawMessage) string {
 // would, and waits for the documents function.
 func (e *env) upload(subID, token, kind, file, contentType string) map[string]any {
 	e.t.Helper()
-	body, err := events.FS.ReadFile("files/" + file)
+	body, err := samples.FS.ReadFile("files/" + file)
 	if err != nil {
 		e.t.Fatal(err)
 	}

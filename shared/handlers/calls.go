@@ -1,4 +1,4 @@
-package api
+package handlers
 
 import (
 	"context"
@@ -6,17 +6,17 @@ import (
 	"strconv"
 	"time"
 
+	"sportello/shared/apigw"
 	"sportello/shared/audit"
 	"sportello/shared/call"
 	"sportello/shared/dynamo"
-	"sportello/shared/httpapi"
 	"sportello/shared/ident"
 	"sportello/shared/problem"
 )
 
 // CallsRoutes are the routes of the calls function.
-func CallsRoutes(d *Deps) []httpapi.Route {
-	return []httpapi.Route{
+func CallsRoutes(d *Deps) []apigw.Route {
+	return []apigw.Route{
 		{Method: "GET", Pattern: "/v1/health", Public: true, Handler: d.health},
 		{Method: "GET", Pattern: "/v1/calls", Handler: d.listCalls},
 		{Method: "POST", Pattern: "/v1/calls", Handler: d.createCall},
@@ -27,7 +27,7 @@ func CallsRoutes(d *Deps) []httpapi.Route {
 	}
 }
 
-func (d *Deps) health(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (d *Deps) health(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	return ok(map[string]string{"status": "ok", "time": Rome(d.Clock.Now())})
 }
 
@@ -60,7 +60,7 @@ func viewCall(c call.Call, now time.Time) callView {
 	return v
 }
 
-func (d *Deps) listCalls(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (d *Deps) listCalls(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	calls, err := d.Store.Calls(ctx)
 	if err != nil {
 		return nil, dynamo.Public(err)
@@ -76,7 +76,7 @@ func (d *Deps) listCalls(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 	return ok(map[string]any{"calls": out})
 }
 
-func (d *Deps) getCall(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (d *Deps) getCall(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
 	if err != nil {
 		return nil, err
@@ -84,9 +84,9 @@ func (d *Deps) getCall(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	return ok(viewCall(c, d.Clock.Now()))
 }
 
-func (d *Deps) createCall(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (d *Deps) createCall(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var spec call.Spec
-	if err := httpapi.Decode(r, &spec); err != nil {
+	if err := apigw.Decode(r, &spec); err != nil {
 		return nil, err
 	}
 	if err := requireOfficer(r, ""); err != nil {
@@ -115,18 +115,18 @@ func (d *Deps) createCall(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 		Detail: map[string]string{"program": c.Program, "windows": strconv.Itoa(len(c.Windows))}}); err != nil {
 		return nil, dynamo.Public(err)
 	}
-	return httpapi.JSON(http.StatusCreated, viewCall(c, now))
+	return apigw.JSON(http.StatusCreated, viewCall(c, now))
 }
 
 // extendWindow moves a window's closing instant (proroga), reschedules the
 // close (and the final work when it is the last window), and audits both
 // instants.
-func (d *Deps) extendWindow(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (d *Deps) extendWindow(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body struct {
 		ClosesAt string `json:"closesAt"`
 		Reason   string `json:"reason"`
 	}
-	if err := httpapi.Decode(r, &body); err != nil {
+	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
 	closesAt, err := call.ParseExtension(body.ClosesAt)
@@ -164,7 +164,7 @@ func (d *Deps) extendWindow(ctx context.Context, r *httpapi.Request) (*httpapi.R
 	return ok(viewCall(updated, now))
 }
 
-func (d *Deps) callAudit(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (d *Deps) callAudit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	c, err := d.officerCall(ctx, r)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,8 @@
-// Package api holds the HTTP handlers of the v1 contract. Each function
+// Package handlers holds the HTTP handlers of the v1 contract. Each function
 // (calls, submissions, uploads) serves its own list of routes; the local
 // runtime serves them all. A handler reads like a paragraph: decode,
 // authorise, call the domain, encode.
-package api
+package handlers
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"time"
 
+	"sportello/shared/apigw"
 	"sportello/shared/auth"
 	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
-	"sportello/shared/httpapi"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/windows"
@@ -34,9 +34,9 @@ type Deps struct {
 // Rome renders an instant as RFC 3339 with the Europe/Rome offset.
 func Rome(t time.Time) string { return t.In(clock.Rome).Format(time.RFC3339Nano) }
 
-func ok(v any) (*httpapi.Response, error) { return httpapi.JSON(http.StatusOK, v) }
+func ok(v any) (*apigw.Response, error) { return apigw.JSON(http.StatusOK, v) }
 
-func requireOfficer(r *httpapi.Request, region string) error {
+func requireOfficer(r *apigw.Request, region string) error {
 	if !r.Principal.IsOfficer() {
 		return problem.New(problem.CodeForbidden, "Operazione riservata ai funzionari regionali.")
 	}
@@ -57,13 +57,13 @@ func (d *Deps) visibleCall(ctx context.Context, p *auth.Principal, id string) (c
 	if p.IsOfficer() && p.Region != c.Region {
 		return call.Call{}, problem.New(problem.CodeNotFound, "Bando non trovato.")
 	}
-	httpapi.Annotate(ctx, slog.String("call", c.ID))
+	apigw.Annotate(ctx, slog.String("call", c.ID))
 	return c, nil
 }
 
 // officerCall loads the route's call for an officer of its region
 // (another region's call is not found).
-func (d *Deps) officerCall(ctx context.Context, r *httpapi.Request) (call.Call, error) {
+func (d *Deps) officerCall(ctx context.Context, r *apigw.Request) (call.Call, error) {
 	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
 	if err != nil {
 		return c, err

@@ -1,4 +1,4 @@
-package runtime
+package server
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"sportello/events"
+	samples "sportello/events"
 	"sportello/shared/clock"
 )
 
@@ -81,7 +81,7 @@ func TestEachExampleFilesInItsWindow(t *testing.T) {
 func TestConcurrentFilingThroughHTTP(t *testing.T) {
 	e := newEnv(t, clock.InRome(2026, 5, 18, 11, 0))
 	comuni := []string{}
-	for _, c := range events.Comuni() {
+	for _, c := range samples.Comuni() {
 		if c.RegionCode == "01" && c.ISTAT != "001272" && c.ISTAT != "006003" && c.ISTAT != "005005" && c.ISTAT != "004078" {
 			comuni = append(comuni, c.ISTAT)
 		}

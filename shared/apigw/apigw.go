@@ -1,9 +1,9 @@
-// Package httpapi turns API Gateway v2 (HTTP API) events into calls of small
+// Package apigw turns API Gateway v2 (HTTP API) events into calls of small
 // handler functions and their results back into responses. It owns the
 // contract's transport rules: problem+json errors (RFC 9457) with one table
 // from problem code to status, strict JSON bodies, claims → Principal, and
 // one structured log line per request without personal data.
-package httpapi
+package apigw
 
 import (
 	"context"

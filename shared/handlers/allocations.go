@@ -1,4 +1,4 @@
-package api
+package handlers
 
 import (
 	"bytes"
@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"sportello/shared/allocation"
+	"sportello/shared/apigw"
 	"sportello/shared/dynamo"
-	"sportello/shared/httpapi"
 	"sportello/shared/ident"
 	"sportello/shared/money"
 	"sportello/shared/nidigratis"
@@ -20,9 +20,9 @@ import (
 
 // AllocationRoutes are the riparto and calculator routes (served by the
 // calls function).
-func AllocationRoutes(d *Deps, svc *allocation.Service) []httpapi.Route {
+func AllocationRoutes(d *Deps, svc *allocation.Service) []apigw.Route {
 	h := &allocationAPI{Deps: d, svc: svc}
-	return []httpapi.Route{
+	return []apigw.Route{
 		{Method: "POST", Pattern: "/v1/calls/{callId}/funds", Handler: h.announce},
 		{Method: "GET", Pattern: "/v1/calls/{callId}/allocations/{allocationId}", Handler: h.get},
 		{Method: "POST", Pattern: "/v1/calls/{callId}/allocations:simulate", Handler: h.simulate},
@@ -41,8 +41,8 @@ type fundsBody struct {
 	Note   string       `json:"note"`
 }
 
-func decodeFunds(r *httpapi.Request) (money.Cents, string, error) {
-	if err := httpapi.RequireJSON(r); err != nil {
+func decodeFunds(r *apigw.Request) (money.Cents, string, error) {
+	if err := apigw.RequireJSON(r); err != nil {
 		return 0, "", err
 	}
 	var body fundsBody
@@ -65,7 +65,7 @@ func decodeFunds(r *httpapi.Request) (money.Cents, string, error) {
 	return *body.Amount, body.Note, nil
 }
 
-func (h *allocationAPI) announce(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *allocationAPI) announce(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	amount, note, err := decodeFunds(r)
 	if err != nil {
 		return nil, err
@@ -78,11 +78,11 @@ func (h *allocationAPI) announce(ctx context.Context, r *httpapi.Request) (*http
 	if err != nil {
 		return nil, dynamo.Public(err)
 	}
-	httpapi.Annotate(ctx, slog.String("allocation", run.ID))
-	return httpapi.JSON(http.StatusAccepted, map[string]string{"allocationId": run.ID, "status": run.Status})
+	apigw.Annotate(ctx, slog.String("allocation", run.ID))
+	return apigw.JSON(http.StatusAccepted, map[string]string{"allocationId": run.ID, "status": run.Status})
 }
 
-func (h *allocationAPI) get(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *allocationAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	c, err := h.officerCall(ctx, r)
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func (h *allocationAPI) get(ctx context.Context, r *httpapi.Request) (*httpapi.R
 		if err := riparto.WriteCSV(&b, res, nil); err != nil {
 			return nil, err
 		}
-		resp := httpapi.Bytes(http.StatusOK, "text/csv; charset=utf-8", "riparto-"+run.ID+".csv", b.Bytes())
+		resp := apigw.Bytes(http.StatusOK, "text/csv; charset=utf-8", "riparto-"+run.ID+".csv", b.Bytes())
 		resp.Binary = false
 		return resp, nil
 	}
@@ -117,7 +117,7 @@ func (h *allocationAPI) get(ctx context.Context, r *httpapi.Request) (*httpapi.R
 		"allocated": run.Allocated, "unallocated": run.Unallocated, "error": run.Error, "result": res})
 }
 
-func (h *allocationAPI) simulate(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *allocationAPI) simulate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	amount, _, err := decodeFunds(r)
 	if err != nil {
 		return nil, err
@@ -133,8 +133,8 @@ func (h *allocationAPI) simulate(ctx context.Context, r *httpapi.Request) (*http
 	return ok(map[string]any{"simulated": true, "result": res})
 }
 
-func calculateNidiGratis(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	if err := httpapi.RequireJSON(r); err != nil {
+func calculateNidiGratis(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	if err := apigw.RequireJSON(r); err != nil {
 		return nil, err
 	}
 	in, err := nidigratis.DecodeRequest(r.Body)
@@ -144,8 +144,8 @@ func calculateNidiGratis(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 	return ok(nidigratis.Compute(in))
 }
 
-func calculateRiparto(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	if err := httpapi.RequireJSON(r); err != nil {
+func calculateRiparto(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	if err := apigw.RequireJSON(r); err != nil {
 		return nil, err
 	}
 	req, err := riparto.DecodeRequest(r.Body)

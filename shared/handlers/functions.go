@@ -1,8 +1,8 @@
-package api
+package handlers
 
 import (
 	"sportello/shared/allocation"
-	"sportello/shared/httpapi"
+	"sportello/shared/apigw"
 	"sportello/shared/submission"
 )
 
@@ -22,8 +22,8 @@ type Services struct {
 }
 
 // FunctionRoutes maps each HTTP function to its routes.
-func FunctionRoutes(d *Deps, s Services) map[string][]httpapi.Route {
-	return map[string][]httpapi.Route{
+func FunctionRoutes(d *Deps, s Services) map[string][]apigw.Route {
+	return map[string][]apigw.Route{
 		FnCalls:       append(CallsRoutes(d), AllocationRoutes(d, s.Allocation)...),
 		FnSubmissions: SubmissionsRoutes(d, s.Submissions),
 		FnUploads:     UploadsRoutes(d, s.Submissions, s.Blobs),

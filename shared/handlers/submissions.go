@@ -1,4 +1,4 @@
-package api
+package handlers
 
 import (
 	"context"
@@ -8,17 +8,17 @@ import (
 	"strconv"
 	"strings"
 
+	"sportello/shared/apigw"
 	"sportello/shared/clock"
-	"sportello/shared/httpapi"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/submission"
 )
 
 // SubmissionsRoutes are the routes of the submissions function.
-func SubmissionsRoutes(d *Deps, svc *submission.Service) []httpapi.Route {
+func SubmissionsRoutes(d *Deps, svc *submission.Service) []apigw.Route {
 	h := &submissionsAPI{Deps: d, svc: svc}
-	return []httpapi.Route{
+	return []apigw.Route{
 		{Method: "POST", Pattern: "/v1/calls/{callId}/submissions", Handler: h.create},
 		{Method: "GET", Pattern: "/v1/calls/{callId}/submissions", Handler: h.list},
 		{Method: "GET", Pattern: "/v1/submissions/{id}", Handler: h.get},
@@ -74,7 +74,7 @@ func viewSubmission(s submission.Submission, withData bool) submissionView {
 	return v
 }
 
-func (h *submissionsAPI) respondSubmission(status int, s submission.Submission) (*httpapi.Response, error) {
+func (h *submissionsAPI) respondSubmission(status int, s submission.Submission) (*apigw.Response, error) {
 	v := viewSubmission(s, true)
 	if prog, ok := h.Programs[s.Program]; ok {
 		if form, err := prog.Decode(s.Data); err == nil {
@@ -83,7 +83,7 @@ func (h *submissionsAPI) respondSubmission(status int, s submission.Submission) 
 			}
 		}
 	}
-	resp, err := httpapi.JSON(status, v)
+	resp, err := apigw.JSON(status, v)
 	if err == nil {
 		resp.Header.Set("ETag", strconv.Quote(strconv.FormatInt(s.Version, 10)))
 	}
@@ -91,15 +91,15 @@ func (h *submissionsAPI) respondSubmission(status int, s submission.Submission) 
 }
 
 func annotateSubmission(ctx context.Context, s submission.Submission) {
-	httpapi.Annotate(ctx, slog.String("call", s.CallID), slog.String("submission", s.ID), slog.String("state", string(s.State)))
+	apigw.Annotate(ctx, slog.String("call", s.CallID), slog.String("submission", s.ID), slog.String("state", string(s.State)))
 }
 
-func (h *submissionsAPI) create(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *submissionsAPI) create(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body struct {
 		Org  string          `json:"org"`
 		Data json.RawMessage `json:"data"`
 	}
-	if err := httpapi.Decode(r, &body); err != nil {
+	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
 	key := r.Header.Get("Idempotency-Key")
@@ -118,7 +118,7 @@ func (h *submissionsAPI) create(ctx context.Context, r *httpapi.Request) (*httpa
 	return h.respondSubmission(status, sub)
 }
 
-func (h *submissionsAPI) list(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *submissionsAPI) list(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	subs, err := h.svc.List(ctx, r.Principal, r.Params["callId"])
 	if err != nil {
 		return nil, err
@@ -127,11 +127,11 @@ func (h *submissionsAPI) list(ctx context.Context, r *httpapi.Request) (*httpapi
 	for _, s := range subs {
 		out = append(out, viewSubmission(s, false))
 	}
-	httpapi.Annotate(ctx, slog.String("call", r.Params["callId"]), slog.Int("count", len(out)))
+	apigw.Annotate(ctx, slog.String("call", r.Params["callId"]), slog.Int("count", len(out)))
 	return ok(map[string]any{"submissions": out})
 }
 
-func (h *submissionsAPI) get(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *submissionsAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func (h *submissionsAPI) get(ctx context.Context, r *httpapi.Request) (*httpapi.
 }
 
 // ifMatch reads the version an update is based on: `3`, `"3"` or W/"3".
-func ifMatch(r *httpapi.Request) (int64, error) {
+func ifMatch(r *apigw.Request) (int64, error) {
 	raw := strings.TrimSpace(r.Header.Get("If-Match"))
 	if raw == "" {
 		return 0, problem.New(problem.CodePrecondition, "Indicare nell'intestazione If-Match la versione della domanda su cui si basa la modifica.")
@@ -153,11 +153,11 @@ func ifMatch(r *httpapi.Request) (int64, error) {
 	return v, nil
 }
 
-func (h *submissionsAPI) update(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *submissionsAPI) update(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body struct {
 		Data json.RawMessage `json:"data"`
 	}
-	if err := httpapi.Decode(r, &body); err != nil {
+	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
 	if len(body.Data) == 0 {
@@ -176,7 +176,7 @@ func (h *submissionsAPI) update(ctx context.Context, r *httpapi.Request) (*httpa
 	return h.respondSubmission(http.StatusOK, sub)
 }
 
-func (h *submissionsAPI) submit(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *submissionsAPI) submit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	if len(strings.TrimSpace(string(r.Body))) > 0 && strings.TrimSpace(string(r.Body)) != "{}" {
 		return nil, problem.New(problem.CodeBadRequest, "L'invio non prevede un corpo.")
 	}
@@ -188,29 +188,29 @@ func (h *submissionsAPI) submit(ctx context.Context, r *httpapi.Request) (*httpa
 		}
 	}
 	sub, err := h.svc.Submit(ctx, r.Principal, r.Params["id"], arrival)
-	httpapi.Annotate(ctx, slog.String("submission", r.Params["id"]), slog.String("arrival", arrival.UTC().Format("2006-01-02T15:04:05.000Z")))
+	apigw.Annotate(ctx, slog.String("submission", r.Params["id"]), slog.String("arrival", arrival.UTC().Format("2006-01-02T15:04:05.000Z")))
 	if problem.CodeOf(err) == problem.CodeUnavailable && scope != "" {
 		if rerr := h.Store.RecordArrival(ctx, scope, arrival); rerr != nil {
 			h.Log.Warn("could not keep the arrival of a failed submit", "submission", r.Params["id"], "error", rerr.Error())
 		}
 	}
 	if err != nil {
-		httpapi.Annotate(ctx, slog.String("outcome", problem.CodeOf(err)))
+		apigw.Annotate(ctx, slog.String("outcome", problem.CodeOf(err)))
 		return nil, err
 	}
 	annotateSubmission(ctx, sub)
-	httpapi.Annotate(ctx, slog.String("outcome", "filed"), slog.String("protocol", sub.Protocol.Number))
+	apigw.Annotate(ctx, slog.String("outcome", "filed"), slog.String("protocol", sub.Protocol.Number))
 	return h.respondSubmission(http.StatusOK, sub)
 }
 
-func (h *submissionsAPI) review(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *submissionsAPI) review(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body struct {
 		Decision string   `json:"decision"`
 		Notes    string   `json:"notes"`
 		Deadline string   `json:"deadline"`
 		Admitted []string `json:"admittedFacilities"`
 	}
-	if err := httpapi.Decode(r, &body); err != nil {
+	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
 	d := submission.Decision{Decision: body.Decision, Notes: body.Notes, Admitted: body.Admitted}
@@ -230,7 +230,7 @@ func (h *submissionsAPI) review(ctx context.Context, r *httpapi.Request) (*httpa
 	return h.respondSubmission(http.StatusOK, sub)
 }
 
-func (h *submissionsAPI) audit(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *submissionsAPI) audit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package runtime
+package server
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"sportello/shared/apigw"
 	"sportello/shared/auth"
-	"sportello/shared/httpapi"
 	"sportello/shared/ident"
 	"sportello/shared/problem"
 )
@@ -25,7 +25,7 @@ const apiGatewayLimit = 10 << 20
 // verifies the bearer token where the JWT authorizer would, and turns the
 // request into the v2 event the Lambda handlers receive.
 type front struct {
-	router *httpapi.Router
+	router *apigw.Router
 	keys   *auth.Keys
 	now    func() time.Time
 	dev    http.Handler // /v1/dev/token, local only
@@ -96,7 +96,7 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeProblem(w http.ResponseWriter, p *problem.Error) {
-	resp := httpapi.Problem(&httpapi.Request{}, p, nil)
+	resp := apigw.Problem(&apigw.Request{}, p, nil)
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}

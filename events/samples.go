@@ -1,7 +1,8 @@
-// Package events embeds the sample data the local runtime seeds and the
-// end-to-end tests file: the ISTAT list of Comuni, example applications and
-// the demo registry, and the document fixtures.
-package events
+// Package samples (the Go side of events/, the layout's folder of sample
+// data) embeds what the local runtime seeds and the end-to-end tests file:
+// the ISTAT list of Comuni, example applications and the demo registry, and
+// the document fixtures.
+package samples
 
 import (
 	"embed"

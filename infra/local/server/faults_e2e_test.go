@@ -1,4 +1,4 @@
-package runtime
+package server
 
 import (
 	"encoding/json"
@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"sportello/events"
+	samples "sportello/events"
+	"sportello/infra/local/emulator"
 	"sportello/shared/clock"
-	"sportello/shared/emulator"
 )
 
 // With DynamoDB throttling, failing and losing responses on a fraction of
@@ -20,7 +20,7 @@ func TestFilingUnderStorageFaults(t *testing.T) {
 	e := newEnv(t, clock.InRome(2026, 5, 18, 11, 59))
 	data := json.RawMessage(`{"contactEmail":"protocollo@comune.example.it","services":[]}`)
 	var orgs, ids, toks []string
-	for _, c := range events.Comuni() {
+	for _, c := range samples.Comuni() {
 		if c.RegionCode == "01" && len(orgs) < 150 && c.ISTAT > "001300" {
 			org := "comune:" + c.ISTAT
 			tok := e.applicant(org)

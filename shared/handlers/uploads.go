@@ -1,4 +1,4 @@
-package api
+package handlers
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 	"time"
 	"unicode"
 
+	"sportello/shared/apigw"
 	"sportello/shared/audit"
 	"sportello/shared/document"
 	"sportello/shared/dynamo"
-	"sportello/shared/httpapi"
 	"sportello/shared/ident"
 	"sportello/shared/problem"
 	"sportello/shared/program"
@@ -30,9 +30,9 @@ type Blobs interface {
 }
 
 // UploadsRoutes are the routes of the uploads function.
-func UploadsRoutes(d *Deps, svc *submission.Service, blobs Blobs) []httpapi.Route {
+func UploadsRoutes(d *Deps, svc *submission.Service, blobs Blobs) []apigw.Route {
 	h := &uploadsAPI{Deps: d, svc: svc, blobs: blobs}
-	return []httpapi.Route{
+	return []apigw.Route{
 		{Method: "POST", Pattern: "/v1/submissions/{id}/documents", Handler: h.request},
 		{Method: "GET", Pattern: "/v1/submissions/{id}/documents", Handler: h.list},
 		{Method: "GET", Pattern: "/v1/documents/{id}/download", Handler: h.download},
@@ -55,9 +55,9 @@ type uploadRequest struct {
 
 // request declares a document and answers a pre-signed PUT URL bound to
 // the declared length, type and checksum. The key is made from ids only.
-func (h *uploadsAPI) request(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *uploadsAPI) request(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var in uploadRequest
-	if err := httpapi.Decode(r, &in); err != nil {
+	if err := apigw.Decode(r, &in); err != nil {
 		return nil, err
 	}
 	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
@@ -121,8 +121,8 @@ func (h *uploadsAPI) request(ctx context.Context, r *httpapi.Request) (*httpapi.
 		Action: "document.declared", Detail: map[string]string{"document": doc.ID, "kind": doc.Kind, "sha256": doc.SHA256}}); err != nil {
 		return nil, dynamo.Public(err)
 	}
-	httpapi.Annotate(ctx, slog.String("document", doc.ID))
-	return httpapi.JSON(http.StatusCreated, map[string]any{
+	apigw.Annotate(ctx, slog.String("document", doc.ID))
+	return apigw.JSON(http.StatusCreated, map[string]any{
 		"id": doc.ID, "uploadUrl": up.URL, "method": up.Method, "headers": up.Headers, "expiresAt": Rome(up.ExpiresAt),
 	})
 }
@@ -139,7 +139,7 @@ func isSHA256(s string) bool {
 	return true
 }
 
-func (h *uploadsAPI) list(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *uploadsAPI) list(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
 	if err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func (h *uploadsAPI) list(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 }
 
 // download answers a short-lived URL for a document the caller may see.
-func (h *uploadsAPI) download(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (h *uploadsAPI) download(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	id := r.Params["id"]
 	if !ident.Valid("doc", id) {
 		return nil, problem.New(problem.CodeNotFound, "Documento non trovato.")
@@ -174,6 +174,6 @@ func (h *uploadsAPI) download(ctx context.Context, r *httpapi.Request) (*httpapi
 	if err != nil {
 		return nil, err
 	}
-	httpapi.Annotate(ctx, slog.String("document", doc.ID))
+	apigw.Annotate(ctx, slog.String("document", doc.ID))
 	return ok(map[string]string{"url": url, "expiresAt": Rome(exp)})
 }

@@ -1,4 +1,4 @@
-package runtime
+package server
 
 import (
 	"encoding/json"
