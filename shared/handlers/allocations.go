@@ -9,32 +9,12 @@ import (
 
 	"sportello/shared/allocation"
 	"sportello/shared/apigw"
-	"sportello/shared/dynamo"
-	"sportello/shared/ident"
 	"sportello/shared/money"
 	"sportello/shared/nidigratis"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/riparto"
 )
-
-// AllocationRoutes are the riparto and calculator routes (served by the
-// calls function).
-func AllocationRoutes(d *Deps, svc *allocation.Service) []apigw.Route {
-	h := &allocationAPI{Deps: d, svc: svc}
-	return []apigw.Route{
-		{Method: "POST", Pattern: "/v1/calls/{callId}/funds", Handler: h.announce},
-		{Method: "GET", Pattern: "/v1/calls/{callId}/allocations/{allocationId}", Handler: h.get},
-		{Method: "POST", Pattern: "/v1/calls/{callId}/allocations:simulate", Handler: h.simulate},
-		{Method: "POST", Pattern: "/v1/calculators/nidi-gratis-plus", Public: true, Handler: calculateNidiGratis},
-		{Method: "POST", Pattern: "/v1/calculators/riparto", Public: true, Handler: calculateRiparto},
-	}
-}
-
-type allocationAPI struct {
-	*Deps
-	svc *allocation.Service
-}
 
 type fundsBody struct {
 	Amount *money.Cents `json:"amount"`
@@ -65,41 +45,26 @@ func decodeFunds(r *apigw.Request) (money.Cents, string, error) {
 	return *body.Amount, body.Note, nil
 }
 
-func (h *allocationAPI) announce(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) announce(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	amount, note, err := decodeFunds(r)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.officerCall(ctx, r)
+	run, err := h.Allocation.AnnounceFunds(ctx, r.Principal, r.Params["callId"], amount, note)
 	if err != nil {
 		return nil, err
 	}
-	run, err := h.svc.Announce(ctx, c, ident.New("alloc"), amount, note, r.Principal.Subject)
-	if err != nil {
-		return nil, dynamo.Public(err)
-	}
+	annotateCall(ctx, run.CallID)
 	apigw.Annotate(ctx, slog.String("allocation", run.ID))
 	return apigw.JSON(http.StatusAccepted, map[string]string{"allocationId": run.ID, "status": run.Status})
 }
 
-func (h *allocationAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	c, err := h.officerCall(ctx, r)
+func (h api) allocation(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	out, err := h.Allocation.Get(ctx, r.Principal, r.Params["callId"], r.Params["allocationId"])
 	if err != nil {
 		return nil, err
 	}
-	id := r.Params["allocationId"]
-	if !ident.Valid("alloc", id) {
-		return nil, problem.New(problem.CodeNotFound, "Riparto non trovato.")
-	}
-	run, err := h.Store.Run(ctx, id)
-	if err != nil || run.CallID != c.ID {
-		return nil, problem.New(problem.CodeNotFound, "Riparto non trovato.")
-	}
-	lines, err := h.Store.RunLines(ctx, id)
-	if err != nil {
-		return nil, dynamo.Public(err)
-	}
-	res := riparto.Result{Fund: run.Fund, Allocated: run.Allocated, Unallocated: run.Unallocated, Lines: lines, EngineVersion: run.EngineVersion}
+	run, res := out.Run, out.Result
 	if strings.Contains(r.Header.Get("Accept"), "text/csv") {
 		if run.Status != allocation.Done {
 			return nil, problem.New(problem.CodeConflict, "Il riparto non è ancora concluso (stato %s).", run.Status)
@@ -117,18 +82,14 @@ func (h *allocationAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Respo
 		"allocated": run.Allocated, "unallocated": run.Unallocated, "error": run.Error, "result": res})
 }
 
-func (h *allocationAPI) simulate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) simulate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	amount, _, err := decodeFunds(r)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.officerCall(ctx, r)
+	res, err := h.Allocation.SimulateFunds(ctx, r.Principal, r.Params["callId"], amount)
 	if err != nil {
 		return nil, err
-	}
-	res, _, err := h.svc.Simulate(ctx, c, amount)
-	if err != nil {
-		return nil, dynamo.Public(err)
 	}
 	return ok(map[string]any{"simulated": true, "result": res})
 }
