@@ -121,8 +121,11 @@ var (
 	evidenceRe = regexp.MustCompile(`^[\p{L}\p{N} ./_#:-]{1,120}$`)
 )
 
-// MaxLines bounds one claim: a large Comune's months of a period fit.
-const MaxLines = 5000
+// MaxLines bounds one claim so that the claim and the uniqueness of each
+// child-month are written in one DynamoDB transaction (at most 100 items):
+// a Comune with more lines files several claims for the period (e.g. one
+// per facility).
+const MaxLines = 95
 
 // Period is the span of months a claim covers, inclusive.
 type Period struct {
@@ -377,11 +380,43 @@ type Claim struct {
 	TransmittedAt time.Time    `json:"transmittedAt,omitzero"`
 	Suspensions   []Suspension `json:"suspensions,omitempty"`
 
+	Signed []SignedDoc `json:"signedDocuments,omitempty"`
+
 	Approved   money.Cents `json:"approved"` // Σ recognised − offset, fixed at approval
 	ApprovedAt time.Time   `json:"approvedAt,omitzero"`
 	Payments   []Payment   `json:"payments,omitempty"`
 	Recoveries []Recovery  `json:"recoveries,omitempty"`
 	Version    int         `json:"version"`
+}
+
+// SignedDoc is a signed copy of a generated document, as received.
+type SignedDoc struct {
+	Kind    string    `json:"kind"`
+	Key     string    `json:"-"`
+	SHA256  string    `json:"sha256"`
+	Size    int64     `json:"size"`
+	Signers []string  `json:"signers"`
+	At      time.Time `json:"at"`
+}
+
+// SignedDoc returns the signed copy of kind, or nil.
+func (c *Claim) SignedDoc(kind string) *SignedDoc {
+	for i := range c.Signed {
+		if c.Signed[i].Kind == kind {
+			return &c.Signed[i]
+		}
+	}
+	return nil
+}
+
+// SetSigned records (or replaces, before transmission) a signed copy.
+func (c *Claim) SetSigned(kind string, d SignedDoc) {
+	d.Kind = kind
+	if old := c.SignedDoc(kind); old != nil {
+		*old = d
+		return
+	}
+	c.Signed = append(c.Signed, d)
 }
 
 // Payment records money the Region paid on a request.
