@@ -1,12 +1,15 @@
 package rendiconto
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"sportello/shared/call"
 	"sportello/shared/clock"
+	"sportello/shared/docverify"
 	"sportello/shared/pdfdoc"
 	"sportello/shared/problem"
 )
@@ -20,6 +23,35 @@ func DocTitle(kind string) string {
 		return "la richiesta di liquidazione"
 	}
 	return kind
+}
+
+// MaxSigned bounds a signed upload: the generated documents are small.
+const MaxSigned = 5 << 20
+
+// checkSigned verifies a signed copy of a generated document: a CAdES
+// envelope whose every signature verifies against its content, and whose
+// content is byte-identical to want (the document as generated now).
+func checkSigned(body, want []byte) ([]string, error) {
+	if len(body) > MaxSigned {
+		return nil, problem.New(problem.CodeTooLarge, "Il file firmato supera %d MB.", MaxSigned>>20)
+	}
+	res, err := docverify.Verify(bytes.NewReader(body), docverify.Declared{
+		ContentType: docverify.TypeP7M, Size: int64(len(body)), SHA256: sha256Hex(body), MustBeSigned: true, MaxBytes: MaxSigned,
+		AllowedTypes: []string{docverify.TypeP7M},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("verify signed copy: %w", err)
+	}
+	if res.Status != docverify.StatusVerified {
+		return nil, problem.New(problem.CodeValidation, "%s", res.Reason).With("verification", res.Code)
+	}
+	if !res.SignatureChecked {
+		return nil, problem.New(problem.CodeValidation, "La firma usa un algoritmo che il sistema non sa verificare: firmare con un dispositivo qualificato standard (CAdES, SHA-256).")
+	}
+	if res.ContentSHA256 != sha256Hex(want) {
+		return nil, problem.New(problem.CodeValidation, "Il documento firmato non corrisponde a quello generato dal sistema: scaricarlo di nuovo, firmarlo e caricarlo.").With("verification", "not_the_generated_document")
+	}
+	return strings.Split(res.Signer, "; "), nil
 }
 
 func sha256Hex(b []byte) string {

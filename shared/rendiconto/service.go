@@ -59,12 +59,6 @@ type Box interface {
 	Fingerprint(s string) string
 }
 
-// Signed checks a signed upload of a generated document: a valid
-// signature whose signed content is byte-identical to want.
-type Signed interface {
-	Check(ctx context.Context, body, want []byte) (signers []string, err error)
-}
-
 // Files keeps the signed documents.
 type Files interface {
 	Put(ctx context.Context, key, contentType string, body []byte) error
@@ -79,7 +73,6 @@ type Notifier interface {
 type Service struct {
 	Store    Store
 	Box      Box
-	Signed   Signed
 	Files    Files
 	Notifier Notifier // nil: no e-mail
 	Clock    clock.Clock
@@ -347,7 +340,7 @@ func (s *Service) UploadSigned(ctx context.Context, p *auth.Principal, id, kind 
 	if err != nil {
 		return c, err
 	}
-	signers, err := s.Signed.Check(ctx, body, want)
+	signers, err := checkSigned(body, want)
 	if err != nil {
 		return c, err
 	}
