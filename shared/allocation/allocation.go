@@ -53,15 +53,15 @@ type Run struct {
 	// OnlyDecided records the audited override: the fund was announced
 	// while the applications in LeftOut awaited a decision, and the
 	// officer chose to allocate among the decided ones, for Reason.
-	OnlyDecided    bool        `json:"onlyDecided,omitempty" dynamodbav:"onlyDecided,omitempty"`
-	OverrideReason string      `json:"overrideReason,omitempty" dynamodbav:"overrideReason,omitempty"`
-	LeftOut        []string    `json:"leftOut,omitempty" dynamodbav:"leftOut,omitempty"`
-	RequestHash    string      `json:"-" dynamodbav:"requestHash,omitempty"`
-	InputsKey     string      `json:"-" dynamodbav:"inputsKey,omitempty"`
-	CSVKey        string      `json:"-" dynamodbav:"csvKey,omitempty"`
-	XLSXKey       string      `json:"-" dynamodbav:"xlsxKey,omitempty"`
-	Error         string      `json:"error,omitempty" dynamodbav:"error,omitempty"`
-	FinishedAt    time.Time   `json:"finishedAt,omitzero" dynamodbav:"finishedAt,omitempty"`
+	OnlyDecided    bool      `json:"onlyDecided,omitempty" dynamodbav:"onlyDecided,omitempty"`
+	OverrideReason string    `json:"overrideReason,omitempty" dynamodbav:"overrideReason,omitempty"`
+	LeftOut        []string  `json:"leftOut,omitempty" dynamodbav:"leftOut,omitempty"`
+	RequestHash    string    `json:"-" dynamodbav:"requestHash,omitempty"`
+	InputsKey      string    `json:"-" dynamodbav:"inputsKey,omitempty"`
+	CSVKey         string    `json:"-" dynamodbav:"csvKey,omitempty"`
+	XLSXKey        string    `json:"-" dynamodbav:"xlsxKey,omitempty"`
+	Error          string    `json:"error,omitempty" dynamodbav:"error,omitempty"`
+	FinishedAt     time.Time `json:"finishedAt,omitzero" dynamodbav:"finishedAt,omitempty"`
 }
 
 // Input is one frozen beneficiary.
