@@ -25,48 +25,41 @@ func (s *Service) managedCall(ctx context.Context, p *auth.Principal, callID str
 }
 
 // AnnounceFunds records an officer's announcement of the fund of a call of
-// the region and starts its riparto.
-func (s *Service) AnnounceFunds(ctx context.Context, p *auth.Principal, callID string, fund money.Cents, note string) (Run, error) {
+// the region and starts its riparto (see Announce).
+func (s *Service) AnnounceFunds(ctx context.Context, p *auth.Principal, callID string, a Announcement) (Run, bool, error) {
 	c, err := s.managedCall(ctx, p, callID)
 	if err != nil {
-		return Run{}, err
+		return Run{}, false, err
 	}
-	return s.Announce(ctx, c, ident.New("alloc"), fund, note, p.Subject)
+	a.By = p.Subject
+	return s.Announce(ctx, c, ident.New("alloc"), a)
 }
 
 // SimulateFunds computes what a fund would give, storing nothing.
-func (s *Service) SimulateFunds(ctx context.Context, p *auth.Principal, callID string, fund money.Cents) (riparto.Result, error) {
+func (s *Service) SimulateFunds(ctx context.Context, p *auth.Principal, callID string, fund money.Cents) (riparto.Result, Snapshot, error) {
 	c, err := s.managedCall(ctx, p, callID)
 	if err != nil {
-		return riparto.Result{}, err
+		return riparto.Result{}, Snapshot{}, err
 	}
-	res, _, err := s.Simulate(ctx, c, fund)
-	return res, err
+	return s.Simulate(ctx, c, fund)
 }
 
-// Outcome is a run with its result (lines empty until it is done).
-type Outcome struct {
-	Run    Run
-	Result riparto.Result
-}
-
-// Get reads a riparto of a call of the officer's region.
-func (s *Service) Get(ctx context.Context, p *auth.Principal, callID, runID string) (Outcome, error) {
+// Get reads a riparto, with its lines, of a call of the officer's region.
+func (s *Service) Get(ctx context.Context, p *auth.Principal, callID, runID string) (Run, []Line, error) {
 	c, err := s.managedCall(ctx, p, callID)
 	if err != nil {
-		return Outcome{}, err
+		return Run{}, nil, err
 	}
 	if !ident.Valid("alloc", runID) {
-		return Outcome{}, errRunNotFound
+		return Run{}, nil, errRunNotFound
 	}
 	run, err := s.Store.Run(ctx, runID)
 	if err != nil || run.CallID != c.ID {
-		return Outcome{}, errRunNotFound
+		return Run{}, nil, errRunNotFound
 	}
 	lines, err := s.Store.RunLines(ctx, runID)
 	if err != nil {
-		return Outcome{}, err
+		return Run{}, nil, err
 	}
-	return Outcome{Run: run, Result: riparto.Result{Fund: run.Fund, Allocated: run.Allocated, Unallocated: run.Unallocated,
-		Lines: lines, EngineVersion: run.EngineVersion}}, nil
+	return run, lines, nil
 }

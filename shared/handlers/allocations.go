@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 
 	"sportello/shared/allocation"
 	"sportello/shared/apigw"
+	"sportello/shared/export"
 	"sportello/shared/money"
 	"sportello/shared/nidigratis"
 	"sportello/shared/problem"
@@ -17,17 +17,19 @@ import (
 )
 
 type fundsBody struct {
-	Amount *money.Cents `json:"amount"`
-	Note   string       `json:"note"`
+	Amount      *money.Cents `json:"amount"`
+	Note        string       `json:"note"`
+	OnlyDecided bool         `json:"onlyDecided"`
+	Reason      string       `json:"reason"`
 }
 
-func decodeFunds(r *apigw.Request) (money.Cents, string, error) {
+func decodeFunds(r *apigw.Request) (allocation.Announcement, error) {
 	if err := apigw.RequireJSON(r); err != nil {
-		return 0, "", err
+		return allocation.Announcement{}, err
 	}
 	var body fundsBody
 	if err := program.Strict(r.Body, &body); err != nil {
-		return 0, "", err
+		return allocation.Announcement{}, err
 	}
 	var f problem.Fields
 	switch {
@@ -39,59 +41,80 @@ func decodeFunds(r *apigw.Request) (money.Cents, string, error) {
 	if len(body.Note) > 2000 {
 		f.Add("note", problem.FieldTooLarge, "Al massimo 2000 caratteri.")
 	}
-	if err := f.Err(problem.CodeValidation, "L'annuncio del fondo non è valido."); err != nil {
-		return 0, "", err
+	switch {
+	case body.OnlyDecided && strings.TrimSpace(body.Reason) == "":
+		f.Add("reason", problem.FieldRequired, "Indicare perché si ripartisce tra le sole domande decise.")
+	case !body.OnlyDecided && body.Reason != "":
+		f.Add("reason", problem.FieldNotAllowed, "Il motivo si indica solo con \"onlyDecided\": true.")
+	case len(body.Reason) > 2000:
+		f.Add("reason", problem.FieldTooLarge, "Al massimo 2000 caratteri.")
 	}
-	return *body.Amount, body.Note, nil
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 128 {
+		return allocation.Announcement{}, problem.New(problem.CodeBadRequest, "Idempotency-Key troppo lunga (massimo 128 caratteri).")
+	}
+	if err := f.Err(problem.CodeValidation, "L'annuncio del fondo non è valido."); err != nil {
+		return allocation.Announcement{}, err
+	}
+	return allocation.Announcement{Fund: *body.Amount, Note: body.Note, OnlyDecided: body.OnlyDecided, Reason: body.Reason,
+		IdemKey: key, By: r.Principal.Subject}, nil
 }
 
 func (h api) announce(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	amount, note, err := decodeFunds(r)
+	a, err := decodeFunds(r)
 	if err != nil {
 		return nil, err
 	}
-	run, err := h.Allocation.AnnounceFunds(ctx, r.Principal, r.Params["callId"], amount, note)
+	run, created, err := h.Allocation.AnnounceFunds(ctx, r.Principal, r.Params["callId"], a)
 	if err != nil {
 		return nil, err
 	}
 	annotateCall(ctx, run.CallID)
-	apigw.Annotate(ctx, slog.String("allocation", run.ID))
-	return apigw.JSON(http.StatusAccepted, map[string]string{"allocationId": run.ID, "status": run.Status})
+	apigw.Annotate(ctx, slog.String("allocation", run.ID), slog.Bool("created", created))
+	return apigw.JSON(http.StatusAccepted, map[string]any{"allocationId": run.ID, "status": run.Status, "created": created})
 }
 
 func (h api) allocation(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	out, err := h.Allocation.Get(ctx, r.Principal, r.Params["callId"], r.Params["allocationId"])
+	format, err := export.Negotiate(r.Query.Get("format"), r.Header.Get("Accept"), export.JSON, export.CSV, export.XLSX)
 	if err != nil {
 		return nil, err
 	}
-	run, res := out.Run, out.Result
-	if strings.Contains(r.Header.Get("Accept"), "text/csv") {
+	run, lines, err := h.Allocation.Get(ctx, r.Principal, r.Params["callId"], r.Params["allocationId"])
+	if err != nil {
+		return nil, err
+	}
+	if format != export.JSON {
 		if run.Status != allocation.Done {
 			return nil, problem.New(problem.CodeConflict, "Il riparto non è ancora concluso (stato %s).", run.Status)
 		}
-		var b bytes.Buffer
-		if err := riparto.WriteCSV(&b, res, nil); err != nil {
+		table := allocation.RipartoTable(run, lines)
+		var b []byte
+		if format == export.CSV {
+			b, err = table.CSV()
+		} else {
+			b, err = table.XLSX()
+		}
+		if err != nil {
 			return nil, err
 		}
-		resp := apigw.Bytes(http.StatusOK, "text/csv; charset=utf-8", "riparto-"+run.ID+".csv", b.Bytes())
-		resp.Binary = false
-		return resp, nil
+		return apigw.Bytes(http.StatusOK, format.ContentType(), "riparto-"+run.ID+"."+string(format), b), nil
 	}
 	return ok(map[string]any{"id": run.ID, "status": run.Status, "fund": run.Fund, "note": run.Note,
 		"announcedAt": Rome(run.AnnouncedAt), "inputSha256": run.InputSHA256, "engineVersion": run.EngineVersion,
-		"allocated": run.Allocated, "unallocated": run.Unallocated, "error": run.Error, "result": res})
+		"onlyDecided": run.OnlyDecided, "overrideReason": run.OverrideReason, "leftOut": run.LeftOut,
+		"allocated": run.Allocated, "unallocated": run.Unallocated, "error": run.Error, "result": allocation.Result(run, lines)})
 }
 
 func (h api) simulate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	amount, _, err := decodeFunds(r)
+	a, err := decodeFunds(r)
 	if err != nil {
 		return nil, err
 	}
-	res, err := h.Allocation.SimulateFunds(ctx, r.Principal, r.Params["callId"], amount)
+	res, snap, err := h.Allocation.SimulateFunds(ctx, r.Principal, r.Params["callId"], a.Fund)
 	if err != nil {
 		return nil, err
 	}
-	return ok(map[string]any{"simulated": true, "result": res})
+	return ok(map[string]any{"simulated": true, "result": res, "leftOut": snap.LeftOut})
 }
 
 func calculateNidiGratis(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {

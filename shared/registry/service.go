@@ -111,4 +111,3 @@ func (n Names) OrgName(ctx context.Context, callID, org string) string {
 	}
 	return ""
 }
-
