@@ -205,10 +205,12 @@ func (b *builder) functions() {
 			Runtime: awslambda.Runtime_PROVIDED_AL2023(), Architecture: awslambda.Architecture_ARM_64(), Handler: jsii.String("bootstrap"),
 			Code:       awslambda.Code_FromAsset(jsii.String(filepath.Join(b.cfg.AssetRoot, name)), nil),
 			MemorySize: jsii.Number(float64(spec.MemoryMB)), Timeout: awscdk.Duration_Seconds(jsii.Number(float64(spec.TimeoutSec))),
-			ReservedConcurrentExecutions: jsii.Number(float64(spec.Reserved)),
-			Tracing:                      awslambda.Tracing_ACTIVE, LogGroup: lg, Role: role,
+			Tracing: awslambda.Tracing_ACTIVE, LogGroup: lg, Role: role,
 			Description:  jsii.String("sportello " + name),
 			FunctionName: jsii.String(fnName(b.cfg.Stage, name)),
+		}
+		if n, ok := b.cfg.Reserved[name]; ok {
+			props.ReservedConcurrentExecutions = jsii.Number(float64(n))
 		}
 		if spec.Async {
 			dlq := b.deadLetterQueue(title(name) + "DLQ")

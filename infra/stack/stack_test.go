@@ -189,7 +189,6 @@ func TestEveryFunctionIsArm64OnAL2023WithDeliberateSizing(t *testing.T) {
 				"Runtime": "provided.al2023", "Architectures": []any{"arm64"}, "Handler": "bootstrap",
 				"TracingConfig": map[string]any{"Mode": "Active"},
 				"MemorySize":    float64(spec.MemoryMB), "Timeout": float64(spec.TimeoutSec),
-				"ReservedConcurrentExecutions": float64(spec.Reserved),
 			}
 			for k, want := range checks {
 				if !reflect.DeepEqual(p[k], want) {
@@ -236,11 +235,44 @@ func TestEveryFunctionIsArm64OnAL2023WithDeliberateSizing(t *testing.T) {
 			}
 		}
 	}
-	// The windows and allocation functions never run concurrently with
-	// themselves.
+}
+
+// A new account's Lambda quota is 10 and Lambda keeps 100 unreserved, so a
+// dev stack that reserved anything could not be deployed there; prod
+// reserves what the noon rush needs.
+func TestReservedConcurrencyIsSizedPerStage(t *testing.T) {
+	for _, st := range stages {
+		s := stage(t, st)
+		total := 0
+		for _, fn := range Functions {
+			_, f := s.function(t, fn)
+			got, has := props(f)["ReservedConcurrentExecutions"]
+			if st == "dev" {
+				if has {
+					t.Errorf("dev %s reserves %v concurrent executions, want none", fn, got)
+				}
+				continue
+			}
+			want, ok := ProdReserved[fn]
+			if !ok {
+				if has {
+					t.Errorf("prod %s reserves %v, want none", fn, got)
+				}
+				continue
+			}
+			if got != float64(want) {
+				t.Errorf("prod %s reserves %v, want %d", fn, got, want)
+			}
+			total += want
+		}
+		if st == "prod" && total != 292 {
+			t.Errorf("prod reserves %d in total, want 292 (docs/deploy.md: quota of at least 392)", total)
+		}
+	}
+	// In prod the close-time work and the riparto run one copy at a time.
 	for _, fn := range []string{"windows", "allocation"} {
-		if Specs[fn].Reserved != 1 {
-			t.Errorf("%s must be reserved to one concurrent execution", fn)
+		if ProdReserved[fn] != 1 {
+			t.Errorf("prod %s must be reserved to one concurrent execution", fn)
 		}
 	}
 }
