@@ -103,7 +103,7 @@ func New(p Ports) *App {
 	}
 	a := &App{Clock: p.Clock, Log: p.Log, Programs: progs}
 	a.Windows = &windows.Service{Store: p.Store, Clock: p.Clock, Scheduler: p.Scheduler, Log: p.Log}
-	a.Calls = &call.Service{Store: p.Store, Scheduler: a.Windows, Programs: progs, Clock: p.Clock}
+	a.Calls = &call.Service{Store: p.Store, Scheduler: a.Windows, Programs: progs, Clock: p.Clock, Log: p.Log}
 	a.Submissions = &submission.Service{Store: p.Store, Programs: progs, Registries: sources, Notifier: p.Mailer, Clock: p.Clock, Log: p.Log}
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
 	a.Registry = &registry.Service{Store: p.Store, Source: source, Clock: p.Clock}

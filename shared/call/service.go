@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -42,6 +43,7 @@ type Service struct {
 	Scheduler Scheduler
 	Programs  Regions
 	Clock     clock.Clock
+	Log       *slog.Logger
 }
 
 // List returns the calls p may see.
@@ -103,13 +105,13 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, spec Spec) (Cal
 	if err := s.Store.CreateCall(ctx, c); err != nil {
 		return Call{}, err
 	}
-	if err := s.Scheduler.Schedule(ctx, c); err != nil {
-		return Call{}, err
-	}
+	// The audit line right after the call, before anything that may fail:
+	// a stored call always has its creation on record.
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: p.Subject, Action: "call.created",
 		Detail: map[string]string{"program": c.Program, "windows": strconv.Itoa(len(c.Windows))}}); err != nil {
 		return Call{}, err
 	}
+	s.schedule(ctx, c)
 	return c, nil
 }
 
@@ -145,14 +147,24 @@ func (s *Service) Extend(ctx context.Context, p *auth.Principal, callID string, 
 	if err != nil {
 		return Call{}, err
 	}
-	if err := s.Scheduler.Schedule(ctx, updated); err != nil {
-		return Call{}, err
-	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: p.Subject, Action: "window.extended",
 		Detail: map[string]string{"window": old.ID, "from": clock.RFC3339(old.ClosesAt), "to": clock.RFC3339(e.ClosesAt), "reason": e.Reason}}); err != nil {
 		return Call{}, err
 	}
+	s.schedule(ctx, updated)
 	return updated, nil
+}
+
+// schedule puts the call's schedules once the call and its audit line are
+// stored. A failure does not undo or fail the request: the windows
+// function's reconcile (every 5 minutes) does the work of any instant whose
+// schedule is missing, and filing never depends on a schedule (it compares
+// the request's arrival with the window). It is logged at error level,
+// which alarms.
+func (s *Service) schedule(ctx context.Context, c Call) {
+	if err := s.Scheduler.Schedule(ctx, c); err != nil {
+		s.Log.ErrorContext(ctx, "schedules not put: the reconcile will do their work", "call", c.ID, "outcome", "schedule_failed", "error", err.Error())
+	}
 }
 
 // Trail is a call's audit trail and the window work done.
