@@ -191,6 +191,32 @@ type Flagger interface {
 	Flags() []string
 }
 
+// ReviewModel is how a program's applications are reviewed.
+type ReviewModel int
+
+const (
+	// Admission: the Region admits, excludes, or asks for documents (the
+	// default: FVG contributo, Lombardy adesione).
+	Admission ReviewModel = iota
+	// Validation: the Region validates or rejects (Piemonte rilevazione);
+	// a rejected form is corrected and sent again.
+	Validation
+)
+
+// Reviewer is implemented by programs whose review model is not the
+// default (Admission).
+type Reviewer interface {
+	ReviewModel() ReviewModel
+}
+
+// ReviewModelOf is p's review model.
+func ReviewModelOf(p Program) ReviewModel {
+	if r, ok := p.(Reviewer); ok {
+		return r.ReviewModel()
+	}
+	return Admission
+}
+
 // Deriver is implemented by forms that compute values the applicant
 // should see beside the data as sent (e.g. Piemonte's averaging periods);
 // the API shows them as "derived".

@@ -467,8 +467,12 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	if err := access.Review(p, sub.Region, "Solo i funzionari della Regione esaminano le domande."); err != nil {
 		return sub, err
 	}
+	_, prog, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		return sub, err
+	}
 	now := s.Clock.Now()
-	next, err := sub.ApplyReview(d, p.Subject, now)
+	next, err := sub.ApplyReview(program.ReviewModelOf(prog), d, p.Subject, now)
 	if err != nil {
 		return sub, err
 	}
