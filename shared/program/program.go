@@ -163,12 +163,12 @@ func OrgID(org string) string {
 }
 
 // Text checks a required free-text field and its length.
-func Text(f *problem.Fields, path, v string, max int) {
+func Text(f *problem.Fields, path, v string, maxLen int) {
 	switch {
 	case strings.TrimSpace(v) == "":
 		f.Add(path, problem.FieldRequired, "Campo obbligatorio.")
-	case len(v) > max:
-		f.Add(path, problem.FieldTooLarge, "Al massimo %d caratteri.", max)
+	case len(v) > maxLen:
+		f.Add(path, problem.FieldTooLarge, "Al massimo %d caratteri.", maxLen)
 	}
 }
 

@@ -47,14 +47,19 @@ func main() {
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
-		if err == nil {
-			pprof.StartCPUProfile(f) //nolint:errcheck
-			defer pprof.StopCPUProfile()
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			err = run(*faults, *limit)
+			pprof.StopCPUProfile()
+			exit(err)
+			return
 		}
 	}
-	if err := run(*faults, *limit); err != nil {
+	exit(run(*faults, *limit))
+}
+
+func exit(err error) {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "rush:", err)
-		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -82,7 +87,7 @@ func run(faultRate float64, limit int) error {
 	var ex struct {
 		Data map[string]any `json:"data"`
 	}
-	json.Unmarshal(tmpl, &ex) //nolint:errcheck
+	json.Unmarshal(tmpl, &ex) //nolint:errcheck // an embedded example the tests decode strictly
 	signed, _ := samples.FS.ReadFile("files/signed.p7m")
 	var apps []app
 	comuni := map[string]program.Comune{}
@@ -246,7 +251,7 @@ func run(faultRate float64, limit int) error {
 func rawTransactions(ctx context.Context, db *dynamodb.Client, table string, n int) []time.Duration {
 	lat := make([]time.Duration, n)
 	var next atomic.Int64
-	parallel(n, func(i int) error { //nolint:errcheck
+	parallel(n, func(i int) error { //nolint:errcheck // each failure is counted inside, as the rush reports it
 		counter := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("BENCH#%d", i%workers)}, "sk": &types.AttributeValueMemberS{Value: "COUNTER"}}
 		item := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("BENCH#item#%d", next.Add(1))}, "sk": &types.AttributeValueMemberS{Value: "META"}}
 		start := time.Now()
