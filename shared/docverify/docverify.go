@@ -21,6 +21,7 @@ package docverify
 import (
 	"bufio"
 	"bytes"
+	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -64,6 +65,7 @@ const (
 	CodeSignatureInvalid = "signature_invalid"
 	CodeColumns          = "xlsx_columns"
 	CodeTooLarge         = "too_large"
+	CodeSigners          = "signers_missing"
 )
 
 // DefaultMaxBytes is the limit when a kind sets none (the contract's 50 MB).
@@ -79,6 +81,10 @@ type Declared struct {
 	MustBeSigned bool
 	AllowedTypes []string // empty: the three content types above
 	MaxBytes     int64    // 0: DefaultMaxBytes
+	// MinSigners, when above 1, is how many distinct signers (by their
+	// certificates' names) the signatures must name: a convenzione is
+	// "sottoscritta da entrambe le parti".
+	MinSigners int
 	// Columns, if set, must all appear in the header row of the first
 	// sheet of an .xlsx. Nil for KindTariffDetail means TariffColumns.
 	Columns []string
@@ -96,9 +102,17 @@ type Result struct {
 	// key type is not supported (the envelope is present, integrity is
 	// unknown): officers then check the signature with their own tool.
 	SignatureChecked bool
-	Signer           string // signers' certificate common names, "; "-separated
-	Size             int64
-	SHA256           string // lowercase hex of what was read
+	Signer           string   // signers' certificate common names, "; "-separated
+	Signers          []string // the same names, distinct, in the order found
+	// SignedContent holds the SHA-256 (lowercase hex) of what a checked
+	// signature covers, as it was before signing: a CAdES envelope's
+	// content; for PAdES, each revision of the PDF the signature covers
+	// (the file up to an end-of-file marker before the signature's own
+	// update). A generated document that was signed as it is can be
+	// recognised by its digest.
+	SignedContent []string
+	Size          int64
+	SHA256        string // lowercase hex of what was read
 }
 
 func (r Result) reject(code, reason string) Result {
@@ -227,20 +241,26 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 			return res, err
 		}
 		if pr.signatures > 0 {
-			res.Detected, res.Signed, res.SignatureChecked, res.Signer = DetectedPAdES, true, pr.checked, signerNames(pr.names)
+			res.Detected, res.Signed, res.SignatureChecked, res.Signer, res.Signers = DetectedPAdES, true, pr.checked, signerNames(pr.names), pr.names
+			if pr.checked {
+				res.SignedContent = pr.revisions
+			}
 		}
 		if rej != nil {
 			return res.reject(rej.code, rej.reason), nil
 		}
 	case DetectedP7M:
-		names, checked, rej, err := checkP7M(f, size, head[:k])
+		names, checked, content, rej, err := checkP7M(f, size, head[:k])
 		if err != nil {
 			return res, err
 		}
 		if rej == nil || rej.code == CodeSignatureInvalid {
 			// A signature that does not match is still an envelope
 			// naming its signer: the officer sees who it claims.
-			res.Signed, res.SignatureChecked, res.Signer = true, checked, signerNames(names)
+			res.Signed, res.SignatureChecked, res.Signer, res.Signers = true, checked, signerNames(names), names
+		}
+		if rej == nil && checked {
+			res.SignedContent = []string{content}
 		}
 		if rej != nil {
 			return res.reject(rej.code, rej.reason), nil
@@ -249,13 +269,20 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 	if d.MustBeSigned && !res.Signed {
 		return res.reject(CodeUnsigned, "Questo documento deve essere firmato digitalmente (CAdES .p7m o PAdES): il file caricato non contiene una firma."), nil
 	}
+	if d.MinSigners > 1 && len(res.Signers) < d.MinSigners {
+		found := "nessun firmatario"
+		if len(res.Signers) > 0 {
+			found = fmt.Sprintf("%d (%s)", len(res.Signers), res.Signer)
+		}
+		return res.reject(CodeSigners, fmt.Sprintf("Questo documento deve essere sottoscritto da almeno %d firmatari distinti: la firma ne riporta %s.", d.MinSigners, found)), nil
+	}
 	res.Status = StatusVerified
 	return res, nil
 }
 
 // checkP7M walks the envelope as a stream, decoding base64 on the way when
 // the file is armored.
-func checkP7M(f io.ReaderAt, size int64, head []byte) (names []string, checked bool, rej *rejection, err error) {
+func checkP7M(f io.ReaderAt, size int64, head []byte) (names []string, checked bool, content string, rej *rejection, err error) {
 	var r io.Reader = io.NewSectionReader(f, 0, size)
 	if !contentInfoHead(head) {
 		if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
@@ -267,20 +294,20 @@ func checkP7M(f io.ReaderAt, size int64, head []byte) (names []string, checked b
 	var ioErr *ioFailure
 	switch {
 	case errors.As(err, &ioErr):
-		return nil, false, nil, err
+		return nil, false, "", nil, err
 	case err != nil:
-		return nil, false, &rejection{CodeCorrupt, "La busta di firma .p7m è danneggiata o incompleta: non contiene una firma leggibile."}, nil
+		return nil, false, "", &rejection{CodeCorrupt, "La busta di firma .p7m è danneggiata o incompleta: non contiene una firma leggibile."}, nil
 	case !sd.attached:
-		return nil, false, &rejection{CodeCorrupt, "La busta .p7m non contiene il documento firmato (è una firma separata dal documento): caricare il file .p7m con il documento incluso."}, nil
+		return nil, false, "", &rejection{CodeCorrupt, "La busta .p7m non contiene il documento firmato (è una firma separata dal documento): caricare il file .p7m con il documento incluso."}, nil
 	}
 	names, checked, err = checkSigners(sd)
 	switch {
 	case errors.Is(err, errBadSignature):
-		return names, false, &rejection{CodeSignatureInvalid, "La firma della busta .p7m non corrisponde al documento contenuto: il file è stato modificato dopo la firma."}, nil
+		return names, false, "", &rejection{CodeSignatureInvalid, "La firma della busta .p7m non corrisponde al documento contenuto: il file è stato modificato dopo la firma."}, nil
 	case err != nil:
-		return nil, false, &rejection{CodeCorrupt, "La busta di firma .p7m è danneggiata: il firmatario non è leggibile."}, nil
+		return nil, false, "", &rejection{CodeCorrupt, "La busta di firma .p7m è danneggiata: il firmatario non è leggibile."}, nil
 	}
-	return names, checked, nil, nil
+	return names, checked, hex.EncodeToString(sd.digests[crypto.SHA256]), nil, nil
 }
 
 // armorStripper drops PEM armor lines ("-----BEGIN …-----") and all

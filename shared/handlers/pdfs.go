@@ -11,7 +11,6 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/pdfdoc"
 	"sportello/shared/problem"
-	"sportello/shared/program"
 )
 
 // receipt renders the protocol receipt of a filed application.
@@ -54,32 +53,7 @@ func (h *submissionsAPI) receipt(ctx context.Context, r *apigw.Request) (*apigw.
 
 // summary renders the generated application (Lombardy A1) from the draft.
 func (h *submissionsAPI) summary(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
-	if err != nil {
-		return nil, err
-	}
-	prog, ok := h.Programs[sub.Program]
-	if !ok {
-		return nil, problem.New(problem.CodeNotFound, "Programma non configurato.")
-	}
-	form, err := prog.Decode(sub.Data)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := form.(program.Summarizer)
-	if !ok {
-		return nil, problem.New(problem.CodeNotFound, "Questo bando non prevede una domanda da firmare.")
-	}
-	c, err := h.Store.Call(ctx, sub.CallID)
-	if err != nil {
-		return nil, dynamo.Public(err)
-	}
-	data := pdfdoc.ApplicationData{Title: "Allegato A1 – Scheda riassuntiva adesione", Subtitle: c.Title,
-		Applicant: h.orgName(ctx, sub.CallID, sub.Org, sub.Summary) + " (" + sub.Org + ") – domanda " + sub.ID, GeneratedAt: h.Clock.Now()}
-	for _, sec := range s.Sections() {
-		data.Sections = append(data.Sections, pdfdoc.Section{Title: sec.Title, Rows: sec.Rows})
-	}
-	b, err := pdfdoc.Application(data)
+	b, sub, err := h.svc.Summary(ctx, r.Principal, r.Params["id"])
 	if err != nil {
 		return nil, err
 	}

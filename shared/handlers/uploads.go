@@ -51,6 +51,8 @@ type uploadRequest struct {
 	ContentType string `json:"contentType"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256"`
+	// Ref names the item a per-item kind is for (a facility's code).
+	Ref string `json:"ref"`
 }
 
 // request declares a document and answers a pre-signed PUT URL bound to
@@ -93,6 +95,14 @@ func (h *uploadsAPI) request(ctx context.Context, r *apigw.Request) (*apigw.Resp
 		if in.Size > k.MaxBytes {
 			f.Add("size", problem.FieldTooLarge, "Il file supera il limite di %d MB per %s.", k.MaxBytes>>20, k.Title)
 		}
+		switch ref := strings.TrimSpace(in.Ref); {
+		case k.PerItem != "" && ref == "":
+			f.Add("ref", problem.FieldRequired, "Indicare a quale elemento della domanda (%s) si riferisce il documento: ogni %s ha il proprio.", k.PerItem, k.Title)
+		case k.PerItem != "" && (len(ref) > 64 || strings.IndexFunc(ref, unicode.IsControl) >= 0):
+			f.Add("ref", problem.FieldInvalid, "Riferimento troppo lungo o con caratteri non ammessi.")
+		case k.PerItem == "" && ref != "":
+			f.Add("ref", problem.FieldNotAllowed, "Questo tipo di documento non si riferisce a un singolo elemento della domanda.")
+		}
 	}
 	if in.Size <= 0 {
 		f.Add("size", problem.FieldInvalid, "Indicare la dimensione del file in byte.")
@@ -107,7 +117,7 @@ func (h *uploadsAPI) request(ctx context.Context, r *apigw.Request) (*apigw.Resp
 		return nil, err
 	}
 	doc := document.Document{ID: ident.New("doc"), SubmissionID: sub.ID, CallID: sub.CallID, Org: sub.Org, Region: sub.Region,
-		Kind: in.Kind, Filename: strings.TrimSpace(in.Filename), ContentType: in.ContentType, Size: in.Size, SHA256: in.SHA256,
+		Kind: in.Kind, Ref: strings.TrimSpace(in.Ref), Filename: strings.TrimSpace(in.Filename), ContentType: in.ContentType, Size: in.Size, SHA256: in.SHA256,
 		Status: document.Pending, CreatedAt: now.UTC(), CreatedBy: r.Principal.Subject}
 	doc.Key = document.Key(sub.CallID, sub.ID, doc.ID)
 	up, err := h.blobs.PresignPut(ctx, doc.Key, doc.ContentType, doc.Size, doc.SHA256, UploadTTL)
