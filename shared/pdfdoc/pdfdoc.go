@@ -61,7 +61,7 @@ type ApplicationData struct {
 	// change), also the PDF's creation date: never the rendering time,
 	// so that the same draft renders the same bytes.
 	GeneratedAt time.Time
-	Sections        []Section
+	Sections    []Section
 }
 
 const (
