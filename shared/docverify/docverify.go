@@ -113,6 +113,10 @@ type Result struct {
 	SignedContent []string
 	Size          int64
 	SHA256        string // lowercase hex of what was read
+	// ContentSHA256 is, for a CAdES envelope, the SHA-256 (lowercase hex)
+	// of the signed content inside it: a generated document's signed copy
+	// is checked against a fresh rendering with it.
+	ContentSHA256 string
 }
 
 func (r Result) reject(code, reason string) Result {
@@ -254,6 +258,7 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 		if err != nil {
 			return res, err
 		}
+		res.ContentSHA256 = content
 		if rej == nil || rej.code == CodeSignatureInvalid {
 			// A signature that does not match is still an envelope
 			// naming its signer: the officer sees who it claims.
@@ -282,7 +287,7 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 
 // checkP7M walks the envelope as a stream, decoding base64 on the way when
 // the file is armored.
-func checkP7M(f io.ReaderAt, size int64, head []byte) (names []string, checked bool, content string, rej *rejection, err error) {
+func checkP7M(f io.ReaderAt, size int64, head []byte) (names []string, checked bool, contentSHA256 string, rej *rejection, err error) {
 	var r io.Reader = io.NewSectionReader(f, 0, size)
 	if !contentInfoHead(head) {
 		if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
@@ -300,14 +305,15 @@ func checkP7M(f io.ReaderAt, size int64, head []byte) (names []string, checked b
 	case !sd.attached:
 		return nil, false, "", &rejection{CodeCorrupt, "La busta .p7m non contiene il documento firmato (è una firma separata dal documento): caricare il file .p7m con il documento incluso."}, nil
 	}
+	contentSHA256 = hex.EncodeToString(sd.digests[crypto.SHA256])
 	names, checked, err = checkSigners(sd)
 	switch {
 	case errors.Is(err, errBadSignature):
-		return names, false, "", &rejection{CodeSignatureInvalid, "La firma della busta .p7m non corrisponde al documento contenuto: il file è stato modificato dopo la firma."}, nil
+		return names, false, contentSHA256, &rejection{CodeSignatureInvalid, "La firma della busta .p7m non corrisponde al documento contenuto: il file è stato modificato dopo la firma."}, nil
 	case err != nil:
 		return nil, false, "", &rejection{CodeCorrupt, "La busta di firma .p7m è danneggiata: il firmatario non è leggibile."}, nil
 	}
-	return names, checked, hex.EncodeToString(sd.digests[crypto.SHA256]), nil, nil
+	return names, checked, contentSHA256, nil, nil
 }
 
 // armorStripper drops PEM armor lines ("-----BEGIN …-----") and all
