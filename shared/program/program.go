@@ -88,6 +88,10 @@ type Document struct {
 	Ref     string   // the item a per-item document is for
 	Signed  bool     // carries a digital signature (CAdES or PAdES)
 	Signers []string // distinct signers named
+	SHA256  string   // of the file
+	// SignedContent: SHA-256 of what its checked signatures cover (a
+	// CAdES content, a PAdES signed revision).
+	SignedContent []string
 }
 
 // SignedDigitally reports whether a verified document of kind carries a
@@ -248,4 +252,16 @@ type Flagger interface {
 // the API shows them as "derived".
 type Deriver interface {
 	Derived() any
+}
+
+// Programs are the programs a deployment runs, by id (see catalog).
+type Programs map[string]Program
+
+// RegionOf is the region a program belongs to.
+func (ps Programs) RegionOf(id string) (string, bool) {
+	p, ok := ps[id]
+	if !ok {
+		return "", false
+	}
+	return p.Region(), true
 }

@@ -11,7 +11,6 @@ import (
 
 	"sportello/shared/auth"
 	"sportello/shared/call"
-	"sportello/shared/document"
 	"sportello/shared/pdfdoc"
 	"sportello/shared/problem"
 	"sportello/shared/program"
@@ -21,8 +20,9 @@ import (
 // names it Allegato A1).
 const SummaryTitle = "Allegato A1 – Scheda riassuntiva adesione"
 
-// Summary renders the application a program generates for signing
-// (Lombardy's Allegato A1) from the data as they are now.
+// Summary renders the application a program generates for signing from
+// the draft as it is now: the very bytes the signed copy is compared with
+// at filing.
 func (s *Service) Summary(ctx context.Context, p *auth.Principal, id string) ([]byte, Submission, error) {
 	sub, err := s.load(ctx, p, id)
 	if err != nil {
@@ -40,17 +40,18 @@ func (s *Service) Summary(ctx context.Context, p *auth.Principal, id string) ([]
 	if !ok {
 		return nil, sub, problem.New(problem.CodeNotFound, "Questo bando non prevede una domanda da firmare.")
 	}
-	b, err := s.renderSummary(ctx, sub, c, sm)
+	b, err := RenderSummary(sub, c.Title, s.orgName(ctx, sub), sm)
 	return b, sub, err
 }
 
-// renderSummary is deterministic: its bytes depend only on the
-// application (data, call title, applicant's name, the instant of its
+// RenderSummary renders the application a program generates for signing
+// (Lombardy's Allegato A1). It is deterministic: its bytes depend only on
+// the application (data, call title, applicant's name, the instant of its
 // last change), never on when it is rendered, so the copy the applicant
 // signed can be compared byte for byte with the draft as it is now.
-func (s *Service) renderSummary(ctx context.Context, sub Submission, c call.Call, sm program.Summarizer) ([]byte, error) {
-	data := pdfdoc.ApplicationData{Title: SummaryTitle, Subtitle: c.Title,
-		Applicant: s.orgName(ctx, sub) + " (" + sub.Org + ") – domanda " + sub.ID, GeneratedAt: sub.UpdatedAt}
+func RenderSummary(sub Submission, callTitle, orgName string, sm program.Summarizer) ([]byte, error) {
+	data := pdfdoc.ApplicationData{Title: SummaryTitle, Subtitle: callTitle,
+		Applicant: orgName + " (" + sub.Org + ") – domanda " + sub.ID, GeneratedAt: sub.UpdatedAt}
 	for _, sec := range sm.Sections() {
 		data.Sections = append(data.Sections, pdfdoc.Section{Title: sec.Title, Rows: sec.Rows})
 	}
@@ -74,27 +75,11 @@ func (s *Service) orgName(ctx context.Context, sub Submission) string {
 	return sub.Summary
 }
 
-// DocumentStore lists an application's documents with how they were
-// signed; the store implements it.
-type DocumentStore interface {
-	Documents(ctx context.Context, submissionID string) ([]document.Document, error)
-}
-
-func verifiedDocuments(docs []document.Document) []program.Document {
-	var out []program.Document
-	for _, d := range docs {
-		if d.Status == document.Verified {
-			out = append(out, program.Document{Kind: d.Kind, Ref: d.Ref, Signed: d.Detected == "p7m" || d.Detected == "pades", Signers: d.Signers})
-		}
-	}
-	return out
-}
-
 // checkDocuments lists what the verified documents lack: each need by
 // kind (and item, for per-item kinds), a file reused for two items, and a
 // signed summary that is not the summary of the data as they are now.
 func (s *Service) checkDocuments(ctx context.Context, fields *problem.Fields, sub Submission, c call.Call, prog program.Program, form program.Form,
-	pctx program.Context, docs []document.Document) error {
+	pctx program.Context) error {
 	needs := form.RequiredDocuments(pctx)
 	sort.SliceStable(needs, func(i, j int) bool { return needs[i].Kind < needs[j].Kind })
 	perItem := map[string]string{}
@@ -118,8 +103,8 @@ func (s *Service) checkDocuments(ctx context.Context, fields *problem.Fields, su
 	// Each item has its own file: the same file for two items is one
 	// document, not two.
 	seen := map[string]string{}
-	for _, d := range docs {
-		if d.Status != document.Verified || perItem[d.Kind] == "" {
+	for _, d := range pctx.Documents {
+		if perItem[d.Kind] == "" {
 			continue
 		}
 		key := d.Kind + "\x00" + d.SHA256
@@ -133,14 +118,14 @@ func (s *Service) checkDocuments(ctx context.Context, fields *problem.Fields, su
 	if !ok || pctx.VerifiedDocuments[ss.SignedSummaryKind()] == 0 {
 		return nil
 	}
-	pdf, err := s.renderSummary(ctx, sub, c, ss)
+	pdf, err := RenderSummary(sub, c.Title, s.orgName(ctx, sub), ss)
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(pdf)
 	want := hex.EncodeToString(sum[:])
-	for _, d := range docs {
-		if d.Status == document.Verified && d.Kind == ss.SignedSummaryKind() && slices.Contains(d.SignedContent, want) {
+	for _, d := range pctx.Documents {
+		if d.Kind == ss.SignedSummaryKind() && slices.Contains(d.SignedContent, want) {
 			return nil
 		}
 	}
