@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"sportello/shared/allocation"
+	"sportello/shared/apidoc"
 	"sportello/shared/apigw"
 	"sportello/shared/submission"
 )
@@ -24,7 +25,7 @@ type Services struct {
 // FunctionRoutes maps each HTTP function to its routes.
 func FunctionRoutes(d *Deps, s Services) map[string][]apigw.Route {
 	return map[string][]apigw.Route{
-		FnCalls:       append(CallsRoutes(d), AllocationRoutes(d, s.Allocation)...),
+		FnCalls:       append(append(CallsRoutes(d), AllocationRoutes(d, s.Allocation)...), apidoc.Routes()...),
 		FnSubmissions: SubmissionsRoutes(d, s.Submissions),
 		FnUploads:     UploadsRoutes(d, s.Submissions, s.Blobs),
 	}
