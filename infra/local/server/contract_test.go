@@ -200,8 +200,8 @@ func TestContractCheckerCatchesABrokenResponse(t *testing.T) {
 	}
 	tests := []struct {
 		name, method, path, token, body string
-		answer                           double
-		caught                           bool
+		answer                          double
+		caught                          bool
 	}{
 		{"a faithful call passes", "GET", "/v1/calls/call_1", "Bearer t", "", double{200, "application/json", call}, false},
 		{"a faithful problem passes", "GET", "/v1/calls/call_1", "Bearer t", "", double{404, "application/problem+json", problem(404, "not_found")}, false},
