@@ -194,7 +194,7 @@ func (d double) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestContractCheckerCatchesABrokenResponse(t *testing.T) {
 	const host = "api.test"
 	call := `{"id":"call_1","program":"fvg-rette-2024","region":"FVG","title":"t","state":"open","protocolPrefix":"FVG-2025",` +
-		`"windows":[{"id":"w1","opensAt":"2025-06-16T12:00:00+02:00","closesAt":"2025-07-22T00:00:00+02:00","state":"open"}],"version":1,"now":"2025-07-15T10:00:00+02:00"}`
+		`"windows":[{"id":"w1","opensAt":"2025-06-16T12:00:00+02:00","closesAt":"2025-07-22T00:00:00+02:00","closesOn":"2025-07-21","deadline":"entro il 21/07/2025","state":"open"}],"version":1,"now":"2025-07-15T10:00:00+02:00"}`
 	problem := func(status int, code string) string {
 		return fmt.Sprintf(`{"type":"https://sportello.regione.example/problems/%s","title":"x","status":%d,"code":%q,"detail":"d"}`, code, status, code)
 	}
