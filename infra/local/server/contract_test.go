@@ -44,6 +44,9 @@ type contract struct {
 }
 
 var loadContract = sync.OnceValues(func() (*openapi3.T, error) {
+	// The API's CSV is an Italian spreadsheet export (BOM, ';', a header
+	// block), documented as a string: check it as text, not as records.
+	openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.FileBodyDecoder)
 	doc, err := openapi3.NewLoader().LoadFromData(apidoc.OpenAPI)
 	if err != nil {
 		return nil, err
