@@ -17,15 +17,9 @@ import (
 //go:embed openapi.json
 var OpenAPI []byte
 
-// Routes serve the contract. They are public: integrators read the
-// contract before they have an account.
-func Routes() []apigw.Route {
-	return []apigw.Route{
-		{Method: "GET", Pattern: "/v1/openapi.json", Public: true, Handler: serveOpenAPI},
-	}
-}
-
-func serveOpenAPI(context.Context, *apigw.Request) (*apigw.Response, error) {
+// Serve answers GET /v1/openapi.json. The route is public: integrators read
+// the contract before they have an account.
+func Serve(context.Context, *apigw.Request) (*apigw.Response, error) {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	// Short: a deployment changes the document.
