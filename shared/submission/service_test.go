@@ -26,8 +26,11 @@ var ctx = context.Background()
 // and one required document; the Comune is the claim.
 type testProgram struct{}
 
-func (testProgram) ID() string                            { return "test-program" }
-func (testProgram) Region() string                        { return "PIE" }
+func (testProgram) ID() string     { return "test-program" }
+func (testProgram) Region() string { return "PIE" }
+
+// ReviewModel: like Piemonte, the Region validates or rejects.
+func (testProgram) ReviewModel() program.ReviewModel      { return program.Validation }
 func (testProgram) ApplicantKinds() []string              { return []string{program.KindComune} }
 func (testProgram) DocumentKinds() []program.DocumentKind { return nil }
 func (testProgram) Decode(raw json.RawMessage) (program.Form, error) {
