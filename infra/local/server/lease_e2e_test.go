@@ -118,10 +118,10 @@ func TestAllocationWorkerKilledAfterTakingTheRunIsTakenOverAfterTheLeaseWithTheS
 				t.Fatalf("create run: %v %+v", err, clash)
 			}
 			dying := &dyingBlobs{inner: e.rt.Exports, after: c.after, puts: map[string][]byte{}, dead: make(chan struct{}), release: make(chan struct{})}
-			first := *e.rt.Allocation
+			first := *e.rt.App.Allocation
 			first.Blobs = dying
 			if c.after == 3 {
-				first.Store = &dyingStore{Store: e.rt.Allocation.Store, dead: dying.dead, release: dying.release}
+				first.Store = &dyingStore{Store: e.rt.App.Allocation.Store, dead: dying.dead, release: dying.release}
 			}
 			zombie := make(chan error, 1)
 			go func() { zombie <- first.Execute(ctx, runID) }()
@@ -129,7 +129,7 @@ func TestAllocationWorkerKilledAfterTakingTheRunIsTakenOverAfterTheLeaseWithTheS
 
 			// Redelivered while the lease runs: left to its holder.
 			var held *allocation.LeaseHeld
-			if err := e.rt.Allocation.Execute(ctx, runID); !errors.As(err, &held) {
+			if err := e.rt.App.Allocation.Execute(ctx, runID); !errors.As(err, &held) {
 				t.Fatalf("during the lease: want LeaseHeld, got %v", err)
 			}
 			if run, _ := e.rt.Store.Run(ctx, runID); run.Status != allocation.Running || run.Attempt != 1 {
@@ -138,7 +138,7 @@ func TestAllocationWorkerKilledAfterTakingTheRunIsTakenOverAfterTheLeaseWithTheS
 
 			// After the lease: taken over and finished.
 			e.clk.Set(e.clk.Now().Add(allocation.DefaultLease + time.Second))
-			second := *e.rt.Allocation
+			second := *e.rt.App.Allocation
 			rec := &recordingBlobs{inner: e.rt.Exports, puts: map[string][]byte{}}
 			second.Blobs = rec
 			if err := second.Execute(ctx, runID); err != nil {
@@ -170,7 +170,7 @@ func TestAllocationWorkerKilledAfterTakingTheRunIsTakenOverAfterTheLeaseWithTheS
 				t.Fatalf("the zombie changed the finished run: %+v", again)
 			}
 			// A late redelivery finds it finished.
-			if err := e.rt.Allocation.Execute(ctx, runID); err != nil {
+			if err := e.rt.App.Allocation.Execute(ctx, runID); err != nil {
 				t.Fatalf("redelivery after the end: %v", err)
 			}
 		})
