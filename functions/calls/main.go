@@ -1,5 +1,6 @@
 // Command calls is the calls function: calls and windows, fund
-// announcements and allocations, calculators.
+// announcements and allocations, the lists and decree data the Region
+// downloads, calculators.
 package main
 
 import (
@@ -16,6 +17,6 @@ func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	deps := env.Deps(cloud.Must(env.Windows()))
 	alloc := cloud.Must(env.Allocation())
-	routes := handlers.FunctionRoutes(deps, handlers.Services{Allocation: alloc})
+	routes := handlers.FunctionRoutes(deps, handlers.Services{Allocation: alloc, Outputs: env.Outputs()})
 	lambda.Start(apigw.NewRouter(env.Log, routes[handlers.FnCalls]).Handle)
 }

@@ -26,6 +26,7 @@ import (
 	"sportello/shared/eventbus"
 	"sportello/shared/handlers"
 	"sportello/shared/notify"
+	"sportello/shared/outputs"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
 	"sportello/shared/submission"
@@ -131,6 +132,11 @@ func (e *Env) Allocation() (*allocation.Service, error) {
 	}
 	return &allocation.Service{Store: e.Store, Blobs: blobs, Programs: catalog.All(), Clock: e.Clock, Log: e.Log,
 		Names: handlers.OrgNames(e.Registries()), Announcer: eventbus.Bus{Client: eventbridge.NewFromConfig(e.AWS), Name: bus}}, nil
+}
+
+// Outputs builds the lists, decree data and deadlines the Region downloads.
+func (e *Env) Outputs() *outputs.Service {
+	return &outputs.Service{Store: e.Store, Programs: catalog.All(), Names: handlers.OrgNames(e.Registries()), Clock: e.Clock, Log: e.Log, Public: dynamo.Public}
 }
 
 // Deps are the HTTP handlers' dependencies.

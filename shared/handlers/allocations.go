@@ -13,6 +13,7 @@ import (
 	"sportello/shared/ident"
 	"sportello/shared/money"
 	"sportello/shared/nidigratis"
+	"sportello/shared/outputs"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/riparto"
@@ -20,8 +21,8 @@ import (
 
 // AllocationRoutes are the riparto and calculator routes (served by the
 // calls function).
-func AllocationRoutes(d *Deps, svc *allocation.Service) []apigw.Route {
-	h := &allocationAPI{Deps: d, svc: svc}
+func AllocationRoutes(d *Deps, svc *allocation.Service, out *outputs.Service) []apigw.Route {
+	h := &allocationAPI{Deps: d, svc: svc, out: out}
 	return []apigw.Route{
 		{Method: "POST", Pattern: "/v1/calls/{callId}/funds", Handler: h.announce},
 		{Method: "GET", Pattern: "/v1/calls/{callId}/allocations/{allocationId}", Handler: h.get},
@@ -34,6 +35,7 @@ func AllocationRoutes(d *Deps, svc *allocation.Service) []apigw.Route {
 type allocationAPI struct {
 	*Deps
 	svc *allocation.Service
+	out *outputs.Service
 }
 
 type fundsBody struct {
@@ -98,17 +100,24 @@ func (h *allocationAPI) announce(ctx context.Context, r *apigw.Request) (*apigw.
 }
 
 func (h *allocationAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	format, err := export.Negotiate(r.Query.Get("format"), r.Header.Get("Accept"), export.JSON, export.CSV, export.XLSX)
-	if err != nil {
-		return nil, err
-	}
-	c, err := h.officerCall(ctx, r)
+	format, err := negotiate(r, export.JSON, export.CSV, export.XLSX)
 	if err != nil {
 		return nil, err
 	}
 	id := r.Params["allocationId"]
 	if !ident.Valid("alloc", id) {
 		return nil, problem.New(problem.CodeNotFound, "Riparto non trovato.")
+	}
+	if format != export.JSON {
+		f, err := h.out.Riparto(ctx, r.Principal, r.Params["callId"], id, format)
+		if err != nil {
+			return nil, err
+		}
+		return download(f), nil
+	}
+	c, err := h.officerCall(ctx, r)
+	if err != nil {
+		return nil, err
 	}
 	run, err := h.Store.Run(ctx, id)
 	if err != nil || run.CallID != c.ID {
@@ -117,22 +126,6 @@ func (h *allocationAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Respo
 	lines, err := h.Store.RunLines(ctx, id)
 	if err != nil {
 		return nil, dynamo.Public(err)
-	}
-	if format != export.JSON {
-		if run.Status != allocation.Done {
-			return nil, problem.New(problem.CodeConflict, "Il riparto non è ancora concluso (stato %s).", run.Status)
-		}
-		table := allocation.RipartoTable(run, lines)
-		var b []byte
-		if format == export.CSV {
-			b, err = table.CSV()
-		} else {
-			b, err = table.XLSX()
-		}
-		if err != nil {
-			return nil, err
-		}
-		return apigw.Bytes(http.StatusOK, format.ContentType(), "riparto-"+run.ID+"."+string(format), b), nil
 	}
 	return ok(map[string]any{"id": run.ID, "status": run.Status, "fund": run.Fund, "note": run.Note,
 		"announcedAt": Rome(run.AnnouncedAt), "inputSha256": run.InputSHA256, "engineVersion": run.EngineVersion,

@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"slices"
+
 	"sportello/shared/allocation"
 	"sportello/shared/apigw"
+	"sportello/shared/outputs"
 	"sportello/shared/submission"
 )
 
@@ -18,13 +21,14 @@ const (
 type Services struct {
 	Submissions *submission.Service
 	Allocation  *allocation.Service
+	Outputs     *outputs.Service
 	Blobs       Blobs
 }
 
 // FunctionRoutes maps each HTTP function to its routes.
 func FunctionRoutes(d *Deps, s Services) map[string][]apigw.Route {
 	return map[string][]apigw.Route{
-		FnCalls:       append(CallsRoutes(d), AllocationRoutes(d, s.Allocation)...),
+		FnCalls:       slices.Concat(CallsRoutes(d), AllocationRoutes(d, s.Allocation, s.Outputs), OutputRoutes(s.Outputs)),
 		FnSubmissions: SubmissionsRoutes(d, s.Submissions),
 		FnUploads:     UploadsRoutes(d, s.Submissions, s.Blobs),
 	}

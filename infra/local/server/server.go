@@ -30,6 +30,7 @@ import (
 	"sportello/shared/handlers"
 	"sportello/shared/intake"
 	"sportello/shared/notify"
+	"sportello/shared/outputs"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
 	"sportello/shared/submission"
@@ -73,6 +74,7 @@ type Runtime struct {
 	Blobs       *s3blobs.Blobs
 	Intake      *intake.Service
 	Allocation  *allocation.Service
+	Outputs     *outputs.Service
 	Exports     *s3blobs.Blobs
 	allocWG     sync.WaitGroup
 	intakeWG    sync.WaitGroup
@@ -143,7 +145,8 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	rt.Allocation = &allocation.Service{Store: rt.Store, Blobs: rt.Exports, Programs: programs, Clock: cfg.Clock, Log: cfg.Log,
 		Names: handlers.OrgNames(registries), Announcer: rt}
 	deps := &handlers.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: programs, Windows: rt.Windows, Log: cfg.Log, Registries: registries}
-	routes := handlers.FunctionRoutes(deps, handlers.Services{Submissions: rt.Submissions, Allocation: rt.Allocation, Blobs: rt.Blobs})
+	rt.Outputs = &outputs.Service{Store: rt.Store, Programs: programs, Names: handlers.OrgNames(registries), Clock: cfg.Clock, Log: cfg.Log, Public: dynamo.Public}
+	routes := handlers.FunctionRoutes(deps, handlers.Services{Submissions: rt.Submissions, Allocation: rt.Allocation, Outputs: rt.Outputs, Blobs: rt.Blobs})
 	rt.Router = apigw.NewRouter(cfg.Log, routes[handlers.FnCalls], routes[handlers.FnSubmissions], routes[handlers.FnUploads])
 
 	if !cfg.NoSeed {
