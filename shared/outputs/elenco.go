@@ -74,7 +74,7 @@ func (s *Service) elenco(ctx context.Context, c call.Call, prog program.Program)
 	} else if ok {
 		lines, err := s.Store.RunLines(ctx, run.ID)
 		if err != nil {
-			return elenco{}, s.public(err)
+			return elenco{}, err
 		}
 		for _, l := range lines {
 			amounts[l.SubmissionID] = l.Amount
@@ -127,18 +127,15 @@ func (s *Service) elencoRow(ctx context.Context, c call.Call, prog program.Progr
 		name, cf = who.Applicant()
 		covers = who.Covers()
 	}
-	if name == "" && s.Names != nil {
-		name = s.Names(ctx, c.ID, sub.Org)
+	if name == "" {
+		name = s.name(ctx, c.ID, sub.Org)
 	}
 	if name == "" {
 		name = sub.Summary
 	}
 	for _, claim := range form.Claims(sub.Org) {
 		if kind, _, _ := strings.Cut(claim, ":"); kind == program.KindComune {
-			n := ""
-			if s.Names != nil {
-				n = s.Names(ctx, c.ID, claim)
-			}
+			n := s.name(ctx, c.ID, claim)
 			if n == "" {
 				n = claim
 			}

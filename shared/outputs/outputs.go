@@ -22,12 +22,14 @@ import (
 	"strings"
 	"time"
 
+	"sportello/shared/access"
 	"sportello/shared/allocation"
 	"sportello/shared/audit"
 	"sportello/shared/auth"
 	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/export"
+	"sportello/shared/ident"
 	"sportello/shared/money"
 	"sportello/shared/pdfdoc"
 	"sportello/shared/problem"
@@ -50,12 +52,10 @@ type Service struct {
 	Store    Store
 	Programs map[string]program.Program
 	// Names names an org or claim id ("comune:001272" → "Comune di
-	// Torino"); "" when unknown.
-	Names func(ctx context.Context, callID, id string) string
+	// Torino"); nil or "" when unknown.
+	Names allocation.Names
 	Clock clock.Clock
 	Log   *slog.Logger
-	// Public maps storage errors to what a client may see; identity when nil.
-	Public func(error) error
 }
 
 // File is one download.
@@ -65,25 +65,26 @@ type File struct {
 	Body        []byte
 }
 
-func (s *Service) public(err error) error {
-	if s.Public == nil || err == nil {
-		return err
+// name is an id's name for people ("" when unknown).
+func (s *Service) name(ctx context.Context, callID, id string) string {
+	if s.Names == nil {
+		return ""
 	}
-	return s.Public(err)
+	return s.Names.OrgName(ctx, callID, id)
 }
 
 // officerCall loads a call for an officer of its Region: anyone else is
 // refused (403), another Region's officer finds nothing (404).
 func (s *Service) officerCall(ctx context.Context, p *auth.Principal, callID string) (call.Call, program.Program, error) {
-	if p == nil || p.Role != auth.RoleOfficer {
-		return call.Call{}, nil, problem.New(problem.CodeForbidden, "Gli elenchi e i dati dei decreti si scaricano solo dai funzionari della Regione del bando.")
+	if err := access.Officer(p); err != nil {
+		return call.Call{}, nil, err
 	}
 	c, err := s.Store.Call(ctx, callID)
 	if err != nil {
-		return c, nil, s.public(err)
+		return c, nil, err
 	}
-	if !p.OfficerOf(c.Region) {
-		return call.Call{}, nil, problem.New(problem.CodeNotFound, "Bando non trovato.")
+	if err := access.ManageCall(p, c.Region); err != nil {
+		return call.Call{}, nil, err
 	}
 	prog, ok := s.Programs[c.Program]
 	if !ok {
@@ -121,7 +122,7 @@ func (s *Service) deliver(ctx context.Context, p *auth.Principal, c call.Call, w
 		d[k] = v
 	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: s.Clock.Now(), Actor: p.Subject, Action: "export.downloaded", Detail: d}); err != nil {
-		return File{}, s.public(err)
+		return File{}, err
 	}
 	s.Log.Info("export downloaded", "call", c.ID, "export", what, "format", string(f), "outcome", "downloaded")
 	return File{Name: base + "." + string(f), ContentType: f.ContentType(), Body: body}, nil
@@ -192,6 +193,9 @@ func (s *Service) Riparto(ctx context.Context, p *auth.Principal, callID, runID 
 }
 
 func (s *Service) finishedRun(ctx context.Context, c call.Call, runID string) (allocation.Run, []allocation.Line, error) {
+	if !ident.Valid("alloc", runID) {
+		return allocation.Run{}, nil, problem.New(problem.CodeNotFound, "Riparto non trovato.")
+	}
 	run, err := s.Store.Run(ctx, runID)
 	if err != nil || run.CallID != c.ID {
 		return run, nil, problem.New(problem.CodeNotFound, "Riparto non trovato.")
@@ -201,7 +205,7 @@ func (s *Service) finishedRun(ctx context.Context, c call.Call, runID string) (a
 	}
 	lines, err := s.Store.RunLines(ctx, runID)
 	if err != nil {
-		return run, nil, s.public(err)
+		return run, nil, err
 	}
 	return run, lines, nil
 }
@@ -212,7 +216,7 @@ func euro(c money.Cents) string { return export.DisplayText(export.Euro, export.
 func (s *Service) lastRun(ctx context.Context, callID string) (allocation.Run, bool, error) {
 	runs, err := s.Store.Runs(ctx, callID)
 	if err != nil {
-		return allocation.Run{}, false, s.public(err)
+		return allocation.Run{}, false, err
 	}
 	var best allocation.Run
 	found := false
@@ -228,7 +232,7 @@ func (s *Service) lastRun(ctx context.Context, callID string) (allocation.Run, b
 func (s *Service) filed(ctx context.Context, callID string) ([]submission.Submission, error) {
 	subs, err := s.Store.Submissions(ctx, callID, "")
 	if err != nil {
-		return nil, s.public(err)
+		return nil, err
 	}
 	out := subs[:0]
 	for _, sub := range subs {

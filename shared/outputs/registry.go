@@ -62,10 +62,7 @@ func (s *Service) ServiceRegistry(ctx context.Context, p *auth.Principal, callID
 		if sub.State != submission.Validated || sub.Review == nil {
 			continue
 		}
-		name := ""
-		if s.Names != nil {
-			name = strings.TrimPrefix(s.Names(ctx, c.ID, sub.Org), "Comune di ")
-		}
+		name := strings.TrimPrefix(s.name(ctx, c.ID, sub.Org), "Comune di ")
 		t.Generated = latest(t.Generated, sub.Review.At)
 		for _, svc := range reg.RegisteredServices() {
 			t.Rows = append(t.Rows, []export.Value{
