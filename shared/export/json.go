@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"sportello/shared/clock"
@@ -83,4 +84,36 @@ func (t *Table) PDFColumns() (header []string, widths []float64, right []bool, r
 		total = line(t.Total)
 	}
 	return header, widths, right, rows, total
+}
+
+// Markdown writes the PDF annex's columns as a Markdown table (the docs
+// show a decree table this way, regenerated from the example data).
+func (t *Table) Markdown() string {
+	header, _, right, rows, total := t.PDFColumns()
+	cell := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ") }
+	var b strings.Builder
+	line := func(cells []string) {
+		b.WriteString("|")
+		for _, c := range cells {
+			b.WriteString(" " + cell(c) + " |")
+		}
+		b.WriteString("\n")
+	}
+	line(header)
+	b.WriteString("|")
+	for _, r := range right {
+		if r {
+			b.WriteString("---:|")
+		} else {
+			b.WriteString("---|")
+		}
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		line(r)
+	}
+	if total != nil {
+		line(total)
+	}
+	return b.String()
 }
