@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -16,23 +18,59 @@ import (
 	"sportello/shared/clock"
 )
 
-// env is a runtime on a manual clock, for tests that must stand exactly
-// on an instant.
+// env is the one end-to-end harness: a local runtime on a random port, and
+// a client whose every exchange with the API is checked against the OpenAPI
+// document (see contract). By default the clock is manual, for tests that
+// must stand exactly on an instant; options change the runtime's config.
 type env struct {
-	t   *testing.T
-	rt  *Runtime
-	clk *clock.Manual
+	t    *testing.T
+	rt   *Runtime
+	clk  *clock.Manual // nil with liveClock
+	http *http.Client
 }
 
-func newEnv(t *testing.T, at time.Time) *env {
+// option adjusts the runtime's configuration; at is the starting instant.
+type option func(c *Config, at time.Time)
+
+// liveClock runs the clock from the starting instant in real time (the
+// scheduler fires on its own), instead of the manual clock.
+func liveClock(c *Config, at time.Time) { c.Clock = clock.StartAt(at) }
+
+// logTo sends the runtime's JSON logs to w.
+func logTo(w io.Writer) option {
+	return func(c *Config, _ time.Time) { c.Log = slog.New(slog.NewJSONHandler(w, nil)) }
+}
+
+func newEnv(t *testing.T, at time.Time, opts ...option) *env {
 	t.Helper()
 	clk := clock.NewManual(at)
-	rt, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.DiscardHandler), OutboxDir: t.TempDir()})
+	cfg := Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.DiscardHandler), OutboxDir: t.TempDir()}
+	for _, o := range opts {
+		o(&cfg, at)
+	}
+	rt, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rt.Close() })
-	return &env{t: t, rt: rt, clk: clk}
+	t.Cleanup(func() {
+		if err := rt.Close(); err != nil {
+			t.Errorf("close the runtime: %v", err)
+		}
+	})
+	e := &env{t: t, rt: rt}
+	if cfg.Clock == clock.Clock(clk) {
+		e.clk = clk
+	}
+	u, err := url.Parse(rt.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, err := newContract(t, u.Host, http.DefaultTransport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.http = &http.Client{Transport: check}
+	return e
 }
 
 func (e *env) applicant(orgs ...string) string {
@@ -55,7 +93,7 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 func (e *env) client() *apiclient.Client {
-	return &apiclient.Client{Base: e.rt.URL, HTTP: http.DefaultClient}
+	return &apiclient.Client{Base: e.rt.URL, HTTP: e.http}
 }
 
 func (e *env) do(method, path, token string, body any, headers ...string) response {

@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -126,13 +124,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 // amounts of a family: only ids, states and outcomes.
 func TestLogsHoldNoPersonalData(t *testing.T) {
 	var logs lockedBuffer
-	clk := clock.NewManual(clock.InRome(2025, 7, 20, 10, 0))
-	rt, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.NewJSONHandler(&logs, nil)), OutboxDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	e := &env{t: t, rt: rt, clk: clk}
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0), logTo(&logs))
 	ex := loadExample(t, "lombardia-milano.json")
 	tok := e.applicant(ex.Org)
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
