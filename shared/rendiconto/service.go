@@ -14,6 +14,7 @@ import (
 	"sportello/shared/ident"
 	"sportello/shared/money"
 	"sportello/shared/problem"
+	"sportello/shared/program"
 	"sportello/shared/submission"
 )
 
@@ -74,7 +75,8 @@ type Service struct {
 	Store    Store
 	Box      Box
 	Files    Files
-	Notifier Notifier // nil: no e-mail
+	Notifier Notifier                   // nil: no e-mail
+	Programs map[string]program.Program // reads the Comune's contact from its application
 	Clock    clock.Clock
 	Log      *slog.Logger
 	// Allocation is the call's annual budget.
@@ -187,6 +189,11 @@ func (s *Service) File(ctx context.Context, p *auth.Principal, submissionID stri
 	c, err := NewClaim(id, sub.CallID, sub.ID, sub.Org, req.Period, req.Lines, admitted, AdvanceLeft(advance, claims, ""), s.Clock.Now())
 	if err != nil {
 		return Claim{}, err
+	}
+	if prog, ok := s.Programs[sub.Program]; ok {
+		if form, err := prog.Decode(sub.Data); err == nil {
+			c.Contact = form.Contact()
+		}
 	}
 	fps := make([]string, len(c.Lines))
 	for i := range c.Lines {
@@ -480,7 +487,7 @@ func (s *Service) officerChange(ctx context.Context, p *auth.Principal, id, acti
 }
 
 // Answer is the Comune's reply to a request for clarifications.
-func (s *Service) Answer(ctx context.Context, p *auth.Principal, id string) (Claim, error) {
+func (s *Service) Answer(ctx context.Context, p *auth.Principal, id, notes string) (Claim, error) {
 	c, _, err := s.load(ctx, p, id)
 	if err != nil {
 		return c, err
@@ -489,7 +496,7 @@ func (s *Service) Answer(ctx context.Context, p *auth.Principal, id string) (Cla
 		return c, problem.New(problem.CodeForbidden, "Risponde il Comune che ha trasmesso la richiesta.")
 	}
 	prev := c.Version
-	if err := c.Answer(s.Clock.Now()); err != nil {
+	if err := c.Answer(s.Clock.Now(), notes); err != nil {
 		return c, err
 	}
 	c.Version++
