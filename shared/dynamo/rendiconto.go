@@ -177,3 +177,20 @@ func (s *Store) SaveClaim(ctx context.Context, c rendiconto.Claim, prev int) err
 	}
 	return nil
 }
+
+type piiKeyItem struct {
+	keys
+	Blob []byte `dynamodbav:"blob"`
+}
+
+// PIIKey reads the KMS-encrypted data key that seals personal data.
+func (s *Store) PIIKey(ctx context.Context) ([]byte, bool, error) {
+	var it piiKeyItem
+	found, err := s.get(ctx, "PIIKEY", "v1", &it)
+	return it.Blob, found, err
+}
+
+// CreatePIIKey stores the encrypted data key once.
+func (s *Store) CreatePIIKey(ctx context.Context, blob []byte) (bool, error) {
+	return s.putNew(ctx, piiKeyItem{keys: keys{PK: "PIIKEY", SK: "v1", Type: "piiKey"}, Blob: blob})
+}
