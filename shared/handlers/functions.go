@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"sportello/shared/allocation"
+	"sportello/shared/rendiconto"
 	"sportello/shared/apigw"
 	"sportello/shared/submission"
 )
@@ -19,13 +20,14 @@ type Services struct {
 	Submissions *submission.Service
 	Allocation  *allocation.Service
 	Blobs       Blobs
+	Rendiconto  *rendiconto.Service
 }
 
 // FunctionRoutes maps each HTTP function to its routes.
 func FunctionRoutes(d *Deps, s Services) map[string][]apigw.Route {
 	return map[string][]apigw.Route{
 		FnCalls:       append(CallsRoutes(d), AllocationRoutes(d, s.Allocation)...),
-		FnSubmissions: SubmissionsRoutes(d, s.Submissions),
+		FnSubmissions: append(SubmissionsRoutes(d, s.Submissions), RendicontoRoutes(s.Rendiconto)...),
 		FnUploads:     UploadsRoutes(d, s.Submissions, s.Blobs),
 	}
 }

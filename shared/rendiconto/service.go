@@ -15,11 +15,12 @@ import (
 	"sportello/shared/money"
 	"sportello/shared/problem"
 	"sportello/shared/program"
+	"sportello/shared/program/lombardia"
 	"sportello/shared/submission"
 )
 
 // Program is the one program whose admitted Comuni claim here.
-const Program = "lombardia-nidi-gratis-plus"
+const Program = lombardia.ID
 
 // Store is what rendicontazione needs from storage. Every write is
 // conditional: a claim moves from one version to the next, a child-month

@@ -67,20 +67,22 @@ func (e *env) cents(t *testing.T, m map[string]any, key string) money.Cents {
 func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 9, 10, 10, 0))
 	ex := loadExample(t, "lombardia-milano.json")
-	tok, off := e.applicant(ex.Org), e.officer("LOM")
-	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
-	e.uploadAll(id, tok, ex)
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	// Tokens live an hour and the clock moves by months: a fresh one each time.
+	tok := func() string { return e.applicant(ex.Org) }
+	off := func() string { return e.officer("LOM") }
+	id := e.draft(LombardiaCall, tok(), ex.Org, ex.Data)
+	e.uploadAll(id, tok(), ex)
+	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok(), nil); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 10, 1, 9, 0))
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit",
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", off(), map[string]any{"decision": "admit",
 		"admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
 
 	// Advance: 30 % of a historical basis of 5,000.00.
-	r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off, map[string]any{"percentBasisPoints": 3000,
+	r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), map[string]any{"percentBasisPoints": 3000,
 		"bases": []map[string]any{{"org": ex.Org, "historical": "5000.00"}}})
 	if r.Status != 201 {
 		t.Fatalf("advances: %d %s", r.Status, r.Body)
@@ -89,7 +91,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if got := e.cents(t, r.json(t)["advances"].([]any)[0].(map[string]any), "amount"); got != advance {
 		t.Fatalf("advance %s", got)
 	}
-	if r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off, map[string]any{"percentBasisPoints": 3000,
+	if r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), map[string]any{"percentBasisPoints": 3000,
 		"bases": []map[string]any{{"org": ex.Org, "historical": "9000.00"}}}); r.Status != 409 {
 		t.Fatalf("advances set twice: %d %s", r.Status, r.Body)
 	}
@@ -106,11 +108,11 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	paid := claimLine{"c5", cf(5, false), melograno, 2, "800.00", "fino_20000", false, true, "registro Melograno 10/2025"}
 
 	e.clk.Set(clock.InRome(2026, 1, 15, 10, 0))
-	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok, map[string]any{"period": map[string]int{"from": 1, "to": 4}, "lines": append(lines1, paid)})
+	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), map[string]any{"period": map[string]int{"from": 1, "to": 4}, "lines": append(lines1, paid)})
 	if r.Status != 422 || !strings.Contains(strings.Join(fieldsOf(t, r), " "), fmt.Sprintf("lines[%d].paidByFamily:paid_by_family", len(lines1))) {
 		t.Fatalf("a month paid by the family must be refused with its line: %d %s", r.Status, r.Body)
 	}
-	claim1 := e.fileClaim(id, tok, 1, 4, lines1)
+	claim1 := e.fileClaim(id, tok(), 1, 4, lines1)
 	var want1 money.Cents
 	for _, l := range lines1 {
 		fee, _ := money.Parse(l.Fee)
@@ -125,12 +127,12 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	c1 := claim1["id"].(string)
 
 	// The same child and month again, in another claim: refused.
-	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok, map[string]any{"period": map[string]int{"from": 1, "to": 4}, "lines": lines1[:1]})
+	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), map[string]any{"period": map[string]int{"from": 1, "to": 4}, "lines": lines1[:1]})
 	if r.Status != 409 || problemCode(t, r) != "duplicate" {
 		t.Fatalf("child-month claimed twice: %d %s", r.Status, r.Body)
 	}
 	// Transmitting unsigned is incomplete.
-	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/transmit", tok, nil); r.Status != 422 || problemCode(t, r) != "incomplete" {
+	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/transmit", tok(), nil); r.Status != 422 || problemCode(t, r) != "incomplete" {
 		t.Fatalf("transmit unsigned: %d %s", r.Status, r.Body)
 	}
 	// A signed delibera is not the generated document.
@@ -138,13 +140,13 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = e.do("PUT", "/v1/rendicontazioni/"+c1+"/signed/documento_contabile", tok, other, "Content-Type", "application/pkcs7-mime")
+	r = e.do("PUT", "/v1/rendicontazioni/"+c1+"/signed/documento_contabile", tok(), other, "Content-Type", "application/pkcs7-mime")
 	if r.Status != 422 || !strings.Contains(r.json(t)["detail"].(string), "non corrisponde a quello generato") {
 		t.Fatalf("a signed file that is not the generated document: %d %s", r.Status, r.Body)
 	}
-	e.signAndUpload(c1, tok)
+	e.signAndUpload(c1, tok())
 	e.clk.Set(clock.InRome(2026, 1, 20, 11, 30))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/transmit", tok, nil)
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/transmit", tok(), nil)
 	if r.Status != 200 {
 		t.Fatalf("transmit: %d %s", r.Status, r.Body)
 	}
@@ -155,18 +157,18 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 
 	// Clarifications from 02/02 to 12/02: the clock stops for 10 days.
 	e.clk.Set(clock.InRome(2026, 2, 2, 9, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off, map[string]any{"decision": "clarify", "notes": "Inviare il registro di ottobre di c3."})
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), map[string]any{"decision": "clarify", "notes": "Inviare il registro di ottobre di c3."})
 	if r.Status != 200 || r.json(t)["state"] != "clarification" || r.json(t)["dueDate"] != nil {
 		t.Fatalf("clarify: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2026, 2, 12, 16, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/answer", tok, map[string]any{"notes": "Registro allegato al protocollo comunale."})
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/answer", tok(), map[string]any{"notes": "Registro allegato al protocollo comunale."})
 	if r.Status != 200 || r.json(t)["dueDate"] != "2026-03-31" {
 		t.Fatalf("answer: %d %s", r.Status, r.Body)
 	}
 	// Approve with one line reduced by 50.00 (attendance not proven).
 	e.clk.Set(clock.InRome(2026, 3, 1, 10, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off, map[string]any{"decision": "approve",
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), map[string]any{"decision": "approve",
 		"reductions": []map[string]any{{"line": 5, "amount": "50.00", "code": "attendance_not_proven", "note": "Frequenza di ottobre non documentata."}}})
 	if r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
@@ -175,7 +177,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if approved1 != want1-50_00-advance {
 		t.Fatalf("approved %s, want %s", approved1, want1-50_00-advance)
 	}
-	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/payments", off, map[string]any{"amount": approved1.String(), "reference": "Mandato 2026/0415"}); r.Status != 200 || r.json(t)["state"] != "paid" {
+	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/payments", off(), map[string]any{"amount": approved1.String(), "reference": "Mandato 2026/0415"}); r.Status != 200 || r.json(t)["state"] != "paid" {
 		t.Fatalf("pay: %d %s", r.Status, r.Body)
 	}
 
@@ -186,7 +188,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	}
 	lines2 = append(lines2, claimLine{"c2", cf(2, true), nido, 11, "600.00", "fino_20000", true, false, "registro nido Pace 2026/11"})
 	e.clk.Set(clock.InRome(2026, 8, 3, 10, 0))
-	claim2 := e.fileClaim(id, tok, 5, 11, lines2)
+	claim2 := e.fileClaim(id, tok(), 5, 11, lines2)
 	var want2 money.Cents
 	for _, l := range lines2 {
 		fee, _ := money.Parse(l.Fee)
@@ -196,16 +198,16 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		t.Fatalf("second claim %s net %v, want %s with no advance left", got, claim2["net"], want2)
 	}
 	c2 := claim2["id"].(string)
-	e.signAndUpload(c2, tok)
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/transmit", tok, nil); r.Status != 200 {
+	e.signAndUpload(c2, tok())
+	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/transmit", tok(), nil); r.Status != 200 {
 		t.Fatalf("transmit 2: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/rendicontazioni/"+c2+"/review", off, map[string]any{"decision": "approve"})
+	r = e.do("POST", "/v1/rendicontazioni/"+c2+"/review", off(), map[string]any{"decision": "approve"})
 	if r.Status != 200 {
 		t.Fatalf("approve 2: %d %s", r.Status, r.Body)
 	}
 	approved2 := e.cents(t, r.json(t), "approved")
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/payments", off, map[string]any{"amount": approved2.String(), "reference": "Mandato 2026/0977"}); r.Status != 200 {
+	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/payments", off(), map[string]any{"amount": approved2.String(), "reference": "Mandato 2026/0977"}); r.Status != 200 {
 		t.Fatalf("pay 2: %d %s", r.Status, r.Body)
 	}
 
@@ -213,7 +215,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if approved1+approved2 != want1-50_00+want2-advance {
 		t.Fatalf("paid %s ≠ approved %s − advance %s", approved1+approved2, want1-50_00+want2, advance)
 	}
-	b := e.do("GET", "/v1/calls/"+LombardiaCall+"/budget", off, nil).json(t)
+	b := e.do("GET", "/v1/calls/"+LombardiaCall+"/budget", off(), nil).json(t)
 	alloc, adv, paidTot, avail := e.cents(t, b, "allocation"), e.cents(t, b, "advanced"), e.cents(t, b, "paid"), e.cents(t, b, "available")
 	if alloc != 20_000_000_00 || adv != advance || paidTot != approved1+approved2 || avail != alloc-adv-paidTot {
 		t.Fatalf("budget %v", b)
@@ -222,7 +224,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if r := e.do("GET", "/v1/rendicontazioni/"+c1, e.applicant("comune:016024"), nil); r.Status != 404 {
 		t.Fatalf("another Comune reads a claim: %d", r.Status)
 	}
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/review", tok, map[string]any{"decision": "approve"}); r.Status != 403 {
+	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/review", tok(), map[string]any{"decision": "approve"}); r.Status != 403 {
 		t.Fatalf("a Comune approves: %d", r.Status)
 	}
 	// The transmission receipt went to the Comune.

@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"crypto/ecdsa"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +32,8 @@ import (
 	"sportello/shared/handlers"
 	"sportello/shared/intake"
 	"sportello/shared/notify"
+	"sportello/shared/pii"
+	"sportello/shared/rendiconto"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
 	"sportello/shared/submission"
@@ -73,6 +77,7 @@ type Runtime struct {
 	Blobs       *s3blobs.Blobs
 	Intake      *intake.Service
 	Allocation  *allocation.Service
+	Rendiconto  *rendiconto.Service
 	Exports     *s3blobs.Blobs
 	allocWG     sync.WaitGroup
 	intakeWG    sync.WaitGroup
@@ -142,8 +147,19 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	rt.Allocation = &allocation.Service{Store: rt.Store, Blobs: rt.Exports, Programs: programs, Clock: cfg.Clock, Log: cfg.Log,
 		Names: handlers.OrgNames(registries), Announcer: rt}
+	piiKey, err := loadPIIKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	box, err := pii.NewBox(piiKey)
+	if err != nil {
+		return nil, err
+	}
+	rt.Rendiconto = &rendiconto.Service{Store: rt.Store, Box: box, Files: rt.Blobs, Programs: programs, Clock: cfg.Clock, Log: cfg.Log,
+		Allocation: rendiconto.AnnualAllocation,
+		Notifier:   notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}}}
 	deps := &handlers.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: programs, Windows: rt.Windows, Log: cfg.Log, Registries: registries}
-	routes := handlers.FunctionRoutes(deps, handlers.Services{Submissions: rt.Submissions, Allocation: rt.Allocation, Blobs: rt.Blobs})
+	routes := handlers.FunctionRoutes(deps, handlers.Services{Submissions: rt.Submissions, Allocation: rt.Allocation, Blobs: rt.Blobs, Rendiconto: rt.Rendiconto})
 	rt.Router = apigw.NewRouter(cfg.Log, routes[handlers.FnCalls], routes[handlers.FnSubmissions], routes[handlers.FnUploads])
 
 	if !cfg.NoSeed {
@@ -249,6 +265,24 @@ func (rt *Runtime) Close() error {
 	}
 	errs = append(errs, rt.S3.Close(), rt.DynamoDB.Close())
 	return errors.Join(errs...)
+}
+
+// loadPIIKey reads the key that seals personal data (shared/pii) from the
+// data directory, making it on first start; without a directory, a key
+// for this process only.
+func loadPIIKey(dir string) ([]byte, error) {
+	if dir == "" {
+		return pii.NewKey(), nil
+	}
+	path := filepath.Join(dir, "pii.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return pii.ParseKey(strings.TrimSpace(string(b)))
+	}
+	k := pii.NewKey()
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("save pii key: %w", err)
+	}
+	return k, nil
 }
 
 func loadKey(dir string) (*ecdsa.PrivateKey, error) {
