@@ -2,8 +2,8 @@ package handlers
 
 import (
 	"sportello/shared/allocation"
-	"sportello/shared/rendiconto"
 	"sportello/shared/apigw"
+	"sportello/shared/rendiconto"
 	"sportello/shared/submission"
 )
 

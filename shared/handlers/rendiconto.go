@@ -121,10 +121,7 @@ func (h *rendicontoAPI) document(ctx context.Context, r *apigw.Request) (*apigw.
 }
 
 func (h *rendicontoAPI) uploadSigned(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/pkcs7-mime") && ct != "application/octet-stream" {
-		return nil, problem.New(problem.CodeUnsupportedMedia, "Caricare la busta firmata CAdES (.p7m) con Content-Type application/pkcs7-mime.")
-	}
-	c, err := h.svc.UploadSigned(ctx, r.Principal, r.Params["id"], r.Params["kind"], r.Body)
+	c, err := h.svc.UploadSigned(ctx, r.Principal, r.Params["id"], r.Params["kind"], r.Header.Get("Content-Type"), r.Body)
 	return h.respond(ctx, http.StatusOK, c, err)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"sportello/shared/audit"
@@ -288,20 +289,21 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Claim,
 // List returns a call's claims: all of them for its officers, the
 // Comune's own for an applicant.
 func (s *Service) List(ctx context.Context, p *auth.Principal, callID string) ([]Claim, error) {
-	org := ""
+	orgs := []string{""} // an officer: every Comune's
 	if p.IsOfficer() {
 		if _, err := s.officerCall(ctx, p, callID); err != nil {
 			return nil, err
 		}
 	} else {
-		if len(p.Orgs) == 0 {
-			return nil, nil
-		}
-		org = p.Orgs[0]
+		orgs = p.Orgs
 	}
-	cs, err := s.Store.Claims(ctx, callID, org)
-	if err != nil {
-		return nil, err
+	var cs []Claim
+	for _, org := range orgs {
+		mine, err := s.Store.Claims(ctx, callID, org)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, mine...)
 	}
 	for i := range cs {
 		cs[i].Lines = nil // the list shows amounts and states; a claim's lines are read one by one
@@ -329,13 +331,16 @@ func (s *Service) Document(ctx context.Context, p *auth.Principal, id, kind stri
 }
 
 // UploadSigned checks and keeps the signed copy of a generated document.
-func (s *Service) UploadSigned(ctx context.Context, p *auth.Principal, id, kind string, body []byte) (Claim, error) {
+func (s *Service) UploadSigned(ctx context.Context, p *auth.Principal, id, kind, contentType string, body []byte) (Claim, error) {
 	c, cl, err := s.load(ctx, p, id)
 	if err != nil {
 		return c, err
 	}
 	if !p.ActsFor(c.Org) {
 		return c, problem.New(problem.CodeForbidden, "Solo il Comune firma e carica i propri documenti.")
+	}
+	if !strings.HasPrefix(contentType, "application/pkcs7-mime") && contentType != "application/octet-stream" {
+		return c, problem.New(problem.CodeUnsupportedMedia, "Caricare la busta firmata CAdES (.p7m) con Content-Type application/pkcs7-mime.")
 	}
 	if c.State != StateDraft {
 		return c, conflict("La richiesta è già stata trasmessa: i documenti non cambiano più.")
