@@ -1,5 +1,6 @@
 // Command submissions is the submissions function: drafts, filing,
-// review, receipts.
+// review, receipts; and Nidi Gratis Plus rendicontazione (its signed
+// copies in the bucket, children's codes sealed with the PII key).
 package main
 
 import (
@@ -7,14 +8,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"sportello/shared/apigw"
 	"sportello/shared/cloud"
 	"sportello/shared/handlers"
+	"sportello/shared/routes"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	svc := cloud.Must(env.Submissions())
-	routes := handlers.FunctionRoutes(env.Deps(nil), handlers.Services{Submissions: svc})
-	lambda.Start(apigw.NewRouter(env.Log, routes[handlers.FnSubmissions]).Handle)
+	a := cloud.Must(env.App(cloud.Mailer, cloud.Blobs, cloud.PII))
+	lambda.Start(cloud.Must(handlers.Router(a, routes.Submissions)).Handle)
 }

@@ -11,30 +11,6 @@ import (
 	"sportello/shared/rendiconto"
 )
 
-// RendicontoRoutes are the routes of Nidi Gratis Plus after admission
-// (docs/rendicontazione.md): advances, claims, their generated and signed
-// documents, transmission, review, payments, recoveries, budget.
-func RendicontoRoutes(svc *rendiconto.Service) []apigw.Route {
-	h := &rendicontoAPI{svc: svc}
-	return []apigw.Route{
-		{Method: "PUT", Pattern: "/v1/calls/{callId}/advances", Handler: h.setAdvances},
-		{Method: "GET", Pattern: "/v1/calls/{callId}/advances", Handler: h.advances},
-		{Method: "GET", Pattern: "/v1/calls/{callId}/budget", Handler: h.budget},
-		{Method: "GET", Pattern: "/v1/calls/{callId}/rendicontazioni", Handler: h.list},
-		{Method: "POST", Pattern: "/v1/submissions/{id}/rendicontazioni", Handler: h.file},
-		{Method: "GET", Pattern: "/v1/rendicontazioni/{id}", Handler: h.get},
-		{Method: "GET", Pattern: "/v1/rendicontazioni/{id}/documents/{kind}", Handler: h.document},
-		{Method: "PUT", Pattern: "/v1/rendicontazioni/{id}/signed/{kind}", Handler: h.uploadSigned},
-		{Method: "POST", Pattern: "/v1/rendicontazioni/{id}/transmit", Handler: h.transmit},
-		{Method: "POST", Pattern: "/v1/rendicontazioni/{id}/review", Handler: h.review},
-		{Method: "POST", Pattern: "/v1/rendicontazioni/{id}/answer", Handler: h.answer},
-		{Method: "POST", Pattern: "/v1/rendicontazioni/{id}/payments", Handler: h.pay},
-		{Method: "POST", Pattern: "/v1/rendicontazioni/{id}/recoveries", Handler: h.recover},
-	}
-}
-
-type rendicontoAPI struct{ svc *rendiconto.Service }
-
 // claimView is a claim with its instants in Rome and its due date.
 type claimView struct {
 	rendiconto.Claim
@@ -49,7 +25,7 @@ func viewClaim(c rendiconto.Claim) claimView {
 	return v
 }
 
-func (h *rendicontoAPI) respond(ctx context.Context, status int, c rendiconto.Claim, err error) (*apigw.Response, error) {
+func respondClaim(ctx context.Context, status int, c rendiconto.Claim, err error) (*apigw.Response, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -57,36 +33,36 @@ func (h *rendicontoAPI) respond(ctx context.Context, status int, c rendiconto.Cl
 	return apigw.JSON(status, viewClaim(c))
 }
 
-func (h *rendicontoAPI) setAdvances(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) setAdvances(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body rendiconto.AdvanceRequest
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
-	adv, err := h.svc.SetAdvances(ctx, r.Principal, r.Params["callId"], body)
+	adv, err := h.Rendiconto.SetAdvances(ctx, r.Principal, r.Params["callId"], body)
 	if err != nil {
 		return nil, err
 	}
 	return apigw.JSON(http.StatusCreated, map[string]any{"advances": adv})
 }
 
-func (h *rendicontoAPI) advances(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	adv, err := h.svc.Advances(ctx, r.Principal, r.Params["callId"])
+func (h api) advances(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	adv, err := h.Rendiconto.Advances(ctx, r.Principal, r.Params["callId"])
 	if err != nil {
 		return nil, err
 	}
 	return ok(map[string]any{"advances": adv})
 }
 
-func (h *rendicontoAPI) budget(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	b, err := h.svc.Budget(ctx, r.Principal, r.Params["callId"])
+func (h api) budget(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	b, err := h.Rendiconto.Budget(ctx, r.Principal, r.Params["callId"])
 	if err != nil {
 		return nil, err
 	}
 	return ok(b)
 }
 
-func (h *rendicontoAPI) list(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	cs, err := h.svc.List(ctx, r.Principal, r.Params["callId"])
+func (h api) listClaims(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	cs, err := h.Rendiconto.List(ctx, r.Principal, r.Params["callId"])
 	if err != nil {
 		return nil, err
 	}
@@ -97,76 +73,76 @@ func (h *rendicontoAPI) list(ctx context.Context, r *apigw.Request) (*apigw.Resp
 	return ok(map[string]any{"rendicontazioni": out})
 }
 
-func (h *rendicontoAPI) file(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) fileClaim(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body rendiconto.ClaimRequest
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
-	c, err := h.svc.File(ctx, r.Principal, r.Params["id"], body)
-	return h.respond(ctx, http.StatusCreated, c, err)
+	c, err := h.Rendiconto.File(ctx, r.Principal, r.Params["id"], body)
+	return respondClaim(ctx, http.StatusCreated, c, err)
 }
 
-func (h *rendicontoAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	c, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
-	return h.respond(ctx, http.StatusOK, c, err)
+func (h api) getClaim(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	c, err := h.Rendiconto.Get(ctx, r.Principal, r.Params["id"])
+	return respondClaim(ctx, http.StatusOK, c, err)
 }
 
-func (h *rendicontoAPI) document(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) claimDocument(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	kind := strings.TrimSuffix(r.Params["kind"], ".pdf")
-	pdf, err := h.svc.Document(ctx, r.Principal, r.Params["id"], kind)
+	pdf, err := h.Rendiconto.Document(ctx, r.Principal, r.Params["id"], kind)
 	if err != nil {
 		return nil, err
 	}
 	return apigw.Bytes(http.StatusOK, "application/pdf", r.Params["id"]+"-"+kind+".pdf", pdf), nil
 }
 
-func (h *rendicontoAPI) uploadSigned(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	c, err := h.svc.UploadSigned(ctx, r.Principal, r.Params["id"], r.Params["kind"], r.Header.Get("Content-Type"), r.Body)
-	return h.respond(ctx, http.StatusOK, c, err)
+func (h api) uploadSigned(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	c, err := h.Rendiconto.UploadSigned(ctx, r.Principal, r.Params["id"], r.Params["kind"], r.Header.Get("Content-Type"), r.Body)
+	return respondClaim(ctx, http.StatusOK, c, err)
 }
 
-func (h *rendicontoAPI) transmit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) transmitClaim(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	if b := strings.TrimSpace(string(r.Body)); b != "" && b != "{}" {
 		return nil, problem.New(problem.CodeBadRequest, "La trasmissione non prevede un corpo.")
 	}
-	c, err := h.svc.Transmit(ctx, r.Principal, r.Params["id"], r.Arrival)
-	return h.respond(ctx, http.StatusOK, c, err)
+	c, err := h.Rendiconto.Transmit(ctx, r.Principal, r.Params["id"], r.Arrival)
+	return respondClaim(ctx, http.StatusOK, c, err)
 }
 
-func (h *rendicontoAPI) review(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) reviewClaim(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body rendiconto.ReviewRequest
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
-	c, err := h.svc.Review(ctx, r.Principal, r.Params["id"], body)
-	return h.respond(ctx, http.StatusOK, c, err)
+	c, err := h.Rendiconto.Review(ctx, r.Principal, r.Params["id"], body)
+	return respondClaim(ctx, http.StatusOK, c, err)
 }
 
-func (h *rendicontoAPI) answer(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) answerClaim(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body struct {
 		Notes string `json:"notes"`
 	}
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
-	c, err := h.svc.Answer(ctx, r.Principal, r.Params["id"], body.Notes)
-	return h.respond(ctx, http.StatusOK, c, err)
+	c, err := h.Rendiconto.Answer(ctx, r.Principal, r.Params["id"], body.Notes)
+	return respondClaim(ctx, http.StatusOK, c, err)
 }
 
-func (h *rendicontoAPI) pay(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) payClaim(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body rendiconto.Payment
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
-	c, err := h.svc.Pay(ctx, r.Principal, r.Params["id"], body)
-	return h.respond(ctx, http.StatusOK, c, err)
+	c, err := h.Rendiconto.Pay(ctx, r.Principal, r.Params["id"], body)
+	return respondClaim(ctx, http.StatusOK, c, err)
 }
 
-func (h *rendicontoAPI) recover(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) recoverClaim(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body rendiconto.Recovery
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
-	c, err := h.svc.Recover(ctx, r.Principal, r.Params["id"], body)
-	return h.respond(ctx, http.StatusOK, c, err)
+	c, err := h.Rendiconto.Recover(ctx, r.Principal, r.Params["id"], body)
+	return respondClaim(ctx, http.StatusOK, c, err)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"sportello/shared/access"
 	"sportello/shared/audit"
 	"sportello/shared/auth"
 	"sportello/shared/call"
@@ -92,11 +93,8 @@ func (s *Service) officerCall(ctx context.Context, p *auth.Principal, callID str
 	if err != nil {
 		return c, err
 	}
-	if !p.IsOfficer() {
-		return c, problem.New(problem.CodeForbidden, "Operazione riservata ai funzionari regionali.")
-	}
-	if !p.OfficerOf(c.Region) {
-		return call.Call{}, problem.New(problem.CodeNotFound, "Bando non trovato.")
+	if err := access.ManageCall(p, c.Region); err != nil {
+		return call.Call{}, err
 	}
 	if c.Program != Program {
 		return c, problem.New(problem.CodeConflict, "La rendicontazione riguarda solo la misura Nidi Gratis Plus.")
@@ -151,14 +149,17 @@ type ClaimRequest struct {
 // applicant acts for.
 func (s *Service) admittedApplication(ctx context.Context, p *auth.Principal, id string) (submission.Submission, error) {
 	if !ident.Valid("sub", id) {
-		return submission.Submission{}, problem.New(problem.CodeNotFound, "Domanda non trovata.")
+		return submission.Submission{}, access.ErrApplicationNotFound
 	}
 	sub, err := s.Store.Submission(ctx, id)
 	if err != nil {
 		return sub, err
 	}
-	if !p.ActsFor(sub.Org) {
-		return submission.Submission{}, problem.New(problem.CodeNotFound, "Domanda non trovata.")
+	if err := access.SeeApplication(p, sub.Org, sub.Region); err != nil {
+		return submission.Submission{}, err
+	}
+	if err := access.ActFor(p, sub.Org, "Rendiconta il Comune ammesso."); err != nil {
+		return submission.Submission{}, err
 	}
 	if sub.Program != Program || sub.State != submission.Admitted {
 		return sub, problem.New(problem.CodeConflict, "Si rendiconta solo su una domanda Nidi Gratis Plus ammessa.")
@@ -270,7 +271,7 @@ func (s *Service) load(ctx context.Context, p *auth.Principal, id string) (Claim
 	if err != nil {
 		return c, cl, err
 	}
-	if !(p.ActsFor(c.Org) || p.OfficerOf(cl.Region)) {
+	if access.SeeApplication(p, c.Org, cl.Region) != nil {
 		return Claim{}, call.Call{}, errNotFound
 	}
 	return c, cl, nil
@@ -336,8 +337,8 @@ func (s *Service) UploadSigned(ctx context.Context, p *auth.Principal, id, kind,
 	if err != nil {
 		return c, err
 	}
-	if !p.ActsFor(c.Org) {
-		return c, problem.New(problem.CodeForbidden, "Solo il Comune firma e carica i propri documenti.")
+	if err := access.ActFor(p, c.Org, "Solo il Comune firma e carica i propri documenti."); err != nil {
+		return c, err
 	}
 	if !strings.HasPrefix(contentType, "application/pkcs7-mime") && contentType != "application/octet-stream" {
 		return c, problem.New(problem.CodeUnsupportedMedia, "Caricare la busta firmata CAdES (.p7m) con Content-Type application/pkcs7-mime.")
@@ -386,8 +387,8 @@ func (s *Service) Transmit(ctx context.Context, p *auth.Principal, id string, ar
 	if err != nil {
 		return c, err
 	}
-	if !p.ActsFor(c.Org) {
-		return c, problem.New(problem.CodeForbidden, "Solo il Comune trasmette la propria richiesta.")
+	if err := access.ActFor(p, c.Org, "Solo il Comune trasmette la propria richiesta."); err != nil {
+		return c, err
 	}
 	if c.State != StateDraft {
 		return s.opened(c) // a repeated transmission answers the same
@@ -469,8 +470,8 @@ func (s *Service) officerChange(ctx context.Context, p *auth.Principal, id, acti
 	if err != nil {
 		return c, err
 	}
-	if !p.OfficerOf(cl.Region) {
-		return c, problem.New(problem.CodeForbidden, "Operazione riservata ai funzionari regionali.")
+	if err := access.Review(p, cl.Region, "Operazione riservata ai funzionari regionali."); err != nil {
+		return c, err
 	}
 	all, err := s.Store.Claims(ctx, c.Call, c.Org)
 	if err != nil {
@@ -498,8 +499,8 @@ func (s *Service) Answer(ctx context.Context, p *auth.Principal, id, notes strin
 	if err != nil {
 		return c, err
 	}
-	if !p.ActsFor(c.Org) {
-		return c, problem.New(problem.CodeForbidden, "Risponde il Comune che ha trasmesso la richiesta.")
+	if err := access.ActFor(p, c.Org, "Risponde il Comune che ha trasmesso la richiesta."); err != nil {
+		return c, err
 	}
 	prev := c.Version
 	if err := c.Answer(s.Clock.Now(), notes); err != nil {
