@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"sportello/shared/apigw"
+	"sportello/shared/money"
 	"sportello/shared/problem"
 	"sportello/shared/rendiconto"
 )
@@ -130,19 +131,26 @@ func (h api) answerClaim(ctx context.Context, r *apigw.Request) (*apigw.Response
 }
 
 func (h api) payClaim(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	var body rendiconto.Payment
+	var body struct {
+		Amount    money.Cents `json:"amount"`
+		Reference string      `json:"reference"`
+	}
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
-	c, err := h.Rendiconto.Pay(ctx, r.Principal, r.Params["id"], body)
+	c, err := h.Rendiconto.Pay(ctx, r.Principal, r.Params["id"], rendiconto.Payment{Amount: body.Amount, Reference: body.Reference})
 	return respondClaim(ctx, http.StatusOK, c, err)
 }
 
 func (h api) recoverClaim(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	var body rendiconto.Recovery
+	var body struct {
+		Amount money.Cents `json:"amount"`
+		Code   string      `json:"code"`
+		Note   string      `json:"note"`
+	}
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
-	c, err := h.Rendiconto.Recover(ctx, r.Principal, r.Params["id"], body)
+	c, err := h.Rendiconto.Recover(ctx, r.Principal, r.Params["id"], rendiconto.Recovery{Amount: body.Amount, Code: body.Code, Note: body.Note})
 	return respondClaim(ctx, http.StatusOK, c, err)
 }

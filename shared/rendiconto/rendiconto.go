@@ -369,7 +369,7 @@ type Claim struct {
 	Org        string     `json:"org"`
 	Contact    string     `json:"contact,omitempty"` // the Comune's address from its application (receipts)
 	Period     Period     `json:"period"`
-	Lines      []Assessed `json:"lines"`
+	Lines      []Assessed `json:"lines,omitempty"` // left out of listings
 	State      State      `json:"state"`
 	CreatedAt  time.Time  `json:"createdAt"`
 
