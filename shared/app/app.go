@@ -19,6 +19,7 @@ import (
 	"sportello/shared/clock"
 	"sportello/shared/document"
 	"sportello/shared/intake"
+	"sportello/shared/outputs"
 	"sportello/shared/program"
 	"sportello/shared/registry"
 	"sportello/shared/rendiconto"
@@ -37,6 +38,7 @@ type Store interface {
 	windows.Store
 	intake.Store
 	rendiconto.Store
+	outputs.Store
 }
 
 // Blobs is the documents bucket: signed uploads and downloads, and reads
@@ -90,6 +92,7 @@ type App struct {
 	Windows     *windows.Service
 	Intake      *intake.Service
 	Rendiconto  *rendiconto.Service
+	Outputs     *outputs.Service
 }
 
 // New builds the application from its ports.
@@ -122,6 +125,7 @@ func New(p Ports) *App {
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
 	a.Registry = &registry.Service{Store: p.Store, Source: source, Clock: p.Clock}
 	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log, Announcer: p.Events}
+	a.Outputs = &outputs.Service{Store: p.Store, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
 	a.Intake = &intake.Service{Store: p.Store, Blobs: p.Blobs, Programs: progs, Clock: p.Clock, Log: p.Log}
 	return a
 }
