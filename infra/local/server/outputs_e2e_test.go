@@ -301,6 +301,12 @@ func TestLombardyAdmittedListWithAdmittedFacilities(t *testing.T) {
 	if w1["dueDate"] != "29/09/2025" || w1["state"] != "open" || len(w1["pending"].([]any)) != 1 || ms[1].(map[string]any)["dueDate"] != "09/11/2025" {
 		t.Fatalf("istruttoria milestones: %v", ms)
 	}
+	// Still undecided on 30/09/2025: the istruttoria of window 1 is overdue.
+	e.clk.Set(clock.InRome(2025, 9, 30, 0, 0))
+	off = e.officer("LOM")
+	if ms := e.do("GET", "/v1/calls/"+LombardiaCall+"/milestones", off, nil).json(t)["milestones"].([]any); ms[0].(map[string]any)["state"] != "overdue" {
+		t.Fatalf("at midnight after the last day: %v", ms[0])
+	}
 	e.review(id, off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001"}})
 	r := e.do("GET", "/v1/calls/"+LombardiaCall+"/outcomes", off, nil)
 	rows := r.json(t)["rows"].([]any)
