@@ -100,6 +100,13 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 		!strings.Contains(strings.Join(toStrings(decree["undone"]), " "), "Riparto non ancora eseguito") {
 		t.Fatalf("decree milestone before the riparto: %v", decree)
 	}
+	// The same milestones appear on the call, for its officers only.
+	if onCall := e.do("GET", "/v1/calls/"+FVGCall, off, nil).json(t)["milestones"].([]any); onCall[0].(map[string]any)["dueDate"] != "30/11/2025" {
+		t.Fatalf("milestones on the call: %v", onCall)
+	}
+	if _, shown := e.do("GET", "/v1/calls/"+FVGCall, e.applicant("gestore:01234567897"), nil).json(t)["milestones"]; shown {
+		t.Fatal("an applicant sees the officers' milestones")
+	}
 
 	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00","note":"Decreto n. 1234/2025"}`)
 	if r.Status != 202 {
