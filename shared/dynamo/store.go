@@ -20,14 +20,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
 	"sportello/shared/problem"
+	"sportello/shared/retry"
 )
 
 // GSI1 is the one secondary index.
@@ -39,8 +42,14 @@ type Store struct {
 	table string
 }
 
-// New wraps a client and table name.
-func New(db *dynamodb.Client, table string) *Store { return &Store{db: db, table: table} }
+// New wraps a client and table name. The SDK does not retry
+// TransactionConflictException (a single write meeting a transaction on
+// its item, which holds it for milliseconds); the store's client does.
+func New(db *dynamodb.Client, table string) *Store {
+	return &Store{db: dynamodb.New(db.Options(), func(o *dynamodb.Options) {
+		o.Retryer = awsretry.AddWithErrorCodes(o.Retryer, "TransactionConflictException")
+	}), table: table}
+}
 
 // Client exposes the SDK client (benchmarks compare against raw calls).
 func (s *Store) Client() *dynamodb.Client { return s.db }
@@ -231,6 +240,38 @@ func Public(err error) error {
 		return fmt.Errorf("%w (%v)", Unavailable, r.err)
 	}
 	return err
+}
+
+// contended reports a transaction DynamoDB cancelled only because other
+// requests held its items or its partitions were busy (TransactionConflict,
+// ThrottlingError): nothing was written and the same transaction may be
+// sent again. The SDK does not retry TransactionCanceledException.
+func contended(reasons []string) bool {
+	busy := false
+	for _, r := range reasons {
+		switch r {
+		case "None":
+		case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
+			busy = true
+		default:
+			return false
+		}
+	}
+	return busy
+}
+
+// transactWrite sends a transaction, sending it again (spaced out, a few
+// times) while it is cancelled only by contention; then the error stands.
+func (s *Store) transactWrite(ctx context.Context, items []types.TransactWriteItem) error {
+	for attempt := 0; ; attempt++ {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil || attempt >= 8 || !contended(cancelReasons(err)) {
+			return err
+		}
+		if err := retry.Backoff(ctx, attempt, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
 }
 
 // putAll writes items in BatchWriteItem requests of 25, sending again what

@@ -64,10 +64,10 @@ func (s *Store) CreateSubmission(ctx context.Context, sub submission.Submission,
 	if err != nil {
 		return sub, false, fmt.Errorf("encode idempotency: %w", err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	err = s.transactWrite(ctx, []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-	}})
+	})
 	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
 		var prev idemItem
 		if _, err := s.get(ctx, "IDEM#"+idemKey, "META", &prev); err != nil {
@@ -215,6 +215,11 @@ func (s *Store) File(ctx context.Context, sub submission.Submission, prev, count
 	reasons := cancelReasons(err)
 	if reasons == nil {
 		return classify(fmt.Errorf("file %s: %w", sub.ID, err))
+	}
+	if contended(reasons) {
+		// Another filing holds the counter (or its partition is busy):
+		// like a counter that moved, read it again and take the next number.
+		return fmt.Errorf("file %s: %w (%s)", sub.ID, submission.ErrCounterMoved, strings.Join(reasons, ","))
 	}
 	for i, r := range reasons {
 		if r != "ConditionalCheckFailed" {
