@@ -82,7 +82,9 @@ type Snapshot struct {
 // Store is what runs need from storage.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
-	Submissions(ctx context.Context, callID, org string) ([]submission.Submission, error)
+	// CurrentSubmissions lists a call's applications as they are now (a
+	// riparto counts one validated a moment ago).
+	CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error)
 	CreateRun(ctx context.Context, r Run) error
 	Run(ctx context.Context, id string) (Run, error)
 	ClaimRun(ctx context.Context, id string) (Run, bool, error)
@@ -119,7 +121,7 @@ func (s *Service) Freeze(ctx context.Context, c call.Call, fund money.Cents) (Sn
 	if !ok {
 		return Snapshot{}, fmt.Errorf("program %q not configured", c.Program)
 	}
-	subs, err := s.Store.Submissions(ctx, c.ID, "")
+	subs, err := s.Store.CurrentSubmissions(ctx, c.ID)
 	if err != nil {
 		return Snapshot{}, err
 	}

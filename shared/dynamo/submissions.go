@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -132,6 +133,37 @@ func (s *Store) Submissions(ctx context.Context, callID, org string) ([]submissi
 		return nil
 	})
 	if err != nil {
+		return nil, fmt.Errorf("list submissions of %s: %w", callID, err)
+	}
+	return out, nil
+}
+
+// CurrentSubmissions lists all of a call's applications as they are now:
+// the index says which exist, then each is read consistently, because the
+// index shows a change a few hundred milliseconds late and the final close
+// and the riparto must count an application filed or validated a moment
+// ago. (An application created within the lag is not yet listed; a draft
+// that new has nothing for them to count.)
+func (s *Store) CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error) {
+	listed, err := s.Submissions(ctx, callID, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]submission.Submission, len(listed))
+	errs := make([]error, len(listed))
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i, sub := range listed {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i], errs[i] = s.Submission(ctx, sub.ID)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("list submissions of %s: %w", callID, err)
 	}
 	return out, nil

@@ -180,54 +180,9 @@ func (d *DynamoDB) awsTransact(w http.ResponseWriter, m *Model, body []byte, pla
 		awsError(w, errPrefix+"SerializationException", err.Error())
 		return
 	}
-	n := len(in.TransactItems)
-	if n == 0 || n > MaxTxItems {
-		awsError(w, errValidation, fmt.Sprintf("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to %d", MaxTxItems))
-		return
-	}
-	keys := make([]string, n)
-	tables := make([]string, n)
-	pks := make([]string, n)
-	costs := make([]float64, n)
-	seen := map[string]bool{}
-	total := 0
-	for i, it := range in.TransactItems {
-		var op *txOp
-		count := 0
-		for _, o := range []*txOp{it.Put, it.Update, it.Delete, it.ConditionCheck} {
-			if o != nil {
-				op, count = o, count+1
-			}
-		}
-		if count != 1 {
-			awsError(w, errValidation, "TransactItems can only contain one of Check, Put, Update or Delete")
-			return
-		}
-		k := op.Key
-		if it.Put != nil {
-			k = keyOf(op.Item)
-		}
-		id, ok := itemKey(k)
-		if !ok {
-			awsError(w, errValidation, "The provided key element does not match the schema")
-			return
-		}
-		keys[i], tables[i], pks[i] = op.TableName+"\x00"+id, op.TableName, id[:strings.IndexByte(id, 0)]
-		if seen[keys[i]] {
-			awsError(w, errValidation, "Transaction request cannot include multiple operations on one item")
-			return
-		}
-		seen[keys[i]] = true
-		size := d.writeSize(op, it.Put != nil)
-		if size > MaxItemBytes {
-			awsError(w, errValidation, "Item size has exceeded the maximum allowed size")
-			return
-		}
-		total += size
-		costs[i] = 2 * units(size, wcuBytes)
-	}
-	if total > MaxTxBytes {
-		awsError(w, errValidation, "Transaction size has exceeded the maximum allowed size of 4 MB")
+	keys, tables, pks, costs, bad := d.txShape(in.TransactItems)
+	if bad != "" {
+		awsError(w, errValidation, bad)
 		return
 	}
 	if in.ClientRequestToken != "" {
@@ -244,6 +199,104 @@ func (d *DynamoDB) awsTransact(w http.ResponseWriter, m *Model, body []byte, pla
 		return
 	}
 	d.awsTransactRun(w, m, in.TransactItems, keys, tables, pks, costs, plain)
+}
+
+// txShape checks a transaction against DynamoDB's limits (100 items,
+// one operation per item, 400 KB an item, 4 MB in all) and gives each
+// item's key, table, partition and write cost; bad is the refusal.
+func (d *DynamoDB) txShape(items []awsTxItem) (keys, tables, pks []string, costs []float64, bad string) {
+	n := len(items)
+	if n == 0 || n > MaxTxItems {
+		return nil, nil, nil, nil, fmt.Sprintf("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to %d", MaxTxItems)
+	}
+	keys, tables, pks, costs = make([]string, n), make([]string, n), make([]string, n), make([]float64, n)
+	seen := map[string]bool{}
+	total := 0
+	for i, it := range items {
+		var op *txOp
+		count := 0
+		for _, o := range []*txOp{it.Put, it.Update, it.Delete, it.ConditionCheck} {
+			if o != nil {
+				op, count = o, count+1
+			}
+		}
+		if count != 1 {
+			return nil, nil, nil, nil, "TransactItems can only contain one of Check, Put, Update or Delete"
+		}
+		k := op.Key
+		if it.Put != nil {
+			k = keyOf(op.Item)
+		}
+		id, ok := itemKey(k)
+		if !ok {
+			return nil, nil, nil, nil, "The provided key element does not match the schema"
+		}
+		keys[i], tables[i], pks[i] = op.TableName+"\x00"+id, op.TableName, id[:strings.IndexByte(id, 0)]
+		if seen[keys[i]] {
+			return nil, nil, nil, nil, "Transaction request cannot include multiple operations on one item"
+		}
+		seen[keys[i]] = true
+		size := d.writeSize(op, it.Put != nil)
+		if size > MaxItemBytes {
+			return nil, nil, nil, nil, "Item size has exceeded the maximum allowed size"
+		}
+		total += size
+		costs[i] = 2 * units(size, wcuBytes)
+	}
+	if total > MaxTxBytes {
+		return nil, nil, nil, nil, "Transaction size has exceeded the maximum allowed size of 4 MB"
+	}
+	return keys, tables, pks, costs, ""
+}
+
+// checkLimits refuses, in plain mode too, what DynamoDB refuses for its
+// size or shape: the plain emulator is faster, never kinder.
+func (d *DynamoDB) checkLimits(w http.ResponseWriter, op string, body []byte) (refused bool) {
+	bad := ""
+	switch op {
+	case "TransactWriteItems":
+		var in struct {
+			TransactItems []awsTxItem `json:"TransactItems"`
+		}
+		if json.Unmarshal(body, &in) != nil {
+			return false
+		}
+		_, _, _, _, bad = d.txShape(in.TransactItems)
+	case "PutItem", "UpdateItem":
+		var in txOp
+		if json.Unmarshal(body, &in) != nil {
+			return false
+		}
+		if d.writeSize(&in, op == "PutItem") > MaxItemBytes {
+			bad = "Item size has exceeded the maximum allowed size"
+			if op == "UpdateItem" {
+				bad = "Item size to update has exceeded the maximum allowed size"
+			}
+		}
+	case "BatchWriteItem":
+		var in struct {
+			RequestItems map[string][]struct {
+				PutRequest *struct {
+					Item map[string]json.RawMessage `json:"Item"`
+				} `json:"PutRequest"`
+			} `json:"RequestItems"`
+		}
+		if json.Unmarshal(body, &in) != nil {
+			return false
+		}
+		for _, reqs := range in.RequestItems {
+			for _, r := range reqs {
+				if r.PutRequest != nil && itemSize(r.PutRequest.Item) > MaxItemBytes {
+					bad = "Item size has exceeded the maximum allowed size"
+				}
+			}
+		}
+	}
+	if bad == "" {
+		return false
+	}
+	awsError(w, errValidation, bad)
+	return true
 }
 
 func (d *DynamoDB) awsTransactRun(w http.ResponseWriter, m *Model, items []awsTxItem, keys, tables, pks []string, costs []float64, plain func(http.ResponseWriter)) {

@@ -382,11 +382,19 @@ func TestQueriesStopAtOneMegabyte(t *testing.T) {
 	}
 }
 
-func TestPlainModeHasNoneOfThis(t *testing.T) {
-	// The plain emulator serialises writes: what the AWS model cancels it
-	// lets through. Tests that use it say why (speed), knowing this.
+func TestPlainModeKeepsTheLimitsNotTheTiming(t *testing.T) {
+	// The plain emulator serialises writes and shows the index at once:
+	// what the AWS model cancels or delays it lets through. Tests that use
+	// it say why (speed), knowing this. What DynamoDB refuses for its size
+	// or shape it refuses too.
 	_, c := startAWS(t, nil)
 	ctx := context.Background()
+	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("P", "1", "data", strings.Repeat("x", MaxItemBytes))}); code(err) != "ValidationException" {
+		t.Fatalf("plain: an item over 400 KB: %v, want ValidationException", err)
+	}
+	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("T", "1"), put("T", "1")}}); code(err) != "ValidationException" {
+		t.Fatalf("plain: two operations on one item: %v, want ValidationException", err)
+	}
 	_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("G", "1", "gsi1pk", "P", "gsi1sk", "1")})
 	if err != nil {
 		t.Fatal(err)

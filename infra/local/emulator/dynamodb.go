@@ -178,6 +178,9 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.serveAWS(w, m, op, body, func(w http.ResponseWriter) { d.serve(w, r, op, target, body, lost) })
 		return
 	}
+	if d.checkLimits(w, op, body) {
+		return
+	}
 	d.serve(w, r, op, target, body, lost)
 }
 
