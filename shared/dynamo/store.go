@@ -213,6 +213,9 @@ func queryGSI(pk, skPrefix string) *dynamodb.QueryInput {
 // (503 with Retry-After) after the SDK's own retries gave up; the caller's
 // retry with the same Idempotency-Key is then safe.
 func classify(err error) error {
+	if contended(cancelReasons(err)) {
+		return &retryable{err: err}
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
@@ -260,12 +263,19 @@ func contended(reasons []string) bool {
 	return busy
 }
 
-// transactWrite sends a transaction, sending it again (spaced out, a few
-// times) while it is cancelled only by contention; then the error stands.
+// contentionBudget bounds how long a transaction is sent again while
+// others hold its items: well inside API Gateway's 29 s, and far beyond
+// the milliseconds a transaction holds an item.
+const contentionBudget = 10 * time.Second
+
+// transactWrite sends a transaction, sending it again (spaced out) while
+// it is cancelled only by contention, for up to contentionBudget; then
+// the error stands (and classify makes it a 503).
 func (s *Store) transactWrite(ctx context.Context, items []types.TransactWriteItem) error {
+	deadline := time.Now().Add(contentionBudget)
 	for attempt := 0; ; attempt++ {
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil || attempt >= 8 || !contended(cancelReasons(err)) {
+		if err == nil || time.Now().After(deadline) || !contended(cancelReasons(err)) {
 			return err
 		}
 		if err := retry.Backoff(ctx, attempt, 50*time.Millisecond); err != nil {
