@@ -64,7 +64,18 @@ type Service struct {
 	// faults → 503); identity when nil.
 	Public func(error) error
 
+	// FilingBudget bounds the retries of a submit against contention and
+	// storage faults; zero is DefaultFilingBudget.
+	FilingBudget time.Duration
+
 	lanes sync.Map // callID → *sync.Mutex: filings of one call queue in process
+}
+
+func (s *Service) budget() time.Duration {
+	if s.FilingBudget > 0 {
+		return s.FilingBudget
+	}
+	return DefaultFilingBudget
 }
 
 func (s *Service) public(err error) error {
@@ -240,12 +251,26 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, callID string) ([
 // new state and its uniqueness claims. A repeated call answers the same
 // protocol. Everything wrong with the form or its documents is reported at
 // once.
+//
+// A storage fault or throttle on the way is retried inside the filing budget
+// (submitting again is idempotent and the filing time stays the arrival):
+// a clerk at 11:59 is not sent back for contention the server can absorb.
 func (s *Service) Submit(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+	deadline := time.Now().Add(s.budget())
+	stale := 0
 	for attempt := 0; ; attempt++ {
 		sub, err := s.submitOnce(ctx, p, id, arrival)
-		if !errors.Is(err, ErrStale) || attempt >= 5 {
-			return sub, err
+		switch {
+		case errors.Is(err, ErrStale) && stale < 5:
+			stale++
+			continue
+		case err != nil && s.retryable(err) && time.Now().Before(deadline):
+			if err := retry.Backoff(ctx, attempt, 100*time.Millisecond); err != nil {
+				return sub, s.public(err)
+			}
+			continue
 		}
+		return sub, err
 	}
 }
 
@@ -388,13 +413,22 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form p
 	return fields, nil
 }
 
+// DefaultFilingBudget is how long a filing keeps trying against contention
+// (another filing holding the counter, a busy partition, a throttle)
+// before the client is told to retry: API Gateway ends a request at 29 s,
+// and the checks before filing take their share.
+const DefaultFilingBudget = 20 * time.Second
+
 // file takes the next protocol number. Filings of one call queue in
 // process (a lane) so that they do not collide on the counter; across
 // processes the conditional transaction arbitrates and the loser retries.
+// Contention the server can absorb is retried inside the filing budget, never
+// shown to the client as a 5xx.
 func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.Call, arrival time.Time, conflictCode string) (Submission, error) {
 	lane, _ := s.lanes.LoadOrStore(c.ID, &sync.Mutex{})
 	mu := lane.(*sync.Mutex)
-	for attempt := 0; attempt < 200; attempt++ {
+	deadline := time.Now().Add(s.budget())
+	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if err := retry.Backoff(ctx, attempt, 20*time.Millisecond); err != nil {
 				return next, err
@@ -404,6 +438,9 @@ func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.
 		n, err := s.Store.ProtocolCounter(ctx, c.ID)
 		if err != nil {
 			mu.Unlock()
+			if s.retryable(err) && time.Now().Before(deadline) {
+				continue
+			}
 			return next, s.public(err)
 		}
 		next.Protocol = &Protocol{Number: FormatProtocol(c.ProtocolPrefix, n+1), Seq: n + 1, At: arrival.UTC()}
@@ -414,16 +451,25 @@ func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.
 		case err == nil:
 			return next, nil
 		case errors.Is(err, ErrCounterMoved):
+			if time.Now().After(deadline) {
+				return next, s.public(fmt.Errorf("file %s: counter contention did not settle: %w", next.ID, problem.New(problem.CodeUnavailable, "Il servizio è momentaneamente sovraccarico: riprovare tra qualche secondo con la stessa richiesta.")))
+			}
 			continue
 		case errors.Is(err, ErrStale):
 			return next, ErrStale
 		case errors.As(err, &taken):
 			return next, s.claimConflict(ctx, taken, conflictCode)
+		case s.retryable(err) && time.Now().Before(deadline):
+			continue
 		default:
 			return next, s.public(err)
 		}
 	}
-	return next, s.public(fmt.Errorf("file %s: counter contention did not settle", next.ID))
+}
+
+// retryable: storage asks to be tried again (throttled, faulted, contended).
+func (s *Service) retryable(err error) bool {
+	return problem.CodeOf(s.public(err)) == problem.CodeUnavailable
 }
 
 func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code string) error {
