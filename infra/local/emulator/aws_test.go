@@ -56,7 +56,7 @@ func item(pk, sk string, extra ...string) map[string]types.AttributeValue {
 	return it
 }
 
-func put(pk, sk string, extra ...string) types.TransactWriteItem {
+func txPut(pk, sk string, extra ...string) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: item(pk, sk, extra...)}}
 }
 
@@ -105,10 +105,10 @@ func TestTransactionsThatMeetAreCancelledWithAReasonPerItem(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, firstErr = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("A", "1"), put("B", "1")}})
+		_, firstErr = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("A", "1"), txPut("B", "1")}})
 	}()
 	holding(t, d, "B", "1")
-	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("C", "1"), put("B", "1"), put("D", "1"), put("A", "1")}})
+	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("C", "1"), txPut("B", "1"), txPut("D", "1"), txPut("A", "1")}})
 	if got := strings.Join(reasons(err), ","); got != "None,TransactionConflict,None,TransactionConflict" {
 		t.Fatalf("second transaction: reasons %q (%v), want None,TransactionConflict,None,TransactionConflict", got, err)
 	}
@@ -120,7 +120,7 @@ func TestTransactionsThatMeetAreCancelledWithAReasonPerItem(t *testing.T) {
 	if firstErr != nil {
 		t.Fatalf("the first transaction: %v", firstErr)
 	}
-	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("C", "1"), put("B", "1")}}); err != nil {
+	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("C", "1"), txPut("B", "1")}}); err != nil {
 		t.Fatalf("after the first committed, the retry passes: %v", err)
 	}
 	out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: item("D", "1"), ConsistentRead: aws.Bool(true)})
@@ -135,9 +135,9 @@ func TestConditionFailuresNameOnlyTheFailingItems(t *testing.T) {
 	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("X", "1")}); err != nil {
 		t.Fatal(err)
 	}
-	cond := put("X", "1")
+	cond := txPut("X", "1")
 	cond.Put.ConditionExpression = aws.String("attribute_not_exists(pk)")
-	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("Y", "1"), cond}})
+	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("Y", "1"), cond}})
 	if got := strings.Join(reasons(err), ","); got != "None,ConditionalCheckFailed" {
 		t.Fatalf("reasons %q, want None,ConditionalCheckFailed", got)
 	}
@@ -197,13 +197,13 @@ func TestLimits(t *testing.T) {
 			return err
 		}, "ValidationException"},
 		{"a transaction item over 400 KB is refused", func() error {
-			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("Q", "1", "data", big(MaxItemBytes))}})
+			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("Q", "1", "data", big(MaxItemBytes))}})
 			return err
 		}, "ValidationException"},
 		{"a transaction of 101 items is refused", func() error {
 			var items []types.TransactWriteItem
 			for i := 0; i < 101; i++ {
-				items = append(items, put("R", fmt.Sprint(i)))
+				items = append(items, txPut("R", fmt.Sprint(i)))
 			}
 			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 			return err
@@ -211,7 +211,7 @@ func TestLimits(t *testing.T) {
 		{"a transaction of 100 items is done", func() error {
 			var items []types.TransactWriteItem
 			for i := 0; i < 100; i++ {
-				items = append(items, put("R", fmt.Sprint(i)))
+				items = append(items, txPut("R", fmt.Sprint(i)))
 			}
 			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 			return err
@@ -219,13 +219,13 @@ func TestLimits(t *testing.T) {
 		{"a transaction over 4 MB is refused", func() error {
 			var items []types.TransactWriteItem
 			for i := 0; i < 11; i++ {
-				items = append(items, put("S", fmt.Sprint(i), "data", big(390*1024)))
+				items = append(items, txPut("S", fmt.Sprint(i), "data", big(390*1024)))
 			}
 			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 			return err
 		}, "ValidationException"},
 		{"a transaction with two operations on one item is refused", func() error {
-			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("T", "1"), put("T", "1", "a", "b")}})
+			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("T", "1"), txPut("T", "1", "a", "b")}})
 			return err
 		}, "ValidationException"},
 	}
@@ -330,7 +330,7 @@ func TestPartitionsAndTablesThrottle(t *testing.T) {
 	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("COLD", "1")}); err != nil {
 		t.Fatalf("another partition is not throttled: %v", err)
 	}
-	_, err = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("COLD", "2"), put("HOT", "x")}})
+	_, err = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("COLD", "2"), txPut("HOT", "x")}})
 	if got := strings.Join(reasons(err), ","); got != "None,ThrottlingError" {
 		t.Fatalf("a transaction touching the hot partition: reasons %q (%v), want None,ThrottlingError", got, err)
 	}
@@ -392,7 +392,7 @@ func TestPlainModeKeepsTheLimitsNotTheTiming(t *testing.T) {
 	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("P", "1", "data", strings.Repeat("x", MaxItemBytes))}); code(err) != "ValidationException" {
 		t.Fatalf("plain: an item over 400 KB: %v, want ValidationException", err)
 	}
-	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put("T", "1"), put("T", "1")}}); code(err) != "ValidationException" {
+	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("T", "1"), txPut("T", "1")}}); code(err) != "ValidationException" {
 		t.Fatalf("plain: two operations on one item: %v, want ValidationException", err)
 	}
 	_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("G", "1", "gsi1pk", "P", "gsi1sk", "1")})
