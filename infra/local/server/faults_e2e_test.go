@@ -91,7 +91,7 @@ func TestRetryKeepsTheFirstArrival(t *testing.T) {
 	e.rt.DynamoDB.SetFaults(&emulator.Faults{Rate: 1, Ops: map[string]bool{"TransactWriteItems": true}})
 	// Every filing transaction fails: the server retries until its budget
 	// runs out, then answers 503. A short budget spares the test 20 s.
-	e.rt.Submissions.FilingBudget = 300 * time.Millisecond
+	e.rt.App.Submissions.FilingBudget = 300 * time.Millisecond
 	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil, "Idempotency-Key", "k1")
 	if r.Status != 503 || problemCode(t, r) != "unavailable" {
 		t.Fatalf("with the filing transaction failing: %d %s", r.Status, r.Body)

@@ -211,7 +211,7 @@ func file(s *dynamo.Store, id string) (submission.Submission, error) {
 
 // unavailable: the storage asks to be tried again (503 to a client).
 func unavailable(err error) bool {
-	return problem.CodeOf(dynamo.Public(err)) == problem.CodeUnavailable
+	return errors.Is(err, problem.Unavailable)
 }
 
 func callOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
