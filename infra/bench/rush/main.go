@@ -177,7 +177,7 @@ func run(s scenario, limit int) (res result) {
 	}
 	res.apps = len(comuni)
 	setupStart := time.Now()
-	apps, late, err := setup(ctx, rt, comuni)
+	apps, late, err := setup(ctx, rt, c, comuni)
 	if err != nil {
 		res.err = fmt.Errorf("setup: %w", err)
 		return res
@@ -296,7 +296,7 @@ func run(s scenario, limit int) (res result) {
 // application service, as the API would) and its five verified documents
 // (straight to the store: the verification pipeline is not what is
 // measured), plus 100 drafts to be sent after noon.
-func setup(ctx context.Context, rt *server.Runtime, comuni []program.Comune) (apps, late []app, err error) {
+func setup(ctx context.Context, rt *server.Runtime, c *apiclient.Client, comuni []program.Comune) (apps, late []app, err error) {
 	tmpl, err := samples.FS.ReadFile("submissions/lombardia-milano.json")
 	if err != nil {
 		return nil, nil, err
@@ -333,11 +333,21 @@ func setup(ctx context.Context, rt *server.Runtime, comuni []program.Comune) (ap
 			return fmt.Errorf("draft for %s: %w", org, err)
 		}
 		apps[i] = app{org: org, token: rt.Token(p), id: sub.ID}
+		// The signed A1 must cover the A1 generated from this draft.
+		r, err := c.Do("GET", "/v1/submissions/"+sub.ID+"/summary", apps[i].token, nil)
+		if err != nil || r.Status != http.StatusOK {
+			return fmt.Errorf("summary of %s: %d %v", sub.ID, r.Status, err)
+		}
+		a1 := sha256.Sum256(r.Body)
 		for _, kind := range []string{"delibera_giunta", "delibera_tariffe", "regolamento_or_carta", "allegato_a3", "allegato_a1_signed"} {
 			id := ident.New("doc")
 			d := document.Document{ID: id, SubmissionID: sub.ID, CallID: sub.CallID, Org: org, Region: sub.Region, Kind: kind, Filename: "firmato.p7m",
 				ContentType: "application/pkcs7-mime", Size: int64(len(signed)), SHA256: hex.EncodeToString(sum[:]), Key: "bench/" + id,
-				Status: document.Verified, CreatedAt: time.Now().UTC(), CreatedBy: p.Subject}
+				Status: document.Verified, Detected: "p7m", Signers: []string{"Firmatario di prova"}, SignatureChecked: true,
+				SignedContent: []string{hex.EncodeToString(sum[:])}, CreatedAt: time.Now().UTC(), CreatedBy: p.Subject}
+			if kind == "allegato_a1_signed" {
+				d.SignedContent = []string{hex.EncodeToString(a1[:])}
+			}
 			if err := rt.Store.CreateDocument(ctx, d); err != nil {
 				return err
 			}
