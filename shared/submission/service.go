@@ -33,7 +33,10 @@ type Store interface {
 	Submissions(ctx context.Context, callID, org string) ([]Submission, error)
 	SaveSubmission(ctx context.Context, s Submission, prev int64) error
 	ProtocolCounter(ctx context.Context, callID string) (int64, error)
-	File(ctx context.Context, s Submission, prev, counter int64) error
+	// FileAll files applications of one register in one transaction
+	// (numbers counter+1…); refused names those that failed their own
+	// conditions (ErrStale, *ClaimTaken), nothing being written then.
+	FileAll(ctx context.Context, subs []Submission, prevs []int64, counter int64) (refused map[int]error, err error)
 	VerifiedDocuments(ctx context.Context, submissionID string) (map[string]int, error)
 	// VerifiedUploads lists the verified documents with how they are
 	// signed and what their signatures cover.
@@ -73,7 +76,7 @@ type Service struct {
 	// storage faults; zero is DefaultFilingBudget.
 	FilingBudget time.Duration
 
-	lanes sync.Map // callID → *sync.Mutex: filings of one call queue in process
+	lanes sync.Map // register → *lane: filings of one register group commit in process
 }
 
 func (s *Service) budget() time.Duration {
@@ -414,52 +417,18 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog p
 // and the checks before filing take their share.
 const DefaultFilingBudget = 20 * time.Second
 
-// file takes the next protocol number. Filings of one call queue in
-// process (a lane) so that they do not collide on the counter; across
-// processes the conditional transaction arbitrates and the loser retries.
-// Contention the server can absorb is retried inside the filing budget, never
-// shown to the client as a 5xx.
+// file takes the next protocol number through the register's lane
+// (sequencer.go): filings waiting in this process share one transaction;
+// across processes the conditional counter arbitrates and the loser
+// retries. Contention the server can absorb is retried inside the filing
+// budget, never shown to the client as a 5xx.
 func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.Call, arrival time.Time, conflictCode string) (Submission, error) {
-	lane, _ := s.lanes.LoadOrStore(c.ID, &sync.Mutex{})
-	mu := lane.(*sync.Mutex)
-	deadline := time.Now().Add(s.budget())
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := retry.Backoff(ctx, attempt, 20*time.Millisecond); err != nil {
-				return next, err
-			}
-		}
-		mu.Lock()
-		n, err := s.Store.ProtocolCounter(ctx, c.ID)
-		if err != nil {
-			mu.Unlock()
-			if retryable(err) && time.Now().Before(deadline) {
-				continue
-			}
-			return next, err
-		}
-		next.Protocol = &Protocol{Number: FormatProtocol(c.ProtocolPrefix, n+1), Seq: n + 1, At: arrival.UTC()}
-		err = s.Store.File(ctx, next, prev, n)
-		mu.Unlock()
-		var taken *ClaimTaken
-		switch {
-		case err == nil:
-			return next, nil
-		case errors.Is(err, ErrCounterMoved):
-			if time.Now().After(deadline) {
-				return next, fmt.Errorf("file %s: counter contention did not settle: %w", next.ID, problem.Unavailable)
-			}
-			continue
-		case errors.Is(err, ErrStale):
-			return next, ErrStale
-		case errors.As(err, &taken):
-			return next, s.claimConflict(ctx, taken, conflictCode)
-		case retryable(err) && time.Now().Before(deadline):
-			continue
-		default:
-			return next, err
-		}
+	filed, err := s.enqueue(ctx, c, next, prev, arrival)
+	var taken *ClaimTaken
+	if errors.As(err, &taken) {
+		return filed, s.claimConflict(ctx, taken, conflictCode)
 	}
+	return filed, err
 }
 
 // retryable: storage asks to be tried again (throttled, faulted, contended).
