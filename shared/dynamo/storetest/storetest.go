@@ -40,6 +40,8 @@ const EnvEndpoint = "SPORTELLO_DYNAMODB_ENDPOINT"
 // Backend makes a fresh, empty table for one test.
 type Backend struct {
 	Name string
+	// Skip, when set, says why this backend is not available.
+	Skip string
 	// Emulator is the embedded DynamoDB behind the store (nil for a real one).
 	New func(t *testing.T) (*dynamo.Store, *emulator.DynamoDB)
 }
@@ -49,8 +51,15 @@ func Backends() []Backend {
 	return []Backend{
 		{Name: "plain emulator", New: func(t *testing.T) (*dynamo.Store, *emulator.DynamoDB) { return onEmulator(t, nil) }},
 		{Name: "AWS-faithful emulator", New: func(t *testing.T) (*dynamo.Store, *emulator.DynamoDB) { return onEmulator(t, emulator.AWS()) }},
-		{Name: "real DynamoDB", New: onEndpoint},
+		{Name: "real DynamoDB", New: onEndpoint, Skip: skipEndpoint()},
 	}
+}
+
+func skipEndpoint() string {
+	if os.Getenv(EnvEndpoint) != "" {
+		return ""
+	}
+	return EnvEndpoint + " is not set: the contract is not run against a real DynamoDB (set it, with AWS credentials, to run it against one or DynamoDB Local)"
 }
 
 func onEmulator(t *testing.T, m *emulator.Model) (*dynamo.Store, *emulator.DynamoDB) {
@@ -101,6 +110,9 @@ var ctx = context.Background()
 
 // Run runs the whole contract on fresh tables of one backend.
 func Run(t *testing.T, b Backend) {
+	if b.Skip != "" {
+		t.Skip(b.Skip)
+	}
 	for _, c := range contract {
 		t.Run(c.name, func(t *testing.T) {
 			s, ddb := b.New(t)
@@ -123,6 +135,7 @@ var contract = []struct {
 	{"twenty drafts filed at once take numbers 1 to 20, no gap, no duplicate", contiguousFilingRace},
 	{"twenty applications claiming one Comune: exactly one wins, the others learn who", claimRace},
 	{"a refused filing uses no number", refusedFilingUsesNoNumber},
+	{"a round of filings refused for one of them writes nothing; the others file next with fresh numbers", roundRefusedForOne},
 	{"a document settled by twenty workers is settled once", settleDocumentRace},
 	{"a document verified is counted verified at once, without waiting for the index", verifiedAtOnce},
 	{"a call's current applications show a filing at once", currentSubmissionsAtOnce},
@@ -420,6 +433,55 @@ func refusedFilingUsesNoNumber(t *testing.T, s *dynamo.Store, _ *emulator.Dynamo
 	}
 	if n, _ := s.ProtocolCounter(ctx, "c"); n != 1 {
 		t.Fatalf("counter %d, want 1", n)
+	}
+}
+
+func roundRefusedForOne(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
+	holder := draft("c", 9)
+	holder.Claims = []string{"comune:000002"}
+	create(t, s, holder)
+	if _, err := file(s, holder.ID); err != nil {
+		t.Fatal(err)
+	}
+	var round []submission.Submission
+	for i := 1; i <= 3; i++ {
+		d := draft("c", i)
+		create(t, s, d)
+		round = append(round, d)
+	}
+	number := func(subs []submission.Submission, from int64) ([]submission.Submission, []int64) {
+		out, prevs := make([]submission.Submission, len(subs)), make([]int64, len(subs))
+		for i, d := range subs {
+			d.State, d.Version, prevs[i] = submission.Submitted, d.Version+1, d.Version
+			d.Protocol = &submission.Protocol{Seq: from + int64(i), Number: submission.FormatProtocol("PIE-2026", from+int64(i)), At: time.Now()}
+			out[i] = d
+		}
+		return out, prevs
+	}
+	subs, prevs := number(round, 2)
+	refused, err := s.FileAll(ctx, subs, prevs, 1)
+	var taken *submission.ClaimTaken
+	if err != nil || len(refused) != 1 || !errors.As(refused[1], &taken) || taken.HolderID != holder.ID {
+		t.Fatalf("refused %v, err %v; want only the second, its claim held by %s", refused, err, holder.ID)
+	}
+	if n, _ := s.ProtocolCounter(ctx, "c"); n != 1 {
+		t.Fatalf("counter %d after a refused round, want 1", n)
+	}
+	if got, _ := s.Submission(ctx, round[0].ID); got.Filed() {
+		t.Fatal("a refused round filed an application")
+	}
+	subs, prevs = number([]submission.Submission{round[0], round[2]}, 2)
+	if refused, err := s.FileAll(ctx, subs, prevs, 1); err != nil || len(refused) > 0 {
+		t.Fatalf("the others: %v %v", refused, err)
+	}
+	for i, d := range []submission.Submission{round[0], round[2]} {
+		got, err := s.Submission(ctx, d.ID)
+		if err != nil || !got.Filed() || got.Protocol.Seq != int64(2+i) {
+			t.Fatalf("%s: %+v %v, want number %d", d.ID, got.Protocol, err, 2+i)
+		}
+	}
+	if n, _ := s.ProtocolCounter(ctx, "c"); n != 3 {
+		t.Fatalf("counter %d, want 3", n)
 	}
 }
 
