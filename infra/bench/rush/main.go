@@ -416,5 +416,3 @@ func pct(d []time.Duration, p int) time.Duration {
 	}
 	return d[min(len(d)-1, len(d)*p/100)]
 }
-
-
