@@ -76,17 +76,21 @@ type result struct {
 func main() {
 	limit := flag.Int("n", 0, "file for only the first n Comuni of each rush (0: all)")
 	only := flag.String("rush", "", "run only rush A or B (default both)")
+	durable := flag.Bool("durable", false, "rush A only, keeping state on disk (journal with group commit, snapshots), then report the restart after the rush")
 	flag.Parse()
+	if *durable {
+		*only = "A"
+	}
 	var scenarios []scenario
 	for _, s := range []scenario{{"A", false, 0}, {"A", false, 0.05}, {"B", true, 0}, {"B", true, 0.05}} {
-		if *only == "" || strings.EqualFold(*only, s.name) {
+		if (*only == "" || strings.EqualFold(*only, s.name)) && (!*durable || s.faults == 0) {
 			scenarios = append(scenarios, s)
 		}
 	}
 	var results []result
 	failed := false
 	for _, s := range scenarios {
-		r := run(s, *limit)
+		r := run(s, *limit, *durable)
 		if r.err != nil {
 			fmt.Fprintf(os.Stderr, "rush %s (faults %.0f%%): %v\n", s.name, s.faults*100, r.err)
 			failed = true
@@ -138,12 +142,21 @@ func (n nationalRegistry) Comune(istat string) (program.Comune, bool) {
 	return c, ok
 }
 
-func run(s scenario, limit int) (res result) {
+func run(s scenario, limit int, durable bool) (res result) {
 	res.scenario = s
 	ctx := context.Background()
 	noon := clock.InRome(2025, 9, 10, 12, 0)
 	clk := clock.StartAt(noon.Add(-2 * time.Hour))
-	rt, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.DiscardHandler)})
+	dataDir := ""
+	var err error
+	if durable {
+		if dataDir, err = os.MkdirTemp("", "rush-durable-"); err != nil {
+			res.err = err
+			return res
+		}
+		defer os.RemoveAll(dataDir)
+	}
+	rt, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.DiscardHandler), DataDir: dataDir})
 	if err != nil {
 		res.err = err
 		return res
@@ -285,6 +298,12 @@ func run(s scenario, limit int) (res result) {
 	}
 	slices.Sort(lat)
 	res.p50, res.p99 = pct(lat, 50), pct(lat, 99)
+	if durable {
+		if err := restartReport(ctx, rt, dataDir, raw); err != nil {
+			res.err = err
+			return res
+		}
+	}
 	if res.onTimeRefused+res.lost+res.dups+res.gaps+res.lateAccepted > 0 || res.fiveXX > 0 || res.lateRefused != res.lateTried || res.accepted != len(apps) {
 		res.err = fmt.Errorf("a guarantee failed: accepted %d of %d, on-time refused %d, lost %d, duplicated %d, gaps %d, late accepted %d, late refused %d of %d, 5xx %d",
 			res.accepted, len(apps), res.onTimeRefused, res.lost, res.dups, res.gaps, res.lateAccepted, res.lateRefused, res.lateTried, res.fiveXX)
