@@ -320,7 +320,7 @@ func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
 func TestFVGDelegaSignedDigitallyOrByHandWithID(t *testing.T) {
 	for _, tt := range []struct {
 		name, kind, file, contentType, why string
-		changes                                  map[string]any
+		changes                            map[string]any
 	}{
 		{"a delega signed by hand", "delega", "unsigned.pdf", "application/pdf", "delega senza firma digitale: firma autografa con copia del documento d'identità del delegante",
 			map[string]any{"filerRole": "delegate", "delegator": map[string]any{"name": "Comune di Udine", "fiscalCode": "00168650307"}}},
