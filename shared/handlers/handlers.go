@@ -37,6 +37,7 @@ func (h api) bind() map[string]apigw.HandlerFunc {
 		"PATCH /v1/calls/{callId}/windows/{windowId}":       h.extendWindow,
 		"GET /v1/calls/{callId}/audit":                      h.callAudit,
 		"POST /v1/calls/{callId}/registry":                  h.importRegistry,
+		"GET /v1/calls/{callId}/preloaded":                  h.preloaded,
 		"POST /v1/calls/{callId}/funds":                     h.announce,
 		"GET /v1/calls/{callId}/allocations/{allocationId}": h.allocation,
 		"POST /v1/calls/{callId}/allocations:simulate":      h.simulate,

@@ -354,3 +354,36 @@ func TestFVGDelegaSignedDigitallyOrByHandWithID(t *testing.T) {
 		})
 	}
 }
+
+// Item 8 (Piemonte, seed note 6): a Comune reads the services the Region
+// pre-loaded for it, with the latest authorisation act its form must name;
+// another Comune's are not its to read.
+func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
+	e := newEnv(t, clock.InRome(2026, 5, 4, 10, 0))
+	torino := e.applicant("comune:001272")
+	r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=001272", torino, nil)
+	if r.Status != 200 {
+		t.Fatalf("own services: %d %s", r.Status, r.Body)
+	}
+	services := r.json(t)["services"].([]any)
+	if len(services) != 3 {
+		t.Fatalf("Torino has three pre-loaded services: %s", r.Body)
+	}
+	first := services[0].(map[string]any)
+	if first["id"] != "PIE-SE-0001" || first["authorisationAct"] != "D.D. 2015/1234" || first["authorisedOn"] != "2015-09-01" {
+		t.Fatalf("service with its act: %v", first)
+	}
+	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", torino, nil); r.Status != 403 || strings.Contains(string(r.Body), "Arcobaleno") {
+		t.Fatalf("another Comune's services: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", e.officer("PIE"), nil); r.Status != 200 || !strings.Contains(string(r.Body), "Arcobaleno") {
+		t.Fatalf("the Region's officer: %d %s", r.Status, r.Body)
+	}
+	// The form must name the act the Region knows (or a later one).
+	ex := loadExample(t, "piemonte-torino.json")
+	id := e.draft(PiemonteCall, torino, ex.Org, withData(t, ex, map[string]any{"services.0.authorisationAct": "D.D. 2015/999"}))
+	r = e.do("POST", "/v1/submissions/"+id+"/submit", torino, nil)
+	if code, msg := fieldError(t, r, "data.services[0].authorisationAct"); r.Status != 422 || code != "mismatch" || !strings.Contains(msg, "D.D. 2015/1234 del 01/09/2015") {
+		t.Fatalf("another act: %d %s", r.Status, r.Body)
+	}
+}
