@@ -29,7 +29,7 @@ var (
 	// latest authorisation act the Region knows, which the Comune sees
 	// beside the service and its form must match.
 	PreloadedActColumn = "authorisation_act"
-	FacilityColumns  = []string{"code", "name", "comune_istat", "address", "public", "places", "active"}
+	FacilityColumns    = []string{"code", "name", "comune_istat", "address", "public", "places", "active"}
 )
 
 // reader wraps encoding/csv with the checks both imports share: UTF-8 (a

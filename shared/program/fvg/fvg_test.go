@@ -177,7 +177,9 @@ func TestRequiredDocuments(t *testing.T) {
 		}
 		return out
 	}
-	signed := func(kind string) []program.Document { return []program.Document{{Kind: kind, Signed: true, Signers: []string{"X"}}} }
+	signed := func(kind string) []program.Document {
+		return []program.Document{{Kind: kind, Signed: true, Signers: []string{"X"}}}
+	}
 	tests := []struct {
 		name   string
 		change func(map[string]any)
