@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -24,6 +25,7 @@ import (
 	"sportello/shared/money"
 	"sportello/shared/problem"
 	"sportello/shared/program"
+	"sportello/shared/retry"
 	"sportello/shared/riparto"
 	"sportello/shared/submission"
 )
@@ -62,6 +64,33 @@ type Run struct {
 	XLSXKey        string    `json:"-" dynamodbav:"xlsxKey,omitempty"`
 	Error          string    `json:"error,omitempty" dynamodbav:"error,omitempty"`
 	FinishedAt     time.Time `json:"finishedAt,omitzero" dynamodbav:"finishedAt,omitempty"`
+	// A worker holds a running run by a lease, not a flag: Attempt counts
+	// the takes (a fencing token: only the current holder may finish),
+	// LeaseUntil (Unix ms) is when another worker may take it over, and
+	// StartedAt, set by the first take and kept by the later ones, is the
+	// instant the exports are dated, so every take writes the same bytes.
+	Attempt    int        `json:"attempt,omitempty" dynamodbav:"attempt,omitempty"`
+	LeaseUntil int64      `json:"-" dynamodbav:"leaseUntil,omitempty"`
+	StartedAt  *time.Time `json:"startedAt,omitempty" dynamodbav:"startedAt,omitempty"`
+}
+
+// DefaultLease is how long a worker holds a run: longer than the
+// allocation function's timeout, so a live worker never loses its run.
+const DefaultLease = 5 * time.Minute
+
+// ErrLeaseLost is FinishRun's answer to a worker whose lease expired and
+// whose run another worker took over.
+var ErrLeaseLost = errors.New("allocation lease lost to another worker")
+
+// LeaseHeld is Execute's answer while another worker holds the run: the
+// caller retries after Until (a Lambda retry, or the local runtime's loop).
+type LeaseHeld struct {
+	RunID string
+	Until time.Time
+}
+
+func (e *LeaseHeld) Error() string {
+	return fmt.Sprintf("allocation %s is held by another worker until %s", e.RunID, e.Until.UTC().Format(time.RFC3339))
 }
 
 // Input is one frozen beneficiary.
@@ -126,9 +155,14 @@ type Store interface {
 	ClearActive(ctx context.Context, callID, runID string) error
 	Run(ctx context.Context, id string) (Run, error)
 	RunLines(ctx context.Context, id string) ([]Line, error)
-	ClaimRun(ctx context.Context, id string) (Run, bool, error)
+	// ClaimRun takes a pending run, or a running one whose lease expired
+	// before now, for lease; when it cannot, it returns the run as stored.
+	ClaimRun(ctx context.Context, id string, now time.Time, lease time.Duration) (Run, bool, error)
+	// ReleaseRun hands a run back (pending) after a failure, if r.Attempt
+	// still holds it, so that a retry needs not wait for the lease.
+	ReleaseRun(ctx context.Context, r Run) error
 	// FinishRun stores the lines and the final state, and frees the call's
-	// active-run slot.
+	// active-run slot; ErrLeaseLost if r.Attempt no longer holds the run.
 	FinishRun(ctx context.Context, r Run, lines []Line) error
 	Audit(ctx context.Context, e audit.Entry) error
 }
@@ -159,6 +193,8 @@ type Service struct {
 	Clock     clock.Clock
 	Log       *slog.Logger
 	Announcer Announcer
+	// Lease is how long a worker holds a run (0: DefaultLease).
+	Lease time.Duration
 }
 
 // Undecided reports whether an application still awaits the Region's
@@ -384,8 +420,19 @@ func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Ann
 	}
 	run = Run{ID: runID, CallID: c.ID, Status: Pending, Fund: a.Fund, Note: a.Note, AnnouncedBy: a.By, AnnouncedAt: now.UTC(),
 		OnlyDecided: a.OnlyDecided, OverrideReason: a.Reason, LeftOut: leftOut, RequestHash: hash}
+	conflicts := 0
 	for attempt := 0; ; attempt++ {
 		clash, err := s.Store.CreateRun(ctx, run, a.IdemKey)
+		if errors.Is(err, problem.Unavailable) && conflicts < 5 {
+			// Concurrent announcements collide on the call's slot (a
+			// transaction conflict): spread out and look again.
+			conflicts++
+			if err := retry.Backoff(ctx, conflicts, 50*time.Millisecond); err != nil {
+				return Run{}, false, err
+			}
+			attempt--
+			continue
+		}
 		if err != nil {
 			return Run{}, false, err
 		}
@@ -463,16 +510,41 @@ func allocates(p program.Program) bool {
 }
 
 // Execute runs a pending riparto (the allocation function's entry point).
-// A repeated or concurrent delivery finds the run taken and does nothing.
-func (s *Service) Execute(ctx context.Context, runID string) error {
-	run, claimed, err := s.Store.ClaimRun(ctx, runID)
+// It takes the run under a lease: a repeated delivery finds it finished and
+// does nothing; one that meets a live lease gets LeaseHeld (retry later);
+// one that comes after a dead worker's lease expired takes the run over
+// and finishes it, writing the same outputs under the same keys.
+func (s *Service) Execute(ctx context.Context, runID string) (err error) {
+	lease := s.Lease
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	run, claimed, err := s.Store.ClaimRun(ctx, runID, s.Clock.Now(), lease)
 	if err != nil {
 		return fmt.Errorf("claim run %s: %w", runID, err)
 	}
 	if !claimed {
-		s.Log.Info("allocation already taken", "allocation", runID, "outcome", "duplicate")
+		if run.Status == Running {
+			return &LeaseHeld{RunID: runID, Until: time.UnixMilli(run.LeaseUntil)}
+		}
+		s.Log.Info("allocation already finished", "allocation", runID, "outcome", "duplicate")
 		return nil
 	}
+	if run.Attempt > 1 {
+		s.Log.Warn("allocation taken over after an expired lease", "call", run.CallID, "allocation", run.ID, "attempt", run.Attempt)
+	}
+	defer func() {
+		if errors.Is(err, ErrLeaseLost) {
+			s.Log.Warn("allocation lease lost: another worker finished it", "allocation", run.ID, "attempt", run.Attempt, "outcome", "lease_lost")
+			err = nil
+			return
+		}
+		if err != nil {
+			if rerr := s.Store.ReleaseRun(context.WithoutCancel(ctx), run); rerr != nil {
+				s.Log.Error("allocation not released; it is taken again after its lease", "allocation", run.ID, "error", rerr.Error())
+			}
+		}
+	}()
 	c, err := s.Store.Call(ctx, run.CallID)
 	if err != nil {
 		return err

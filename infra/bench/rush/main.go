@@ -45,6 +45,7 @@ func main() {
 	faults := flag.Float64("faults", 0, "fraction of DynamoDB requests that fail during the rush")
 	limit := flag.Int("n", 0, "file for only the first n Comuni (0: all)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the rush")
+	durable := flag.Bool("durable", false, "keep state on disk (journal with group commit, snapshots), then report the restart after the rush")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -53,7 +54,7 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*faults, *limit); err != nil {
+	if err := run(*faults, *limit, *durable); err != nil {
 		fmt.Fprintln(os.Stderr, "rush:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -64,11 +65,19 @@ type app struct {
 	org, token, id string
 }
 
-func run(faultRate float64, limit int) error {
+func run(faultRate float64, limit int, durable bool) error {
 	ctx := context.Background()
 	noon := clock.InRome(2025, 9, 10, 12, 0)
 	clk := clock.StartAt(noon.Add(-2 * time.Hour))
-	rt, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.DiscardHandler)})
+	dataDir := ""
+	var err error
+	if durable {
+		if dataDir, err = os.MkdirTemp("", "rush-durable-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dataDir)
+	}
+	rt, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.DiscardHandler), DataDir: dataDir})
 	if err != nil {
 		return err
 	}
@@ -250,6 +259,11 @@ func run(faultRate float64, limit int) error {
 		p50.Round(time.Microsecond), p99.Round(time.Microsecond), pct(raw, 50).Round(time.Microsecond), pct(raw, 99).Round(time.Microsecond), float64(p99)/float64(pct(raw, 99)))
 	fmt.Printf("accepted %d, on-time refused %d, lost %d, duplicate protocols %d, gaps %d; after noon: refused %d of %d, late accepted %d\n",
 		accepted, onTimeRefused, lost, dups, gaps, lateRefused, len(late), lateAccepted)
+	if durable {
+		if err := restartReport(ctx, rt, dataDir, raw); err != nil {
+			return err
+		}
+	}
 	if onTimeRefused+lost+dups+gaps+lateAccepted > 0 || lateRefused != len(late) || accepted != len(apps) {
 		return fmt.Errorf("a guarantee failed")
 	}
