@@ -197,3 +197,15 @@ type Flagger interface {
 type Deriver interface {
 	Derived() any
 }
+
+// Programs are the programs a deployment runs, by id (see catalog).
+type Programs map[string]Program
+
+// RegionOf is the region a program belongs to.
+func (ps Programs) RegionOf(id string) (string, bool) {
+	p, ok := ps[id]
+	if !ok {
+		return "", false
+	}
+	return p.Region(), true
+}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"sportello/shared/access"
 	"sportello/shared/audit"
 	"sportello/shared/auth"
 	"sportello/shared/call"
@@ -37,6 +38,11 @@ type Store interface {
 	VerifiedDocuments(ctx context.Context, submissionID string) (map[string]int, error)
 	ClaimHolders(ctx context.Context, callID string, claims []string) (map[string]string, error)
 	Audit(ctx context.Context, e audit.Entry) error
+	SubmissionAudit(ctx context.Context, submissionID string) ([]audit.Entry, error)
+	// RecordArrival and FirstArrival keep the arrival of a submit that
+	// failed retryably, under the client's idempotency key.
+	RecordArrival(ctx context.Context, scope string, at time.Time) error
+	FirstArrival(ctx context.Context, scope string) (time.Time, bool, error)
 }
 
 // Registries gives the reference data a call's forms are checked against.
@@ -60,35 +66,23 @@ type Service struct {
 	Notifier   Notifier // nil: no e-mail
 	Clock      clock.Clock
 	Log        *slog.Logger
-	// Public maps storage errors to what a client may see (retryable
-	// faults → 503); identity when nil.
-	Public func(error) error
 
 	lanes sync.Map // callID → *sync.Mutex: filings of one call queue in process
 }
-
-func (s *Service) public(err error) error {
-	if s.Public == nil || err == nil {
-		return err
-	}
-	return s.Public(err)
-}
-
-var errNotFound = problem.New(problem.CodeNotFound, "Domanda non trovata.")
 
 // load reads an application the principal may see: an applicant only its
 // orgs', an officer only its region's; anything else is not found, so that
 // ids of others' applications reveal nothing.
 func (s *Service) load(ctx context.Context, p *auth.Principal, id string) (Submission, error) {
 	if !ident.Valid("sub", id) {
-		return Submission{}, errNotFound
+		return Submission{}, access.ErrApplicationNotFound
 	}
 	sub, err := s.Store.Submission(ctx, id)
 	if err != nil {
-		return sub, s.public(err)
+		return sub, err
 	}
-	if !(p.ActsFor(sub.Org) || p.OfficerOf(sub.Region)) {
-		return Submission{}, errNotFound
+	if err := access.SeeApplication(p, sub.Org, sub.Region); err != nil {
+		return Submission{}, err
 	}
 	return sub, nil
 }
@@ -96,7 +90,7 @@ func (s *Service) load(ctx context.Context, p *auth.Principal, id string) (Submi
 func (s *Service) callAndProgram(ctx context.Context, callID string) (call.Call, program.Program, error) {
 	c, err := s.Store.Call(ctx, callID)
 	if err != nil {
-		return c, nil, s.public(err)
+		return c, nil, err
 	}
 	prog, ok := s.Programs[c.Program]
 	if !ok {
@@ -125,8 +119,8 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 	if p.IsOfficer() {
 		return Submission{}, false, problem.New(problem.CodeForbidden, "Le domande sono presentate dagli enti, non dai funzionari.")
 	}
-	if !p.ActsFor(org) {
-		return Submission{}, false, problem.New(problem.CodeForbidden, "L'utenza non è abilitata ad agire per l'ente %s.", org)
+	if err := access.ActFor(p, org, "L'utenza non è abilitata ad agire per l'ente "+org+"."); err != nil {
+		return Submission{}, false, err
 	}
 	c, prog, err := s.callAndProgram(ctx, callID)
 	if err != nil {
@@ -161,12 +155,12 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 	}
 	got, created, err := s.Store.CreateSubmission(ctx, sub, key, hex.EncodeToString(sum[:]))
 	if err != nil {
-		return got, false, s.public(err)
+		return got, false, err
 	}
 	if created {
 		if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.created",
 			Detail: map[string]string{"org": org}}); err != nil {
-			return got, created, s.public(err)
+			return got, created, err
 		}
 	}
 	return got, created, nil
@@ -179,8 +173,8 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	if err != nil {
 		return sub, err
 	}
-	if !p.ActsFor(sub.Org) {
-		return sub, problem.New(problem.CodeForbidden, "Solo l'ente può modificare la propria domanda.")
+	if err := access.ActFor(p, sub.Org, "Solo l'ente può modificare la propria domanda."); err != nil {
+		return sub, err
 	}
 	now := s.Clock.Now()
 	if err := sub.CheckEditable(now); err != nil {
@@ -200,11 +194,11 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	next := sub
 	next.Data, next.Summary, next.Version, next.UpdatedAt = compact(data), form.Summary(), sub.Version+1, now.UTC()
 	if err := s.Store.SaveSubmission(ctx, next, ifMatch); err != nil {
-		return sub, s.public(err)
+		return sub, err
 	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.updated",
 		Detail: map[string]string{"version": fmt.Sprint(next.Version)}}); err != nil {
-		return next, s.public(err)
+		return next, err
 	}
 	return next, nil
 }
@@ -214,20 +208,20 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 func (s *Service) List(ctx context.Context, p *auth.Principal, callID string) ([]Submission, error) {
 	c, err := s.Store.Call(ctx, callID)
 	if err != nil {
-		return nil, s.public(err)
+		return nil, err
+	}
+	if err := access.SeeCall(p, c.Region); err != nil {
+		return nil, err
 	}
 	if p.IsOfficer() {
-		if !p.OfficerOf(c.Region) {
-			return nil, problem.New(problem.CodeNotFound, "Bando non trovato.")
-		}
 		subs, err := s.Store.Submissions(ctx, callID, "")
-		return subs, s.public(err)
+		return subs, err
 	}
 	var out []Submission
 	for _, org := range p.Orgs {
 		subs, err := s.Store.Submissions(ctx, callID, org)
 		if err != nil {
-			return nil, s.public(err)
+			return nil, err
 		}
 		out = append(out, subs...)
 	}
@@ -254,8 +248,8 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	if err != nil {
 		return sub, err
 	}
-	if !p.ActsFor(sub.Org) {
-		return sub, problem.New(problem.CodeForbidden, "Solo l'ente può inviare la propria domanda.")
+	if err := access.ActFor(p, sub.Org, "Solo l'ente può inviare la propria domanda."); err != nil {
+		return sub, err
 	}
 	if sub.Filed() && sub.State != Rejected {
 		return sub, nil // already filed: the same answer again
@@ -293,7 +287,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 			if problem.CodeOf(err) == problem.CodeVersionMismatch {
 				return sub, ErrStale
 			}
-			return sub, s.public(err)
+			return sub, err
 		}
 		return next, s.afterFiling(ctx, p, next, c, form, "submission.resubmitted")
 	}
@@ -316,7 +310,7 @@ func (s *Service) precheckClaims(ctx context.Context, sub Submission, form progr
 	claims := form.Claims(sub.Org)
 	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, claims)
 	if err != nil {
-		return s.public(err)
+		return err
 	}
 	for _, key := range claims {
 		if h, taken := holders[key]; taken && h != sub.ID {
@@ -369,11 +363,11 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form p
 	}
 	verified, err := s.Store.VerifiedDocuments(ctx, sub.ID)
 	if err != nil {
-		return nil, s.public(err)
+		return nil, err
 	}
 	reg, err := s.Registries.Registry(ctx, c.ID)
 	if err != nil {
-		return nil, s.public(err)
+		return nil, err
 	}
 	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params}
 	fields.Merge("data", form.Check(pctx))
@@ -404,7 +398,7 @@ func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.
 		n, err := s.Store.ProtocolCounter(ctx, c.ID)
 		if err != nil {
 			mu.Unlock()
-			return next, s.public(err)
+			return next, err
 		}
 		next.Protocol = &Protocol{Number: FormatProtocol(c.ProtocolPrefix, n+1), Seq: n + 1, At: arrival.UTC()}
 		err = s.Store.File(ctx, next, prev, n)
@@ -420,10 +414,10 @@ func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.
 		case errors.As(err, &taken):
 			return next, s.claimConflict(ctx, taken, conflictCode)
 		default:
-			return next, s.public(err)
+			return next, err
 		}
 	}
-	return next, s.public(fmt.Errorf("file %s: counter contention did not settle", next.ID))
+	return next, fmt.Errorf("file %s: counter contention did not settle", next.ID)
 }
 
 func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code string) error {
@@ -432,7 +426,7 @@ func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code str
 	}
 	other, err := s.Store.Submission(ctx, taken.HolderID)
 	if err != nil {
-		return s.public(err)
+		return err
 	}
 	number := ""
 	if other.Protocol != nil {
@@ -470,8 +464,8 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	if err != nil {
 		return sub, err
 	}
-	if !p.OfficerOf(sub.Region) {
-		return sub, problem.New(problem.CodeForbidden, "Solo i funzionari della Regione esaminano le domande.")
+	if err := access.Review(p, sub.Region, "Solo i funzionari della Regione esaminano le domande."); err != nil {
+		return sub, err
 	}
 	now := s.Clock.Now()
 	next, err := sub.ApplyReview(d, p.Subject, now)
@@ -480,7 +474,7 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	}
 	next.Version = sub.Version + 1
 	if err := s.Store.SaveSubmission(ctx, next, sub.Version); err != nil {
-		return sub, s.public(err)
+		return sub, err
 	}
 	detail := map[string]string{"decision": d.Decision, "from": string(sub.State), "to": string(next.State)}
 	if d.Deadline != nil {
@@ -490,7 +484,7 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 		detail["admittedFacilities"] = strings.Join(d.Admitted, ",")
 	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.reviewed", Detail: detail}); err != nil {
-		return next, s.public(err)
+		return next, err
 	}
 	s.notifyReview(ctx, next)
 	return next, nil
