@@ -34,6 +34,7 @@ func (r Route) Key() string { return r.Method + " " + r.Pattern }
 
 var table = []Route{
 	{Public, "GET", "/v1/health", true},
+	{Public, "GET", "/v1/openapi.json", true}, // the contract itself (shared/apidoc)
 	{Public, "POST", "/v1/calculators/nidi-gratis-plus", true},
 	{Public, "POST", "/v1/calculators/riparto", true},
 
@@ -106,6 +107,7 @@ const DefaultMaxResponse = 5 << 20
 // measures the worst case at the bound).
 var limits = map[string]Limits{
 	"GET /v1/health":                        {MaxBody: 1 << 10, MaxResponse: 1 << 10, Rate: 10, Burst: 20},
+	"GET /v1/openapi.json":                  {MaxBody: 1 << 10, MaxResponse: 1 << 20, Rate: 5, Burst: 10},
 	"POST /v1/calculators/nidi-gratis-plus": {MaxBody: 8 << 10, MaxResponse: 16 << 10, Rate: 20, Burst: 40},
 	"POST /v1/calculators/riparto":          {MaxBody: 128 << 10, MaxResponse: 2 << 20, Rate: 5, Burst: 10},
 }
