@@ -77,7 +77,9 @@ func Routes(a *app.App, functions ...string) ([]apigw.Route, error) {
 			if !ok {
 				return nil, fmt.Errorf("route %s has no handler", r.Key())
 			}
-			out = append(out, apigw.Route{Method: r.Method, Pattern: r.Pattern, Public: r.Public, Handler: h})
+			l := routes.LimitsOf(r)
+			out = append(out, apigw.Route{Method: r.Method, Pattern: r.Pattern, Public: r.Public, Handler: h,
+				MaxBody: l.MaxBody, MaxResponse: l.MaxResponse})
 		}
 	}
 	return out, nil
