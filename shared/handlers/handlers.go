@@ -37,6 +37,7 @@ func (h api) bind() map[string]apigw.HandlerFunc {
 		"PATCH /v1/calls/{callId}/windows/{windowId}":              h.extendWindow,
 		"GET /v1/calls/{callId}/audit":                             h.callAudit,
 		"POST /v1/calls/{callId}/registry":                         h.importRegistry,
+		"GET /v1/calls/{callId}/preloaded":                         h.preloaded,
 		"POST /v1/calls/{callId}/funds":                            h.announce,
 		"GET /v1/calls/{callId}/allocations/{allocationId}":        h.allocation,
 		"POST /v1/calls/{callId}/allocations:simulate":             h.simulate,
@@ -89,7 +90,9 @@ func Routes(a *app.App, functions ...string) ([]apigw.Route, error) {
 			if !ok {
 				return nil, fmt.Errorf("route %s has no handler", r.Key())
 			}
-			out = append(out, apigw.Route{Method: r.Method, Pattern: r.Pattern, Public: r.Public, Handler: h})
+			l := routes.LimitsOf(r)
+			out = append(out, apigw.Route{Method: r.Method, Pattern: r.Pattern, Public: r.Public, Handler: h,
+				MaxBody: l.MaxBody, MaxResponse: l.MaxResponse})
 		}
 	}
 	return out, nil
