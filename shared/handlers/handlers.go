@@ -59,6 +59,19 @@ func (h api) bind() map[string]apigw.HandlerFunc {
 		"POST /v1/submissions/{id}/documents":                      h.declareDocument,
 		"GET /v1/submissions/{id}/documents":                       h.listDocuments,
 		"GET /v1/documents/{id}/download":                          h.download,
+		"PUT /v1/calls/{callId}/advances":                          h.setAdvances,
+		"GET /v1/calls/{callId}/advances":                          h.advances,
+		"GET /v1/calls/{callId}/budget":                            h.budget,
+		"GET /v1/calls/{callId}/rendicontazioni":                   h.listClaims,
+		"POST /v1/submissions/{id}/rendicontazioni":                h.fileClaim,
+		"GET /v1/rendicontazioni/{id}":                             h.getClaim,
+		"GET /v1/rendicontazioni/{id}/documents/{kind}":            h.claimDocument,
+		"PUT /v1/rendicontazioni/{id}/signed/{kind}":               h.uploadSigned,
+		"POST /v1/rendicontazioni/{id}/transmit":                   h.transmitClaim,
+		"POST /v1/rendicontazioni/{id}/review":                     h.reviewClaim,
+		"POST /v1/rendicontazioni/{id}/answer":                     h.answerClaim,
+		"POST /v1/rendicontazioni/{id}/payments":                   h.payClaim,
+		"POST /v1/rendicontazioni/{id}/recoveries":                 h.recoverClaim,
 	}
 }
 
