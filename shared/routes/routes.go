@@ -30,6 +30,8 @@ func (r Route) Key() string { return r.Method + " " + r.Pattern }
 var table = []Route{
 	{Calls, "GET", "/v1/health", true},
 	{Calls, "GET", "/v1/openapi.json", true}, // the contract itself (shared/apidoc)
+	{Calls, "GET", "/v1/docs", true},         // its browsable reference
+	{Calls, "GET", "/v1/docs/{asset}", true},
 	{Calls, "GET", "/v1/calls", false},
 	{Calls, "POST", "/v1/calls", false},
 	{Calls, "GET", "/v1/calls/{callId}", false},
