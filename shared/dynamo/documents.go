@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"sportello/shared/document"
+	"sportello/shared/program"
 	"sportello/shared/problem"
 )
 
@@ -72,6 +73,23 @@ func (s *Store) VerifiedDocuments(ctx context.Context, submissionID string) (map
 		return nil, err
 	}
 	return document.VerifiedKinds(docs), nil
+}
+
+// VerifiedUploads lists an application's verified documents as the
+// programs' checks see them: kind, item, signature, digests.
+func (s *Store) VerifiedUploads(ctx context.Context, submissionID string) ([]program.Document, error) {
+	docs, err := s.Documents(ctx, submissionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []program.Document
+	for _, d := range docs {
+		if d.Status == document.Verified {
+			out = append(out, program.Document{Kind: d.Kind, Ref: d.Ref, Signed: d.Detected == "p7m" || d.Detected == "pades",
+				Signers: d.Signers, SHA256: d.SHA256, SignedContent: d.SignedContent})
+		}
+	}
+	return out, nil
 }
 
 // SettleDocument records the verification outcome once: only a pending

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +35,9 @@ type Store interface {
 	ProtocolCounter(ctx context.Context, callID string) (int64, error)
 	File(ctx context.Context, s Submission, prev, counter int64) error
 	VerifiedDocuments(ctx context.Context, submissionID string) (map[string]int, error)
+	// VerifiedUploads lists the verified documents with how they are
+	// signed and what their signatures cover.
+	VerifiedUploads(ctx context.Context, submissionID string) ([]program.Document, error)
 	ClaimHolders(ctx context.Context, callID string, claims []string) (map[string]string, error)
 	Audit(ctx context.Context, e audit.Entry) error
 	SubmissionAudit(ctx context.Context, submissionID string) ([]audit.Entry, error)
@@ -267,7 +269,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 			return sub, err
 		}
 	}
-	fields, err := s.check(ctx, sub, c, form, decodeErr, arrival)
+	fields, err := s.check(ctx, sub, c, prog, form, decodeErr, arrival)
 	if err != nil {
 		return sub, err
 	}
@@ -348,7 +350,7 @@ func (sub Submission) checkFileable() error {
 
 // check lists every problem with the data (decodeErr, when the form did
 // not decode) and the documents.
-func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form program.Form, decodeErr error, at time.Time) (problem.Fields, error) {
+func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog program.Program, form program.Form, decodeErr error, at time.Time) (problem.Fields, error) {
 	var fields problem.Fields
 	if decodeErr != nil {
 		perr, ok := problem.As(decodeErr)
@@ -365,19 +367,18 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form p
 	if err != nil {
 		return nil, err
 	}
+	docs, err := s.Store.VerifiedUploads(ctx, sub.ID)
+	if err != nil {
+		return nil, err
+	}
 	reg, err := s.Registries.Registry(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
-	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params}
+	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params, Documents: docs}
 	fields.Merge("data", form.Check(pctx))
-	needs := form.RequiredDocuments(pctx)
-	sort.SliceStable(needs, func(i, j int) bool { return needs[i].Kind < needs[j].Kind })
-	for _, n := range needs {
-		if have := verified[n.Kind]; have < n.Count {
-			fields.Add("documents."+n.Kind, "missing_document",
-				"Manca %d documento/i verificato/i di tipo %q (%s): presenti %d.", n.Count-have, n.Kind, n.Reason, have)
-		}
+	if err := s.checkDocuments(ctx, &fields, sub, c, prog, form, pctx); err != nil {
+		return nil, err
 	}
 	return fields, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	samples "sportello/events"
+	"sportello/events/files/fixtures"
 	"sportello/infra/apiclient"
 	"sportello/shared/auth"
 	"sportello/shared/clock"
@@ -109,11 +110,22 @@ func (e *env) do(method, path, token string, body any, headers ...string) respon
 type example struct {
 	Org       string          `json:"org"`
 	Data      json.RawMessage `json:"data"`
-	Documents []struct {
-		Kind        string `json:"kind"`
-		File        string `json:"file"`
-		ContentType string `json:"contentType"`
-	} `json:"documents"`
+	Documents []exampleDoc    `json:"documents"`
+}
+
+// exampleDoc is one upload of an example: a fixture of events/files, or
+// "@summary" (the A1 generated from the draft, signed here).
+type exampleDoc struct {
+	Kind        string `json:"kind"`
+	File        string `json:"file"`
+	ContentType string `json:"contentType"`
+	Ref         string `json:"ref"`
+}
+
+// uploadExample uploads one document of an example.
+func (e *env) uploadExample(subID, token string, d exampleDoc) map[string]any {
+	e.t.Helper()
+	return e.uploadFor(subID, token, d.Kind, d.Ref, d.File, d.ContentType)
 }
 
 func loadExample(t *testing.T, name string) example {
@@ -142,11 +154,36 @@ func (e *env) draft(callID, token, org string, data json.RawMessage) string {
 // would, and waits for the documents function.
 func (e *env) upload(subID, token, kind, file, contentType string) map[string]any {
 	e.t.Helper()
-	body, err := samples.FS.ReadFile("files/" + file)
+	return e.uploadFor(subID, token, kind, "", file, contentType)
+}
+
+// uploadFor is upload of a per-item document (ref: the facility's code).
+// The file "@summary" is the application generated from the draft as it
+// is now, signed (CAdES) by the legal representative.
+func (e *env) uploadFor(subID, token, kind, ref, file, contentType string) map[string]any {
+	e.t.Helper()
+	var body []byte
+	var err error
+	if file == "@summary" {
+		r := e.do("GET", "/v1/submissions/"+subID+"/summary", token, nil)
+		if r.Status != 200 {
+			e.t.Fatalf("summary: %d %s", r.Status, r.Body)
+		}
+		body, err = fixtures.SignCAdES(r.Body, fixtures.ECDSASigner)
+		file = "allegato-a1.pdf.p7m"
+	} else {
+		body, err = samples.FS.ReadFile("files/" + file)
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	id, err := e.client().Upload(subID, token, kind, file, contentType, bytes.NewReader(body), int64(len(body)))
+	return e.uploadBytes(subID, token, kind, ref, file, contentType, body)
+}
+
+// uploadBytes uploads body as a document and waits for its verification.
+func (e *env) uploadBytes(subID, token, kind, ref, filename, contentType string, body []byte) map[string]any {
+	e.t.Helper()
+	id, err := e.client().UploadFor(subID, token, kind, ref, filename, contentType, bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		e.t.Fatal(err)
 	}

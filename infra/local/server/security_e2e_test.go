@@ -129,7 +129,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	for _, d := range ex.Documents {
-		e.upload(id, tok, d.Kind, d.File, d.ContentType)
+		e.uploadExample(id, tok, d)
 	}
 	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
