@@ -41,6 +41,9 @@ const (
 	EnvWindowsARN     = "SPORTELLO_WINDOWS_FUNCTION_ARN"
 	EnvEventBus       = "SPORTELLO_EVENT_BUS"
 	EnvSender         = "SPORTELLO_SENDER"
+	// EnvOffices: the Regions' office mailboxes told of integrations,
+	// "LOM=a@example.it,PIE=b@example.it" (optional).
+	EnvOffices = "SPORTELLO_OFFICES"
 )
 
 // Env is what every function shares.
@@ -116,7 +119,7 @@ func (e *Env) Submissions() (*submission.Service, error) {
 	}
 	return &submission.Service{Store: e.Store, Programs: catalog.All(), Registries: e.Registries(), Clock: e.Clock, Log: e.Log,
 		Public:   dynamo.Public,
-		Notifier: notify.Mailer{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}}}, nil
+		Notifier: notify.Mailer{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}, Offices: notify.ParseOffices(os.Getenv(EnvOffices))}}, nil
 }
 
 // Allocation builds the riparto service announcing on EventBridge.

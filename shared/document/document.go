@@ -39,6 +39,9 @@ type Document struct {
 	CreatedAt        time.Time `json:"createdAt" dynamodbav:"createdAt"`
 	CreatedBy        string    `json:"-" dynamodbav:"createdBy"`
 	VerifiedAt       time.Time `json:"verifiedAt,omitzero" dynamodbav:"verifiedAt,omitempty"`
+	// ReceivedAt is when S3 stored the bytes (the ObjectCreated event's
+	// time): what an integration deadline is measured against.
+	ReceivedAt time.Time `json:"receivedAt,omitzero" dynamodbav:"receivedAt,omitempty"`
 }
 
 // Key makes the object key from ids only: the client's filename never

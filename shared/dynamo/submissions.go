@@ -150,63 +150,79 @@ func (s *Store) SaveSubmission(ctx context.Context, sub submission.Submission, p
 	return nil
 }
 
-// ProtocolCounter reads the last protocol sequence of a call (0 if none).
-func (s *Store) ProtocolCounter(ctx context.Context, callID string) (int64, error) {
+// ProtocolCounter reads the last number of a register ("LOM-2025"), 0 if none.
+func (s *Store) ProtocolCounter(ctx context.Context, register string) (int64, error) {
 	var it struct {
 		N int64 `dynamodbav:"n"`
 	}
-	if _, err := s.get(ctx, counterPK(callID), "COUNTER", &it); err != nil {
-		return 0, fmt.Errorf("read counter %s: %w", callID, err)
+	if _, err := s.get(ctx, counterPK(register), "COUNTER", &it); err != nil {
+		return 0, fmt.Errorf("read counter %s: %w", register, err)
 	}
 	return it.N, nil
 }
 
 type claimItem struct {
 	keys
-	SubmissionID string `dynamodbav:"submissionId"`
+	SubmissionID string     `dynamodbav:"submissionId"`
+	ReleasedAt   *time.Time `dynamodbav:"releasedAt,omitempty"`
 }
 
-// File writes a filing in one transaction: the counter moves from counter
-// to sub.Protocol.Seq (= counter+1), the application moves from version
-// prev to its filed state, and each claim is taken. Either all happen or
-// none, so a protocol number is never lost, duplicated or skipped.
+type registerItem struct {
+	keys
+	submission.Registration
+}
+
+func registerPK(register string) string { return "REGISTER#" + register }
+
+// registerSK sorts a register's entries by number.
+func registerSK(seq int64) string { return fmt.Sprintf("%012d", seq) }
+
+// claimPK keeps a call's claims in a partition of their own (not the
+// call's), so IAM can give the submissions function this partition
+// without the call item.
+func claimPK(callID string) string { return "CLAIM#" + callID }
+
+// memberSK is one association's listing of a member: several may exist,
+// none is exclusive (a claim on someone else's behalf never blocks them).
+func memberSK(key, submissionID string) string { return "MEMBER#" + key + "#" + submissionID }
+
+// claimFree: absent, or released by an exclusion or a withdrawal.
+const claimFree = "attribute_not_exists(pk) OR attribute_exists(releasedAt)"
+
+// File writes a filing in one transaction: the register's counter moves
+// from counter to sub.Protocol.Seq (= counter+1), the register entry is
+// written, the application moves from version prev to its filed state
+// with its sealed documents, each own claim is taken, each member it
+// lists is checked not to hold its own filing and recorded as listed.
+// Either all happen or none, so a number is never lost, duplicated or
+// skipped, and a filing's sealed set is what it was filed with.
 func (s *Store) File(ctx context.Context, sub submission.Submission, prev, counter int64) error {
-	av, err := attributevalue.MarshalMap(newSubItem(sub))
+	items, err := s.registration(sub, prev, counter, submission.Entry(*sub.Protocol, submission.EntryFiling, sub))
 	if err != nil {
-		return fmt.Errorf("encode submission: %w", err)
+		return err
 	}
-	counterCond := "n = :prev"
-	if counter == 0 {
-		counterCond = "attribute_not_exists(n)"
-	}
-	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: key(counterPK(sub.CallID), "COUNTER"),
-			UpdateExpression:          aws.String("SET n = :next, #t = :type"),
-			ConditionExpression:       aws.String(counterCond),
-			ExpressionAttributeNames:  map[string]string{"#t": "type"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":next": num(sub.Protocol.Seq), ":type": str("counter")},
-		}},
-		{Put: &types.Put{
-			TableName: &s.table, Item: av,
-			ConditionExpression:       aws.String("version = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
-		}},
-	}
-	if counter > 0 {
-		items[0].Update.ExpressionAttributeValues[":prev"] = num(counter)
-	}
+	own := len(items)
 	for _, c := range sub.Claims {
-		ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: callPK(sub.CallID), SK: "CLAIM#" + c, Type: "claim"}, SubmissionID: sub.ID})
+		ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: claimPK(sub.CallID), SK: c, Type: "claim"}, SubmissionID: sub.ID})
 		if err != nil {
 			return fmt.Errorf("encode claim: %w", err)
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: ci, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-		}})
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci, ConditionExpression: aws.String(claimFree)}})
+	}
+	checks := len(items)
+	for _, m := range sub.Members {
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: &s.table, Key: key(claimPK(sub.CallID), m), ConditionExpression: aws.String(claimFree)}})
+	}
+	for _, m := range sub.Members {
+		mi, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: claimPK(sub.CallID), SK: memberSK(m, sub.ID), Type: "member"}, SubmissionID: sub.ID})
+		if err != nil {
+			return fmt.Errorf("encode member: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: mi}})
 	}
 	if len(items) > 100 {
-		return problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo 98).")
+		return problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo 48).")
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
@@ -217,36 +233,182 @@ func (s *Store) File(ctx context.Context, sub submission.Submission, prev, count
 		return classify(fmt.Errorf("file %s: %w", sub.ID, err))
 	}
 	for i, r := range reasons {
-		if r != "ConditionalCheckFailed" {
+		if r != "ConditionalCheckFailed" || i < own {
 			continue
 		}
+		var claim string
 		switch {
-		case i == 1:
-			return submission.ErrStale
-		case i >= 2:
-			claim := sub.Claims[i-2]
-			holder, err := s.claimHolder(ctx, sub.CallID, claim)
-			if err != nil {
-				return err
-			}
-			if holder == sub.ID {
-				continue
-			}
-			return &submission.ClaimTaken{Key: claim, HolderID: holder}
+		case i < checks:
+			claim = sub.Claims[i-own]
+		case i < checks+len(sub.Members):
+			claim = sub.Members[i-checks]
+		default:
+			continue
 		}
+		holder, err := s.claimHolder(ctx, sub.CallID, claim)
+		if err != nil {
+			return err
+		}
+		if holder == sub.ID || holder == "" {
+			continue
+		}
+		return &submission.ClaimTaken{Key: claim, HolderID: holder}
 	}
-	if len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
+	return registrationOutcome(reasons, sub.ID)
+}
+
+// FileIntegration registers the last of sub.Integrations: counter, entry
+// and the application in one transaction.
+func (s *Store) FileIntegration(ctx context.Context, sub submission.Submission, prev, counter int64) error {
+	in := sub.Integrations[len(sub.Integrations)-1]
+	items, err := s.registration(sub, prev, counter, submission.Entry(in.Protocol, submission.EntryIntegration, sub))
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	reasons := cancelReasons(err)
+	if reasons == nil {
+		return classify(fmt.Errorf("integrate %s: %w", sub.ID, err))
+	}
+	return registrationOutcome(reasons, sub.ID)
+}
+
+// registration is the common part of a registration transaction: the
+// counter [0], the application [1], the register entry [2].
+func (s *Store) registration(sub submission.Submission, prev, counter int64, e submission.Registration) ([]types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(newSubItem(sub))
+	if err != nil {
+		return nil, fmt.Errorf("encode submission: %w", err)
+	}
+	entry, err := attributevalue.MarshalMap(registerItem{keys: keys{PK: registerPK(e.Register), SK: registerSK(e.Seq), Type: "registration"}, Registration: e})
+	if err != nil {
+		return nil, fmt.Errorf("encode register entry: %w", err)
+	}
+	counterCond := "n = :prev"
+	if counter == 0 {
+		counterCond = "attribute_not_exists(n)"
+	}
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(counterPK(e.Register), "COUNTER"),
+			UpdateExpression:          aws.String("SET n = :next, #t = :type"),
+			ConditionExpression:       aws.String(counterCond),
+			ExpressionAttributeNames:  map[string]string{"#t": "type"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":next": num(e.Seq), ":type": str("counter")},
+		}},
+		{Put: &types.Put{
+			TableName: &s.table, Item: av,
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: entry, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}
+	if counter > 0 {
+		items[0].Update.ExpressionAttributeValues[":prev"] = num(counter)
+	}
+	if e.Seq != counter+1 {
+		return nil, fmt.Errorf("register %s: number %d does not follow %d", e.Register, e.Seq, counter)
+	}
+	return items, nil
+}
+
+func registrationOutcome(reasons []string, id string) error {
+	if len(reasons) > 1 && reasons[1] == "ConditionalCheckFailed" {
+		return submission.ErrStale
+	}
+	if reasons[0] == "ConditionalCheckFailed" || (len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed") {
 		return submission.ErrCounterMoved
 	}
 	// Cancelled for a reason other than our conditions (e.g. a concurrent
 	// transaction on the same items): safe to retry.
-	return &retryable{err: fmt.Errorf("file %s: %v", sub.ID, strings.Join(reasons, ","))}
+	return &retryable{err: fmt.Errorf("register %s: %v", id, strings.Join(reasons, ","))}
 }
 
+// Release saves sub (from version prev) and releases, in the same
+// transaction, every claim it holds and its member listings; when sub is
+// withdrawn its filing's register entry is marked withdrawn. Nothing is
+// deleted: a released claim keeps who held it and when it was released.
+func (s *Store) Release(ctx context.Context, sub submission.Submission, prev int64) error {
+	av, err := attributevalue.MarshalMap(newSubItem(sub))
+	if err != nil {
+		return fmt.Errorf("encode submission: %w", err)
+	}
+	at, err := attributevalue.Marshal(sub.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("encode time: %w", err)
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.table, Item: av,
+		ConditionExpression:       aws.String("attribute_exists(pk) AND version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
+	}}}
+	release := func(sk string) types.TransactWriteItem {
+		return types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: key(claimPK(sub.CallID), sk),
+			UpdateExpression:          aws.String("SET releasedAt = :at"),
+			ConditionExpression:       aws.String("submissionId = :sub"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":at": at, ":sub": str(sub.ID)},
+		}}
+	}
+	for _, c := range sub.Claims {
+		items = append(items, release(c))
+	}
+	for _, m := range sub.Members {
+		items = append(items, release(memberSK(m, sub.ID)))
+	}
+	if sub.State == submission.Withdrawn && sub.Protocol != nil && sub.Withdrawal != nil {
+		w, err := attributevalue.Marshal(sub.Withdrawal)
+		if err != nil {
+			return fmt.Errorf("encode withdrawal: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: key(registerPK(sub.Protocol.Register), registerSK(sub.Protocol.Seq)),
+			UpdateExpression:          aws.String("SET withdrawal = :w"),
+			ConditionExpression:       aws.String("submissionId = :sub"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":w": w, ":sub": str(sub.ID)},
+		}})
+	}
+	if len(items) > 100 {
+		return fmt.Errorf("release %s: %d items exceed one transaction", sub.ID, len(items))
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
+		return problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata da un'altra richiesta: ricaricarla e riprovare.")
+	}
+	if err != nil {
+		return classify(fmt.Errorf("release %s: %w", sub.ID, err))
+	}
+	return nil
+}
+
+// Register lists a register's entries in number order.
+func (s *Store) Register(ctx context.Context, register string) ([]submission.Registration, error) {
+	var out []submission.Registration
+	err := s.query(ctx, queryPrefix(registerPK(register), ""), func(m map[string]types.AttributeValue) error {
+		var it registerItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode register entry: %w", err)
+		}
+		out = append(out, it.Registration)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read register %s: %w", register, err)
+	}
+	return out, nil
+}
+
+// claimHolder is the application holding claim, "" if free or released.
 func (s *Store) claimHolder(ctx context.Context, callID, claim string) (string, error) {
 	var it claimItem
-	if _, err := s.get(ctx, callPK(callID), "CLAIM#"+claim, &it); err != nil {
+	if _, err := s.get(ctx, claimPK(callID), claim, &it); err != nil {
 		return "", err
+	}
+	if it.ReleasedAt != nil {
+		return "", nil
 	}
 	return it.SubmissionID, nil
 }
@@ -264,6 +426,26 @@ func (s *Store) ClaimHolders(ctx context.Context, callID string, claims []string
 		if h != "" {
 			out[c] = h
 		}
+	}
+	return out, nil
+}
+
+// MemberListings lists the filed applications that list key as a member
+// and still hold the listing.
+func (s *Store) MemberListings(ctx context.Context, callID, key string) ([]string, error) {
+	var out []string
+	err := s.query(ctx, queryPrefix(claimPK(callID), "MEMBER#"+key+"#"), func(m map[string]types.AttributeValue) error {
+		var it claimItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode member listing: %w", err)
+		}
+		if it.ReleasedAt == nil {
+			out = append(out, it.SubmissionID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("member listings of %s: %w", key, err)
 	}
 	return out, nil
 }
@@ -287,10 +469,10 @@ func (s *Store) ExpireDraft(ctx context.Context, sub submission.Submission) (boo
 	return true, nil
 }
 
-// counterPK keeps each call's protocol counter in a partition of its own,
-// so IAM can keep every function but submissions away from it
+// counterPK keeps each register's counter ("LOM-2025") in a partition of
+// its own, so IAM can keep every function but submissions away from it
 // (dynamodb:LeadingKeys).
-func counterPK(callID string) string { return "COUNTER#" + callID }
+func counterPK(register string) string { return "COUNTER#" + register }
 
 type arrivalItem struct {
 	keys

@@ -7,7 +7,6 @@ import (
 
 	"sportello/shared/apigw"
 	"sportello/shared/auth"
-	"sportello/shared/document"
 	"sportello/shared/dynamo"
 	"sportello/shared/pdfdoc"
 	"sportello/shared/problem"
@@ -27,10 +26,6 @@ func (h *submissionsAPI) receipt(ctx context.Context, r *apigw.Request) (*apigw.
 	if err != nil {
 		return nil, dynamo.Public(err)
 	}
-	docs, err := h.Store.Documents(ctx, sub.ID)
-	if err != nil {
-		return nil, dynamo.Public(err)
-	}
 	data := pdfdoc.ReceiptData{Region: auth.Regions[c.Region], CallTitle: c.Title, Org: sub.Org, OrgName: h.orgName(ctx, sub.CallID, sub.Org, sub.Summary),
 		SubmissionID: sub.ID, ProtocolNumber: sub.Protocol.Number, FiledAt: sub.Protocol.At, GeneratedAt: h.Clock.Now()}
 	titles := map[string]string{}
@@ -39,10 +34,10 @@ func (h *submissionsAPI) receipt(ctx context.Context, r *apigw.Request) (*apigw.
 			titles[k.Kind] = k.Title
 		}
 	}
-	for _, d := range docs {
-		if d.Status == document.Verified {
-			data.Documents = append(data.Documents, pdfdoc.Document{Kind: d.Kind, Title: titles[d.Kind], Filename: d.Filename, SHA256: d.SHA256})
-		}
+	// Exactly the sealed set: a document verified after the filing is
+	// not part of it, whatever its status.
+	for _, d := range sub.Sealed {
+		data.Documents = append(data.Documents, pdfdoc.Document{Kind: d.Kind, Title: titles[d.Kind], Filename: d.Filename, SHA256: d.SHA256})
 	}
 	b, err := pdfdoc.Receipt(data)
 	if err != nil {

@@ -25,6 +25,8 @@ func SubmissionsRoutes(d *Deps, svc *submission.Service) []apigw.Route {
 		{Method: "PUT", Pattern: "/v1/submissions/{id}", Handler: h.update},
 		{Method: "POST", Pattern: "/v1/submissions/{id}/submit", Handler: h.submit},
 		{Method: "POST", Pattern: "/v1/submissions/{id}/review", Handler: h.review},
+		{Method: "POST", Pattern: "/v1/submissions/{id}/integration", Handler: h.integrate},
+		{Method: "POST", Pattern: "/v1/submissions/{id}/withdraw", Handler: h.withdraw},
 		{Method: "GET", Pattern: "/v1/submissions/{id}/audit", Handler: h.audit},
 		{Method: "GET", Pattern: "/v1/submissions/{id}/receipt", Handler: h.receipt},
 		{Method: "GET", Pattern: "/v1/submissions/{id}/summary", Handler: h.summary},
@@ -52,6 +54,10 @@ type submissionView struct {
 	Resubmitted []string           `json:"resubmittedAt,omitempty"`
 	Review      *submission.Review `json:"review,omitempty"`
 	Flags       []string           `json:"flags,omitempty"`
+	// SealedDocuments are the documents the filing sealed into the record.
+	SealedDocuments []submission.SealedDocument `json:"sealedDocuments,omitempty"`
+	Integrations    []integrationView           `json:"integrations,omitempty"`
+	Withdrawal      *withdrawalView             `json:"withdrawal,omitempty"`
 	Summary     string             `json:"summary,omitempty"`
 	CreatedAt   string             `json:"createdAt"`
 	UpdatedAt   string             `json:"updatedAt"`
@@ -59,11 +65,33 @@ type submissionView struct {
 	Derived     any                `json:"derived,omitempty"`
 }
 
+type integrationView struct {
+	Protocol  protocolView                `json:"protocol"`
+	Deadline  string                      `json:"deadline,omitempty"`
+	Documents []submission.SealedDocument `json:"documents"`
+}
+
+type withdrawalView struct {
+	By string `json:"by"`
+	At string `json:"at"`
+}
+
 func viewSubmission(s submission.Submission, withData bool) submissionView {
 	v := submissionView{ID: s.ID, CallID: s.CallID, Program: s.Program, Org: s.Org, State: s.State, Version: s.Version,
 		Review: s.Review, Flags: s.Flags, Summary: s.Summary, CreatedAt: Rome(s.CreatedAt), UpdatedAt: Rome(s.UpdatedAt)}
 	if s.Protocol != nil {
 		v.Protocol = &protocolView{Number: s.Protocol.Number, At: Rome(s.Protocol.At)}
+	}
+	v.SealedDocuments = s.Sealed
+	for _, in := range s.Integrations {
+		iv := integrationView{Protocol: protocolView{Number: in.Protocol.Number, At: Rome(in.Protocol.At)}, Documents: in.Documents}
+		if !in.Deadline.IsZero() {
+			iv.Deadline = Rome(in.Deadline)
+		}
+		v.Integrations = append(v.Integrations, iv)
+	}
+	if s.Withdrawal != nil {
+		v.Withdrawal = &withdrawalView{By: s.Withdrawal.By, At: Rome(s.Withdrawal.At)}
 	}
 	for _, t := range s.Resubmitted {
 		v.Resubmitted = append(v.Resubmitted, Rome(t))
@@ -227,6 +255,36 @@ func (h *submissionsAPI) review(ctx context.Context, r *apigw.Request) (*apigw.R
 		return nil, err
 	}
 	annotateSubmission(ctx, sub)
+	return h.respondSubmission(http.StatusOK, sub)
+}
+
+// integrate sends the documents of an integration request, as of the
+// request's arrival.
+func (h *submissionsAPI) integrate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	if b := strings.TrimSpace(string(r.Body)); b != "" && b != "{}" {
+		return nil, problem.New(problem.CodeBadRequest, "L'invio dell'integrazione non prevede un corpo.")
+	}
+	sub, err := h.svc.Integrate(ctx, r.Principal, r.Params["id"], r.Arrival)
+	if err != nil {
+		apigw.Annotate(ctx, slog.String("submission", r.Params["id"]), slog.String("outcome", problem.CodeOf(err)))
+		return nil, err
+	}
+	annotateSubmission(ctx, sub)
+	apigw.Annotate(ctx, slog.String("outcome", "integrated"))
+	return h.respondSubmission(http.StatusOK, sub)
+}
+
+// withdraw records the applicant's rinuncia.
+func (h *submissionsAPI) withdraw(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	if b := strings.TrimSpace(string(r.Body)); b != "" && b != "{}" {
+		return nil, problem.New(problem.CodeBadRequest, "La rinuncia non prevede un corpo.")
+	}
+	sub, err := h.svc.Withdraw(ctx, r.Principal, r.Params["id"])
+	if err != nil {
+		return nil, err
+	}
+	annotateSubmission(ctx, sub)
+	apigw.Annotate(ctx, slog.String("outcome", "withdrawn"))
 	return h.respondSubmission(http.StatusOK, sub)
 }
 

@@ -197,3 +197,9 @@ type Flagger interface {
 type Deriver interface {
 	Derived() any
 }
+
+// Facilitator is implemented by forms that list facilities: an officer
+// admits all of them or a subset, never a facility the form does not list.
+type Facilitator interface {
+	FacilityCodes() []string
+}

@@ -18,6 +18,7 @@ import (
 	"sportello/shared/auth"
 	"sportello/shared/call"
 	"sportello/shared/clock"
+	"sportello/shared/document"
 	"sportello/shared/ident"
 	"sportello/shared/problem"
 	"sportello/shared/program"
@@ -32,10 +33,27 @@ type Store interface {
 	Submission(ctx context.Context, id string) (Submission, error)
 	Submissions(ctx context.Context, callID, org string) ([]Submission, error)
 	SaveSubmission(ctx context.Context, s Submission, prev int64) error
-	ProtocolCounter(ctx context.Context, callID string) (int64, error)
+	// ProtocolCounter reads the last number of a register ("LOM-2025").
+	ProtocolCounter(ctx context.Context, register string) (int64, error)
+	// File registers s.Protocol in one transaction: the register's counter
+	// moves from counter to s.Protocol.Seq, the entry is written, the
+	// application moves from version prev with its sealed documents, and
+	// its claims are taken.
 	File(ctx context.Context, s Submission, prev, counter int64) error
-	VerifiedDocuments(ctx context.Context, submissionID string) (map[string]int, error)
+	// FileIntegration registers the last of s.Integrations the same way
+	// (no claims).
+	FileIntegration(ctx context.Context, s Submission, prev, counter int64) error
+	// Release saves s (from version prev) and, in the same transaction,
+	// releases every claim it holds; for a withdrawn application it marks
+	// its filing's register entry withdrawn.
+	Release(ctx context.Context, s Submission, prev int64) error
+	// Register lists a register's entries in number order.
+	Register(ctx context.Context, register string) ([]Registration, error)
+	Documents(ctx context.Context, submissionID string) ([]document.Document, error)
 	ClaimHolders(ctx context.Context, callID string, claims []string) (map[string]string, error)
+	// MemberListings lists the filed applications that name key as a
+	// member on its behalf.
+	MemberListings(ctx context.Context, callID, key string) ([]string, error)
 	Audit(ctx context.Context, e audit.Entry) error
 }
 
@@ -50,6 +68,9 @@ type Registries interface {
 type Notifier interface {
 	Filed(ctx context.Context, s Submission, c call.Call, to string) error
 	Reviewed(ctx context.Context, s Submission, c call.Call, to string) error
+	// Integrated tells the Region's office that the applicant sent the
+	// documents it asked for.
+	Integrated(ctx context.Context, s Submission, c call.Call) error
 }
 
 // Service runs the lifecycle.
@@ -64,7 +85,7 @@ type Service struct {
 	// faults → 503); identity when nil.
 	Public func(error) error
 
-	lanes sync.Map // callID → *sync.Mutex: filings of one call queue in process
+	lanes sync.Map // register → *sync.Mutex: registrations of one register queue in process
 }
 
 func (s *Service) public(err error) error {
@@ -105,9 +126,51 @@ func (s *Service) callAndProgram(ctx context.Context, callID string) (call.Call,
 	return c, prog, nil
 }
 
-// Get returns an application.
+// Get returns an application. An officer also sees, as flags, the
+// member Comuni of an association that filed alone or are listed by
+// another association (the member filing alone wins; docs/programs.md).
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Submission, error) {
-	return s.load(ctx, p, id)
+	sub, err := s.load(ctx, p, id)
+	if err != nil || !p.OfficerOf(sub.Region) || len(sub.Members) == 0 || !sub.holdsClaims() {
+		return sub, err
+	}
+	flags, err := s.memberFlags(ctx, sub)
+	if err != nil {
+		return sub, err
+	}
+	sub.Flags = append(append([]string(nil), sub.Flags...), flags...)
+	return sub, nil
+}
+
+// memberFlags names each member of an association that holds its own
+// filing, or that another filed association also lists.
+func (s *Service) memberFlags(ctx context.Context, sub Submission) ([]string, error) {
+	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, sub.Members)
+	if err != nil {
+		return nil, s.public(err)
+	}
+	var out []string
+	for _, m := range sub.Members {
+		if h, ok := holders[m]; ok && h != sub.ID {
+			out = append(out, "member_filed_alone:"+m+":"+h)
+		}
+		others, err := s.Store.MemberListings(ctx, sub.CallID, m)
+		if err != nil {
+			return nil, s.public(err)
+		}
+		for _, o := range others {
+			if o != sub.ID {
+				out = append(out, "member_listed_elsewhere:"+m+":"+o)
+			}
+		}
+	}
+	return out, nil
+}
+
+// holdsClaims: a filed application that was neither excluded nor
+// withdrawn holds its claims.
+func (s Submission) holdsClaims() bool {
+	return s.Filed() && s.State != Excluded && s.State != Withdrawn
 }
 
 // Create opens a draft for org. With an idempotency key, a retried
@@ -273,7 +336,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 			return sub, err
 		}
 	}
-	fields, err := s.check(ctx, sub, c, form, decodeErr, arrival)
+	fields, sealed, err := s.check(ctx, sub, c, form, decodeErr, arrival)
 	if err != nil {
 		return sub, err
 	}
@@ -284,21 +347,31 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	next := sub
 	next.State, next.Version, next.UpdatedAt = Submitted, sub.Version+1, now.UTC()
 	next.Summary = form.Summary()
+	next.Sealed = sealed
 	if f, ok := form.(program.Flagger); ok {
 		next.Flags = f.Flags()
 	}
 	if sub.State == Rejected {
+		// The filing's sealed set stands; what the corrected scheda adds
+		// is sealed and registered as an integration of the record.
+		next.Sealed = sub.Sealed
 		next.Resubmitted = append(append([]time.Time(nil), sub.Resubmitted...), arrival.UTC())
-		if err := s.Store.SaveSubmission(ctx, next, sub.Version); err != nil {
-			if problem.CodeOf(err) == problem.CodeVersionMismatch {
-				return sub, ErrStale
-			}
+		var deadline time.Time
+		if sub.Review != nil && sub.Review.Deadline != nil {
+			deadline = *sub.Review.Deadline
+		}
+		docs, err := s.Store.Documents(ctx, sub.ID)
+		if err != nil {
 			return sub, s.public(err)
+		}
+		set := Seal(docs, func(d document.Document) bool { return !sub.sealedIn(d.ID) })
+		if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival); err != nil {
+			return sub, err
 		}
 		return next, s.afterFiling(ctx, p, next, c, form, "submission.resubmitted")
 	}
-	next.Claims = form.Claims(sub.Org)
-	filed, err := s.file(ctx, next, sub.Version, c, arrival, form.ClaimConflictCode())
+	next.Claims, next.Members = SplitClaims(sub.Org, form.Claims(sub.Org))
+	filed, err := s.file(ctx, next, sub.Version, arrival, form.ClaimConflictCode())
 	if err != nil {
 		return sub, err
 	}
@@ -313,7 +386,10 @@ func (s *Service) precheckClaims(ctx context.Context, sub Submission, form progr
 	if sub.Filed() {
 		return nil
 	}
-	claims := form.Claims(sub.Org)
+	own, members := SplitClaims(sub.Org, form.Claims(sub.Org))
+	// A member that filed alone keeps its own claim: listing it in an
+	// association is refused (the member filing alone wins).
+	claims := append(own, members...)
 	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, claims)
 	if err != nil {
 		return s.public(err)
@@ -353,27 +429,33 @@ func (sub Submission) checkFileable() error {
 }
 
 // check lists every problem with the data (decodeErr, when the form did
-// not decode) and the documents.
-func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form program.Form, decodeErr error, at time.Time) (problem.Fields, error) {
+// not decode) and the documents, and returns the documents filing would
+// seal: those verified now.
+func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form program.Form, decodeErr error, at time.Time) (problem.Fields, []SealedDocument, error) {
 	var fields problem.Fields
 	if decodeErr != nil {
 		perr, ok := problem.As(decodeErr)
 		if !ok {
-			return nil, decodeErr
+			return nil, nil, decodeErr
 		}
 		fields.Merge("data", perr.Fields)
 		if len(perr.Fields) == 0 {
 			fields.Add("data", problem.FieldInvalid, "%s", perr.Detail)
 		}
-		return fields, nil
+		return fields, nil, nil
 	}
-	verified, err := s.Store.VerifiedDocuments(ctx, sub.ID)
+	docs, err := s.Store.Documents(ctx, sub.ID)
 	if err != nil {
-		return nil, s.public(err)
+		return nil, nil, s.public(err)
+	}
+	sealed := Seal(docs, nil)
+	verified := map[string]int{}
+	for _, d := range sealed {
+		verified[d.Kind]++
 	}
 	reg, err := s.Registries.Registry(ctx, c.ID)
 	if err != nil {
-		return nil, s.public(err)
+		return nil, nil, s.public(err)
 	}
 	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params}
 	fields.Merge("data", form.Check(pctx))
@@ -385,45 +467,76 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form p
 				"Manca %d documento/i verificato/i di tipo %q (%s): presenti %d.", n.Count-have, n.Kind, n.Reason, have)
 		}
 	}
-	return fields, nil
+	return fields, sealed, nil
 }
 
-// file takes the next protocol number. Filings of one call queue in
-// process (a lane) so that they do not collide on the counter; across
-// processes the conditional transaction arbitrates and the loser retries.
-func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.Call, arrival time.Time, conflictCode string) (Submission, error) {
-	lane, _ := s.lanes.LoadOrStore(c.ID, &sync.Mutex{})
+// Seal fingerprints the verified documents among docs that keep returns
+// true for (all, when keep is nil), in a stable order.
+func Seal(docs []document.Document, keep func(document.Document) bool) []SealedDocument {
+	var out []SealedDocument
+	for _, d := range docs {
+		if d.Status != document.Verified || (keep != nil && !keep(d)) {
+			continue
+		}
+		out = append(out, SealedDocument{ID: d.ID, Kind: d.Kind, Filename: d.Filename, Size: d.Size, SHA256: d.SHA256})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// file takes the next number of the Region's register of the year of
+// arrival. Registrations of one register queue in process (a lane) so that
+// they do not collide on the counter; across processes the conditional
+// transaction arbitrates and the loser retries.
+func (s *Service) file(ctx context.Context, next Submission, prev int64, arrival time.Time, conflictCode string) (Submission, error) {
+	err := s.register(ctx, RegisterOf(next.Region, arrival), func(n int64, register string) error {
+		next.Protocol = &Protocol{Number: FormatProtocol(register, n+1), Seq: n + 1, At: arrival.UTC(), Register: register}
+		return s.Store.File(ctx, next, prev, n)
+	})
+	var taken *ClaimTaken
+	if errors.As(err, &taken) {
+		return next, s.claimConflict(ctx, taken, conflictCode)
+	}
+	return next, err
+}
+
+// register runs write with the register's current counter until the
+// counter stops moving under it.
+func (s *Service) register(ctx context.Context, register string, write func(counter int64, register string) error) error {
+	lane, _ := s.lanes.LoadOrStore(register, &sync.Mutex{})
 	mu := lane.(*sync.Mutex)
 	for attempt := 0; attempt < 200; attempt++ {
 		if attempt > 0 {
 			if err := retry.Backoff(ctx, attempt, 20*time.Millisecond); err != nil {
-				return next, err
+				return err
 			}
 		}
 		mu.Lock()
-		n, err := s.Store.ProtocolCounter(ctx, c.ID)
+		n, err := s.Store.ProtocolCounter(ctx, register)
 		if err != nil {
 			mu.Unlock()
-			return next, s.public(err)
+			return s.public(err)
 		}
-		next.Protocol = &Protocol{Number: FormatProtocol(c.ProtocolPrefix, n+1), Seq: n + 1, At: arrival.UTC()}
-		err = s.Store.File(ctx, next, prev, n)
+		err = write(n, register)
 		mu.Unlock()
 		var taken *ClaimTaken
 		switch {
 		case err == nil:
-			return next, nil
+			return nil
 		case errors.Is(err, ErrCounterMoved):
 			continue
-		case errors.Is(err, ErrStale):
-			return next, ErrStale
-		case errors.As(err, &taken):
-			return next, s.claimConflict(ctx, taken, conflictCode)
+		case errors.Is(err, ErrStale), errors.As(err, &taken):
+			return err
 		default:
-			return next, s.public(err)
+			return s.public(err)
 		}
 	}
-	return next, s.public(fmt.Errorf("file %s: counter contention did not settle", next.ID))
+	return s.public(fmt.Errorf("register %s: counter contention did not settle", register))
 }
 
 func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code string) error {
@@ -464,7 +577,11 @@ func (s *Service) afterFiling(ctx context.Context, p *auth.Principal, sub Submis
 	return nil
 }
 
-// Review records an officer's decision.
+// Review records an officer's decision. An admission names the admitted
+// facilities among the application's own (all of them by default); a
+// Piemonte rejection carries a correction deadline (the window's close by
+// default before the call closes, required after); an exclusion releases
+// the application's claims in the same transaction.
 func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d Decision) (Submission, error) {
 	sub, err := s.load(ctx, p, id)
 	if err != nil {
@@ -474,12 +591,36 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 		return sub, problem.New(problem.CodeForbidden, "Solo i funzionari della Regione esaminano le domande.")
 	}
 	now := s.Clock.Now()
+	c, prog, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		return sub, err
+	}
+	if d.Decision == "reject" && d.Deadline == nil && ModelFor(sub.Region) == Validation {
+		if w, ok := openOrNext(c, now); ok {
+			dl := w.ClosesAt
+			d.Deadline = &dl
+		} else {
+			return sub, (&problem.Error{Code: problem.CodeValidation, Detail: "La decisione non è valida.",
+				Fields: []problem.FieldError{{Field: "deadline", Code: problem.FieldRequired,
+					Message: "Il bando è chiuso: indicare il termine entro cui il Comune può correggere e inviare di nuovo la scheda."}}})
+		}
+	}
+	if d.Decision == "admit" {
+		if d.Admitted, err = admittedFacilities(prog, sub, d.Admitted); err != nil {
+			return sub, err
+		}
+	}
 	next, err := sub.ApplyReview(d, p.Subject, now)
 	if err != nil {
 		return sub, err
 	}
 	next.Version = sub.Version + 1
-	if err := s.Store.SaveSubmission(ctx, next, sub.Version); err != nil {
+	if next.State == Excluded {
+		err = s.Store.Release(ctx, next, sub.Version)
+	} else {
+		err = s.Store.SaveSubmission(ctx, next, sub.Version)
+	}
+	if err != nil {
 		return sub, s.public(err)
 	}
 	detail := map[string]string{"decision": d.Decision, "from": string(sub.State), "to": string(next.State)}
@@ -489,10 +630,214 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	if len(d.Admitted) > 0 {
 		detail["admittedFacilities"] = strings.Join(d.Admitted, ",")
 	}
+	if next.State == Excluded && (len(sub.Claims) > 0 || len(sub.Members) > 0) {
+		detail["claimsReleased"] = strings.Join(append(append([]string(nil), sub.Claims...), sub.Members...), ",")
+	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.reviewed", Detail: detail}); err != nil {
 		return next, s.public(err)
 	}
 	s.notifyReview(ctx, next)
+	return next, nil
+}
+
+// openOrNext is the window open at now, or the next to open.
+func openOrNext(c call.Call, now time.Time) (call.Window, bool) {
+	for _, w := range c.Windows {
+		if now.Before(w.ClosesAt) {
+			return w, true
+		}
+	}
+	return call.Window{}, false
+}
+
+// admittedFacilities checks an admission's facilities against the
+// application's: a subset, each named once; none given means all.
+func admittedFacilities(prog program.Program, sub Submission, given []string) ([]string, error) {
+	form, err := prog.Decode(sub.Data)
+	if err != nil {
+		return nil, err
+	}
+	fl, ok := form.(program.Facilitator)
+	if !ok {
+		if len(given) > 0 {
+			return nil, (&problem.Error{Code: problem.CodeValidation, Detail: "La decisione non è valida.",
+				Fields: []problem.FieldError{{Field: "admittedFacilities", Code: problem.FieldNotAllowed, Message: "Questo bando non ammette strutture."}}})
+		}
+		return nil, nil
+	}
+	own := map[string]string{}
+	var all []string
+	for _, code := range fl.FacilityCodes() {
+		k := ClaimKey("facility:" + code)
+		if _, dup := own[k]; !dup {
+			own[k] = code
+			all = append(all, code)
+		}
+	}
+	if len(given) == 0 {
+		return all, nil
+	}
+	var f problem.Fields
+	seen := map[string]bool{}
+	out := make([]string, 0, len(given))
+	for i, code := range given {
+		k := ClaimKey("facility:" + code)
+		canonical, ok := own[k]
+		switch {
+		case !ok:
+			f.Add(fmt.Sprintf("admittedFacilities[%d]", i), problem.FieldInvalid, "La struttura %q non è tra quelle della domanda.", code)
+		case seen[k]:
+			f.Add(fmt.Sprintf("admittedFacilities[%d]", i), problem.FieldInvalid, "Struttura indicata due volte.")
+		default:
+			out = append(out, canonical)
+		}
+		seen[k] = true
+	}
+	return out, f.Err(problem.CodeValidation, "Le strutture ammesse devono essere tra quelle della domanda.")
+}
+
+// Integrate sends the documents an officer asked for (integrazione
+// documentale) as of arrival: the documents whose bytes S3 received
+// between the request and its deadline, verified, not already part of the
+// record, are sealed and registered with their own number in the Region's
+// register; the office is notified. It must arrive before the deadline.
+// A repeated call answers the same registration.
+func (s *Service) Integrate(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+	for attempt := 0; ; attempt++ {
+		sub, err := s.integrateOnce(ctx, p, id, arrival)
+		if !errors.Is(err, ErrStale) || attempt >= 5 {
+			return sub, err
+		}
+	}
+}
+
+func (s *Service) integrateOnce(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+	sub, err := s.load(ctx, p, id)
+	if err != nil {
+		return sub, err
+	}
+	if !p.ActsFor(sub.Org) {
+		return sub, problem.New(problem.CodeForbidden, "Solo l'ente invia l'integrazione della propria domanda.")
+	}
+	if sub.State != IntegrationRequested || sub.Review == nil || sub.Review.Deadline == nil {
+		if n := len(sub.Integrations); n > 0 && sub.Review != nil && sub.Review.Deadline != nil &&
+			sub.Review.Decision == "request_integration" && sub.Integrations[n-1].Deadline.Equal(*sub.Review.Deadline) {
+			return sub, nil // already sent: the same answer again
+		}
+		return sub, problem.New(problem.CodeConflict, "Per questa domanda non è aperta alcuna richiesta di integrazione.")
+	}
+	deadline, requested := *sub.Review.Deadline, sub.Review.At
+	if !arrival.Before(deadline) {
+		return sub, problem.New(problem.CodeWindowClosed, "Il termine per l'integrazione documentale è scaduto il %s; la richiesta è arrivata il %s.",
+			clock.FormatRome(deadline), clock.FormatRome(arrival)).With("closedAt", deadline.In(clock.Rome).Format(time.RFC3339Nano))
+	}
+	docs, err := s.Store.Documents(ctx, sub.ID)
+	if err != nil {
+		return sub, s.public(err)
+	}
+	set := Seal(docs, func(d document.Document) bool {
+		return !sub.sealedIn(d.ID) && !d.ReceivedAt.IsZero() && !d.ReceivedAt.Before(requested) && d.ReceivedAt.Before(deadline)
+	})
+	if len(set) == 0 {
+		return sub, (&problem.Error{Code: problem.CodeIncomplete, Detail: "L'integrazione non può essere inviata: nessun documento verificato ricevuto dopo la richiesta.",
+			Fields: []problem.FieldError{{Field: "documents", Code: "missing_document", Message: "Caricare almeno un documento richiesto e attenderne la verifica."}}})
+	}
+	c, _, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		return sub, err
+	}
+	next := sub
+	next.State, next.Version, next.UpdatedAt = Submitted, sub.Version+1, s.Clock.Now().UTC()
+	if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival); err != nil {
+		return sub, err
+	}
+	in := next.Integrations[len(next.Integrations)-1]
+	ids := make([]string, len(set))
+	for i, d := range set {
+		ids[i] = d.ID
+	}
+	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: s.Clock.Now(), Actor: p.Subject, Action: "submission.integrated",
+		Detail: map[string]string{"protocol": in.Protocol.Number, "filedAt": in.Protocol.At.Format(time.RFC3339Nano), "documents": strings.Join(ids, ",")}}); err != nil {
+		s.Log.Error("audit after integration failed", "submission", sub.ID, "error", err.Error())
+	}
+	if s.Notifier != nil {
+		if err := s.Notifier.Integrated(ctx, next, c); err != nil {
+			s.Log.Error("integration e-mail to the office failed", "submission", sub.ID, "error", err.Error())
+		}
+	}
+	s.Log.Info("integrated", "call", sub.CallID, "submission", sub.ID, "protocol", in.Protocol.Number, "outcome", "submission.integrated")
+	return next, nil
+}
+
+// fileIntegration registers in as the next integration of next (moving
+// from version prev).
+func (s *Service) fileIntegration(ctx context.Context, next *Submission, prev int64, in Integration, arrival time.Time) error {
+	base := append([]Integration(nil), next.Integrations...)
+	err := s.register(ctx, RegisterOf(next.Region, arrival), func(n int64, register string) error {
+		in.Protocol = Protocol{Number: FormatProtocol(register, n+1), Seq: n + 1, At: arrival.UTC(), Register: register}
+		next.Integrations = append(base, in)
+		return s.Store.FileIntegration(ctx, *next, prev, n)
+	})
+	if errors.Is(err, ErrStale) {
+		return ErrStale
+	}
+	return err
+}
+
+// sealedIn reports whether a document is already part of the record.
+func (s Submission) sealedIn(docID string) bool {
+	for _, d := range s.Sealed {
+		if d.ID == docID {
+			return true
+		}
+	}
+	for _, in := range s.Integrations {
+		for _, d := range in.Documents {
+			if d.ID == docID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Withdraw records the applicant's rinuncia of a filed application before
+// the call's last close: the number stays in the register marked
+// withdrawn, the claims are released, the audit trail says who and when.
+func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string) (Submission, error) {
+	sub, err := s.load(ctx, p, id)
+	if err != nil {
+		return sub, err
+	}
+	if !p.ActsFor(sub.Org) {
+		return sub, problem.New(problem.CodeForbidden, "Solo l'ente può rinunciare alla propria domanda.")
+	}
+	if sub.State == Withdrawn {
+		return sub, nil
+	}
+	if !sub.Filed() || sub.State == Excluded || sub.State == Expired {
+		return sub, problem.New(problem.CodeConflict, "Si può rinunciare solo a una domanda inviata al protocollo e non esclusa (stato attuale %q).", sub.State)
+	}
+	c, _, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		return sub, err
+	}
+	now := s.Clock.Now()
+	if !now.Before(c.Last().ClosesAt) {
+		return sub, problem.New(problem.CodeWindowClosed, "La rinuncia è possibile fino alla chiusura del bando (%s).", clock.FormatRome(c.Last().ClosesAt))
+	}
+	next := sub
+	next.State, next.Version, next.UpdatedAt = Withdrawn, sub.Version+1, now.UTC()
+	next.Withdrawal = &Withdrawal{By: p.Subject, At: now.UTC()}
+	if err := s.Store.Release(ctx, next, sub.Version); err != nil {
+		return sub, s.public(err)
+	}
+	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.withdrawn",
+		Detail: map[string]string{"protocol": sub.Protocol.Number, "from": string(sub.State),
+			"claimsReleased": strings.Join(append(append([]string(nil), sub.Claims...), sub.Members...), ",")}}); err != nil {
+		return next, s.public(err)
+	}
+	s.Log.Info("withdrawn", "call", sub.CallID, "submission", sub.ID, "protocol", sub.Protocol.Number, "outcome", "submission.withdrawn")
 	return next, nil
 }
 

@@ -42,6 +42,14 @@ const (
 	ExportsBucket   = "sportello-exports"
 )
 
+// LocalOffices are the Regions' office mailboxes of the local runtime
+// (their messages land in the outbox like every other).
+var LocalOffices = map[string]string{
+	"PIE": "servizi.infanzia@regione.piemonte.example.it",
+	"FVG": "istruzione@regione.fvg.example.it",
+	"LOM": "nidigratis@regione.lombardia.example.it",
+}
+
 // Config of a runtime.
 type Config struct {
 	Addr    string      // HTTP API address, e.g. "127.0.0.1:8080"
@@ -134,7 +142,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	programs := catalog.All()
 	rt.Submissions = &submission.Service{Store: rt.Store, Programs: programs, Registries: registries, Clock: cfg.Clock, Log: cfg.Log,
 		Public:   dynamo.Public,
-		Notifier: notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}}}
+		Notifier: notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}, Offices: LocalOffices}}
 	rt.Intake = &intake.Service{Store: rt.Store, Blobs: rt.Blobs, Programs: programs, Clock: cfg.Clock, Log: cfg.Log}
 	rt.Exports = &s3blobs.Blobs{Client: rt.S3.Client(), Bucket: ExportsBucket}
 	if err := rt.Exports.EnsureBucket(ctx); err != nil {
@@ -179,10 +187,11 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 // objectCreated plays S3 → documents function: asynchronously, once per
 // object.
 func (rt *Runtime) objectCreated(key string) {
+	at := rt.Clock.Now() // S3's event time: when the bytes were stored
 	rt.intakeWG.Add(1)
 	go func() {
 		defer rt.intakeWG.Done()
-		if err := rt.Intake.Object(context.Background(), key); err != nil {
+		if err := rt.Intake.Object(context.Background(), key, at); err != nil {
 			rt.Intake.Log.Error("documents function failed", "error", err.Error())
 		}
 	}()
