@@ -6,7 +6,6 @@
 package allocation
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,6 +20,7 @@ import (
 	"sportello/shared/audit"
 	"sportello/shared/call"
 	"sportello/shared/clock"
+	"sportello/shared/export"
 	"sportello/shared/money"
 	"sportello/shared/problem"
 	"sportello/shared/program"
@@ -50,17 +50,25 @@ type Run struct {
 	Allocated     money.Cents `json:"allocated" dynamodbav:"allocated"`
 	Unallocated   money.Cents `json:"unallocated" dynamodbav:"unallocated"`
 	Lines         int         `json:"lineCount" dynamodbav:"lines"`
-	InputsKey     string      `json:"-" dynamodbav:"inputsKey,omitempty"`
-	CSVKey        string      `json:"-" dynamodbav:"csvKey,omitempty"`
-	XLSXKey       string      `json:"-" dynamodbav:"xlsxKey,omitempty"`
-	Error         string      `json:"error,omitempty" dynamodbav:"error,omitempty"`
-	FinishedAt    time.Time   `json:"finishedAt,omitzero" dynamodbav:"finishedAt,omitempty"`
+	// OnlyDecided records the audited override: the fund was announced
+	// while the applications in LeftOut awaited a decision, and the
+	// officer chose to allocate among the decided ones, for Reason.
+	OnlyDecided    bool      `json:"onlyDecided,omitempty" dynamodbav:"onlyDecided,omitempty"`
+	OverrideReason string    `json:"overrideReason,omitempty" dynamodbav:"overrideReason,omitempty"`
+	LeftOut        []string  `json:"leftOut,omitempty" dynamodbav:"leftOut,omitempty"`
+	RequestHash    string    `json:"-" dynamodbav:"requestHash,omitempty"`
+	InputsKey      string    `json:"-" dynamodbav:"inputsKey,omitempty"`
+	CSVKey         string    `json:"-" dynamodbav:"csvKey,omitempty"`
+	XLSXKey        string    `json:"-" dynamodbav:"xlsxKey,omitempty"`
+	Error          string    `json:"error,omitempty" dynamodbav:"error,omitempty"`
+	FinishedAt     time.Time `json:"finishedAt,omitzero" dynamodbav:"finishedAt,omitempty"`
 }
 
 // Input is one frozen beneficiary.
 type Input struct {
 	ID           string       `json:"id"` // the application's claim: comune:<ISTAT> or facility:<code>
 	Name         string       `json:"name"`
+	FiscalCode   string       `json:"fiscalCode,omitempty"`
 	SubmissionID string       `json:"submissionId"`
 	Protocol     string       `json:"protocol"`
 	Weight       string       `json:"weight"` // exact rational, "a/b"
@@ -77,16 +85,51 @@ type Snapshot struct {
 	Params        map[string]string `json:"params"`
 	EngineVersion string            `json:"engineVersion"`
 	Inputs        []Input           `json:"inputs"`
+	// LeftOut are the applications still undecided when an officer chose
+	// to allocate among the decided ones (the run's audited override).
+	LeftOut []string `json:"leftOut,omitempty"`
+}
+
+// Line is a stored line of a run: the engine's line and the frozen input
+// it came from, so that lists and decrees are regenerated from storage
+// alone.
+type Line struct {
+	riparto.Line
+	Name         string
+	FiscalCode   string
+	SubmissionID string
+	Protocol     string
+	Criteria     string // how the weight was derived (the program's explanation)
+}
+
+// Clash is why a run could not be created: the Idempotency-Key already
+// made a run, or another run of the call is pending or running.
+type Clash struct {
+	IdemRunID, IdemHash string
+	ActiveRunID         string
 }
 
 // Store is what runs need from storage.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
 	Submissions(ctx context.Context, callID, org string) ([]submission.Submission, error)
-	CreateRun(ctx context.Context, r Run) error
+	// CreateRun records a new pending run as the call's active one, and
+	// under idemKey when given; a clash says what stood in the way.
+	CreateRun(ctx context.Context, r Run, idemKey string) (*Clash, error)
+	// IdemRun finds the run an Idempotency-Key made.
+	IdemRun(ctx context.Context, callID, idemKey string) (runID, hash string, found bool, err error)
+	// BindKey records that idemKey was answered by runID (a request
+	// joined a run already under way); a clash returns the run the key
+	// was bound to first.
+	BindKey(ctx context.Context, callID, idemKey, runID, hash string) (*Clash, error)
+	// ClearActive frees the call's active-run slot if runID still holds it.
+	ClearActive(ctx context.Context, callID, runID string) error
 	Run(ctx context.Context, id string) (Run, error)
+	RunLines(ctx context.Context, id string) ([]Line, error)
 	ClaimRun(ctx context.Context, id string) (Run, bool, error)
-	FinishRun(ctx context.Context, r Run, lines []riparto.Line) error
+	// FinishRun stores the lines and the final state, and frees the call's
+	// active-run slot.
+	FinishRun(ctx context.Context, r Run, lines []Line) error
 	Audit(ctx context.Context, e audit.Entry) error
 }
 
@@ -112,9 +155,57 @@ type Service struct {
 	Announcer Announcer
 }
 
+// Undecided reports whether an application still awaits the Region's
+// decision at now: filed and not yet reviewed, documents requested, or a
+// Piemonte scheda sent back for correction that may still be sent again
+// (until its correction deadline; without one, until the call's close).
+func Undecided(sub submission.Submission, c call.Call, now time.Time) bool {
+	switch sub.State {
+	case submission.Submitted, submission.IntegrationRequested:
+		return true
+	case submission.Rejected:
+		deadline := c.Last().ClosesAt
+		if sub.Review != nil && sub.Review.Deadline != nil {
+			deadline = *sub.Review.Deadline
+		}
+		return now.Before(deadline)
+	}
+	return false
+}
+
+// undecidedProblem is the 409 listing the applications that still await
+// a decision, by id, protocol and state (no personal data).
+func undecidedProblem(subs []submission.Submission) error {
+	list := make([]map[string]string, len(subs))
+	for i, sub := range subs {
+		list[i] = map[string]string{"id": sub.ID, "protocol": sub.Protocol.Number, "state": string(sub.State)}
+	}
+	return problem.New(problem.CodeUndecided, "Il fondo non può essere ripartito: %d domande attendono ancora una decisione. "+
+		"Decidere ogni domanda, oppure confermare il riparto tra le sole domande decise (\"onlyDecided\": true con il motivo).", len(subs)).
+		With("undecided", list)
+}
+
+// undecided lists the call's applications awaiting a decision at now.
+func (s *Service) undecided(ctx context.Context, c call.Call, now time.Time) ([]submission.Submission, error) {
+	subs, err := s.Store.Submissions(ctx, c.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []submission.Submission
+	for _, sub := range subs {
+		if sub.Filed() && Undecided(sub, c, now) {
+			out = append(out, sub)
+		}
+	}
+	slices.SortFunc(out, func(a, b submission.Submission) int { return strings.Compare(a.Protocol.Number, b.Protocol.Number) })
+	return out, nil
+}
+
 // Freeze gathers the inputs of a call's riparto: only applications the
-// Region validated or admitted take part.
-func (s *Service) Freeze(ctx context.Context, c call.Call, fund money.Cents) (Snapshot, error) {
+// Region validated or admitted take part. Applications still undecided
+// stop it, unless onlyDecided (the officer's audited override) leaves
+// them out — listed in the snapshot.
+func (s *Service) Freeze(ctx context.Context, c call.Call, fund money.Cents, onlyDecided bool) (Snapshot, error) {
 	prog, ok := s.Programs[c.Program]
 	if !ok {
 		return Snapshot{}, fmt.Errorf("program %q not configured", c.Program)
@@ -127,7 +218,14 @@ func (s *Service) Freeze(ctx context.Context, c call.Call, fund money.Cents) (Sn
 	if snap.Params == nil {
 		snap.Params = map[string]string{}
 	}
+	now := s.Clock.Now()
+	var pending []submission.Submission
 	for _, sub := range subs {
+		if sub.Filed() && Undecided(sub, c, now) {
+			pending = append(pending, sub)
+			snap.LeftOut = append(snap.LeftOut, sub.ID)
+			continue
+		}
 		if sub.State != submission.Validated && sub.State != submission.Admitted {
 			continue
 		}
@@ -147,10 +245,20 @@ func (s *Service) Freeze(ctx context.Context, c call.Call, fund money.Cents) (Sn
 		if claims := form.Claims(sub.Org); len(claims) > 0 {
 			id = claims[0]
 		}
-		snap.Inputs = append(snap.Inputs, Input{ID: id, Name: s.name(ctx, c.ID, id, sub.Summary), SubmissionID: sub.ID, Protocol: sub.Protocol.Number,
-			Weight: a.Weight.RatString(), Cap: a.Cap, CapReason: a.CapReason, Explanation: a.Explanation})
+		in := Input{ID: id, Name: s.name(ctx, c.ID, id, sub.Summary), SubmissionID: sub.ID, Protocol: sub.Protocol.Number,
+			Weight: a.Weight.RatString(), Cap: a.Cap, CapReason: a.CapReason, Explanation: a.Explanation}
+		if who, ok := form.(program.Identified); ok {
+			if name, cf := who.Applicant(); name != "" {
+				in.Name, in.FiscalCode = name, cf
+			}
+		}
+		snap.Inputs = append(snap.Inputs, in)
 	}
 	slices.SortFunc(snap.Inputs, func(a, b Input) int { return strings.Compare(a.ID, b.ID) })
+	slices.Sort(snap.LeftOut)
+	if len(pending) > 0 && !onlyDecided {
+		return snap, undecidedProblem(pending)
+	}
 	if len(snap.Inputs) == 0 {
 		return snap, problem.New(problem.CodeConflict, "Nessuna domanda validata o ammessa: non c'è nulla da ripartire.")
 	}
@@ -188,9 +296,10 @@ func (snap Snapshot) Names() map[string]string {
 	return out
 }
 
-// Simulate computes a riparto for a hypothetical fund; nothing is stored.
+// Simulate computes a riparto for a hypothetical fund among the decided
+// applications; nothing is stored. The snapshot lists those left out.
 func (s *Service) Simulate(ctx context.Context, c call.Call, fund money.Cents) (riparto.Result, Snapshot, error) {
-	snap, err := s.Freeze(ctx, c, fund)
+	snap, err := s.Freeze(ctx, c, fund, true)
 	if err != nil {
 		return riparto.Result{}, snap, err
 	}
@@ -198,32 +307,142 @@ func (s *Service) Simulate(ctx context.Context, c call.Call, fund money.Cents) (
 	return res, snap, err
 }
 
-// Announce records a fund announcement and asks for its run. Only after
-// the call's last window has closed: before, who takes part is not known.
-func (s *Service) Announce(ctx context.Context, c call.Call, runID string, fund money.Cents, note, by string) (Run, error) {
+// Announcement is an officer's request to allocate a fund.
+type Announcement struct {
+	Fund money.Cents
+	Note string
+	// OnlyDecided is the explicit override: allocate among the decided
+	// applications while others still await a decision; Reason says why.
+	OnlyDecided bool
+	Reason      string
+	// IdemKey is the client's Idempotency-Key ("" when none).
+	IdemKey string
+	By      string
+}
+
+// hash identifies what was asked, so that a key reused for another
+// request is told apart from a retry.
+func (a Announcement) hash() string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%s\x00%t\x00%s", a.Fund, a.Note, a.OnlyDecided, a.Reason)))
+	return hex.EncodeToString(sum[:])
+}
+
+// Announce records a fund announcement and asks for its run; created is
+// false when the request was answered by a run that already exists. Rules:
+//   - only after the call's last window has closed (before, who takes part
+//     is not known);
+//   - not while applications await a decision (409 listing them), unless
+//     the officer explicitly allocates among the decided ones, with a
+//     reason — audited, and the run records who was left out;
+//   - the same Idempotency-Key gives the same run (another request under
+//     it is 422);
+//   - while a run of the call is pending or running, announcing the same
+//     amount gives that run (concurrent double submissions make one run),
+//     another amount is 409;
+//   - a deliberate announcement after the previous run ended makes a new
+//     run; the old one is kept.
+func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Announcement) (run Run, created bool, err error) {
 	now := s.Clock.Now()
 	if c.State(now) != call.Closed {
-		return Run{}, problem.New(problem.CodeConflict, "Il fondo si annuncia dopo la chiusura dell'ultima finestra (%s).", clock.FormatRome(c.Last().ClosesAt))
+		return Run{}, false, problem.New(problem.CodeConflict, "Il fondo si annuncia dopo la chiusura dell'ultima finestra (%s).", clock.FormatRome(c.Last().ClosesAt))
 	}
 	prog, ok := s.Programs[c.Program]
 	if !ok {
-		return Run{}, fmt.Errorf("program %q not configured", c.Program)
+		return Run{}, false, fmt.Errorf("program %q not configured", c.Program)
 	}
 	if !allocates(prog) {
-		return Run{}, problem.New(problem.CodeConflict, "Questo bando non prevede un riparto.")
+		return Run{}, false, problem.New(problem.CodeConflict, "Questo bando non prevede un riparto.")
 	}
-	run := Run{ID: runID, CallID: c.ID, Status: Pending, Fund: fund, Note: note, AnnouncedBy: by, AnnouncedAt: now.UTC()}
-	if err := s.Store.CreateRun(ctx, run); err != nil {
-		return Run{}, err
+	hash := a.hash()
+	if a.IdemKey != "" {
+		id, h, found, err := s.Store.IdemRun(ctx, c.ID, a.IdemKey)
+		if err != nil {
+			return Run{}, false, err
+		}
+		if found {
+			return s.replay(ctx, id, h, hash)
+		}
 	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: by, Action: "funds.announced",
-		Detail: map[string]string{"allocation": run.ID, "fund": fund.String()}}); err != nil {
-		return run, err
+	pending, err := s.undecided(ctx, c, now)
+	if err != nil {
+		return Run{}, false, err
+	}
+	var leftOut []string
+	if len(pending) > 0 {
+		if !a.OnlyDecided {
+			return Run{}, false, undecidedProblem(pending)
+		}
+		for _, p := range pending {
+			leftOut = append(leftOut, p.ID)
+		}
+	}
+	run = Run{ID: runID, CallID: c.ID, Status: Pending, Fund: a.Fund, Note: a.Note, AnnouncedBy: a.By, AnnouncedAt: now.UTC(),
+		OnlyDecided: a.OnlyDecided, OverrideReason: a.Reason, LeftOut: leftOut, RequestHash: hash}
+	for attempt := 0; ; attempt++ {
+		clash, err := s.Store.CreateRun(ctx, run, a.IdemKey)
+		if err != nil {
+			return Run{}, false, err
+		}
+		if clash == nil {
+			break
+		}
+		if clash.IdemRunID != "" {
+			return s.replay(ctx, clash.IdemRunID, clash.IdemHash, hash)
+		}
+		active, err := s.Store.Run(ctx, clash.ActiveRunID)
+		if err != nil {
+			return Run{}, false, err
+		}
+		if active.Status == Done || active.Status == Failed {
+			// The slot outlived its run (a crash between finishing and
+			// freeing it): free it and try again.
+			if attempt >= 2 {
+				return Run{}, false, fmt.Errorf("announce %s: active run %s keeps its slot", c.ID, active.ID)
+			}
+			if err := s.Store.ClearActive(ctx, c.ID, active.ID); err != nil {
+				return Run{}, false, err
+			}
+			continue
+		}
+		if active.Fund != a.Fund {
+			return Run{}, false, problem.New(problem.CodeAllocationInProgress, "È in corso il riparto %s di %s euro: attenderne la conclusione prima di annunciare un altro importo.",
+				active.ID, active.Fund).With("allocationId", active.ID)
+		}
+		if a.IdemKey != "" {
+			// A retry under this key must find this run even after it ends.
+			clash, err := s.Store.BindKey(ctx, c.ID, a.IdemKey, active.ID, hash)
+			if err != nil {
+				return Run{}, false, err
+			}
+			if clash != nil {
+				return s.replay(ctx, clash.IdemRunID, clash.IdemHash, hash)
+			}
+		}
+		return active, false, nil
+	}
+	detail := map[string]string{"allocation": run.ID, "fund": a.Fund.String()}
+	if a.OnlyDecided {
+		detail["onlyDecided"] = "true"
+		detail["reason"] = a.Reason
+		detail["leftOut"] = strings.Join(leftOut, ",")
+	}
+	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: a.By, Action: "funds.announced", Detail: detail}); err != nil {
+		return run, true, err
 	}
 	if err := s.Announcer.FundsAnnounced(ctx, c.ID, run.ID); err != nil {
-		return run, fmt.Errorf("announce %s: %w", run.ID, err)
+		return run, true, fmt.Errorf("announce %s: %w", run.ID, err)
 	}
-	return run, nil
+	return run, true, nil
+}
+
+// replay answers a repeated Idempotency-Key with its run, or 422 when the
+// key was used for another request.
+func (s *Service) replay(ctx context.Context, runID, storedHash, hash string) (Run, bool, error) {
+	if storedHash != hash {
+		return Run{}, false, problem.New(problem.CodeIdempotencyMismatch, "Questa Idempotency-Key è già stata usata per un annuncio diverso (riparto %s).", runID)
+	}
+	run, err := s.Store.Run(ctx, runID)
+	return run, false, err
 }
 
 // allocates reports whether a program's forms take part in a riparto
@@ -252,7 +471,7 @@ func (s *Service) Execute(ctx context.Context, runID string) error {
 	if err != nil {
 		return err
 	}
-	snap, err := s.Freeze(ctx, c, run.Fund)
+	snap, err := s.Freeze(ctx, c, run.Fund, run.OnlyDecided)
 	var res riparto.Result
 	if err == nil {
 		res, err = Compute(snap)
@@ -269,25 +488,28 @@ func (s *Service) Execute(ctx context.Context, runID string) error {
 	sum := sha256.Sum256(inputs)
 	base := "exports/" + run.CallID + "/" + run.ID
 	run.InputsKey, run.CSVKey, run.XLSXKey = base+"/inputs.json", base+"/riparto.csv", base+"/riparto.xlsx"
-	var csvBuf, xlsxBuf bytes.Buffer
-	if err := riparto.WriteCSV(&csvBuf, res, snap.Names()); err != nil {
+	run.Status, run.InputSHA256, run.EngineVersion = Done, hex.EncodeToString(sum[:]), res.EngineVersion
+	run.Allocated, run.Unallocated, run.Lines, run.FinishedAt = res.Allocated, res.Unallocated, len(res.Lines), s.Clock.Now().UTC()
+	lines := StoredLines(snap, res)
+	table := RipartoTable(run, lines)
+	csvBytes, err := table.CSV()
+	if err != nil {
 		return err
 	}
-	if err := riparto.WriteXLSX(&xlsxBuf, res, snap.Names()); err != nil {
+	xlsxBytes, err := table.XLSX()
+	if err != nil {
 		return err
 	}
 	for _, o := range []struct {
 		key, ct string
 		body    []byte
-	}{{run.InputsKey, "application/json", inputs}, {run.CSVKey, "text/csv; charset=utf-8", csvBuf.Bytes()},
-		{run.XLSXKey, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsxBuf.Bytes()}} {
+	}{{run.InputsKey, "application/json", inputs}, {run.CSVKey, export.CSV.ContentType(), csvBytes},
+		{run.XLSXKey, export.XLSX.ContentType(), xlsxBytes}} {
 		if err := s.Blobs.Put(ctx, o.key, o.ct, o.body); err != nil {
 			return err
 		}
 	}
-	run.Status, run.InputSHA256, run.EngineVersion = Done, hex.EncodeToString(sum[:]), res.EngineVersion
-	run.Allocated, run.Unallocated, run.Lines, run.FinishedAt = res.Allocated, res.Unallocated, len(res.Lines), s.Clock.Now().UTC()
-	if err := s.Store.FinishRun(ctx, run, res.Lines); err != nil {
+	if err := s.Store.FinishRun(ctx, run, lines); err != nil {
 		return err
 	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: run.CallID, At: s.Clock.Now(), Actor: "system:allocation", Action: "allocation.done",

@@ -278,6 +278,11 @@ var statusOf = map[string]int{
 	problem.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	problem.CodeUnavailable:      http.StatusServiceUnavailable,
 	problem.CodeInternal:         http.StatusInternalServerError,
+
+	problem.CodeNotAcceptable:        http.StatusNotAcceptable,
+	problem.CodeUndecided:            http.StatusConflict,
+	problem.CodeAllocationInProgress: http.StatusConflict,
+	problem.CodeIdempotencyMismatch:  http.StatusUnprocessableEntity,
 }
 
 // StatusOf returns the HTTP status for a problem code.

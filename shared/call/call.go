@@ -30,6 +30,21 @@ type Window struct {
 	ID       string    `json:"id" dynamodbav:"id"`
 	OpensAt  time.Time `json:"opensAt" dynamodbav:"opensAt"`
 	ClosesAt time.Time `json:"closesAt" dynamodbav:"closesAt"`
+	// ClosesOn is the day of a deadline the act wrote without an hour
+	// ("entro il 21/07/2025", "2025-07-21"); ClosesAt is then 00:00 Rome
+	// of the next day. Empty when the act gave an hour.
+	ClosesOn string `json:"closesOn,omitempty" dynamodbav:"closesOn,omitempty"`
+}
+
+// Deadline renders the close the way the act wrote it: "entro il
+// 21/07/2025" for a date-only deadline, else the instant in Rome time.
+func (w Window) Deadline() string {
+	if w.ClosesOn != "" {
+		if d, err := time.ParseInLocation(time.DateOnly, w.ClosesOn, clock.Rome); err == nil {
+			return "entro il " + d.Format("02/01/2006")
+		}
+	}
+	return "entro il " + clock.FormatRome(w.ClosesAt)
 }
 
 // State at instant now.
@@ -110,9 +125,12 @@ func (c Call) CheckFiling(t time.Time) error {
 		return problem.New(problem.CodeWindowNotOpen, "Il bando non ha finestre di presentazione.")
 	}
 	if !t.Before(c.Last().ClosesAt) {
+		closed := "è scaduto il " + clock.FormatRome(c.Last().ClosesAt)
+		if c.Last().ClosesOn != "" {
+			closed = "era " + c.Last().Deadline()
+		}
 		return problem.New(problem.CodeWindowClosed,
-			"Il termine per la presentazione è scaduto il %s; la richiesta è arrivata il %s.",
-			clock.FormatRome(c.Last().ClosesAt), clock.FormatRome(t)).
+			"Il termine per la presentazione %s; la richiesta è arrivata il %s.", closed, clock.FormatRome(t)).
 			With("closedAt", c.Last().ClosesAt.In(clock.Rome).Format(time.RFC3339Nano)).
 			With("arrivedAt", t.In(clock.Rome).Format(time.RFC3339Nano))
 	}
@@ -167,6 +185,9 @@ type WindowSpec struct {
 	ID       string `json:"id"`
 	OpensAt  string `json:"opensAt"` // RFC 3339 with offset
 	ClosesAt string `json:"closesAt"`
+	// ClosesOn, instead of ClosesAt, is a deadline the act gives as a day
+	// only ("AAAA-MM-GG"): the window closes at 00:00 Rome of the next day.
+	ClosesOn string `json:"closesOn,omitempty"`
 }
 
 // New builds a call from a spec for the program's region, checking every
@@ -200,11 +221,25 @@ func New(id, region string, s Spec, by string, now time.Time) (Call, error) {
 		}
 		seen[wid] = true
 		opens, okOpen := instant(&f, p+".opensAt", ws.OpensAt)
-		closes, okClose := instant(&f, p+".closesAt", ws.ClosesAt)
+		var closes time.Time
+		var okClose bool
+		switch {
+		case ws.ClosesOn != "" && ws.ClosesAt != "":
+			f.Add(p+".closesOn", problem.FieldNotAllowed, "Indicare la chiusura come istante (closesAt) oppure come giorno (closesOn), non entrambi.")
+		case ws.ClosesOn != "":
+			day, err := time.ParseInLocation(time.DateOnly, ws.ClosesOn, clock.Rome)
+			if err != nil {
+				f.Add(p+".closesOn", problem.FieldInvalid, "Giorno non valido: AAAA-MM-GG.")
+			} else {
+				closes, okClose = day.AddDate(0, 0, 1), true
+			}
+		default:
+			closes, okClose = instant(&f, p+".closesAt", ws.ClosesAt)
+		}
 		if okOpen && okClose && !opens.Before(closes) {
 			f.Add(p+".closesAt", problem.FieldInvalid, "La chiusura deve seguire l'apertura.")
 		}
-		windows[i] = Window{ID: wid, OpensAt: opens.UTC(), ClosesAt: closes.UTC()}
+		windows[i] = Window{ID: wid, OpensAt: opens.UTC(), ClosesAt: closes.UTC(), ClosesOn: ws.ClosesOn}
 	}
 	sort.SliceStable(windows, func(i, j int) bool { return windows[i].OpensAt.Before(windows[j].OpensAt) })
 	for i := 1; i < len(windows); i++ {
@@ -261,6 +296,12 @@ func (c Call) Extend(windowID string, closesAt, now time.Time) (Call, Window, er
 	next := c
 	next.Windows = append([]Window(nil), c.Windows...)
 	next.Windows[idx].ClosesAt = closesAt.UTC()
+	// A date-only deadline moved to another midnight stays date-only
+	// ("entro il" the day before); moved to an hour, it is an instant.
+	next.Windows[idx].ClosesOn = ""
+	if r := closesAt.In(clock.Rome); old.ClosesOn != "" && r.Hour() == 0 && r.Minute() == 0 && r.Second() == 0 && r.Nanosecond() == 0 {
+		next.Windows[idx].ClosesOn = r.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
 	return next, old, nil
 }
 

@@ -1,6 +1,7 @@
 package call
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -162,5 +163,40 @@ func TestNewRequiresOffsets(t *testing.T) {
 	p, _ := problem.As(err)
 	if p == nil || len(p.Fields) != 2 || p.Fields[0].Field != "windows[0].opensAt" || p.Fields[1].Code != problem.FieldRequired {
 		t.Fatalf("got %+v", p)
+	}
+}
+
+// A deadline the act gives as a day only is stored as 00:00 Rome of the
+// next day and shown as the act wrote it.
+func TestDateOnlyDeadlineIsShownAsTheActWroteIt(t *testing.T) {
+	c, err := New("c", "FVG", Spec{Program: "p", Title: "t", Windows: []WindowSpec{{OpensAt: "2025-06-16T00:00:00+02:00", ClosesOn: "2025-07-21"}}}, "o", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := clock.InRome(2025, 7, 22, 0, 0); !c.Last().ClosesAt.Equal(want) {
+		t.Fatalf("closes at %v, want %v", c.Last().ClosesAt, want)
+	}
+	if got := c.Last().Deadline(); got != "entro il 21/07/2025" {
+		t.Fatalf("deadline %q", got)
+	}
+	err = c.CheckFiling(clock.InRome(2025, 7, 22, 0, 0))
+	if p, _ := problem.As(err); p == nil || !strings.Contains(p.Detail, "era entro il 21/07/2025;") || strings.Contains(p.Detail, "scaduto il 22/07/2025") {
+		t.Fatalf("late filing: %v", err)
+	}
+	if c.CheckFiling(clock.InRome(2025, 7, 21, 23, 59)) != nil {
+		t.Fatal("21/07 23:59 is in time")
+	}
+	// Extended to another midnight it stays date-only; to an hour it is an instant.
+	next, _, err := c.Extend("w1", clock.InRome(2025, 7, 29, 0, 0), clock.InRome(2025, 7, 1, 0, 0))
+	if err != nil || next.Last().Deadline() != "entro il 28/07/2025" {
+		t.Fatalf("extended: %v %q", err, next.Last().Deadline())
+	}
+	next, _, _ = c.Extend("w1", clock.InRome(2025, 7, 29, 12, 0), clock.InRome(2025, 7, 1, 0, 0))
+	if next.Last().Deadline() != "entro il 29/07/2025 alle 12:00:00 (ora di Roma)" {
+		t.Fatalf("extended to noon: %q", next.Last().Deadline())
+	}
+	// Both forms at once are refused.
+	if _, err := New("c", "FVG", Spec{Program: "p", Title: "t", Windows: []WindowSpec{{OpensAt: "2025-06-16T00:00:00+02:00", ClosesAt: "2025-07-22T00:00:00+02:00", ClosesOn: "2025-07-21"}}}, "o", time.Now()); err == nil {
+		t.Fatal("closesAt and closesOn together accepted")
 	}
 }

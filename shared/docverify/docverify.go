@@ -21,6 +21,7 @@ package docverify
 import (
 	"bufio"
 	"bytes"
+	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -99,6 +100,10 @@ type Result struct {
 	Signer           string // signers' certificate common names, "; "-separated
 	Size             int64
 	SHA256           string // lowercase hex of what was read
+	// ContentSHA256 is, for a CAdES envelope, the SHA-256 (lowercase hex)
+	// of the signed content inside it: a generated document's signed copy
+	// is checked against a fresh rendering with it.
+	ContentSHA256 string
 }
 
 func (r Result) reject(code, reason string) Result {
@@ -233,10 +238,11 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 			return res.reject(rej.code, rej.reason), nil
 		}
 	case DetectedP7M:
-		names, checked, rej, err := checkP7M(f, size, head[:k])
+		names, checked, content, rej, err := checkP7M(f, size, head[:k])
 		if err != nil {
 			return res, err
 		}
+		res.ContentSHA256 = content
 		if rej == nil || rej.code == CodeSignatureInvalid {
 			// A signature that does not match is still an envelope
 			// naming its signer: the officer sees who it claims.
@@ -255,7 +261,7 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 
 // checkP7M walks the envelope as a stream, decoding base64 on the way when
 // the file is armored.
-func checkP7M(f io.ReaderAt, size int64, head []byte) (names []string, checked bool, rej *rejection, err error) {
+func checkP7M(f io.ReaderAt, size int64, head []byte) (names []string, checked bool, contentSHA256 string, rej *rejection, err error) {
 	var r io.Reader = io.NewSectionReader(f, 0, size)
 	if !contentInfoHead(head) {
 		if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
@@ -267,20 +273,21 @@ func checkP7M(f io.ReaderAt, size int64, head []byte) (names []string, checked b
 	var ioErr *ioFailure
 	switch {
 	case errors.As(err, &ioErr):
-		return nil, false, nil, err
+		return nil, false, "", nil, err
 	case err != nil:
-		return nil, false, &rejection{CodeCorrupt, "La busta di firma .p7m è danneggiata o incompleta: non contiene una firma leggibile."}, nil
+		return nil, false, "", &rejection{CodeCorrupt, "La busta di firma .p7m è danneggiata o incompleta: non contiene una firma leggibile."}, nil
 	case !sd.attached:
-		return nil, false, &rejection{CodeCorrupt, "La busta .p7m non contiene il documento firmato (è una firma separata dal documento): caricare il file .p7m con il documento incluso."}, nil
+		return nil, false, "", &rejection{CodeCorrupt, "La busta .p7m non contiene il documento firmato (è una firma separata dal documento): caricare il file .p7m con il documento incluso."}, nil
 	}
+	contentSHA256 = hex.EncodeToString(sd.digests[crypto.SHA256])
 	names, checked, err = checkSigners(sd)
 	switch {
 	case errors.Is(err, errBadSignature):
-		return names, false, &rejection{CodeSignatureInvalid, "La firma della busta .p7m non corrisponde al documento contenuto: il file è stato modificato dopo la firma."}, nil
+		return names, false, contentSHA256, &rejection{CodeSignatureInvalid, "La firma della busta .p7m non corrisponde al documento contenuto: il file è stato modificato dopo la firma."}, nil
 	case err != nil:
-		return nil, false, &rejection{CodeCorrupt, "La busta di firma .p7m è danneggiata: il firmatario non è leggibile."}, nil
+		return nil, false, "", &rejection{CodeCorrupt, "La busta di firma .p7m è danneggiata: il firmatario non è leggibile."}, nil
 	}
-	return names, checked, nil, nil
+	return names, checked, contentSHA256, nil, nil
 }
 
 // armorStripper drops PEM armor lines ("-----BEGIN …-----") and all

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -386,5 +387,28 @@ func TestScanFindsKeysAcrossChunks(t *testing.T) {
 	}
 	if got, _ := findAll(bytes.NewReader(b), int64(len(b)), byteRangeKey, 2); fmt.Sprint(got) != fmt.Sprint(at[2:]) {
 		t.Fatalf("keeps the last two: %v", got)
+	}
+}
+
+// A generated document's signed copy is recognised by the SHA-256 of the
+// content inside the envelope, with every signer named.
+func TestContentSHA256NamesWhatWasSigned(t *testing.T) {
+	content := []byte("%PDF-1.4 richiesta di liquidazione generata")
+	env, err := fixtures.SignCAdES(content, "Sindaco TEST", "Responsabile Finanziario TEST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(env)
+	res, err := Verify(bytes.NewReader(env), Declared{ContentType: TypeP7M, Size: int64(len(env)), SHA256: hex.EncodeToString(sum[:]), MustBeSigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(content)
+	if res.Status != StatusVerified || res.ContentSHA256 != hex.EncodeToString(want[:]) {
+		t.Fatalf("got %+v, want verified with content %x", res, want)
+	}
+	// A DER SET OF orders the signatures by their bytes: either order.
+	if got := strings.Split(res.Signer, "; "); len(got) != 2 || !slices.Contains(got, "Sindaco TEST") || !slices.Contains(got, "Responsabile Finanziario TEST") {
+		t.Fatalf("signers %q", res.Signer)
 	}
 }

@@ -38,16 +38,108 @@ type lineItem struct {
 	Capped    bool         `dynamodbav:"capped"`
 	CapReason string       `dynamodbav:"capReason,omitempty"`
 	Rounding  money.Cents  `dynamodbav:"rounding"`
+	// The frozen input of the line, so that lists and decrees are
+	// regenerated from the table alone.
+	Name         string `dynamodbav:"name,omitempty"`
+	FiscalCode   string `dynamodbav:"fiscalCode,omitempty"`
+	SubmissionID string `dynamodbav:"submissionId,omitempty"`
+	Protocol     string `dynamodbav:"protocol,omitempty"`
+	Criteria     string `dynamodbav:"criteria,omitempty"`
 }
 
-// CreateRun records an announcement's run.
-func (s *Store) CreateRun(ctx context.Context, r allocation.Run) error {
-	exists, err := s.putNew(ctx, newRunItem(r))
+// activeItem holds a call's one pending or running run: announcing while
+// it exists finds that run instead of starting another.
+type activeItem struct {
+	keys
+	RunID string      `dynamodbav:"runId"`
+	Fund  money.Cents `dynamodbav:"fund"`
+}
+
+const activeSK = "ALLOC#ACTIVE"
+
+func fundsIdemPK(callID, key string) string { return "IDEM#funds#" + callID + "#" + key }
+
+// CreateRun writes a pending run, the call's active-run slot and, with a
+// key, the idempotency record, in one transaction; a clash says which
+// condition failed and who holds it.
+func (s *Store) CreateRun(ctx context.Context, r allocation.Run, idemKey string) (*allocation.Clash, error) {
+	run, err := attributevalue.MarshalMap(newRunItem(r))
 	if err != nil {
-		return fmt.Errorf("create run %s: %w", r.ID, err)
+		return nil, fmt.Errorf("encode run: %w", err)
 	}
-	if exists {
-		return problem.New(problem.CodeConflict, "Riparto già registrato.")
+	active, err := attributevalue.MarshalMap(activeItem{keys: keys{PK: callPK(r.CallID), SK: activeSK, Type: "allocationActive"}, RunID: r.ID, Fund: r.Fund})
+	if err != nil {
+		return nil, fmt.Errorf("encode active run: %w", err)
+	}
+	notExists := aws.String("attribute_not_exists(pk)")
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: run, ConditionExpression: notExists}},
+		{Put: &types.Put{TableName: &s.table, Item: active, ConditionExpression: notExists}},
+	}
+	if idemKey != "" {
+		idem, err := attributevalue.MarshalMap(idemItem{keys: keys{PK: fundsIdemPK(r.CallID, idemKey), SK: "META", Type: "idempotency"}, Target: r.ID, Hash: r.RequestHash})
+		if err != nil {
+			return nil, fmt.Errorf("encode idempotency: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: idem, ConditionExpression: notExists}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	reasons := cancelReasons(err)
+	if reasons == nil {
+		if err != nil {
+			return nil, classify(fmt.Errorf("create run %s: %w", r.ID, err))
+		}
+		return nil, nil
+	}
+	if len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed" {
+		runID, hash, found, err := s.IdemRun(ctx, r.CallID, idemKey)
+		if err != nil || found {
+			return &allocation.Clash{IdemRunID: runID, IdemHash: hash}, err
+		}
+	}
+	if len(reasons) > 1 && reasons[1] == "ConditionalCheckFailed" || reasons[0] == "Unknown" {
+		var it activeItem
+		found, err := s.get(ctx, callPK(r.CallID), activeSK, &it)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			return &allocation.Clash{ActiveRunID: it.RunID}, nil
+		}
+	}
+	// The slot was freed between the write and the read, or the run id
+	// clashed: a retryable fault.
+	return nil, &retryable{err: fmt.Errorf("create run %s: %w", r.ID, err)}
+}
+
+// IdemRun finds the run an announcement's Idempotency-Key made.
+func (s *Store) IdemRun(ctx context.Context, callID, idemKey string) (string, string, bool, error) {
+	var it idemItem
+	found, err := s.get(ctx, fundsIdemPK(callID, idemKey), "META", &it)
+	if err != nil || !found {
+		return "", "", false, err
+	}
+	return it.Target, it.Hash, true, nil
+}
+
+// BindKey records an Idempotency-Key answered by an existing run.
+func (s *Store) BindKey(ctx context.Context, callID, idemKey, runID, hash string) (*allocation.Clash, error) {
+	exists, err := s.putNew(ctx, idemItem{keys: keys{PK: fundsIdemPK(callID, idemKey), SK: "META", Type: "idempotency"}, Target: runID, Hash: hash})
+	if err != nil || !exists {
+		return nil, err
+	}
+	prev, prevHash, _, err := s.IdemRun(ctx, callID, idemKey)
+	return &allocation.Clash{IdemRunID: prev, IdemHash: prevHash}, err
+}
+
+// ClearActive frees the call's active-run slot if runID holds it.
+func (s *Store) ClearActive(ctx context.Context, callID, runID string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(callPK(callID), activeSK),
+		ConditionExpression:       aws.String("runId = :r"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":r": str(runID)}})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return classify(fmt.Errorf("clear active run %s: %w", runID, err))
 	}
 	return nil
 }
@@ -92,11 +184,12 @@ func (s *Store) ClaimRun(ctx context.Context, id string) (allocation.Run, bool, 
 
 // FinishRun writes the lines, then the run's final state (conditional on
 // it still running, so a finished run never changes).
-func (s *Store) FinishRun(ctx context.Context, r allocation.Run, lines []riparto.Line) error {
+func (s *Store) FinishRun(ctx context.Context, r allocation.Run, lines []allocation.Line) error {
 	items := make([]any, len(lines))
 	for i, l := range lines {
 		items[i] = lineItem{keys: keys{PK: allocPK(r.ID), SK: "LINE#" + l.ID, Type: "allocationLine"},
-			ID: l.ID, Weight: l.Weight.RatString(), RawShare: l.RawShare.RatString(), Amount: l.Amount, Cap: l.Cap, Capped: l.Capped, CapReason: l.CapReason, Rounding: l.Rounding}
+			ID: l.ID, Weight: l.Weight.RatString(), RawShare: l.RawShare.RatString(), Amount: l.Amount, Cap: l.Cap, Capped: l.Capped, CapReason: l.CapReason, Rounding: l.Rounding,
+			Name: l.Name, FiscalCode: l.FiscalCode, SubmissionID: l.SubmissionID, Protocol: l.Protocol, Criteria: l.Criteria}
 	}
 	if err := s.putAll(ctx, "lines of "+r.ID, items); err != nil {
 		return err
@@ -112,12 +205,12 @@ func (s *Store) FinishRun(ctx context.Context, r allocation.Run, lines []riparto
 	if err != nil {
 		return classify(fmt.Errorf("finish run %s: %w", r.ID, err))
 	}
-	return nil
+	return s.ClearActive(ctx, r.CallID, r.ID)
 }
 
 // RunLines reads a run's lines, by id.
-func (s *Store) RunLines(ctx context.Context, id string) ([]riparto.Line, error) {
-	var out []riparto.Line
+func (s *Store) RunLines(ctx context.Context, id string) ([]allocation.Line, error) {
+	var out []allocation.Line
 	err := s.query(ctx, queryPrefix(allocPK(id), "LINE#"), func(m map[string]types.AttributeValue) error {
 		var it lineItem
 		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
@@ -128,7 +221,8 @@ func (s *Store) RunLines(ctx context.Context, id string) ([]riparto.Line, error)
 		if !ok1 || !ok2 {
 			return fmt.Errorf("line %s: bad rational", it.ID)
 		}
-		out = append(out, riparto.Line{ID: it.ID, Weight: w, RawShare: raw, Amount: it.Amount, Cap: it.Cap, Capped: it.Capped, CapReason: it.CapReason, Rounding: it.Rounding})
+		out = append(out, allocation.Line{Line: riparto.Line{ID: it.ID, Weight: w, RawShare: raw, Amount: it.Amount, Cap: it.Cap, Capped: it.Capped, CapReason: it.CapReason, Rounding: it.Rounding},
+			Name: it.Name, FiscalCode: it.FiscalCode, SubmissionID: it.SubmissionID, Protocol: it.Protocol, Criteria: it.Criteria})
 		return nil
 	})
 	return out, err

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"sportello/shared/allocation"
 	"sportello/shared/apigw"
 	"sportello/shared/dynamo"
+	"sportello/shared/export"
 	"sportello/shared/ident"
 	"sportello/shared/money"
 	"sportello/shared/nidigratis"
@@ -37,17 +37,19 @@ type allocationAPI struct {
 }
 
 type fundsBody struct {
-	Amount *money.Cents `json:"amount"`
-	Note   string       `json:"note"`
+	Amount      *money.Cents `json:"amount"`
+	Note        string       `json:"note"`
+	OnlyDecided bool         `json:"onlyDecided"`
+	Reason      string       `json:"reason"`
 }
 
-func decodeFunds(r *apigw.Request) (money.Cents, string, error) {
+func decodeFunds(r *apigw.Request) (allocation.Announcement, error) {
 	if err := apigw.RequireJSON(r); err != nil {
-		return 0, "", err
+		return allocation.Announcement{}, err
 	}
 	var body fundsBody
 	if err := program.Strict(r.Body, &body); err != nil {
-		return 0, "", err
+		return allocation.Announcement{}, err
 	}
 	var f problem.Fields
 	switch {
@@ -59,14 +61,27 @@ func decodeFunds(r *apigw.Request) (money.Cents, string, error) {
 	if len(body.Note) > 2000 {
 		f.Add("note", problem.FieldTooLarge, "Al massimo 2000 caratteri.")
 	}
-	if err := f.Err(problem.CodeValidation, "L'annuncio del fondo non è valido."); err != nil {
-		return 0, "", err
+	switch {
+	case body.OnlyDecided && strings.TrimSpace(body.Reason) == "":
+		f.Add("reason", problem.FieldRequired, "Indicare perché si ripartisce tra le sole domande decise.")
+	case !body.OnlyDecided && body.Reason != "":
+		f.Add("reason", problem.FieldNotAllowed, "Il motivo si indica solo con \"onlyDecided\": true.")
+	case len(body.Reason) > 2000:
+		f.Add("reason", problem.FieldTooLarge, "Al massimo 2000 caratteri.")
 	}
-	return *body.Amount, body.Note, nil
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 128 {
+		return allocation.Announcement{}, problem.New(problem.CodeBadRequest, "Idempotency-Key troppo lunga (massimo 128 caratteri).")
+	}
+	if err := f.Err(problem.CodeValidation, "L'annuncio del fondo non è valido."); err != nil {
+		return allocation.Announcement{}, err
+	}
+	return allocation.Announcement{Fund: *body.Amount, Note: body.Note, OnlyDecided: body.OnlyDecided, Reason: body.Reason,
+		IdemKey: key, By: r.Principal.Subject}, nil
 }
 
 func (h *allocationAPI) announce(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	amount, note, err := decodeFunds(r)
+	a, err := decodeFunds(r)
 	if err != nil {
 		return nil, err
 	}
@@ -74,15 +89,19 @@ func (h *allocationAPI) announce(ctx context.Context, r *apigw.Request) (*apigw.
 	if err != nil {
 		return nil, err
 	}
-	run, err := h.svc.Announce(ctx, c, ident.New("alloc"), amount, note, r.Principal.Subject)
+	run, created, err := h.svc.Announce(ctx, c, ident.New("alloc"), a)
 	if err != nil {
 		return nil, dynamo.Public(err)
 	}
-	apigw.Annotate(ctx, slog.String("allocation", run.ID))
-	return apigw.JSON(http.StatusAccepted, map[string]string{"allocationId": run.ID, "status": run.Status})
+	apigw.Annotate(ctx, slog.String("allocation", run.ID), slog.Bool("created", created))
+	return apigw.JSON(http.StatusAccepted, map[string]any{"allocationId": run.ID, "status": run.Status, "created": created})
 }
 
 func (h *allocationAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	format, err := export.Negotiate(r.Query.Get("format"), r.Header.Get("Accept"), export.JSON, export.CSV, export.XLSX)
+	if err != nil {
+		return nil, err
+	}
 	c, err := h.officerCall(ctx, r)
 	if err != nil {
 		return nil, err
@@ -99,26 +118,30 @@ func (h *allocationAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Respo
 	if err != nil {
 		return nil, dynamo.Public(err)
 	}
-	res := riparto.Result{Fund: run.Fund, Allocated: run.Allocated, Unallocated: run.Unallocated, Lines: lines, EngineVersion: run.EngineVersion}
-	if strings.Contains(r.Header.Get("Accept"), "text/csv") {
+	if format != export.JSON {
 		if run.Status != allocation.Done {
 			return nil, problem.New(problem.CodeConflict, "Il riparto non è ancora concluso (stato %s).", run.Status)
 		}
-		var b bytes.Buffer
-		if err := riparto.WriteCSV(&b, res, nil); err != nil {
+		table := allocation.RipartoTable(run, lines)
+		var b []byte
+		if format == export.CSV {
+			b, err = table.CSV()
+		} else {
+			b, err = table.XLSX()
+		}
+		if err != nil {
 			return nil, err
 		}
-		resp := apigw.Bytes(http.StatusOK, "text/csv; charset=utf-8", "riparto-"+run.ID+".csv", b.Bytes())
-		resp.Binary = false
-		return resp, nil
+		return apigw.Bytes(http.StatusOK, format.ContentType(), "riparto-"+run.ID+"."+string(format), b), nil
 	}
 	return ok(map[string]any{"id": run.ID, "status": run.Status, "fund": run.Fund, "note": run.Note,
 		"announcedAt": Rome(run.AnnouncedAt), "inputSha256": run.InputSHA256, "engineVersion": run.EngineVersion,
-		"allocated": run.Allocated, "unallocated": run.Unallocated, "error": run.Error, "result": res})
+		"onlyDecided": run.OnlyDecided, "overrideReason": run.OverrideReason, "leftOut": run.LeftOut,
+		"allocated": run.Allocated, "unallocated": run.Unallocated, "error": run.Error, "result": allocation.Result(run, lines)})
 }
 
 func (h *allocationAPI) simulate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	amount, _, err := decodeFunds(r)
+	a, err := decodeFunds(r)
 	if err != nil {
 		return nil, err
 	}
@@ -126,11 +149,11 @@ func (h *allocationAPI) simulate(ctx context.Context, r *apigw.Request) (*apigw.
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := h.svc.Simulate(ctx, c, amount)
+	res, snap, err := h.svc.Simulate(ctx, c, a.Fund)
 	if err != nil {
 		return nil, dynamo.Public(err)
 	}
-	return ok(map[string]any{"simulated": true, "result": res})
+	return ok(map[string]any{"simulated": true, "result": res, "leftOut": snap.LeftOut})
 }
 
 func calculateNidiGratis(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {

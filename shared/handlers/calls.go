@@ -35,6 +35,8 @@ type windowView struct {
 	ID       string     `json:"id"`
 	OpensAt  string     `json:"opensAt"`
 	ClosesAt string     `json:"closesAt"`
+	ClosesOn string     `json:"closesOn,omitempty"`
+	Deadline string     `json:"deadline"` // as the act wrote it, Italian
 	State    call.State `json:"state"`
 }
 
@@ -55,7 +57,7 @@ func viewCall(c call.Call, now time.Time) callView {
 	v := callView{ID: c.ID, Program: c.Program, Region: c.Region, Title: c.Title, State: c.State(now),
 		ProtocolPrefix: c.ProtocolPrefix, Params: c.Params, Version: c.Version, Now: Rome(now)}
 	for _, w := range c.Windows {
-		v.Windows = append(v.Windows, windowView{ID: w.ID, OpensAt: Rome(w.OpensAt), ClosesAt: Rome(w.ClosesAt), State: w.State(now)})
+		v.Windows = append(v.Windows, windowView{ID: w.ID, OpensAt: Rome(w.OpensAt), ClosesAt: Rome(w.ClosesAt), ClosesOn: w.ClosesOn, Deadline: w.Deadline(), State: w.State(now)})
 	}
 	return v
 }

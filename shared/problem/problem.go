@@ -31,6 +31,11 @@ const (
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeUnavailable      = "unavailable" // retryable: storage throttled or failed
 	CodeInternal         = "internal"
+	// Outputs and the riparto.
+	CodeNotAcceptable        = "not_acceptable"         // no representation of a download matches ?format= or Accept
+	CodeUndecided            = "undecided_applications" // funds announced while applications await a decision
+	CodeAllocationInProgress = "allocation_in_progress" // another amount is being allocated for the call
+	CodeIdempotencyMismatch  = "idempotency_mismatch"   // an Idempotency-Key reused with a different request
 )
 
 // FieldError names one wrong field of a form. Field is a JSON pointer-like

@@ -90,6 +90,10 @@ func isMonthLetter(c byte) bool { return indexByte("ABCDEHLMPRST", c) >= 0 }
 var oddValues = [36]int{1, 0, 5, 7, 9, 13, 15, 17, 19, 21,
 	1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23}
 
+// CompletePersonCode appends the check letter to the first 15 characters
+// of a personal code: fixtures and examples make valid codes with it.
+func CompletePersonCode(s15 string) string { return s15 + string(personalCheckLetter(s15)) }
+
 // personalCheckLetter computes the check letter of the first 15
 // characters (already known to be digits or upper-case letters).
 func personalCheckLetter(s string) byte {

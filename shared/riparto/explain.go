@@ -17,17 +17,26 @@ const rawSharePlaces = 6
 // with a longer (or endless) expansion is written as a fraction "a/b".
 const maxWeightPlaces = 12
 
-// Explanation says, in Italian, how the line was computed: the weight, the
-// exact share, whether and which cap bound it, and the rounding.
-func (l Line) Explanation() string {
+// Explanation says, in Italian, how a line of r was computed: the weight,
+// the exact share, whether and which cap bound it, and the rounding. Where
+// a cap bound, it says where the excess went — to the other beneficiaries,
+// or, when every beneficiary reached its cap, nowhere: that money stays
+// unallocated and the sentence says how much.
+func (r Result) Explanation(l Line) string {
 	var s strings.Builder
 	if l.Weight == nil || l.Weight.Sign() == 0 {
 		return "Peso zero: nessuna quota."
 	}
 	fmt.Fprintf(&s, "Peso %s. ", WeightString(l.Weight))
 	if l.Capped {
-		fmt.Fprintf(&s, "La quota proporzionale raggiunge il tetto di %s euro%s: assegnato il tetto; l'eccedenza è ripartita tra gli altri beneficiari.",
-			l.Amount, reasonSuffix(l.CapReason))
+		fmt.Fprintf(&s, "La quota proporzionale raggiunge il tetto di %s euro%s: assegnato il tetto", l.Amount, reasonSuffix(l.CapReason))
+		if r.Unallocated > 0 {
+			// Every beneficiary with a weight is capped (the engine's
+			// invariant): nobody can take the excess.
+			fmt.Fprintf(&s, ". Tutti i beneficiari hanno raggiunto il proprio tetto: l'eccedenza non può essere assegnata ad altri e %s euro del fondo restano non ripartiti.", r.Unallocated)
+		} else {
+			s.WriteString("; l'eccedenza è ripartita tra gli altri beneficiari.")
+		}
 		return s.String()
 	}
 	share, exact := RawShareEuros(l)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -45,7 +46,7 @@ func TestExplanation(t *testing.T) {
 		{"a line that got the rounding cent says so", r.Lines[1],
 			[]string{"Peso 1/3.", "Quota esatta 114.285714… euro", "114.28 euro troncando al centesimo, più 1 centesimo", "resti maggiori; importo 114.29 euro."}},
 		{"a capped line names its cap and why", r.Lines[2],
-			[]string{"Peso 1.", "tetto di 200.00 euro (2.000 euro per bambino)", "ripartita tra gli altri"}},
+			[]string{"Peso 1.", "tetto di 200.00 euro (2.000 euro per bambino)", "l'eccedenza è ripartita tra gli altri beneficiari"}},
 		{"a zero weight gets a short sentence", Line{ID: "z", Weight: new(big.Rat), RawShare: new(big.Rat)},
 			[]string{"Peso zero: nessuna quota."}},
 		{"an exact share shows its cents", Line{ID: "e", Weight: big.NewRat(1, 1), RawShare: big.NewRat(30000, 1), Amount: 30000, Cap: cents(40000)},
@@ -53,7 +54,7 @@ func TestExplanation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.line.Explanation()
+			got := r.Explanation(tt.line)
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Fatalf("%q lacks %q", got, w)
@@ -119,25 +120,54 @@ func TestResultJSON(t *testing.T) {
 	}
 }
 
-func TestWriteCSV(t *testing.T) {
-	r := sample(t)
-	var buf bytes.Buffer
-	names := map[string]string{"comune:001272": "Torino", "comune:005005": "Asti", "comune:004078": "=HYPERLINK(\"x\")"}
-	if err := WriteCSV(&buf, r, names); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.HasPrefix(buf.Bytes(), []byte("\ufeff")) {
-		t.Fatal("no BOM")
-	}
-	rows, err := csv.NewReader(bytes.NewReader(buf.Bytes()[3:])).ReadAll()
+// When every line is capped nobody takes the excess: no line may say it
+// was shared among the others, and each says how much stays unallocated.
+func TestEveryLineCappedSaysTheRestStaysUnallocated(t *testing.T) {
+	r, err := Allocate(10000000, []Beneficiary{
+		{ID: "a", Weight: big.NewRat(231, 1), Cap: cents(2205000), CapReason: "70%"},
+		{ID: "b", Weight: big.NewRat(55, 1), Cap: cents(300000), CapReason: "spese − entrate"},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 5 || strings.Join(rows[0], ",") != strings.Join(exportHeader, ",") {
+	if r.Unallocated != 7495000 {
+		t.Fatalf("unallocated %s", r.Unallocated)
+	}
+	for _, l := range r.Lines {
+		got := r.Explanation(l)
+		if strings.Contains(got, "ripartita tra gli altri") || !strings.Contains(got, "74950.00 euro del fondo restano non ripartiti") {
+			t.Fatalf("%s: %q", l.ID, got)
+		}
+	}
+	b, _ := json.Marshal(r)
+	if strings.Contains(string(b), "ripartita tra gli altri") {
+		t.Fatalf("the JSON lies: %s", b)
+	}
+}
+
+var exportedAt = time.Date(2025, 11, 30, 9, 0, 0, 0, time.UTC)
+
+func TestTableCSV(t *testing.T) {
+	r := sample(t)
+	names := map[string]string{"comune:001272": "Torino", "comune:005005": "Asti", "comune:004078": "=HYPERLINK(\"x\")"}
+	b, err := r.Table(names, exportedAt).CSV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("\ufeff")) {
+		t.Fatal("no BOM")
+	}
+	cr := csv.NewReader(bytes.NewReader(b[3:]))
+	cr.Comma = ';'
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 5 || rows[0][1] != "denominazione" {
 		t.Fatalf("%v", rows)
 	}
 	col := func(name string) int {
-		for i, h := range exportHeader {
+		for i, h := range rows[0] {
 			if h == name {
 				return i
 			}
@@ -146,89 +176,77 @@ func TestWriteCSV(t *testing.T) {
 		return -1
 	}
 	torino, cuneo, asti, total := rows[1], rows[2], rows[3], rows[4]
-	if torino[col("denominazione")] != "Torino" || torino[col("importo_euro")] != "685.71" || torino[col("tetto_euro")] != "" {
+	if torino[col("denominazione")] != "Torino" || torino[col("importo_euro")] != "685,71" || torino[col("tetto_euro")] != "" {
 		t.Fatalf("torino %v", torino)
 	}
 	if cuneo[col("denominazione")] != "'=HYPERLINK(\"x\")" {
 		t.Fatalf("a formula-looking name must be defused: %q", cuneo[col("denominazione")])
 	}
-	if cuneo[col("peso")] != "1/3" || cuneo[col("quota_esatta_euro")] != "114.285714…" || cuneo[col("arrotondamento_euro")] != "0.01" {
+	if cuneo[col("peso")] != "1/3" || cuneo[col("quota_esatta_euro")] != "114,285714…" || cuneo[col("arrotondamento_euro")] != "0,01" {
 		t.Fatalf("cuneo %v", cuneo)
 	}
-	if asti[col("tetto_applicato")] != "sì" || asti[col("tetto_euro")] != "200.00" || asti[col("motivo_tetto")] != "2.000 euro per bambino" {
+	if asti[col("tetto_applicato")] != "sì" || asti[col("tetto_euro")] != "200,00" || asti[col("motivo_tetto")] != "2.000 euro per bambino" {
 		t.Fatalf("asti %v", asti)
 	}
 	// The amounts column adds up to the total row, to the cent.
 	var sum money.Cents
 	for _, row := range rows[1:4] {
-		c, err := money.Parse(row[col("importo_euro")])
+		c, err := money.Parse(strings.Replace(row[col("importo_euro")], ",", ".", 1))
 		if err != nil {
 			t.Fatal(err)
 		}
 		sum += c
 	}
-	if total[0] != "TOTALE" || total[col("importo_euro")] != sum.String() || sum != r.Allocated ||
+	if total[0] != "TOTALE" || total[col("importo_euro")] != strings.Replace(sum.String(), ".", ",", 1) || sum != r.Allocated ||
 		!strings.Contains(total[col("spiegazione")], "non ripartito 0.00 euro") {
 		t.Fatalf("total %v (sum %s)", total, sum)
 	}
 }
 
-func TestWriteXLSX(t *testing.T) {
+func TestTableXLSX(t *testing.T) {
 	r := sample(t)
-	var buf bytes.Buffer
-	if err := WriteXLSX(&buf, r, map[string]string{"comune:001272": "Torino"}); err != nil {
+	b, err := r.Table(map[string]string{"comune:001272": "Torino"}, exportedAt).XLSX()
+	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := excelize.OpenReader(&buf)
+	x, err := excelize.OpenReader(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	get := func(cell string, raw bool) string {
+	get := func(cell string) string {
 		t.Helper()
-		var v string
-		var err error
-		if raw {
-			v, err = x.GetCellValue(XLSXSheet, cell, excelize.Options{RawCellValue: true})
-		} else {
-			v, err = x.GetCellValue(XLSXSheet, cell)
-		}
+		v, err := x.GetCellValue("Riparto", cell, excelize.Options{RawCellValue: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return v
 	}
-	if get("A1", false) != "id" || get("I1", false) != "importo_euro" || get("J1", false) != "spiegazione" {
+	if get("A1") != "id" || get("I1") != "importo_euro" || get("J1") != "spiegazione" {
 		t.Fatal("header")
 	}
-	if get("A2", false) != "comune:001272" || get("B2", false) != "Torino" {
+	if get("A2") != "comune:001272" || get("B2") != "Torino" {
 		t.Fatal("first row")
 	}
-	// Amounts are numbers (raw value) shown with the #,##0.00 format.
+	// Amounts are numbers.
 	for cell, want := range map[string]string{"I2": "685.71", "I3": "114.29", "I4": "200", "E4": "200", "H3": "0.01", "I5": "1000"} {
-		raw := get(cell, true)
+		raw := get(cell)
 		f, err := strconv.ParseFloat(raw, 64)
 		w, _ := strconv.ParseFloat(want, 64)
 		if err != nil || f != w {
 			t.Errorf("%s raw %q, want the number %s", cell, raw, want)
 		}
 	}
-	if got := get("I5", false); got != "1,000.00" {
-		t.Errorf("total shown as %q", got)
-	}
-	if got := get("I2", false); got != "685.71" {
-		t.Errorf("amount shown as %q", got)
-	}
-	if get("A5", false) != "TOTALE" || !strings.Contains(get("J5", false), "Fondo 1000.00 euro") {
+	if get("A5") != "TOTALE" || !strings.Contains(get("J5"), "Fondo 1000.00 euro") {
 		t.Error("total row")
 	}
-	if !strings.HasPrefix(get("J3", false), "Peso 1/3.") {
+	if !strings.HasPrefix(get("J3"), "Peso 1/3.") {
 		t.Error("explanation column")
 	}
 	// The sheet's numbers add up to the total exactly once converted back to cents.
 	var sum money.Cents
 	for _, cell := range []string{"I2", "I3", "I4"} {
-		c, err := money.Parse(strconv.FormatFloat(mustFloat(t, get(cell, true)), 'f', 2, 64))
+		c, err := money.Parse(strconv.FormatFloat(mustFloat(t, get(cell)), 'f', 2, 64))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,12 +264,4 @@ func mustFloat(t *testing.T, s string) float64 {
 		t.Fatal(err)
 	}
 	return f
-}
-
-func TestEuroNumberIsTheNearestFloat(t *testing.T) {
-	for _, c := range []money.Cents{0, 1, 10, 99, 27273, 123456789, 99_999_999_999_99} {
-		if got := strconv.FormatFloat(euroNumber(c), 'f', 2, 64); got != c.String() {
-			t.Errorf("%d cents → %s", c, got)
-		}
-	}
 }

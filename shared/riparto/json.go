@@ -27,7 +27,7 @@ type lineJSON struct {
 	Explanation        string       `json:"explanation"`
 }
 
-func (l Line) wire() lineJSON {
+func (l Line) wire(explanation string) lineJSON {
 	share, _ := RawShareEuros(l)
 	exact := ""
 	if l.RawShare != nil {
@@ -35,7 +35,7 @@ func (l Line) wire() lineJSON {
 	}
 	w := lineJSON{ID: l.ID, Org: l.ID, Weight: WeightString(l.Weight), RawShare: share, RawShareExact: exact,
 		Amount: l.Amount, Cap: l.Cap, Capped: l.Capped, CapReason: l.CapReason, Caps: []string{},
-		RoundingAdjustment: l.Rounding, Explanation: l.Explanation()}
+		RoundingAdjustment: l.Rounding, Explanation: explanation}
 	if l.Capped {
 		reason := l.CapReason
 		if reason == "" {
@@ -46,15 +46,13 @@ func (l Line) wire() lineJSON {
 	return w
 }
 
-// MarshalJSON writes {id, org, weight, rawShare, rawShareExact, amount, cap,
+// MarshalJSON writes {fund, allocated, unallocated, engineVersion, lines};
+// each line is {id, org, weight, rawShare, rawShareExact, amount, cap,
 // capped, capReason, caps, roundingAdjustment, explanation}.
-func (l Line) MarshalJSON() ([]byte, error) { return json.Marshal(l.wire()) }
-
-// MarshalJSON writes {fund, allocated, unallocated, engineVersion, lines}.
 func (r Result) MarshalJSON() ([]byte, error) {
 	lines := make([]lineJSON, len(r.Lines))
 	for i, l := range r.Lines {
-		lines[i] = l.wire()
+		lines[i] = l.wire(r.Explanation(l))
 	}
 	return json.Marshal(struct {
 		Fund          money.Cents `json:"fund"`

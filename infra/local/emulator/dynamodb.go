@@ -7,7 +7,6 @@
 package emulator
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,11 +51,21 @@ type Faults struct {
 
 // DynamoDB is a running embedded DynamoDB.
 type DynamoDB struct {
-	URL     string
-	srv     *http.Server
-	ln      net.Listener
-	mini    *miniserver.Server
-	journal *os.File
+	URL  string
+	srv  *http.Server
+	ln   net.Listener
+	mini *miniserver.Server
+	opts Options
+	// log is the journal (nil in memory); schema the table definitions a
+	// snapshot carries; snapBase the size of the last snapshot.
+	log      *journal
+	schema   []schemaOp
+	snapBase atomic.Int64
+	snapMu   sync.Mutex
+	snapReq  chan struct{}
+	snapDone chan struct{}
+	// Recovery reports what start found on disk.
+	Recovery Recovery
 	// writeMu orders writes so the journal replays in execution order, and
 	// keeps readers out while a transaction is half applied.
 	writeMu sync.RWMutex
@@ -75,22 +83,40 @@ var writeOps = map[string]bool{
 }
 
 // StartDynamoDB listens on addr ("127.0.0.1:0" for any port). With dir set,
-// state is kept in dir/dynamodb.journal and restored at start.
+// state is kept in dir (persist.go) and restored at start.
 func StartDynamoDB(addr, dir string) (*DynamoDB, error) {
-	d := &DynamoDB{mini: miniserver.NewServer(), rng: rand.New(rand.NewPCG(1, 2))}
-	if dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+	return StartDynamoDBWith(addr, Options{Dir: dir, Salvage: os.Getenv("SPORTELLO_JOURNAL_SALVAGE") == "1"})
+}
+
+// StartDynamoDBWith is StartDynamoDB with every persistence option.
+func StartDynamoDBWith(addr string, o Options) (*DynamoDB, error) {
+	d := &DynamoDB{mini: miniserver.NewServer(), rng: rand.New(rand.NewPCG(1, 2)), opts: o}
+	if o.Dir != "" {
+		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("dynamodb data dir: %w", err)
 		}
-		path := filepath.Join(dir, "dynamodb.journal")
-		if err := d.replay(path); err != nil {
+		f, seq, size, err := d.load()
+		if err != nil {
 			return nil, err
 		}
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("open journal: %w", err)
+		d.log = newJournal(f, seq, size)
+		d.log.onFail = d.rebuild
+		if o.SnapshotAfter >= 0 {
+			every := o.SnapshotAfter
+			if every == 0 {
+				every = 4 << 20
+			}
+			d.snapReq, d.snapDone = make(chan struct{}, 1), make(chan struct{})
+			d.log.onCommit = func(size int64) {
+				if size > d.snapBase.Load()+every {
+					select {
+					case d.snapReq <- struct{}{}:
+					default:
+					}
+				}
+			}
+			go d.snapshotLoop()
 		}
-		d.journal = f
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -103,43 +129,17 @@ func StartDynamoDB(addr, dir string) (*DynamoDB, error) {
 	return d, nil
 }
 
+func (d *DynamoDB) snapshotLoop() {
+	defer close(d.snapDone)
+	for range d.snapReq {
+		if err := d.Snapshot(); err != nil {
+			d.opts.log().Error("snapshot failed; the journal keeps every write", "error", err.Error())
+		}
+	}
+}
+
 // SetFaults changes fault injection (nil or Rate 0 turns it off).
 func (d *DynamoDB) SetFaults(f *Faults) { d.faults.Store(f) }
-
-type journalEntry struct {
-	Target string          `json:"t"`
-	Body   json.RawMessage `json:"b"`
-}
-
-func (d *DynamoDB) replay(path string) error {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("open journal: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	n := 0
-	for sc.Scan() {
-		var e journalEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			// A torn last line (crash mid-write) is dropped; it was never acknowledged.
-			break
-		}
-		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(e.Body))
-		req.Header.Set("X-Amz-Target", e.Target)
-		rec := httptest.NewRecorder()
-		d.mini.ServeHTTP(rec, req)
-		if rec.Code == http.StatusOK {
-			d.refreshWritten(e.Target[strings.LastIndex(e.Target, ".")+1:], e.Body)
-		}
-		n++
-	}
-	return sc.Err()
-}
 
 func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
@@ -169,35 +169,64 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := httptest.NewRecorder()
 	if !writeOps[op] {
 		d.writeMu.RLock()
-		defer d.writeMu.RUnlock()
-		if op == "Query" && d.query(w, body) {
-			return
+		if op != "Query" || !d.query(rec, body) {
+			d.mini.ServeHTTP(rec, r)
 		}
-		d.mini.ServeHTTP(w, r)
+		// What this read saw may include writes whose fsync is still
+		// running: it is answered only once they are durable, so nobody
+		// reads what a crash could take back.
+		var lsn uint64
+		if d.log != nil {
+			lsn = d.log.last()
+		}
+		d.writeMu.RUnlock()
+		if d.log != nil {
+			if err := d.log.wait(lsn); err != nil {
+				writeAWSError(w, http.StatusServiceUnavailable, "com.amazonaws.dynamodb.v20120810#ServiceUnavailable", "storage unavailable: "+err.Error())
+				return
+			}
+		}
+		copyResponse(w, rec)
 		return
 	}
 	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	rec := httptest.NewRecorder()
+	applied := false
 	if op == "TransactWriteItems" && !lost {
 		if handled, ok := d.transact(rec, body); handled {
+			applied = ok
 			if ok {
-				d.journalWrite(target, body)
 				d.refreshWritten(op, body)
 			}
-			copyResponse(w, rec)
-			return
+			goto journal
 		}
 	}
 	d.mini.ServeHTTP(rec, r)
 	if rec.Code == http.StatusOK {
-		if err := d.journalWrite(target, body); err != nil {
-			http.Error(w, "journal: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		d.refreshWritten(op, body)
+		applied = true
+		d.noteWrite(op, target, body)
+	}
+journal:
+	var lsn uint64
+	var jerr error
+	if applied && d.log != nil {
+		payload, _ := json.Marshal(schemaOp{Target: target, Body: body})
+		lsn, jerr = d.log.append(payload)
+	} else if d.log != nil {
+		// A refused write (condition failed) still answers from a state
+		// that must be durable first.
+		lsn = d.log.last()
+	}
+	d.writeMu.Unlock()
+	if jerr == nil && d.log != nil {
+		jerr = d.log.wait(lsn)
+	}
+	if jerr != nil {
+		// Nothing is acknowledged: the store reloads from disk, without this write.
+		writeAWSError(w, http.StatusServiceUnavailable, "com.amazonaws.dynamodb.v20120810#ServiceUnavailable", "storage unavailable: "+jerr.Error())
+		return
 	}
 	if lost {
 		writeAWSError(w, http.StatusInternalServerError, "com.amazonaws.dynamodb.v20120810#InternalServerError", "emulated lost response")
@@ -220,16 +249,6 @@ func (d *DynamoDB) refreshWritten(op string, body []byte) {
 	for table, keys := range written(op, body) {
 		d.refresh(table, keys)
 	}
-}
-
-// journalWrite appends a write that succeeded (caller holds writeMu).
-func (d *DynamoDB) journalWrite(target string, body []byte) error {
-	if d.journal == nil {
-		return nil
-	}
-	line, _ := json.Marshal(journalEntry{Target: target, Body: body})
-	_, err := d.journal.Write(append(line, '\n'))
-	return err
 }
 
 func writeAWSError(w http.ResponseWriter, status int, typ, msg string) {
@@ -257,14 +276,33 @@ func (d *DynamoDB) Client() *dynamodb.Client {
 // sharedHTTP keeps enough idle connections for a noon rush of 64 clients.
 var sharedHTTP = &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
 
-// Close stops the server and flushes the journal.
+// Close stops the server; with a data directory it takes a last snapshot
+// (so the next start loads it instead of replaying) and closes the journal.
 func (d *DynamoDB) Close() error {
 	err := d.srv.Close()
-	if d.journal != nil {
+	if d.log != nil {
+		if d.snapReq != nil {
+			close(d.snapReq)
+			<-d.snapDone
+			if d.log.bytes() > int64(len(journalMagic)) {
+				if serr := d.Snapshot(); serr != nil {
+					d.opts.log().Error("snapshot at close failed; the journal keeps every write", "error", serr.Error())
+				}
+			}
+		}
 		d.writeMu.Lock()
-		d.journal.Sync() //nolint:errcheck
-		d.journal.Close()
+		d.log.close() //nolint:errcheck
 		d.writeMu.Unlock()
 	}
 	return err
+}
+
+// Syncs is how many fsyncs the journal made (each acknowledging a group of writes).
+func (d *DynamoDB) Syncs() uint64 {
+	if d.log == nil {
+		return 0
+	}
+	d.log.mu.Lock()
+	defer d.log.mu.Unlock()
+	return d.log.syncs
 }

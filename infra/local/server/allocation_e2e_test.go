@@ -85,7 +85,9 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	if !bytes.HasPrefix(r.Body, []byte("\ufeff")) {
 		t.Fatal("the CSV must start with a BOM")
 	}
-	rows, err := csv.NewReader(bytes.NewReader(r.Body[3:])).ReadAll()
+	cr := csv.NewReader(bytes.NewReader(r.Body[3:]))
+	cr.Comma = ';'
+	rows, err := cr.ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +109,10 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 			t.Fatalf("%s: %v", id, row)
 		}
 	}
-	check("facility:FVG-NIDO-0042", "231", "22050.00", "22050.00", "70%")
-	check("facility:FVG-NIDO-0077", "101", "10500.00", "10500.00", "70%") // inner area: ×1.01, no €2,000 cap
-	check("facility:FVG-NIDO-0099", "55", "3000.00", "3000.00", "spese")
-	if total := got["TOTALE"]; total["importo_euro"] != "35550.00" || !strings.Contains(total["spiegazione"], "964450.00") {
+	check("facility:FVG-NIDO-0042", "231", "22050,00", "22050,00", "70%")
+	check("facility:FVG-NIDO-0077", "101", "10500,00", "10500,00", "70%") // inner area: ×1.01, no €2,000 cap
+	check("facility:FVG-NIDO-0099", "55", "3000,00", "3000,00", "spese")
+	if total := got["TOTALE"]; total["importo_euro"] != "35550,00" || !strings.Contains(total["spiegazione"], "964450.00") {
 		t.Fatalf("total %v", total)
 	}
 	// Announcing again creates a new run; the first stays, and the same

@@ -46,7 +46,7 @@ func demoCalls() []struct {
 			Windows: []call.WindowSpec{{ID: "w1", OpensAt: rome(2026, 4, 27, 12), ClosesAt: rome(2026, 5, 18, 12)}}}},
 		{FVGCall, "FVG", call.Spec{Program: "fvg-rette-2024",
 			Title:   "Contributo straordinario contenimento rette nidi d'infanzia a.e. 2024/2025",
-			Windows: []call.WindowSpec{{ID: "w1", OpensAt: rome(2025, 6, 16, 0), ClosesAt: rome(2025, 7, 22, 0)}},
+			Windows: []call.WindowSpec{{ID: "w1", OpensAt: rome(2025, 6, 16, 0), ClosesOn: "2025-07-21"}},
 			Params:  map[string]string{"referenceContributionPerChild": "1500.00"}}},
 		{LombardiaCall, "LOM", call.Spec{Program: "lombardia-ngp-2025",
 			Title: "Nidi Gratis Plus 2025/2026 – adesione dei Comuni",

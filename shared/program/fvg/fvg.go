@@ -28,6 +28,10 @@ var (
 	// LatestOperatorSince is the last start date that gives four months by
 	// the cutoff: 28/10/2024 (see OperatorLongEnough).
 	LatestOperatorSince = program.MustDate("2024-10-28")
+	// YearStart and YearEnd bound the educational year 2024/25 as the
+	// regulation counts it, 01/09/2024–31/08/2025: twelve months.
+	YearStart = program.MustDate("2024-09-01")
+	YearEnd   = program.MustDate("2025-08-31")
 	// PerChildCap: at most €2,000 per child per year (not for inner areas).
 	PerChildCap = money.Euros(2000)
 	// ReferenceCapPercent: at most 70 % of the average contribution per
@@ -200,6 +204,25 @@ func OperatorLongEnough(since program.Date) bool {
 	return !since.AddDate(0, 4, 0).After(OperatorCutoff.Time)
 }
 
+// MaxMonthsOfOperation is how many whole months of 2024/25 an operator
+// that started on since can have run the nido: the largest m with
+// start + m months ≤ 01/09/2025, where start is the later of since and
+// 01/09/2024. The months are counted as OperatorLongEnough counts them
+// (no clamping at month ends): since 29/10/2024 it is 10 (29/08/2025; one
+// more month would reach 29/09/2025).
+func MaxMonthsOfOperation(since program.Date) int {
+	start := since
+	if start.Before(YearStart) {
+		start = YearStart
+	}
+	end := YearEnd.AddDate(0, 0, 1)
+	m := 0
+	for m < 12 && !start.AddDate(0, m+1, 0).After(end) {
+		m++
+	}
+	return m
+}
+
 // InnerAreaComuni reads the optional inner-area list parameter; ok is false
 // when the call does not set it.
 func InnerAreaComuni(params map[string]string) (set map[string]bool, ok bool, err error) {
@@ -253,8 +276,12 @@ func (f *Form) Check(ctx program.Context) problem.Fields {
 	if c1ok && c2ok && *f.Children20241001+*f.Children20250131 < 2 {
 		out.Add("childrenOn20250131", program.FieldNotEligible, "La media dei bambini accolti al 1° ottobre 2024 e al 31 gennaio 2025 deve essere almeno 1 (somma almeno 2).")
 	}
-	if f.MonthsOfOperation < 1 || f.MonthsOfOperation > 12 {
+	switch {
+	case f.MonthsOfOperation < 1 || f.MonthsOfOperation > 12:
 		out.Add("monthsOfOperation", problem.FieldInvalid, "Indicare i mesi di effettivo funzionamento nell'anno educativo 2024/2025 (da 1 a 12).")
+	case f.OperatorSince.Set() && f.MonthsOfOperation > MaxMonthsOfOperation(f.OperatorSince):
+		out.Add("monthsOfOperation", problem.FieldInvalid, "Con il nido gestito dal %s i mesi di effettivo funzionamento nell'anno educativo 2024/2025 (01/09/2024–31/08/2025) sono al massimo %d, non %d.",
+			f.OperatorSince.Italian(), MaxMonthsOfOperation(f.OperatorSince), f.MonthsOfOperation)
 	}
 
 	// Inner areas: the call's list, when set, decides.

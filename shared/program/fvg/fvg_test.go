@@ -49,16 +49,21 @@ func TestRules(t *testing.T) {
 		{Name: "without both tariff plans the application is archived", Change: to("tariffPlansCommunicated", false), Field: "tariffPlansCommunicated", Code: program.FieldNotEligible},
 
 		// Requirement 4.
-		{Name: "operator since 28 October 2024 has four months by 28 February", Change: to("operatorSince", "2024-10-28")},
-		{Name: "operator since 29 October 2024 has fewer than four months", Change: to("operatorSince", "2024-10-29"), Field: "operatorSince", Code: program.FieldNotEligible},
-		{Name: "operator since 31 October 2024 has fewer than four months (no month-end clamping)", Change: to("operatorSince", "2024-10-31"), Field: "operatorSince", Code: program.FieldNotEligible},
+		{Name: "operator since 28 October 2024 has four months by 28 February", Change: changes(to("operatorSince", "2024-10-28"), to("monthsOfOperation", 10))},
+		{Name: "operator since 29 October 2024 has fewer than four months", Change: changes(to("operatorSince", "2024-10-29"), to("monthsOfOperation", 10)), Field: "operatorSince", Code: program.FieldNotEligible},
+		{Name: "operator since 31 October 2024 has fewer than four months (no month-end clamping)", Change: changes(to("operatorSince", "2024-10-31"), to("monthsOfOperation", 10)), Field: "operatorSince", Code: program.FieldNotEligible},
 		{Name: "the operator start date is required", Change: to("operatorSince", nil), Field: "operatorSince", Code: problem.FieldRequired},
-		{Name: "the operator start date cannot be in the future", Change: to("operatorSince", "2025-07-16"), Field: "operatorSince", Code: problem.FieldInvalid},
+		{Name: "the operator start date cannot be in the future", Change: to("operatorSince", "2025-07-16"), Field: "operatorSince", Code: problem.FieldInvalid, Others: true},
 		{Name: "a mean of one child (0 and 2) is enough", Change: changes(to("childrenOn20241001", 0), to("childrenOn20250131", 2))},
 		{Name: "a mean of half a child (0 and 1) is not", Change: changes(to("childrenOn20241001", 0), to("childrenOn20250131", 1)), Field: "childrenOn20250131", Code: program.FieldNotEligible},
 		{Name: "the children of 1 October 2024 are required", Change: to("childrenOn20241001", nil), Field: "childrenOn20241001", Code: problem.FieldRequired},
 		{Name: "children cannot be negative", Change: to("childrenOn20250131", -1), Field: "childrenOn20250131", Code: problem.FieldInvalid},
 		{Name: "months of operation go from 1 to 12", Change: to("monthsOfOperation", 13), Field: "monthsOfOperation", Code: problem.FieldInvalid},
+		{Name: "an operator since 29 October 2024 cannot declare 11 months of 2024/25", Change: changes(to("operatorSince", "2024-10-29"), to("monthsOfOperation", 11)), Field: "monthsOfOperation", Code: problem.FieldInvalid, Others: true},
+		{Name: "an operator since 28 October 2024 may declare 10 months (28/08/2025)", Change: changes(to("operatorSince", "2024-10-28"), to("monthsOfOperation", 10))},
+		{Name: "an operator since 28 October 2024 cannot declare 11 months", Change: changes(to("operatorSince", "2024-10-28"), to("monthsOfOperation", 11)), Field: "monthsOfOperation", Code: problem.FieldInvalid},
+		{Name: "an operator since 1 September 2024 may declare all 12 months", Change: changes(to("operatorSince", "2024-09-01"), to("monthsOfOperation", 12))},
+		{Name: "an operator since 2 September 2024 has 11 whole months", Change: changes(to("operatorSince", "2024-09-02"), to("monthsOfOperation", 12)), Field: "monthsOfOperation", Code: problem.FieldInvalid},
 		{Name: "months of operation are required", Change: to("monthsOfOperation", nil), Field: "monthsOfOperation", Code: problem.FieldInvalid},
 
 		// The operator and who files.

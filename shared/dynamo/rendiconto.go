@@ -1,0 +1,179 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"sportello/shared/problem"
+	"sportello/shared/rendiconto"
+)
+
+// Rendicontazione items (docs/rendicontazione.md):
+//
+//	RADV#<callId>   META | ADV#<org>        the advances, written once
+//	RC#<claimId>    META                    a claim (gsi1: CALL#<callId>#RC / <org>#<claimId>)
+//	RCHILD#<callId> <fingerprint>           a child-month taken (keyed hash, never the code)
+
+func advPK(callID string) string   { return "RADV#" + callID }
+func claimPK(id string) string     { return "RC#" + id }
+func childPK(callID string) string { return "RCHILD#" + callID }
+
+type advItem struct {
+	keys
+	rendiconto.Advance
+	BP int `dynamodbav:"bp,omitempty"`
+}
+
+// CreateAdvances writes the advances of a call once: a second import is a
+// conflict (advances are payment orders).
+func (s *Store) CreateAdvances(ctx context.Context, callID string, adv []rendiconto.Advance, bp int) error {
+	exists, err := s.putNew(ctx, advItem{keys: keys{PK: advPK(callID), SK: "META", Type: "advances"}, BP: bp})
+	if err != nil {
+		return fmt.Errorf("advances %s: %w", callID, err)
+	}
+	if exists {
+		return problem.New(problem.CodeConflict, "Gli anticipi del bando sono già stati disposti.")
+	}
+	items := make([]any, len(adv))
+	for i, a := range adv {
+		items[i] = advItem{keys: keys{PK: advPK(callID), SK: "ADV#" + a.Org, Type: "advance"}, Advance: a}
+	}
+	return s.putAll(ctx, "advances of "+callID, items)
+}
+
+// Advances reads a call's advances by org.
+func (s *Store) Advances(ctx context.Context, callID string) ([]rendiconto.Advance, error) {
+	var out []rendiconto.Advance
+	err := s.query(ctx, queryPrefix(advPK(callID), "ADV#"), func(m map[string]types.AttributeValue) error {
+		var it advItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode advance: %w", err)
+		}
+		out = append(out, it.Advance)
+		return nil
+	})
+	return out, err
+}
+
+type rcItem struct {
+	keys
+	Version int    `dynamodbav:"version"`
+	State   string `dynamodbav:"state"`
+	Body    string `dynamodbav:"body"` // the claim as JSON, codes sealed
+}
+
+func newClaimItem(c rendiconto.Claim) (map[string]types.AttributeValue, error) {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("encode claim: %w", err)
+	}
+	return attributevalue.MarshalMap(rcItem{
+		keys:    keys{PK: claimPK(c.ID), SK: "META", GSI1PK: callPK(c.Call) + "#RC", GSI1SK: c.Org + "#" + c.ID, Type: "claim"},
+		Version: c.Version, State: string(c.State), Body: string(body),
+	})
+}
+
+func decodeClaim(m map[string]types.AttributeValue) (rendiconto.Claim, error) {
+	var it rcItem
+	if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+		return rendiconto.Claim{}, fmt.Errorf("decode claim: %w", err)
+	}
+	var c rendiconto.Claim
+	if err := json.Unmarshal([]byte(it.Body), &c); err != nil {
+		return c, fmt.Errorf("decode claim body: %w", err)
+	}
+	return c, nil
+}
+
+type childItem struct {
+	keys
+	Claim string `dynamodbav:"claim"`
+}
+
+// CreateClaim writes the claim and takes every child-month fingerprint in
+// one transaction.
+func (s *Store) CreateClaim(ctx context.Context, c rendiconto.Claim, fingerprints []string) error {
+	av, err := newClaimItem(c)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}}}
+	for _, fp := range fingerprints {
+		ci, err := attributevalue.MarshalMap(childItem{keys: keys{PK: childPK(c.Call), SK: fp, Type: "claimChild"}, Claim: c.ID})
+		if err != nil {
+			return fmt.Errorf("encode child-month: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	reasons := cancelReasons(err)
+	for i, r := range reasons {
+		if r == "ConditionalCheckFailed" && i >= 1 {
+			return &rendiconto.Taken{Fingerprint: fingerprints[i-1]}
+		}
+	}
+	if reasons != nil {
+		return &retryable{err: fmt.Errorf("create claim %s: %v", c.ID, strings.Join(reasons, ","))}
+	}
+	return classify(fmt.Errorf("create claim %s: %w", c.ID, err))
+}
+
+// Claim reads a claim; absent is not_found.
+func (s *Store) Claim(ctx context.Context, id string) (rendiconto.Claim, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(claimPK(id), "META"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return rendiconto.Claim{}, classify(fmt.Errorf("read claim %s: %w", id, err))
+	}
+	if res.Item == nil {
+		return rendiconto.Claim{}, problem.New(problem.CodeNotFound, "Rendicontazione non trovata.")
+	}
+	return decodeClaim(res.Item)
+}
+
+// Claims lists a call's claims, or one org's when org is set.
+func (s *Store) Claims(ctx context.Context, callID, org string) ([]rendiconto.Claim, error) {
+	prefix := ""
+	if org != "" {
+		prefix = org + "#"
+	}
+	var out []rendiconto.Claim
+	err := s.query(ctx, queryGSI(callPK(callID)+"#RC", prefix), func(m map[string]types.AttributeValue) error {
+		c, err := decodeClaim(m)
+		if err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// SaveClaim replaces a claim if it is still at version prev.
+func (s *Store) SaveClaim(ctx context.Context, c rendiconto.Claim, prev int) error {
+	av, err := newClaimItem(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av,
+		ConditionExpression:       aws.String("attribute_exists(pk) AND version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(int64(prev))}})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return rendiconto.ErrStale
+	}
+	if err != nil {
+		return classify(fmt.Errorf("save claim %s: %w", c.ID, err))
+	}
+	return nil
+}
