@@ -177,10 +177,10 @@ func registerPK(register string) string { return "REGISTER#" + register }
 // registerSK sorts a register's entries by number.
 func registerSK(seq int64) string { return fmt.Sprintf("%012d", seq) }
 
-// claimPK keeps a call's claims in a partition of their own (not the
+// uniqPK keeps a call's claims in a partition of their own (not the
 // call's), so IAM can give the submissions function this partition
 // without the call item.
-func claimPK(callID string) string { return "CLAIM#" + callID }
+func uniqPK(callID string) string { return "CLAIM#" + callID }
 
 // memberSK is one association's listing of a member: several may exist,
 // none is exclusive (a claim on someone else's behalf never blocks them).
@@ -203,7 +203,7 @@ func (s *Store) File(ctx context.Context, sub submission.Submission, prev, count
 	}
 	own := len(items)
 	for _, c := range sub.Claims {
-		ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: claimPK(sub.CallID), SK: c, Type: "claim"}, SubmissionID: sub.ID})
+		ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: uniqPK(sub.CallID), SK: c, Type: "claim"}, SubmissionID: sub.ID})
 		if err != nil {
 			return fmt.Errorf("encode claim: %w", err)
 		}
@@ -212,10 +212,10 @@ func (s *Store) File(ctx context.Context, sub submission.Submission, prev, count
 	checks := len(items)
 	for _, m := range sub.Members {
 		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName: &s.table, Key: key(claimPK(sub.CallID), m), ConditionExpression: aws.String(claimFree)}})
+			TableName: &s.table, Key: key(uniqPK(sub.CallID), m), ConditionExpression: aws.String(claimFree)}})
 	}
 	for _, m := range sub.Members {
-		mi, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: claimPK(sub.CallID), SK: memberSK(m, sub.ID), Type: "member"}, SubmissionID: sub.ID})
+		mi, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: uniqPK(sub.CallID), SK: memberSK(m, sub.ID), Type: "member"}, SubmissionID: sub.ID})
 		if err != nil {
 			return fmt.Errorf("encode member: %w", err)
 		}
@@ -347,7 +347,7 @@ func (s *Store) Release(ctx context.Context, sub submission.Submission, prev int
 	}}}
 	release := func(sk string) types.TransactWriteItem {
 		return types.TransactWriteItem{Update: &types.Update{
-			TableName: &s.table, Key: key(claimPK(sub.CallID), sk),
+			TableName: &s.table, Key: key(uniqPK(sub.CallID), sk),
 			UpdateExpression:          aws.String("SET releasedAt = :at"),
 			ConditionExpression:       aws.String("submissionId = :sub"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":at": at, ":sub": str(sub.ID)},
@@ -404,7 +404,7 @@ func (s *Store) Register(ctx context.Context, register string) ([]submission.Reg
 // claimHolder is the application holding claim, "" if free or released.
 func (s *Store) claimHolder(ctx context.Context, callID, claim string) (string, error) {
 	var it claimItem
-	if _, err := s.get(ctx, claimPK(callID), claim, &it); err != nil {
+	if _, err := s.get(ctx, uniqPK(callID), claim, &it); err != nil {
 		return "", err
 	}
 	if it.ReleasedAt != nil {
@@ -434,7 +434,7 @@ func (s *Store) ClaimHolders(ctx context.Context, callID string, claims []string
 // and still hold the listing.
 func (s *Store) MemberListings(ctx context.Context, callID, key string) ([]string, error) {
 	var out []string
-	err := s.query(ctx, queryPrefix(claimPK(callID), "MEMBER#"+key+"#"), func(m map[string]types.AttributeValue) error {
+	err := s.query(ctx, queryPrefix(uniqPK(callID), "MEMBER#"+key+"#"), func(m map[string]types.AttributeValue) error {
 		var it claimItem
 		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
 			return fmt.Errorf("decode member listing: %w", err)
