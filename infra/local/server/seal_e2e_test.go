@@ -28,6 +28,16 @@ type pendingUpload struct {
 // declare asks for an upload URL without sending the bytes.
 func (e *env) declare(subID, token, kind, file, contentType string) pendingUpload {
 	e.t.Helper()
+	u, r := e.tryDeclare(subID, token, kind, file, contentType)
+	if r.Status != 201 {
+		e.t.Fatalf("declare %s: %d %s", kind, r.Status, r.Body)
+	}
+	return u
+}
+
+// tryDeclare asks for an upload URL; the answer tells whether it was given.
+func (e *env) tryDeclare(subID, token, kind, file, contentType string) (pendingUpload, response) {
+	e.t.Helper()
 	body, err := samples.FS.ReadFile("files/" + file)
 	if err != nil {
 		e.t.Fatal(err)
@@ -36,11 +46,11 @@ func (e *env) declare(subID, token, kind, file, contentType string) pendingUploa
 	r := e.do("POST", "/v1/submissions/"+subID+"/documents", token, map[string]any{
 		"kind": kind, "filename": file, "contentType": contentType, "size": len(body), "sha256": hex.EncodeToString(sum[:])})
 	if r.Status != 201 {
-		e.t.Fatalf("declare %s: %d %s", kind, r.Status, r.Body)
+		return pendingUpload{}, r
 	}
 	m := r.json(e.t)
 	return pendingUpload{id: m["id"].(string), url: m["uploadUrl"].(string), method: m["method"].(string), file: file,
-		sha: hex.EncodeToString(sum[:]), headers: m["headers"].(map[string]any)}
+		sha: hex.EncodeToString(sum[:]), headers: m["headers"].(map[string]any)}, r
 }
 
 // send PUTs the bytes of a declared upload, as a browser would, and
