@@ -3,6 +3,7 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -25,6 +26,13 @@ type Config struct {
 	SenderIdentity string
 	AlarmEmail     string // optional: subscribed to the alarm topic
 	AssetRoot      string // where `make build` puts <fn>/bootstrap
+	// Reserved is each function's reserved concurrency; a function absent
+	// from it reserves none (dev: none at all).
+	Reserved map[string]int
+	// ConcurrencyQuota is the account's Lambda "Concurrent executions"
+	// quota in the target region; the reservations must leave Lambda's 100
+	// unreserved executions beside them.
+	ConcurrencyQuota int
 }
 
 // Context keys the app reads.
@@ -35,7 +43,16 @@ const (
 	CtxSenderIdentity = "senderIdentity"
 	CtxAlarmEmail     = "alarmEmail"
 	CtxAssetRoot      = "assetRoot"
+	CtxReserved       = "reservedConcurrency" // "none", or "fn=N,fn=N"
+	CtxQuota          = "concurrencyQuota"    // the account's Lambda concurrency quota
 )
+
+// Lambda keeps this many executions unreserved in every account.
+const unreservedMin = 100
+
+// defaultQuota is Lambda's default concurrency quota for an established
+// account; new accounts may start at 10 (docs/deploy.md).
+const defaultQuota = 1000
 
 // Dev defaults. Prod has none: a production stack must name its real
 // origins and sender, never inherit a placeholder.
@@ -105,10 +122,62 @@ func ParseConfig(get func(key string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("context %s: %w", CtxAlarmEmail, err))
 		}
 	}
+	if cfg.Reserved, err = parseReserved(val(CtxReserved), prod); err != nil {
+		errs = append(errs, fmt.Errorf("context %s: %w", CtxReserved, err))
+	}
+	cfg.ConcurrencyQuota = defaultQuota
+	if q := val(CtxQuota); q != "" {
+		if cfg.ConcurrencyQuota, err = strconv.Atoi(q); err != nil || cfg.ConcurrencyQuota < 10 {
+			errs = append(errs, fmt.Errorf("context %s: %q is not a Lambda concurrency quota (a whole number, at least 10)", CtxQuota, q))
+		}
+	}
+	if total := cfg.ReservedTotal(); total > 0 && total+unreservedMin > cfg.ConcurrencyQuota {
+		errs = append(errs, fmt.Errorf("context %s: the functions reserve %d concurrent executions, which needs a Lambda concurrency quota of at least %d (Lambda keeps %d unreserved) but %s is %d: ask Service Quotas for an increase, or pass -c %s=none",
+			CtxReserved, total, total+unreservedMin, unreservedMin, CtxQuota, cfg.ConcurrencyQuota, CtxReserved))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("stage %s: %w", cfg.Stage, err)
 	}
 	return cfg, nil
+}
+
+// ReservedTotal is the sum of the reservations.
+func (c Config) ReservedTotal() int {
+	n := 0
+	for _, r := range c.Reserved {
+		n += r
+	}
+	return n
+}
+
+// parseReserved reads "none" or "fn=N,fn=N"; empty means the stage's
+// default: ProdReserved in prod, none in dev.
+func parseReserved(s string, prod bool) (map[string]int, error) {
+	switch {
+	case s == "" && prod:
+		return maps.Clone(ProdReserved), nil
+	case s == "" || s == "none":
+		return nil, nil
+	}
+	out := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		fn, n, found := strings.Cut(strings.TrimSpace(part), "=")
+		if !found {
+			return nil, fmt.Errorf("%q is not fn=N", part)
+		}
+		if _, known := Specs[fn]; !known {
+			return nil, fmt.Errorf("%q is not a function of the stack", fn)
+		}
+		if _, dup := out[fn]; dup {
+			return nil, fmt.Errorf("%s is given twice", fn)
+		}
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 1 || v > 10000 {
+			return nil, fmt.Errorf("%s=%s: a reservation is a whole number from 1 to 10000 (leave the function out to reserve none)", fn, n)
+		}
+		out[fn] = v
+	}
+	return out, nil
 }
 
 var sesIdentityARN = regexp.MustCompile(`^arn:aws[a-z-]*:ses:[a-z0-9-]+:[0-9]{12}:identity/[^\s/*]+$`)

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func TestParseConfig(t *testing.T) {
 				CtxAlarmEmail, "oncall@regione.example.it", CtxAssetRoot, "/tmp/assets"),
 			want: Config{Stage: "prod", AllowedOrigins: []string{"https://sportello.regione.example.it", "https://backoffice.regione.example.it:8443"},
 				SenderAddress: "noreply@regione.example.it", SenderIdentity: "arn:aws:ses:eu-south-1:123456789012:identity/regione.example.it",
-				AlarmEmail: "oncall@regione.example.it", AssetRoot: "/tmp/assets"}},
+				AlarmEmail: "oncall@regione.example.it", AssetRoot: "/tmp/assets", Reserved: ProdReserved}},
 		{name: "prod without origins is refused: no placeholder reaches production",
 			ctx: context(CtxStage, "prod", CtxSenderAddress, "noreply@regione.example.it"), wantErr: "allowedOrigins: no origin given"},
 		{name: "prod without sender is refused",
@@ -48,6 +49,29 @@ func TestParseConfig(t *testing.T) {
 		{name: "a sender without a dotted domain is refused", ctx: context(CtxSenderAddress, "noreply@localhost"), wantErr: "no domain SES can verify"},
 		{name: "a sender identity that is not an SES identity ARN is refused",
 			ctx: context(CtxSenderIdentity, "arn:aws:ses:eu-south-1:123456789012:identity/*"), wantErr: "not an SES identity ARN"},
+		{name: "dev reserves no concurrency: a new account's quota of 10 can deploy it",
+			ctx:  context(),
+			want: Config{Stage: "dev", AllowedOrigins: []string{"http://localhost:8080"}, SenderAddress: "noreply@sportello.example.it", AssetRoot: "build"}},
+		{name: "prod reserves 292 by default, within the default quota of 1000",
+			ctx: context(CtxStage, "prod", CtxAllowedOrigins, "https://s.regione.example.it", CtxSenderAddress, "noreply@regione.example.it"),
+			want: Config{Stage: "prod", AllowedOrigins: []string{"https://s.regione.example.it"}, SenderAddress: "noreply@regione.example.it",
+				AssetRoot: "build", Reserved: ProdReserved}},
+		{name: "prod on an account with a quota of 391 is refused before synth: 292 reserved + 100 unreserved = 392",
+			ctx:     context(CtxStage, "prod", CtxAllowedOrigins, "https://s.regione.example.it", CtxSenderAddress, "noreply@regione.example.it", CtxQuota, "391"),
+			wantErr: "needs a Lambda concurrency quota of at least 392"},
+		{name: "prod on an account with a quota of exactly 392 is accepted",
+			ctx: context(CtxStage, "prod", CtxAllowedOrigins, "https://s.regione.example.it", CtxSenderAddress, "noreply@regione.example.it", CtxQuota, "392"),
+			want: Config{Stage: "prod", AllowedOrigins: []string{"https://s.regione.example.it"}, SenderAddress: "noreply@regione.example.it",
+				AssetRoot: "build", Reserved: ProdReserved}},
+		{name: "reservations from context replace the stage's default",
+			ctx: context(CtxReserved, "submissions=50, windows=1", CtxQuota, "200"),
+			want: Config{Stage: "dev", AllowedOrigins: []string{"http://localhost:8080"}, SenderAddress: "noreply@sportello.example.it", AssetRoot: "build",
+				Reserved: map[string]int{"submissions": 50, "windows": 1}}},
+		{name: "prod may reserve none", ctx: context(CtxStage, "prod", CtxAllowedOrigins, "https://s.regione.example.it", CtxSenderAddress, "noreply@regione.example.it", CtxReserved, "none", CtxQuota, "10"),
+			want: Config{Stage: "prod", AllowedOrigins: []string{"https://s.regione.example.it"}, SenderAddress: "noreply@regione.example.it", AssetRoot: "build"}},
+		{name: "a reservation for an unknown function is refused", ctx: context(CtxReserved, "billing=5"), wantErr: "not a function of the stack"},
+		{name: "a reservation of zero is refused (leave the function out)", ctx: context(CtxReserved, "calls=0"), wantErr: "whole number from 1 to 10000"},
+		{name: "a quota that is not a number is refused", ctx: context(CtxQuota, "lots"), wantErr: "not a Lambda concurrency quota"},
 		{name: "every error is reported at once",
 			ctx: context(CtxStage, "prod"), wantErr: "allowedOrigins: no origin given: pass -c allowedOrigins=https://…\ncontext senderAddress"},
 	}
@@ -64,7 +88,8 @@ func TestParseConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.Stage != c.want.Stage || !slices.Equal(got.AllowedOrigins, c.want.AllowedOrigins) || got.SenderAddress != c.want.SenderAddress ||
-				got.SenderIdentity != c.want.SenderIdentity || got.AlarmEmail != c.want.AlarmEmail || got.AssetRoot != c.want.AssetRoot {
+				got.SenderIdentity != c.want.SenderIdentity || got.AlarmEmail != c.want.AlarmEmail || got.AssetRoot != c.want.AssetRoot ||
+				!maps.Equal(got.Reserved, c.want.Reserved) {
 				t.Errorf("got %+v\nwant %+v", got, c.want)
 			}
 		})

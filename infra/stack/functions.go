@@ -10,37 +10,33 @@ var Functions = []string{"calls", "submissions", "uploads", "documents", "window
 type FunctionSpec struct {
 	MemoryMB   int
 	TimeoutSec int
-	// Reserved concurrency is both a floor (capacity no neighbour can take)
-	// and a ceiling (the most copies that ever run at once).
-	Reserved int
 	// Async functions are invoked by S3, EventBridge or the Scheduler:
 	// throttled or failed events wait in Lambda's own queue and are retried,
 	// then land in the function's dead-letter queue.
 	Async bool
 }
 
-// Specs sizes each function. The reserved total (292) needs an account
-// concurrency quota of at least 392: Lambda keeps 100 unreserved.
+// Specs sizes each function.
 var Specs = map[string]FunctionSpec{
 	// HTTP functions answer within API Gateway's 29 s integration limit.
 	// calls and uploads are light reads and signatures.
-	"calls":   {MemoryMB: 256, TimeoutSec: 29, Reserved: 20},
-	"uploads": {MemoryMB: 256, TimeoutSec: 29, Reserved: 50},
+	"calls":   {MemoryMB: 256, TimeoutSec: 29},
+	"uploads": {MemoryMB: 256, TimeoutSec: 29},
 	// submissions takes the noon rush (every Comune filing in the last
 	// minutes): the largest share, so calls or uploads can never starve it,
 	// and more memory (= more CPU) for validation and the PDF receipts.
-	"submissions": {MemoryMB: 512, TimeoutSec: 29, Reserved: 200},
+	"submissions": {MemoryMB: 512, TimeoutSec: 29},
 	// documents streams uploads of up to 50 MB through SHA-256 and the
 	// signature-envelope parser: CPU-bound, hence 1 GB.
-	"documents": {MemoryMB: 1024, TimeoutSec: 300, Reserved: 20, Async: true},
+	"documents": {MemoryMB: 1024, TimeoutSec: 300, Async: true},
 	// windows: one copy at a time, so the close-time work (expiring drafts,
 	// recording who took part) never runs concurrently with itself; a
 	// schedule firing while the reconcile runs simply waits its turn in
 	// Lambda's async queue.
-	"windows": {MemoryMB: 256, TimeoutSec: 300, Reserved: 1, Async: true},
+	"windows": {MemoryMB: 256, TimeoutSec: 300, Async: true},
 	// allocation: one riparto at a time, so two announcements for a call are
 	// computed in order; a large call takes minutes, hence 15 min and 1 GB.
-	"allocation": {MemoryMB: 1024, TimeoutSec: 900, Reserved: 1, Async: true},
+	"allocation": {MemoryMB: 1024, TimeoutSec: 900, Async: true},
 }
 
 // EnvNames lists, per function, the environment variables the stack sets:
@@ -58,4 +54,21 @@ var EnvNames = map[string][]string{
 	"documents":  {cloud.EnvTable, cloud.EnvBucket},
 	"windows":    {cloud.EnvTable, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
 	"allocation": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus},
+}
+
+// ProdReserved is prod's default reserved concurrency (context
+// reservedConcurrency overrides it). A reservation is both a floor (capacity
+// no neighbour can take) and a ceiling (the most copies that ever run at
+// once). The total (292) needs an account quota of at least 392, since
+// Lambda keeps 100 unreserved: ParseConfig checks it against
+// concurrencyQuota before anything is synthesized.
+//
+//   - submissions takes the noon rush: the largest share, so no other route
+//     can starve filing;
+//   - windows and allocation run one copy at a time in prod, so close-time
+//     work and riparti run in order. Correctness never rests on it (every
+//     step is idempotent and conditional), which is why dev, usually a
+//     fresh account with a quota of 10, reserves nothing.
+var ProdReserved = map[string]int{
+	"calls": 20, "uploads": 50, "submissions": 200, "documents": 20, "windows": 1, "allocation": 1,
 }

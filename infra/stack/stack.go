@@ -33,6 +33,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"sportello/shared/cloud"
+	"sportello/shared/dynamo"
 )
 
 // Key scheme the IAM conditions rely on (shared/dynamo follows it): each
@@ -78,6 +79,7 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 	b.triggers()
 	b.api()
 	b.alarms()
+	b.retainPolicies()
 	suppress(st, cfg)
 	return st
 }
@@ -91,6 +93,7 @@ type builder struct {
 	key           awskms.Key
 	table         awsdynamodb.Table
 	docs          awss3.Bucket
+	logs          awss3.Bucket
 	bus           awsevents.EventBus
 	group         awsscheduler.CfnScheduleGroup
 	schedulerRole awsiam.Role
@@ -121,22 +124,34 @@ func (b *builder) data() {
 		Encryption:                       awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
 		EncryptionKey:                    b.key,
 		RemovalPolicy:                    b.removal,
+		// Applications, documents and idempotency records carry their end
+		// (shared/dynamo: 11 years from creation, 30 days).
+		TimeToLiveAttribute: jsii.String(dynamo.TTLAttribute),
 	})
 	b.table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{IndexName: jsii.String("gsi1"),
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING}})
 
-	// In dev a teardown must succeed, so the buckets empty themselves on
-	// delete (CDK's auto-delete custom resource) and the documents bucket
-	// has no Object Lock, which would forbid that. Prod keeps everything.
+	// In dev a teardown must succeed, so the documents bucket empties
+	// itself on delete (CDK's auto-delete custom resource) and has no
+	// Object Lock, which would forbid that. Prod keeps everything.
 	autoDelete := jsii.Bool(!b.prod)
 	// Server access logs (who read or wrote which document) are kept as
 	// long as the documents. S3 delivers them only to an SSE-S3 bucket.
+	// S3 delivers them late (hours after the request), so a bucket emptied
+	// at teardown can fill again before CloudFormation deletes it, and
+	// `make destroy` would fail: the log bucket is retained in every stage;
+	// in dev its logs expire after 30 days, and docs/deploy.md says how to
+	// remove it by hand.
+	logsExpire := retentionDays
+	if !b.prod {
+		logsExpire = 30
+	}
 	logs := awss3.NewBucket(st, jsii.String("AccessLogs"), &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), EnforceSSL: jsii.Bool(true), Versioned: jsii.Bool(true),
 		Encryption: awss3.BucketEncryption_S3_MANAGED, ObjectOwnership: awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		RemovalPolicy: b.removal, AutoDeleteObjects: autoDelete,
-		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(retentionDays)),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(float64(logsExpire))),
 			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))}},
 	})
 
@@ -170,6 +185,7 @@ func (b *builder) data() {
 		docsProps.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Governance(awscdk.Duration_Days(jsii.Number(retentionDays)))
 	}
 	b.docs = awss3.NewBucket(st, jsii.String("DocumentsBucket"), docsProps)
+	b.logs = logs
 }
 
 // eventsAndSchedules: the bus, the schedule group and the role the
@@ -178,10 +194,14 @@ func (b *builder) eventsAndSchedules() {
 	st := b.st
 	b.bus = awsevents.NewEventBus(st, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String(b.name(""))})
 	b.group = awsscheduler.NewCfnScheduleGroup(st, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{Name: jsii.String(b.name(""))})
-	// Only schedules of this account may assume it (confused deputy).
+	// Only schedules of this account and of sportello's group may assume
+	// it (confused deputy).
 	b.schedulerRole = awsiam.NewRole(st, jsii.String("SchedulerRole"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Account()}}}),
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": st.Account()},
+				"ArnLike":      map[string]any{"aws:SourceArn": b.scheduleArn()},
+			}}),
 		Description: jsii.String("EventBridge Scheduler: may invoke only the windows function"),
 	})
 }
@@ -205,10 +225,12 @@ func (b *builder) functions() {
 			Runtime: awslambda.Runtime_PROVIDED_AL2023(), Architecture: awslambda.Architecture_ARM_64(), Handler: jsii.String("bootstrap"),
 			Code:       awslambda.Code_FromAsset(jsii.String(filepath.Join(b.cfg.AssetRoot, name)), nil),
 			MemorySize: jsii.Number(float64(spec.MemoryMB)), Timeout: awscdk.Duration_Seconds(jsii.Number(float64(spec.TimeoutSec))),
-			ReservedConcurrentExecutions: jsii.Number(float64(spec.Reserved)),
-			Tracing:                      awslambda.Tracing_ACTIVE, LogGroup: lg, Role: role,
+			Tracing: awslambda.Tracing_ACTIVE, LogGroup: lg, Role: role,
 			Description:  jsii.String("sportello " + name),
 			FunctionName: jsii.String(fnName(b.cfg.Stage, name)),
+		}
+		if n, ok := b.cfg.Reserved[name]; ok {
+			props.ReservedConcurrentExecutions = jsii.Number(float64(n))
 		}
 		if spec.Async {
 			dlq := b.deadLetterQueue(title(name) + "DLQ")
@@ -311,7 +333,7 @@ func (b *builder) permissions() {
 	// Scheduler: calls (creating a call, proroga) and windows manage
 	// schedules in sportello's group only, and may pass only the scheduler
 	// role, only to the Scheduler; that role may invoke only windows.
-	scheduleArn := awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/"+b.name("")+"/*"), nil)
+	scheduleArn := b.scheduleArn()
 	for _, fn := range []string{"calls", "windows"} {
 		b.allow(fn, []string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"}, []*string{scheduleArn}, nil)
 		b.allow(fn, []string{"iam:PassRole"}, []*string{b.schedulerRole.RoleArn()},
@@ -425,7 +447,8 @@ func (b *builder) api() {
 	format := `{"requestId":"$context.requestId","timeEpoch":"$context.requestTimeEpoch","ip":"$context.identity.sourceIp",` +
 		`"method":"$context.httpMethod","route":"$context.routeKey","status":"$context.status","length":"$context.responseLength",` +
 		`"latency":"$context.responseLatency","integrationStatus":"$context.integrationStatus","sub":"$context.authorizer.claims.sub",` +
-		`"error":"$context.error.message","authorizerError":"$context.authorizer.error"}`
+		`"error":"$context.error.message","authorizerError":"$context.authorizer.error",` +
+		`"integrationError":"$context.integrationErrorMessage","integrationLatency":"$context.integrationLatency"}`
 	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
 		DestinationArn: accessLogs.LogGroupArn(), Format: jsii.String(format)})
 
@@ -491,6 +514,35 @@ func (b *builder) alarms() {
 		alarm(title(name)+"DLQDepth", b.dlqs[name].MetricApproximateNumberOfMessagesVisible(minute),
 			fmt.Sprintf("Failed %s events wait in the dead-letter queue: inspect and redrive", name))
 	}
+}
+
+// scheduleArn covers every schedule of sportello's group.
+func (b *builder) scheduleArn() *string {
+	return awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/"+b.name("")+"/*"), nil)
+}
+
+// retainPolicies gives the resource policies of buckets and queues the
+// removal policy of what they protect: a retained bucket or queue that lost
+// its policy on stack deletion would accept plain HTTP again and drop the
+// rules that keep it private.
+func (b *builder) retainPolicies() {
+	for _, c := range *b.st.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		switch r := c.(type) {
+		case awss3.CfnBucketPolicy:
+			r.ApplyRemovalPolicy(b.policyRemoval(r), nil)
+		case awssqs.CfnQueuePolicy:
+			r.ApplyRemovalPolicy(b.removal, nil)
+		}
+	}
+}
+
+// policyRemoval: the access-log bucket is retained in every stage, so is
+// its policy; the others follow the stage.
+func (b *builder) policyRemoval(policy constructs.IConstruct) awscdk.RemovalPolicy {
+	if strings.HasPrefix(*policy.Node().Path(), *b.logs.Node().Path()+"/") {
+		return awscdk.RemovalPolicy_RETAIN
+	}
+	return b.removal
 }
 
 func fnName(stage, fn string) string { return "sportello-" + stage + "-" + fn }

@@ -158,7 +158,7 @@ func TestResourceCounts(t *testing.T) {
 		// in dev its auto-delete helper that empties the buckets at teardown.
 		lambdas, roles, autoDelete := 7, 8, 0
 		if st == "dev" {
-			lambdas, roles, autoDelete = 8, 9, 2
+			lambdas, roles, autoDelete = 8, 9, 1 // the access-log bucket is retained
 		}
 		want := map[string]int{
 			"AWS::Lambda::Function": lambdas, "AWS::IAM::Role": roles, "Custom::S3AutoDeleteObjects": autoDelete,
@@ -189,7 +189,6 @@ func TestEveryFunctionIsArm64OnAL2023WithDeliberateSizing(t *testing.T) {
 				"Runtime": "provided.al2023", "Architectures": []any{"arm64"}, "Handler": "bootstrap",
 				"TracingConfig": map[string]any{"Mode": "Active"},
 				"MemorySize":    float64(spec.MemoryMB), "Timeout": float64(spec.TimeoutSec),
-				"ReservedConcurrentExecutions": float64(spec.Reserved),
 			}
 			for k, want := range checks {
 				if !reflect.DeepEqual(p[k], want) {
@@ -236,11 +235,44 @@ func TestEveryFunctionIsArm64OnAL2023WithDeliberateSizing(t *testing.T) {
 			}
 		}
 	}
-	// The windows and allocation functions never run concurrently with
-	// themselves.
+}
+
+// A new account's Lambda quota is 10 and Lambda keeps 100 unreserved, so a
+// dev stack that reserved anything could not be deployed there; prod
+// reserves what the noon rush needs.
+func TestReservedConcurrencyIsSizedPerStage(t *testing.T) {
+	for _, st := range stages {
+		s := stage(t, st)
+		total := 0
+		for _, fn := range Functions {
+			_, f := s.function(t, fn)
+			got, has := props(f)["ReservedConcurrentExecutions"]
+			if st == "dev" {
+				if has {
+					t.Errorf("dev %s reserves %v concurrent executions, want none", fn, got)
+				}
+				continue
+			}
+			want, ok := ProdReserved[fn]
+			if !ok {
+				if has {
+					t.Errorf("prod %s reserves %v, want none", fn, got)
+				}
+				continue
+			}
+			if got != float64(want) {
+				t.Errorf("prod %s reserves %v, want %d", fn, got, want)
+			}
+			total += want
+		}
+		if st == "prod" && total != 292 {
+			t.Errorf("prod reserves %d in total, want 292 (docs/deploy.md: quota of at least 392)", total)
+		}
+	}
+	// In prod the close-time work and the riparto run one copy at a time.
 	for _, fn := range []string{"windows", "allocation"} {
-		if Specs[fn].Reserved != 1 {
-			t.Errorf("%s must be reserved to one concurrent execution", fn)
+		if ProdReserved[fn] != 1 {
+			t.Errorf("prod %s must be reserved to one concurrent execution", fn)
 		}
 	}
 }
@@ -342,11 +374,29 @@ func TestDocumentsBucket(t *testing.T) {
 		if got := jsonOf(props(n)["NotificationConfiguration"]); got != wantN {
 			t.Errorf("%s notifications: %s\nwant %s", st, got, wantN)
 		}
-		// The access-log bucket is private, TLS only, and kept as long.
-		logs := props(s.resources("AWS::S3::Bucket")["AccessLogs8B620ECA"])
+		// The access-log bucket is private, TLS only, kept as long as the
+		// documents in prod (30 days in dev), and retained at teardown in
+		// both: S3 delivers logs hours late, so emptying it at teardown
+		// could not make its deletion succeed.
+		logsRes := s.resources("AWS::S3::Bucket")["AccessLogs8B620ECA"]
+		logs := props(logsRes)
+		expire := map[string]float64{"dev": 30, "prod": retentionDays}[st]
 		if jsonOf(logs["PublicAccessBlockConfiguration"]) != jsonOf(want["PublicAccessBlockConfiguration"]) ||
-			logs["LifecycleConfiguration"].(map[string]any)["Rules"].([]any)[0].(map[string]any)["ExpirationInDays"] != float64(retentionDays) {
-			t.Errorf("%s access logs bucket: %s", st, jsonOf(logs))
+			logs["LifecycleConfiguration"].(map[string]any)["Rules"].([]any)[0].(map[string]any)["ExpirationInDays"] != expire ||
+			logsRes["DeletionPolicy"] != "Retain" {
+			t.Errorf("%s access logs bucket: %s", st, jsonOf(logsRes))
+		}
+		// A retained bucket keeps its policy (TLS only, log delivery only):
+		// the policy is retained with it.
+		for id, bp := range s.resources("AWS::S3::BucketPolicy") {
+			bucket := jsonOf(props(bp)["Bucket"])
+			want := policy
+			if strings.Contains(bucket, "AccessLogs") {
+				want = "Retain"
+			}
+			if bp["DeletionPolicy"] != want || bp["UpdateReplacePolicy"] != want {
+				t.Errorf("%s %s (bucket %s): DeletionPolicy %v, UpdateReplacePolicy %v, want %s", st, id, bucket, bp["DeletionPolicy"], bp["UpdateReplacePolicy"], want)
+			}
 		}
 	}
 }
@@ -389,7 +439,7 @@ func TestSchedulerGroupRoleAndReconcile(t *testing.T) {
 		// only, and allowed to invoke the windows function and nothing else.
 		role := s.resources("AWS::IAM::Role")["SchedulerRole59E73443"]
 		trust := jsonOf(props(role)["AssumeRolePolicyDocument"])
-		if trust != `{"Statement":[{"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":{"Ref":"AWS::AccountId"}}},"Effect":"Allow","Principal":{"Service":"scheduler.amazonaws.com"}}],"Version":"2012-10-17"}` {
+		if trust != `{"Statement":[{"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:SourceArn":{"Fn::Sub":"arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/`+group+`/*"}},"StringEquals":{"aws:SourceAccount":{"Ref":"AWS::AccountId"}}},"Effect":"Allow","Principal":{"Service":"scheduler.amazonaws.com"}}],"Version":"2012-10-17"}` {
 			t.Errorf("%s scheduler role trust: %s", st, trust)
 		}
 		for _, stmt := range s.statements("SchedulerRole59E73443") {
@@ -601,7 +651,7 @@ func TestApiThrottlingCorsAndAccessLogs(t *testing.T) {
 		if err := json.Unmarshal([]byte(als["Format"].(string)), &format); err != nil {
 			t.Errorf("%s access log format is not JSON: %v", st, err)
 		}
-		for _, k := range []string{"requestId", "route", "status", "sub", "timeEpoch"} {
+		for _, k := range []string{"requestId", "route", "status", "sub", "timeEpoch", "integrationError"} {
 			if format[k] == "" {
 				t.Errorf("%s access log lacks %s", st, k)
 			}

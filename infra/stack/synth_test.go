@@ -185,11 +185,17 @@ func synthAll() (map[string]*synthesized, error) {
 	defer cleanup()
 	out := map[string]*synthesized{}
 	for _, name := range []string{"dev", "prod"} {
-		cfg := Config{Stage: name, AllowedOrigins: []string{"https://sportello.regione.example.it"},
-			SenderAddress: "noreply@regione.example.it", AlarmEmail: "oncall@regione.example.it", AssetRoot: assets}
+		// Through ParseConfig, as the app reads its context: each stage
+		// gets its own defaults (reserved concurrency only in prod).
+		kv := map[string]string{CtxStage: name, CtxAllowedOrigins: "https://sportello.regione.example.it",
+			CtxSenderAddress: "noreply@regione.example.it", CtxAlarmEmail: "oncall@regione.example.it", CtxAssetRoot: assets}
 		if name == "prod" {
-			cfg.AllowedOrigins = []string{"https://sportello.regione.example.it", "https://backoffice.regione.example.it"}
-			cfg.SenderIdentity = testSender
+			kv[CtxAllowedOrigins] = "https://sportello.regione.example.it,https://backoffice.regione.example.it"
+			kv[CtxSenderIdentity] = testSender
+		}
+		cfg, err := ParseConfig(func(k string) string { return kv[k] })
+		if err != nil {
+			return nil, err
 		}
 		s, err := synthStage(cfg, ctx)
 		if err != nil {

@@ -22,7 +22,8 @@ type docItem struct {
 func docPK(id string) string { return "DOC#" + id }
 
 func newDocItem(d document.Document) docItem {
-	return docItem{keys: keys{PK: docPK(d.ID), SK: "META", GSI1PK: subPK(d.SubmissionID) + "#DOCS", GSI1SK: d.ID, Type: "document"}, Document: d}
+	return docItem{keys: keys{PK: docPK(d.ID), SK: "META", GSI1PK: subPK(d.SubmissionID) + "#DOCS", GSI1SK: d.ID, Type: "document",
+		ExpiresAt: expiry(d.CreatedAt, PersonalDataRetention)}, Document: d}
 }
 
 // CreateDocument records a declared upload.

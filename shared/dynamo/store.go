@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -92,6 +93,33 @@ type keys struct {
 	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
 	Type   string `dynamodbav:"type"`
+	// ExpiresAt (epoch seconds) is the table's TTL attribute: DynamoDB
+	// deletes the item some time after it (infra/stack sets TTLAttribute).
+	ExpiresAt int64 `dynamodbav:"expiresAt,omitempty"`
+}
+
+// TTLAttribute is the table's time-to-live attribute.
+const TTLAttribute = "expiresAt"
+
+// Retention of what the table keeps (docs/deploy.md, "Retention").
+const (
+	// PersonalDataRetention: applications and documents hold data of minors
+	// and ISEE, which the Allegato A3 keeps 10 years from filing. Counted,
+	// like the documents bucket's Object Lock, from creation, which
+	// precedes filing by at most a window's length: 11 years cover 10 from
+	// filing.
+	PersonalDataRetention = (11*365 + 3) * 24 * time.Hour
+	// IdempotencyRetention: a client's retry arrives within minutes; 30
+	// days cover any retry and leave the record for a support question.
+	IdempotencyRetention = 30 * 24 * time.Hour
+)
+
+// expiry is the TTL value of an item made at t and kept for d.
+func expiry(t time.Time, d time.Duration) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Add(d).Unix()
 }
 
 func key(pk, sk string) map[string]types.AttributeValue {

@@ -28,7 +28,8 @@ func subPK(id string) string { return "SUB#" + id }
 
 func newSubItem(s submission.Submission) subItem {
 	return subItem{
-		keys:       keys{PK: subPK(s.ID), SK: "META", GSI1PK: callPK(s.CallID) + "#SUBS", GSI1SK: s.Org + "#" + s.ID, Type: "submission"},
+		keys: keys{PK: subPK(s.ID), SK: "META", GSI1PK: callPK(s.CallID) + "#SUBS", GSI1SK: s.Org + "#" + s.ID, Type: "submission",
+			ExpiresAt: expiry(s.CreatedAt, PersonalDataRetention)},
 		Submission: s, DataJSON: string(s.Data),
 	}
 }
@@ -60,7 +61,8 @@ func (s *Store) CreateSubmission(ctx context.Context, sub submission.Submission,
 		}
 		return sub, true, nil
 	}
-	idem, err := attributevalue.MarshalMap(idemItem{keys: keys{PK: "IDEM#" + idemKey, SK: "META", Type: "idempotency"}, Target: sub.ID, Hash: bodyHash})
+	idem, err := attributevalue.MarshalMap(idemItem{keys: keys{PK: "IDEM#" + idemKey, SK: "META", Type: "idempotency",
+		ExpiresAt: expiry(sub.CreatedAt, IdempotencyRetention)}, Target: sub.ID, Hash: bodyHash})
 	if err != nil {
 		return sub, false, fmt.Errorf("encode idempotency: %w", err)
 	}
@@ -484,7 +486,8 @@ type arrivalItem struct {
 // filed as of that first arrival, so a fault near noon never turns an
 // on-time filing into a late one.
 func (s *Store) RecordArrival(ctx context.Context, scope string, at time.Time) error {
-	_, err := s.putNew(ctx, arrivalItem{keys: keys{PK: "IDEM#arrival#" + scope, SK: "META", Type: "arrival"}, At: at.UTC()})
+	_, err := s.putNew(ctx, arrivalItem{keys: keys{PK: "IDEM#arrival#" + scope, SK: "META", Type: "arrival",
+		ExpiresAt: expiry(at, IdempotencyRetention)}, At: at.UTC()})
 	return err
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -110,13 +111,13 @@ func (d *Deps) createCall(ctx context.Context, r *apigw.Request) (*apigw.Respons
 	if err := d.Store.CreateCall(ctx, c); err != nil {
 		return nil, dynamo.Public(err)
 	}
-	if err := d.Windows.Schedule(ctx, c); err != nil {
-		return nil, err
-	}
+	// The audit line right after the call, before anything that may fail:
+	// a stored call always has its creation on record.
 	if err := d.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: r.Principal.Subject, Action: "call.created",
 		Detail: map[string]string{"program": c.Program, "windows": strconv.Itoa(len(c.Windows))}}); err != nil {
 		return nil, dynamo.Public(err)
 	}
+	d.schedule(ctx, c)
 	return apigw.JSON(http.StatusCreated, viewCall(c, now))
 }
 
@@ -156,14 +157,25 @@ func (d *Deps) extendWindow(ctx context.Context, r *apigw.Request) (*apigw.Respo
 	if err != nil {
 		return nil, dynamo.Public(err)
 	}
-	if err := d.Windows.Schedule(ctx, updated); err != nil {
-		return nil, err
-	}
 	if err := d.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: r.Principal.Subject, Action: "window.extended",
 		Detail: map[string]string{"window": old.ID, "from": Rome(old.ClosesAt), "to": Rome(closesAt), "reason": body.Reason}}); err != nil {
 		return nil, dynamo.Public(err)
 	}
+	d.schedule(ctx, updated)
 	return ok(viewCall(updated, now))
+}
+
+// schedule puts the call's schedules once the call and its audit line are
+// stored. A failure does not undo or fail the request: the windows
+// function's reconcile (every 5 minutes) does the work of any instant whose
+// schedule is missing, and filing never depends on a schedule (it compares
+// the request's arrival with the window). It is logged at error level,
+// which alarms.
+func (d *Deps) schedule(ctx context.Context, c call.Call) {
+	if err := d.Windows.Schedule(ctx, c); err != nil {
+		d.Log.ErrorContext(ctx, "schedules not put: the reconcile will do their work", "call", c.ID, "outcome", "schedule_failed", "error", err.Error())
+		apigw.Annotate(ctx, slog.String("schedule", "failed"))
+	}
 }
 
 func (d *Deps) callAudit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {

@@ -32,8 +32,29 @@ func Expression(at time.Time) string {
 	return "at(" + at.In(clock.Rome).Format("2006-01-02T15:04:05") + ")"
 }
 
-// Put creates the schedule, or updates it if it exists (a proroga).
+// CheckName refuses a name EventBridge Scheduler would refuse (1 to 64
+// characters of 0-9 A-Z a-z - _ .): both implementations check it, so the
+// local runtime fails where AWS would.
+func CheckName(name string) error {
+	if len(name) == 0 || len(name) > 64 {
+		return fmt.Errorf("schedule name %q has %d characters: EventBridge Scheduler accepts 1 to 64", name, len(name))
+	}
+	for _, c := range name {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("schedule name %q: EventBridge Scheduler refuses %q", name, c)
+		}
+	}
+	return nil
+}
+
+// Put creates the schedule, or updates it if it exists (a proroga). A
+// one-time schedule deletes itself once it has fired (ActionAfterCompletion
+// DELETE), so the group never fills with spent schedules; a proroga after
+// that simply creates it again.
 func (e *EventBridge) Put(ctx context.Context, name string, at time.Time, payload []byte) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
 	// Second precision: the windows function checks the instant itself and
 	// at() has no sub-second part; round up so it never fires early.
 	at = at.Truncate(time.Second).Add(time.Duration(boolInt(at.Nanosecond() != 0)) * time.Second)
@@ -43,7 +64,7 @@ func (e *EventBridge) Put(ctx context.Context, name string, at time.Time, payloa
 	_, err := e.Client.CreateSchedule(ctx, &scheduler.CreateScheduleInput{
 		Name: &name, GroupName: &e.Group, ScheduleExpression: aws.String(Expression(at)),
 		ScheduleExpressionTimezone: aws.String("Europe/Rome"), FlexibleTimeWindow: flex, Target: target,
-		ActionAfterCompletion: types.ActionAfterCompletionNone,
+		ActionAfterCompletion: types.ActionAfterCompletionDelete,
 		Description:           aws.String("sportello window instant " + at.UTC().Format(time.RFC3339)),
 	})
 	var conflict *types.ConflictException
@@ -51,7 +72,7 @@ func (e *EventBridge) Put(ctx context.Context, name string, at time.Time, payloa
 		_, err = e.Client.UpdateSchedule(ctx, &scheduler.UpdateScheduleInput{
 			Name: &name, GroupName: &e.Group, ScheduleExpression: aws.String(Expression(at)),
 			ScheduleExpressionTimezone: aws.String("Europe/Rome"), FlexibleTimeWindow: flex, Target: target,
-			ActionAfterCompletion: types.ActionAfterCompletionNone,
+			ActionAfterCompletion: types.ActionAfterCompletionDelete,
 		})
 	}
 	if err != nil {

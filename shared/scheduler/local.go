@@ -23,6 +23,9 @@ type Local struct {
 
 // Put arms (or re-arms) a timer for name.
 func (l *Local) Put(_ context.Context, name string, at time.Time, payload []byte) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.timers == nil {

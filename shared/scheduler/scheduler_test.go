@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,6 +109,9 @@ func TestEventBridgeSchedulesInRomeTime(t *testing.T) {
 			if b["FlexibleTimeWindow"].(map[string]any)["Mode"] != "OFF" {
 				t.Fatal("a deadline must not be flexible")
 			}
+			if b["ActionAfterCompletion"] != "DELETE" {
+				t.Fatalf("a one-time schedule must delete itself once fired, not linger: ActionAfterCompletion %v", b["ActionAfterCompletion"])
+			}
 		})
 	}
 }
@@ -143,5 +147,33 @@ func TestLocalFiresAtTheClockInstant(t *testing.T) {
 	}
 	if len(l.Pending()) != 1 {
 		t.Fatal("one schedule expected")
+	}
+}
+
+func TestNamesTheSchedulerRefusesAreRefusedByBoth(t *testing.T) {
+	eb, got := recorder(t)
+	l := &Local{Clock: clock.System{}, Log: slog.New(slog.DiscardHandler), Fire: func(context.Context, []byte) error { return nil }}
+	defer l.Stop()
+	cases := map[string]string{
+		"65 characters are one too many":  strings.Repeat("a", 65),
+		"a slash is not a name character": "call/w1-close",
+		"an empty name is refused":        "",
+	}
+	for name, sched := range cases {
+		t.Run(name, func(t *testing.T) {
+			at := time.Now().Add(time.Hour)
+			if err := eb.Put(context.Background(), sched, at, nil); err == nil {
+				t.Error("EventBridge accepted it")
+			}
+			if err := l.Put(context.Background(), sched, at, nil); err == nil {
+				t.Error("the local scheduler accepted it")
+			}
+		})
+	}
+	if len(*got) != 0 {
+		t.Fatalf("a refused name reached the Scheduler API: %+v", *got)
+	}
+	if err := l.Put(context.Background(), strings.Repeat("a", 64), time.Now().Add(time.Hour), nil); err != nil {
+		t.Fatalf("64 characters are accepted by the Scheduler: %v", err)
 	}
 }

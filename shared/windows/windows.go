@@ -13,7 +13,10 @@ package windows
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -73,34 +76,61 @@ type Service struct {
 	Log       *slog.Logger
 }
 
-// ScheduleName is the schedule of one instant of one window.
+// MaxScheduleName is EventBridge Scheduler's limit on a schedule's name
+// (characters 0-9 A-Z a-z - _ . only).
+const MaxScheduleName = 64
+
+// ScheduleName names the schedule of one instant of one window. A call id
+// (21 characters), a window id (up to 40) and the kind do not fit in 64
+// characters, and a name the Scheduler refuses would surface only when the
+// call is already stored. So the name is bounded: the call id (for an
+// operator reading the console), the kind, and a hash of all three, which
+// keeps two windows of one call apart however long their ids. The payload,
+// not the name, tells the function what to do.
 func ScheduleName(callID, windowID, kind string) string {
-	return fmt.Sprintf("%s-%s-%s", callID, windowID, kind)
+	sum := sha256.Sum256([]byte(callID + "\x00" + windowID + "\x00" + kind))
+	return scheduleSafe(callID, 24) + "-" + scheduleSafe(kind, 9) + "-" + hex.EncodeToString(sum[:10])
+}
+
+// scheduleSafe keeps at most n characters, each one the Scheduler accepts.
+func scheduleSafe(s string, n int) string {
+	b := []byte(s)
+	if len(b) > n {
+		b = b[:n]
+	}
+	for i, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 // Schedule puts the one-time schedules of every future instant of c. Past
-// instants are left to the reconcile.
+// instants are left to the reconcile. It tries every instant even when one
+// fails and reports them all: the caller has already stored the call, and
+// the reconcile (every 5 minutes) does the work of any instant whose
+// schedule is missing, so a failure here delays that work, never loses it.
 func (s *Service) Schedule(ctx context.Context, c call.Call) error {
 	now := s.Clock.Now()
-	put := func(kind, windowID string, at time.Time) error {
+	var errs []error
+	put := func(kind, windowID string, at time.Time) {
 		if !at.After(now) {
-			return nil
+			return
 		}
 		payload, _ := json.Marshal(Event{Kind: kind, CallID: c.ID, WindowID: windowID})
 		if err := s.Scheduler.Put(ctx, ScheduleName(c.ID, windowID, kind), at, payload); err != nil {
-			return fmt.Errorf("schedule %s %s of %s: %w", kind, windowID, c.ID, err)
+			errs = append(errs, fmt.Errorf("schedule %s %s of %s: %w", kind, windowID, c.ID, err))
 		}
-		return nil
 	}
 	for _, w := range c.Windows {
-		if err := put(KindOpen, w.ID, w.OpensAt); err != nil {
-			return err
-		}
-		if err := put(KindClose, w.ID, w.ClosesAt); err != nil {
-			return err
-		}
+		put(KindOpen, w.ID, w.OpensAt)
+		put(KindClose, w.ID, w.ClosesAt)
 	}
-	return put(KindFinalize, c.Last().ID, c.Last().ClosesAt.Add(FinalizeGrace))
+	if len(c.Windows) > 0 {
+		put(KindFinalize, c.Last().ID, c.Last().ClosesAt.Add(FinalizeGrace))
+	}
+	return errors.Join(errs...)
 }
 
 // Handle runs one event (the windows function's entry point).

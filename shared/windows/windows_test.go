@@ -3,7 +3,10 @@ package windows_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/dynamo/dynamotest"
+	"sportello/shared/ident"
 	"sportello/shared/submission"
 	"sportello/shared/windows"
 )
@@ -46,10 +50,11 @@ func TestScheduleEveryFutureInstant(t *testing.T) {
 		t.Fatal(err)
 	}
 	put := svc.Scheduler.(*nopScheduler).put
-	if got := put["pie-w1-close"].UTC().Format(time.RFC3339); got != "2026-05-18T10:00:00Z" {
-		t.Fatalf("close scheduled at %s", got)
+	closeName, finalName := windows.ScheduleName("pie", "w1", windows.KindClose), windows.ScheduleName("pie", "w1", windows.KindFinalize)
+	if got := put[closeName].UTC().Format(time.RFC3339); got != "2026-05-18T10:00:00Z" {
+		t.Fatalf("close scheduled at %s (%v)", got, put)
 	}
-	if got := put["pie-w1-finalize"].Sub(put["pie-w1-close"]); got != windows.FinalizeGrace {
+	if got := put[finalName].Sub(put[closeName]); got != windows.FinalizeGrace {
 		t.Fatalf("finalize %v after close", got)
 	}
 }
@@ -143,4 +148,81 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("accepted %q without ids", b)
 		}
 	})
+}
+
+var schedulerName = regexp.MustCompile(`^[0-9A-Za-z_.-]{1,64}$`)
+
+func TestScheduleNamesFitTheScheduler(t *testing.T) {
+	longest := strings.Repeat("w", 40) // the longest window id a call accepts
+	cases := []struct {
+		name                   string
+		call, window, kind     string
+		otherWindow, otherKind string
+	}{
+		{"a 40-character window id with finalize stays within 64 characters", ident.New("call"), longest, windows.KindFinalize, longest[:39] + "x", windows.KindFinalize},
+		{"two windows sharing their first 39 characters get different names", ident.New("call"), longest, windows.KindClose, longest[:39] + "v", windows.KindClose},
+		{"open and close of one window get different names", ident.New("call"), "w1", windows.KindOpen, "w1", windows.KindClose},
+		{"characters the Scheduler refuses never reach the name", "call/ä b", "w:1", windows.KindClose, "w:2", windows.KindClose},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := windows.ScheduleName(c.call, c.window, c.kind), windows.ScheduleName(c.call, c.otherWindow, c.otherKind)
+			for _, n := range []string{a, b} {
+				if !schedulerName.MatchString(n) || len(n) > windows.MaxScheduleName {
+					t.Errorf("%q (%d characters) is not a schedule name EventBridge Scheduler accepts", n, len(n))
+				}
+			}
+			if a == b {
+				t.Errorf("two instants share the schedule name %q", a)
+			}
+			if !strings.HasPrefix(a, scheduleSafePrefix(c.call)) {
+				t.Errorf("%q does not start with the call id, which an operator looks for", a)
+			}
+		})
+	}
+}
+
+func scheduleSafePrefix(id string) string {
+	if schedulerName.MatchString(id) {
+		return id
+	}
+	return ""
+}
+
+// failingScheduler refuses one schedule name.
+type failingScheduler struct {
+	nopScheduler
+	refuse string
+}
+
+func (f *failingScheduler) Put(ctx context.Context, name string, at time.Time, p []byte) error {
+	if name == f.refuse {
+		return errors.New("ValidationException")
+	}
+	return f.nopScheduler.Put(ctx, name, at, p)
+}
+
+func TestAFailedScheduleLeavesTheOthersAndTheReconcileDoesItsWork(t *testing.T) {
+	svc, s, clk, c := setup(t)
+	fs := &failingScheduler{nopScheduler: nopScheduler{put: map[string]time.Time{}}, refuse: windows.ScheduleName("pie", "w1", windows.KindClose)}
+	svc.Scheduler = fs
+	if err := svc.Schedule(ctx, c); err == nil {
+		t.Fatal("a refused schedule was not reported")
+	}
+	if _, ok := fs.put[windows.ScheduleName("pie", "w1", windows.KindFinalize)]; !ok {
+		t.Fatalf("the instants after the refused one were not scheduled: %v", fs.put)
+	}
+	// The close never fires; the reconcile after the deadline records it.
+	clk.Set(c.Windows[0].ClosesAt.Add(5 * time.Minute))
+	if err := svc.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := s.WindowEvents(ctx, "pie")
+	closed := false
+	for _, e := range evs {
+		closed = closed || e.Kind == "CLOSED"
+	}
+	if !closed {
+		t.Fatalf("the reconcile did not record the close: %+v", evs)
+	}
 }
