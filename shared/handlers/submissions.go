@@ -58,11 +58,11 @@ type submissionView struct {
 	SealedDocuments []submission.SealedDocument `json:"sealedDocuments,omitempty"`
 	Integrations    []integrationView           `json:"integrations,omitempty"`
 	Withdrawal      *withdrawalView             `json:"withdrawal,omitempty"`
-	Summary     string             `json:"summary,omitempty"`
-	CreatedAt   string             `json:"createdAt"`
-	UpdatedAt   string             `json:"updatedAt"`
-	Data        json.RawMessage    `json:"data,omitempty"`
-	Derived     any                `json:"derived,omitempty"`
+	Summary         string                      `json:"summary,omitempty"`
+	CreatedAt       string                      `json:"createdAt"`
+	UpdatedAt       string                      `json:"updatedAt"`
+	Data            json.RawMessage             `json:"data,omitempty"`
+	Derived         any                         `json:"derived,omitempty"`
 }
 
 type integrationView struct {

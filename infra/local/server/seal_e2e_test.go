@@ -22,7 +22,7 @@ import (
 // pendingUpload is a declared document whose bytes are not yet sent.
 type pendingUpload struct {
 	id, url, method, file, sha string
-	headers                     map[string]any
+	headers                    map[string]any
 }
 
 // declare asks for an upload URL without sending the bytes.
@@ -103,7 +103,7 @@ type sealedView struct {
 	Protocol        struct{ Number, At string } `json:"protocol"`
 	SealedDocuments []submission.SealedDocument `json:"sealedDocuments"`
 	Integrations    []struct {
-		Protocol  struct{ Number, At string }   `json:"protocol"`
+		Protocol  struct{ Number, At string } `json:"protocol"`
 		Documents []submission.SealedDocument `json:"documents"`
 	} `json:"integrations"`
 	Flags  []string `json:"flags"`
