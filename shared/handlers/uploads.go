@@ -11,6 +11,7 @@ import (
 
 	"sportello/shared/apigw"
 	"sportello/shared/audit"
+	"sportello/shared/bidi"
 	"sportello/shared/document"
 	"sportello/shared/dynamo"
 	"sportello/shared/ident"
@@ -100,7 +101,11 @@ func (h *uploadsAPI) request(ctx context.Context, r *apigw.Request) (*apigw.Resp
 	if !isSHA256(in.SHA256) {
 		f.Add("sha256", problem.FieldInvalid, "Indicare l'impronta SHA-256 del file: 64 cifre esadecimali minuscole.")
 	}
-	if name := strings.TrimSpace(in.Filename); name == "" || len(name) > 255 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+	// Bidi controls are dropped from the stored name: it is shown to
+	// officers and offered on download, where an override would disguise
+	// the extension.
+	in.Filename = strings.TrimSpace(bidi.Strip(in.Filename))
+	if name := in.Filename; name == "" || len(name) > 255 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		f.Add("filename", problem.FieldInvalid, "Nome del file mancante, troppo lungo o con caratteri non ammessi.")
 	}
 	if err := f.Err(problem.CodeValidation, "Il documento dichiarato non è valido."); err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"sportello/shared/audit"
 	"sportello/shared/auth"
@@ -211,12 +212,15 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 	if len(data) == 0 || string(data) == "null" {
 		data = json.RawMessage(`{}`)
 	}
+	if err := checkDraftSize(data); err != nil {
+		return Submission{}, false, err
+	}
 	form, err := prog.Decode(data)
 	if err != nil {
 		return Submission{}, false, prefixed(err, "data")
 	}
 	sub := Submission{ID: ident.New("sub"), CallID: c.ID, Program: c.Program, Region: c.Region, Org: org, State: Draft,
-		Data: compact(data), Version: 1, Summary: form.Summary(), CreatedAt: now.UTC(), CreatedBy: p.Subject, UpdatedAt: now.UTC()}
+		Data: compact(data), Version: 1, Summary: summary(form), CreatedAt: now.UTC(), CreatedBy: p.Subject, UpdatedAt: now.UTC()}
 	sum := sha256.Sum256(append([]byte(callID+"\x00"+org+"\x00"), sub.Data...))
 	key := ""
 	if idemKey != "" {
@@ -252,6 +256,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	if sub.Version != ifMatch {
 		return sub, problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata (versione attuale %d, indicata %d): ricaricarla e riprovare.", sub.Version, ifMatch)
 	}
+	if err := checkDraftSize(data); err != nil {
+		return sub, err
+	}
 	_, prog, err := s.callAndProgram(ctx, sub.CallID)
 	if err != nil {
 		return sub, err
@@ -261,7 +268,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 		return sub, prefixed(err, "data")
 	}
 	next := sub
-	next.Data, next.Summary, next.Version, next.UpdatedAt = compact(data), form.Summary(), sub.Version+1, now.UTC()
+	next.Data, next.Summary, next.Version, next.UpdatedAt = compact(data), summary(form), sub.Version+1, now.UTC()
 	if err := s.Store.SaveSubmission(ctx, next, ifMatch); err != nil {
 		return sub, s.public(err)
 	}
@@ -346,7 +353,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	now := s.Clock.Now()
 	next := sub
 	next.State, next.Version, next.UpdatedAt = Submitted, sub.Version+1, now.UTC()
-	next.Summary = form.Summary()
+	next.Summary = summary(form)
 	next.Sealed = sealed
 	if f, ok := form.(program.Flagger); ok {
 		next.Flags = f.Flags()
@@ -859,6 +866,38 @@ func (s *Service) notifyReview(ctx context.Context, sub Submission) {
 	if err := s.Notifier.Reviewed(ctx, sub, c, form.Contact()); err != nil {
 		s.Log.Error("review e-mail failed", "submission", sub.ID, "error", err.Error())
 	}
+}
+
+// MaxDraftBytes bounds a draft's form (compact JSON). An application is
+// one DynamoDB item, and an item is at most 400 KB: the form, its summary,
+// the sealed fingerprints and the review must fit with room to spare. The
+// largest real form (an association with dozens of facilities and their
+// fee lines) is well under 100 KB.
+const MaxDraftBytes = 192 << 10
+
+// maxSummary bounds the listing label derived from the form.
+const maxSummary = 500
+
+func checkDraftSize(data json.RawMessage) error {
+	if n := len(compact(data)); n > MaxDraftBytes {
+		return (&problem.Error{Code: problem.CodeTooLarge,
+			Detail: fmt.Sprintf("Il modulo occupa %d byte: il massimo per una domanda è %d byte (192 KB).", n, MaxDraftBytes),
+			Fields: []problem.FieldError{{Field: "data", Code: problem.FieldTooLarge, Message: "Modulo troppo grande."}}})
+	}
+	return nil
+}
+
+// summary bounds a form's label, cutting on a rune boundary.
+func summary(f program.Form) string {
+	s := f.Summary()
+	if len(s) <= maxSummary {
+		return s
+	}
+	cut := maxSummary
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // prefixed puts a decode problem's field paths under prefix.

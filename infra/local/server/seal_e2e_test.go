@@ -537,3 +537,39 @@ func TestBetweenWindowsTheRefusalIsWindowClosed(t *testing.T) {
 		t.Fatalf("detail: %s", r.Body)
 	}
 }
+
+// Item 12: the local S3 refuses an x-amz-* header the pre-signed URL does
+// not sign (403 HeadersNotSigned, as S3): an unsigned x-amz-copy-source
+// cannot turn an upload into a copy of another applicant's object.
+func TestLocalS3RefusesUnsignedAmzHeaders(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	ex := loadExample(t, "lombardia-milano.json")
+	tok := e.applicant(ex.Org)
+	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+	victim := e.declare(id, tok, "delibera_giunta", "signed.p7m", "application/pkcs7-mime")
+	e.send(victim)
+	u := e.declare(id, tok, "delibera_tariffe", "signed.p7m", "application/pkcs7-mime")
+	body, _ := samples.FS.ReadFile("files/signed.p7m")
+	req, _ := http.NewRequest(u.method, u.url, bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	for k, v := range u.headers {
+		if k != "Content-Length" {
+			req.Header.Set(k, v.(string))
+		}
+	}
+	req.Header.Set("X-Amz-Copy-Source", "/"+DocumentsBucket+"/documents/"+LombardiaCall+"/"+id+"/"+victim.id)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer bytes.Buffer
+	answer.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || !strings.Contains(answer.String(), "<Code>HeadersNotSigned</Code>") {
+		t.Fatalf("unsigned x-amz-copy-source: %d %s", resp.StatusCode, answer.String())
+	}
+	e.rt.WaitDocuments()
+	if st, _ := e.documentStatus(id, tok, u.id); st != "pending" {
+		t.Fatalf("the refused upload changed the document: %s", st)
+	}
+}
