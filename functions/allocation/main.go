@@ -14,7 +14,7 @@ import (
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	svc := cloud.Must(env.Allocation())
+	svc := cloud.Must(env.App(cloud.Blobs, cloud.Events)).Allocation
 	lambda.Start(func(ctx context.Context, payload json.RawMessage) error {
 		funds, err := eventbus.DecodeFunds(payload)
 		if err != nil {

@@ -7,15 +7,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"sportello/shared/apigw"
 	"sportello/shared/cloud"
 	"sportello/shared/handlers"
+	"sportello/shared/routes"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	deps := env.Deps(cloud.Must(env.Windows()))
-	alloc := cloud.Must(env.Allocation())
-	routes := handlers.FunctionRoutes(deps, handlers.Services{Allocation: alloc})
-	lambda.Start(apigw.NewRouter(env.Log, routes[handlers.FnCalls]).Handle)
+	a := cloud.Must(env.App(cloud.Scheduler, cloud.Events))
+	lambda.Start(cloud.Must(handlers.Router(a, routes.Calls)).Handle)
 }

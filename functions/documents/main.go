@@ -9,14 +9,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"sportello/shared/catalog"
 	"sportello/shared/cloud"
-	"sportello/shared/intake"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	svc := &intake.Service{Store: env.Store, Blobs: cloud.Must(env.Blobs()), Programs: catalog.All(), Clock: env.Clock, Log: env.Log}
+	svc := cloud.Must(env.App(cloud.Blobs)).Intake
 	lambda.Start(func(ctx context.Context, ev events.S3Event) error {
 		for _, rec := range ev.Records {
 			key, err := url.QueryUnescape(rec.S3.Object.Key) // S3 event keys are URL-encoded

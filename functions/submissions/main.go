@@ -7,14 +7,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"sportello/shared/apigw"
 	"sportello/shared/cloud"
 	"sportello/shared/handlers"
+	"sportello/shared/routes"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	svc := cloud.Must(env.Submissions())
-	routes := handlers.FunctionRoutes(env.Deps(nil), handlers.Services{Submissions: svc})
-	lambda.Start(apigw.NewRouter(env.Log, routes[handlers.FnSubmissions]).Handle)
+	a := cloud.Must(env.App(cloud.Mailer))
+	lambda.Start(cloud.Must(handlers.Router(a, routes.Submissions)).Handle)
 }

@@ -7,15 +7,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"sportello/shared/apigw"
 	"sportello/shared/cloud"
 	"sportello/shared/handlers"
+	"sportello/shared/routes"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	svc := cloud.Must(env.Submissions())
-	blobs := cloud.Must(env.Blobs())
-	routes := handlers.FunctionRoutes(env.Deps(nil), handlers.Services{Submissions: svc, Blobs: blobs})
-	lambda.Start(apigw.NewRouter(env.Log, routes[handlers.FnUploads]).Handle)
+	a := cloud.Must(env.App(cloud.Blobs))
+	lambda.Start(cloud.Must(handlers.Router(a, routes.Uploads)).Handle)
 }

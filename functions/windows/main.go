@@ -15,7 +15,7 @@ import (
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	svc := cloud.Must(env.Windows())
+	svc := cloud.Must(env.App(cloud.Scheduler)).Windows
 	lambda.Start(func(ctx context.Context, payload json.RawMessage) error {
 		ev, err := windows.DecodeEvent(payload)
 		if err != nil {

@@ -3,7 +3,7 @@ package stack
 import (
 	"sort"
 
-	"sportello/shared/handlers"
+	"sportello/shared/routes"
 )
 
 // Route is one route of the deployed HTTP API.
@@ -15,17 +15,15 @@ type Route struct {
 }
 
 // Routes lists the deployed routes, sorted by function, path and method.
-// They come from the handlers' own table (shared/handlers.FunctionRoutes), the
-// same one each function's router dispatches on, so API Gateway can never
-// send a request to a function that does not serve it. Local-only routes
-// (POST /v1/dev/token, registered by infra/local/server) are not in that table
+// They come from the route table (shared/routes, plain data), the same one
+// each function's router dispatches on, so API Gateway can never send a
+// request to a function that does not serve it. Local-only routes (POST
+// /v1/dev/token, registered by infra/local/server) are not in that table
 // and therefore never deployed.
 func Routes() []Route {
 	var out []Route
-	for fn, rs := range handlers.FunctionRoutes(&handlers.Deps{}, handlers.Services{}) {
-		for _, r := range rs {
-			out = append(out, Route{Function: fn, Method: r.Method, Path: r.Pattern, Public: r.Public})
-		}
+	for _, r := range routes.All() {
+		out = append(out, Route{Function: r.Function, Method: r.Method, Path: r.Pattern, Public: r.Public})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]

@@ -144,12 +144,18 @@ type Announcer interface {
 	FundsAnnounced(ctx context.Context, callID, runID string) error
 }
 
+// Names names the beneficiaries for people (a port: the registry's ISTAT
+// list in practice).
+type Names interface {
+	OrgName(ctx context.Context, callID, org string) string
+}
+
 // Service runs riparti.
 type Service struct {
 	Store     Store
 	Blobs     Blobs
 	Programs  map[string]program.Program
-	Names     func(ctx context.Context, callID, id string) string
+	Names     Names // nil: the applications' own summaries name them
 	Clock     clock.Clock
 	Log       *slog.Logger
 	Announcer Announcer
@@ -267,7 +273,7 @@ func (s *Service) Freeze(ctx context.Context, c call.Call, fund money.Cents, onl
 
 func (s *Service) name(ctx context.Context, callID, id, fallback string) string {
 	if s.Names != nil {
-		if n := s.Names(ctx, callID, id); n != "" {
+		if n := s.Names.OrgName(ctx, callID, id); n != "" {
 			return n
 		}
 	}

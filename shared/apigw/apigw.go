@@ -301,6 +301,10 @@ func Problem(r *Request, err error, log *slog.Logger) *Response {
 		log.Error("internal error", slog.String("request_id", r.RequestID), slog.String("error", err.Error()))
 		p = problem.New(problem.CodeInternal, "Errore interno. Riprovare; se persiste, indicare all'assistenza il codice richiesta %s.", r.RequestID)
 	}
+	if ok && p.Code == problem.CodeUnavailable {
+		// the cause (throttled, faulted) is for operators, not clients
+		log.Warn("unavailable", slog.String("request_id", r.RequestID), slog.String("error", err.Error()))
+	}
 	status := StatusOf(p.Code)
 	doc := map[string]any{}
 	for k, v := range p.Extra {

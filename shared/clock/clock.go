@@ -101,6 +101,10 @@ func FormatRome(t time.Time) string {
 	return t.In(Rome).Format("02/01/2006 alle 15:04:05") + " (ora di Roma)"
 }
 
+// RFC3339 renders an instant for machines, with the Europe/Rome offset
+// ("2026-05-18T12:00:00+02:00"): what the API answers and the audit keeps.
+func RFC3339(t time.Time) string { return t.In(Rome).Format(time.RFC3339Nano) }
+
 // ParseInstant reads an instant from outside input: RFC 3339 with an
 // explicit offset ("2026-05-18T12:00:00+02:00" or "…Z"). A local time
 // without offset is refused: a deadline is never guessed.

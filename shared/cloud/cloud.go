@@ -19,17 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	samples "sportello/events"
-	"sportello/shared/allocation"
-	"sportello/shared/catalog"
+	"sportello/shared/app"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/eventbus"
-	"sportello/shared/handlers"
 	"sportello/shared/notify"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
-	"sportello/shared/submission"
-	"sportello/shared/windows"
 )
 
 // Environment variable names set by the stack.
@@ -82,63 +78,62 @@ func Require(name string) (string, error) {
 	return v, nil
 }
 
-// Windows builds the window service with EventBridge Scheduler.
-func (e *Env) Windows() (*windows.Service, error) {
-	var names [3]string
-	for i, k := range []string{EnvSchedulerGroup, EnvSchedulerRole, EnvWindowsARN} {
-		v, err := Require(k)
-		if err != nil {
-			return nil, err
+// Port names an optional port a function uses (the table and the clock
+// every function has).
+type Port int
+
+// Optional ports, each needing its environment variables.
+const (
+	Blobs     Port = iota // the documents bucket: SPORTELLO_BUCKET (riparto exports live under exports/ in it)
+	Scheduler             // EventBridge Scheduler: group, role, windows function ARN
+	Mailer                // SES: SPORTELLO_SENDER
+	Events                // EventBridge: SPORTELLO_EVENT_BUS
+)
+
+// App builds the application (shared/app) on the cloud's ports: those
+// named, plus the table, the registries over it and the system clock.
+func (e *Env) App(ports ...Port) (*app.App, error) {
+	p := app.Ports{Store: e.Store, Registries: e.Registries(), Clock: e.Clock, Log: e.Log}
+	for _, port := range ports {
+		switch port {
+		case Blobs:
+			bucket, err := Require(EnvBucket)
+			if err != nil {
+				return nil, err
+			}
+			b := &s3blobs.Blobs{Client: s3.NewFromConfig(e.AWS), Bucket: bucket}
+			p.Blobs, p.Exports = b, b
+		case Scheduler:
+			var names [3]string
+			for i, k := range []string{EnvSchedulerGroup, EnvSchedulerRole, EnvWindowsARN} {
+				v, err := Require(k)
+				if err != nil {
+					return nil, err
+				}
+				names[i] = v
+			}
+			p.Scheduler = &scheduler.EventBridge{Client: awsscheduler.NewFromConfig(e.AWS), Group: names[0], RoleARN: names[1], TargetARN: names[2]}
+		case Mailer:
+			sender, err := Require(EnvSender)
+			if err != nil {
+				return nil, err
+			}
+			p.Mailer = notify.Mailer{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}, Offices: notify.ParseOffices(os.Getenv(EnvOffices))}
+		case Events:
+			bus, err := Require(EnvEventBus)
+			if err != nil {
+				return nil, err
+			}
+			p.Events = eventbus.Bus{Client: eventbridge.NewFromConfig(e.AWS), Name: bus}
 		}
-		names[i] = v
 	}
-	sched := &scheduler.EventBridge{Client: awsscheduler.NewFromConfig(e.AWS), Group: names[0], RoleARN: names[1], TargetARN: names[2]}
-	return &windows.Service{Store: e.Store, Clock: e.Clock, Scheduler: sched, Log: e.Log}, nil
+	return app.New(p), nil
 }
 
 // Registries is the registry source over the table, with the ISTAT list
 // embedded in the binary.
 func (e *Env) Registries() *dynamo.RegistrySource {
 	return &dynamo.RegistrySource{Store: e.Store, Comuni: samples.Comuni, TTL: time.Minute}
-}
-
-// Blobs is the documents bucket (exports live under exports/ in it).
-func (e *Env) Blobs() (*s3blobs.Blobs, error) {
-	bucket, err := Require(EnvBucket)
-	if err != nil {
-		return nil, err
-	}
-	return &s3blobs.Blobs{Client: s3.NewFromConfig(e.AWS), Bucket: bucket}, nil
-}
-
-// Submissions builds the lifecycle with SES receipts.
-func (e *Env) Submissions() (*submission.Service, error) {
-	sender, err := Require(EnvSender)
-	if err != nil {
-		return nil, err
-	}
-	return &submission.Service{Store: e.Store, Programs: catalog.All(), Registries: e.Registries(), Clock: e.Clock, Log: e.Log,
-		Public:   dynamo.Public,
-		Notifier: notify.Mailer{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}, Offices: notify.ParseOffices(os.Getenv(EnvOffices))}}, nil
-}
-
-// Allocation builds the riparto service announcing on EventBridge.
-func (e *Env) Allocation() (*allocation.Service, error) {
-	bus, err := Require(EnvEventBus)
-	if err != nil {
-		return nil, err
-	}
-	blobs, err := e.Blobs()
-	if err != nil {
-		return nil, err
-	}
-	return &allocation.Service{Store: e.Store, Blobs: blobs, Programs: catalog.All(), Clock: e.Clock, Log: e.Log,
-		Names: handlers.OrgNames(e.Registries()), Announcer: eventbus.Bus{Client: eventbridge.NewFromConfig(e.AWS), Name: bus}}, nil
-}
-
-// Deps are the HTTP handlers' dependencies.
-func (e *Env) Deps(windows *windows.Service) *handlers.Deps {
-	return &handlers.Deps{Store: e.Store, Clock: e.Clock, Programs: catalog.All(), Windows: windows, Log: e.Log, Registries: e.Registries()}
 }
 
 // Must stops a function that cannot start.

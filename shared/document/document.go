@@ -44,6 +44,15 @@ type Document struct {
 	ReceivedAt time.Time `json:"receivedAt,omitzero" dynamodbav:"receivedAt,omitempty"`
 }
 
+// Upload is a pre-signed PUT: the client sends exactly Headers with the
+// body to URL before ExpiresAt.
+type Upload struct {
+	URL       string
+	Method    string
+	Headers   map[string]string
+	ExpiresAt time.Time
+}
+
 // Key makes the object key from ids only: the client's filename never
 // influences where a file lands.
 func Key(callID, submissionID, documentID string) string {

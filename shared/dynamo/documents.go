@@ -12,6 +12,7 @@ import (
 
 	"sportello/shared/document"
 	"sportello/shared/problem"
+	"sportello/shared/submission"
 )
 
 type docItem struct {
@@ -63,6 +64,20 @@ func (s *Store) Documents(ctx context.Context, submissionID string) ([]document.
 		return nil
 	})
 	return out, err
+}
+
+// Uploads lists an application's documents as the lifecycle sees them.
+func (s *Store) Uploads(ctx context.Context, submissionID string) ([]submission.Upload, error) {
+	docs, err := s.Documents(ctx, submissionID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]submission.Upload, len(docs))
+	for i, d := range docs {
+		out[i] = submission.Upload{ID: d.ID, Kind: d.Kind, Filename: d.Filename, SHA256: d.SHA256, Size: d.Size,
+			Verified: d.Status == document.Verified, ReceivedAt: d.ReceivedAt}
+	}
+	return out, nil
 }
 
 // VerifiedDocuments counts an application's verified documents by kind.

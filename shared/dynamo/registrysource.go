@@ -13,8 +13,8 @@ import (
 
 // Registry row kinds.
 const (
-	RowPreloaded = "preloaded"
-	RowFacility  = "facility"
+	RowPreloaded = registry.KindPreloaded
+	RowFacility  = registry.KindFacility
 )
 
 // RegistrySource builds a call's registry (the ISTAT list plus the rows

@@ -245,23 +245,13 @@ func classify(err error) error {
 	return err
 }
 
+// retryable carries problem.Unavailable beside the cause, so the one
+// error renderer maps it (errors.Is(err, problem.Unavailable)) without any
+// per-call conversion.
 type retryable struct{ err error }
 
-func (r *retryable) Error() string { return r.err.Error() }
-func (r *retryable) Unwrap() error { return r.err }
-
-// Unavailable is the problem shown for a retryable storage failure.
-var Unavailable = problem.New(problem.CodeUnavailable, "Il servizio è momentaneamente sovraccarico: riprovare tra qualche secondo con la stessa richiesta. Ripetere la stessa richiesta è sicuro: non crea duplicati.")
-
-// Public converts storage errors into what a client may see: retryable
-// faults become 503 unavailable; everything else passes through.
-func Public(err error) error {
-	var r *retryable
-	if errors.As(err, &r) {
-		return fmt.Errorf("%w (%v)", Unavailable, r.err)
-	}
-	return err
-}
+func (r *retryable) Error() string   { return "storage unavailable: " + r.err.Error() }
+func (r *retryable) Unwrap() []error { return []error{problem.Unavailable, r.err} }
 
 // putAll writes items in BatchWriteItem requests of 25, sending again what
 // DynamoDB leaves unprocessed; what names the items in errors.

@@ -275,7 +275,7 @@ func TestFilingSurvivesInjectedFaults(t *testing.T) {
 				if err == nil {
 					return
 				}
-				if problem.CodeOf(dynamo.Public(err)) != problem.CodeUnavailable || attempt > 50 {
+				if !errors.Is(err, problem.Unavailable) || attempt > 50 {
 					t.Error(err)
 					return
 				}

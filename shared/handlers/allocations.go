@@ -8,33 +8,13 @@ import (
 
 	"sportello/shared/allocation"
 	"sportello/shared/apigw"
-	"sportello/shared/dynamo"
 	"sportello/shared/export"
-	"sportello/shared/ident"
 	"sportello/shared/money"
 	"sportello/shared/nidigratis"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/riparto"
 )
-
-// AllocationRoutes are the riparto and calculator routes (served by the
-// calls function).
-func AllocationRoutes(d *Deps, svc *allocation.Service) []apigw.Route {
-	h := &allocationAPI{Deps: d, svc: svc}
-	return []apigw.Route{
-		{Method: "POST", Pattern: "/v1/calls/{callId}/funds", Handler: h.announce},
-		{Method: "GET", Pattern: "/v1/calls/{callId}/allocations/{allocationId}", Handler: h.get},
-		{Method: "POST", Pattern: "/v1/calls/{callId}/allocations:simulate", Handler: h.simulate},
-		{Method: "POST", Pattern: "/v1/calculators/nidi-gratis-plus", Public: true, Handler: calculateNidiGratis},
-		{Method: "POST", Pattern: "/v1/calculators/riparto", Public: true, Handler: calculateRiparto},
-	}
-}
-
-type allocationAPI struct {
-	*Deps
-	svc *allocation.Service
-}
 
 type fundsBody struct {
 	Amount      *money.Cents `json:"amount"`
@@ -80,43 +60,28 @@ func decodeFunds(r *apigw.Request) (allocation.Announcement, error) {
 		IdemKey: key, By: r.Principal.Subject}, nil
 }
 
-func (h *allocationAPI) announce(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) announce(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	a, err := decodeFunds(r)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.officerCall(ctx, r)
+	run, created, err := h.Allocation.AnnounceFunds(ctx, r.Principal, r.Params["callId"], a)
 	if err != nil {
 		return nil, err
 	}
-	run, created, err := h.svc.Announce(ctx, c, ident.New("alloc"), a)
-	if err != nil {
-		return nil, dynamo.Public(err)
-	}
+	annotateCall(ctx, run.CallID)
 	apigw.Annotate(ctx, slog.String("allocation", run.ID), slog.Bool("created", created))
 	return apigw.JSON(http.StatusAccepted, map[string]any{"allocationId": run.ID, "status": run.Status, "created": created})
 }
 
-func (h *allocationAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) allocation(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	format, err := export.Negotiate(r.Query.Get("format"), r.Header.Get("Accept"), export.JSON, export.CSV, export.XLSX)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.officerCall(ctx, r)
+	run, lines, err := h.Allocation.Get(ctx, r.Principal, r.Params["callId"], r.Params["allocationId"])
 	if err != nil {
 		return nil, err
-	}
-	id := r.Params["allocationId"]
-	if !ident.Valid("alloc", id) {
-		return nil, problem.New(problem.CodeNotFound, "Riparto non trovato.")
-	}
-	run, err := h.Store.Run(ctx, id)
-	if err != nil || run.CallID != c.ID {
-		return nil, problem.New(problem.CodeNotFound, "Riparto non trovato.")
-	}
-	lines, err := h.Store.RunLines(ctx, id)
-	if err != nil {
-		return nil, dynamo.Public(err)
 	}
 	if format != export.JSON {
 		if run.Status != allocation.Done {
@@ -140,18 +105,14 @@ func (h *allocationAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Respo
 		"allocated": run.Allocated, "unallocated": run.Unallocated, "error": run.Error, "result": allocation.Result(run, lines)})
 }
 
-func (h *allocationAPI) simulate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) simulate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	a, err := decodeFunds(r)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.officerCall(ctx, r)
+	res, snap, err := h.Allocation.SimulateFunds(ctx, r.Principal, r.Params["callId"], a.Fund)
 	if err != nil {
 		return nil, err
-	}
-	res, snap, err := h.svc.Simulate(ctx, c, a.Fund)
-	if err != nil {
-		return nil, dynamo.Public(err)
 	}
 	return ok(map[string]any{"simulated": true, "result": res, "leftOut": snap.LeftOut})
 }

@@ -1,35 +1,20 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
+	"mime"
 	"net/http"
-	"strconv"
 	"time"
 
 	"sportello/shared/apigw"
-	"sportello/shared/audit"
 	"sportello/shared/call"
-	"sportello/shared/dynamo"
-	"sportello/shared/ident"
 	"sportello/shared/problem"
 )
 
-// CallsRoutes are the routes of the calls function.
-func CallsRoutes(d *Deps) []apigw.Route {
-	return []apigw.Route{
-		{Method: "GET", Pattern: "/v1/health", Public: true, Handler: d.health},
-		{Method: "GET", Pattern: "/v1/calls", Handler: d.listCalls},
-		{Method: "POST", Pattern: "/v1/calls", Handler: d.createCall},
-		{Method: "GET", Pattern: "/v1/calls/{callId}", Handler: d.getCall},
-		{Method: "PATCH", Pattern: "/v1/calls/{callId}/windows/{windowId}", Handler: d.extendWindow},
-		{Method: "GET", Pattern: "/v1/calls/{callId}/audit", Handler: d.callAudit},
-		{Method: "POST", Pattern: "/v1/calls/{callId}/registry", Handler: d.importRegistry},
-	}
-}
-
-func (d *Deps) health(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	return ok(map[string]string{"status": "ok", "time": Rome(d.Clock.Now())})
+func (h api) health(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	return ok(map[string]string{"status": "ok", "time": Rome(h.Clock.Now())})
 }
 
 type windowView struct {
@@ -63,68 +48,43 @@ func viewCall(c call.Call, now time.Time) callView {
 	return v
 }
 
-func (d *Deps) listCalls(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	calls, err := d.Store.Calls(ctx)
+func (h api) listCalls(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	calls, err := h.Calls.List(ctx, r.Principal)
 	if err != nil {
-		return nil, dynamo.Public(err)
+		return nil, err
 	}
-	now := d.Clock.Now()
-	out := []callView{}
+	now := h.Clock.Now()
+	out := make([]callView, 0, len(calls))
 	for _, c := range calls {
-		if r.Principal.IsOfficer() && c.Region != r.Principal.Region {
-			continue
-		}
 		out = append(out, viewCall(c, now))
 	}
 	return ok(map[string]any{"calls": out})
 }
 
-func (d *Deps) getCall(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
+func (h api) getCall(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	c, err := h.Calls.Get(ctx, r.Principal, r.Params["callId"])
 	if err != nil {
 		return nil, err
 	}
-	return ok(viewCall(c, d.Clock.Now()))
+	annotateCall(ctx, c.ID)
+	return ok(viewCall(c, h.Clock.Now()))
 }
 
-func (d *Deps) createCall(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) createCall(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var spec call.Spec
 	if err := apigw.Decode(r, &spec); err != nil {
 		return nil, err
 	}
-	if err := requireOfficer(r, ""); err != nil {
-		return nil, err
-	}
-	prog, known := d.Programs[spec.Program]
-	if !known {
-		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Programma sconosciuto.",
-			Fields: []problem.FieldError{{Field: "program", Code: problem.FieldInvalid, Message: "Programma sconosciuto."}}}
-	}
-	if prog.Region() != r.Principal.Region {
-		return nil, problem.New(problem.CodeForbidden, "Il programma %s è di un'altra Regione.", spec.Program)
-	}
-	now := d.Clock.Now()
-	c, err := call.New(ident.New("call"), prog.Region(), spec, r.Principal.Subject, now)
+	c, err := h.Calls.Create(ctx, r.Principal, spec)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.Store.CreateCall(ctx, c); err != nil {
-		return nil, dynamo.Public(err)
-	}
-	// The audit line right after the call, before anything that may fail:
-	// a stored call always has its creation on record.
-	if err := d.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: r.Principal.Subject, Action: "call.created",
-		Detail: map[string]string{"program": c.Program, "windows": strconv.Itoa(len(c.Windows))}}); err != nil {
-		return nil, dynamo.Public(err)
-	}
-	d.schedule(ctx, c)
-	return apigw.JSON(http.StatusCreated, viewCall(c, now))
+	annotateCall(ctx, c.ID)
+	return apigw.JSON(http.StatusCreated, viewCall(c, h.Clock.Now()))
 }
 
-// extendWindow moves a window's closing instant (proroga), reschedules the
-// close (and the final work when it is the last window), and audits both
-// instants.
-func (d *Deps) extendWindow(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+// extendWindow moves a window's closing instant (proroga).
+func (h api) extendWindow(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body struct {
 		ClosesAt string `json:"closesAt"`
 		Reason   string `json:"reason"`
@@ -136,66 +96,38 @@ func (d *Deps) extendWindow(ctx context.Context, r *apigw.Request) (*apigw.Respo
 	if err != nil {
 		return nil, err
 	}
-	if len(body.Reason) > 1000 {
-		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Motivazione troppo lunga.",
-			Fields: []problem.FieldError{{Field: "reason", Code: problem.FieldTooLarge, Message: "Al massimo 1000 caratteri."}}}
-	}
-	c, err := d.officerCall(ctx, r)
+	c, err := h.Calls.Extend(ctx, r.Principal, r.Params["callId"], call.Extension{WindowID: r.Params["windowId"], ClosesAt: closesAt, Reason: body.Reason})
 	if err != nil {
 		return nil, err
 	}
-	now := d.Clock.Now()
-	var old call.Window
-	updated, err := d.Store.UpdateCall(ctx, c.ID, func(cur *call.Call) error {
-		next, prev, err := cur.Extend(r.Params["windowId"], closesAt, now)
-		if err != nil {
-			return err
+	annotateCall(ctx, c.ID)
+	return ok(viewCall(c, h.Clock.Now()))
+}
+
+func (h api) callAudit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	trail, err := h.Calls.Audit(ctx, r.Principal, r.Params["callId"])
+	if err != nil {
+		return nil, err
+	}
+	annotateCall(ctx, r.Params["callId"])
+	return ok(trail)
+}
+
+// importRegistry loads an officer's CSV (pre-loaded services, or AFAM_UDOS
+// facilities) into a call: every row valid, or nothing imported.
+func (h api) importRegistry(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/csv" {
+		if _, err := h.Calls.Managed(ctx, r.Principal, r.Params["callId"]); err != nil {
+			return nil, err // who may not import learns nothing about media types
 		}
-		*cur, old = next, prev
-		return nil
-	})
-	if err != nil {
-		return nil, dynamo.Public(err)
+		return nil, problem.New(problem.CodeUnsupportedMedia, "Caricare il file come text/csv (UTF-8).")
 	}
-	if err := d.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: r.Principal.Subject, Action: "window.extended",
-		Detail: map[string]string{"window": old.ID, "from": Rome(old.ClosesAt), "to": Rome(closesAt), "reason": body.Reason}}); err != nil {
-		return nil, dynamo.Public(err)
-	}
-	d.schedule(ctx, updated)
-	return ok(viewCall(updated, now))
-}
-
-// schedule puts the call's schedules once the call and its audit line are
-// stored. A failure does not undo or fail the request: the windows
-// function's reconcile (every 5 minutes) does the work of any instant whose
-// schedule is missing, and filing never depends on a schedule (it compares
-// the request's arrival with the window). It is logged at error level,
-// which alarms.
-func (d *Deps) schedule(ctx context.Context, c call.Call) {
-	if err := d.Windows.Schedule(ctx, c); err != nil {
-		d.Log.ErrorContext(ctx, "schedules not put: the reconcile will do their work", "call", c.ID, "outcome", "schedule_failed", "error", err.Error())
-		apigw.Annotate(ctx, slog.String("schedule", "failed"))
-	}
-}
-
-func (d *Deps) callAudit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	c, err := d.officerCall(ctx, r)
+	kind := r.Query.Get("kind")
+	n, err := h.Registry.Import(ctx, r.Principal, r.Params["callId"], kind, bytes.NewReader(r.Body))
 	if err != nil {
 		return nil, err
 	}
-	trail, err := d.Store.CallAudit(ctx, c.ID)
-	if err != nil {
-		return nil, dynamo.Public(err)
-	}
-	evs, err := d.Store.WindowEvents(ctx, c.ID)
-	if err != nil {
-		return nil, dynamo.Public(err)
-	}
-	if trail == nil {
-		trail = []audit.Entry{}
-	}
-	if evs == nil {
-		evs = []call.WindowEvent{}
-	}
-	return ok(map[string]any{"entries": trail, "windowEvents": evs})
+	annotateCall(ctx, r.Params["callId"])
+	apigw.Annotate(ctx, slog.Int("rows", n))
+	return apigw.JSON(http.StatusOK, map[string]any{"kind": kind, "imported": n})
 }

@@ -1,72 +1,92 @@
-// Package handlers holds the HTTP handlers of the v1 contract. Each function
-// (calls, submissions, uploads) serves its own list of routes; the local
-// runtime serves them all. A handler reads like a paragraph: decode,
-// authorise, call the domain, encode.
+// Package handlers holds the HTTP handlers of the v1 contract. A handler
+// reads like a paragraph: decode, call the application's service, encode.
+// Authorisation and every rule live in the services (shared/app); which
+// function serves which route is the table of shared/routes.
 package handlers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"sportello/shared/apigw"
-	"sportello/shared/auth"
-	"sportello/shared/call"
+	"sportello/shared/app"
 	"sportello/shared/clock"
-	"sportello/shared/dynamo"
-	"sportello/shared/problem"
-	"sportello/shared/program"
-	"sportello/shared/windows"
+	"sportello/shared/routes"
 )
 
-// Deps are what the handlers need; main.go of each function fills them.
-type Deps struct {
-	Store    *dynamo.Store
-	Clock    clock.Clock
-	Programs map[string]program.Program
-	Windows  *windows.Service
-	Log      *slog.Logger
-	// Registries is forgotten after an import so this process sees it at once.
-	Registries *dynamo.RegistrySource
-}
-
 // Rome renders an instant as RFC 3339 with the Europe/Rome offset.
-func Rome(t time.Time) string { return t.In(clock.Rome).Format(time.RFC3339Nano) }
+func Rome(t time.Time) string { return clock.RFC3339(t) }
 
 func ok(v any) (*apigw.Response, error) { return apigw.JSON(http.StatusOK, v) }
 
-func requireOfficer(r *apigw.Request, region string) error {
-	if !r.Principal.IsOfficer() {
-		return problem.New(problem.CodeForbidden, "Operazione riservata ai funzionari regionali.")
+// api binds the handlers to one application.
+type api struct{ *app.App }
+
+// bind is every handler, by route key ("GET /v1/calls/{callId}").
+func (h api) bind() map[string]apigw.HandlerFunc {
+	return map[string]apigw.HandlerFunc{
+		"GET /v1/health":         h.health,
+		"GET /v1/calls":          h.listCalls,
+		"POST /v1/calls":         h.createCall,
+		"GET /v1/calls/{callId}": h.getCall,
+		"PATCH /v1/calls/{callId}/windows/{windowId}":       h.extendWindow,
+		"GET /v1/calls/{callId}/audit":                      h.callAudit,
+		"POST /v1/calls/{callId}/registry":                  h.importRegistry,
+		"POST /v1/calls/{callId}/funds":                     h.announce,
+		"GET /v1/calls/{callId}/allocations/{allocationId}": h.allocation,
+		"POST /v1/calls/{callId}/allocations:simulate":      h.simulate,
+		"POST /v1/calculators/nidi-gratis-plus":             calculateNidiGratis,
+		"POST /v1/calculators/riparto":                      calculateRiparto,
+		"POST /v1/calls/{callId}/submissions":               h.createSubmission,
+		"GET /v1/calls/{callId}/submissions":                h.listSubmissions,
+		"GET /v1/submissions/{id}":                          h.getSubmission,
+		"PUT /v1/submissions/{id}":                          h.updateSubmission,
+		"POST /v1/submissions/{id}/submit":                  h.submit,
+		"POST /v1/submissions/{id}/review":                  h.review,
+		"POST /v1/submissions/{id}/integration":             h.integrate,
+		"POST /v1/submissions/{id}/withdraw":                h.withdraw,
+		"GET /v1/submissions/{id}/audit":                    h.submissionAudit,
+		"GET /v1/submissions/{id}/receipt":                  h.receipt,
+		"GET /v1/submissions/{id}/summary":                  h.summary,
+		"POST /v1/submissions/{id}/documents":               h.declareDocument,
+		"GET /v1/submissions/{id}/documents":                h.listDocuments,
+		"GET /v1/documents/{id}/download":                   h.download,
 	}
-	if region != "" && r.Principal.Region != region {
-		// Another region's call: as if it did not exist.
-		return problem.New(problem.CodeNotFound, "Bando non trovato.")
-	}
-	return nil
 }
 
-// visibleCall loads a call the principal may see: applicants see every
-// call (calls are public acts), officers only their region's.
-func (d *Deps) visibleCall(ctx context.Context, p *auth.Principal, id string) (call.Call, error) {
-	c, err := d.Store.Call(ctx, id)
-	if err != nil {
-		return c, dynamo.Public(err)
+// Routes binds the routes of the given functions (all of them when none
+// is named) to a's services. A route of the table without a handler is a
+// programming error, found at startup (and by the tests).
+func Routes(a *app.App, functions ...string) ([]apigw.Route, error) {
+	if len(functions) == 0 {
+		functions = routes.Functions()
 	}
-	if p.IsOfficer() && p.Region != c.Region {
-		return call.Call{}, problem.New(problem.CodeNotFound, "Bando non trovato.")
+	bound := api{a}.bind()
+	var out []apigw.Route
+	for _, fn := range functions {
+		for _, r := range routes.Of(fn) {
+			h, ok := bound[r.Key()]
+			if !ok {
+				return nil, fmt.Errorf("route %s has no handler", r.Key())
+			}
+			out = append(out, apigw.Route{Method: r.Method, Pattern: r.Pattern, Public: r.Public, Handler: h})
+		}
 	}
-	apigw.Annotate(ctx, slog.String("call", c.ID))
-	return c, nil
+	return out, nil
 }
 
-// officerCall loads the route's call for an officer of its region
-// (another region's call is not found).
-func (d *Deps) officerCall(ctx context.Context, r *apigw.Request) (call.Call, error) {
-	c, err := d.visibleCall(ctx, r.Principal, r.Params["callId"])
+// Router is the router of the given functions (all when none is named).
+func Router(a *app.App, functions ...string) (*apigw.Router, error) {
+	rs, err := Routes(a, functions...)
 	if err != nil {
-		return c, err
+		return nil, err
 	}
-	return c, requireOfficer(r, c.Region)
+	return apigw.NewRouter(a.Log, rs), nil
+}
+
+func annotateCall(ctx context.Context, id string) {
+	apigw.Annotate(ctx, slog.String("call", id))
 }

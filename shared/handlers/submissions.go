@@ -11,32 +11,8 @@ import (
 	"sportello/shared/apigw"
 	"sportello/shared/clock"
 	"sportello/shared/problem"
-	"sportello/shared/program"
 	"sportello/shared/submission"
 )
-
-// SubmissionsRoutes are the routes of the submissions function.
-func SubmissionsRoutes(d *Deps, svc *submission.Service) []apigw.Route {
-	h := &submissionsAPI{Deps: d, svc: svc}
-	return []apigw.Route{
-		{Method: "POST", Pattern: "/v1/calls/{callId}/submissions", Handler: h.create},
-		{Method: "GET", Pattern: "/v1/calls/{callId}/submissions", Handler: h.list},
-		{Method: "GET", Pattern: "/v1/submissions/{id}", Handler: h.get},
-		{Method: "PUT", Pattern: "/v1/submissions/{id}", Handler: h.update},
-		{Method: "POST", Pattern: "/v1/submissions/{id}/submit", Handler: h.submit},
-		{Method: "POST", Pattern: "/v1/submissions/{id}/review", Handler: h.review},
-		{Method: "POST", Pattern: "/v1/submissions/{id}/integration", Handler: h.integrate},
-		{Method: "POST", Pattern: "/v1/submissions/{id}/withdraw", Handler: h.withdraw},
-		{Method: "GET", Pattern: "/v1/submissions/{id}/audit", Handler: h.audit},
-		{Method: "GET", Pattern: "/v1/submissions/{id}/receipt", Handler: h.receipt},
-		{Method: "GET", Pattern: "/v1/submissions/{id}/summary", Handler: h.summary},
-	}
-}
-
-type submissionsAPI struct {
-	*Deps
-	svc *submission.Service
-}
 
 type protocolView struct {
 	Number string `json:"number"`
@@ -102,15 +78,9 @@ func viewSubmission(s submission.Submission, withData bool) submissionView {
 	return v
 }
 
-func (h *submissionsAPI) respondSubmission(status int, s submission.Submission) (*apigw.Response, error) {
+func (h api) respondSubmission(status int, s submission.Submission) (*apigw.Response, error) {
 	v := viewSubmission(s, true)
-	if prog, ok := h.Programs[s.Program]; ok {
-		if form, err := prog.Decode(s.Data); err == nil {
-			if d, ok := form.(program.Deriver); ok {
-				v.Derived = d.Derived()
-			}
-		}
-	}
+	v.Derived = h.Submissions.Derived(s)
 	resp, err := apigw.JSON(status, v)
 	if err == nil {
 		resp.Header.Set("ETag", strconv.Quote(strconv.FormatInt(s.Version, 10)))
@@ -122,7 +92,7 @@ func annotateSubmission(ctx context.Context, s submission.Submission) {
 	apigw.Annotate(ctx, slog.String("call", s.CallID), slog.String("submission", s.ID), slog.String("state", string(s.State)))
 }
 
-func (h *submissionsAPI) create(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) createSubmission(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body struct {
 		Org  string          `json:"org"`
 		Data json.RawMessage `json:"data"`
@@ -131,10 +101,10 @@ func (h *submissionsAPI) create(ctx context.Context, r *apigw.Request) (*apigw.R
 		return nil, err
 	}
 	key := r.Header.Get("Idempotency-Key")
-	if len(key) > 128 {
+	if len(key) > submission.MaxIdempotencyKey {
 		return nil, problem.New(problem.CodeBadRequest, "Idempotency-Key troppo lunga (massimo 128 caratteri).")
 	}
-	sub, created, err := h.svc.Create(ctx, r.Principal, r.Params["callId"], body.Org, body.Data, key)
+	sub, created, err := h.Submissions.Create(ctx, r.Principal, r.Params["callId"], body.Org, body.Data, key)
 	if err != nil {
 		return nil, err
 	}
@@ -146,8 +116,8 @@ func (h *submissionsAPI) create(ctx context.Context, r *apigw.Request) (*apigw.R
 	return h.respondSubmission(status, sub)
 }
 
-func (h *submissionsAPI) list(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	subs, err := h.svc.List(ctx, r.Principal, r.Params["callId"])
+func (h api) listSubmissions(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	subs, err := h.Submissions.List(ctx, r.Principal, r.Params["callId"])
 	if err != nil {
 		return nil, err
 	}
@@ -159,8 +129,8 @@ func (h *submissionsAPI) list(ctx context.Context, r *apigw.Request) (*apigw.Res
 	return ok(map[string]any{"submissions": out})
 }
 
-func (h *submissionsAPI) get(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
+func (h api) getSubmission(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	sub, err := h.Submissions.Get(ctx, r.Principal, r.Params["id"])
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +151,7 @@ func ifMatch(r *apigw.Request) (int64, error) {
 	return v, nil
 }
 
-func (h *submissionsAPI) update(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) updateSubmission(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body struct {
 		Data json.RawMessage `json:"data"`
 	}
@@ -196,7 +166,7 @@ func (h *submissionsAPI) update(ctx context.Context, r *apigw.Request) (*apigw.R
 	if err != nil {
 		return nil, err
 	}
-	sub, err := h.svc.Update(ctx, r.Principal, r.Params["id"], version, body.Data)
+	sub, err := h.Submissions.Update(ctx, r.Principal, r.Params["id"], version, body.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -204,24 +174,12 @@ func (h *submissionsAPI) update(ctx context.Context, r *apigw.Request) (*apigw.R
 	return h.respondSubmission(http.StatusOK, sub)
 }
 
-func (h *submissionsAPI) submit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) submit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	if len(strings.TrimSpace(string(r.Body))) > 0 && strings.TrimSpace(string(r.Body)) != "{}" {
 		return nil, problem.New(problem.CodeBadRequest, "L'invio non prevede un corpo.")
 	}
-	arrival, scope := r.Arrival, ""
-	if key := r.Header.Get("Idempotency-Key"); key != "" && len(key) <= 128 {
-		scope = r.Principal.Subject + "#" + r.Params["id"] + "#" + key
-		if first, found, err := h.Store.FirstArrival(ctx, scope); err == nil && found && first.Before(arrival) {
-			arrival = first // the retry of a submit that failed retryably
-		}
-	}
-	sub, err := h.svc.Submit(ctx, r.Principal, r.Params["id"], arrival)
+	sub, arrival, err := h.Submissions.SubmitRetry(ctx, r.Principal, r.Params["id"], r.Arrival, r.Header.Get("Idempotency-Key"))
 	apigw.Annotate(ctx, slog.String("submission", r.Params["id"]), slog.String("arrival", arrival.UTC().Format("2006-01-02T15:04:05.000Z")))
-	if problem.CodeOf(err) == problem.CodeUnavailable && scope != "" {
-		if rerr := h.Store.RecordArrival(ctx, scope, arrival); rerr != nil {
-			h.Log.Warn("could not keep the arrival of a failed submit", "submission", r.Params["id"], "error", rerr.Error())
-		}
-	}
 	if err != nil {
 		apigw.Annotate(ctx, slog.String("outcome", problem.CodeOf(err)))
 		return nil, err
@@ -231,7 +189,7 @@ func (h *submissionsAPI) submit(ctx context.Context, r *apigw.Request) (*apigw.R
 	return h.respondSubmission(http.StatusOK, sub)
 }
 
-func (h *submissionsAPI) review(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) review(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body struct {
 		Decision string   `json:"decision"`
 		Notes    string   `json:"notes"`
@@ -250,7 +208,7 @@ func (h *submissionsAPI) review(ctx context.Context, r *apigw.Request) (*apigw.R
 		}
 		d.Deadline = &at
 	}
-	sub, err := h.svc.Review(ctx, r.Principal, r.Params["id"], d)
+	sub, err := h.Submissions.Review(ctx, r.Principal, r.Params["id"], d)
 	if err != nil {
 		return nil, err
 	}
@@ -260,11 +218,11 @@ func (h *submissionsAPI) review(ctx context.Context, r *apigw.Request) (*apigw.R
 
 // integrate sends the documents of an integration request, as of the
 // request's arrival.
-func (h *submissionsAPI) integrate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) integrate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	if b := strings.TrimSpace(string(r.Body)); b != "" && b != "{}" {
 		return nil, problem.New(problem.CodeBadRequest, "L'invio dell'integrazione non prevede un corpo.")
 	}
-	sub, err := h.svc.Integrate(ctx, r.Principal, r.Params["id"], r.Arrival)
+	sub, err := h.Submissions.Integrate(ctx, r.Principal, r.Params["id"], r.Arrival)
 	if err != nil {
 		apigw.Annotate(ctx, slog.String("submission", r.Params["id"]), slog.String("outcome", problem.CodeOf(err)))
 		return nil, err
@@ -275,11 +233,11 @@ func (h *submissionsAPI) integrate(ctx context.Context, r *apigw.Request) (*apig
 }
 
 // withdraw records the applicant's rinuncia.
-func (h *submissionsAPI) withdraw(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+func (h api) withdraw(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	if b := strings.TrimSpace(string(r.Body)); b != "" && b != "{}" {
 		return nil, problem.New(problem.CodeBadRequest, "La rinuncia non prevede un corpo.")
 	}
-	sub, err := h.svc.Withdraw(ctx, r.Principal, r.Params["id"])
+	sub, err := h.Submissions.Withdraw(ctx, r.Principal, r.Params["id"])
 	if err != nil {
 		return nil, err
 	}
@@ -288,17 +246,30 @@ func (h *submissionsAPI) withdraw(ctx context.Context, r *apigw.Request) (*apigw
 	return h.respondSubmission(http.StatusOK, sub)
 }
 
-func (h *submissionsAPI) audit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	sub, err := h.svc.Get(ctx, r.Principal, r.Params["id"])
-	if err != nil {
-		return nil, err
-	}
-	if !r.Principal.OfficerOf(sub.Region) {
-		return nil, problem.New(problem.CodeForbidden, "Il registro delle operazioni è consultabile dai funzionari regionali.")
-	}
-	trail, err := h.Store.SubmissionAudit(ctx, sub.ID)
+func (h api) submissionAudit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	trail, err := h.Submissions.Audit(ctx, r.Principal, r.Params["id"])
 	if err != nil {
 		return nil, err
 	}
 	return ok(map[string]any{"entries": trail})
+}
+
+// receipt renders the protocol receipt of a filed application.
+func (h api) receipt(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	f, err := h.Documents.Receipt(ctx, r.Principal, r.Params["id"])
+	if err != nil {
+		return nil, err
+	}
+	annotateSubmission(ctx, f.Submission)
+	return apigw.Bytes(http.StatusOK, f.ContentType, f.Name, f.Body), nil
+}
+
+// summary renders the generated application (Lombardy A1) from the draft.
+func (h api) summary(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	f, err := h.Documents.Summary(ctx, r.Principal, r.Params["id"])
+	if err != nil {
+		return nil, err
+	}
+	annotateSubmission(ctx, f.Submission)
+	return apigw.Bytes(http.StatusOK, f.ContentType, f.Name, f.Body), nil
 }

@@ -38,6 +38,13 @@ const (
 	CodeIdempotencyMismatch  = "idempotency_mismatch"   // an Idempotency-Key reused with a different request
 )
 
+// Unavailable is the meaning of a storage failure worth retrying (throttled,
+// or the service faulted after the SDK's own retries): adapters wrap it
+// into their errors, so errors.Is(err, Unavailable) holds and the one
+// renderer answers 503 with Retry-After. Retrying with the same request
+// (and Idempotency-Key) is safe.
+var Unavailable = New(CodeUnavailable, "Il servizio è momentaneamente sovraccarico: riprovare tra qualche secondo con la stessa richiesta. Ripetere la stessa richiesta è sicuro: non crea duplicati.")
+
 // FieldError names one wrong field of a form. Field is a JSON pointer-like
 // dotted path ("data.services[2].reason").
 type FieldError struct {

@@ -203,3 +203,15 @@ type Deriver interface {
 type Facilitator interface {
 	FacilityCodes() []string
 }
+
+// Programs are the programs a deployment runs, by id (see catalog).
+type Programs map[string]Program
+
+// RegionOf is the region a program belongs to.
+func (ps Programs) RegionOf(id string) (string, bool) {
+	p, ok := ps[id]
+	if !ok {
+		return "", false
+	}
+	return p.Region(), true
+}

@@ -4,6 +4,8 @@
 package s3blobs
 
 import (
+	"sportello/shared/document"
+
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -27,14 +29,8 @@ type Blobs struct {
 	Bucket string
 }
 
-// Upload is a pre-signed PUT: the client sends exactly Headers with the
-// body to URL before ExpiresAt.
-type Upload struct {
-	URL       string
-	Method    string
-	Headers   map[string]string
-	ExpiresAt time.Time
-}
+// Upload is a pre-signed PUT (the domain's type).
+type Upload = document.Upload
 
 // PresignPut signs a PUT of key that S3 accepts only with this length,
 // content type and SHA-256 checksum (all three are signed headers; S3

@@ -15,11 +15,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"sportello/shared/access"
 	"sportello/shared/audit"
 	"sportello/shared/auth"
 	"sportello/shared/call"
 	"sportello/shared/clock"
-	"sportello/shared/document"
 	"sportello/shared/ident"
 	"sportello/shared/problem"
 	"sportello/shared/program"
@@ -50,12 +50,18 @@ type Store interface {
 	Release(ctx context.Context, s Submission, prev int64) error
 	// Register lists a register's entries in number order.
 	Register(ctx context.Context, register string) ([]Registration, error)
-	Documents(ctx context.Context, submissionID string) ([]document.Document, error)
+	// Uploads lists the application's documents as the lifecycle sees them.
+	Uploads(ctx context.Context, submissionID string) ([]Upload, error)
 	ClaimHolders(ctx context.Context, callID string, claims []string) (map[string]string, error)
 	// MemberListings lists the filed applications that name key as a
 	// member on its behalf.
 	MemberListings(ctx context.Context, callID, key string) ([]string, error)
 	Audit(ctx context.Context, e audit.Entry) error
+	SubmissionAudit(ctx context.Context, submissionID string) ([]audit.Entry, error)
+	// RecordArrival and FirstArrival keep the arrival of a submit that
+	// failed retryably, under the client's idempotency key.
+	RecordArrival(ctx context.Context, scope string, at time.Time) error
+	FirstArrival(ctx context.Context, scope string) (time.Time, bool, error)
 }
 
 // Registries gives the reference data a call's forms are checked against.
@@ -82,35 +88,23 @@ type Service struct {
 	Notifier   Notifier // nil: no e-mail
 	Clock      clock.Clock
 	Log        *slog.Logger
-	// Public maps storage errors to what a client may see (retryable
-	// faults → 503); identity when nil.
-	Public func(error) error
 
 	lanes sync.Map // register → *sync.Mutex: registrations of one register queue in process
 }
-
-func (s *Service) public(err error) error {
-	if s.Public == nil || err == nil {
-		return err
-	}
-	return s.Public(err)
-}
-
-var errNotFound = problem.New(problem.CodeNotFound, "Domanda non trovata.")
 
 // load reads an application the principal may see: an applicant only its
 // orgs', an officer only its region's; anything else is not found, so that
 // ids of others' applications reveal nothing.
 func (s *Service) load(ctx context.Context, p *auth.Principal, id string) (Submission, error) {
 	if !ident.Valid("sub", id) {
-		return Submission{}, errNotFound
+		return Submission{}, access.ErrApplicationNotFound
 	}
 	sub, err := s.Store.Submission(ctx, id)
 	if err != nil {
-		return sub, s.public(err)
+		return sub, err
 	}
-	if !(p.ActsFor(sub.Org) || p.OfficerOf(sub.Region)) {
-		return Submission{}, errNotFound
+	if err := access.SeeApplication(p, sub.Org, sub.Region); err != nil {
+		return Submission{}, err
 	}
 	return sub, nil
 }
@@ -118,7 +112,7 @@ func (s *Service) load(ctx context.Context, p *auth.Principal, id string) (Submi
 func (s *Service) callAndProgram(ctx context.Context, callID string) (call.Call, program.Program, error) {
 	c, err := s.Store.Call(ctx, callID)
 	if err != nil {
-		return c, nil, s.public(err)
+		return c, nil, err
 	}
 	prog, ok := s.Programs[c.Program]
 	if !ok {
@@ -148,7 +142,7 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Submis
 func (s *Service) memberFlags(ctx context.Context, sub Submission) ([]string, error) {
 	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, sub.Members)
 	if err != nil {
-		return nil, s.public(err)
+		return nil, err
 	}
 	var out []string
 	for _, m := range sub.Members {
@@ -157,7 +151,7 @@ func (s *Service) memberFlags(ctx context.Context, sub Submission) ([]string, er
 		}
 		others, err := s.Store.MemberListings(ctx, sub.CallID, m)
 		if err != nil {
-			return nil, s.public(err)
+			return nil, err
 		}
 		for _, o := range others {
 			if o != sub.ID {
@@ -189,8 +183,8 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 	if p.IsOfficer() {
 		return Submission{}, false, problem.New(problem.CodeForbidden, "Le domande sono presentate dagli enti, non dai funzionari.")
 	}
-	if !p.ActsFor(org) {
-		return Submission{}, false, problem.New(problem.CodeForbidden, "L'utenza non è abilitata ad agire per l'ente %s.", org)
+	if err := access.ActFor(p, org, "L'utenza non è abilitata ad agire per l'ente "+org+"."); err != nil {
+		return Submission{}, false, err
 	}
 	c, prog, err := s.callAndProgram(ctx, callID)
 	if err != nil {
@@ -228,12 +222,12 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 	}
 	got, created, err := s.Store.CreateSubmission(ctx, sub, key, hex.EncodeToString(sum[:]))
 	if err != nil {
-		return got, false, s.public(err)
+		return got, false, err
 	}
 	if created {
 		if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.created",
 			Detail: map[string]string{"org": org}}); err != nil {
-			return got, created, s.public(err)
+			return got, created, err
 		}
 	}
 	return got, created, nil
@@ -246,8 +240,8 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	if err != nil {
 		return sub, err
 	}
-	if !p.ActsFor(sub.Org) {
-		return sub, problem.New(problem.CodeForbidden, "Solo l'ente può modificare la propria domanda.")
+	if err := access.ActFor(p, sub.Org, "Solo l'ente può modificare la propria domanda."); err != nil {
+		return sub, err
 	}
 	now := s.Clock.Now()
 	if err := sub.CheckEditable(now); err != nil {
@@ -270,11 +264,11 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	next := sub
 	next.Data, next.Summary, next.Version, next.UpdatedAt = compact(data), summary(form), sub.Version+1, now.UTC()
 	if err := s.Store.SaveSubmission(ctx, next, ifMatch); err != nil {
-		return sub, s.public(err)
+		return sub, err
 	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.updated",
 		Detail: map[string]string{"version": fmt.Sprint(next.Version)}}); err != nil {
-		return next, s.public(err)
+		return next, err
 	}
 	return next, nil
 }
@@ -284,20 +278,20 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 func (s *Service) List(ctx context.Context, p *auth.Principal, callID string) ([]Submission, error) {
 	c, err := s.Store.Call(ctx, callID)
 	if err != nil {
-		return nil, s.public(err)
+		return nil, err
+	}
+	if err := access.SeeCall(p, c.Region); err != nil {
+		return nil, err
 	}
 	if p.IsOfficer() {
-		if !p.OfficerOf(c.Region) {
-			return nil, problem.New(problem.CodeNotFound, "Bando non trovato.")
-		}
 		subs, err := s.Store.Submissions(ctx, callID, "")
-		return subs, s.public(err)
+		return subs, err
 	}
 	var out []Submission
 	for _, org := range p.Orgs {
 		subs, err := s.Store.Submissions(ctx, callID, org)
 		if err != nil {
-			return nil, s.public(err)
+			return nil, err
 		}
 		out = append(out, subs...)
 	}
@@ -324,8 +318,8 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	if err != nil {
 		return sub, err
 	}
-	if !p.ActsFor(sub.Org) {
-		return sub, problem.New(problem.CodeForbidden, "Solo l'ente può inviare la propria domanda.")
+	if err := access.ActFor(p, sub.Org, "Solo l'ente può inviare la propria domanda."); err != nil {
+		return sub, err
 	}
 	if sub.Filed() && sub.State != Rejected {
 		return sub, nil // already filed: the same answer again
@@ -367,11 +361,11 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 		if sub.Review != nil && sub.Review.Deadline != nil {
 			deadline = *sub.Review.Deadline
 		}
-		docs, err := s.Store.Documents(ctx, sub.ID)
+		docs, err := s.Store.Uploads(ctx, sub.ID)
 		if err != nil {
-			return sub, s.public(err)
+			return sub, err
 		}
-		set := Seal(docs, func(d document.Document) bool { return !sub.sealedIn(d.ID) })
+		set := Seal(docs, func(d Upload) bool { return !sub.sealedIn(d.ID) })
 		if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival); err != nil {
 			return sub, err
 		}
@@ -399,7 +393,7 @@ func (s *Service) precheckClaims(ctx context.Context, sub Submission, form progr
 	claims := append(own, members...)
 	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, claims)
 	if err != nil {
-		return s.public(err)
+		return err
 	}
 	for _, key := range claims {
 		if h, taken := holders[key]; taken && h != sub.ID {
@@ -451,9 +445,9 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form p
 		}
 		return fields, nil, nil
 	}
-	docs, err := s.Store.Documents(ctx, sub.ID)
+	docs, err := s.Store.Uploads(ctx, sub.ID)
 	if err != nil {
-		return nil, nil, s.public(err)
+		return nil, nil, err
 	}
 	sealed := Seal(docs, nil)
 	verified := map[string]int{}
@@ -462,7 +456,7 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form p
 	}
 	reg, err := s.Registries.Registry(ctx, c.ID)
 	if err != nil {
-		return nil, nil, s.public(err)
+		return nil, nil, err
 	}
 	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params}
 	fields.Merge("data", form.Check(pctx))
@@ -479,10 +473,10 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form p
 
 // Seal fingerprints the verified documents among docs that keep returns
 // true for (all, when keep is nil), in a stable order.
-func Seal(docs []document.Document, keep func(document.Document) bool) []SealedDocument {
+func Seal(docs []Upload, keep func(Upload) bool) []SealedDocument {
 	var out []SealedDocument
 	for _, d := range docs {
-		if d.Status != document.Verified || (keep != nil && !keep(d)) {
+		if !d.Verified || (keep != nil && !keep(d)) {
 			continue
 		}
 		out = append(out, SealedDocument{ID: d.ID, Kind: d.Kind, Filename: d.Filename, Size: d.Size, SHA256: d.SHA256})
@@ -527,7 +521,7 @@ func (s *Service) register(ctx context.Context, register string, write func(coun
 		n, err := s.Store.ProtocolCounter(ctx, register)
 		if err != nil {
 			mu.Unlock()
-			return s.public(err)
+			return err
 		}
 		err = write(n, register)
 		mu.Unlock()
@@ -540,10 +534,10 @@ func (s *Service) register(ctx context.Context, register string, write func(coun
 		case errors.Is(err, ErrStale), errors.As(err, &taken):
 			return err
 		default:
-			return s.public(err)
+			return err
 		}
 	}
-	return s.public(fmt.Errorf("register %s: counter contention did not settle", register))
+	return fmt.Errorf("register %s: counter contention did not settle", register)
 }
 
 func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code string) error {
@@ -552,7 +546,7 @@ func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code str
 	}
 	other, err := s.Store.Submission(ctx, taken.HolderID)
 	if err != nil {
-		return s.public(err)
+		return err
 	}
 	number := ""
 	if other.Protocol != nil {
@@ -594,8 +588,8 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	if err != nil {
 		return sub, err
 	}
-	if !p.OfficerOf(sub.Region) {
-		return sub, problem.New(problem.CodeForbidden, "Solo i funzionari della Regione esaminano le domande.")
+	if err := access.Review(p, sub.Region, "Solo i funzionari della Regione esaminano le domande."); err != nil {
+		return sub, err
 	}
 	now := s.Clock.Now()
 	c, prog, err := s.callAndProgram(ctx, sub.CallID)
@@ -628,7 +622,7 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 		err = s.Store.SaveSubmission(ctx, next, sub.Version)
 	}
 	if err != nil {
-		return sub, s.public(err)
+		return sub, err
 	}
 	detail := map[string]string{"decision": d.Decision, "from": string(sub.State), "to": string(next.State)}
 	if d.Deadline != nil {
@@ -641,7 +635,7 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 		detail["claimsReleased"] = strings.Join(append(append([]string(nil), sub.Claims...), sub.Members...), ",")
 	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.reviewed", Detail: detail}); err != nil {
-		return next, s.public(err)
+		return next, err
 	}
 	s.notifyReview(ctx, next)
 	return next, nil
@@ -723,8 +717,8 @@ func (s *Service) integrateOnce(ctx context.Context, p *auth.Principal, id strin
 	if err != nil {
 		return sub, err
 	}
-	if !p.ActsFor(sub.Org) {
-		return sub, problem.New(problem.CodeForbidden, "Solo l'ente invia l'integrazione della propria domanda.")
+	if err := access.ActFor(p, sub.Org, "Solo l'ente invia l'integrazione della propria domanda."); err != nil {
+		return sub, err
 	}
 	if sub.State != IntegrationRequested || sub.Review == nil || sub.Review.Deadline == nil {
 		if n := len(sub.Integrations); n > 0 && sub.Review != nil && sub.Review.Deadline != nil &&
@@ -738,11 +732,11 @@ func (s *Service) integrateOnce(ctx context.Context, p *auth.Principal, id strin
 		return sub, problem.New(problem.CodeWindowClosed, "Il termine per l'integrazione documentale è scaduto il %s; la richiesta è arrivata il %s.",
 			clock.FormatRome(deadline), clock.FormatRome(arrival)).With("closedAt", deadline.In(clock.Rome).Format(time.RFC3339Nano))
 	}
-	docs, err := s.Store.Documents(ctx, sub.ID)
+	docs, err := s.Store.Uploads(ctx, sub.ID)
 	if err != nil {
-		return sub, s.public(err)
+		return sub, err
 	}
-	set := Seal(docs, func(d document.Document) bool {
+	set := Seal(docs, func(d Upload) bool {
 		return !sub.sealedIn(d.ID) && !d.ReceivedAt.IsZero() && !d.ReceivedAt.Before(requested) && d.ReceivedAt.Before(deadline)
 	})
 	if len(set) == 0 {
@@ -816,8 +810,8 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string) (S
 	if err != nil {
 		return sub, err
 	}
-	if !p.ActsFor(sub.Org) {
-		return sub, problem.New(problem.CodeForbidden, "Solo l'ente può rinunciare alla propria domanda.")
+	if err := access.ActFor(p, sub.Org, "Solo l'ente può rinunciare alla propria domanda."); err != nil {
+		return sub, err
 	}
 	if sub.State == Withdrawn {
 		return sub, nil
@@ -837,12 +831,12 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string) (S
 	next.State, next.Version, next.UpdatedAt = Withdrawn, sub.Version+1, now.UTC()
 	next.Withdrawal = &Withdrawal{By: p.Subject, At: now.UTC()}
 	if err := s.Store.Release(ctx, next, sub.Version); err != nil {
-		return sub, s.public(err)
+		return sub, err
 	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.withdrawn",
 		Detail: map[string]string{"protocol": sub.Protocol.Number, "from": string(sub.State),
 			"claimsReleased": strings.Join(append(append([]string(nil), sub.Claims...), sub.Members...), ",")}}); err != nil {
-		return next, s.public(err)
+		return next, err
 	}
 	s.Log.Info("withdrawn", "call", sub.CallID, "submission", sub.ID, "protocol", sub.Protocol.Number, "outcome", "submission.withdrawn")
 	return next, nil

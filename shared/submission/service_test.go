@@ -81,7 +81,7 @@ func setup(t *testing.T) fixture {
 	s.CreateCall(ctx, c)
 	svc := &submission.Service{Store: s, Programs: map[string]program.Program{"test-program": testProgram{}}, Clock: clk,
 		Registries: &dynamo.RegistrySource{Store: s, Comuni: func() []program.Comune { return nil }, TTL: time.Minute},
-		Log:        slog.New(slog.DiscardHandler), Public: dynamo.Public}
+		Log:        slog.New(slog.DiscardHandler)}
 	return fixture{svc: svc, store: s, clk: clk, close: c.Windows[0].ClosesAt}
 }
 

@@ -51,6 +51,15 @@ type SealedDocument struct {
 	SHA256   string `json:"sha256" dynamodbav:"sha256"`
 }
 
+// Upload is what the lifecycle knows of an uploaded document: its
+// fingerprint, whether verification passed, and when S3 stored the bytes.
+type Upload struct {
+	ID, Kind, Filename, SHA256 string
+	Size                       int64
+	Verified                   bool
+	ReceivedAt                 time.Time
+}
+
 // Integration is a set of documents the applicant sent for an officer's
 // integration request, sealed and registered with its own number.
 type Integration struct {

@@ -173,7 +173,7 @@ func TestConcurrentAnnouncementsMakeOneRun(t *testing.T) {
 		e.review(id, off, map[string]any{"decision": "admit"})
 	}
 	held := &heldAnnouncer{rt: e.rt}
-	e.rt.Allocation.Announcer = held
+	e.rt.App.Allocation.Announcer = held
 
 	announce := func(n int, body string, headers ...string) []string {
 		out := make([]string, n)

@@ -21,18 +21,15 @@ import (
 	samples "sportello/events"
 	"sportello/infra/local/emulator"
 	"sportello/infra/local/s3gate"
-	"sportello/shared/allocation"
 	"sportello/shared/apigw"
+	"sportello/shared/app"
 	"sportello/shared/auth"
-	"sportello/shared/catalog"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/handlers"
-	"sportello/shared/intake"
 	"sportello/shared/notify"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
-	"sportello/shared/submission"
 	"sportello/shared/windows"
 )
 
@@ -68,26 +65,23 @@ type Config struct {
 
 // Runtime is a running local sportello.
 type Runtime struct {
-	URL         string
-	Store       *dynamo.Store
-	DynamoDB    *emulator.DynamoDB
-	S3          *emulator.S3
-	Keys        *auth.Keys
-	Clock       clock.Clock
-	Windows     *windows.Service
-	Scheduler   *scheduler.Local
-	Router      *apigw.Router
-	Submissions *submission.Service
-	Blobs       *s3blobs.Blobs
-	Intake      *intake.Service
-	Allocation  *allocation.Service
-	Exports     *s3blobs.Blobs
-	allocWG     sync.WaitGroup
-	intakeWG    sync.WaitGroup
-	OutboxDir   string
-	Seeded      Seeded
-	srv         *http.Server
-	stop        chan struct{}
+	URL       string
+	Store     *dynamo.Store
+	DynamoDB  *emulator.DynamoDB
+	S3        *emulator.S3
+	Keys      *auth.Keys
+	Clock     clock.Clock
+	App       *app.App // the same constructor the Lambdas use
+	Scheduler *scheduler.Local
+	Router    *apigw.Router
+	Blobs     *s3blobs.Blobs
+	Exports   *s3blobs.Blobs
+	allocWG   sync.WaitGroup
+	intakeWG  sync.WaitGroup
+	OutboxDir string
+	Seeded    Seeded
+	srv       *http.Server
+	stop      chan struct{}
 }
 
 // Start brings everything up.
@@ -122,9 +116,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	rt.Keys = auth.NewKeys(key, cfg.Clock.Now)
 
-	rt.Windows = &windows.Service{Store: rt.Store, Clock: cfg.Clock, Log: cfg.Log}
 	rt.Scheduler = &scheduler.Local{Clock: cfg.Clock, Log: cfg.Log, Fire: rt.fireWindows}
-	rt.Windows.Scheduler = rt.Scheduler
 
 	rt.Blobs = &s3blobs.Blobs{Client: rt.S3.Client(), Bucket: DocumentsBucket}
 	if err := rt.Blobs.EnsureBucket(ctx); err != nil {
@@ -138,21 +130,24 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, err
 		}
 	}
-	registries := &dynamo.RegistrySource{Store: rt.Store, Comuni: samples.Comuni, TTL: time.Minute}
-	programs := catalog.All()
-	rt.Submissions = &submission.Service{Store: rt.Store, Programs: programs, Registries: registries, Clock: cfg.Clock, Log: cfg.Log,
-		Public:   dynamo.Public,
-		Notifier: notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}, Offices: LocalOffices}}
-	rt.Intake = &intake.Service{Store: rt.Store, Blobs: rt.Blobs, Programs: programs, Clock: cfg.Clock, Log: cfg.Log}
 	rt.Exports = &s3blobs.Blobs{Client: rt.S3.Client(), Bucket: ExportsBucket}
 	if err := rt.Exports.EnsureBucket(ctx); err != nil {
 		return nil, err
 	}
-	rt.Allocation = &allocation.Service{Store: rt.Store, Blobs: rt.Exports, Programs: programs, Clock: cfg.Clock, Log: cfg.Log,
-		Names: handlers.OrgNames(registries), Announcer: rt}
-	deps := &handlers.Deps{Store: rt.Store, Clock: cfg.Clock, Programs: programs, Windows: rt.Windows, Log: cfg.Log, Registries: registries}
-	routes := handlers.FunctionRoutes(deps, handlers.Services{Submissions: rt.Submissions, Allocation: rt.Allocation, Blobs: rt.Blobs})
-	rt.Router = apigw.NewRouter(cfg.Log, routes[handlers.FnCalls], routes[handlers.FnSubmissions], routes[handlers.FnUploads])
+	rt.App = app.New(app.Ports{
+		Store:      rt.Store,
+		Registries: &dynamo.RegistrySource{Store: rt.Store, Comuni: samples.Comuni, TTL: time.Minute},
+		Blobs:      rt.Blobs,
+		Exports:    rt.Exports,
+		Scheduler:  rt.Scheduler,
+		Mailer:     notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}, Offices: LocalOffices},
+		Events:     rt,
+		Clock:      cfg.Clock,
+		Log:        cfg.Log,
+	})
+	if rt.Router, err = handlers.Router(rt.App); err != nil {
+		return nil, err
+	}
 
 	if !cfg.NoSeed {
 		if rt.Seeded, err = seed(ctx, rt.Store, cfg.Clock); err != nil {
@@ -164,11 +159,11 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, err
 	}
 	for _, c := range calls {
-		if err := rt.Windows.Schedule(ctx, c); err != nil {
+		if err := rt.App.Windows.Schedule(ctx, c); err != nil {
 			return nil, err
 		}
 	}
-	if err := rt.Windows.Reconcile(ctx); err != nil {
+	if err := rt.App.Windows.Reconcile(ctx); err != nil {
 		cfg.Log.Error("startup reconcile failed", "error", err.Error())
 	}
 	go rt.reconcileLoop(cfg.ReconcileEvery, cfg.Log)
@@ -191,8 +186,8 @@ func (rt *Runtime) objectCreated(key string) {
 	rt.intakeWG.Add(1)
 	go func() {
 		defer rt.intakeWG.Done()
-		if err := rt.Intake.Object(context.Background(), key, at); err != nil {
-			rt.Intake.Log.Error("documents function failed", "error", err.Error())
+		if err := rt.App.Intake.Object(context.Background(), key, at); err != nil {
+			rt.App.Intake.Log.Error("documents function failed", "error", err.Error())
 		}
 	}()
 }
@@ -202,8 +197,8 @@ func (rt *Runtime) FundsAnnounced(_ context.Context, callID, runID string) error
 	rt.allocWG.Add(1)
 	go func() {
 		defer rt.allocWG.Done()
-		if err := rt.Allocation.Execute(context.Background(), runID); err != nil {
-			rt.Allocation.Log.Error("allocation function failed", "allocation", runID, "error", err.Error())
+		if err := rt.App.Allocation.Execute(context.Background(), runID); err != nil {
+			rt.App.Allocation.Log.Error("allocation function failed", "allocation", runID, "error", err.Error())
 		}
 	}()
 	return nil
@@ -221,7 +216,7 @@ func (rt *Runtime) fireWindows(ctx context.Context, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	return rt.Windows.Handle(ctx, ev)
+	return rt.App.Windows.Handle(ctx, ev)
 }
 
 func (rt *Runtime) reconcileLoop(every time.Duration, log *slog.Logger) {
@@ -232,7 +227,7 @@ func (rt *Runtime) reconcileLoop(every time.Duration, log *slog.Logger) {
 		case <-rt.stop:
 			return
 		case <-t.C:
-			if err := rt.Windows.Reconcile(context.Background()); err != nil {
+			if err := rt.App.Windows.Reconcile(context.Background()); err != nil {
 				log.Error("reconcile failed", "error", err.Error())
 			}
 		}
