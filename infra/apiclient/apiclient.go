@@ -98,6 +98,12 @@ func (c *Client) Draft(callID, token, org string, data json.RawMessage) (string,
 // Upload declares a document and PUTs body to the pre-signed URL with the
 // headers the API returned; it returns the document id.
 func (c *Client) Upload(subID, token, kind, filename, contentType string, body io.ReadSeeker, size int64) (string, error) {
+	return c.UploadFor(subID, token, kind, "", filename, contentType, body, size)
+}
+
+// UploadFor is Upload of a per-item document (a facility's convenzione):
+// ref names the item.
+func (c *Client) UploadFor(subID, token, kind, ref, filename, contentType string, body io.ReadSeeker, size int64) (string, error) {
 	h := sha256.New()
 	if _, err := io.Copy(h, body); err != nil {
 		return "", err
@@ -105,8 +111,11 @@ func (c *Client) Upload(subID, token, kind, filename, contentType string, body i
 	if _, err := body.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
-	r, err := c.Do("POST", "/v1/submissions/"+subID+"/documents", token, map[string]any{
-		"kind": kind, "filename": filename, "contentType": contentType, "size": size, "sha256": hex.EncodeToString(h.Sum(nil))})
+	decl := map[string]any{"kind": kind, "filename": filename, "contentType": contentType, "size": size, "sha256": hex.EncodeToString(h.Sum(nil))}
+	if ref != "" {
+		decl["ref"] = ref
+	}
+	r, err := c.Do("POST", "/v1/submissions/"+subID+"/documents", token, decl)
 	if err != nil {
 		return "", err
 	}

@@ -125,6 +125,7 @@ func TestCdkNagSuppressionsAreExactlyTheAcceptedFindings(t *testing.T) {
 		s := stage(t, st)
 		want := map[string]bool{
 			"AwsSolutions-APIG4 Api/GET--v1--health/Resource":                         true,
+			"AwsSolutions-APIG4 Api/GET--v1--openapi.json/Resource":                   true,
 			"AwsSolutions-APIG4 Api/POST--v1--calculators--nidi-gratis-plus/Resource": true,
 			"AwsSolutions-APIG4 Api/POST--v1--calculators--riparto/Resource":          true,
 			"AwsSolutions-IAM4 BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource [Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]": true,
@@ -528,6 +529,7 @@ func TestFundsAnnouncedRunsTheAllocation(t *testing.T) {
 // brief): every route, its function, and whether it is public.
 var contractRoutes = []Route{
 	{"calls", "GET", "/v1/health", true},
+	{"calls", "GET", "/v1/openapi.json", true},
 	{"calls", "GET", "/v1/calls", false},
 	{"calls", "POST", "/v1/calls", false},
 	{"calls", "GET", "/v1/calls/{callId}", false},

@@ -23,15 +23,24 @@ type Document struct {
 	Org          string `json:"org" dynamodbav:"org"`
 	Region       string `json:"-" dynamodbav:"region"`
 	Kind         string `json:"kind" dynamodbav:"kind"`
-	Filename     string `json:"filename" dynamodbav:"filename"` // as the client named it: metadata only
-	ContentType  string `json:"contentType" dynamodbav:"contentType"`
-	Size         int64  `json:"size" dynamodbav:"size"`
-	SHA256       string `json:"sha256" dynamodbav:"sha256"` // lowercase hex, as declared
-	Key          string `json:"-" dynamodbav:"key"`         // S3 key, made by the server
-	Status       Status `json:"status" dynamodbav:"status"`
-	Reason       string `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
-	ReasonCode   string `json:"reasonCode,omitempty" dynamodbav:"reasonCode,omitempty"`
-	Signer       string `json:"signer,omitempty" dynamodbav:"signer,omitempty"`
+	// Ref is the item of the form a per-item document is for (a
+	// facility's code: each private facility in agreement has its own
+	// convenzione).
+	Ref         string `json:"ref,omitempty" dynamodbav:"ref,omitempty"`
+	Filename    string `json:"filename" dynamodbav:"filename"` // as the client named it: metadata only
+	ContentType string `json:"contentType" dynamodbav:"contentType"`
+	Size        int64  `json:"size" dynamodbav:"size"`
+	SHA256      string `json:"sha256" dynamodbav:"sha256"` // lowercase hex, as declared
+	Key         string `json:"-" dynamodbav:"key"`         // S3 key, made by the server
+	Status      Status `json:"status" dynamodbav:"status"`
+	Reason      string `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
+	ReasonCode  string `json:"reasonCode,omitempty" dynamodbav:"reasonCode,omitempty"`
+	Signer      string `json:"signer,omitempty" dynamodbav:"signer,omitempty"`
+	// Signers are the distinct signers the signatures name.
+	Signers []string `json:"signers,omitempty" dynamodbav:"signers,omitempty"`
+	// SignedContent: SHA-256 of what the checked signatures cover (see
+	// docverify.Result), to recognise a generated document signed as is.
+	SignedContent []string `json:"signedContent,omitempty" dynamodbav:"signedContent,omitempty"`
 	// SignatureChecked: every signature was verified against the content
 	// with the signer's key (false for an algorithm not implemented).
 	SignatureChecked bool      `json:"signatureChecked" dynamodbav:"signatureChecked"`

@@ -6,7 +6,6 @@ import (
 	"sportello/shared/auth"
 	"sportello/shared/pdfdoc"
 	"sportello/shared/problem"
-	"sportello/shared/program"
 	"sportello/shared/submission"
 )
 
@@ -51,34 +50,11 @@ func (s *Service) Receipt(ctx context.Context, p *auth.Principal, submissionID s
 	return File{Name: "ricevuta-" + sub.Protocol.Number + ".pdf", ContentType: "application/pdf", Body: b, Submission: sub}, nil
 }
 
-// Summary renders the generated application (Lombardy A1) from the draft.
+// Summary renders the generated application (Lombardy A1) from the
+// draft as it is now, as the submissions service renders it to compare
+// with the signed copy at filing.
 func (s *Service) Summary(ctx context.Context, p *auth.Principal, submissionID string) (File, error) {
-	sub, err := s.Applications.Get(ctx, p, submissionID)
-	if err != nil {
-		return File{}, err
-	}
-	prog, ok := s.Programs[sub.Program]
-	if !ok {
-		return File{}, problem.New(problem.CodeNotFound, "Programma non configurato.")
-	}
-	form, err := prog.Decode(sub.Data)
-	if err != nil {
-		return File{}, err
-	}
-	sum, ok := form.(program.Summarizer)
-	if !ok {
-		return File{}, problem.New(problem.CodeNotFound, "Questo bando non prevede una domanda da firmare.")
-	}
-	c, err := s.Store.Call(ctx, sub.CallID)
-	if err != nil {
-		return File{}, err
-	}
-	data := pdfdoc.ApplicationData{Title: "Allegato A1 – Scheda riassuntiva adesione", Subtitle: c.Title,
-		Applicant: s.orgName(ctx, sub) + " (" + sub.Org + ") – domanda " + sub.ID, GeneratedAt: s.Clock.Now()}
-	for _, sec := range sum.Sections() {
-		data.Sections = append(data.Sections, pdfdoc.Section{Title: sec.Title, Rows: sec.Rows})
-	}
-	b, err := pdfdoc.Application(data)
+	b, sub, err := s.Applications.Summary(ctx, p, submissionID)
 	if err != nil {
 		return File{}, err
 	}

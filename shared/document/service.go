@@ -44,6 +44,9 @@ type Blobs interface {
 // submissions service).
 type Applications interface {
 	Get(ctx context.Context, p *auth.Principal, id string) (submission.Submission, error)
+	// Summary renders the generated application (Lombardy A1) of the
+	// draft as it is now.
+	Summary(ctx context.Context, p *auth.Principal, id string) ([]byte, submission.Submission, error)
 }
 
 // Names names orgs for people ("Comune di Torino").
@@ -70,6 +73,8 @@ type Declaration struct {
 	ContentType string `json:"contentType"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256"`
+	// Ref names the item a per-item kind is for (a facility's code).
+	Ref string `json:"ref"`
 }
 
 // Declare records a document of an application and answers a pre-signed
@@ -99,7 +104,7 @@ func (s *Service) Declare(ctx context.Context, p *auth.Principal, submissionID s
 		return Document{}, Upload{}, err
 	}
 	doc := Document{ID: ident.New("doc"), SubmissionID: sub.ID, CallID: sub.CallID, Org: sub.Org, Region: sub.Region,
-		Kind: in.Kind, Filename: strings.TrimSpace(in.Filename), ContentType: in.ContentType, Size: in.Size, SHA256: in.SHA256,
+		Kind: in.Kind, Ref: strings.TrimSpace(in.Ref), Filename: strings.TrimSpace(in.Filename), ContentType: in.ContentType, Size: in.Size, SHA256: in.SHA256,
 		Status: Pending, CreatedAt: now.UTC(), CreatedBy: p.Subject}
 	doc.Key = Key(sub.CallID, sub.ID, doc.ID)
 	up, err := s.Blobs.PresignPut(ctx, doc.Key, doc.ContentType, doc.Size, doc.SHA256, UploadTTL)
@@ -133,6 +138,14 @@ func checkDeclaration(kinds []program.DocumentKind, in Declaration) error {
 		}
 		if in.Size > k.MaxBytes {
 			f.Add("size", problem.FieldTooLarge, "Il file supera il limite di %d MB per %s.", k.MaxBytes>>20, k.Title)
+		}
+		switch ref := strings.TrimSpace(in.Ref); {
+		case k.PerItem != "" && ref == "":
+			f.Add("ref", problem.FieldRequired, "Indicare a quale elemento della domanda (%s) si riferisce il documento: ogni %s ha il proprio.", k.PerItem, k.Title)
+		case k.PerItem != "" && (len(ref) > 64 || strings.IndexFunc(ref, unicode.IsControl) >= 0):
+			f.Add("ref", problem.FieldInvalid, "Riferimento troppo lungo o con caratteri non ammessi.")
+		case k.PerItem == "" && ref != "":
+			f.Add("ref", problem.FieldNotAllowed, "Questo tipo di documento non si riferisce a un singolo elemento della domanda.")
 		}
 	}
 	if in.Size <= 0 {

@@ -65,6 +65,7 @@ const (
 	CodeSignatureInvalid = "signature_invalid"
 	CodeColumns          = "xlsx_columns"
 	CodeTooLarge         = "too_large"
+	CodeSigners          = "signers_missing"
 )
 
 // DefaultMaxBytes is the limit when a kind sets none (the contract's 50 MB).
@@ -80,6 +81,10 @@ type Declared struct {
 	MustBeSigned bool
 	AllowedTypes []string // empty: the three content types above
 	MaxBytes     int64    // 0: DefaultMaxBytes
+	// MinSigners, when above 1, is how many distinct signers (by their
+	// certificates' names) the signatures must name: a convenzione is
+	// "sottoscritta da entrambe le parti".
+	MinSigners int
 	// Columns, if set, must all appear in the header row of the first
 	// sheet of an .xlsx. Nil for KindTariffDetail means TariffColumns.
 	Columns []string
@@ -97,9 +102,17 @@ type Result struct {
 	// key type is not supported (the envelope is present, integrity is
 	// unknown): officers then check the signature with their own tool.
 	SignatureChecked bool
-	Signer           string // signers' certificate common names, "; "-separated
-	Size             int64
-	SHA256           string // lowercase hex of what was read
+	Signer           string   // signers' certificate common names, "; "-separated
+	Signers          []string // the same names, distinct, in the order found
+	// SignedContent holds the SHA-256 (lowercase hex) of what a checked
+	// signature covers, as it was before signing: a CAdES envelope's
+	// content; for PAdES, each revision of the PDF the signature covers
+	// (the file up to an end-of-file marker before the signature's own
+	// update). A generated document that was signed as it is can be
+	// recognised by its digest.
+	SignedContent []string
+	Size          int64
+	SHA256        string // lowercase hex of what was read
 	// ContentSHA256 is, for a CAdES envelope, the SHA-256 (lowercase hex)
 	// of the signed content inside it: a generated document's signed copy
 	// is checked against a fresh rendering with it.
@@ -232,7 +245,10 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 			return res, err
 		}
 		if pr.signatures > 0 {
-			res.Detected, res.Signed, res.SignatureChecked, res.Signer = DetectedPAdES, true, pr.checked, signerNames(pr.names)
+			res.Detected, res.Signed, res.SignatureChecked, res.Signer, res.Signers = DetectedPAdES, true, pr.checked, signerNames(pr.names), pr.names
+			if pr.checked {
+				res.SignedContent = pr.revisions
+			}
 		}
 		if rej != nil {
 			return res.reject(rej.code, rej.reason), nil
@@ -246,7 +262,10 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 		if rej == nil || rej.code == CodeSignatureInvalid {
 			// A signature that does not match is still an envelope
 			// naming its signer: the officer sees who it claims.
-			res.Signed, res.SignatureChecked, res.Signer = true, checked, signerNames(names)
+			res.Signed, res.SignatureChecked, res.Signer, res.Signers = true, checked, signerNames(names), names
+		}
+		if rej == nil && checked {
+			res.SignedContent = []string{content}
 		}
 		if rej != nil {
 			return res.reject(rej.code, rej.reason), nil
@@ -254,6 +273,13 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 	}
 	if d.MustBeSigned && !res.Signed {
 		return res.reject(CodeUnsigned, "Questo documento deve essere firmato digitalmente (CAdES .p7m o PAdES): il file caricato non contiene una firma."), nil
+	}
+	if d.MinSigners > 1 && len(res.Signers) < d.MinSigners {
+		found := "nessun firmatario"
+		if len(res.Signers) > 0 {
+			found = fmt.Sprintf("%d (%s)", len(res.Signers), res.Signer)
+		}
+		return res.reject(CodeSigners, fmt.Sprintf("Questo documento deve essere sottoscritto da almeno %d firmatari distinti: la firma ne riporta %s.", d.MinSigners, found)), nil
 	}
 	res.Status = StatusVerified
 	return res, nil

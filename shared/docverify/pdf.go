@@ -3,6 +3,7 @@ package docverify
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -49,6 +50,7 @@ type pdfResult struct {
 	signatures int      // signature dictionaries whose CMS was read
 	names      []string // signers' certificate names
 	checked    bool     // every signature's integrity was verified
+	revisions  []string // SHA-256 of each revision a checked signature covers
 }
 
 func corruptSignature(detail string) *rejection {
@@ -77,6 +79,11 @@ func checkPDF(f io.ReaderAt, size int64) (pdfResult, *rejection, error) {
 		if sig != nil {
 			res.signatures++
 			res.checked = res.checked && sig.checked
+			for _, d := range sig.revisions {
+				if !containsString(res.revisions, d) {
+					res.revisions = append(res.revisions, d)
+				}
+			}
 			for _, n := range sig.names {
 				if !containsString(res.names, n) {
 					res.names = append(res.names, n)
@@ -163,8 +170,46 @@ func classify(dict []byte) (sigKind, string) {
 }
 
 type pdfSignature struct {
-	names   []string
-	checked bool
+	names     []string
+	checked   bool
+	revisions []string
+}
+
+// maxRevisions bounds how many earlier revisions of a signed PDF are
+// digested (each is a prefix of the file, hashed from the start).
+const maxRevisions = 4
+
+// revisions digests the revisions a signature covers: the file up to each
+// "%%EOF" (and its end of line) before signedEnd, where the signature's
+// /Contents begins. The document as it was before signing is one of them.
+func revisions(f io.ReaderAt, signedEnd int64) ([]string, error) {
+	eofs, err := findAll(f, signedEnd, []byte("%%EOF"), maxRevisions)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, at := range eofs {
+		end := at + 5
+		tail, err := readAt(f, end, min(signedEnd, end+2))
+		if err != nil {
+			return nil, err
+		}
+		ends := []int64{end}
+		switch {
+		case bytes.HasPrefix(tail, []byte("\r\n")):
+			ends = append(ends, end+2)
+		case len(tail) > 0 && (tail[0] == '\n' || tail[0] == '\r'):
+			ends = append(ends, end+1)
+		}
+		for _, e := range ends {
+			h := sha256.New()
+			if _, err := io.Copy(h, io.NewSectionReader(f, 0, e)); err != nil {
+				return nil, fmt.Errorf("hash revision: %w", err)
+			}
+			out = append(out, hex.EncodeToString(h.Sum(nil)))
+		}
+	}
+	return out, nil
 }
 
 // examine looks at one /ByteRange. It returns nil (not a signature), the
@@ -279,7 +324,13 @@ func examine(f io.ReaderAt, size int64, at int64) (*pdfSignature, *rejection, er
 	case err != nil:
 		return nil, corruptSignature("il firmatario non è leggibile"), nil
 	}
-	return &pdfSignature{names: names, checked: checked}, nil, nil
+	sig := &pdfSignature{names: names, checked: checked}
+	if checked {
+		if sig.revisions, err = revisions(f, r[1]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return sig, nil, nil
 }
 
 // hashRanges digests the signed byte ranges with each algorithm the

@@ -12,6 +12,7 @@ import (
 
 	"sportello/shared/document"
 	"sportello/shared/problem"
+	"sportello/shared/program"
 	"sportello/shared/submission"
 )
 
@@ -75,7 +76,7 @@ func (s *Store) Uploads(ctx context.Context, submissionID string) ([]submission.
 	out := make([]submission.Upload, len(docs))
 	for i, d := range docs {
 		out[i] = submission.Upload{ID: d.ID, Kind: d.Kind, Filename: d.Filename, SHA256: d.SHA256, Size: d.Size,
-			Verified: d.Status == document.Verified, ReceivedAt: d.ReceivedAt}
+			Verified: d.Status == document.Verified, ReceivedAt: d.ReceivedAt, Detail: programDocument(d)}
 	}
 	return out, nil
 }
@@ -87,6 +88,28 @@ func (s *Store) VerifiedDocuments(ctx context.Context, submissionID string) (map
 		return nil, err
 	}
 	return document.VerifiedKinds(docs), nil
+}
+
+// VerifiedUploads lists an application's verified documents as the
+// programs' checks see them: kind, item, signature, digests.
+func (s *Store) VerifiedUploads(ctx context.Context, submissionID string) ([]program.Document, error) {
+	docs, err := s.Documents(ctx, submissionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []program.Document
+	for _, d := range docs {
+		if d.Status == document.Verified {
+			out = append(out, programDocument(d))
+		}
+	}
+	return out, nil
+}
+
+// programDocument is what a program's checks see of a document.
+func programDocument(d document.Document) program.Document {
+	return program.Document{Kind: d.Kind, Ref: d.Ref, Signed: d.Detected == "p7m" || d.Detected == "pades",
+		Signers: d.Signers, SHA256: d.SHA256, SignedContent: d.SignedContent}
 }
 
 // SettleDocument records the verification outcome once: only a pending

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"sportello/shared/apidoc"
 	"sportello/shared/apigw"
 	"sportello/shared/app"
 	"sportello/shared/clock"
@@ -28,10 +29,11 @@ type api struct{ *app.App }
 // bind is every handler, by route key ("GET /v1/calls/{callId}").
 func (h api) bind() map[string]apigw.HandlerFunc {
 	return map[string]apigw.HandlerFunc{
-		"GET /v1/health":         h.health,
-		"GET /v1/calls":          h.listCalls,
-		"POST /v1/calls":         h.createCall,
-		"GET /v1/calls/{callId}": h.getCall,
+		"GET /v1/health":                                    h.health,
+		"GET /v1/openapi.json":                              apidoc.Serve,
+		"GET /v1/calls":                                     h.listCalls,
+		"POST /v1/calls":                                    h.createCall,
+		"GET /v1/calls/{callId}":                            h.getCall,
 		"PATCH /v1/calls/{callId}/windows/{windowId}":       h.extendWindow,
 		"GET /v1/calls/{callId}/audit":                      h.callAudit,
 		"POST /v1/calls/{callId}/registry":                  h.importRegistry,

@@ -61,6 +61,9 @@ func viewSubmission(s submission.Submission, withData bool) submissionView {
 	v.SealedDocuments = s.Sealed
 	for _, in := range s.Integrations {
 		iv := integrationView{Protocol: protocolView{Number: in.Protocol.Number, At: Rome(in.Protocol.At)}, Documents: in.Documents}
+		if iv.Documents == nil {
+			iv.Documents = []submission.SealedDocument{} // a corrected scheda may add none
+		}
 		if !in.Deadline.IsZero() {
 			iv.Deadline = Rome(in.Deadline)
 		}

@@ -76,7 +76,7 @@ func (s *Service) Object(ctx context.Context, key string, receivedAt time.Time) 
 	}
 	defer body.Close()
 	d := docverify.Declared{Kind: doc.Kind, ContentType: doc.ContentType, Size: doc.Size, SHA256: doc.SHA256,
-		MustBeSigned: kind.MustBeSigned, AllowedTypes: kind.ContentTypes, MaxBytes: kind.MaxBytes}
+		MustBeSigned: kind.MustBeSigned, AllowedTypes: kind.ContentTypes, MaxBytes: kind.MaxBytes, MinSigners: kind.MinSigners}
 	if doc.Kind == "tariff_detail" {
 		d.Columns = docverify.TariffColumns
 	}
@@ -87,6 +87,7 @@ func (s *Service) Object(ctx context.Context, key string, receivedAt time.Time) 
 	doc.Status, doc.Reason, doc.ReasonCode = document.Status(res.Status), res.Reason, res.Code
 	doc.Detected, doc.Signer, doc.SignatureChecked, doc.VerifiedAt = res.Detected, res.Signer, res.SignatureChecked, s.Clock.Now().UTC()
 	doc.ReceivedAt = receivedAt.UTC()
+	doc.Signers, doc.SignedContent = res.Signers, res.SignedContent
 	settled, err := s.Store.SettleDocument(ctx, doc)
 	if err != nil || !settled {
 		return err

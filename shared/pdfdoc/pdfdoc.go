@@ -57,8 +57,11 @@ type Section struct {
 type ApplicationData struct {
 	Title, Subtitle string
 	Applicant       string
-	GeneratedAt     time.Time // also the PDF's creation date
-	Sections        []Section
+	// GeneratedAt is the instant of the data shown (the draft's last
+	// change), also the PDF's creation date: never the rendering time,
+	// so that the same draft renders the same bytes.
+	GeneratedAt time.Time
+	Sections    []Section
 }
 
 const (
@@ -250,7 +253,7 @@ func Application(a ApplicationData) ([]byte, error) {
 	}
 	pdf.Ln(3)
 	d.row("Ente richiedente", a.Applicant)
-	d.row("Generata il", clock.FormatRome(a.GeneratedAt))
+	d.row("Dati della domanda al", clock.FormatRome(a.GeneratedAt))
 	for _, s := range a.Sections {
 		d.sectionTitle(s.Title)
 		for _, r := range s.Rows {

@@ -162,7 +162,7 @@ func TestApplicationHasSectionsAndSignatureBlock(t *testing.T) {
 	text := oneLine(pdfText(t, b))
 	for _, want := range []string{
 		"Allegato A1 – Scheda riassuntiva adesione", "Nidi Gratis Plus 2025/2026", "Ente richiedente Comune di Milano (comune:015146)",
-		"Generata il 01/07/2025 alle 12:00:00 (ora di Roma)", "Dati generali", "PEC protocollo@postacert.comune.milano.it",
+		"Dati della domanda al 01/07/2025 alle 12:00:00 (ora di Roma)", "Dati generali", "PEC protocollo@postacert.comune.milano.it",
 		oneLine(long), "Servizi", "Bambini iscritti al servizio numero 60, residenti nel Comune 177",
 		"Firmato digitalmente dal legale rappresentante", "Pagina 2 di",
 	} {

@@ -76,6 +76,43 @@ type Context struct {
 	// Params are the call's parameters set by the officer (e.g. FVG's
 	// reference average contribution per child), by name.
 	Params map[string]string
+	// Documents are the verified documents with how they are signed, for
+	// needs that depend on it (a document signed by hand needs the
+	// signer's identity document).
+	Documents []Document
+}
+
+// Document is one verified upload as the checks see it.
+type Document struct {
+	Kind    string
+	Ref     string   // the item a per-item document is for
+	Signed  bool     // carries a digital signature (CAdES or PAdES)
+	Signers []string // distinct signers named
+	SHA256  string   // of the file
+	// SignedContent: SHA-256 of what its checked signatures cover (a
+	// CAdES content, a PAdES signed revision).
+	SignedContent []string
+}
+
+// SignedDigitally reports whether a verified document of kind carries a
+// digital signature.
+func (c Context) SignedDigitally(kind string) bool {
+	for _, d := range c.Documents {
+		if d.Kind == kind && d.Signed {
+			return true
+		}
+	}
+	return false
+}
+
+// Uploaded reports whether a verified document of kind is present.
+func (c Context) Uploaded(kind string) bool {
+	for _, d := range c.Documents {
+		if d.Kind == kind {
+			return true
+		}
+	}
+	return c.VerifiedDocuments[kind] > 0
 }
 
 // DocumentKind describes one kind of upload a program accepts.
@@ -85,13 +122,21 @@ type DocumentKind struct {
 	ContentTypes []string `json:"contentTypes"`
 	MaxBytes     int64    `json:"maxBytes"`
 	MustBeSigned bool     `json:"mustBeSigned"`
+	// MinSigners, above 1, is how many distinct signers the signature
+	// must name (a convenzione "sottoscritta da entrambe le parti").
+	MinSigners int `json:"minSigners,omitempty"`
+	// PerItem names the item each document of this kind is for
+	// ("facility"): it is declared with that item's reference, and each
+	// item needs its own file.
+	PerItem string `json:"perItem,omitempty"`
 }
 
 // DocumentNeed is one required document: Count of Kind, for Reason.
 type DocumentNeed struct {
 	Kind   string `json:"kind"`
 	Count  int    `json:"count"`
-	Reason string `json:"reason"` // Italian
+	Reason string `json:"reason"`        // Italian
+	Ref    string `json:"ref,omitempty"` // for a per-item kind: the item it is for
 }
 
 // Program is one call's rules.
@@ -182,6 +227,17 @@ type Section struct {
 // document to be signed (Lombardy's Allegato A1).
 type Summarizer interface {
 	Sections() []Section
+}
+
+// SignedSummary is implemented by forms whose generated application must
+// come back signed as generated: a verified document of SignedSummaryKind
+// must carry, under a checked signature, the very bytes of the summary
+// generated from the data as they are now; SummaryMismatch says otherwise
+// (Italian).
+type SignedSummary interface {
+	Summarizer
+	SignedSummaryKind() string
+	SummaryMismatch() string
 }
 
 // Flagger is implemented by forms that raise points for the officer to

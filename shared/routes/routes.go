@@ -29,6 +29,7 @@ func (r Route) Key() string { return r.Method + " " + r.Pattern }
 
 var table = []Route{
 	{Calls, "GET", "/v1/health", true},
+	{Calls, "GET", "/v1/openapi.json", true}, // the contract itself (shared/apidoc)
 	{Calls, "GET", "/v1/calls", false},
 	{Calls, "POST", "/v1/calls", false},
 	{Calls, "GET", "/v1/calls/{callId}", false},

@@ -51,6 +51,7 @@ type Store interface {
 	// Register lists a register's entries in number order.
 	Register(ctx context.Context, register string) ([]Registration, error)
 	// Uploads lists the application's documents as the lifecycle sees them.
+	// (with how each verified one is signed and what its signatures cover).
 	Uploads(ctx context.Context, submissionID string) ([]Upload, error)
 	ClaimHolders(ctx context.Context, callID string, claims []string) (map[string]string, error)
 	// MemberListings lists the filed applications that name key as a
@@ -337,7 +338,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 			return sub, err
 		}
 	}
-	fields, sealed, err := s.check(ctx, sub, c, form, decodeErr, arrival)
+	fields, sealed, err := s.check(ctx, sub, c, prog, form, decodeErr, arrival)
 	if err != nil {
 		return sub, err
 	}
@@ -431,8 +432,9 @@ func (sub Submission) checkFileable() error {
 
 // check lists every problem with the data (decodeErr, when the form did
 // not decode) and the documents, and returns the documents filing would
-// seal: those verified now.
-func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form program.Form, decodeErr error, at time.Time) (problem.Fields, []SealedDocument, error) {
+// seal: those verified now. The checks and the seal read the documents
+// once, so what was checked is what is sealed.
+func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog program.Program, form program.Form, decodeErr error, at time.Time) (problem.Fields, []SealedDocument, error) {
 	var fields problem.Fields
 	if decodeErr != nil {
 		perr, ok := problem.As(decodeErr)
@@ -451,22 +453,21 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, form p
 	}
 	sealed := Seal(docs, nil)
 	verified := map[string]int{}
-	for _, d := range sealed {
-		verified[d.Kind]++
+	var checked []program.Document
+	for _, d := range docs {
+		if d.Verified {
+			verified[d.Kind]++
+			checked = append(checked, d.Detail)
+		}
 	}
 	reg, err := s.Registries.Registry(ctx, c.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params}
+	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params, Documents: checked}
 	fields.Merge("data", form.Check(pctx))
-	needs := form.RequiredDocuments(pctx)
-	sort.SliceStable(needs, func(i, j int) bool { return needs[i].Kind < needs[j].Kind })
-	for _, n := range needs {
-		if have := verified[n.Kind]; have < n.Count {
-			fields.Add("documents."+n.Kind, "missing_document",
-				"Manca %d documento/i verificato/i di tipo %q (%s): presenti %d.", n.Count-have, n.Kind, n.Reason, have)
-		}
+	if err := s.checkDocuments(ctx, &fields, sub, c, prog, form, pctx); err != nil {
+		return nil, nil, err
 	}
 	return fields, sealed, nil
 }

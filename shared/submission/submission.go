@@ -13,6 +13,7 @@ import (
 
 	"sportello/shared/clock"
 	"sportello/shared/problem"
+	"sportello/shared/program"
 )
 
 // State of an application.
@@ -58,6 +59,8 @@ type Upload struct {
 	Size                       int64
 	Verified                   bool
 	ReceivedAt                 time.Time
+	// Detail is what the program's checks see of a verified document.
+	Detail program.Document
 }
 
 // Integration is a set of documents the applicant sent for an officer's

@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	samples "sportello/events"
+	"sportello/events/files/fixtures"
 	"sportello/infra/apiclient"
 	"sportello/infra/local/emulator"
 	"sportello/infra/local/server"
@@ -118,10 +119,22 @@ func run(faultRate float64, limit int) error {
 		if a.id, err = c.Draft(server.LombardiaCall, a.token, a.org, raw); err != nil {
 			return err
 		}
-		for _, kind := range []string{"delibera_giunta", "delibera_tariffe", "regolamento_or_carta", "allegato_a3", "allegato_a1_signed"} {
+		for _, kind := range []string{"delibera_giunta", "delibera_tariffe", "regolamento_or_carta", "allegato_a3"} {
 			if _, err := c.Upload(a.id, a.token, kind, "firmato.p7m", "application/pkcs7-mime", bytes.NewReader(signed), int64(len(signed))); err != nil {
 				return err
 			}
+		}
+		// The signed A1 must be the A1 generated from this draft.
+		r, err := c.Do("GET", "/v1/submissions/"+a.id+"/summary", a.token, nil)
+		if err != nil {
+			return err
+		}
+		a1, err := fixtures.SignCAdES(r.Body, fixtures.ECDSASigner)
+		if err != nil {
+			return err
+		}
+		if _, err := c.Upload(a.id, a.token, "allegato_a1_signed", "allegato-a1.pdf.p7m", "application/pkcs7-mime", bytes.NewReader(a1), int64(len(a1))); err != nil {
+			return err
 		}
 		if i < len(late) {
 			id, err := c.Draft(server.LombardiaCall, a.token, a.org, raw)

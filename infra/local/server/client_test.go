@@ -5,34 +5,73 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
 	samples "sportello/events"
+	"sportello/events/files/fixtures"
 	"sportello/infra/apiclient"
 	"sportello/shared/auth"
 	"sportello/shared/clock"
 )
 
-// env is a runtime on a manual clock, for tests that must stand exactly
-// on an instant.
+// env is the one end-to-end harness: a local runtime on a random port, and
+// a client whose every exchange with the API is checked against the OpenAPI
+// document (see contract). By default the clock is manual, for tests that
+// must stand exactly on an instant; options change the runtime's config.
 type env struct {
-	t   *testing.T
-	rt  *Runtime
-	clk *clock.Manual
+	t    *testing.T
+	rt   *Runtime
+	clk  *clock.Manual // nil with liveClock
+	http *http.Client
 }
 
-func newEnv(t *testing.T, at time.Time) *env {
+// option adjusts the runtime's configuration; at is the starting instant.
+type option func(c *Config, at time.Time)
+
+// liveClock runs the clock from the starting instant in real time (the
+// scheduler fires on its own), instead of the manual clock.
+func liveClock(c *Config, at time.Time) { c.Clock = clock.StartAt(at) }
+
+// logTo sends the runtime's JSON logs to w.
+func logTo(w io.Writer) option {
+	return func(c *Config, _ time.Time) { c.Log = slog.New(slog.NewJSONHandler(w, nil)) }
+}
+
+func newEnv(t *testing.T, at time.Time, opts ...option) *env {
 	t.Helper()
 	clk := clock.NewManual(at)
-	rt, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.DiscardHandler), OutboxDir: t.TempDir()})
+	cfg := Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.DiscardHandler), OutboxDir: t.TempDir()}
+	for _, o := range opts {
+		o(&cfg, at)
+	}
+	rt, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rt.Close() })
-	return &env{t: t, rt: rt, clk: clk}
+	t.Cleanup(func() {
+		if err := rt.Close(); err != nil {
+			t.Errorf("close the runtime: %v", err)
+		}
+	})
+	e := &env{t: t, rt: rt}
+	if cfg.Clock == clock.Clock(clk) {
+		e.clk = clk
+	}
+	u, err := url.Parse(rt.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, err := newContract(t, u.Host, http.DefaultTransport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.http = &http.Client{Transport: check}
+	return e
 }
 
 func (e *env) applicant(orgs ...string) string {
@@ -55,7 +94,7 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 func (e *env) client() *apiclient.Client {
-	return &apiclient.Client{Base: e.rt.URL, HTTP: http.DefaultClient}
+	return &apiclient.Client{Base: e.rt.URL, HTTP: e.http}
 }
 
 func (e *env) do(method, path, token string, body any, headers ...string) response {
@@ -71,11 +110,22 @@ func (e *env) do(method, path, token string, body any, headers ...string) respon
 type example struct {
 	Org       string          `json:"org"`
 	Data      json.RawMessage `json:"data"`
-	Documents []struct {
-		Kind        string `json:"kind"`
-		File        string `json:"file"`
-		ContentType string `json:"contentType"`
-	} `json:"documents"`
+	Documents []exampleDoc    `json:"documents"`
+}
+
+// exampleDoc is one upload of an example: a fixture of events/files, or
+// "@summary" (the A1 generated from the draft, signed here).
+type exampleDoc struct {
+	Kind        string `json:"kind"`
+	File        string `json:"file"`
+	ContentType string `json:"contentType"`
+	Ref         string `json:"ref"`
+}
+
+// uploadExample uploads one document of an example.
+func (e *env) uploadExample(subID, token string, d exampleDoc) map[string]any {
+	e.t.Helper()
+	return e.uploadFor(subID, token, d.Kind, d.Ref, d.File, d.ContentType)
 }
 
 func loadExample(t *testing.T, name string) example {
@@ -104,11 +154,36 @@ func (e *env) draft(callID, token, org string, data json.RawMessage) string {
 // would, and waits for the documents function.
 func (e *env) upload(subID, token, kind, file, contentType string) map[string]any {
 	e.t.Helper()
-	body, err := samples.FS.ReadFile("files/" + file)
+	return e.uploadFor(subID, token, kind, "", file, contentType)
+}
+
+// uploadFor is upload of a per-item document (ref: the facility's code).
+// The file "@summary" is the application generated from the draft as it
+// is now, signed (CAdES) by the legal representative.
+func (e *env) uploadFor(subID, token, kind, ref, file, contentType string) map[string]any {
+	e.t.Helper()
+	var body []byte
+	var err error
+	if file == "@summary" {
+		r := e.do("GET", "/v1/submissions/"+subID+"/summary", token, nil)
+		if r.Status != 200 {
+			e.t.Fatalf("summary: %d %s", r.Status, r.Body)
+		}
+		body, err = fixtures.SignCAdES(r.Body, fixtures.ECDSASigner)
+		file = "allegato-a1.pdf.p7m"
+	} else {
+		body, err = samples.FS.ReadFile("files/" + file)
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	id, err := e.client().Upload(subID, token, kind, file, contentType, bytes.NewReader(body), int64(len(body)))
+	return e.uploadBytes(subID, token, kind, ref, file, contentType, body)
+}
+
+// uploadBytes uploads body as a document and waits for its verification.
+func (e *env) uploadBytes(subID, token, kind, ref, filename, contentType string, body []byte) map[string]any {
+	e.t.Helper()
+	id, err := e.client().UploadFor(subID, token, kind, ref, filename, contentType, bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		e.t.Fatal(err)
 	}

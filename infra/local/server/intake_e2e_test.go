@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	samples "sportello/events"
+	"sportello/events/files/fixtures"
 	"sportello/shared/clock"
 )
 
@@ -68,7 +71,7 @@ func setPath(m map[string]any, path string, v any) {
 func (e *env) uploadAll(id, tok string, ex example) {
 	e.t.Helper()
 	for _, d := range ex.Documents {
-		up := e.upload(id, tok, d.Kind, d.File, d.ContentType)
+		up := e.uploadExample(id, tok, d)
 		if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "verified" {
 			e.t.Fatalf("%s %s: %s %s", d.Kind, d.File, st, reason)
 		}
@@ -140,5 +143,173 @@ func TestFVGDeadlineSaysEntroIl21Luglio(t *testing.T) {
 	e.clk.Set(clock.InRome(2025, 7, 21, 23, 59).Add(59*time.Second + 999*time.Millisecond))
 	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
 		t.Fatalf("21/07 23:59:59.999 is in time: %d %s", r.Status, r.Body)
+	}
+}
+
+// uploadAllBut uploads the example's documents except those of the kinds
+// named.
+func (e *env) uploadAllBut(id, tok string, ex example, skip ...string) {
+	e.t.Helper()
+	for _, d := range ex.Documents {
+		if slices.Contains(skip, d.Kind) {
+			continue
+		}
+		up := e.uploadExample(id, tok, d)
+		if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "verified" {
+			e.t.Fatalf("%s %s: %s %s", d.Kind, d.File, st, reason)
+		}
+	}
+}
+
+func (e *env) document(subID, token, docID string) map[string]any {
+	e.t.Helper()
+	for _, d := range e.do("GET", "/v1/submissions/"+subID+"/documents", token, nil).json(e.t)["documents"].([]any) {
+		if m := d.(map[string]any); m["id"] == docID {
+			return m
+		}
+	}
+	e.t.Fatalf("document %s not listed", docID)
+	return nil
+}
+
+// Item 2 (C.1): an Allegato A3 signed by hand is accepted with the
+// signer's identity document, and refused without it.
+func TestLombardyAllegatoA3SignedByHandNeedsTheIdentityDocument(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	ex := loadExample(t, "lombardia-milano.json")
+	tok := e.applicant(ex.Org)
+	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+	e.uploadAllBut(id, tok, ex, "allegato_a3")
+	a3 := e.upload(id, tok, "allegato_a3", "unsigned.pdf", "application/pdf")
+	if st, reason := e.documentStatus(id, tok, a3["id"].(string)); st != "verified" {
+		t.Fatalf("an A3 signed by hand is a verified upload: %s %s", st, reason)
+	}
+	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	code, msg := fieldError(t, r, "documents.id_document")
+	if r.Status != 422 || code != "missing_document" || !strings.Contains(msg, "l'Allegato A3 è firmato a mano: documento d'identità del firmatario") {
+		t.Fatalf("A3 by hand without ID: %d %s", r.Status, r.Body)
+	}
+	if fields := fieldsOf(t, r); len(fields) != 1 {
+		t.Fatalf("only the ID is missing: %v", fields)
+	}
+	e.upload(id, tok, "id_document", "unsigned.pdf", "application/pdf")
+	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+		t.Fatalf("A3 by hand with the ID: %d %s", r.Status, r.Body)
+	}
+}
+
+// Item 3: the signed A1 must be the A1 generated from the draft as it is
+// now; any other signed file, or a draft changed after signing, is refused.
+func TestLombardySignedA1MustBeTheGeneratedA1(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	ex := loadExample(t, "lombardia-milano.json")
+	tok := e.applicant(ex.Org)
+	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+	const mismatch = "L'Allegato A1 firmato non corrisponde alla domanda attuale: scaricarlo di nuovo, firmarlo e caricarlo."
+
+	// The generated A1 is deterministic: the same draft, later, the same bytes.
+	first := e.do("GET", "/v1/submissions/"+id+"/summary", tok, nil)
+	e.clk.Advance(time.Hour)
+	tok = e.applicant(ex.Org)
+	if again := e.do("GET", "/v1/submissions/"+id+"/summary", tok, nil); first.Status != 200 || string(again.Body) != string(first.Body) {
+		t.Fatal("the A1 of an unchanged draft changed between two downloads")
+	}
+
+	// A signed delibera uploaded as the signed A1 verifies as a signed file, but is not the A1.
+	e.uploadAllBut(id, tok, ex, "allegato_a1_signed")
+	e.upload(id, tok, "allegato_a1_signed", "signed.p7m", "application/pkcs7-mime")
+	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	if code, msg := fieldError(t, r, "documents.allegato_a1_signed"); r.Status != 422 || code != "mismatch" || msg != mismatch {
+		t.Fatalf("a delibera as the A1: %d %s", r.Status, r.Body)
+	}
+
+	// The A1 signed, then the draft changed: the signature no longer matches.
+	e.upload(id, tok, "allegato_a1_signed", "@summary", "application/pkcs7-mime")
+	got := e.do("GET", "/v1/submissions/"+id, tok, nil)
+	version := fmt.Sprint(got.json(t)["version"])
+	changed := withData(t, ex, map[string]any{"contact.phone": "02 8845 1111"})
+	if r := e.do("PUT", "/v1/submissions/"+id, tok, map[string]any{"data": changed}, "If-Match", version); r.Status != 200 {
+		t.Fatalf("update: %d %s", r.Status, r.Body)
+	}
+	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	if code, msg := fieldError(t, r, "documents.allegato_a1_signed"); r.Status != 422 || code != "mismatch" || msg != mismatch {
+		t.Fatalf("draft changed after signing: %d %s", r.Status, r.Body)
+	}
+
+	// Downloaded again, signed, uploaded: filed.
+	e.upload(id, tok, "allegato_a1_signed", "@summary", "application/pkcs7-mime")
+	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+		t.Fatalf("the A1 of the draft as it is: %d %s", r.Status, r.Body)
+	}
+}
+
+// Item 4 (A.4.3): a convenzione is signed by both parties: one signer is
+// refused, two distinct signers verify and are named.
+func TestLombardyConvenzioneSignedByBothParties(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	ex := loadExample(t, "lombardia-milano.json")
+	tok := e.applicant(ex.Org)
+	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+	one := e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed.p7m", "application/pkcs7-mime")
+	d := e.document(id, tok, one["id"].(string))
+	if d["status"] != "rejected" || d["reasonCode"] != "signers_missing" || !strings.Contains(d["reason"].(string), "almeno 2 firmatari distinti") {
+		t.Fatalf("one signer: %v", d)
+	}
+	both := e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed-two-parties.p7m", "application/pkcs7-mime")
+	d = e.document(id, tok, both["id"].(string))
+	signers, _ := d["signers"].([]any)
+	if d["status"] != "verified" || len(signers) != 2 || signers[0] == signers[1] || d["ref"] != "AFAM-015146-002" {
+		t.Fatalf("two parties: %v", d)
+	}
+}
+
+// Item 5 (A.4.3): each private facility in agreement has its own
+// convenzione: one file for two facilities is refused, and a facility
+// without one is named.
+func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	ex := loadExample(t, "lombardia-milano.json")
+	var data map[string]any
+	json.Unmarshal(ex.Data, &data) //nolint:errcheck // the example is valid JSON
+	facs := data["facilities"].([]any)
+	var second map[string]any
+	b, _ := json.Marshal(facs[1])
+	json.Unmarshal(b, &second) //nolint:errcheck // just marshalled
+	second["afamUdos"], second["name"] = "AFAM-016001-001", "Micronido privato in convenzione"
+	second["authorisedPlaces"], second["placesBought"] = 12, 6
+	data["facilities"] = append(facs, second)
+	raw, _ := json.Marshal(data)
+	tok := e.applicant(ex.Org)
+	id := e.draft(LombardiaCall, tok, ex.Org, raw)
+	e.uploadAllBut(id, tok, ex)
+	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	if code, msg := fieldError(t, r, "documents.convenzione[AFAM-016001-001]"); r.Status != 422 || code != "missing_document" || !strings.Contains(msg, "AFAM-016001-001") {
+		t.Fatalf("the second facility's convenzione is missing: %d %s", r.Status, r.Body)
+	}
+	if code, _ := fieldError(t, r, "documents.convenzione[AFAM-015146-002]"); code != "" {
+		t.Fatalf("the first facility has its own: %s", r.Body)
+	}
+	e.uploadFor(id, tok, "convenzione", "AFAM-016001-001", "signed-two-parties.p7m", "application/pkcs7-mime")
+	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	if code, msg := fieldError(t, r, "documents.convenzione[AFAM-016001-001]"); r.Status != 422 || code != "duplicate" || !strings.Contains(msg, "AFAM-015146-002") {
+		t.Fatalf("one file for two facilities: %d %s", r.Status, r.Body)
+	}
+	pdf, _ := samples.FS.ReadFile("files/unsigned.pdf")
+	own, err := fixtures.SignCAdES(pdf, "Sindaco TEST", "Gestore Micronido TEST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.uploadBytes(id, tok, "convenzione", "AFAM-016001-001", "convenzione-micronido.pdf.p7m", "application/pkcs7-mime", own)
+	// An upload cannot be withdrawn: while the shared file is there the
+	// draft stays refused; a draft with one file per facility files.
+	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	if code, _ := fieldError(t, r, "documents.convenzione[AFAM-016001-001]"); code != "duplicate" {
+		t.Fatalf("the shared file is still there: %d %s", r.Status, r.Body)
+	}
+	id = e.draft(LombardiaCall, tok, ex.Org, raw)
+	e.uploadAllBut(id, tok, ex)
+	e.uploadBytes(id, tok, "convenzione", "AFAM-016001-001", "convenzione-micronido.pdf.p7m", "application/pkcs7-mime", own)
+	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+		t.Fatalf("each facility with its own convenzione: %d %s", r.Status, r.Body)
 	}
 }

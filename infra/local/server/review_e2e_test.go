@@ -131,7 +131,7 @@ func TestDocumentsRules(t *testing.T) {
 
 	// Integration requested: data frozen, uploads allowed until the deadline.
 	for _, d := range ex.Documents {
-		e.upload(id, tok, d.Kind, d.File, d.ContentType)
+		e.uploadExample(id, tok, d)
 	}
 	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
 		t.Fatalf("with every document: %d %s", r.Status, r.Body)
@@ -144,7 +144,7 @@ func TestDocumentsRules(t *testing.T) {
 	if r := e.do("PUT", "/v1/submissions/"+id, tok, `{"data":{}}`, "If-Match", "3"); r.Status != 409 {
 		t.Fatalf("data are frozen under integration: %d %s", r.Status, r.Body)
 	}
-	e.upload(id, tok, "convenzione", "signed-pades.pdf", "application/pdf")
+	e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed-two-parties.p7m", "application/pkcs7-mime")
 	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 || r.json(t)["state"] != "admitted" {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
@@ -171,7 +171,7 @@ func TestReceiptAndSummaryPDFs(t *testing.T) {
 		t.Fatalf("summary: %d %.200s", r.Status, r.Body)
 	}
 	for _, d := range ex.Documents {
-		e.upload(id, tok, d.Kind, d.File, d.ContentType)
+		e.uploadExample(id, tok, d)
 	}
 	filed := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
 	number := filed.json(t)["protocol"].(map[string]any)["number"].(string)

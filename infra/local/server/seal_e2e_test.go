@@ -15,41 +15,65 @@ import (
 	"time"
 
 	samples "sportello/events"
+	"sportello/events/files/fixtures"
 	"sportello/shared/clock"
 	"sportello/shared/submission"
 )
 
 // pendingUpload is a declared document whose bytes are not yet sent.
 type pendingUpload struct {
-	id, url, method, file, sha string
-	headers                    map[string]any
+	id, url, method, sha string
+	body                 []byte
+	headers              map[string]any
 }
 
-// declare asks for an upload URL without sending the bytes.
+// declare asks for an upload URL for a fixture without sending the bytes.
 func (e *env) declare(subID, token, kind, file, contentType string) pendingUpload {
 	e.t.Helper()
-	u, r := e.tryDeclare(subID, token, kind, file, contentType)
+	return e.declareExample(subID, token, exampleDoc{Kind: kind, File: file, ContentType: contentType})
+}
+
+// declareExample asks for an upload URL for one document of an example.
+func (e *env) declareExample(subID, token string, d exampleDoc) pendingUpload {
+	e.t.Helper()
+	u, r := e.tryDeclare(subID, token, d)
 	if r.Status != 201 {
-		e.t.Fatalf("declare %s: %d %s", kind, r.Status, r.Body)
+		e.t.Fatalf("declare %s: %d %s", d.Kind, r.Status, r.Body)
 	}
 	return u
 }
 
 // tryDeclare asks for an upload URL; the answer tells whether it was given.
-func (e *env) tryDeclare(subID, token, kind, file, contentType string) (pendingUpload, response) {
+// The file "@summary" is the application generated from the draft, signed.
+func (e *env) tryDeclare(subID, token string, d exampleDoc) (pendingUpload, response) {
 	e.t.Helper()
-	body, err := samples.FS.ReadFile("files/" + file)
+	var body []byte
+	var err error
+	name := d.File
+	if d.File == "@summary" {
+		r := e.do("GET", "/v1/submissions/"+subID+"/summary", token, nil)
+		if r.Status != 200 {
+			return pendingUpload{}, r
+		}
+		body, err = fixtures.SignCAdES(r.Body, fixtures.ECDSASigner)
+		name = "allegato-a1.pdf.p7m"
+	} else {
+		body, err = samples.FS.ReadFile("files/" + d.File)
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	sum := sha256.Sum256(body)
-	r := e.do("POST", "/v1/submissions/"+subID+"/documents", token, map[string]any{
-		"kind": kind, "filename": file, "contentType": contentType, "size": len(body), "sha256": hex.EncodeToString(sum[:])})
+	decl := map[string]any{"kind": d.Kind, "filename": name, "contentType": d.ContentType, "size": len(body), "sha256": hex.EncodeToString(sum[:])}
+	if d.Ref != "" {
+		decl["ref"] = d.Ref
+	}
+	r := e.do("POST", "/v1/submissions/"+subID+"/documents", token, decl)
 	if r.Status != 201 {
 		return pendingUpload{}, r
 	}
 	m := r.json(e.t)
-	return pendingUpload{id: m["id"].(string), url: m["uploadUrl"].(string), method: m["method"].(string), file: file,
+	return pendingUpload{id: m["id"].(string), url: m["uploadUrl"].(string), method: m["method"].(string), body: body,
 		sha: hex.EncodeToString(sum[:]), headers: m["headers"].(map[string]any)}, r
 }
 
@@ -57,12 +81,11 @@ func (e *env) tryDeclare(subID, token, kind, file, contentType string) (pendingU
 // waits for the documents function.
 func (e *env) send(u pendingUpload) {
 	e.t.Helper()
-	body, _ := samples.FS.ReadFile("files/" + u.file)
-	req, err := http.NewRequest(u.method, u.url, bytes.NewReader(body))
+	req, err := http.NewRequest(u.method, u.url, bytes.NewReader(u.body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	req.ContentLength = int64(len(body))
+	req.ContentLength = int64(len(u.body))
 	for k, v := range u.headers {
 		if k != "Content-Length" {
 			req.Header.Set(k, v.(string))
@@ -74,7 +97,7 @@ func (e *env) send(u pendingUpload) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		e.t.Fatalf("PUT %s: %d", u.file, resp.StatusCode)
+		e.t.Fatalf("PUT %s: %d", u.id, resp.StatusCode)
 	}
 	e.rt.WaitDocuments()
 }
@@ -88,7 +111,7 @@ func (e *env) filedMilano() (string, string, map[string]bool) {
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	shas := map[string]bool{}
 	for _, d := range ex.Documents {
-		u := e.declare(id, tok, d.Kind, d.File, d.ContentType)
+		u := e.declareExample(id, tok, d)
 		e.send(u)
 		shas[u.sha] = true
 	}
@@ -146,7 +169,7 @@ func TestFilingSealsTheVerifiedDocuments(t *testing.T) {
 	var want []string
 	shas := map[string]bool{}
 	for _, d := range ex.Documents {
-		u := e.declare(id, tok, d.Kind, d.File, d.ContentType)
+		u := e.declareExample(id, tok, d)
 		e.send(u)
 		want = append(want, u.id)
 		shas[u.sha] = true
@@ -204,9 +227,9 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 	if r := e.do("POST", "/v1/submissions/"+id+"/integration", tok, nil); r.Status != 422 || problemCode(t, r) != "incomplete" {
 		t.Fatalf("an integration without documents: %d %s", r.Status, r.Body)
 	}
-	inTime := e.declare(id, tok, "convenzione", "signed-ber.p7m", "application/pkcs7-mime")
+	inTime := e.declare(id, tok, "delibera_tariffe", "signed-ber.p7m", "application/pkcs7-mime")
 	e.send(inTime)
-	tooLate := e.declare(id, tok, "convenzione", "signed-base64.p7m", "application/pkcs7-mime")
+	tooLate := e.declare(id, tok, "delibera_tariffe", "signed-base64.p7m", "application/pkcs7-mime")
 	r := e.do("POST", "/v1/submissions/"+id+"/integration", tok, nil)
 	if r.Status != 200 {
 		t.Fatalf("integration: %d %s", r.Status, r.Body)
@@ -283,7 +306,7 @@ func TestMemberFilingAloneWinsOverAnAssociationListingIt(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	assoc := e.draft(LombardiaCall, tok, ex.Org, raw)
 	for _, d := range ex.Documents {
-		e.upload(assoc, tok, d.Kind, d.File, d.ContentType)
+		e.uploadExample(assoc, tok, d)
 	}
 	if r := e.do("POST", "/v1/submissions/"+assoc+"/submit", tok, nil); r.Status != 200 {
 		t.Fatalf("association: %d %s", r.Status, r.Body)
@@ -326,14 +349,14 @@ func TestExclusionReleasesTheClaims(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	first := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	for _, d := range ex.Documents {
-		e.upload(first, tok, d.Kind, d.File, d.ContentType)
+		e.uploadExample(first, tok, d)
 	}
 	if r := e.do("POST", "/v1/submissions/"+first+"/submit", tok, nil); r.Status != 200 {
 		t.Fatalf("first: %d %s", r.Status, r.Body)
 	}
 	second := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	for _, d := range ex.Documents {
-		e.upload(second, tok, d.Kind, d.File, d.ContentType)
+		e.uploadExample(second, tok, d)
 	}
 	if r := e.do("POST", "/v1/submissions/"+second+"/submit", tok, nil); r.Status != 409 {
 		t.Fatalf("a second filing while the first holds the claims: %d %s", r.Status, r.Body)
@@ -398,7 +421,7 @@ func TestOneRegisterPerRegionAndYear(t *testing.T) {
 		raw, _ := json.Marshal(data)
 		id := e.draft(callID, tok, ex.Org, raw)
 		for _, d := range ex.Documents {
-			e.upload(id, tok, d.Kind, d.File, d.ContentType)
+			e.uploadExample(id, tok, d)
 		}
 		r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
 		if r.Status != 200 {
@@ -473,7 +496,7 @@ func TestOneApplicationPerFacilityIgnoresCase(t *testing.T) {
 		raw, _ := json.Marshal(data)
 		id := e.draft(FVGCall, tok, ex.Org, raw)
 		for _, d := range ex.Documents {
-			e.upload(id, tok, d.Kind, d.File, d.ContentType)
+			e.uploadExample(id, tok, d)
 		}
 		return e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
 	}
@@ -549,9 +572,8 @@ func TestLocalS3RefusesUnsignedAmzHeaders(t *testing.T) {
 	victim := e.declare(id, tok, "delibera_giunta", "signed.p7m", "application/pkcs7-mime")
 	e.send(victim)
 	u := e.declare(id, tok, "delibera_tariffe", "signed.p7m", "application/pkcs7-mime")
-	body, _ := samples.FS.ReadFile("files/signed.p7m")
-	req, _ := http.NewRequest(u.method, u.url, bytes.NewReader(body))
-	req.ContentLength = int64(len(body))
+	req, _ := http.NewRequest(u.method, u.url, bytes.NewReader(u.body))
+	req.ContentLength = int64(len(u.body))
 	for k, v := range u.headers {
 		if k != "Content-Length" {
 			req.Header.Set(k, v.(string))

@@ -69,8 +69,8 @@ func randomLifecycle(t *testing.T, seed uint64, steps int, done map[string]int) 
 		tok, off := e.applicant(ex.Org), e.officer("FVG")
 		// declare asks for an upload; refused (not editable, deadline
 		// passed) is a legitimate outcome of a random sequence.
-		declare := func(d example1) (pendingUpload, bool) {
-			u, r := e.tryDeclare(id, tok, d.Kind, d.File, d.ContentType)
+		declare := func(d exampleDoc) (pendingUpload, bool) {
+			u, r := e.tryDeclare(id, tok, d)
 			if r.Status != 201 && r.Status != 409 {
 				t.Fatalf("declare: %d %s", r.Status, r.Body)
 			}
@@ -129,13 +129,6 @@ func randomLifecycle(t *testing.T, seed uint64, steps int, done map[string]int) 
 		}
 	}
 	checkRecord(t, e, ids)
-}
-
-// example1 is one document of an example.
-type example1 = struct {
-	Kind        string `json:"kind"`
-	File        string `json:"file"`
-	ContentType string `json:"contentType"`
 }
 
 func ok(done map[string]int, op string, r response) bool {

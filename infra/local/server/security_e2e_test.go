@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -126,18 +124,12 @@ func TestAuthorisationMatrix(t *testing.T) {
 // amounts of a family: only ids, states and outcomes.
 func TestLogsHoldNoPersonalData(t *testing.T) {
 	var logs lockedBuffer
-	clk := clock.NewManual(clock.InRome(2025, 7, 20, 10, 0))
-	rt, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Clock: clk, Log: slog.New(slog.NewJSONHandler(&logs, nil)), OutboxDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	e := &env{t: t, rt: rt, clk: clk}
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0), logTo(&logs))
 	ex := loadExample(t, "lombardia-milano.json")
 	tok := e.applicant(ex.Org)
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	for _, d := range ex.Documents {
-		e.upload(id, tok, d.Kind, d.File, d.ContentType)
+		e.uploadExample(id, tok, d)
 	}
 	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)

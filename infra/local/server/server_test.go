@@ -3,9 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -15,39 +12,16 @@ import (
 	"sportello/shared/windows"
 )
 
-// start runs a runtime on a random port with its clock started at start.
-func start(t *testing.T, at string) *Runtime {
-	t.Helper()
-	st, err := clock.ParseInstant(at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Clock: clock.StartAt(st), Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close() })
-	return rt
-}
-
-func get(t *testing.T, rt *Runtime, path, token string, out any) int {
-	t.Helper()
-	req, _ := http.NewRequest("GET", rt.URL+path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+// get reads path as token into out (when not nil) and returns the status.
+func (e *env) get(path, token string, out any) int {
+	e.t.Helper()
+	r := e.do("GET", path, token, nil)
 	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s: %v in %s", path, err, b)
+		if err := json.Unmarshal(r.Body, out); err != nil {
+			e.t.Fatalf("%s: %v in %s", path, err, r.Body)
 		}
 	}
-	return resp.StatusCode
+	return r.Status
 }
 
 type callState struct {
@@ -62,10 +36,11 @@ type callState struct {
 // request changes the state, the in-process scheduler runs the windows
 // function at 10:00:00Z, and a second invocation records nothing new.
 func TestPiemonteClosesAtNoonOnItsOwn(t *testing.T) {
-	rt := start(t, "2026-05-18T11:59:50+02:00")
+	e := newEnv(t, clock.InRome(2026, 5, 18, 11, 59).Add(50*time.Second), liveClock)
+	rt := e.rt
 	clerk := rt.Token(auth.Principal{Subject: "clerk", Role: auth.RoleApplicant, Orgs: []string{"comune:001272"}})
 	var before callState
-	if code := get(t, rt, "/v1/calls/"+PiemonteCall, clerk, &before); code != 200 || before.State != "open" {
+	if code := e.get("/v1/calls/"+PiemonteCall, clerk, &before); code != 200 || before.State != "open" {
 		t.Fatalf("at 11:59:50 want open, got %d %+v", code, before)
 	}
 	if before.Windows[0].ClosesAt != "2026-05-18T12:00:00+02:00" {
@@ -73,7 +48,7 @@ func TestPiemonteClosesAtNoonOnItsOwn(t *testing.T) {
 	}
 	time.Sleep(11 * time.Second)
 	var after callState
-	get(t, rt, "/v1/calls/"+PiemonteCall, clerk, &after)
+	e.get("/v1/calls/"+PiemonteCall, clerk, &after)
 	if after.State != "closed" || after.Windows[0].State != "closed" {
 		t.Fatalf("at 12:00:01 want closed, got %+v", after)
 	}
@@ -115,7 +90,7 @@ func TestPiemonteClosesAtNoonOnItsOwn(t *testing.T) {
 	var trail struct {
 		Entries []struct{ Action string } `json:"entries"`
 	}
-	get(t, rt, "/v1/calls/"+PiemonteCall+"/audit", officer, &trail)
+	e.get("/v1/calls/"+PiemonteCall+"/audit", officer, &trail)
 	closes := 0
 	for _, e := range trail.Entries {
 		if e.Action == "window.CLOSED" {
@@ -128,25 +103,26 @@ func TestPiemonteClosesAtNoonOnItsOwn(t *testing.T) {
 }
 
 func TestHealthAndAuth(t *testing.T) {
-	rt := start(t, "2025-07-31T11:00:00+02:00")
+	e := newEnv(t, clock.InRome(2025, 7, 31, 11, 0), liveClock)
+	rt := e.rt
 	var h struct{ Status, Time string }
-	if code := get(t, rt, "/v1/health", "", &h); code != 200 || h.Status != "ok" || !strings.HasPrefix(h.Time, "2025-07-31T11:00") {
+	if code := e.get("/v1/health", "", &h); code != 200 || h.Status != "ok" || !strings.HasPrefix(h.Time, "2025-07-31T11:00") {
 		t.Fatalf("health %d %+v", code, h)
 	}
-	if code := get(t, rt, "/v1/calls", "", nil); code != 401 {
+	if code := e.get("/v1/calls", "", nil); code != 401 {
 		t.Fatalf("no token: %d", code)
 	}
-	if code := get(t, rt, "/v1/calls", "garbage", nil); code != 401 {
+	if code := e.get("/v1/calls", "garbage", nil); code != 401 {
 		t.Fatalf("bad token: %d", code)
 	}
 	lom := rt.Token(auth.Principal{Subject: "o", Role: auth.RoleOfficer, Region: "LOM"})
-	if code := get(t, rt, "/v1/calls/"+PiemonteCall, lom, nil); code != 404 {
+	if code := e.get("/v1/calls/"+PiemonteCall, lom, nil); code != 404 {
 		t.Fatalf("an officer of another region must not see the call: %d", code)
 	}
 	var list struct {
 		Calls []callState `json:"calls"`
 	}
-	get(t, rt, "/v1/calls", lom, &list)
+	e.get("/v1/calls", lom, &list)
 	if len(list.Calls) != 1 || list.Calls[0].State != "open" {
 		t.Fatalf("LOM officer sees %+v", list)
 	}

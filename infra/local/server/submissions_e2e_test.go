@@ -39,7 +39,7 @@ func TestEachExampleFilesInItsWindow(t *testing.T) {
 			late := e.draft(tt.call, tok, ex.Org, ex.Data) // same request, later
 			for _, d := range ex.Documents {
 				for _, sub := range []string{id, late} {
-					up := e.upload(sub, tok, d.Kind, d.File, d.ContentType)
+					up := e.uploadExample(sub, tok, d)
 					if st, reason := e.documentStatus(sub, tok, up["id"].(string)); st != "verified" {
 						t.Fatalf("%s: %s %s", d.Kind, st, reason)
 					}

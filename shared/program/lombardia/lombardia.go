@@ -107,24 +107,34 @@ func (Program) ApplicantKinds() []string { return []string{program.KindComune} }
 var pdfOrP7M = []string{"application/pdf", "application/pkcs7-mime"}
 
 // DocumentKinds: every upload must be signed electronically, CAdES .p7m or
-// PAdES PDF (C.1, eIDAS), except the identity documents that go with a
-// delega. Up to 50 MB each.
+// PAdES PDF (C.1, eIDAS), except the identity documents and the Allegato
+// A3, which C.1 also accepts signed by hand with the signer's identity
+// document ("sarà accettata la firma autografa solo se corredato da
+// documento di identità"). A convenzione carries both parties' signatures
+// (A.4.3) and, like the other documents about one facility, is uploaded
+// for that facility (ref: its AFAM_UDOS code). Up to 50 MB each.
 func (Program) DocumentKinds() []program.DocumentKind {
 	k := func(kind, title string, mustSign bool) program.DocumentKind {
 		return program.DocumentKind{Kind: kind, Title: title, ContentTypes: pdfOrP7M, MaxBytes: 50 << 20, MustBeSigned: mustSign}
 	}
+	perFacility := func(d program.DocumentKind) program.DocumentKind {
+		d.PerItem = "struttura"
+		return d
+	}
+	convenzione := perFacility(k(DocConvenzione, "Convenzione con struttura privata autorizzata (firmata da entrambe le parti)", true))
+	convenzione.MinSigners = 2
 	return []program.DocumentKind{
 		k(DocDeliberaGiunta, "Delibera di Giunta comunale di adesione", true),
-		k(DocConvenzione, "Convenzione con struttura privata autorizzata (firmata da entrambe le parti)", true),
+		convenzione,
 		k(DocDeliberaTariffe, "Deliberazione di approvazione delle tariffe o documento equivalente", true),
 		k(DocRegolamentoOrCarta, "Regolamento comunale del nido o Carta dei servizi", true),
-		k(DocAllegatoA3, "Allegato A3 – atto di nomina a Responsabile del trattamento", true),
+		k(DocAllegatoA3, "Allegato A3 – atto di nomina a Responsabile del trattamento (firma digitale, o autografa con documento d'identità)", false),
 		k(DocAllegatoA1Signed, "Domanda di adesione generata (Allegato A1) firmata", true),
 		k(DocConvenzioneComuni, "Convenzioni con altri Comuni per le agevolazioni ai non residenti", true),
-		k(DocAccordoComuni, "Accordo tra Comuni per una struttura comunale in altro Comune", true),
-		k(DocCofunding, "Documentazione di altre forme di compartecipazione del Comune", true),
+		perFacility(k(DocAccordoComuni, "Accordo tra Comuni per una struttura comunale in altro Comune", true)),
+		perFacility(k(DocCofunding, "Documentazione di altre forme di compartecipazione del Comune", true)),
 		k(DocDelega, "Delega del rappresentante legale", true),
-		k(DocIdentityDocument, "Documento d'identità (delegante e delegato)", false),
+		k(DocIdentityDocument, "Documento d'identità (delegante e delegato; firmatario dell'Allegato A3 firmato a mano)", false),
 	}
 }
 
@@ -665,33 +675,43 @@ func (f *Form) RequiredDocuments(ctx program.Context) []program.DocumentNeed {
 			needs = append(needs, program.DocumentNeed{Kind: kind, Count: n, Reason: reason})
 		}
 	}
+	// Documents about one facility are one per facility, named by its
+	// AFAM_UDOS code.
+	forFacility := func(kind, code, reason string) {
+		needs = append(needs, program.DocumentNeed{Kind: kind, Count: 1, Ref: code, Reason: reason + " " + code})
+	}
 	covered := map[string]bool{}
 	for _, m := range f.members(program.OrgID(ctx.Org)) {
 		covered[m] = true
 	}
-	private, elsewhere, noShare := 0, 0, 0
 	for _, fac := range f.Facilities {
 		if fac.privateInAgreement() {
-			private++
+			forFacility(DocConvenzione, fac.AFAMUDOS, "convenzione firmata da entrambe le parti con la struttura privata")
 			if fac.comuneSharesZero() {
-				noShare++
+				forFacility(DocCofunding, fac.AFAMUDOS, "documentazione delle altre forme di compartecipazione per la struttura privata senza quota comunale")
 			}
 		}
 		if fac.Public && ctx.Registry != nil {
 			if known, ok := ctx.Registry.Facility(fac.AFAMUDOS); ok && !covered[known.ComuneISTAT] {
-				elsewhere++
+				forFacility(DocAccordoComuni, fac.AFAMUDOS, "accordo tra Comuni per la struttura comunale in un Comune diverso da quelli della domanda")
 			}
 		}
 	}
-	add(DocConvenzione, private, fmt.Sprintf("una convenzione per ciascuna delle %d strutture private in convenzione", private))
-	add(DocAccordoComuni, elsewhere, fmt.Sprintf("un accordo tra Comuni per ciascuna delle %d strutture comunali in un Comune diverso da quelli della domanda", elsewhere))
-	add(DocCofunding, noShare, fmt.Sprintf("documentazione delle altre forme di compartecipazione per %d strutture private senza quota comunale", noShare))
 	if len(f.ComuniInAgreement) > 0 {
 		add(DocConvenzioneComuni, 1, "convenzioni con i Comuni i cui residenti hanno le agevolazioni ISEE")
 	}
+	ids := 0
 	if !f.SignatoryIsLegalRepresentative {
 		add(DocDelega, 1, "il firmatario non è il rappresentante legale: delega")
-		add(DocIdentityDocument, 2, "documenti d'identità di delegante e delegato")
+		ids = 2
+	}
+	// C.1: an A3 signed by hand counts only with the signer's identity
+	// document (already among the two of a delega, when there is one).
+	if ctx.Uploaded(DocAllegatoA3) && !ctx.SignedDigitally(DocAllegatoA3) && ids == 0 {
+		add(DocIdentityDocument, 1, "l'Allegato A3 è firmato a mano: documento d'identità del firmatario (C.1)")
+	}
+	if ids > 0 {
+		add(DocIdentityDocument, ids, "documenti d'identità di delegante e delegato")
 	}
 	return needs
 }
@@ -735,6 +755,15 @@ func (f *Form) Summary() string {
 		kind = fmt.Sprintf("associata (%d Comuni associati indicati)", len(f.Members))
 	}
 	return fmt.Sprintf("%s – domanda %s, %d strutture", f.Entity.Name, kind, len(f.Facilities))
+}
+
+// SignedSummaryKind: the signed A1 must be the A1 generated from the data
+// as they are now (C.1: the application is generated, signed and uploaded).
+func (f *Form) SignedSummaryKind() string { return DocAllegatoA1Signed }
+
+// SummaryMismatch is said when it is not.
+func (f *Form) SummaryMismatch() string {
+	return "L'Allegato A1 firmato non corrisponde alla domanda attuale: scaricarlo di nuovo, firmarlo e caricarlo."
 }
 
 // Flags are what the officer must assess (A.4.4): a returning Comune's fee

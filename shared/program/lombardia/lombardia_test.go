@@ -1,6 +1,7 @@
 package lombardia
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -204,7 +205,7 @@ func TestRequiredDocuments(t *testing.T) {
 		})
 	}
 	for _, k := range New().DocumentKinds() {
-		if (k.Kind != DocIdentityDocument) != k.MustBeSigned {
+		if (k.Kind != DocIdentityDocument && k.Kind != DocAllegatoA3) != k.MustBeSigned {
 			t.Errorf("%s: MustBeSigned %v", k.Kind, k.MustBeSigned)
 		}
 		if k.MaxBytes != 50<<20 || !slices.Equal(k.ContentTypes, []string{"application/pdf", "application/pkcs7-mime"}) {
@@ -214,6 +215,58 @@ func TestRequiredDocuments(t *testing.T) {
 	for _, name := range []string{"lombardia-milano.json", "lombardia-bergamo-associated.json"} {
 		ex := pt.Load(t, name)
 		pt.CheckExampleDocuments(t, New(), ex, pt.Decode(t, New(), ex, nil), program.Context{Org: ex.Org, Now: filing, Registry: pt.Registry(t)})
+	}
+}
+
+// C.1: an Allegato A3 signed by hand is accepted with the signer's
+// identity document; digitally signed it needs none.
+func TestAllegatoA3SignedByHandNeedsTheIdentityDocument(t *testing.T) {
+	ex := pt.Load(t, "lombardia-milano.json")
+	form := pt.Decode(t, New(), ex, nil)
+	for _, tt := range []struct {
+		name string
+		a3   []program.Document
+		ids  int
+	}{
+		{"no A3 yet: it is asked for, no ID", nil, 0},
+		{"A3 signed digitally: no ID", []program.Document{{Kind: DocAllegatoA3, Signed: true, Signers: []string{"X"}}}, 0},
+		{"A3 signed by hand: the signer's ID", []program.Document{{Kind: DocAllegatoA3}}, 1},
+		{"one of two A3 signed digitally: no ID", []program.Document{{Kind: DocAllegatoA3}, {Kind: DocAllegatoA3, Signed: true}}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := program.Context{Org: ex.Org, Now: filing, Registry: pt.Registry(t), Documents: tt.a3}
+			if got := pt.Kinds(form.RequiredDocuments(ctx))[DocIdentityDocument]; got != tt.ids {
+				t.Fatalf("id_document %d, want %d", got, tt.ids)
+			}
+		})
+	}
+}
+
+// A.4.3: each private facility in agreement has its own convenzione,
+// signed by both parties, named by the facility's code.
+func TestEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
+	ex := pt.Load(t, "lombardia-milano.json")
+	second := map[string]any{}
+	b, _ := json.Marshal(ex.Data["facilities"].([]any)[1])
+	_ = json.Unmarshal(b, &second)
+	second["afamUdos"] = "AFAM-016001-001"
+	form := pt.Decode(t, New(), ex, func(d map[string]any) { d["facilities"] = append(d["facilities"].([]any), second) })
+	var refs []string
+	for _, n := range form.RequiredDocuments(program.Context{Org: ex.Org, Now: filing, Registry: pt.Registry(t)}) {
+		if n.Kind == DocConvenzione {
+			if n.Count != 1 {
+				t.Fatalf("one convenzione per facility: %+v", n)
+			}
+			refs = append(refs, n.Ref)
+		}
+	}
+	if !slices.Equal(refs, []string{"AFAM-015146-002", "AFAM-016001-001"}) {
+		t.Fatalf("convenzioni for %v", refs)
+	}
+	for _, k := range New().DocumentKinds() {
+		if k.Kind == DocConvenzione && (k.MinSigners != 2 || k.PerItem == "") {
+			t.Fatalf("convenzione: %+v", k)
+		}
 	}
 }
 

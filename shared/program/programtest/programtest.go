@@ -21,11 +21,19 @@ type Example struct {
 	Org       string         `json:"org"`
 	Data      map[string]any `json:"data"`
 	Documents []struct {
-		Kind        string `json:"kind"`
+		Kind string `json:"kind"`
+		// File is a fixture of events/files, or GeneratedSummary: the
+		// application generated from the draft, signed by the test.
 		File        string `json:"file"`
 		ContentType string `json:"contentType"`
+		Ref         string `json:"ref"` // the facility a per-item document is for
 	} `json:"documents"`
 }
+
+// GeneratedSummary, as an example document's file, is the summary the
+// system generates from the draft (GET /v1/submissions/{id}/summary),
+// signed: it cannot be a fixed file, since it must be the draft's own.
+const GeneratedSummary = "@summary"
 
 // Load reads an example.
 func Load(t testing.TB, name string) Example {
@@ -241,10 +249,18 @@ func CheckExampleDocuments(t *testing.T, p program.Program, ex Example, form pro
 		if k.MustBeSigned && d.File == "unsigned.pdf" {
 			t.Errorf("%s must be signed but the example uses %s", d.Kind, d.File)
 		}
-		if _, err := samples.FS.ReadFile("files/" + d.File); err != nil {
+		if k.PerItem != "" && d.Ref == "" {
+			t.Errorf("%s is per %s: the example must name it (ref)", d.Kind, k.PerItem)
+		}
+		if d.File == GeneratedSummary {
+			if _, ok := form.(program.SignedSummary); !ok {
+				t.Errorf("%s: %s, but the form generates no summary to sign", d.Kind, d.File)
+			}
+		} else if _, err := samples.FS.ReadFile("files/" + d.File); err != nil {
 			t.Errorf("%s: fixture %s: %v", d.Kind, d.File, err)
 		}
 		have[d.Kind]++
+		have[d.Kind+"["+d.Ref+"]"]++
 	}
 	want := Kinds(form.RequiredDocuments(ctx))
 	for k, n := range want {
@@ -252,8 +268,13 @@ func CheckExampleDocuments(t *testing.T, p program.Program, ex Example, form pro
 			t.Errorf("the example lacks %d × %s", n-have[k], k)
 		}
 	}
+	for _, n := range form.RequiredDocuments(ctx) {
+		if n.Ref != "" && have[n.Kind+"["+n.Ref+"]"] < n.Count {
+			t.Errorf("the example lacks %s for %s", n.Kind, n.Ref)
+		}
+	}
 	for k := range have {
-		if want[k] == 0 {
+		if want[k] == 0 && !strings.Contains(k, "[") {
 			t.Logf("the example adds optional %s", k)
 		}
 	}
