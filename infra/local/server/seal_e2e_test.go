@@ -595,3 +595,75 @@ func TestLocalS3RefusesUnsignedAmzHeaders(t *testing.T) {
 		t.Fatalf("the refused upload changed the document: %s", st)
 	}
 }
+
+// Item 11: hostile input. Bidi controls in a name are a 422 naming the
+// field; in a filename they are dropped from the stored name; a draft
+// larger than the documented limit (192 KB, well under DynamoDB's 400 KB
+// item) is a 413 problem and stores nothing.
+func TestHostileInputIsRefusedOrDefused(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	ex := loadExample(t, "lombardia-milano.json")
+	tok := e.applicant(ex.Org)
+	with := func(name string) json.RawMessage {
+		var data map[string]any
+		json.Unmarshal(ex.Data, &data)
+		data["entity"].(map[string]any)["name"] = name
+		raw, _ := json.Marshal(data)
+		return raw
+	}
+	r := e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with("Comune di \u202eonaliM")})
+	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "data.entity.name:invalid") {
+		t.Fatalf("a bidi override in a name: %d %s", r.Status, r.Body)
+	}
+	r = e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with(strings.Repeat("x", 300<<10))})
+	if r.Status != 413 || problemCode(t, r) != "payload_too_large" {
+		t.Fatalf("a 300 KB name: %d %.300s", r.Status, r.Body)
+	}
+	if l := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions", tok, nil); strings.Contains(string(l.Body), ex.Org) {
+		t.Fatalf("a refused draft was stored: %s", l.Body)
+	}
+	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+	big := e.do("PUT", "/v1/submissions/"+id, tok, map[string]any{"data": with(strings.Repeat("x", 300<<10))}, "If-Match", "1")
+	if big.Status != 413 || problemCode(t, big) != "payload_too_large" {
+		t.Fatalf("an update to 300 KB: %d %.300s", big.Status, big.Body)
+	}
+	body, _ := samples.FS.ReadFile("files/signed.p7m")
+	sum := sha256.Sum256(body)
+	r = e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "delibera_tariffe", "filename": "delibera\u202egpj.p7m",
+		"contentType": "application/pkcs7-mime", "size": len(body), "sha256": hex.EncodeToString(sum[:])})
+	if r.Status != 201 {
+		t.Fatalf("declare: %d %s", r.Status, r.Body)
+	}
+	docID := r.json(t)["id"].(string)
+	var list struct {
+		Documents []struct{ ID, Filename string } `json:"documents"`
+	}
+	json.Unmarshal(e.do("GET", "/v1/submissions/"+id+"/documents", tok, nil).Body, &list)
+	for _, d := range list.Documents {
+		if d.ID == docID && d.Filename != "deliberagpj.p7m" {
+			t.Fatalf("stored filename %q keeps its bidi control", d.Filename)
+		}
+	}
+}
+
+// Item 11: active PDFs and spreadsheet bombs are rejected with an Italian
+// reason through the real upload path (pre-signed PUT, documents function).
+func TestActivePDFsAndSpreadsheetBombsAreRejected(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 1, 10, 0))
+	ex := loadExample(t, "fvg-udine.json")
+	tok := e.applicant(ex.Org)
+	id := e.draft(FVGCall, tok, ex.Org, ex.Data)
+	js := []byte("%PDF-1.7\n1 0 obj\n<< /Type /Catalog /OpenAction << /S /JavaScript /JS (app.launchURL('http://x')) >> >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+	up := e.uploadBytes(id, tok, "tariff_plan_2024", "", "tariffe.pdf", "application/pdf", js)
+	if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "rejected" || !strings.Contains(reason, "contenuti attivi") || !strings.Contains(reason, "JavaScript") {
+		t.Fatalf("a PDF with JavaScript: %s %q", st, reason)
+	}
+	bomb, err := fixtures.SharedStringsBomb(60 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up = e.uploadBytes(id, tok, "tariff_detail", "", "rette.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bomb)
+	if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "rejected" || !strings.Contains(reason, "Il foglio di calcolo") {
+		t.Fatalf("a %d-byte spreadsheet expanding to 60 MB: %s %q", len(bomb), st, reason)
+	}
+}
