@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -24,6 +25,7 @@ import (
 	"sportello/shared/money"
 	"sportello/shared/problem"
 	"sportello/shared/program"
+	"sportello/shared/retry"
 	"sportello/shared/riparto"
 	"sportello/shared/submission"
 )
@@ -384,8 +386,19 @@ func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Ann
 	}
 	run = Run{ID: runID, CallID: c.ID, Status: Pending, Fund: a.Fund, Note: a.Note, AnnouncedBy: a.By, AnnouncedAt: now.UTC(),
 		OnlyDecided: a.OnlyDecided, OverrideReason: a.Reason, LeftOut: leftOut, RequestHash: hash}
+	conflicts := 0
 	for attempt := 0; ; attempt++ {
 		clash, err := s.Store.CreateRun(ctx, run, a.IdemKey)
+		if errors.Is(err, problem.Unavailable) && conflicts < 5 {
+			// Concurrent announcements collide on the call's slot (a
+			// transaction conflict): spread out and look again.
+			conflicts++
+			if err := retry.Backoff(ctx, conflicts, 50*time.Millisecond); err != nil {
+				return Run{}, false, err
+			}
+			attempt--
+			continue
+		}
 		if err != nil {
 			return Run{}, false, err
 		}

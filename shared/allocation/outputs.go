@@ -49,16 +49,16 @@ func RipartoTable(run Run, lines []Line) *export.Table {
 // The decree's columns: what a concession decree states for each
 // beneficiary.
 var decreeColumns = []export.Column{
-	{Header: "n", Kind: export.Integer, Width: 5},
-	{Header: "denominazione", Kind: export.Text, Width: 34},
-	{Header: "codice_fiscale_piva", Kind: export.Text, Width: 18},
-	{Header: "beneficiario", Kind: export.Text, Width: 22},
-	{Header: "protocollo_domanda", Kind: export.Text, Width: 20},
-	{Header: "criteri_applicati", Kind: export.Text, Width: 60},
-	{Header: "peso", Kind: export.Decimal, Width: 10},
-	{Header: "tetto_euro", Kind: export.Euro, Width: 16},
+	{Header: "n", Kind: export.Integer, Width: 5, PDFWidth: 7},
+	{Header: "denominazione", Kind: export.Text, Width: 34, PDFWidth: 38},
+	{Header: "codice_fiscale_piva", Kind: export.Text, Width: 18, PDFWidth: 24},
+	{Header: "beneficiario", Kind: export.Text, Width: 22, PDFWidth: 26},
+	{Header: "protocollo_domanda", Kind: export.Text, Width: 20, PDFWidth: 30},
+	{Header: "criteri_applicati", Kind: export.Text, Width: 60, PDFWidth: 78},
+	{Header: "peso", Kind: export.Decimal, Width: 10, PDFWidth: 14},
+	{Header: "tetto_euro", Kind: export.Euro, Width: 16, PDFWidth: 20},
 	{Header: "motivo_tetto", Kind: export.Text, Width: 40},
-	{Header: "importo_euro", Kind: export.Euro, Width: 18},
+	{Header: "importo_euro", Kind: export.Euro, Width: 18, PDFWidth: 24},
 }
 
 // DecreeTable is the data of a concession decree for a finished run: per

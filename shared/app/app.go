@@ -19,6 +19,7 @@ import (
 	"sportello/shared/clock"
 	"sportello/shared/document"
 	"sportello/shared/intake"
+	"sportello/shared/outputs"
 	"sportello/shared/program"
 	"sportello/shared/registry"
 	"sportello/shared/submission"
@@ -35,6 +36,7 @@ type Store interface {
 	allocation.Store
 	windows.Store
 	intake.Store
+	outputs.Store
 }
 
 // Blobs is the documents bucket: signed uploads and downloads, and reads
@@ -78,6 +80,7 @@ type App struct {
 	Allocation  *allocation.Service
 	Windows     *windows.Service
 	Intake      *intake.Service
+	Outputs     *outputs.Service
 }
 
 // New builds the application from its ports.
@@ -108,6 +111,7 @@ func New(p Ports) *App {
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
 	a.Registry = &registry.Service{Store: p.Store, Source: source, Clock: p.Clock}
 	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log, Announcer: p.Events}
+	a.Outputs = &outputs.Service{Store: p.Store, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
 	a.Intake = &intake.Service{Store: p.Store, Blobs: p.Blobs, Programs: progs, Clock: p.Clock, Log: p.Log}
 	return a
 }

@@ -227,3 +227,18 @@ func (s *Store) RunLines(ctx context.Context, id string) ([]allocation.Line, err
 	})
 	return out, err
 }
+
+// Runs lists a call's runs, oldest announcement first (index read: a run
+// announced a moment ago may not be listed yet).
+func (s *Store) Runs(ctx context.Context, callID string) ([]allocation.Run, error) {
+	var out []allocation.Run
+	err := s.query(ctx, queryGSI(callPK(callID)+"#ALLOCS", ""), func(m map[string]types.AttributeValue) error {
+		var it runItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode run: %w", err)
+		}
+		out = append(out, it.Run)
+		return nil
+	})
+	return out, err
+}

@@ -50,11 +50,13 @@ const (
 )
 
 // Column is one column: its header (the same in every format), what it
-// holds, and its width in the workbook (characters).
+// holds, its width in the workbook (characters) and in a PDF annex (mm; 0
+// leaves it out of the PDF, whose page is narrower than a sheet).
 type Column struct {
-	Header string
-	Kind   Kind
-	Width  float64
+	Header   string
+	Kind     Kind
+	Width    float64
+	PDFWidth float64
 }
 
 // Value is one cell. The zero Value is an empty cell.
@@ -190,28 +192,6 @@ func thousands(s string) string {
 		b.WriteString(frac)
 	}
 	return b.String()
-}
-
-// Strings is the table as display text, row by row (the PDF's cells).
-func (t *Table) Strings() (header []string, rows [][]string, total []string) {
-	header = make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		header[i] = c.Header
-	}
-	line := func(r []Value) []string {
-		out := make([]string, len(r))
-		for i, v := range r {
-			out[i] = DisplayText(t.Columns[i].Kind, v)
-		}
-		return out
-	}
-	for _, r := range t.Rows {
-		rows = append(rows, line(r))
-	}
-	if t.Total != nil {
-		total = line(t.Total)
-	}
-	return header, rows, total
 }
 
 // WriteCSV writes the Italian CSV (see the package doc).

@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,8 +21,8 @@ func sample() *Table {
 	return &Table{
 		Name: "Prova",
 		Columns: []Column{
-			{Header: "denominazione", Kind: Text, Width: 30},
-			{Header: "importo_euro", Kind: Euro},
+			{Header: "denominazione", Kind: Text, Width: 30, PDFWidth: 60},
+			{Header: "importo_euro", Kind: Euro, PDFWidth: 25},
 			{Header: "tetto_euro", Kind: Euro},
 			{Header: "bambini", Kind: Integer},
 			{Header: "peso", Kind: Decimal},
@@ -167,6 +168,25 @@ func TestSameTableSameBytes(t *testing.T) {
 	}
 }
 
+func TestJSONHasTheSameData(t *testing.T) {
+	b, err := sample().JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Rows  []map[string]any
+		Total map[string]any
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	r := doc.Rows[0]
+	if r["importo_euro"] != "1234.56" || r["bambini"] != float64(21) || r["data_decisione"] != "2025-11-30" ||
+		r["protocollo_ora"] != "2025-07-21T23:59:59+02:00" || r["peso"] != "52.4" || doc.Rows[1]["tetto_euro"] != nil || doc.Total["importo_euro"] != "1234.61" {
+		t.Fatalf("%s", b)
+	}
+}
+
 func TestARowOfTheWrongWidthIsRefused(t *testing.T) {
 	tb := sample()
 	tb.Rows = append(tb.Rows, []Value{T("x")})
@@ -179,7 +199,10 @@ func TestARowOfTheWrongWidthIsRefused(t *testing.T) {
 }
 
 func TestDisplayTextForDocuments(t *testing.T) {
-	_, rows, total := sample().Strings()
+	header, widths, right, rows, total := sample().PDFColumns()
+	if len(header) != 2 || header[1] != "importo_euro" || widths[0] != 60 || right[0] || !right[1] {
+		t.Fatalf("only the columns with a PDF width: %v %v %v", header, widths, right)
+	}
 	if rows[0][1] != "1.234,56" || total[1] != "1.234,61" || rows[0][0] != "=HYPERLINK(\"http://x\";\"clic\")" {
 		t.Fatalf("%q %q", rows[0], total)
 	}

@@ -75,29 +75,21 @@ func (h api) announce(ctx context.Context, r *apigw.Request) (*apigw.Response, e
 }
 
 func (h api) allocation(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-	format, err := export.Negotiate(r.Query.Get("format"), r.Header.Get("Accept"), export.JSON, export.CSV, export.XLSX)
-	if err != nil {
-		return nil, err
-	}
-	run, lines, err := h.Allocation.Get(ctx, r.Principal, r.Params["callId"], r.Params["allocationId"])
+	format, err := negotiate(r, export.JSON, export.CSV, export.XLSX)
 	if err != nil {
 		return nil, err
 	}
 	if format != export.JSON {
-		if run.Status != allocation.Done {
-			return nil, problem.New(problem.CodeConflict, "Il riparto non è ancora concluso (stato %s).", run.Status)
-		}
-		table := allocation.RipartoTable(run, lines)
-		var b []byte
-		if format == export.CSV {
-			b, err = table.CSV()
-		} else {
-			b, err = table.XLSX()
-		}
+		// The files are outputs: audited downloads (package outputs).
+		f, err := h.Outputs.Riparto(ctx, r.Principal, r.Params["callId"], r.Params["allocationId"], format)
 		if err != nil {
 			return nil, err
 		}
-		return apigw.Bytes(http.StatusOK, format.ContentType(), "riparto-"+run.ID+"."+string(format), b), nil
+		return download(f), nil
+	}
+	run, lines, err := h.Allocation.Get(ctx, r.Principal, r.Params["callId"], r.Params["allocationId"])
+	if err != nil {
+		return nil, err
 	}
 	return ok(map[string]any{"id": run.ID, "status": run.Status, "fund": run.Fund, "note": run.Note,
 		"announcedAt": Rome(run.AnnouncedAt), "inputSha256": run.InputSHA256, "engineVersion": run.EngineVersion,

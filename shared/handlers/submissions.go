@@ -198,11 +198,12 @@ func (h api) review(ctx context.Context, r *apigw.Request) (*apigw.Response, err
 		Notes    string   `json:"notes"`
 		Deadline string   `json:"deadline"`
 		Admitted []string `json:"admittedFacilities"`
+		Reasons  []string `json:"reasons"`
 	}
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
 	}
-	d := submission.Decision{Decision: body.Decision, Notes: body.Notes, Admitted: body.Admitted}
+	d := submission.Decision{Decision: body.Decision, Notes: body.Notes, Admitted: body.Admitted, Reasons: body.Reasons}
 	if body.Deadline != "" {
 		at, err := clock.ParseInstant(body.Deadline)
 		if err != nil {

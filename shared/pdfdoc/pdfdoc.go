@@ -76,8 +76,11 @@ type doc struct {
 	tr  func(string) string
 }
 
-func newDoc(at time.Time, footer string) *doc {
-	pdf := fpdf.New("P", "mm", "A4", "")
+func newDoc(at time.Time, footer string) *doc { return newDocOriented("P", at, footer) }
+
+// newDocOriented starts an A4 document, portrait ("P") or landscape ("L").
+func newDocOriented(orientation string, at time.Time, footer string) *doc {
+	pdf := fpdf.New(orientation, "mm", "A4", "")
 	pdf.SetCompression(false)
 	pdf.SetCatalogSort(true) // map order would otherwise vary between runs
 	pdf.SetCreationDate(at)
@@ -107,6 +110,8 @@ func (d *doc) text(s string) string {
 		switch {
 		case r == '\t':
 			b.WriteByte(' ')
+		case r == '\u2212': // the minus sign of "spese − entrate"
+			b.WriteByte('-')
 		case r == '\n':
 			b.WriteRune(r)
 		case unicode.IsControl(r):

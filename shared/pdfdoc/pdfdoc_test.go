@@ -4,64 +4,23 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/text/encoding/charmap"
+	"sportello/shared/pdfdoc/pdftext"
 )
 
-// pdfText extracts the text shown by the uncompressed content streams of
-// a PDF this package wrote: every "(…) Tj" string, unescaped and decoded
-// from Windows-1252, one per line. It proves what a reader would see, not
-// merely that some bytes occur somewhere in the file.
+// pdfText is the text a reader sees (package pdftext), one shown string
+// per line.
 func pdfText(t *testing.T, b []byte) string {
 	t.Helper()
-	streams := regexp.MustCompile(`(?s)stream\n(.*?)\nendstream`).FindAllSubmatch(b, -1)
-	if len(streams) == 0 {
-		t.Fatal("no content stream")
-	}
-	var lines []string
-	for _, s := range streams {
-		for _, m := range regexp.MustCompile(`\(((?:[^()\\]|\\.)*)\)\s*Tj`).FindAllSubmatch(s[1], -1) {
-			lines = append(lines, decodeString(t, m[1]))
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-func decodeString(t *testing.T, s []byte) string {
-	var raw []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' || i+1 == len(s) {
-			raw = append(raw, s[i])
-			continue
-		}
-		i++
-		switch c := s[i]; {
-		case c == 'n':
-			raw = append(raw, '\n')
-		case c == 'r':
-			raw = append(raw, '\r')
-		case c >= '0' && c <= '7':
-			j := i
-			for j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7' {
-				j++
-			}
-			v, _ := strconv.ParseUint(string(s[i:j]), 8, 8)
-			raw = append(raw, byte(v))
-			i = j - 1
-		default:
-			raw = append(raw, c)
-		}
-	}
-	out, err := charmap.Windows1252.NewDecoder().Bytes(raw)
+	lines, err := pdftext.Lines(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(out)
+	return strings.Join(lines, "\n")
 }
 
 // oneLine joins wrapped lines so that a phrase can be found whatever the

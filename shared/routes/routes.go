@@ -39,6 +39,10 @@ var table = []Route{
 	{Calls, "POST", "/v1/calls/{callId}/funds", false},
 	{Calls, "GET", "/v1/calls/{callId}/allocations/{allocationId}", false},
 	{Calls, "POST", "/v1/calls/{callId}/allocations:simulate", false},
+	{Calls, "GET", "/v1/calls/{callId}/outcomes", false},
+	{Calls, "GET", "/v1/calls/{callId}/allocations/{allocationId}/decree", false},
+	{Calls, "GET", "/v1/calls/{callId}/service-registry", false},
+	{Calls, "GET", "/v1/calls/{callId}/milestones", false},
 	{Calls, "POST", "/v1/calculators/nidi-gratis-plus", true},
 	{Calls, "POST", "/v1/calculators/riparto", true},
 

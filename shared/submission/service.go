@@ -592,6 +592,9 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	if err := access.Review(p, sub.Region, "Solo i funzionari della Regione esaminano le domande."); err != nil {
 		return sub, err
 	}
+	if err := s.checkReasons(sub.Program, d.Reasons); err != nil {
+		return sub, err
+	}
 	now := s.Clock.Now()
 	c, prog, err := s.callAndProgram(ctx, sub.CallID)
 	if err != nil {
@@ -635,11 +638,42 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	if next.State == Excluded && (len(sub.Claims) > 0 || len(sub.Members) > 0) {
 		detail["claimsReleased"] = strings.Join(append(append([]string(nil), sub.Claims...), sub.Members...), ",")
 	}
+	if len(d.Reasons) > 0 {
+		detail["reasons"] = strings.Join(d.Reasons, ",")
+	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.reviewed", Detail: detail}); err != nil {
 		return next, err
 	}
 	s.notifyReview(ctx, next)
 	return next, nil
+}
+
+// checkReasons refuses exclusion reasons that are not codes of the
+// program's list (every code named, with the list to choose from).
+func (s *Service) checkReasons(programID string, reasons []string) error {
+	if len(reasons) == 0 {
+		return nil
+	}
+	codes := map[string]bool{}
+	var list []string
+	if ex, ok := s.Programs[programID].(program.Excluder); ok {
+		for _, r := range ex.ExclusionReasons() {
+			codes[r.Code] = true
+			list = append(list, r.Code)
+		}
+	}
+	var f problem.Fields
+	seen := map[string]bool{}
+	for i, r := range reasons {
+		switch {
+		case !codes[r]:
+			f.Add(fmt.Sprintf("reasons[%d]", i), problem.FieldInvalid, "Motivo non previsto dal bando; ammessi: %s.", strings.Join(list, ", "))
+		case seen[r]:
+			f.Add(fmt.Sprintf("reasons[%d]", i), problem.FieldInvalid, "Motivo ripetuto.")
+		}
+		seen[r] = true
+	}
+	return f.Err(problem.CodeValidation, "La decisione non è valida.")
 }
 
 // openOrNext is the window open at now, or the next to open.

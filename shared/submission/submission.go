@@ -87,6 +87,8 @@ type Review struct {
 	Deadline *time.Time `json:"deadline,omitempty" dynamodbav:"deadline,omitempty"`
 	// Admitted lists the facilities admitted (Lombardy), by registry code.
 	Admitted []string `json:"admittedFacilities,omitempty" dynamodbav:"admitted,omitempty"`
+	// Reasons are the coded reasons of an exclusion (the program's list).
+	Reasons []string `json:"reasons,omitempty" dynamodbav:"reasons,omitempty"`
 }
 
 // Submission is one application.
@@ -179,6 +181,7 @@ type Decision struct {
 	Notes    string     `json:"notes"`
 	Deadline *time.Time `json:"deadline"`
 	Admitted []string   `json:"admittedFacilities"`
+	Reasons  []string   `json:"reasons"`
 }
 
 // ApplyReview returns the application after the decision, or why not.
@@ -227,6 +230,9 @@ func (s Submission) ApplyReview(d Decision, by string, now time.Time) (Submissio
 	if len(d.Admitted) > 0 && next != Admitted {
 		f.Add("admittedFacilities", problem.FieldNotAllowed, "Le strutture ammesse si indicano solo con la decisione admit.")
 	}
+	if len(d.Reasons) > 0 && next != Excluded {
+		f.Add("reasons", problem.FieldNotAllowed, "I motivi codificati si indicano solo con la decisione exclude.")
+	}
 	if err := f.Err(problem.CodeValidation, "La decisione non è valida."); err != nil {
 		return s, err
 	}
@@ -241,7 +247,7 @@ func (s Submission) ApplyReview(d Decision, by string, now time.Time) (Submissio
 	}
 	next2 := s
 	next2.State = next
-	next2.Review = &Review{Decision: d.Decision, Notes: d.Notes, By: by, At: now.UTC(), Admitted: d.Admitted}
+	next2.Review = &Review{Decision: d.Decision, Notes: d.Notes, By: by, At: now.UTC(), Admitted: d.Admitted, Reasons: d.Reasons}
 	if d.Deadline != nil {
 		dl := d.Deadline.UTC()
 		next2.Review.Deadline = &dl

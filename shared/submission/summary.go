@@ -102,21 +102,31 @@ func (s *Service) checkDocuments(ctx context.Context, fields *problem.Fields, su
 	}
 	// Each item has its own file: the same file for two items is one
 	// document, not two.
-	// In the order of the items' references, so that the same documents
-	// always get the same answer whatever order storage lists them in.
-	byRef := slices.Clone(pctx.Documents)
-	slices.SortStableFunc(byRef, func(a, b program.Document) int { return strings.Compare(a.Ref, b.Ref) })
-	seen := map[string]string{}
-	for _, d := range byRef {
+	refs := map[string][]string{} // kind + file → the items it was uploaded for
+	var files []string
+	for _, d := range pctx.Documents {
 		if perItem[d.Kind] == "" {
 			continue
 		}
 		key := d.Kind + "\x00" + d.SHA256
-		if other, ok := seen[key]; ok && other != d.Ref {
-			fields.Add("documents."+d.Kind+"["+d.Ref+"]", program.FieldDuplicate, "Lo stesso file è caricato anche per %s: ogni %s ha il proprio documento.", other, perItem[d.Kind])
+		if _, ok := refs[key]; !ok {
+			files = append(files, key)
+		}
+		if !slices.Contains(refs[key], d.Ref) {
+			refs[key] = append(refs[key], d.Ref)
+		}
+	}
+	for _, key := range files {
+		items := refs[key]
+		if len(items) < 2 {
 			continue
 		}
-		seen[key] = d.Ref
+		sort.Strings(items)
+		kind, _, _ := strings.Cut(key, "\x00")
+		for _, ref := range items {
+			others := slices.DeleteFunc(slices.Clone(items), func(r string) bool { return r == ref })
+			fields.Add("documents."+kind+"["+ref+"]", program.FieldDuplicate, "Lo stesso file è caricato anche per %s: ogni %s ha il proprio documento.", strings.Join(others, ", "), perItem[kind])
+		}
 	}
 	ss, ok := form.(program.SignedSummary)
 	if !ok || pctx.VerifiedDocuments[ss.SignedSummaryKind()] == 0 {

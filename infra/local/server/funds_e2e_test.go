@@ -48,7 +48,7 @@ func (e *env) fileFVG(ops []fvgOperator) []string {
 		tok := e.applicant(org)
 		id := e.draft(FVGCall, tok, org, raw)
 		for _, d := range ex.Documents {
-			e.upload(id, tok, d.Kind, d.File, d.ContentType)
+			e.uploadExample(id, tok, d)
 		}
 		if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
 			e.t.Fatalf("%s: %d %s", c.facility, r.Status, r.Body)

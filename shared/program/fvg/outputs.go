@@ -27,3 +27,13 @@ func (Program) ExclusionReasons() []program.Reason {
 		{Code: "other", Title: "Altro motivo (indicato nelle note)"},
 	}
 }
+
+// DecreeDeadline is the seed's "I contributi straordinari sono concessi
+// con decreto … entro il termine del 30 novembre 2025".
+var DecreeDeadline = program.MustDate("2025-11-30")
+
+// Deadlines: the concession decree by 30/11/2025.
+func (Program) Deadlines() []program.Deadline {
+	return []program.Deadline{{ID: "decree", Title: "Decreto di concessione dei contributi (avviso: «entro il termine del 30 novembre 2025»)",
+		On: DecreeDeadline, Needs: program.NeedsDecree}}
+}

@@ -28,3 +28,13 @@ func (Program) ExclusionReasons() []program.Reason {
 		{Code: "other", Title: "Altro motivo (indicato nelle note)"},
 	}
 }
+
+// ReviewDays is the istruttoria's term: 60 calendar days from the closing
+// of the window (avviso, C3.a).
+const ReviewDays = 60
+
+// Deadlines: the istruttoria of each window within 60 days of its close.
+func (Program) Deadlines() []program.Deadline {
+	return []program.Deadline{{ID: "istruttoria", Title: "Conclusione dell'istruttoria (avviso: «entro 60 giorni di calendario decorrenti dalla data di chiusura» della finestra, salvo integrazioni)",
+		DaysAfterClose: ReviewDays, Needs: program.NeedsDecisions}}
+}
