@@ -33,7 +33,6 @@ build:
 ## bench: side-by-side measurements (ratios, never thresholds); see docs/performance.md
 bench:
 	$(GO) run ./infra/bench/rush
-	$(GO) run ./infra/bench/rush -faults 0.05
 	$(GO) run ./infra/bench/uploadrss
 	$(GO) run ./shared/riparto/cmd/ripartobench
 	$(GO) run ./infra/bench/coldstart -runs 5

@@ -64,6 +64,33 @@ type Run struct {
 	XLSXKey        string    `json:"-" dynamodbav:"xlsxKey,omitempty"`
 	Error          string    `json:"error,omitempty" dynamodbav:"error,omitempty"`
 	FinishedAt     time.Time `json:"finishedAt,omitzero" dynamodbav:"finishedAt,omitempty"`
+	// A worker holds a running run by a lease, not a flag: Attempt counts
+	// the takes (a fencing token: only the current holder may finish),
+	// LeaseUntil (Unix ms) is when another worker may take it over, and
+	// StartedAt, set by the first take and kept by the later ones, is the
+	// instant the exports are dated, so every take writes the same bytes.
+	Attempt    int        `json:"attempt,omitempty" dynamodbav:"attempt,omitempty"`
+	LeaseUntil int64      `json:"-" dynamodbav:"leaseUntil,omitempty"`
+	StartedAt  *time.Time `json:"startedAt,omitempty" dynamodbav:"startedAt,omitempty"`
+}
+
+// DefaultLease is how long a worker holds a run: longer than the
+// allocation function's timeout, so a live worker never loses its run.
+const DefaultLease = 5 * time.Minute
+
+// ErrLeaseLost is FinishRun's answer to a worker whose lease expired and
+// whose run another worker took over.
+var ErrLeaseLost = errors.New("allocation lease lost to another worker")
+
+// LeaseHeld is Execute's answer while another worker holds the run: the
+// caller retries after Until (a Lambda retry, or the local runtime's loop).
+type LeaseHeld struct {
+	RunID string
+	Until time.Time
+}
+
+func (e *LeaseHeld) Error() string {
+	return fmt.Sprintf("allocation %s is held by another worker until %s", e.RunID, e.Until.UTC().Format(time.RFC3339))
 }
 
 // Input is one frozen beneficiary.
@@ -114,7 +141,9 @@ type Clash struct {
 // Store is what runs need from storage.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
-	Submissions(ctx context.Context, callID, org string) ([]submission.Submission, error)
+	// CurrentSubmissions lists a call's applications as they are now (a
+	// riparto counts one validated a moment ago).
+	CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error)
 	// CreateRun records a new pending run as the call's active one, and
 	// under idemKey when given; a clash says what stood in the way.
 	CreateRun(ctx context.Context, r Run, idemKey string) (*Clash, error)
@@ -128,9 +157,14 @@ type Store interface {
 	ClearActive(ctx context.Context, callID, runID string) error
 	Run(ctx context.Context, id string) (Run, error)
 	RunLines(ctx context.Context, id string) ([]Line, error)
-	ClaimRun(ctx context.Context, id string) (Run, bool, error)
+	// ClaimRun takes a pending run, or a running one whose lease expired
+	// before now, for lease; when it cannot, it returns the run as stored.
+	ClaimRun(ctx context.Context, id string, now time.Time, lease time.Duration) (Run, bool, error)
+	// ReleaseRun hands a run back (pending) after a failure, if r.Attempt
+	// still holds it, so that a retry needs not wait for the lease.
+	ReleaseRun(ctx context.Context, r Run) error
 	// FinishRun stores the lines and the final state, and frees the call's
-	// active-run slot.
+	// active-run slot; ErrLeaseLost if r.Attempt no longer holds the run.
 	FinishRun(ctx context.Context, r Run, lines []Line) error
 	Audit(ctx context.Context, e audit.Entry) error
 }
@@ -161,6 +195,8 @@ type Service struct {
 	Clock     clock.Clock
 	Log       *slog.Logger
 	Announcer Announcer
+	// Lease is how long a worker holds a run (0: DefaultLease).
+	Lease time.Duration
 }
 
 // Undecided reports whether an application still awaits the Region's
@@ -195,7 +231,7 @@ func undecidedProblem(subs []submission.Submission) error {
 
 // undecided lists the call's applications awaiting a decision at now.
 func (s *Service) undecided(ctx context.Context, c call.Call, now time.Time) ([]submission.Submission, error) {
-	subs, err := s.Store.Submissions(ctx, c.ID, "")
+	subs, err := s.Store.CurrentSubmissions(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +254,7 @@ func (s *Service) Freeze(ctx context.Context, c call.Call, fund money.Cents, onl
 	if !ok {
 		return Snapshot{}, fmt.Errorf("program %q not configured", c.Program)
 	}
-	subs, err := s.Store.Submissions(ctx, c.ID, "")
+	subs, err := s.Store.CurrentSubmissions(ctx, c.ID)
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -476,16 +512,41 @@ func allocates(p program.Program) bool {
 }
 
 // Execute runs a pending riparto (the allocation function's entry point).
-// A repeated or concurrent delivery finds the run taken and does nothing.
-func (s *Service) Execute(ctx context.Context, runID string) error {
-	run, claimed, err := s.Store.ClaimRun(ctx, runID)
+// It takes the run under a lease: a repeated delivery finds it finished and
+// does nothing; one that meets a live lease gets LeaseHeld (retry later);
+// one that comes after a dead worker's lease expired takes the run over
+// and finishes it, writing the same outputs under the same keys.
+func (s *Service) Execute(ctx context.Context, runID string) (err error) {
+	lease := s.Lease
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	run, claimed, err := s.Store.ClaimRun(ctx, runID, s.Clock.Now(), lease)
 	if err != nil {
 		return fmt.Errorf("claim run %s: %w", runID, err)
 	}
 	if !claimed {
-		s.Log.Info("allocation already taken", "allocation", runID, "outcome", "duplicate")
+		if run.Status == Running {
+			return &LeaseHeld{RunID: runID, Until: time.UnixMilli(run.LeaseUntil)}
+		}
+		s.Log.Info("allocation already finished", "allocation", runID, "outcome", "duplicate")
 		return nil
 	}
+	if run.Attempt > 1 {
+		s.Log.Warn("allocation taken over after an expired lease", "call", run.CallID, "allocation", run.ID, "attempt", run.Attempt)
+	}
+	defer func() {
+		if errors.Is(err, ErrLeaseLost) {
+			s.Log.Warn("allocation lease lost: another worker finished it", "allocation", run.ID, "attempt", run.Attempt, "outcome", "lease_lost")
+			err = nil
+			return
+		}
+		if err != nil {
+			if rerr := s.Store.ReleaseRun(context.WithoutCancel(ctx), run); rerr != nil {
+				s.Log.Error("allocation not released; it is taken again after its lease", "allocation", run.ID, "error", rerr.Error())
+			}
+		}
+	}()
 	c, err := s.Store.Call(ctx, run.CallID)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package allocation
 
 import (
 	"fmt"
+	"time"
 
 	"sportello/shared/export"
 	"sportello/shared/riparto"
@@ -43,7 +44,7 @@ func names(lines []Line) map[string]string {
 // share, cap and explanation), as of the run's end: the stored CSV and
 // XLSX and every download are this one table, byte for byte.
 func RipartoTable(run Run, lines []Line) *export.Table {
-	return Result(run, lines).Table(names(lines), run.FinishedAt)
+	return Result(run, lines).Table(names(lines), run.AsOf())
 }
 
 // The decree's columns: what a concession decree states for each
@@ -67,7 +68,7 @@ var decreeColumns = []export.Column{
 // row carries the fund, the allocated and unallocated amounts, the inputs'
 // SHA-256 and the engine version.
 func DecreeTable(run Run, lines []Line) *export.Table {
-	t := &export.Table{Name: "Dati decreto", Columns: decreeColumns, Generated: run.FinishedAt}
+	t := &export.Table{Name: "Dati decreto", Columns: decreeColumns, Generated: run.AsOf()}
 	res := Result(run, lines)
 	for i, l := range lines {
 		criteria := l.Criteria
@@ -95,4 +96,15 @@ func capReason(l Line) string {
 func DecreeNote(run Run) string {
 	return fmt.Sprintf("Fondo %s euro; assegnato %s euro; non assegnato %s euro. Impronta SHA-256 dei dati di input %s; motore %s; riparto %s.",
 		run.Fund, run.Allocated, run.Unallocated, run.InputSHA256, run.EngineVersion, run.ID)
+}
+
+// AsOf is the instant a run's exports are dated: when it was first taken,
+// the same for every worker that takes it, so outputs are byte for byte
+// the same however many times the run is taken (runs stored before
+// leases existed fall back to their finish).
+func (r Run) AsOf() time.Time {
+	if r.StartedAt != nil {
+		return *r.StartedAt
+	}
+	return r.FinishedAt
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -157,20 +158,25 @@ func (s *Store) Run(ctx context.Context, id string) (allocation.Run, error) {
 	return it.Run, nil
 }
 
-// ClaimRun moves a pending run to running; claimed is false when another
-// delivery of the same event got there first.
-func (s *Store) ClaimRun(ctx context.Context, id string) (allocation.Run, bool, error) {
+// ClaimRun takes a run for lease: a pending one, or a running one whose
+// worker's lease ran out before now (it died: timeout, out of memory,
+// crash). Each take counts an attempt, the fencing token FinishRun checks.
+// When the run cannot be taken it is returned as stored, claimed false.
+func (s *Store) ClaimRun(ctx context.Context, id string, now time.Time, lease time.Duration) (allocation.Run, bool, error) {
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(allocPK(id), "META"),
-		UpdateExpression:          aws.String("SET #s = :running"),
-		ConditionExpression:       aws.String("#s = :pending"),
-		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(allocation.Running), ":pending": str(allocation.Pending)},
-		ReturnValues:              types.ReturnValueAllNew,
+		UpdateExpression:         aws.String("SET #s = :running, leaseUntil = :until, attempt = if_not_exists(attempt, :zero) + :one, startedAt = if_not_exists(startedAt, :now)"),
+		ConditionExpression:      aws.String("attribute_exists(pk) AND (#s = :pending OR (#s = :running AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowms)))"),
+		ExpressionAttributeNames: map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(allocation.Running), ":pending": str(allocation.Pending),
+			":until": num(now.Add(lease).UnixMilli()), ":nowms": num(now.UnixMilli()), ":zero": num(0), ":one": num(1),
+			":now": str(now.UTC().Format(time.RFC3339Nano))},
+		ReturnValues: types.ReturnValueAllNew,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return allocation.Run{}, false, nil
+		run, rerr := s.Run(ctx, id)
+		return run, false, rerr
 	}
 	if err != nil {
 		return allocation.Run{}, false, classify(fmt.Errorf("claim run %s: %w", id, err))
@@ -180,6 +186,26 @@ func (s *Store) ClaimRun(ctx context.Context, id string) (allocation.Run, bool, 
 		return allocation.Run{}, false, fmt.Errorf("decode run: %w", err)
 	}
 	return it.Run, true, nil
+}
+
+// ReleaseRun puts a run its worker could not finish back to pending, if
+// that worker (r.Attempt) still holds it.
+func (s *Store) ReleaseRun(ctx context.Context, r allocation.Run) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(allocPK(r.ID), "META"),
+		UpdateExpression:          aws.String("SET #s = :pending REMOVE leaseUntil"),
+		ConditionExpression:       aws.String("#s = :running AND attempt = :attempt"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(allocation.Running), ":pending": str(allocation.Pending), ":attempt": num(int64(r.Attempt))},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil // another worker holds it now, or it finished
+	}
+	if err != nil {
+		return classify(fmt.Errorf("release run %s: %w", r.ID, err))
+	}
+	return nil
 }
 
 // FinishRun writes the lines, then the run's final state (conditional on
@@ -198,10 +224,17 @@ func (s *Store) FinishRun(ctx context.Context, r allocation.Run, lines []allocat
 	if err != nil {
 		return fmt.Errorf("encode run: %w", err)
 	}
+	// Only the worker holding the lease finishes: lines written by a worker
+	// that lost it are the same lines (same snapshot), but its final state
+	// must not overwrite the holder's.
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av,
-		ConditionExpression:       aws.String("#s = :running"),
+		ConditionExpression:       aws.String("#s = :running AND attempt = :attempt"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(allocation.Running)}})
+		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(allocation.Running), ":attempt": num(int64(r.Attempt))}})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return allocation.ErrLeaseLost
+	}
 	if err != nil {
 		return classify(fmt.Errorf("finish run %s: %w", r.ID, err))
 	}

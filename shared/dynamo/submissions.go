@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,10 +68,10 @@ func (s *Store) CreateSubmission(ctx context.Context, sub submission.Submission,
 	if err != nil {
 		return sub, false, fmt.Errorf("encode idempotency: %w", err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	err = s.transactWrite(ctx, []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-	}})
+	})
 	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
 		var prev idemItem
 		if _, err := s.get(ctx, "IDEM#"+idemKey, "META", &prev); err != nil {
@@ -139,6 +141,37 @@ func (s *Store) Submissions(ctx context.Context, callID, org string) ([]submissi
 	return out, nil
 }
 
+// CurrentSubmissions lists all of a call's applications as they are now:
+// the index says which exist, then each is read consistently, because the
+// index shows a change a few hundred milliseconds late and the final close
+// and the riparto must count an application filed or validated a moment
+// ago. (An application created within the lag is not yet listed; a draft
+// that new has nothing for them to count.)
+func (s *Store) CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error) {
+	listed, err := s.Submissions(ctx, callID, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]submission.Submission, len(listed))
+	errs := make([]error, len(listed))
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i, sub := range listed {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i], errs[i] = s.Submission(ctx, sub.ID)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("list submissions of %s: %w", callID, err)
+	}
+	return out, nil
+}
+
 // SaveSubmission writes sub if the stored version is still prev; otherwise
 // version_mismatch and nothing changes. sub.Version must be prev+1.
 func (s *Store) SaveSubmission(ctx context.Context, sub submission.Submission, prev int64) error {
@@ -191,142 +224,172 @@ func memberSK(key, submissionID string) string { return "MEMBER#" + key + "#" + 
 // claimFree: absent, or released by an exclusion or a withdrawal.
 const claimFree = "attribute_not_exists(pk) OR attribute_exists(releasedAt)"
 
-// File writes a filing in one transaction: the register's counter moves
-// from counter to sub.Protocol.Seq (= counter+1), the register entry is
-// written, the application moves from version prev to its filed state
-// with its sealed documents, each own claim is taken, each member it
-// lists is checked not to hold its own filing and recorded as listed.
-// Either all happen or none, so a number is never lost, duplicated or
-// skipped, and a filing's sealed set is what it was filed with.
+// File registers one application in one transaction (FileAll of one).
 func (s *Store) File(ctx context.Context, sub submission.Submission, prev, counter int64) error {
-	items, err := s.registration(sub, prev, counter, submission.Entry(*sub.Protocol, submission.EntryFiling, sub))
+	if sub.Registering == "" {
+		sub.Registering = submission.EntryFiling
+	}
+	refused, err := s.FileAll(ctx, []submission.Submission{sub}, []int64{prev}, counter)
 	if err != nil {
 		return err
 	}
-	own := len(items)
-	for _, c := range sub.Claims {
-		ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: uniqPK(sub.CallID), SK: c, Type: "claim"}, SubmissionID: sub.ID})
-		if err != nil {
-			return fmt.Errorf("encode claim: %w", err)
-		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci, ConditionExpression: aws.String(claimFree)}})
-	}
-	checks := len(items)
-	for _, m := range sub.Members {
-		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName: &s.table, Key: key(uniqPK(sub.CallID), m), ConditionExpression: aws.String(claimFree)}})
-	}
-	for _, m := range sub.Members {
-		mi, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: uniqPK(sub.CallID), SK: memberSK(m, sub.ID), Type: "member"}, SubmissionID: sub.ID})
-		if err != nil {
-			return fmt.Errorf("encode member: %w", err)
-		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: mi}})
-	}
-	if len(items) > 100 {
-		return problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo 48).")
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if err == nil {
-		return nil
-	}
-	reasons := cancelReasons(err)
-	if reasons == nil {
-		return classify(fmt.Errorf("file %s: %w", sub.ID, err))
-	}
-	for i, r := range reasons {
-		if r != "ConditionalCheckFailed" || i < own {
-			continue
-		}
-		var claim string
-		switch {
-		case i < checks:
-			claim = sub.Claims[i-own]
-		case i < checks+len(sub.Members):
-			claim = sub.Members[i-checks]
-		default:
-			continue
-		}
-		holder, err := s.claimHolder(ctx, sub.CallID, claim)
-		if err != nil {
-			return err
-		}
-		if holder == sub.ID || holder == "" {
-			continue
-		}
-		return &submission.ClaimTaken{Key: claim, HolderID: holder}
-	}
-	return registrationOutcome(reasons, sub.ID)
+	return refused[0]
 }
 
-// FileIntegration registers the last of sub.Integrations: counter, entry
-// and the application in one transaction.
-func (s *Store) FileIntegration(ctx context.Context, sub submission.Submission, prev, counter int64) error {
-	in := sub.Integrations[len(sub.Integrations)-1]
-	items, err := s.registration(sub, prev, counter, submission.Entry(in.Protocol, submission.EntryIntegration, sub))
-	if err != nil {
-		return err
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if err == nil {
-		return nil
-	}
-	reasons := cancelReasons(err)
-	if reasons == nil {
-		return classify(fmt.Errorf("integrate %s: %w", sub.ID, err))
-	}
-	return registrationOutcome(reasons, sub.ID)
-}
+// MaxFilingItems is the most items one filing transaction may hold.
+const MaxFilingItems = 100
 
-// registration is the common part of a registration transaction: the
-// counter [0], the application [1], the register entry [2].
-func (s *Store) registration(sub submission.Submission, prev, counter int64, e submission.Registration) ([]types.TransactWriteItem, error) {
-	av, err := attributevalue.MarshalMap(newSubItem(sub))
-	if err != nil {
-		return nil, fmt.Errorf("encode submission: %w", err)
+// FileAll registers applications in one register in one transaction: the
+// register's counter moves from counter to counter+len(subs) (the i-th
+// registration, subs[i].Registration(), is number counter+1+i), each
+// number's register entry is written, each application moves from
+// prevs[i] with what it seals; a filing also takes its own claims, checks
+// that no Comune it lists as a member filed alone, and records its member
+// listings — all or nothing, so numbers stay contiguous and every number
+// has its entry. When the transaction is refused because of some of the
+// applications, refused names them (index → submission.ErrStale or
+// *submission.ClaimTaken) and nothing was written: the caller registers
+// the others again, with fresh numbers. err is submission.ErrCounterMoved
+// when the counter moved or another registration held it, a retryable
+// storage error when DynamoDB failed.
+func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs []int64, counter int64) (refused map[int]error, err error) {
+	if len(subs) == 0 {
+		return nil, nil
 	}
-	entry, err := attributevalue.MarshalMap(registerItem{keys: keys{PK: registerPK(e.Register), SK: registerSK(e.Seq), Type: "registration"}, Registration: e})
-	if err != nil {
-		return nil, fmt.Errorf("encode register entry: %w", err)
+	subs = slices.Clone(subs)
+	for i := range subs {
+		if subs[i].Registering == "" {
+			subs[i].Registering = submission.EntryFiling // the common case
+		}
 	}
+	callID := subs[0].CallID
+	first, ok := subs[0].Registration()
+	if !ok {
+		return nil, fmt.Errorf("file %s: nothing to register", subs[0].ID)
+	}
+	register := first.Register
 	counterCond := "n = :prev"
 	if counter == 0 {
 		counterCond = "attribute_not_exists(n)"
 	}
-	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: key(counterPK(e.Register), "COUNTER"),
-			UpdateExpression:          aws.String("SET n = :next, #t = :type"),
-			ConditionExpression:       aws.String(counterCond),
-			ExpressionAttributeNames:  map[string]string{"#t": "type"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":next": num(e.Seq), ":type": str("counter")},
-		}},
-		{Put: &types.Put{
-			TableName: &s.table, Item: av,
-			ConditionExpression:       aws.String("version = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
-		}},
-		{Put: &types.Put{TableName: &s.table, Item: entry, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-	}
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: key(counterPK(register), "COUNTER"),
+		UpdateExpression:          aws.String("SET n = :next, #t = :type"),
+		ConditionExpression:       aws.String(counterCond),
+		ExpressionAttributeNames:  map[string]string{"#t": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":next": num(counter + int64(len(subs))), ":type": str("counter")},
+	}}}
 	if counter > 0 {
 		items[0].Update.ExpressionAttributeValues[":prev"] = num(counter)
 	}
-	if e.Seq != counter+1 {
-		return nil, fmt.Errorf("register %s: number %d does not follow %d", e.Register, e.Seq, counter)
+	// What each item is, to read a cancellation: its application, and the
+	// claim it takes or checks ("" for the application; entry for the
+	// register entry).
+	const entry = "\x00entry"
+	owner, claimOf := []int{-1}, []string{""}
+	add := func(i int, claim string, it types.TransactWriteItem) {
+		items = append(items, it)
+		owner, claimOf = append(owner, i), append(claimOf, claim)
 	}
-	return items, nil
-}
-
-func registrationOutcome(reasons []string, id string) error {
-	if len(reasons) > 1 && reasons[1] == "ConditionalCheckFailed" {
-		return submission.ErrStale
+	for i, sub := range subs {
+		p, ok := sub.Registration()
+		if !ok || p.Register != register || p.Seq != counter+1+int64(i) {
+			return nil, fmt.Errorf("file %s: registration %+v is not number %d of %s", sub.ID, p, counter+1+int64(i), register)
+		}
+		kind := submission.EntryFiling
+		if sub.Registering == submission.EntryIntegration {
+			kind = submission.EntryIntegration
+		}
+		av, err := attributevalue.MarshalMap(newSubItem(sub))
+		if err != nil {
+			return nil, fmt.Errorf("encode submission: %w", err)
+		}
+		add(i, "", types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: av,
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prevs[i])},
+		}})
+		e, err := attributevalue.MarshalMap(registerItem{keys: keys{PK: registerPK(register), SK: registerSK(p.Seq), Type: "registration"},
+			Registration: submission.Entry(p, kind, sub)})
+		if err != nil {
+			return nil, fmt.Errorf("encode register entry: %w", err)
+		}
+		add(i, entry, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: e, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+		if kind != submission.EntryFiling {
+			continue
+		}
+		for _, c := range sub.Claims {
+			ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: uniqPK(callID), SK: c, Type: "claim"}, SubmissionID: sub.ID})
+			if err != nil {
+				return nil, fmt.Errorf("encode claim: %w", err)
+			}
+			add(i, c, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci, ConditionExpression: aws.String(claimFree)}})
+		}
+		for _, m := range sub.Members {
+			add(i, m, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+				TableName: &s.table, Key: key(uniqPK(callID), m), ConditionExpression: aws.String(claimFree)}})
+			mi, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: uniqPK(callID), SK: memberSK(m, sub.ID), Type: "member"}, SubmissionID: sub.ID})
+			if err != nil {
+				return nil, fmt.Errorf("encode member: %w", err)
+			}
+			add(i, "", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: mi}})
+		}
 	}
-	if reasons[0] == "ConditionalCheckFailed" || (len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed") {
-		return submission.ErrCounterMoved
+	if len(items) > MaxFilingItems {
+		if len(subs) == 1 {
+			return map[int]error{0: problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo %d).", (MaxFilingItems-4)/2)}, nil
+		}
+		return nil, fmt.Errorf("file %d applications: %d items, more than a transaction holds", len(subs), len(items))
 	}
-	// Cancelled for a reason other than our conditions (e.g. a concurrent
-	// transaction on the same items): safe to retry.
-	return &retryable{err: fmt.Errorf("register %s: %v", id, strings.Join(reasons, ","))}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil, nil
+	}
+	reasons := cancelReasons(err)
+	if reasons == nil {
+		return nil, classify(fmt.Errorf("file %s: %w", subs[0].ID, err))
+	}
+	if contended(reasons) {
+		// Another registration holds the counter (or its partition is
+		// busy): like a counter that moved, read it again.
+		return nil, fmt.Errorf("file %s: %w (%s)", subs[0].ID, submission.ErrCounterMoved, strings.Join(reasons, ","))
+	}
+	refused = map[int]error{}
+	for i, r := range reasons {
+		if r != "ConditionalCheckFailed" || i == 0 || i >= len(items) {
+			continue
+		}
+		o := owner[i]
+		switch claimOf[i] {
+		case entry:
+			// The number is taken: the counter moved under us.
+			return nil, submission.ErrCounterMoved
+		case "":
+			refused[o] = submission.ErrStale
+			continue
+		}
+		holder, err := s.claimHolder(ctx, callID, claimOf[i])
+		if err != nil {
+			return nil, err
+		}
+		if _, done := refused[o]; done {
+			continue
+		}
+		if holder == subs[o].ID || holder == "" {
+			// Its own claim: a filing whose answer was lost already took it.
+			refused[o] = submission.ErrStale
+			continue
+		}
+		refused[o] = &submission.ClaimTaken{Key: claimOf[i], HolderID: holder}
+	}
+	if len(refused) > 0 {
+		return refused, nil
+	}
+	if reasons[0] == "ConditionalCheckFailed" {
+		return nil, submission.ErrCounterMoved
+	}
+	// Cancelled for a reason other than our conditions: safe to retry.
+	return nil, &retryable{err: fmt.Errorf("file %s: %v", subs[0].ID, strings.Join(reasons, ","))}
 }
 
 // Release saves sub (from version prev) and releases, in the same

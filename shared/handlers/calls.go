@@ -10,6 +10,7 @@ import (
 
 	"sportello/shared/apigw"
 	"sportello/shared/call"
+	"sportello/shared/outputs"
 	"sportello/shared/problem"
 )
 
@@ -37,6 +38,9 @@ type callView struct {
 	Params         map[string]string `json:"params,omitempty"`
 	Version        int64             `json:"version"`
 	Now            string            `json:"now"`
+	// Milestones are the Region's own deadlines with what is undone,
+	// shown to the call's officers.
+	Milestones []outputs.Milestone `json:"milestones,omitempty"`
 }
 
 func viewCall(c call.Call, now time.Time) callView {
@@ -67,7 +71,13 @@ func (h api) getCall(ctx context.Context, r *apigw.Request) (*apigw.Response, er
 		return nil, err
 	}
 	annotateCall(ctx, c.ID)
-	return ok(viewCall(c, h.Clock.Now()))
+	v := viewCall(c, h.Clock.Now())
+	if r.Principal.OfficerOf(c.Region) && h.Outputs != nil {
+		if v.Milestones, err = h.Outputs.Milestones(ctx, r.Principal, c.ID); err != nil {
+			return nil, err
+		}
+	}
+	return ok(v)
 }
 
 func (h api) createCall(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {

@@ -36,21 +36,19 @@ type Store interface {
 	SaveSubmission(ctx context.Context, s Submission, prev int64) error
 	// ProtocolCounter reads the last number of a register ("LOM-2025").
 	ProtocolCounter(ctx context.Context, register string) (int64, error)
-	// File registers s.Protocol in one transaction: the register's counter
-	// moves from counter to s.Protocol.Seq, the entry is written, the
-	// application moves from version prev with its sealed documents, and
-	// its claims are taken.
-	File(ctx context.Context, s Submission, prev, counter int64) error
-	// FileIntegration registers the last of s.Integrations the same way
-	// (no claims).
-	FileIntegration(ctx context.Context, s Submission, prev, counter int64) error
+	// FileAll registers applications in one register in one transaction
+	// (numbers counter+1…, each its register entry; a filing also seals its
+	// documents and takes its claims, an integration seals its set);
+	// refused names those that failed their own conditions (ErrStale,
+	// *ClaimTaken), nothing being written then.
+	FileAll(ctx context.Context, subs []Submission, prevs []int64, counter int64) (refused map[int]error, err error)
 	// Release saves s (from version prev) and, in the same transaction,
 	// releases every claim it holds; for a withdrawn application it marks
 	// its filing's register entry withdrawn.
 	Release(ctx context.Context, s Submission, prev int64) error
 	// Register lists a register's entries in number order.
 	Register(ctx context.Context, register string) ([]Registration, error)
-	// Uploads lists the application's documents as the lifecycle sees them.
+	// Uploads lists the application's documents as the lifecycle sees them
 	// (with how each verified one is signed and what its signatures cover).
 	Uploads(ctx context.Context, submissionID string) ([]Upload, error)
 	ClaimHolders(ctx context.Context, callID string, claims []string) (map[string]string, error)
@@ -90,7 +88,18 @@ type Service struct {
 	Clock      clock.Clock
 	Log        *slog.Logger
 
-	lanes sync.Map // register → *sync.Mutex: registrations of one register queue in process
+	// FilingBudget bounds the retries of a submit against contention and
+	// storage faults; zero is DefaultFilingBudget.
+	FilingBudget time.Duration
+
+	lanes sync.Map // register → *lane: filings of one register group commit in process
+}
+
+func (s *Service) budget() time.Duration {
+	if s.FilingBudget > 0 {
+		return s.FilingBudget
+	}
+	return DefaultFilingBudget
 }
 
 // load reads an application the principal may see: an applicant only its
@@ -305,12 +314,26 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, callID string) ([
 // new state and its uniqueness claims. A repeated call answers the same
 // protocol. Everything wrong with the form or its documents is reported at
 // once.
+//
+// A storage fault or throttle on the way is retried inside the filing budget
+// (submitting again is idempotent and the filing time stays the arrival):
+// a clerk at 11:59 is not sent back for contention the server can absorb.
 func (s *Service) Submit(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+	deadline := time.Now().Add(s.budget())
+	stale := 0
 	for attempt := 0; ; attempt++ {
 		sub, err := s.submitOnce(ctx, p, id, arrival)
-		if !errors.Is(err, ErrStale) || attempt >= 5 {
-			return sub, err
+		switch {
+		case errors.Is(err, ErrStale) && stale < 5:
+			stale++
+			continue
+		case err != nil && retryable(err) && time.Now().Before(deadline):
+			if retry.Backoff(ctx, attempt, 100*time.Millisecond) != nil {
+				return sub, err // the client went away: the fault stands
+			}
+			continue
 		}
+		return sub, err
 	}
 }
 
@@ -491,55 +514,31 @@ func Seal(docs []Upload, keep func(Upload) bool) []SealedDocument {
 	return out
 }
 
+// DefaultFilingBudget is how long a filing keeps trying against contention
+// (another filing holding the counter, a busy partition, a throttle)
+// before the client is told to retry: API Gateway ends a request at 29 s,
+// and the checks before filing take their share.
+const DefaultFilingBudget = 20 * time.Second
+
 // file takes the next number of the Region's register of the year of
-// arrival. Registrations of one register queue in process (a lane) so that
-// they do not collide on the counter; across processes the conditional
-// transaction arbitrates and the loser retries.
+// arrival through the register's lane (sequencer.go): filings waiting in
+// this process share one transaction; across processes the conditional
+// counter arbitrates and the loser retries. Contention the server can
+// absorb is retried inside the filing budget, never shown to the client
+// as a 5xx.
 func (s *Service) file(ctx context.Context, next Submission, prev int64, arrival time.Time, conflictCode string) (Submission, error) {
-	err := s.register(ctx, RegisterOf(next.Region, arrival), func(n int64, register string) error {
-		next.Protocol = &Protocol{Number: FormatProtocol(register, n+1), Seq: n + 1, At: arrival.UTC(), Register: register}
-		return s.Store.File(ctx, next, prev, n)
-	})
+	next.Registering = EntryFiling
+	filed, err := s.enqueue(ctx, RegisterOf(next.Region, arrival), next, prev, arrival)
+	filed.Registering = ""
 	var taken *ClaimTaken
 	if errors.As(err, &taken) {
-		return next, s.claimConflict(ctx, taken, conflictCode)
+		return filed, s.claimConflict(ctx, taken, conflictCode)
 	}
-	return next, err
+	return filed, err
 }
 
-// register runs write with the register's current counter until the
-// counter stops moving under it.
-func (s *Service) register(ctx context.Context, register string, write func(counter int64, register string) error) error {
-	lane, _ := s.lanes.LoadOrStore(register, &sync.Mutex{})
-	mu := lane.(*sync.Mutex)
-	for attempt := 0; attempt < 200; attempt++ {
-		if attempt > 0 {
-			if err := retry.Backoff(ctx, attempt, 20*time.Millisecond); err != nil {
-				return err
-			}
-		}
-		mu.Lock()
-		n, err := s.Store.ProtocolCounter(ctx, register)
-		if err != nil {
-			mu.Unlock()
-			return err
-		}
-		err = write(n, register)
-		mu.Unlock()
-		var taken *ClaimTaken
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, ErrCounterMoved):
-			continue
-		case errors.Is(err, ErrStale), errors.As(err, &taken):
-			return err
-		default:
-			return err
-		}
-	}
-	return fmt.Errorf("register %s: counter contention did not settle", register)
-}
+// retryable: storage asks to be tried again (throttled, faulted, contended).
+func retryable(err error) bool { return errors.Is(err, problem.Unavailable) }
 
 func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code string) error {
 	if code == "" {
@@ -806,18 +805,18 @@ func (s *Service) integrateOnce(ctx context.Context, p *auth.Principal, id strin
 }
 
 // fileIntegration registers in as the next integration of next (moving
-// from version prev).
+// from version prev), through the register's lane like a filing.
 func (s *Service) fileIntegration(ctx context.Context, next *Submission, prev int64, in Integration, arrival time.Time) error {
-	base := append([]Integration(nil), next.Integrations...)
-	err := s.register(ctx, RegisterOf(next.Region, arrival), func(n int64, register string) error {
-		in.Protocol = Protocol{Number: FormatProtocol(register, n+1), Seq: n + 1, At: arrival.UTC(), Register: register}
-		next.Integrations = append(base, in)
-		return s.Store.FileIntegration(ctx, *next, prev, n)
-	})
-	if errors.Is(err, ErrStale) {
-		return ErrStale
+	n := *next
+	n.Integrations = append(append([]Integration(nil), next.Integrations...), in)
+	n.Registering = EntryIntegration
+	filed, err := s.enqueue(ctx, RegisterOf(n.Region, arrival), n, prev, arrival)
+	if err != nil {
+		return err
 	}
-	return err
+	filed.Registering = ""
+	*next = filed
+	return nil
 }
 
 // sealedIn reports whether a document is already part of the record.

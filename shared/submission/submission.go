@@ -115,6 +115,10 @@ type Submission struct {
 	Sealed       []SealedDocument `json:"sealedDocuments,omitempty" dynamodbav:"sealed,omitempty"`
 	Integrations []Integration    `json:"integrations,omitempty" dynamodbav:"integrations,omitempty"`
 	Withdrawal   *Withdrawal      `json:"withdrawal,omitempty" dynamodbav:"withdrawal,omitempty"`
+	// Registering is what a registration transaction records for this
+	// application (EntryFiling: its Protocol; EntryIntegration: its last
+	// integration); never stored.
+	Registering string `json:"-" dynamodbav:"-"`
 	Flags        []string         `json:"flags,omitempty" dynamodbav:"flags,omitempty"`
 	Summary      string           `json:"summary,omitempty" dynamodbav:"summary,omitempty"`
 	CreatedAt    time.Time        `json:"createdAt" dynamodbav:"createdAt"`
@@ -303,6 +307,17 @@ type Registration struct {
 	CallID       string      `json:"callId" dynamodbav:"callId"`
 	At           time.Time   `json:"at" dynamodbav:"at"`
 	Withdrawal   *Withdrawal `json:"withdrawal,omitempty" dynamodbav:"withdrawal,omitempty"`
+}
+
+// Registration is the protocol being registered by s.Registering.
+func (s Submission) Registration() (Protocol, bool) {
+	switch {
+	case s.Registering == EntryFiling && s.Protocol != nil:
+		return *s.Protocol, true
+	case s.Registering == EntryIntegration && len(s.Integrations) > 0:
+		return s.Integrations[len(s.Integrations)-1].Protocol, true
+	}
+	return Protocol{}, false
 }
 
 // Entry is the register entry of a protocol.

@@ -516,6 +516,12 @@ func (d *DynamoDB) Snapshot() error {
 	return syncDir(d.opts.Dir)
 }
 
+// WaitSnapshot returns once no snapshot is being written.
+func (d *DynamoDB) WaitSnapshot() {
+	d.snapMu.Lock()
+	defer d.snapMu.Unlock()
+}
+
 func writeDurably(path string, data []byte) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)

@@ -21,6 +21,7 @@ import (
 	samples "sportello/events"
 	"sportello/infra/local/emulator"
 	"sportello/infra/local/s3gate"
+	"sportello/shared/allocation"
 	"sportello/shared/apigw"
 	"sportello/shared/app"
 	"sportello/shared/auth"
@@ -192,16 +193,47 @@ func (rt *Runtime) objectCreated(key string) {
 	}()
 }
 
-// FundsAnnounced plays EventBridge → allocation function: asynchronously.
+// FundsAnnounced plays EventBridge → allocation function: asynchronously,
+// with Lambda's retries of a failed asynchronous invocation (two more, after
+// a pause), and a run held by another worker's lease tried again once the
+// lease runs out.
 func (rt *Runtime) FundsAnnounced(_ context.Context, callID, runID string) error {
 	rt.allocWG.Add(1)
 	go func() {
 		defer rt.allocWG.Done()
-		if err := rt.App.Allocation.Execute(context.Background(), runID); err != nil {
-			rt.App.Allocation.Log.Error("allocation function failed", "allocation", runID, "error", err.Error())
-		}
+		rt.executeRun(runID)
 	}()
 	return nil
+}
+
+func (rt *Runtime) executeRun(runID string) {
+	failures := 0
+	for {
+		err := rt.App.Allocation.Execute(context.Background(), runID)
+		var held *allocation.LeaseHeld
+		switch {
+		case err == nil:
+			return
+		case errors.As(err, &held):
+			wait := held.Until.Sub(rt.Clock.Now()) + 10*time.Millisecond
+			select {
+			case <-time.After(min(wait, time.Minute)):
+			case <-rt.stop:
+				return
+			}
+		default:
+			failures++
+			rt.App.Allocation.Log.Error("allocation function failed", "allocation", runID, "error", err.Error(), "attempt", failures)
+			if failures > 2 {
+				return
+			}
+			select {
+			case <-time.After(time.Duration(failures) * 100 * time.Millisecond):
+			case <-rt.stop:
+				return
+			}
+		}
+	}
 }
 
 // WaitAllocations waits for the riparti announced so far.

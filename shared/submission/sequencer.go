@@ -1,0 +1,193 @@
+package submission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"sportello/shared/problem"
+	"sportello/shared/retry"
+)
+
+// Limits of one filing transaction (DynamoDB: 100 items, 4 MB in all).
+const (
+	maxBatchItems = 100
+	maxBatchBytes = 3 << 20 // below 4 MB, leaving room for keys and attribute names
+)
+
+// lane is one register's queue of filings in this process. Filings group
+// commit: the filing at the head of the queue leads, taking every queued
+// filing that fits into one transaction (the counter moves by as many
+// numbers, each application gets the next one in queue order), so a
+// register files as many applications per round trip as are waiting.
+// Across processes the counter's condition still arbitrates.
+type lane struct {
+	mu      sync.Mutex
+	queue   []*filing
+	leading bool
+}
+
+type filing struct {
+	next    Submission
+	prev    int64
+	arrival time.Time
+	// done receives the outcome, or lead: this filing is now at the head
+	// and must lead the next round.
+	done chan outcome
+}
+
+type outcome struct {
+	filed Submission
+	err   error
+	lead  bool
+}
+
+// size: the application and its register entry, and for a filing its
+// claims, the checks that its members did not file alone and its member
+// listings.
+func (f *filing) size() (items, bytes int) {
+	items = 2
+	if f.next.Registering == EntryFiling {
+		items += len(f.next.Claims) + 2*len(f.next.Members)
+	}
+	return items, len(f.next.Data) + 4096
+}
+
+// keys are the items a registration touches besides its own, which no
+// other registration of the same round may touch.
+func (f *filing) keys() []string {
+	out := []string{"sub\x00" + f.next.ID}
+	if f.next.Registering == EntryFiling {
+		out = append(out, f.next.Claims...)
+		out = append(out, f.next.Members...)
+	}
+	return out
+}
+
+// enqueue registers next (a filing or an integration, next.Registering)
+// through the register's lane and waits for its outcome.
+func (s *Service) enqueue(ctx context.Context, register string, next Submission, prev int64, arrival time.Time) (Submission, error) {
+	v, _ := s.lanes.LoadOrStore(register, &lane{})
+	l := v.(*lane)
+	f := &filing{next: next, prev: prev, arrival: arrival, done: make(chan outcome, 1)}
+	l.mu.Lock()
+	l.queue = append(l.queue, f)
+	lead := !l.leading
+	l.leading = true
+	l.mu.Unlock()
+	for {
+		if lead {
+			// The round files others' applications too: it must not end
+			// with this request's context.
+			s.lead(context.WithoutCancel(ctx), l, register)
+		}
+		// No early return on ctx: a queued filing may be handed the lead,
+		// and a round ends within the filing budget anyway.
+		o := <-f.done
+		if o.lead {
+			lead = true
+			continue
+		}
+		return o.filed, o.err
+	}
+}
+
+// lead runs one round: it takes the head of the queue and whatever fits
+// with it, files them, delivers each outcome, and hands the lead to the
+// next queued filing (or ends the leading when none waits).
+func (s *Service) lead(ctx context.Context, l *lane, register string) {
+	l.mu.Lock()
+	var batch, rest []*filing
+	items, bytes := 1, 0 // the counter
+	taken := map[string]bool{}
+	for _, f := range l.queue {
+		fi, fb := f.size()
+		clash := false
+		for _, k := range f.keys() {
+			clash = clash || taken[k]
+		}
+		// One operation per item: two filings of one draft, or two
+		// claiming the same key, go to different rounds.
+		if len(batch) > 0 && (clash || items+fi > maxBatchItems || bytes+fb > maxBatchBytes) {
+			rest = append(rest, f)
+			continue
+		}
+		batch = append(batch, f)
+		items, bytes = items+fi, bytes+fb
+		for _, k := range f.keys() {
+			taken[k] = true
+		}
+	}
+	l.queue = rest
+	l.mu.Unlock()
+
+	for f, o := range s.fileRound(ctx, batch, register) {
+		f.done <- o
+	}
+
+	l.mu.Lock()
+	if len(l.queue) > 0 {
+		l.queue[0].done <- outcome{lead: true}
+	} else {
+		l.leading = false
+	}
+	l.mu.Unlock()
+}
+
+// fileRound files a batch, dropping from it the filings refused for their
+// own reasons and trying the others again, until each has its outcome:
+// contention and storage faults are retried inside the filing budget.
+func (s *Service) fileRound(ctx context.Context, batch []*filing, register string) map[*filing]outcome {
+	out := map[*filing]outcome{}
+	deadline := time.Now().Add(s.budget())
+	for attempt := 0; len(batch) > 0; attempt++ {
+		if attempt > 0 {
+			retry.Backoff(ctx, attempt, 20*time.Millisecond) //nolint:errcheck // ctx is never cancelled here
+		}
+		n, err := s.Store.ProtocolCounter(ctx, register)
+		var refused map[int]error
+		if err == nil {
+			subs, prevs := make([]Submission, len(batch)), make([]int64, len(batch))
+			for i, f := range batch {
+				seq := n + 1 + int64(i)
+				p := Protocol{Number: FormatProtocol(register, seq), Seq: seq, At: f.arrival.UTC(), Register: register}
+				if f.next.Registering == EntryIntegration {
+					f.next.Integrations[len(f.next.Integrations)-1].Protocol = p
+				} else {
+					f.next.Protocol = &p
+				}
+				subs[i], prevs[i] = f.next, f.prev
+			}
+			refused, err = s.Store.FileAll(ctx, subs, prevs, n)
+		}
+		switch {
+		case err == nil && len(refused) == 0:
+			for _, f := range batch {
+				out[f] = outcome{filed: f.next}
+			}
+			return out
+		case err == nil:
+			var keep []*filing
+			for i, f := range batch {
+				if e, ok := refused[i]; ok {
+					out[f] = outcome{filed: f.next, err: e}
+				} else {
+					keep = append(keep, f)
+				}
+			}
+			batch, attempt = keep, 0
+			continue
+		case (errors.Is(err, ErrCounterMoved) || retryable(err)) && time.Now().Before(deadline):
+			continue
+		case errors.Is(err, ErrCounterMoved):
+			err = fmt.Errorf("file %d applications: counter contention did not settle: %w", len(batch), problem.Unavailable)
+		}
+		for _, f := range batch {
+			out[f] = outcome{filed: f.next, err: err}
+		}
+		return out
+	}
+	return out
+}
