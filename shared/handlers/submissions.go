@@ -58,6 +58,12 @@ func viewSubmission(s submission.Submission, withData bool) submissionView {
 	if s.Protocol != nil {
 		v.Protocol = &protocolView{Number: s.Protocol.Number, At: Rome(s.Protocol.At)}
 	}
+	for _, t := range s.Resubmitted {
+		v.Resubmitted = append(v.Resubmitted, Rome(t))
+	}
+	if !withData {
+		return v // a listing: the record's details are on the application itself
+	}
 	v.SealedDocuments = s.Sealed
 	for _, in := range s.Integrations {
 		iv := integrationView{Protocol: protocolView{Number: in.Protocol.Number, At: Rome(in.Protocol.At)}, Documents: in.Documents}
@@ -72,12 +78,7 @@ func viewSubmission(s submission.Submission, withData bool) submissionView {
 	if s.Withdrawal != nil {
 		v.Withdrawal = &withdrawalView{By: s.Withdrawal.By, At: Rome(s.Withdrawal.At)}
 	}
-	for _, t := range s.Resubmitted {
-		v.Resubmitted = append(v.Resubmitted, Rome(t))
-	}
-	if withData {
-		v.Data = s.Data
-	}
+	v.Data = s.Data
 	return v
 }
 
