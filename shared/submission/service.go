@@ -396,6 +396,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 		return next, s.afterFiling(ctx, p, next, c, form, "submission.resubmitted")
 	}
 	next.Claims, next.Members = SplitClaims(sub.Org, form.Claims(sub.Org))
+	next.Istruttoria = StartIstruttoria(prog, c, arrival)
 	filed, err := s.file(ctx, next, sub.Version, arrival, form.ClaimConflictCode())
 	if err != nil {
 		return sub, err
