@@ -24,6 +24,7 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/eventbus"
 	"sportello/shared/notify"
+	"sportello/shared/outbox"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
 )
@@ -111,11 +112,9 @@ func (e *Env) App(ports ...Port) (*app.App, error) {
 			}
 			p.Scheduler = &scheduler.EventBridge{Client: awsscheduler.NewFromConfig(e.AWS), Group: names[0], RoleARN: names[1], TargetARN: names[2]}
 		case Mailer:
-			sender, err := Require(EnvSender)
-			if err != nil {
-				return nil, err
-			}
-			p.Mailer = notify.Mailer{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}}
+			// Functions only compose e-mails into the outbox; the relay
+			// function sends them (Relay).
+			p.Mailer = notify.Mailer{}
 		case Events:
 			bus, err := Require(EnvEventBus)
 			if err != nil {
@@ -140,4 +139,15 @@ func Must[T any](v T, err error) T {
 		os.Exit(1)
 	}
 	return v
+}
+
+// Relay is the outbox relay of the relay function: e-mails through SES
+// from SPORTELLO_SENDER.
+func (e *Env) Relay() (*outbox.Relay, error) {
+	sender, err := Require(EnvSender)
+	if err != nil {
+		return nil, err
+	}
+	return &outbox.Relay{Store: e.Store, Mail: notify.Courier{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}},
+		Clock: e.Clock, Log: e.Log}, nil
 }

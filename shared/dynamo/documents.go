@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"sportello/shared/document"
-	"sportello/shared/program"
 	"sportello/shared/problem"
+	"sportello/shared/program"
 )
 
 type docItem struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/submission"
 )
@@ -173,6 +174,13 @@ type claimItem struct {
 // prev to its filed state, and each claim is taken. Either all happen or
 // none, so a protocol number is never lost, duplicated or skipped.
 func (s *Store) File(ctx context.Context, sub submission.Submission, prev, counter int64) error {
+	return s.FileWith(ctx, sub, prev, counter, outbox.Effects{})
+}
+
+// FileWith is File with the filing's effects — its audit line and its
+// receipt e-mail — written in the same transaction, after the counter,
+// the application and the claims.
+func (s *Store) FileWith(ctx context.Context, sub submission.Submission, prev, counter int64, fx outbox.Effects) error {
 	av, err := attributevalue.MarshalMap(newSubItem(sub))
 	if err != nil {
 		return fmt.Errorf("encode submission: %w", err)
@@ -207,9 +215,14 @@ func (s *Store) File(ctx context.Context, sub submission.Submission, prev, count
 			TableName: &s.table, Item: ci, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}})
 	}
-	if len(items) > 100 {
-		return problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo 98).")
+	effects, err := s.effectItems(fx)
+	if err != nil {
+		return err
 	}
+	if len(items)+len(effects) > 100 {
+		return problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo %d).", 100-len(effects)-2)
+	}
+	items = append(items, effects...)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil
@@ -225,7 +238,7 @@ func (s *Store) File(ctx context.Context, sub submission.Submission, prev, count
 		switch {
 		case i == 1:
 			return submission.ErrStale
-		case i >= 2:
+		case i >= 2 && i-2 < len(sub.Claims):
 			claim := sub.Claims[i-2]
 			holder, err := s.claimHolder(ctx, sub.CallID, claim)
 			if err != nil {

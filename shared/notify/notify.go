@@ -19,11 +19,15 @@ import (
 
 	"sportello/shared/call"
 	"sportello/shared/clock"
+	"sportello/shared/outbox"
 	"sportello/shared/submission"
 )
 
 // Message is one e-mail.
 type Message struct {
+	// ID identifies the message across deliveries: the outbox sink names
+	// its file by it, so a message delivered twice is one file.
+	ID      string
 	To      string
 	Subject string
 	Body    string
@@ -73,21 +77,28 @@ func Decision(s submission.Submission, c call.Call) Message {
 	return Message{Subject: fmt.Sprintf("Domanda %s: esito dell'istruttoria", number), Body: b.String()}
 }
 
-// Mailer adapts a Sender to submission.Notifier.
-type Mailer struct{ Sender Sender }
+// Mailer composes the applicant's e-mails as outbox messages
+// (submission.Notifier); the relay sends them through a Courier.
+type Mailer struct{}
 
-// Filed sends the receipt of s to to.
-func (m Mailer) Filed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
+// Receipt is the receipt of s for to.
+func (Mailer) Receipt(s submission.Submission, c call.Call, to string) outbox.Message {
 	msg := Receipt(s, c)
-	msg.To = to
-	return m.Sender.Send(ctx, msg)
+	return outbox.Message{Kind: outbox.Email, CallID: s.CallID, SubmissionID: s.ID, To: to, Subject: msg.Subject, Body: msg.Body}
 }
 
-// Reviewed sends the review decision of s to to.
-func (m Mailer) Reviewed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
+// Decision is the review decision of s for to.
+func (Mailer) Decision(s submission.Submission, c call.Call, to string) outbox.Message {
 	msg := Decision(s, c)
-	msg.To = to
-	return m.Sender.Send(ctx, msg)
+	return outbox.Message{Kind: outbox.Email, CallID: s.CallID, SubmissionID: s.ID, To: to, Subject: msg.Subject, Body: msg.Body}
+}
+
+// Courier delivers the outbox's e-mails through a Sender.
+type Courier struct{ Sender Sender }
+
+// Deliver sends m; the message id goes along for de-duplication.
+func (c Courier) Deliver(ctx context.Context, m outbox.Message) error {
+	return c.Sender.Send(ctx, Message{ID: m.ID, To: m.To, Subject: m.Subject, Body: m.Body})
 }
 
 // SES sends through Amazon SES v2 from one verified identity.
@@ -126,6 +137,10 @@ func (o Outbox) Send(_ context.Context, m Message) error {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	name := o.Clock.Now().UTC().Format("20060102T150405.000000000Z") + "-" + safe(m.Subject) + ".eml"
+	if m.ID != "" {
+		// De-duplication at the consumer: a redelivery rewrites the same file.
+		name = safe(m.ID) + "-" + safe(m.Subject) + ".eml"
+	}
 	path := filepath.Join(o.Dir, name)
 	content := fmt.Sprintf("To: %s\nSubject: %s\nDate: %s\nContent-Type: text/plain; charset=UTF-8\n\n%s",
 		m.To, m.Subject, o.Clock.Now().Format(time.RFC1123Z), m.Body)

@@ -19,6 +19,7 @@ import (
 	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/ident"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/retry"
@@ -32,6 +33,10 @@ type Store interface {
 	Submission(ctx context.Context, id string) (Submission, error)
 	Submissions(ctx context.Context, callID, org string) ([]Submission, error)
 	SaveSubmission(ctx context.Context, s Submission, prev int64) error
+	// SaveSubmissionWith and FileWith write the change's effects (audit
+	// lines, outbox messages) in the same transaction as the change.
+	SaveSubmissionWith(ctx context.Context, s Submission, prev int64, fx outbox.Effects) error
+	FileWith(ctx context.Context, s Submission, prev, counter int64, fx outbox.Effects) error
 	ProtocolCounter(ctx context.Context, callID string) (int64, error)
 	File(ctx context.Context, s Submission, prev, counter int64) error
 	VerifiedDocuments(ctx context.Context, submissionID string) (map[string]int, error)
@@ -55,9 +60,12 @@ type Registries interface {
 // Notifier writes to the applicant: the filing receipt, and each review
 // decision with the officer's notes (a rejected Piemonte scheda's
 // correction notes, documents requested, the outcome).
+//
+// It composes the messages; they are written to the outbox in the same
+// transaction as the filing or the decision, and the relay sends them.
 type Notifier interface {
-	Filed(ctx context.Context, s Submission, c call.Call, to string) error
-	Reviewed(ctx context.Context, s Submission, c call.Call, to string) error
+	Receipt(s Submission, c call.Call, to string) outbox.Message
+	Decision(s Submission, c call.Call, to string) outbox.Message
 }
 
 // Service runs the lifecycle.
@@ -285,20 +293,22 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	}
 	if sub.State == Rejected {
 		next.Resubmitted = append(append([]time.Time(nil), sub.Resubmitted...), arrival.UTC())
-		if err := s.Store.SaveSubmission(ctx, next, sub.Version); err != nil {
+		if err := s.Store.SaveSubmissionWith(ctx, next, sub.Version, s.filingEffects(p, next, c, form, "submission.resubmitted")); err != nil {
 			if problem.CodeOf(err) == problem.CodeVersionMismatch {
 				return sub, ErrStale
 			}
 			return sub, err
 		}
-		return next, s.afterFiling(ctx, p, next, c, form, "submission.resubmitted")
+		return next, s.afterFiling(next, "submission.resubmitted")
 	}
 	next.Claims = form.Claims(sub.Org)
-	filed, err := s.file(ctx, next, sub.Version, c, arrival, form.ClaimConflictCode())
+	filed, err := s.file(ctx, next, sub.Version, c, arrival, form.ClaimConflictCode(), func(n Submission) outbox.Effects {
+		return s.filingEffects(p, n, c, form, "submission.filed")
+	})
 	if err != nil {
 		return sub, err
 	}
-	return filed, s.afterFiling(ctx, p, filed, c, form, "submission.filed")
+	return filed, s.afterFiling(filed, "submission.filed")
 }
 
 // precheckClaims refuses at once an application whose Comune or facility
@@ -386,7 +396,7 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog p
 // file takes the next protocol number. Filings of one call queue in
 // process (a lane) so that they do not collide on the counter; across
 // processes the conditional transaction arbitrates and the loser retries.
-func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.Call, arrival time.Time, conflictCode string) (Submission, error) {
+func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.Call, arrival time.Time, conflictCode string, effects func(Submission) outbox.Effects) (Submission, error) {
 	lane, _ := s.lanes.LoadOrStore(c.ID, &sync.Mutex{})
 	mu := lane.(*sync.Mutex)
 	for attempt := 0; attempt < 200; attempt++ {
@@ -402,7 +412,7 @@ func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.
 			return next, err
 		}
 		next.Protocol = &Protocol{Number: FormatProtocol(c.ProtocolPrefix, n+1), Seq: n + 1, At: arrival.UTC()}
-		err = s.Store.File(ctx, next, prev, n)
+		err = s.Store.FileWith(ctx, next, prev, n, effects(next))
 		mu.Unlock()
 		var taken *ClaimTaken
 		switch {
@@ -442,19 +452,22 @@ func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code str
 		With("conflictingSubmission", other.ID).With("conflictingProtocol", number).With("claim", taken.Key)
 }
 
-func (s *Service) afterFiling(ctx context.Context, p *auth.Principal, sub Submission, c call.Call, form program.Form, action string) error {
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: s.Clock.Now(), Actor: p.Subject, Action: action,
-		Detail: map[string]string{"protocol": sub.Protocol.Number, "filedAt": sub.Protocol.At.Format(time.RFC3339Nano)}}); err != nil {
-		// The filing stands; a lost audit line is logged, not shown.
-		s.Log.Error("audit after filing failed", "submission", sub.ID, "error", err.Error())
-	}
+// filingEffects are what a filing writes in its own transaction: the
+// audit line and the receipt e-mail (to the form's contact).
+func (s *Service) filingEffects(p *auth.Principal, sub Submission, c call.Call, form program.Form, action string) outbox.Effects {
+	fx := outbox.Effects{Audit: []audit.Entry{{CallID: sub.CallID, SubmissionID: sub.ID, At: s.Clock.Now(), Actor: p.Subject, Action: action,
+		Detail: map[string]string{"protocol": sub.Protocol.Number, "filedAt": sub.Protocol.At.Format(time.RFC3339Nano)}}}}
 	if s.Notifier != nil {
 		if to := form.Contact(); to != "" {
-			if err := s.Notifier.Filed(ctx, sub, c, to); err != nil {
-				s.Log.Error("receipt e-mail failed", "submission", sub.ID, "error", err.Error())
-			}
+			m := s.Notifier.Receipt(sub, c, to)
+			m.CreatedAt = s.Clock.Now()
+			fx.Messages = append(fx.Messages, m)
 		}
 	}
+	return fx
+}
+
+func (s *Service) afterFiling(sub Submission, action string) error {
 	s.Log.Info("filed", "call", sub.CallID, "submission", sub.ID, "protocol", sub.Protocol.Number, "outcome", action)
 	return nil
 }
@@ -477,9 +490,6 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 		return sub, err
 	}
 	next.Version = sub.Version + 1
-	if err := s.Store.SaveSubmission(ctx, next, sub.Version); err != nil {
-		return sub, err
-	}
 	detail := map[string]string{"decision": d.Decision, "from": string(sub.State), "to": string(next.State)}
 	if d.Deadline != nil {
 		detail["deadline"] = d.Deadline.UTC().Format(time.RFC3339)
@@ -490,10 +500,13 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	if len(d.Reasons) > 0 {
 		detail["reasons"] = strings.Join(d.Reasons, ",")
 	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.reviewed", Detail: detail}); err != nil {
-		return next, err
+	fx := outbox.Effects{Audit: []audit.Entry{{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.reviewed", Detail: detail}}}
+	if m, ok := s.decisionMessage(ctx, next); ok {
+		fx.Messages = append(fx.Messages, m)
 	}
-	s.notifyReview(ctx, next)
+	if err := s.Store.SaveSubmissionWith(ctx, next, sub.Version, fx); err != nil {
+		return sub, err
+	}
 	return next, nil
 }
 
@@ -525,24 +538,24 @@ func (s *Service) checkReasons(programID string, reasons []string) error {
 	return f.Err(problem.CodeValidation, "La decisione non è valida.")
 }
 
-// notifyReview e-mails the decision to the application's contact. The
-// decision stands if the e-mail fails; the failure is logged.
-func (s *Service) notifyReview(ctx context.Context, sub Submission) {
+// decisionMessage composes the e-mail of a decision to the application's
+// contact; it goes out with the decision (same transaction), or not at all.
+func (s *Service) decisionMessage(ctx context.Context, sub Submission) (outbox.Message, bool) {
 	if s.Notifier == nil {
-		return
+		return outbox.Message{}, false
 	}
 	c, prog, err := s.callAndProgram(ctx, sub.CallID)
 	if err != nil {
 		s.Log.Error("review e-mail: call", "submission", sub.ID, "error", err.Error())
-		return
+		return outbox.Message{}, false
 	}
 	form, err := prog.Decode(sub.Data)
 	if err != nil || form.Contact() == "" {
-		return
+		return outbox.Message{}, false
 	}
-	if err := s.Notifier.Reviewed(ctx, sub, c, form.Contact()); err != nil {
-		s.Log.Error("review e-mail failed", "submission", sub.ID, "error", err.Error())
-	}
+	m := s.Notifier.Decision(sub, c, form.Contact())
+	m.CreatedAt = s.Clock.Now()
+	return m, true
 }
 
 // prefixed puts a decode problem's field paths under prefix.
