@@ -141,7 +141,9 @@ type Clash struct {
 // Store is what runs need from storage.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
-	Submissions(ctx context.Context, callID, org string) ([]submission.Submission, error)
+	// CurrentSubmissions lists a call's applications as they are now (a
+	// riparto counts one validated a moment ago).
+	CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error)
 	// CreateRun records a new pending run as the call's active one, and
 	// under idemKey when given; a clash says what stood in the way.
 	CreateRun(ctx context.Context, r Run, idemKey string) (*Clash, error)
@@ -229,7 +231,7 @@ func undecidedProblem(subs []submission.Submission) error {
 
 // undecided lists the call's applications awaiting a decision at now.
 func (s *Service) undecided(ctx context.Context, c call.Call, now time.Time) ([]submission.Submission, error) {
-	subs, err := s.Store.Submissions(ctx, c.ID, "")
+	subs, err := s.Store.CurrentSubmissions(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +254,7 @@ func (s *Service) Freeze(ctx context.Context, c call.Call, fund money.Cents, onl
 	if !ok {
 		return Snapshot{}, fmt.Errorf("program %q not configured", c.Program)
 	}
-	subs, err := s.Store.Submissions(ctx, c.ID, "")
+	subs, err := s.Store.CurrentSubmissions(ctx, c.ID)
 	if err != nil {
 		return Snapshot{}, err
 	}

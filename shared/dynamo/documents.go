@@ -2,12 +2,10 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"sportello/shared/document"
@@ -27,14 +25,37 @@ func newDocItem(d document.Document) docItem {
 		ExpiresAt: expiry(d.CreatedAt, PersonalDataRetention)}, Document: d}
 }
 
+// docsOfPK is the partition holding a copy of each of an application's
+// documents, written in the same transaction as the document: a
+// consistent query of it lists them as they are now, where the index
+// (gsi1) shows them a few hundred milliseconds late — submit must not
+// call a document verified just before noon missing. It stays under
+// "DOC#", the documents function's only keys.
+func docsOfPK(subID string) string { return "DOC#OF#" + subID }
+
+func docTwin(d document.Document) docItem {
+	return docItem{keys: keys{PK: docsOfPK(d.SubmissionID), SK: "DOC#" + d.ID, Type: "document.copy"}, Document: d}
+}
+
 // CreateDocument records a declared upload.
 func (s *Store) CreateDocument(ctx context.Context, d document.Document) error {
-	exists, err := s.putNew(ctx, newDocItem(d))
+	main, err := attributevalue.MarshalMap(newDocItem(d))
 	if err != nil {
-		return fmt.Errorf("create document %s: %w", d.ID, err)
+		return fmt.Errorf("encode document: %w", err)
 	}
-	if exists {
+	twin, err := attributevalue.MarshalMap(docTwin(d))
+	if err != nil {
+		return fmt.Errorf("encode document: %w", err)
+	}
+	err = s.transactWrite(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: main, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: &s.table, Item: twin, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	})
+	if r := cancelReasons(err); r != nil && !contended(r) {
 		return problem.New(problem.CodeConflict, "Documento già registrato.")
+	}
+	if err != nil {
+		return classify(fmt.Errorf("create document %s: %w", d.ID, err))
 	}
 	return nil
 }
@@ -52,10 +73,11 @@ func (s *Store) Document(ctx context.Context, id string) (document.Document, err
 	return it.Document, nil
 }
 
-// Documents lists an application's documents.
+// Documents lists an application's documents as they are now (a
+// consistent read of their copies), in id order.
 func (s *Store) Documents(ctx context.Context, submissionID string) ([]document.Document, error) {
 	var out []document.Document
-	err := s.query(ctx, queryGSI(subPK(submissionID)+"#DOCS", ""), func(m map[string]types.AttributeValue) error {
+	err := s.query(ctx, queryPrefix(docsOfPK(submissionID), "DOC#"), func(m map[string]types.AttributeValue) error {
 		var it docItem
 		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
 			return fmt.Errorf("decode document: %w", err)
@@ -63,7 +85,10 @@ func (s *Store) Documents(ctx context.Context, submissionID string) ([]document.
 		out = append(out, it.Document)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, fmt.Errorf("list documents of %s: %w", submissionID, err)
+	}
+	return out, nil
 }
 
 // VerifiedDocuments counts an application's verified documents by kind.
@@ -95,18 +120,22 @@ func (s *Store) VerifiedUploads(ctx context.Context, submissionID string) ([]pro
 // SettleDocument records the verification outcome once: only a pending
 // document changes, so a repeated S3 event cannot flip a decision.
 func (s *Store) SettleDocument(ctx context.Context, d document.Document) (bool, error) {
-	av, err := attributevalue.MarshalMap(newDocItem(d))
+	main, err := attributevalue.MarshalMap(newDocItem(d))
 	if err != nil {
 		return false, fmt.Errorf("encode document: %w", err)
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: av,
-		ConditionExpression:       aws.String("#s = :pending"),
-		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(string(document.Pending))},
+	twin, err := attributevalue.MarshalMap(docTwin(d))
+	if err != nil {
+		return false, fmt.Errorf("encode document: %w", err)
+	}
+	err = s.transactWrite(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: main,
+			ConditionExpression:       aws.String("#s = :pending"),
+			ExpressionAttributeNames:  map[string]string{"#s": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(string(document.Pending))}}},
+		{Put: &types.Put{TableName: &s.table, Item: twin}},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if r := cancelReasons(err); r != nil && r[0] == "ConditionalCheckFailed" {
 		return false, nil
 	}
 	if err != nil {

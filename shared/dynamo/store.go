@@ -23,12 +23,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
 	"sportello/shared/problem"
+	"sportello/shared/retry"
 )
 
 // GSI1 is the one secondary index.
@@ -40,8 +42,14 @@ type Store struct {
 	table string
 }
 
-// New wraps a client and table name.
-func New(db *dynamodb.Client, table string) *Store { return &Store{db: db, table: table} }
+// New wraps a client and table name. The SDK does not retry
+// TransactionConflictException (a single write meeting a transaction on
+// its item, which holds it for milliseconds); the store's client does.
+func New(db *dynamodb.Client, table string) *Store {
+	return &Store{db: dynamodb.New(db.Options(), func(o *dynamodb.Options) {
+		o.Retryer = awsretry.AddWithErrorCodes(o.Retryer, "TransactionConflictException")
+	}), table: table}
+}
 
 // Client exposes the SDK client (benchmarks compare against raw calls).
 func (s *Store) Client() *dynamodb.Client { return s.db }
@@ -232,6 +240,9 @@ func queryGSI(pk, skPrefix string) *dynamodb.QueryInput {
 // (503 with Retry-After) after the SDK's own retries gave up; the caller's
 // retry with the same Idempotency-Key is then safe.
 func classify(err error) error {
+	if contended(cancelReasons(err)) {
+		return &retryable{err: err}
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
@@ -250,6 +261,45 @@ type retryable struct{ err error }
 
 func (r *retryable) Error() string   { return "storage unavailable: " + r.err.Error() }
 func (r *retryable) Unwrap() []error { return []error{problem.Unavailable, r.err} }
+
+// contended reports a transaction DynamoDB cancelled only because other
+// requests held its items or its partitions were busy (TransactionConflict,
+// ThrottlingError): nothing was written and the same transaction may be
+// sent again. The SDK does not retry TransactionCanceledException.
+func contended(reasons []string) bool {
+	busy := false
+	for _, r := range reasons {
+		switch r {
+		case "None":
+		case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
+			busy = true
+		default:
+			return false
+		}
+	}
+	return busy
+}
+
+// contentionBudget bounds how long a transaction is sent again while
+// others hold its items: well inside API Gateway's 29 s, and far beyond
+// the milliseconds a transaction holds an item.
+const contentionBudget = 10 * time.Second
+
+// transactWrite sends a transaction, sending it again (spaced out) while
+// it is cancelled only by contention, for up to contentionBudget; then
+// the error stands (and classify makes it a 503).
+func (s *Store) transactWrite(ctx context.Context, items []types.TransactWriteItem) error {
+	deadline := time.Now().Add(contentionBudget)
+	for attempt := 0; ; attempt++ {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil || time.Now().After(deadline) || !contended(cancelReasons(err)) {
+			return err
+		}
+		if err := retry.Backoff(ctx, attempt, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
 
 // putAll writes items in BatchWriteItem requests of 25, sending again what
 // DynamoDB leaves unprocessed; what names the items in errors.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -67,10 +68,10 @@ func (s *Store) CreateSubmission(ctx context.Context, sub submission.Submission,
 	if err != nil {
 		return sub, false, fmt.Errorf("encode idempotency: %w", err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	err = s.transactWrite(ctx, []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-	}})
+	})
 	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
 		var prev idemItem
 		if _, err := s.get(ctx, "IDEM#"+idemKey, "META", &prev); err != nil {
@@ -140,6 +141,37 @@ func (s *Store) Submissions(ctx context.Context, callID, org string) ([]submissi
 	return out, nil
 }
 
+// CurrentSubmissions lists all of a call's applications as they are now:
+// the index says which exist, then each is read consistently, because the
+// index shows a change a few hundred milliseconds late and the final close
+// and the riparto must count an application filed or validated a moment
+// ago. (An application created within the lag is not yet listed; a draft
+// that new has nothing for them to count.)
+func (s *Store) CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error) {
+	listed, err := s.Submissions(ctx, callID, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]submission.Submission, len(listed))
+	errs := make([]error, len(listed))
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i, sub := range listed {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i], errs[i] = s.Submission(ctx, sub.ID)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("list submissions of %s: %w", callID, err)
+	}
+	return out, nil
+}
+
 // SaveSubmission writes sub if the stored version is still prev; otherwise
 // version_mismatch and nothing changes. sub.Version must be prev+1.
 func (s *Store) SaveSubmission(ctx context.Context, sub submission.Submission, prev int64) error {
@@ -169,93 +201,144 @@ type claimItem struct {
 	SubmissionID string `dynamodbav:"submissionId"`
 }
 
-// File writes a filing in one transaction: the counter moves from counter
-// to sub.Protocol.Seq (= counter+1), the application moves from version
-// prev to its filed state, and each claim is taken. Either all happen or
-// none, so a protocol number is never lost, duplicated or skipped.
+// File writes one filing in one transaction (FileAll of one): the
+// counter moves from counter to sub.Protocol.Seq (= counter+1), the
+// application from version prev to its filed state, and each claim is
+// taken. Either all happen or none, so a protocol number is never lost,
+// duplicated or skipped.
 func (s *Store) File(ctx context.Context, sub submission.Submission, prev, counter int64) error {
-	return s.FileWith(ctx, sub, prev, counter, outbox.Effects{})
+	refused, err := s.FileAll(ctx, []submission.Submission{sub}, []int64{prev}, counter)
+	if err != nil {
+		return err
+	}
+	return refused[0]
 }
 
-// FileWith is File with the filing's effects — its audit line and its
-// receipt e-mail — written in the same transaction, after the counter,
-// the application and the claims.
-func (s *Store) FileWith(ctx context.Context, sub submission.Submission, prev, counter int64, fx outbox.Effects) error {
-	av, err := attributevalue.MarshalMap(newSubItem(sub))
-	if err != nil {
-		return fmt.Errorf("encode submission: %w", err)
+// MaxFilingItems is the most items one filing transaction may hold.
+const MaxFilingItems = 100
+
+// FileAll files applications of one register in one transaction: the
+// counter moves from counter to counter+len(subs) (subs[i].Protocol.Seq is
+// counter+1+i), each application from prevs[i] to its filed state, and
+// every claim is taken — all or nothing, so numbers stay contiguous. When
+// the transaction is refused because of some of the applications, refused
+// names them (index → submission.ErrStale or *submission.ClaimTaken) and
+// nothing was written: the caller files the others again, with fresh
+// numbers. err is submission.ErrCounterMoved when the counter moved or
+// another filing held it, a retryable storage error when DynamoDB failed.
+func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs []int64, counter int64) (refused map[int]error, err error) {
+	return s.FileAllWith(ctx, subs, prevs, counter, nil)
+}
+
+// FileAllWith is FileAll with each filing's effects — its audit line and
+// its receipt e-mail (fx[i] for subs[i]) — in the same transaction, so a
+// filing is never stored without them.
+func (s *Store) FileAllWith(ctx context.Context, subs []submission.Submission, prevs []int64, counter int64, fx []outbox.Effects) (refused map[int]error, err error) {
+	if len(subs) == 0 {
+		return nil, nil
 	}
+	callID := subs[0].CallID
 	counterCond := "n = :prev"
 	if counter == 0 {
 		counterCond = "attribute_not_exists(n)"
 	}
-	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: key(counterPK(sub.CallID), "COUNTER"),
-			UpdateExpression:          aws.String("SET n = :next, #t = :type"),
-			ConditionExpression:       aws.String(counterCond),
-			ExpressionAttributeNames:  map[string]string{"#t": "type"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":next": num(sub.Protocol.Seq), ":type": str("counter")},
-		}},
-		{Put: &types.Put{
-			TableName: &s.table, Item: av,
-			ConditionExpression:       aws.String("version = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
-		}},
-	}
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: key(counterPK(callID), "COUNTER"),
+		UpdateExpression:          aws.String("SET n = :next, #t = :type"),
+		ConditionExpression:       aws.String(counterCond),
+		ExpressionAttributeNames:  map[string]string{"#t": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":next": num(counter + int64(len(subs))), ":type": str("counter")},
+	}}}
 	if counter > 0 {
 		items[0].Update.ExpressionAttributeValues[":prev"] = num(counter)
 	}
-	for _, c := range sub.Claims {
-		ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: callPK(sub.CallID), SK: "CLAIM#" + c, Type: "claim"}, SubmissionID: sub.ID})
+	owner, claimOf := []int{-1}, []string{""}
+	for i, sub := range subs {
+		av, err := attributevalue.MarshalMap(newSubItem(sub))
 		if err != nil {
-			return fmt.Errorf("encode claim: %w", err)
+			return nil, fmt.Errorf("encode submission: %w", err)
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: ci, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			TableName: &s.table, Item: av,
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prevs[i])},
 		}})
+		owner, claimOf = append(owner, i), append(claimOf, "")
+		for _, c := range sub.Claims {
+			ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: callPK(callID), SK: "CLAIM#" + c, Type: "claim"}, SubmissionID: sub.ID})
+			if err != nil {
+				return nil, fmt.Errorf("encode claim: %w", err)
+			}
+			items = append(items, types.TransactWriteItem{Put: &types.Put{
+				TableName: &s.table, Item: ci, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			}})
+			owner, claimOf = append(owner, i), append(claimOf, c)
+		}
+		if i < len(fx) {
+			more, err := s.effectItems(fx[i])
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range more {
+				items = append(items, it)
+				owner, claimOf = append(owner, i), append(claimOf, effectItem)
+			}
+		}
 	}
-	effects, err := s.effectItems(fx)
-	if err != nil {
-		return err
+	if len(items) > MaxFilingItems {
+		if len(subs) == 1 {
+			return map[int]error{0: problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo %d).", MaxFilingItems-2)}, nil
+		}
+		return nil, fmt.Errorf("file %d applications: %d items, more than a transaction holds", len(subs), len(items))
 	}
-	if len(items)+len(effects) > 100 {
-		return problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo %d).", 100-len(effects)-2)
-	}
-	items = append(items, effects...)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
-		return nil
+		return nil, nil
 	}
 	reasons := cancelReasons(err)
 	if reasons == nil {
-		return classify(fmt.Errorf("file %s: %w", sub.ID, err))
+		return nil, classify(fmt.Errorf("file %s: %w", subs[0].ID, err))
 	}
+	if contended(reasons) {
+		// Another filing holds the counter (or its partition is busy):
+		// like a counter that moved, read it again and take the next number.
+		return nil, fmt.Errorf("file %s: %w (%s)", subs[0].ID, submission.ErrCounterMoved, strings.Join(reasons, ","))
+	}
+	refused = map[int]error{}
 	for i, r := range reasons {
-		if r != "ConditionalCheckFailed" {
+		if r != "ConditionalCheckFailed" || i == 0 || i >= len(items) {
 			continue
 		}
-		switch {
-		case i == 1:
-			return submission.ErrStale
-		case i >= 2 && i-2 < len(sub.Claims):
-			claim := sub.Claims[i-2]
-			holder, err := s.claimHolder(ctx, sub.CallID, claim)
-			if err != nil {
-				return err
-			}
-			if holder == sub.ID {
-				continue
-			}
-			return &submission.ClaimTaken{Key: claim, HolderID: holder}
+		o := owner[i]
+		if claimOf[i] == effectItem {
+			continue // fresh ids: never the reason of a refusal
 		}
+		if claimOf[i] == "" {
+			refused[o] = submission.ErrStale
+			continue
+		}
+		holder, err := s.claimHolder(ctx, callID, claimOf[i])
+		if err != nil {
+			return nil, err
+		}
+		if _, done := refused[o]; done {
+			continue
+		}
+		if holder == subs[o].ID {
+			// Its own claim: a filing whose answer was lost already took it.
+			refused[o] = submission.ErrStale
+			continue
+		}
+		refused[o] = &submission.ClaimTaken{Key: claimOf[i], HolderID: holder}
 	}
-	if len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
-		return submission.ErrCounterMoved
+	if len(refused) > 0 {
+		return refused, nil
 	}
-	// Cancelled for a reason other than our conditions (e.g. a concurrent
-	// transaction on the same items): safe to retry.
-	return &retryable{err: fmt.Errorf("file %s: %v", sub.ID, strings.Join(reasons, ","))}
+	if reasons[0] == "ConditionalCheckFailed" {
+		return nil, submission.ErrCounterMoved
+	}
+	// Cancelled for a reason other than our conditions: safe to retry.
+	return nil, &retryable{err: fmt.Errorf("file %s: %v", subs[0].ID, strings.Join(reasons, ","))}
 }
 
 func (s *Store) claimHolder(ctx context.Context, callID, claim string) (string, error) {
@@ -328,3 +411,6 @@ func (s *Store) FirstArrival(ctx context.Context, scope string) (time.Time, bool
 	found, err := s.get(ctx, "IDEM#arrival#"+scope, "META", &it)
 	return it.At, found, err
 }
+
+// effectItem marks, in FileAllWith's item list, an audit line or outbox message.
+const effectItem = "\x00effect"

@@ -33,12 +33,16 @@ type Store interface {
 	Submission(ctx context.Context, id string) (Submission, error)
 	Submissions(ctx context.Context, callID, org string) ([]Submission, error)
 	SaveSubmission(ctx context.Context, s Submission, prev int64) error
-	// SaveSubmissionWith and FileWith write the change's effects (audit
+	// SaveSubmissionWith and FileAllWith write the change's effects (audit
 	// lines, outbox messages) in the same transaction as the change.
 	SaveSubmissionWith(ctx context.Context, s Submission, prev int64, fx outbox.Effects) error
-	FileWith(ctx context.Context, s Submission, prev, counter int64, fx outbox.Effects) error
+	// FileAllWith is FileAll with each filing's effects (fx[i] for subs[i]).
+	FileAllWith(ctx context.Context, subs []Submission, prevs []int64, counter int64, fx []outbox.Effects) (refused map[int]error, err error)
 	ProtocolCounter(ctx context.Context, callID string) (int64, error)
-	File(ctx context.Context, s Submission, prev, counter int64) error
+	// FileAll files applications of one register in one transaction
+	// (numbers counter+1…); refused names those that failed their own
+	// conditions (ErrStale, *ClaimTaken), nothing being written then.
+	FileAll(ctx context.Context, subs []Submission, prevs []int64, counter int64) (refused map[int]error, err error)
 	VerifiedDocuments(ctx context.Context, submissionID string) (map[string]int, error)
 	// VerifiedUploads lists the verified documents with how they are
 	// signed and what their signatures cover.
@@ -77,7 +81,18 @@ type Service struct {
 	Clock      clock.Clock
 	Log        *slog.Logger
 
-	lanes sync.Map // callID → *sync.Mutex: filings of one call queue in process
+	// FilingBudget bounds the retries of a submit against contention and
+	// storage faults; zero is DefaultFilingBudget.
+	FilingBudget time.Duration
+
+	lanes sync.Map // register → *lane: filings of one register group commit in process
+}
+
+func (s *Service) budget() time.Duration {
+	if s.FilingBudget > 0 {
+		return s.FilingBudget
+	}
+	return DefaultFilingBudget
 }
 
 // load reads an application the principal may see: an applicant only its
@@ -244,12 +259,26 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, callID string) ([
 // new state and its uniqueness claims. A repeated call answers the same
 // protocol. Everything wrong with the form or its documents is reported at
 // once.
+//
+// A storage fault or throttle on the way is retried inside the filing budget
+// (submitting again is idempotent and the filing time stays the arrival):
+// a clerk at 11:59 is not sent back for contention the server can absorb.
 func (s *Service) Submit(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+	deadline := time.Now().Add(s.budget())
+	stale := 0
 	for attempt := 0; ; attempt++ {
 		sub, err := s.submitOnce(ctx, p, id, arrival)
-		if !errors.Is(err, ErrStale) || attempt >= 5 {
-			return sub, err
+		switch {
+		case errors.Is(err, ErrStale) && stale < 5:
+			stale++
+			continue
+		case err != nil && retryable(err) && time.Now().Before(deadline):
+			if retry.Backoff(ctx, attempt, 100*time.Millisecond) != nil {
+				return sub, err // the client went away: the fault stands
+			}
+			continue
 		}
+		return sub, err
 	}
 }
 
@@ -393,43 +422,28 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog p
 	return fields, nil
 }
 
-// file takes the next protocol number. Filings of one call queue in
-// process (a lane) so that they do not collide on the counter; across
-// processes the conditional transaction arbitrates and the loser retries.
+// DefaultFilingBudget is how long a filing keeps trying against contention
+// (another filing holding the counter, a busy partition, a throttle)
+// before the client is told to retry: API Gateway ends a request at 29 s,
+// and the checks before filing take their share.
+const DefaultFilingBudget = 20 * time.Second
+
+// file takes the next protocol number through the register's lane
+// (sequencer.go): filings waiting in this process share one transaction;
+// across processes the conditional counter arbitrates and the loser
+// retries. Contention the server can absorb is retried inside the filing
+// budget, never shown to the client as a 5xx.
 func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.Call, arrival time.Time, conflictCode string, effects func(Submission) outbox.Effects) (Submission, error) {
-	lane, _ := s.lanes.LoadOrStore(c.ID, &sync.Mutex{})
-	mu := lane.(*sync.Mutex)
-	for attempt := 0; attempt < 200; attempt++ {
-		if attempt > 0 {
-			if err := retry.Backoff(ctx, attempt, 20*time.Millisecond); err != nil {
-				return next, err
-			}
-		}
-		mu.Lock()
-		n, err := s.Store.ProtocolCounter(ctx, c.ID)
-		if err != nil {
-			mu.Unlock()
-			return next, err
-		}
-		next.Protocol = &Protocol{Number: FormatProtocol(c.ProtocolPrefix, n+1), Seq: n + 1, At: arrival.UTC()}
-		err = s.Store.FileWith(ctx, next, prev, n, effects(next))
-		mu.Unlock()
-		var taken *ClaimTaken
-		switch {
-		case err == nil:
-			return next, nil
-		case errors.Is(err, ErrCounterMoved):
-			continue
-		case errors.Is(err, ErrStale):
-			return next, ErrStale
-		case errors.As(err, &taken):
-			return next, s.claimConflict(ctx, taken, conflictCode)
-		default:
-			return next, err
-		}
+	filed, err := s.enqueue(ctx, c, next, prev, arrival, effects)
+	var taken *ClaimTaken
+	if errors.As(err, &taken) {
+		return filed, s.claimConflict(ctx, taken, conflictCode)
 	}
-	return next, fmt.Errorf("file %s: counter contention did not settle", next.ID)
+	return filed, err
 }
+
+// retryable: storage asks to be tried again (throttled, faulted, contended).
+func retryable(err error) bool { return errors.Is(err, problem.Unavailable) }
 
 func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code string) error {
 	if code == "" {

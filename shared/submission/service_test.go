@@ -285,12 +285,19 @@ func TestRejectEditResendValidate(t *testing.T) {
 	if _, err := f.svc.Review(ctx, officer, sub.ID, submission.Decision{Decision: "admit"}); problem.CodeOf(err) != problem.CodeValidation {
 		t.Fatalf("admit is not a Piemonte decision: %v", err)
 	}
-	trail, _ := f.store.SubmissionAudit(ctx, sub.ID)
-	var actions []string
-	for _, e := range trail {
-		actions = append(actions, e.Action)
+	// An application's audit trail is read through the index (gsi1), which
+	// shows a line a few hundred milliseconds late, as on AWS: wait for the
+	// last one, up to 5 s.
+	want, got := "submission.created,submission.filed,submission.reviewed,submission.updated,submission.resubmitted,submission.reviewed", ""
+	for deadline := time.Now().Add(5 * time.Second); got != want && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		trail, _ := f.store.SubmissionAudit(ctx, sub.ID)
+		var actions []string
+		for _, e := range trail {
+			actions = append(actions, e.Action)
+		}
+		got = strings.Join(actions, ",")
 	}
-	if got := strings.Join(actions, ","); got != "submission.created,submission.filed,submission.reviewed,submission.updated,submission.resubmitted,submission.reviewed" {
+	if got != want {
 		t.Fatalf("audit trail %s", got)
 	}
 }

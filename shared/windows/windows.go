@@ -61,7 +61,9 @@ type Store interface {
 	Calls(ctx context.Context) ([]call.Call, error)
 	RecordWindowEvent(ctx context.Context, e call.WindowEvent) (bool, error)
 	WindowEvents(ctx context.Context, callID string) ([]call.WindowEvent, error)
-	Submissions(ctx context.Context, callID, org string) ([]submission.Submission, error)
+	// CurrentSubmissions lists a call's applications as they are now (the
+	// final close counts one filed a moment before noon).
+	CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error)
 	ExpireDraft(ctx context.Context, s submission.Submission) (bool, error)
 	RecordParticipation(ctx context.Context, p call.Participation) (bool, error)
 	Participation(ctx context.Context, callID string) (call.Participation, bool, error)
@@ -206,7 +208,7 @@ func (s *Service) finalize(ctx context.Context, c call.Call, trigger string) err
 	if _, done, err := s.Store.Participation(ctx, c.ID); err != nil || done {
 		return err
 	}
-	subs, err := s.Store.Submissions(ctx, c.ID, "")
+	subs, err := s.Store.CurrentSubmissions(ctx, c.ID)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,21 @@ func setup(t *testing.T) (*windows.Service, *dynamo.Store, *clock.Manual, call.C
 	if err := s.CreateCall(ctx, c); err != nil {
 		t.Fatal(err)
 	}
+	// The reconcile finds calls through the index (gsi1), which lists a
+	// new call a few hundred milliseconds late, as on AWS (in the cloud it
+	// runs every 30 s): wait until it lists this one, up to 5 s.
+	waitFor(t, func() bool { calls, err := s.Calls(ctx); return err == nil && len(calls) == 1 })
 	return &windows.Service{Store: s, Clock: clk, Scheduler: &nopScheduler{put: map[string]time.Time{}}, Log: slog.New(slog.DiscardHandler)}, s, clk, c
+}
+
+// waitFor polls cond for up to 5 s (an index read that lags, see callers).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the index never showed the write")
+		}
+	}
 }
 
 func TestScheduleEveryFutureInstant(t *testing.T) {
@@ -108,6 +122,11 @@ func TestFinalizeExpiresDraftsAndFreezesParticipants(t *testing.T) {
 	}
 	mk("sub_a", "comune:001272", true)
 	mk("sub_b", "comune:001001", false)
+	// The final close runs a minute after the last filing (FinalizeGrace),
+	// far beyond the index lag with which it learns which applications
+	// exist; here they were written a moment ago, so wait until the index
+	// lists them, up to 5 s.
+	waitFor(t, func() bool { subs, err := s.Submissions(ctx, "pie", ""); return err == nil && len(subs) == 2 })
 	clk.Set(c.Windows[0].ClosesAt.Add(windows.FinalizeGrace - time.Millisecond))
 	svc.Reconcile(ctx)
 	if _, done, _ := s.Participation(ctx, "pie"); done {

@@ -75,6 +75,7 @@ type DynamoDB struct {
 	rngMu   sync.Mutex
 	// Injected counts injected faults (for reports).
 	Injected atomic.Int64
+	aws      awsState
 }
 
 var writeOps = map[string]bool{
@@ -91,6 +92,11 @@ func StartDynamoDB(addr, dir string) (*DynamoDB, error) {
 // StartDynamoDBWith is StartDynamoDB with every persistence option.
 func StartDynamoDBWith(addr string, o Options) (*DynamoDB, error) {
 	d := &DynamoDB{mini: miniserver.NewServer(), rng: rand.New(rand.NewPCG(1, 2)), opts: o}
+	model, err := ModelFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	d.SetModel(model)
 	if o.Dir != "" {
 		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("dynamodb data dir: %w", err)
@@ -168,6 +174,19 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if m := d.aws.model.Load(); m != nil {
+		d.serveAWS(w, m, op, body, func(w http.ResponseWriter) { d.serve(w, r, op, target, body, lost) })
+		return
+	}
+	if d.checkLimits(w, op, body) {
+		return
+	}
+	d.serve(w, r, op, target, body, lost)
+}
+
+// serve does the request on minidyn (and the query mirror), journaling
+// the writes that succeeded.
+func (d *DynamoDB) serve(w http.ResponseWriter, r *http.Request, op, target string, body []byte, lost bool) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
 	if !writeOps[op] {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // minidyn answers a Query by testing every item of the table, so a query
@@ -20,6 +21,18 @@ type mirror struct {
 	items map[string]map[string]*entry            // table → "pk\x00sk" → item
 	byPK  map[string]map[string]map[string]*entry // table → pk → id → item
 	byGSI map[string]map[string]map[string]*entry // table → gsi1pk → id → item
+	// lag delays what the index shows (the AWS model's GSI propagation):
+	// gsiOf is each item as the index has it, pending the changes not yet
+	// shown, in write order.
+	lag     time.Duration
+	gsiOf   map[string]map[string]*entry // table → id → item
+	pending []gsiChange
+}
+
+type gsiChange struct {
+	due       time.Time
+	table, id string
+	e         *entry // nil: removed
 }
 
 type entry struct {
@@ -47,21 +60,57 @@ func (m *mirror) set(table, id string, raw json.RawMessage) {
 	}
 	if old := m.items[table][id]; old != nil {
 		delete(m.byPK[table][old.pk], id)
-		if old.gpk != "" {
-			delete(m.byGSI[table][old.gpk], id)
-		}
 		delete(m.items[table], id)
 	}
-	if raw == nil {
+	var e *entry
+	if raw != nil {
+		var it map[string]attr
+		json.Unmarshal(raw, &it) //nolint:errcheck
+		e = &entry{pk: it["pk"].S, sk: it["sk"].S, gpk: it["gsi1pk"].S, gsk: it["gsi1sk"].S, raw: raw}
+		m.items[table][id] = e
+		add(m.byPK, table, e.pk, id, e)
+	}
+	if m.lag > 0 {
+		m.pending = append(m.pending, gsiChange{due: time.Now().Add(m.lag), table: table, id: id, e: e})
 		return
 	}
-	var it map[string]attr
-	json.Unmarshal(raw, &it) //nolint:errcheck
-	e := &entry{pk: it["pk"].S, sk: it["sk"].S, gpk: it["gsi1pk"].S, gsk: it["gsi1sk"].S, raw: raw}
-	m.items[table][id] = e
-	add(m.byPK, table, e.pk, id, e)
-	if e.gpk != "" && e.gsk != "" {
+	m.index(table, id, e)
+}
+
+// index shows one item's change in the index; caller holds mu.
+func (m *mirror) index(table, id string, e *entry) {
+	if m.gsiOf == nil {
+		m.gsiOf = map[string]map[string]*entry{}
+	}
+	if m.gsiOf[table] == nil {
+		m.gsiOf[table] = map[string]*entry{}
+	}
+	if old := m.gsiOf[table][id]; old != nil {
+		delete(m.byGSI[table][old.gpk], id)
+		delete(m.gsiOf[table], id)
+	}
+	if e != nil && e.gpk != "" && e.gsk != "" {
 		add(m.byGSI, table, e.gpk, id, e)
+		m.gsiOf[table][id] = e
+	}
+}
+
+// catchUp shows the index changes whose lag has passed; caller holds mu.
+func (m *mirror) catchUp(now time.Time) {
+	n := 0
+	for n < len(m.pending) && !m.pending[n].due.After(now) {
+		c := m.pending[n]
+		m.index(c.table, c.id, c.e)
+		n++
+	}
+	if n > 0 {
+		m.pending = append(m.pending[:0], m.pending[n:]...)
+	}
+	if m.lag == 0 {
+		for _, c := range m.pending {
+			m.index(c.table, c.id, c.e)
+		}
+		m.pending = m.pending[:0]
 	}
 }
 
@@ -164,7 +213,8 @@ func written(op string, body []byte) map[string][]map[string]json.RawMessage {
 var keyCondition = regexp.MustCompile(`^\s*(pk|gsi1pk)\s*=\s*(:\w+)\s*(?:AND\s+begins_with\(\s*(sk|gsi1sk)\s*,\s*(:\w+)\s*\))?\s*$`)
 
 // query answers a key-only query from the mirror; handled is false when
-// the query is of another shape.
+// the query is of another shape. Pages follow DynamoDB: Limit items, or
+// (under the AWS model) 1 MB of items, then LastEvaluatedKey.
 func (d *DynamoDB) query(w http.ResponseWriter, body []byte) bool {
 	var in struct {
 		TableName                 string                     `json:"TableName"`
@@ -173,13 +223,13 @@ func (d *DynamoDB) query(w http.ResponseWriter, body []byte) bool {
 		ExpressionAttributeValues map[string]json.RawMessage `json:"ExpressionAttributeValues"`
 		FilterExpression          string                     `json:"FilterExpression"`
 		Limit                     *int                       `json:"Limit"`
-		ExclusiveStartKey         json.RawMessage            `json:"ExclusiveStartKey"`
+		ExclusiveStartKey         map[string]json.RawMessage `json:"ExclusiveStartKey"`
 		ScanIndexForward          *bool                      `json:"ScanIndexForward"`
 		ProjectionExpression      string                     `json:"ProjectionExpression"`
 		Select                    string                     `json:"Select"`
 	}
-	if json.Unmarshal(body, &in) != nil || in.FilterExpression != "" || in.Limit != nil || in.ExclusiveStartKey != nil ||
-		in.ScanIndexForward != nil || in.ProjectionExpression != "" || in.Select != "" || (in.IndexName != "" && in.IndexName != "gsi1") {
+	if json.Unmarshal(body, &in) != nil || in.FilterExpression != "" ||
+		in.ProjectionExpression != "" || in.Select != "" || (in.IndexName != "" && in.IndexName != "gsi1") {
 		return false
 	}
 	m := keyCondition.FindStringSubmatch(in.KeyConditionExpression)
@@ -193,32 +243,94 @@ func (d *DynamoDB) query(w http.ResponseWriter, body []byte) bool {
 	if m[4] != "" && json.Unmarshal(in.ExpressionAttributeValues[m[4]], &prefix) != nil {
 		return false
 	}
+	onIndex := m[1] == "gsi1pk"
 	type hit struct {
-		sk   string
-		item json.RawMessage
+		sk, pk, base string // sort key, then the base table's key to order ties on the index
+		e            *entry
 	}
 	var hits []hit
-	d.mirror.mu.RLock()
+	if onIndex {
+		d.mirror.mu.Lock()
+		d.mirror.catchUp(time.Now())
+	} else {
+		d.mirror.mu.RLock()
+	}
 	part := d.mirror.byPK[in.TableName][pk.S]
-	if m[1] == "gsi1pk" {
+	if onIndex {
 		part = d.mirror.byGSI[in.TableName][pk.S]
 	}
 	for _, e := range part {
 		sk := e.sk
-		if m[1] == "gsi1pk" {
+		if onIndex {
 			sk = e.gsk
 		}
 		if strings.HasPrefix(sk, prefix.S) {
-			hits = append(hits, hit{sk: sk, item: e.raw})
+			hits = append(hits, hit{sk: sk, pk: e.pk, base: e.sk, e: e})
 		}
 	}
-	d.mirror.mu.RUnlock()
-	sort.Slice(hits, func(i, j int) bool { return hits[i].sk < hits[j].sk })
-	items := make([]json.RawMessage, len(hits))
-	for i, h := range hits {
-		items[i] = h.item
+	if onIndex {
+		d.mirror.mu.Unlock()
+	} else {
+		d.mirror.mu.RUnlock()
+	}
+	less := func(a, b hit) bool {
+		if a.sk != b.sk {
+			return a.sk < b.sk
+		}
+		if a.pk != b.pk {
+			return a.pk < b.pk
+		}
+		return a.base < b.base
+	}
+	forward := in.ScanIndexForward == nil || *in.ScanIndexForward
+	sort.Slice(hits, func(i, j int) bool {
+		if forward {
+			return less(hits[i], hits[j])
+		}
+		return less(hits[j], hits[i])
+	})
+	if in.ExclusiveStartKey != nil {
+		var spk, ssk, sgsk attr
+		json.Unmarshal(in.ExclusiveStartKey["pk"], &spk)      //nolint:errcheck
+		json.Unmarshal(in.ExclusiveStartKey["sk"], &ssk)      //nolint:errcheck
+		json.Unmarshal(in.ExclusiveStartKey["gsi1sk"], &sgsk) //nolint:errcheck
+		start := hit{sk: ssk.S, pk: spk.S, base: ssk.S}
+		if onIndex {
+			start.sk = sgsk.S
+		}
+		n := 0
+		for n < len(hits) && (forward && !less(start, hits[n]) || !forward && !less(hits[n], start)) {
+			n++
+		}
+		hits = hits[n:]
+	}
+	maxBytes := 0
+	if d.aws.model.Load() != nil {
+		maxBytes = MaxPageBytes
+	}
+	items := make([]json.RawMessage, 0, len(hits))
+	var last *entry
+	size := 0
+	for _, h := range hits {
+		if in.Limit != nil && len(items) == *in.Limit {
+			break
+		}
+		items = append(items, h.e.raw)
+		last = h.e
+		size += len(h.e.raw)
+		if maxBytes > 0 && size >= maxBytes {
+			break
+		}
+	}
+	out := map[string]any{"Items": items, "Count": len(items), "ScannedCount": len(items)}
+	if last != nil && len(items) < len(hits) {
+		lek := map[string]map[string]string{"pk": {"S": last.pk}, "sk": {"S": last.sk}}
+		if onIndex {
+			lek["gsi1pk"], lek["gsi1sk"] = map[string]string{"S": last.gpk}, map[string]string{"S": last.gsk}
+		}
+		out["LastEvaluatedKey"] = lek
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	json.NewEncoder(w).Encode(map[string]any{"Items": items, "Count": len(items), "ScannedCount": len(items)}) //nolint:errcheck
+	json.NewEncoder(w).Encode(out) //nolint:errcheck
 	return true
 }

@@ -89,6 +89,9 @@ func TestRetryKeepsTheFirstArrival(t *testing.T) {
 	first := clock.InRome(2026, 5, 18, 11, 59).Add(59*time.Second + 900*time.Millisecond)
 	e.clk.Set(first)
 	e.rt.DynamoDB.SetFaults(&emulator.Faults{Rate: 1, Ops: map[string]bool{"TransactWriteItems": true}})
+	// Every filing transaction fails: the server retries until its budget
+	// runs out, then answers 503. A short budget spares the test 20 s.
+	e.rt.App.Submissions.FilingBudget = 300 * time.Millisecond
 	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil, "Idempotency-Key", "k1")
 	if r.Status != 503 || problemCode(t, r) != "unavailable" {
 		t.Fatalf("with the filing transaction failing: %d %s", r.Status, r.Body)

@@ -57,16 +57,25 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	if r.Status != 200 || r.json(t)["state"] != "validated" {
 		t.Fatalf("validate: %d %s", r.Status, r.Body)
 	}
-	r = e.do("GET", "/v1/submissions/"+id+"/audit", off, nil)
-	var trail struct {
-		Entries []struct{ Action string } `json:"entries"`
+	// An application's audit trail is read through the index (gsi1), which
+	// shows a line a few hundred milliseconds after it is written, as on
+	// AWS: the officer's view may lag the last action that briefly, so the
+	// test waits for it, up to 5 s.
+	want := "submission.created submission.filed submission.reviewed submission.updated submission.resubmitted submission.reviewed"
+	got := ""
+	for deadline := time.Now().Add(5 * time.Second); got != want && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		r = e.do("GET", "/v1/submissions/"+id+"/audit", off, nil)
+		var trail struct {
+			Entries []struct{ Action string } `json:"entries"`
+		}
+		json.Unmarshal(r.Body, &trail)
+		var actions []string
+		for _, a := range trail.Entries {
+			actions = append(actions, a.Action)
+		}
+		got = strings.Join(actions, " ")
 	}
-	json.Unmarshal(r.Body, &trail)
-	var actions []string
-	for _, a := range trail.Entries {
-		actions = append(actions, a.Action)
-	}
-	if got := strings.Join(actions, " "); got != "submission.created submission.filed submission.reviewed submission.updated submission.resubmitted submission.reviewed" {
+	if got != want {
 		t.Fatalf("audit: %s", got)
 	}
 	// After the correction deadline a rejected form can no longer be sent.

@@ -1,0 +1,179 @@
+package submission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"sportello/shared/call"
+	"sportello/shared/outbox"
+	"sportello/shared/problem"
+	"sportello/shared/retry"
+)
+
+// Limits of one filing transaction (DynamoDB: 100 items, 4 MB in all).
+const (
+	maxBatchItems = 100
+	maxBatchBytes = 3 << 20 // below 4 MB, leaving room for keys and attribute names
+)
+
+// lane is one register's queue of filings in this process. Filings group
+// commit: the filing at the head of the queue leads, taking every queued
+// filing that fits into one transaction (the counter moves by as many
+// numbers, each application gets the next one in queue order), so a
+// register files as many applications per round trip as are waiting.
+// Across processes the counter's condition still arbitrates.
+type lane struct {
+	mu      sync.Mutex
+	queue   []*filing
+	leading bool
+}
+
+type filing struct {
+	next    Submission
+	prev    int64
+	arrival time.Time
+	// effects are the filing's audit line and receipt, written in its
+	// transaction once it has its number.
+	effects func(Submission) outbox.Effects
+	// done receives the outcome, or lead: this filing is now at the head
+	// and must lead the next round.
+	done chan outcome
+}
+
+type outcome struct {
+	filed Submission
+	err   error
+	lead  bool
+}
+
+func (f *filing) size() (items, bytes int) {
+	// The audit line and the receipt: two more items, a few KB.
+	return 3 + len(f.next.Claims), len(f.next.Data) + 4096 + 8192
+}
+
+// enqueue files next through the register's lane and waits for its outcome.
+func (s *Service) enqueue(ctx context.Context, c call.Call, next Submission, prev int64, arrival time.Time, effects func(Submission) outbox.Effects) (Submission, error) {
+	v, _ := s.lanes.LoadOrStore(c.ID, &lane{})
+	l := v.(*lane)
+	f := &filing{next: next, prev: prev, arrival: arrival, effects: effects, done: make(chan outcome, 1)}
+	l.mu.Lock()
+	l.queue = append(l.queue, f)
+	lead := !l.leading
+	l.leading = true
+	l.mu.Unlock()
+	for {
+		if lead {
+			// The round files others' applications too: it must not end
+			// with this request's context.
+			s.lead(context.WithoutCancel(ctx), l, c)
+		}
+		// No early return on ctx: a queued filing may be handed the lead,
+		// and a round ends within the filing budget anyway.
+		o := <-f.done
+		if o.lead {
+			lead = true
+			continue
+		}
+		return o.filed, o.err
+	}
+}
+
+// lead runs one round: it takes the head of the queue and whatever fits
+// with it, files them, delivers each outcome, and hands the lead to the
+// next queued filing (or ends the leading when none waits).
+func (s *Service) lead(ctx context.Context, l *lane, c call.Call) {
+	l.mu.Lock()
+	var batch, rest []*filing
+	items, bytes := 1, 0 // the counter
+	taken := map[string]bool{}
+	for _, f := range l.queue {
+		fi, fb := f.size()
+		clash := taken["sub\x00"+f.next.ID]
+		for _, k := range f.next.Claims {
+			clash = clash || taken[k]
+		}
+		// One operation per item: two filings of one draft, or two
+		// claiming the same key, go to different rounds.
+		if len(batch) > 0 && (clash || items+fi > maxBatchItems || bytes+fb > maxBatchBytes) {
+			rest = append(rest, f)
+			continue
+		}
+		batch = append(batch, f)
+		items, bytes = items+fi, bytes+fb
+		taken["sub\x00"+f.next.ID] = true
+		for _, k := range f.next.Claims {
+			taken[k] = true
+		}
+	}
+	l.queue = rest
+	l.mu.Unlock()
+
+	for f, o := range s.fileRound(ctx, batch, c) {
+		f.done <- o
+	}
+
+	l.mu.Lock()
+	if len(l.queue) > 0 {
+		l.queue[0].done <- outcome{lead: true}
+	} else {
+		l.leading = false
+	}
+	l.mu.Unlock()
+}
+
+// fileRound files a batch, dropping from it the filings refused for their
+// own reasons and trying the others again, until each has its outcome:
+// contention and storage faults are retried inside the filing budget.
+func (s *Service) fileRound(ctx context.Context, batch []*filing, c call.Call) map[*filing]outcome {
+	out := map[*filing]outcome{}
+	deadline := time.Now().Add(s.budget())
+	for attempt := 0; len(batch) > 0; attempt++ {
+		if attempt > 0 {
+			retry.Backoff(ctx, attempt, 20*time.Millisecond) //nolint:errcheck // ctx is never cancelled here
+		}
+		n, err := s.Store.ProtocolCounter(ctx, c.ID)
+		var refused map[int]error
+		if err == nil {
+			subs, prevs, fx := make([]Submission, len(batch)), make([]int64, len(batch)), make([]outbox.Effects, len(batch))
+			for i, f := range batch {
+				seq := n + 1 + int64(i)
+				f.next.Protocol = &Protocol{Number: FormatProtocol(c.ProtocolPrefix, seq), Seq: seq, At: f.arrival.UTC()}
+				subs[i], prevs[i] = f.next, f.prev
+				if f.effects != nil {
+					fx[i] = f.effects(f.next)
+				}
+			}
+			refused, err = s.Store.FileAllWith(ctx, subs, prevs, n, fx)
+		}
+		switch {
+		case err == nil && len(refused) == 0:
+			for _, f := range batch {
+				out[f] = outcome{filed: f.next}
+			}
+			return out
+		case err == nil:
+			var keep []*filing
+			for i, f := range batch {
+				if e, ok := refused[i]; ok {
+					out[f] = outcome{filed: f.next, err: e}
+				} else {
+					keep = append(keep, f)
+				}
+			}
+			batch, attempt = keep, 0
+			continue
+		case (errors.Is(err, ErrCounterMoved) || retryable(err)) && time.Now().Before(deadline):
+			continue
+		case errors.Is(err, ErrCounterMoved):
+			err = fmt.Errorf("file %d applications: counter contention did not settle: %w", len(batch), problem.Unavailable)
+		}
+		for _, f := range batch {
+			out[f] = outcome{filed: f.next, err: err}
+		}
+		return out
+	}
+	return out
+}
