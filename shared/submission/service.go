@@ -331,6 +331,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 		return next, s.afterFiling(next, "submission.resubmitted")
 	}
 	next.Claims = form.Claims(sub.Org)
+	next.Istruttoria = StartIstruttoria(prog, c, arrival)
 	filed, err := s.file(ctx, next, sub.Version, c, arrival, form.ClaimConflictCode(), func(n Submission) outbox.Effects {
 		return s.filingEffects(p, n, c, form, "submission.filed")
 	})
