@@ -26,8 +26,8 @@ import (
 
 // Message is one e-mail.
 type Message struct {
-	// ID identifies the message across deliveries: the outbox sink names
-	// its file by it, so a message delivered twice is one file.
+	// ID identifies the message across deliveries (outbox messages): the
+	// outbox sink names its file by it, so a redelivery is one file.
 	ID      string
 	To      string
 	Subject string
@@ -71,6 +71,9 @@ func Decision(s submission.Submission, c call.Call) Message {
 	if r.Deadline != nil {
 		fmt.Fprintf(&b, "Termine: %s.\n\n", clock.FormatRome(*r.Deadline))
 	}
+	if len(r.Admitted) > 0 {
+		fmt.Fprintf(&b, "Strutture ammesse: %s.\n\n", strings.Join(r.Admitted, ", "))
+	}
 	if r.Decision == "reject" {
 		b.WriteString("La domanda è di nuovo modificabile sul portale: correggerla e inviarla nuovamente per la validazione.\n\n")
 	}
@@ -78,29 +81,62 @@ func Decision(s submission.Submission, c call.Call) Message {
 	return Message{Subject: fmt.Sprintf("Domanda %s: esito dell'istruttoria", number), Body: b.String()}
 }
 
-// Mailer composes the applicant's e-mails as outbox messages
-// (submission.Notifier); the relay sends them through a Courier. Sender
-// is used only by ClaimTransmitted, which still sends directly.
-type Mailer struct{ Sender Sender }
+// Mailer adapts a Sender to submission.Notifier. Offices are the
+// Regions' office mailboxes (region code → address) that hear of
+// integrations; a region without one is told nothing (logged by the caller).
+type Mailer struct {
+	Sender  Sender
+	Offices map[string]string
+}
 
-// Receipt is the receipt of s for to.
-func (Mailer) Receipt(s submission.Submission, c call.Call, to string) outbox.Message {
+// ParseOffices reads "LOM=a@example.it,PIE=b@example.it".
+func ParseOffices(s string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && k != "" && v != "" {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+// Integrated tells the Region's office that an integration arrived.
+func (m Mailer) Integrated(ctx context.Context, s submission.Submission, c call.Call) error {
+	to := m.Offices[s.Region]
+	if to == "" {
+		return fmt.Errorf("no office address for region %s", s.Region)
+	}
+	msg := Integration(s, c)
+	msg.To = to
+	return m.Sender.Send(ctx, msg)
+}
+
+// Integration composes the office's notice of an integration: its number,
+// its time and the fingerprint of each document sealed with it.
+func Integration(s submission.Submission, c call.Call) Message {
+	in := s.Integrations[len(s.Integrations)-1]
+	var b strings.Builder
+	fmt.Fprintf(&b, "La domanda %s (protocollo %s) per il bando\n  %s\n", s.ID, s.Protocol.Number, c.Title)
+	fmt.Fprintf(&b, "ha ricevuto l'integrazione documentale registrata con il numero %s il %s.\n\nDocumenti:\n", in.Protocol.Number, clock.FormatRome(in.Protocol.At))
+	for _, d := range in.Documents {
+		fmt.Fprintf(&b, "  - %s, %d byte, SHA-256 %s\n", d.Kind, d.Size, d.SHA256)
+	}
+	b.WriteString("\nMessaggio generato automaticamente: non rispondere.\n")
+	return Message{Subject: fmt.Sprintf("Integrazione %s alla domanda %s", in.Protocol.Number, s.Protocol.Number), Body: b.String()}
+}
+
+// Filed sends the receipt of s to to.
+func (m Mailer) Filed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
 	msg := Receipt(s, c)
-	return outbox.Message{Kind: outbox.Email, CallID: s.CallID, SubmissionID: s.ID, To: to, Subject: msg.Subject, Body: msg.Body}
+	msg.To = to
+	return m.Sender.Send(ctx, msg)
 }
 
-// Decision is the review decision of s for to.
-func (Mailer) Decision(s submission.Submission, c call.Call, to string) outbox.Message {
+// Reviewed sends the review decision of s to to.
+func (m Mailer) Reviewed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
 	msg := Decision(s, c)
-	return outbox.Message{Kind: outbox.Email, CallID: s.CallID, SubmissionID: s.ID, To: to, Subject: msg.Subject, Body: msg.Body}
-}
-
-// Courier delivers the outbox's e-mails through a Sender.
-type Courier struct{ Sender Sender }
-
-// Deliver sends m; the message id goes along for de-duplication.
-func (c Courier) Deliver(ctx context.Context, m outbox.Message) error {
-	return c.Sender.Send(ctx, Message{ID: m.ID, To: m.To, Subject: m.Subject, Body: m.Body})
+	msg.To = to
+	return m.Sender.Send(ctx, msg)
 }
 
 // SES sends through Amazon SES v2 from one verified identity.
@@ -184,4 +220,12 @@ func (m Mailer) ClaimTransmitted(ctx context.Context, c rendiconto.Claim, callTi
 	msg := ClaimReceipt(c, callTitle)
 	msg.To = c.Contact
 	return m.Sender.Send(ctx, msg)
+}
+
+// Courier delivers the outbox's e-mails through a Sender (outbox.Mail).
+type Courier struct{ Sender Sender }
+
+// Deliver sends m; the message id goes along for de-duplication.
+func (c Courier) Deliver(ctx context.Context, m outbox.Message) error {
+	return c.Sender.Send(ctx, Message{ID: m.ID, To: m.To, Subject: m.Subject, Body: m.Body})
 }
