@@ -802,6 +802,7 @@ const (
 	SubmissionStateRejected             SubmissionState = "rejected"
 	SubmissionStateSubmitted            SubmissionState = "submitted"
 	SubmissionStateValidated            SubmissionState = "validated"
+	SubmissionStateWithdrawn            SubmissionState = "withdrawn"
 )
 
 // Valid indicates whether the value is a known member of the SubmissionState enum.
@@ -822,6 +823,8 @@ func (e SubmissionState) Valid() bool {
 	case SubmissionStateSubmitted:
 		return true
 	case SubmissionStateValidated:
+		return true
+	case SubmissionStateWithdrawn:
 		return true
 	default:
 		return false
@@ -1026,6 +1029,21 @@ func (e ImportRegistryParamsKind) Valid() bool {
 	case ImportRegistryParamsKindFacility:
 		return true
 	case ImportRegistryParamsKindPreloaded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListSubmissionsParamsSort.
+const (
+	ReviewDue ListSubmissionsParamsSort = "reviewDue"
+)
+
+// Valid indicates whether the value is a known member of the ListSubmissionsParamsSort enum.
+func (e ListSubmissionsParamsSort) Valid() bool {
+	switch e {
+	case ReviewDue:
 		return true
 	default:
 		return false
@@ -1502,6 +1520,11 @@ type Document struct {
 	Reason     *string `json:"reason,omitempty"`
 	ReasonCode *string `json:"reasonCode,omitempty"`
 
+	// ReceivedAt RFC 3339 with offset (answers are in Europe/Rome)
+	//
+	// Example: 2026-05-18T12:00:00+02:00
+	ReceivedAt *Instant `json:"receivedAt,omitempty"`
+
 	// Ref the item a per-item document is for (a facility's AFAM_UDOS code)
 	Ref    *string `json:"ref,omitempty"`
 	Sha256 string  `json:"sha256"`
@@ -1709,6 +1732,16 @@ type HealthStatus string
 //
 // Example: 2026-05-18T12:00:00+02:00
 type Instant = time.Time
+
+// Integration defines model for Integration.
+type Integration struct {
+	// Deadline RFC 3339 with offset (answers are in Europe/Rome)
+	//
+	// Example: 2026-05-18T12:00:00+02:00
+	Deadline  *Instant         `json:"deadline,omitempty"`
+	Documents []SealedDocument `json:"documents"`
+	Protocol  Protocol         `json:"protocol"`
+}
 
 // LombardiaAmounts defines model for LombardiaAmounts.
 type LombardiaAmounts struct {
@@ -2481,7 +2514,9 @@ type Protocol struct {
 	// Example: 2026-05-18T12:00:00+02:00
 	At Instant `json:"at"`
 
-	// Number Example: PIE-2026-000001
+	// Number the Region's register of the year (Rome), at least seven digits
+	//
+	// Example: LOM-2025-0000042
 	Number string `json:"number"`
 }
 
@@ -2525,6 +2560,22 @@ type Review struct {
 
 // ReviewDecision defines model for Review.Decision.
 type ReviewDecision string
+
+// ReviewClock The istruttoria's clock (Lombardy C.3): due by the end of the 60th
+// calendar day after the filing day (the earlier of the Avviso's two
+// readings), standing still while an integration is awaited.
+type ReviewClock struct {
+	// Due RFC 3339 with offset (answers are in Europe/Rome)
+	//
+	// Example: 2026-05-18T12:00:00+02:00
+	Due Instant `json:"due"`
+
+	// Overdue undecided and past due
+	Overdue bool `json:"overdue"`
+
+	// Suspended an integration is awaited and the clock stands still
+	Suspended bool `json:"suspended"`
+}
 
 // RipartoLine defines model for RipartoLine.
 type RipartoLine struct {
@@ -2592,6 +2643,15 @@ type RipartoResult struct {
 	Unallocated Money `json:"unallocated"`
 }
 
+// SealedDocument defines model for SealedDocument.
+type SealedDocument struct {
+	Filename string `json:"filename"`
+	Id       string `json:"id"`
+	Kind     string `json:"kind"`
+	Sha256   string `json:"sha256"`
+	Size     int64  `json:"size"`
+}
+
 // Simulation defines model for Simulation.
 type Simulation struct {
 	// LeftOut the applications awaiting a decision, which the result does not include
@@ -2616,22 +2676,40 @@ type Submission struct {
 	Data *ApplicationData `json:"data,omitempty"`
 
 	// Derived values computed from the form for the applicant to see (e.g. Piemonte's averaging periods)
-	Derived       *map[string]interface{} `json:"derived,omitempty"`
-	Flags         *[]string               `json:"flags,omitempty"`
-	Id            string                  `json:"id"`
-	Org           string                  `json:"org"`
-	Program       string                  `json:"program"`
-	Protocol      *Protocol               `json:"protocol,omitempty"`
-	ResubmittedAt *[]Instant              `json:"resubmittedAt,omitempty"`
-	Review        *Review                 `json:"review,omitempty"`
-	State         SubmissionState         `json:"state"`
-	Summary       *string                 `json:"summary,omitempty"`
+	Derived *map[string]interface{} `json:"derived,omitempty"`
+	Flags   *[]string               `json:"flags,omitempty"`
+	Id      string                  `json:"id"`
+
+	// Integrations integrations sent (and corrected Piemonte schede sent again), each sealed with its own register number
+	Integrations *[]Integration `json:"integrations,omitempty"`
+
+	// Istruttoria The istruttoria's clock (Lombardy C.3): due by the end of the 60th
+	// calendar day after the filing day (the earlier of the Avviso's two
+	// readings), standing still while an integration is awaited.
+	Istruttoria   *ReviewClock `json:"istruttoria,omitempty"`
+	Org           string       `json:"org"`
+	Program       string       `json:"program"`
+	Protocol      *Protocol    `json:"protocol,omitempty"`
+	ResubmittedAt *[]Instant   `json:"resubmittedAt,omitempty"`
+	Review        *Review      `json:"review,omitempty"`
+
+	// SealedDocuments the documents the filing sealed into the record (verified when it ran); never changes
+	SealedDocuments *[]SealedDocument `json:"sealedDocuments,omitempty"`
+	State           SubmissionState   `json:"state"`
+	Summary         *string           `json:"summary,omitempty"`
 
 	// UpdatedAt RFC 3339 with offset (answers are in Europe/Rome)
 	//
 	// Example: 2026-05-18T12:00:00+02:00
-	UpdatedAt Instant `json:"updatedAt"`
-	Version   int64   `json:"version"`
+	UpdatedAt  Instant `json:"updatedAt"`
+	Version    int64   `json:"version"`
+	Withdrawal *struct {
+		// At RFC 3339 with offset (answers are in Europe/Rome)
+		//
+		// Example: 2026-05-18T12:00:00+02:00
+		At Instant `json:"at"`
+		By string  `json:"by"`
+	} `json:"withdrawal,omitempty"`
 }
 
 // SubmissionCreate defines model for SubmissionCreate.
@@ -2660,9 +2738,14 @@ type SubmissionSummary struct {
 	// CreatedAt RFC 3339 with offset (answers are in Europe/Rome)
 	//
 	// Example: 2026-05-18T12:00:00+02:00
-	CreatedAt     Instant         `json:"createdAt"`
-	Flags         *[]string       `json:"flags,omitempty"`
-	Id            string          `json:"id"`
+	CreatedAt Instant   `json:"createdAt"`
+	Flags     *[]string `json:"flags,omitempty"`
+	Id        string    `json:"id"`
+
+	// Istruttoria The istruttoria's clock (Lombardy C.3): due by the end of the 60th
+	// calendar day after the filing day (the earlier of the Avviso's two
+	// readings), standing still while an integration is awaited.
+	Istruttoria   *ReviewClock    `json:"istruttoria,omitempty"`
 	Org           string          `json:"org"`
 	Program       string          `json:"program"`
 	Protocol      *Protocol       `json:"protocol,omitempty"`
@@ -2849,6 +2932,15 @@ type GetServiceRegistryParams struct {
 	Format *string `form:"format,omitempty" json:"format,omitempty"`
 }
 
+// ListSubmissionsParams defines parameters for ListSubmissions.
+type ListSubmissionsParams struct {
+	// Sort reviewDue — by the istruttoria's due date, soonest first (applications without a review clock last)
+	Sort *ListSubmissionsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ListSubmissionsParamsSort defines parameters for ListSubmissions.
+type ListSubmissionsParamsSort string
+
 // CreateSubmissionParams defines parameters for CreateSubmission.
 type CreateSubmissionParams struct {
 	// IdempotencyKey A key chosen by the client, the same for every retry of one intent
@@ -2916,6 +3008,9 @@ type UpdateSubmissionJSONRequestBody = SubmissionUpdate
 // DeclareDocumentJSONRequestBody defines body for DeclareDocument for application/json ContentType.
 type DeclareDocumentJSONRequestBody = DocumentDeclaration
 
+// SendIntegrationJSONRequestBody defines body for SendIntegration for application/json ContentType.
+type SendIntegrationJSONRequestBody = Empty
+
 // FileClaimJSONRequestBody defines body for FileClaim for application/json ContentType.
 type FileClaimJSONRequestBody = ClaimRequest
 
@@ -2924,6 +3019,9 @@ type ReviewSubmissionJSONRequestBody = Decision
 
 // SubmitSubmissionJSONRequestBody defines body for SubmitSubmission for application/json ContentType.
 type SubmitSubmissionJSONRequestBody = Empty
+
+// WithdrawSubmissionJSONRequestBody defines body for WithdrawSubmission for application/json ContentType.
+type WithdrawSubmissionJSONRequestBody = Empty
 
 // AsFvgForm returns the union data inside the ApplicationData as a FvgForm
 func (t ApplicationData) AsFvgForm() (FvgForm, error) {
@@ -3264,7 +3362,7 @@ type ClientInterface interface {
 	// ListSubmissions The call's applications the caller may see (an applicant its orgs', an officer all), without form data
 	//
 	// Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
-	ListSubmissions(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListSubmissions(ctx context.Context, callId CallId, params *ListSubmissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSubmissionWithBody Create a draft application for an org the caller acts for
 	//
@@ -3459,6 +3557,36 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/submissions/{id}/documents (the `DeclareDocument` operationId).
 	DeclareDocument(ctx context.Context, id SubmissionId, body DeclareDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SendIntegrationWithBody Send the documents an officer asked for (integrazione documentale), as of the request's arrival
+	//
+	// Must arrive before the request's deadline (`409 window_closed` after).
+	// The documents whose bytes S3 stored between the request and its
+	// deadline, verified and not already part of the record, are sealed
+	// into the application (`integrations[]`) with their own number in the
+	// Region's register; the Region's office is e-mailed. `422 incomplete`
+	// when there is no such document. A repeated call answers the same
+	// registration.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/submissions/{id}/integration (the `SendIntegration` operationId).
+	SendIntegrationWithBody(ctx context.Context, id SubmissionId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SendIntegration Send the documents an officer asked for (integrazione documentale), as of the request's arrival
+	//
+	// Must arrive before the request's deadline (`409 window_closed` after).
+	// The documents whose bytes S3 stored between the request and its
+	// deadline, verified and not already part of the record, are sealed
+	// into the application (`integrations[]`) with their own number in the
+	// Region's register; the Region's office is e-mailed. `422 incomplete`
+	// when there is no such document. A repeated call answers the same
+	// registration.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/submissions/{id}/integration (the `SendIntegration` operationId).
+	SendIntegration(ctx context.Context, id SubmissionId, body SendIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetReceipt The protocol receipt (PDF) of a filed application
 	//
 	// Corresponds with GET /v1/submissions/{id}/receipt (the `GetReceipt` operationId).
@@ -3522,6 +3650,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/submissions/{id}/summary (the `GetSummary` operationId).
 	GetSummary(ctx context.Context, id SubmissionId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WithdrawSubmissionWithBody The applicant withdraws a filed application (rinuncia) before the call's last close
+	//
+	// The protocol number stays in the Region's register marked withdrawn
+	// (who and when), the application's claims (its Comune, facility,
+	// member listings) are released, and the audit trail records it.
+	// `409` after the last close or for an application not filed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/submissions/{id}/withdraw (the `WithdrawSubmission` operationId).
+	WithdrawSubmissionWithBody(ctx context.Context, id SubmissionId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WithdrawSubmission The applicant withdraws a filed application (rinuncia) before the call's last close
+	//
+	// The protocol number stays in the Region's register marked withdrawn
+	// (who and when), the application's claims (its Comune, facility,
+	// member listings) are released, and the audit trail records it.
+	// `409` after the last close or for an application not filed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/submissions/{id}/withdraw (the `WithdrawSubmission` operationId).
+	WithdrawSubmission(ctx context.Context, id SubmissionId, body WithdrawSubmissionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // CalculateNidiGratisWithBody Nidi Gratis Plus (Lombardia) for one child and month
@@ -3951,8 +4103,8 @@ func (c *Client) GetServiceRegistry(ctx context.Context, callId CallId, params *
 // ListSubmissions The call's applications the caller may see (an applicant its orgs', an officer all), without form data
 //
 // Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
-func (c *Client) ListSubmissions(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListSubmissionsRequest(c.Server, callId)
+func (c *Client) ListSubmissions(ctx context.Context, callId CallId, params *ListSubmissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSubmissionsRequest(c.Server, callId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4446,6 +4598,56 @@ func (c *Client) DeclareDocument(ctx context.Context, id SubmissionId, body Decl
 	return c.Client.Do(req)
 }
 
+// SendIntegrationWithBody Send the documents an officer asked for (integrazione documentale), as of the request's arrival
+//
+// Must arrive before the request's deadline (`409 window_closed` after).
+// The documents whose bytes S3 stored between the request and its
+// deadline, verified and not already part of the record, are sealed
+// into the application (`integrations[]`) with their own number in the
+// Region's register; the Region's office is e-mailed. `422 incomplete`
+// when there is no such document. A repeated call answers the same
+// registration.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/submissions/{id}/integration (the `SendIntegration` operationId).
+func (c *Client) SendIntegrationWithBody(ctx context.Context, id SubmissionId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendIntegrationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SendIntegration Send the documents an officer asked for (integrazione documentale), as of the request's arrival
+//
+// Must arrive before the request's deadline (`409 window_closed` after).
+// The documents whose bytes S3 stored between the request and its
+// deadline, verified and not already part of the record, are sealed
+// into the application (`integrations[]`) with their own number in the
+// Region's register; the Region's office is e-mailed. `422 incomplete`
+// when there is no such document. A repeated call answers the same
+// registration.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/submissions/{id}/integration (the `SendIntegration` operationId).
+func (c *Client) SendIntegration(ctx context.Context, id SubmissionId, body SendIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendIntegrationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetReceipt The protocol receipt (PDF) of a filed application
 //
 // Corresponds with GET /v1/submissions/{id}/receipt (the `GetReceipt` operationId).
@@ -4580,6 +4782,50 @@ func (c *Client) SubmitSubmission(ctx context.Context, id SubmissionId, params *
 // Corresponds with GET /v1/submissions/{id}/summary (the `GetSummary` operationId).
 func (c *Client) GetSummary(ctx context.Context, id SubmissionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetSummaryRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WithdrawSubmissionWithBody The applicant withdraws a filed application (rinuncia) before the call's last close
+//
+// The protocol number stays in the Region's register marked withdrawn
+// (who and when), the application's claims (its Comune, facility,
+// member listings) are released, and the audit trail records it.
+// `409` after the last close or for an application not filed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/submissions/{id}/withdraw (the `WithdrawSubmission` operationId).
+func (c *Client) WithdrawSubmissionWithBody(ctx context.Context, id SubmissionId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWithdrawSubmissionRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WithdrawSubmission The applicant withdraws a filed application (rinuncia) before the call's last close
+//
+// The protocol number stays in the Region's register marked withdrawn
+// (who and when), the application's claims (its Comune, facility,
+// member listings) are released, and the audit trail records it.
+// `409` after the last close or for an application not filed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/submissions/{id}/withdraw (the `WithdrawSubmission` operationId).
+func (c *Client) WithdrawSubmission(ctx context.Context, id SubmissionId, body WithdrawSubmissionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWithdrawSubmissionRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5472,7 +5718,7 @@ func NewGetServiceRegistryRequest(server string, callId CallId, params *GetServi
 }
 
 // NewListSubmissionsRequest constructs an http.Request for the ListSubmissions method
-func NewListSubmissionsRequest(server string, callId CallId) (*http.Request, error) {
+func NewListSubmissionsRequest(server string, callId CallId, params *ListSubmissionsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5495,6 +5741,33 @@ func NewListSubmissionsRequest(server string, callId CallId) (*http.Request, err
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6332,6 +6605,53 @@ func NewDeclareDocumentRequestWithBody(server string, id SubmissionId, contentTy
 	return req, nil
 }
 
+// NewSendIntegrationRequest calls the generic SendIntegration builder with application/json body
+func NewSendIntegrationRequest(server string, id SubmissionId, body SendIntegrationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSendIntegrationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSendIntegrationRequestWithBody constructs an http.Request for the SendIntegration method, with any body, and a specified content type
+func NewSendIntegrationRequestWithBody(server string, id SubmissionId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/submissions/%s/integration", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetReceiptRequest constructs an http.Request for the GetReceipt method
 func NewGetReceiptRequest(server string, id SubmissionId) (*http.Request, error) {
 	var err error
@@ -6552,6 +6872,53 @@ func NewGetSummaryRequest(server string, id SubmissionId) (*http.Request, error)
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewWithdrawSubmissionRequest calls the generic WithdrawSubmission builder with application/json body
+func NewWithdrawSubmissionRequest(server string, id SubmissionId, body WithdrawSubmissionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWithdrawSubmissionRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewWithdrawSubmissionRequestWithBody constructs an http.Request for the WithdrawSubmission method, with any body, and a specified content type
+func NewWithdrawSubmissionRequestWithBody(server string, id SubmissionId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/submissions/%s/withdraw", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -6803,7 +7170,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
-	ListSubmissionsWithResponse(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*ListSubmissionsResponse, error)
+	ListSubmissionsWithResponse(ctx context.Context, callId CallId, params *ListSubmissionsParams, reqEditors ...RequestEditorFn) (*ListSubmissionsResponse, error)
 
 	// CreateSubmissionWithBodyWithResponse Create a draft application for an org the caller acts for
 	//
@@ -7018,6 +7385,36 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/submissions/{id}/documents (the `DeclareDocument` operationId).
 	DeclareDocumentWithResponse(ctx context.Context, id SubmissionId, body DeclareDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclareDocumentResponse, error)
 
+	// SendIntegrationWithBodyWithResponse Send the documents an officer asked for (integrazione documentale), as of the request's arrival
+	//
+	// Must arrive before the request's deadline (`409 window_closed` after).
+	// The documents whose bytes S3 stored between the request and its
+	// deadline, verified and not already part of the record, are sealed
+	// into the application (`integrations[]`) with their own number in the
+	// Region's register; the Region's office is e-mailed. `422 incomplete`
+	// when there is no such document. A repeated call answers the same
+	// registration.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/submissions/{id}/integration (the `SendIntegration` operationId).
+	SendIntegrationWithBodyWithResponse(ctx context.Context, id SubmissionId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendIntegrationResponse, error)
+
+	// SendIntegrationWithResponse Send the documents an officer asked for (integrazione documentale), as of the request's arrival
+	//
+	// Must arrive before the request's deadline (`409 window_closed` after).
+	// The documents whose bytes S3 stored between the request and its
+	// deadline, verified and not already part of the record, are sealed
+	// into the application (`integrations[]`) with their own number in the
+	// Region's register; the Region's office is e-mailed. `422 incomplete`
+	// when there is no such document. A repeated call answers the same
+	// registration.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/submissions/{id}/integration (the `SendIntegration` operationId).
+	SendIntegrationWithResponse(ctx context.Context, id SubmissionId, body SendIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*SendIntegrationResponse, error)
+
 	// GetReceiptWithResponse The protocol receipt (PDF) of a filed application
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7085,6 +7482,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/submissions/{id}/summary (the `GetSummary` operationId).
 	GetSummaryWithResponse(ctx context.Context, id SubmissionId, reqEditors ...RequestEditorFn) (*GetSummaryResponse, error)
+
+	// WithdrawSubmissionWithBodyWithResponse The applicant withdraws a filed application (rinuncia) before the call's last close
+	//
+	// The protocol number stays in the Region's register marked withdrawn
+	// (who and when), the application's claims (its Comune, facility,
+	// member listings) are released, and the audit trail records it.
+	// `409` after the last close or for an application not filed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/submissions/{id}/withdraw (the `WithdrawSubmission` operationId).
+	WithdrawSubmissionWithBodyWithResponse(ctx context.Context, id SubmissionId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WithdrawSubmissionResponse, error)
+
+	// WithdrawSubmissionWithResponse The applicant withdraws a filed application (rinuncia) before the call's last close
+	//
+	// The protocol number stays in the Region's register marked withdrawn
+	// (who and when), the application's claims (its Comune, facility,
+	// member listings) are released, and the audit trail records it.
+	// `409` after the last close or for an application not filed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/submissions/{id}/withdraw (the `WithdrawSubmission` operationId).
+	WithdrawSubmissionWithResponse(ctx context.Context, id SubmissionId, body WithdrawSubmissionJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawSubmissionResponse, error)
 }
 
 type CalculateNidiGratisResponse struct {
@@ -8911,6 +9332,8 @@ type ListSubmissionsResponse struct {
 	ApplicationproblemJSON403 *Problem403
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *Problem404
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem422
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Problem500
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -8937,6 +9360,11 @@ func (r ListSubmissionsResponse) GetApplicationproblemJSON403() *Problem403 {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r ListSubmissionsResponse) GetApplicationproblemJSON404() *Problem404 {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListSubmissionsResponse) GetApplicationproblemJSON422() *Problem422 {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -10890,6 +11318,131 @@ func (r DeclareDocumentResponse) ContentType() string {
 	return ""
 }
 
+// SendIntegrationResponse200Headers the declared response headers of an HTTP 200 response for SendIntegration
+type SendIntegrationResponse200Headers struct {
+	ETag *string
+}
+
+// SendIntegrationResponse503Headers the declared response headers of an HTTP 503 response for SendIntegration
+type SendIntegrationResponse503Headers struct {
+	RetryAfter *string
+}
+
+type SendIntegrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Submission
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem500
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SendIntegrationResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendIntegrationResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SendIntegrationResponse) GetJSON200() *Submission {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SendIntegrationResponse) GetApplicationproblemJSON400() *Problem400 {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SendIntegrationResponse) GetApplicationproblemJSON401() *Problem401 {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SendIntegrationResponse) GetApplicationproblemJSON403() *Problem403 {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SendIntegrationResponse) GetApplicationproblemJSON404() *Problem404 {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SendIntegrationResponse) GetApplicationproblemJSON409() *Problem409 {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SendIntegrationResponse) GetApplicationproblemJSON413() *Problem413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SendIntegrationResponse) GetApplicationproblemJSON415() *Problem415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SendIntegrationResponse) GetApplicationproblemJSON422() *Problem422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SendIntegrationResponse) GetApplicationproblemJSON500() *Problem500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SendIntegrationResponse) GetApplicationproblemJSON503() *Problem503 {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SendIntegrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SendIntegrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SendIntegrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SendIntegrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetReceiptResponse503Headers the declared response headers of an HTTP 503 response for GetReceipt
 type GetReceiptResponse503Headers struct {
 	RetryAfter *string
@@ -11431,6 +11984,131 @@ func (r GetSummaryResponse) ContentType() string {
 	return ""
 }
 
+// WithdrawSubmissionResponse200Headers the declared response headers of an HTTP 200 response for WithdrawSubmission
+type WithdrawSubmissionResponse200Headers struct {
+	ETag *string
+}
+
+// WithdrawSubmissionResponse503Headers the declared response headers of an HTTP 503 response for WithdrawSubmission
+type WithdrawSubmissionResponse503Headers struct {
+	RetryAfter *string
+}
+
+type WithdrawSubmissionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Submission
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem400
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem404
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem409
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem413
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem415
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem422
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem500
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *WithdrawSubmissionResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *WithdrawSubmissionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WithdrawSubmissionResponse) GetJSON200() *Submission {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r WithdrawSubmissionResponse) GetApplicationproblemJSON400() *Problem400 {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r WithdrawSubmissionResponse) GetApplicationproblemJSON401() *Problem401 {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r WithdrawSubmissionResponse) GetApplicationproblemJSON403() *Problem403 {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r WithdrawSubmissionResponse) GetApplicationproblemJSON404() *Problem404 {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r WithdrawSubmissionResponse) GetApplicationproblemJSON409() *Problem409 {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r WithdrawSubmissionResponse) GetApplicationproblemJSON413() *Problem413 {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r WithdrawSubmissionResponse) GetApplicationproblemJSON415() *Problem415 {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r WithdrawSubmissionResponse) GetApplicationproblemJSON422() *Problem422 {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r WithdrawSubmissionResponse) GetApplicationproblemJSON500() *Problem500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r WithdrawSubmissionResponse) GetApplicationproblemJSON503() *Problem503 {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r WithdrawSubmissionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WithdrawSubmissionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WithdrawSubmissionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WithdrawSubmissionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CalculateNidiGratisWithBodyWithResponse Nidi Gratis Plus (Lombardia) for one child and month
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -11784,8 +12462,8 @@ func (c *ClientWithResponses) GetServiceRegistryWithResponse(ctx context.Context
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
-func (c *ClientWithResponses) ListSubmissionsWithResponse(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*ListSubmissionsResponse, error) {
-	rsp, err := c.ListSubmissions(ctx, callId, reqEditors...)
+func (c *ClientWithResponses) ListSubmissionsWithResponse(ctx context.Context, callId CallId, params *ListSubmissionsParams, reqEditors ...RequestEditorFn) (*ListSubmissionsResponse, error) {
+	rsp, err := c.ListSubmissions(ctx, callId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12179,6 +12857,48 @@ func (c *ClientWithResponses) DeclareDocumentWithResponse(ctx context.Context, i
 	return ParseDeclareDocumentResponse(rsp)
 }
 
+// SendIntegrationWithBodyWithResponse Send the documents an officer asked for (integrazione documentale), as of the request's arrival
+//
+// Must arrive before the request's deadline (`409 window_closed` after).
+// The documents whose bytes S3 stored between the request and its
+// deadline, verified and not already part of the record, are sealed
+// into the application (`integrations[]`) with their own number in the
+// Region's register; the Region's office is e-mailed. `422 incomplete`
+// when there is no such document. A repeated call answers the same
+// registration.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/submissions/{id}/integration (the `SendIntegration` operationId).
+func (c *ClientWithResponses) SendIntegrationWithBodyWithResponse(ctx context.Context, id SubmissionId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendIntegrationResponse, error) {
+	rsp, err := c.SendIntegrationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSendIntegrationResponse(rsp)
+}
+
+// SendIntegrationWithResponse Send the documents an officer asked for (integrazione documentale), as of the request's arrival
+//
+// Must arrive before the request's deadline (`409 window_closed` after).
+// The documents whose bytes S3 stored between the request and its
+// deadline, verified and not already part of the record, are sealed
+// into the application (`integrations[]`) with their own number in the
+// Region's register; the Region's office is e-mailed. `422 incomplete`
+// when there is no such document. A repeated call answers the same
+// registration.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/submissions/{id}/integration (the `SendIntegration` operationId).
+func (c *ClientWithResponses) SendIntegrationWithResponse(ctx context.Context, id SubmissionId, body SendIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*SendIntegrationResponse, error) {
+	rsp, err := c.SendIntegration(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSendIntegrationResponse(rsp)
+}
+
 // GetReceiptWithResponse The protocol receipt (PDF) of a filed application
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12293,6 +13013,42 @@ func (c *ClientWithResponses) GetSummaryWithResponse(ctx context.Context, id Sub
 		return nil, err
 	}
 	return ParseGetSummaryResponse(rsp)
+}
+
+// WithdrawSubmissionWithBodyWithResponse The applicant withdraws a filed application (rinuncia) before the call's last close
+//
+// The protocol number stays in the Region's register marked withdrawn
+// (who and when), the application's claims (its Comune, facility,
+// member listings) are released, and the audit trail records it.
+// `409` after the last close or for an application not filed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/submissions/{id}/withdraw (the `WithdrawSubmission` operationId).
+func (c *ClientWithResponses) WithdrawSubmissionWithBodyWithResponse(ctx context.Context, id SubmissionId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WithdrawSubmissionResponse, error) {
+	rsp, err := c.WithdrawSubmissionWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithdrawSubmissionResponse(rsp)
+}
+
+// WithdrawSubmissionWithResponse The applicant withdraws a filed application (rinuncia) before the call's last close
+//
+// The protocol number stays in the Region's register marked withdrawn
+// (who and when), the application's claims (its Comune, facility,
+// member listings) are released, and the audit trail records it.
+// `409` after the last close or for an application not filed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/submissions/{id}/withdraw (the `WithdrawSubmission` operationId).
+func (c *ClientWithResponses) WithdrawSubmissionWithResponse(ctx context.Context, id SubmissionId, body WithdrawSubmissionJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawSubmissionResponse, error) {
+	rsp, err := c.WithdrawSubmission(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithdrawSubmissionResponse(rsp)
 }
 
 // ParseCalculateNidiGratisResponse parses an HTTP response from a CalculateNidiGratisWithResponse call
@@ -13982,6 +14738,13 @@ func ParseListSubmissionsResponse(rsp *http.Response) (*ListSubmissionsResponse,
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Problem500
@@ -15747,6 +16510,125 @@ func ParseDeclareDocumentResponse(rsp *http.Response) (*DeclareDocumentResponse,
 	return response, nil
 }
 
+// ParseSendIntegrationResponse parses an HTTP response from a SendIntegrationWithResponse call
+func ParseSendIntegrationResponse(rsp *http.Response) (*SendIntegrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SendIntegrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Submission
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SendIntegrationResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendIntegrationResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetReceiptResponse parses an HTTP response from a GetReceiptWithResponse call
 func ParseGetReceiptResponse(rsp *http.Response) (*GetReceiptResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16236,6 +17118,125 @@ func ParseGetSummaryResponse(rsp *http.Response) (*GetSummaryResponse, error) {
 	switch {
 	case rsp.StatusCode == 503:
 		var headers GetSummaryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseWithdrawSubmissionResponse parses an HTTP response from a WithdrawSubmissionWithResponse call
+func ParseWithdrawSubmissionResponse(rsp *http.Response) (*WithdrawSubmissionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WithdrawSubmissionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Submission
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem415
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers WithdrawSubmissionResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers WithdrawSubmissionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
