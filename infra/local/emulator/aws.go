@@ -75,8 +75,9 @@ const (
 	EnvGSILag = "SPORTELLO_DYNAMODB_GSI_LAG"
 )
 
-// DefaultModel is the model when the environment names none.
-const DefaultModel = "plain"
+// DefaultModel is the model when the environment names none: tests, the
+// bench and the local runtime meet DynamoDB as AWS behaves.
+const DefaultModel = "aws"
 
 // ModelFromEnv is the model the environment asks for; nil means plain.
 func ModelFromEnv() (*Model, error) {
