@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"sportello/shared/apigw"
 	"sportello/shared/clock"
@@ -30,11 +32,42 @@ type submissionView struct {
 	Resubmitted []string           `json:"resubmittedAt,omitempty"`
 	Review      *submission.Review `json:"review,omitempty"`
 	Flags       []string           `json:"flags,omitempty"`
-	Summary     string             `json:"summary,omitempty"`
-	CreatedAt   string             `json:"createdAt"`
-	UpdatedAt   string             `json:"updatedAt"`
-	Data        json.RawMessage    `json:"data,omitempty"`
-	Derived     any                `json:"derived,omitempty"`
+	// SealedDocuments are the documents the filing sealed into the record.
+	SealedDocuments []submission.SealedDocument `json:"sealedDocuments,omitempty"`
+	Integrations    []integrationView           `json:"integrations,omitempty"`
+	Withdrawal      *withdrawalView             `json:"withdrawal,omitempty"`
+	Summary         string                      `json:"summary,omitempty"`
+	CreatedAt       string                      `json:"createdAt"`
+	UpdatedAt       string                      `json:"updatedAt"`
+	Data            json.RawMessage             `json:"data,omitempty"`
+	Derived         any                         `json:"derived,omitempty"`
+	Istruttoria     *istruttoriaView            `json:"istruttoria,omitempty"`
+}
+
+type integrationView struct {
+	Protocol  protocolView                `json:"protocol"`
+	Deadline  string                      `json:"deadline,omitempty"`
+	Documents []submission.SealedDocument `json:"documents"`
+}
+
+type withdrawalView struct {
+	By string `json:"by"`
+	At string `json:"at"`
+}
+
+// istruttoriaView is the review clock (Lombardy C.3) as of the request.
+type istruttoriaView struct {
+	Due       string `json:"due"`       // the due date as of now
+	Suspended bool   `json:"suspended"` // an integration is awaited: the clock stands still
+	Overdue   bool   `json:"overdue"`   // undecided and past due
+}
+
+func viewClock(s submission.Submission, now time.Time) *istruttoriaView {
+	rc, ok := s.Clock(now)
+	if !ok {
+		return nil
+	}
+	return &istruttoriaView{Due: Rome(rc.Due), Suspended: rc.Suspended, Overdue: rc.Overdue}
 }
 
 func viewSubmission(s submission.Submission, withData bool) submissionView {
@@ -46,15 +79,31 @@ func viewSubmission(s submission.Submission, withData bool) submissionView {
 	for _, t := range s.Resubmitted {
 		v.Resubmitted = append(v.Resubmitted, Rome(t))
 	}
-	if withData {
-		v.Data = s.Data
+	if !withData {
+		return v // a listing: the record's details are on the application itself
 	}
+	v.SealedDocuments = s.Sealed
+	for _, in := range s.Integrations {
+		iv := integrationView{Protocol: protocolView{Number: in.Protocol.Number, At: Rome(in.Protocol.At)}, Documents: in.Documents}
+		if iv.Documents == nil {
+			iv.Documents = []submission.SealedDocument{} // a corrected scheda may add none
+		}
+		if !in.Deadline.IsZero() {
+			iv.Deadline = Rome(in.Deadline)
+		}
+		v.Integrations = append(v.Integrations, iv)
+	}
+	if s.Withdrawal != nil {
+		v.Withdrawal = &withdrawalView{By: s.Withdrawal.By, At: Rome(s.Withdrawal.At)}
+	}
+	v.Data = s.Data
 	return v
 }
 
 func (h api) respondSubmission(status int, s submission.Submission) (*apigw.Response, error) {
 	v := viewSubmission(s, true)
 	v.Derived = h.Submissions.Derived(s)
+	v.Istruttoria = viewClock(s, h.Clock.Now())
 	resp, err := apigw.JSON(status, v)
 	if err == nil {
 		resp.Header.Set("ETag", strconv.Quote(strconv.FormatInt(s.Version, 10)))
@@ -95,9 +144,34 @@ func (h api) listSubmissions(ctx context.Context, r *apigw.Request) (*apigw.Resp
 	if err != nil {
 		return nil, err
 	}
+	now := h.Clock.Now()
+	switch sort := r.Query.Get("sort"); sort {
+	case "":
+	case "reviewDue":
+		// Officers work the list by due date: soonest first, those
+		// without a review clock last.
+		slices.SortStableFunc(subs, func(a, b submission.Submission) int {
+			ca, oka := a.Clock(now)
+			cb, okb := b.Clock(now)
+			switch {
+			case oka && okb:
+				return ca.Due.Compare(cb.Due)
+			case oka:
+				return -1
+			case okb:
+				return 1
+			}
+			return 0
+		})
+	default:
+		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Ordinamento non previsto.",
+			Fields: []problem.FieldError{{Field: "sort", Code: problem.FieldInvalid, Message: "Usare sort=reviewDue (scadenza dell'istruttoria)."}}}
+	}
 	out := make([]submissionView, 0, len(subs))
 	for _, s := range subs {
-		out = append(out, viewSubmission(s, false))
+		v := viewSubmission(s, false)
+		v.Istruttoria = viewClock(s, now)
+		out = append(out, v)
 	}
 	apigw.Annotate(ctx, slog.String("call", r.Params["callId"]), slog.Int("count", len(out)))
 	return ok(map[string]any{"submissions": out})
@@ -188,6 +262,36 @@ func (h api) review(ctx context.Context, r *apigw.Request) (*apigw.Response, err
 		return nil, err
 	}
 	annotateSubmission(ctx, sub)
+	return h.respondSubmission(http.StatusOK, sub)
+}
+
+// integrate sends the documents of an integration request, as of the
+// request's arrival.
+func (h api) integrate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	if b := strings.TrimSpace(string(r.Body)); b != "" && b != "{}" {
+		return nil, problem.New(problem.CodeBadRequest, "L'invio dell'integrazione non prevede un corpo.")
+	}
+	sub, err := h.Submissions.Integrate(ctx, r.Principal, r.Params["id"], r.Arrival)
+	if err != nil {
+		apigw.Annotate(ctx, slog.String("submission", r.Params["id"]), slog.String("outcome", problem.CodeOf(err)))
+		return nil, err
+	}
+	annotateSubmission(ctx, sub)
+	apigw.Annotate(ctx, slog.String("outcome", "integrated"))
+	return h.respondSubmission(http.StatusOK, sub)
+}
+
+// withdraw records the applicant's rinuncia.
+func (h api) withdraw(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	if b := strings.TrimSpace(string(r.Body)); b != "" && b != "{}" {
+		return nil, problem.New(problem.CodeBadRequest, "La rinuncia non prevede un corpo.")
+	}
+	sub, err := h.Submissions.Withdraw(ctx, r.Principal, r.Params["id"])
+	if err != nil {
+		return nil, err
+	}
+	annotateSubmission(ctx, sub)
+	apigw.Annotate(ctx, slog.String("outcome", "withdrawn"))
 	return h.respondSubmission(http.StatusOK, sub)
 }
 

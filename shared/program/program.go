@@ -52,6 +52,9 @@ type PreloadedService struct {
 	Operator     string    `json:"operator"`
 	Places       int       `json:"places"`
 	AuthorisedOn time.Time `json:"authorisedOn"`
+	// AuthorisationAct is the reference of the latest authorisation act
+	// the Region knows ("" when its import did not carry it).
+	AuthorisationAct string `json:"authorisationAct,omitempty"`
 }
 
 // Facility is one row of the Lombardy AFAM_UDOS registry.
@@ -252,6 +255,12 @@ type Flagger interface {
 // the API shows them as "derived".
 type Deriver interface {
 	Derived() any
+}
+
+// Facilitator is implemented by forms that list facilities: an officer
+// admits all of them or a subset, never a facility the form does not list.
+type Facilitator interface {
+	FacilityCodes() []string
 }
 
 // Programs are the programs a deployment runs, by id (see catalog).

@@ -100,6 +100,13 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 		!strings.Contains(strings.Join(toStrings(decree["undone"]), " "), "Riparto non ancora eseguito") {
 		t.Fatalf("decree milestone before the riparto: %v", decree)
 	}
+	// The same milestones appear on the call, for its officers only.
+	if onCall := e.do("GET", "/v1/calls/"+FVGCall, off, nil).json(t)["milestones"].([]any); onCall[0].(map[string]any)["dueDate"] != "30/11/2025" {
+		t.Fatalf("milestones on the call: %v", onCall)
+	}
+	if _, shown := e.do("GET", "/v1/calls/"+FVGCall, e.applicant("gestore:01234567897"), nil).json(t)["milestones"]; shown {
+		t.Fatal("an applicant sees the officers' milestones")
+	}
 
 	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00","note":"Decreto n. 1234/2025"}`)
 	if r.Status != 202 {
@@ -300,6 +307,12 @@ func TestLombardyAdmittedListWithAdmittedFacilities(t *testing.T) {
 	// Window 1 closed on 31/07/2025: 60 calendar days → 29/09/2025.
 	if w1["dueDate"] != "29/09/2025" || w1["state"] != "open" || len(w1["pending"].([]any)) != 1 || ms[1].(map[string]any)["dueDate"] != "09/11/2025" {
 		t.Fatalf("istruttoria milestones: %v", ms)
+	}
+	// Still undecided on 30/09/2025: the istruttoria of window 1 is overdue.
+	e.clk.Set(clock.InRome(2025, 9, 30, 0, 0))
+	off = e.officer("LOM")
+	if ms := e.do("GET", "/v1/calls/"+LombardiaCall+"/milestones", off, nil).json(t)["milestones"].([]any); ms[0].(map[string]any)["state"] != "overdue" {
+		t.Fatalf("at midnight after the last day: %v", ms[0])
 	}
 	e.review(id, off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001"}})
 	r := e.do("GET", "/v1/calls/"+LombardiaCall+"/outcomes", off, nil)

@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"crypto/ecdsa"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +31,7 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/handlers"
 	"sportello/shared/notify"
+	"sportello/shared/pii"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
 	"sportello/shared/windows"
@@ -39,6 +42,14 @@ const (
 	DocumentsBucket = "sportello-documents"
 	ExportsBucket   = "sportello-exports"
 )
+
+// LocalOffices are the Regions' office mailboxes of the local runtime
+// (their messages land in the outbox like every other).
+var LocalOffices = map[string]string{
+	"PIE": "servizi.infanzia@regione.piemonte.example.it",
+	"FVG": "istruzione@regione.fvg.example.it",
+	"LOM": "nidigratis@regione.lombardia.example.it",
+}
 
 // Config of a runtime.
 type Config struct {
@@ -127,13 +138,22 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err := rt.Exports.EnsureBucket(ctx); err != nil {
 		return nil, err
 	}
+	piiKey, err := loadPIIKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	box, err := pii.NewBox(piiKey)
+	if err != nil {
+		return nil, err
+	}
 	rt.App = app.New(app.Ports{
 		Store:      rt.Store,
+		PII:        box,
 		Registries: &dynamo.RegistrySource{Store: rt.Store, Comuni: samples.Comuni, TTL: time.Minute},
 		Blobs:      rt.Blobs,
 		Exports:    rt.Exports,
 		Scheduler:  rt.Scheduler,
-		Mailer:     notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}},
+		Mailer:     notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}, Offices: LocalOffices},
 		Events:     rt,
 		Clock:      cfg.Clock,
 		Log:        cfg.Log,
@@ -175,10 +195,11 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 // objectCreated plays S3 → documents function: asynchronously, once per
 // object.
 func (rt *Runtime) objectCreated(key string) {
+	at := rt.Clock.Now() // S3's event time: when the bytes were stored
 	rt.intakeWG.Add(1)
 	go func() {
 		defer rt.intakeWG.Done()
-		if err := rt.App.Intake.Object(context.Background(), key); err != nil {
+		if err := rt.App.Intake.Object(context.Background(), key, at); err != nil {
 			rt.App.Intake.Log.Error("documents function failed", "error", err.Error())
 		}
 	}()
@@ -276,6 +297,24 @@ func (rt *Runtime) Close() error {
 	}
 	errs = append(errs, rt.S3.Close(), rt.DynamoDB.Close())
 	return errors.Join(errs...)
+}
+
+// loadPIIKey reads the key that seals personal data (shared/pii) from the
+// data directory, making it on first start; without a directory, a key
+// for this process only.
+func loadPIIKey(dir string) ([]byte, error) {
+	if dir == "" {
+		return pii.NewKey(), nil
+	}
+	path := filepath.Join(dir, "pii.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return pii.ParseKey(strings.TrimSpace(string(b)))
+	}
+	k := pii.NewKey()
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("save pii key: %w", err)
+	}
+	return k, nil
 }
 
 func loadKey(dir string) (*ecdsa.PrivateKey, error) {
