@@ -7,10 +7,10 @@ import (
 	"sportello/infra/local/emulator"
 )
 
-// TestMain runs the end-to-end tests on the AWS-faithful DynamoDB (item
-// locks, conflicts, throttling, limits, request tokens: the default
-// model) but without the index lag unless SPORTELLO_DYNAMODB_GSI_LAG asks
-// for it: these tests create, file, decide and allocate within
+// TestMain: with SPORTELLO_DYNAMODB_MODEL=aws the end-to-end tests run on
+// the AWS-faithful DynamoDB (item locks, conflicts, throttling, limits,
+// request tokens) but without the index lag unless
+// SPORTELLO_DYNAMODB_GSI_LAG asks for it: these tests create, file, decide and allocate within
 // milliseconds, faster than any office, and several of them list through
 // the index what they wrote a moment before. What the product must read
 // current is read current and tested on the lagging index by the store's
