@@ -312,6 +312,10 @@ func RegisterOf(region string, at time.Time) string {
 const (
 	EntryFiling      = "filing"
 	EntryIntegration = "integration"
+	// EntryLiquidation is a Comune's liquidation request (shared/rendiconto):
+	// SubmissionID is the admitted application it claims on, ClaimID the
+	// rendicontazione.
+	EntryLiquidation = "liquidation_request"
 )
 
 // Registration is one number of a Region's register: what it registered
@@ -321,8 +325,9 @@ type Registration struct {
 	Register     string      `json:"register" dynamodbav:"register"`
 	Seq          int64       `json:"seq" dynamodbav:"seq"`
 	Number       string      `json:"number" dynamodbav:"number"`
-	Kind         string      `json:"kind" dynamodbav:"kind"` // filing | integration
+	Kind         string      `json:"kind" dynamodbav:"kind"` // filing | integration | liquidation_request
 	SubmissionID string      `json:"submissionId" dynamodbav:"submissionId"`
+	ClaimID      string      `json:"claimId,omitempty" dynamodbav:"claimId,omitempty"`
 	CallID       string      `json:"callId" dynamodbav:"callId"`
 	At           time.Time   `json:"at" dynamodbav:"at"`
 	Withdrawal   *Withdrawal `json:"withdrawal,omitempty" dynamodbav:"withdrawal,omitempty"`
