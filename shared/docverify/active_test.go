@@ -24,7 +24,9 @@ func pdfWith(extra string, compressed bool) []byte {
 	if compressed {
 		var z bytes.Buffer
 		w := zlib.NewWriter(&z)
-		w.Write([]byte("3 0 " + extra))
+		if _, err := w.Write([]byte("3 0 " + extra)); err != nil {
+			panic(err) // a write into memory: cannot fail
+		}
 		w.Close()
 		fmt.Fprintf(&b, "4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n", z.Len())
 		b.Write(z.Bytes())
@@ -103,7 +105,9 @@ func rebuilt(t *testing.T, x []byte, fillerBytes int, unique bool, rows int) []b
 			body = bytes.Replace(body, []byte("</sst>"), append(fill.Bytes(), "</sst>"...), 1)
 		}
 		w, _ := zw.Create(f.Name)
-		w.Write(body)
+		if _, err := w.Write(body); err != nil {
+			panic(err) // a write into memory: cannot fail
+		}
 	}
 	zw.Close()
 	return out.Bytes()

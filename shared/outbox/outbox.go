@@ -118,12 +118,12 @@ func (r *Relay) Handle(ctx context.Context, m Message) error {
 		r.Log.Info("outbox message delivered", "message", m.ID, "kind", m.Kind, "call", m.CallID, "submission", m.SubmissionID, "attempts", m.Attempts+1, "outcome", "sent")
 		return nil
 	}
-	max := r.MaxAttempts
-	if max <= 0 {
-		max = 8
+	limit := r.MaxAttempts
+	if limit <= 0 {
+		limit = 8
 	}
 	attempts := m.Attempts + 1
-	dead := attempts >= max
+	dead := attempts >= limit
 	if merr := r.Store.MessageFailed(ctx, m.ID, attempts, err.Error(), dead); merr != nil {
 		return errors.Join(err, merr)
 	}

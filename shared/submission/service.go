@@ -415,7 +415,7 @@ func (s *Service) precheckClaims(ctx context.Context, sub Submission, form progr
 	own, members := SplitClaims(sub.Org, form.Claims(sub.Org))
 	// A member that filed alone keeps its own claim: listing it in an
 	// association is refused (the member filing alone wins).
-	claims := append(own, members...)
+	claims := append(append([]string(nil), own...), members...)
 	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, claims)
 	if err != nil {
 		return err
@@ -446,12 +446,12 @@ func (s *Service) checkTiming(sub Submission, c call.Call, arrival time.Time) er
 	return err
 }
 
-func (sub Submission) checkFileable() error {
-	switch sub.State {
+func (s Submission) checkFileable() error {
+	switch s.State {
 	case Draft, Rejected, Expired:
 		return nil
 	}
-	return problem.New(problem.CodeConflict, "La domanda è nello stato %q e non può essere inviata.", sub.State)
+	return problem.New(problem.CodeConflict, "La domanda è nello stato %q e non può essere inviata.", s.State)
 }
 
 // check lists every problem with the data (decodeErr, when the form did

@@ -55,7 +55,7 @@ func TestCrashChild(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "url.tmp"), []byte(rt.URL), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	os.Rename(filepath.Join(dir, "url.tmp"), filepath.Join(dir, "url")) //nolint:errcheck
+	os.Rename(filepath.Join(dir, "url.tmp"), filepath.Join(dir, "url")) //nolint:errcheck // the parent waits for the file: a failed rename shows as its timeout
 	select {}                                                           // until SIGKILL
 }
 
@@ -110,7 +110,9 @@ func TestCrashConsistencyUnderSIGKILL(t *testing.T) {
 		}
 		for _, o := range orgs {
 			var data map[string]any
-			json.Unmarshal(ex.Data, &data) //nolint:errcheck
+			if err := json.Unmarshal(ex.Data, &data); err != nil {
+				t.Fatal(err)
+			}
 			for _, sv := range data["services"].([]any) {
 				if id, _ := sv.(map[string]any)["id"].(string); id != "" {
 					sv.(map[string]any)["id"] = o.istat + "-" + id
@@ -201,7 +203,7 @@ func startCrashChild(t *testing.T, dir string, at time.Time) *crashChild {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	cmd.Process.Kill() //nolint:errcheck
+	cmd.Process.Kill() //nolint:errcheck // the child may have exited already: killing it is best effort
 	t.Fatal("the child runtime did not start")
 	return nil
 }

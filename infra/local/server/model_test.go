@@ -18,7 +18,7 @@ import (
 // SPORTELLO_DYNAMODB_GSI_LAG=300ms runs this suite with the lag.
 func TestMain(m *testing.M) {
 	if os.Getenv(emulator.EnvGSILag) == "" {
-		os.Setenv(emulator.EnvGSILag, "0s") //nolint:errcheck // a fixed, valid name
+		os.Setenv(emulator.EnvGSILag, "0s")
 	}
 	os.Exit(m.Run())
 }

@@ -300,7 +300,9 @@ func TestMemberFilingAloneWinsOverAnAssociationListingIt(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
 	ex := loadExample(t, "lombardia-bergamo-associated.json")
 	var data map[string]any
-	json.Unmarshal(ex.Data, &data)
+	if err := json.Unmarshal(ex.Data, &data); err != nil {
+		t.Fatal(err)
+	}
 	data["members"] = []any{"016001", "015146"}
 	raw, _ := json.Marshal(data)
 	tok := e.applicant(ex.Org)
@@ -329,7 +331,9 @@ func TestAssociationListingAComuneThatFiledAloneIsRefused(t *testing.T) {
 	milano, _, _ := e.filedMilano()
 	ex := loadExample(t, "lombardia-bergamo-associated.json")
 	var data map[string]any
-	json.Unmarshal(ex.Data, &data)
+	if err := json.Unmarshal(ex.Data, &data); err != nil {
+		t.Fatal(err)
+	}
 	data["members"] = []any{"016001", "015146"}
 	raw, _ := json.Marshal(data)
 	tok := e.applicant(ex.Org)
@@ -416,7 +420,9 @@ func TestOneRegisterPerRegionAndYear(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	file := func(callID string, facility string) string {
 		var data map[string]any
-		json.Unmarshal(ex.Data, &data)
+		if err := json.Unmarshal(ex.Data, &data); err != nil {
+			t.Fatal(err)
+		}
 		data["facility"].(map[string]any)["code"] = facility
 		raw, _ := json.Marshal(data)
 		id := e.draft(callID, tok, ex.Org, raw)
@@ -430,7 +436,9 @@ func TestOneRegisterPerRegionAndYear(t *testing.T) {
 		return protocolOf(t, r).Number
 	}
 	var data map[string]any
-	json.Unmarshal(ex.Data, &data)
+	if err := json.Unmarshal(ex.Data, &data); err != nil {
+		t.Fatal(err)
+	}
 	code := data["facility"].(map[string]any)["code"].(string)
 	if n := file(FVGCall, code); n != "FVG-2025-0000001" {
 		t.Fatalf("first call: %s", n)
@@ -466,7 +474,9 @@ func TestAdmittedFacilitiesAreASubsetOfTheApplications(t *testing.T) {
 			Code string `json:"afamUdos"`
 		} `json:"facilities"`
 	}
-	json.Unmarshal(ex.Data, &data)
+	if err := json.Unmarshal(ex.Data, &data); err != nil {
+		t.Fatal(err)
+	}
 	var all []string
 	for _, f := range data.Facilities {
 		all = append(all, f.Code)
@@ -491,7 +501,9 @@ func TestOneApplicationPerFacilityIgnoresCase(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	file := func(code string) response {
 		var data map[string]any
-		json.Unmarshal(ex.Data, &data)
+		if err := json.Unmarshal(ex.Data, &data); err != nil {
+			t.Fatal(err)
+		}
 		data["facility"].(map[string]any)["code"] = code
 		raw, _ := json.Marshal(data)
 		id := e.draft(FVGCall, tok, ex.Org, raw)
@@ -585,7 +597,9 @@ func TestLocalS3RefusesUnsignedAmzHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	var answer bytes.Buffer
-	answer.ReadFrom(resp.Body)
+	if _, err := answer.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	if resp.StatusCode != 403 || !strings.Contains(answer.String(), "<Code>HeadersNotSigned</Code>") {
 		t.Fatalf("unsigned x-amz-copy-source: %d %s", resp.StatusCode, answer.String())
@@ -606,7 +620,9 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	with := func(name string) json.RawMessage {
 		var data map[string]any
-		json.Unmarshal(ex.Data, &data)
+		if err := json.Unmarshal(ex.Data, &data); err != nil {
+			t.Fatal(err)
+		}
 		data["entity"].(map[string]any)["name"] = name
 		raw, _ := json.Marshal(data)
 		return raw
@@ -638,7 +654,9 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 	var list struct {
 		Documents []struct{ ID, Filename string } `json:"documents"`
 	}
-	json.Unmarshal(e.do("GET", "/v1/submissions/"+id+"/documents", tok, nil).Body, &list)
+	if err := json.Unmarshal(e.do("GET", "/v1/submissions/"+id+"/documents", tok, nil).Body, &list); err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range list.Documents {
 		if d.ID == docID && d.Filename != "deliberagpj.p7m" {
 			t.Fatalf("stored filename %q keeps its bidi control", d.Filename)

@@ -47,7 +47,9 @@ func randomLifecycle(t *testing.T, seed uint64, steps int, done map[string]int) 
 	var ids []string
 	newDraft := func() {
 		var data map[string]any
-		json.Unmarshal(ex.Data, &data)
+		if err := json.Unmarshal(ex.Data, &data); err != nil {
+			t.Fatal(err)
+		}
 		data["facility"].(map[string]any)["code"] = facilities[rng.IntN(len(facilities))]
 		raw, _ := json.Marshal(data)
 		ids = append(ids, e.draft(FVGCall, e.applicant(ex.Org), ex.Org, raw))
@@ -152,7 +154,9 @@ func checkRecord(t *testing.T, e *env, ids []string) {
 				VerifiedAt, ReceivedAt string
 			} `json:"documents"`
 		}
-		json.Unmarshal(e.do("GET", "/v1/submissions/"+id+"/documents", tok, nil).Body, &docs)
+		if err := json.Unmarshal(e.do("GET", "/v1/submissions/"+id+"/documents", tok, nil).Body, &docs); err != nil {
+			t.Fatal(err)
+		}
 		doc := map[string]int{}
 		for i, d := range docs.Documents {
 			doc[d.ID] = i
@@ -207,8 +211,12 @@ func checkRecord(t *testing.T, e *env, ids []string) {
 			var full struct {
 				Data json.RawMessage `json:"data"`
 			}
-			json.Unmarshal(r.Body, &full)
-			json.Unmarshal(full.Data, &data)
+			if err := json.Unmarshal(r.Body, &full); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(full.Data, &data); err != nil {
+				t.Fatal(err)
+			}
 			key := submission.ClaimKey("facility:" + data.Facility.Code)
 			if other, taken := live[key]; taken {
 				t.Fatalf("facility %s held by %s and %s", key, other, id)
