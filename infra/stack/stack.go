@@ -345,11 +345,7 @@ func (b *builder) permissions() {
 
 	// E-mail: submissions sends the filing receipts, from the configured
 	// identity only. (windows sends none: it records, it does not notify.)
-	identity := jsii.String(b.cfg.SenderIdentity)
-	if b.cfg.SenderIdentity == "" {
-		identity = awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"+senderDomain(b.cfg.SenderAddress)), nil)
-	}
-	b.allow("submissions", []string{"ses:SendEmail"}, []*string{identity}, nil)
+	b.allow("submissions", []string{"ses:SendEmail"}, []*string{b.senderIdentity()}, nil)
 }
 
 func (b *builder) allow(fn string, actions []string, resources []*string, conditions map[string]any) {
@@ -401,7 +397,19 @@ func (b *builder) api() {
 		SelfSignUpEnabled: jsii.Bool(false), SignInAliases: &awscognito.SignInAliases{Email: jsii.Bool(true)},
 		Mfa: awscognito.Mfa_REQUIRED, MfaSecondFactor: &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
 		PasswordPolicy: &awscognito.PasswordPolicy{MinLength: jsii.Number(14), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
-			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true)},
+			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true),
+			// The last 5 passwords may not be chosen again.
+			PasswordHistorySize: jsii.Number(5)},
+		// A changed e-mail takes effect only once its code is confirmed:
+		// until then the user keeps signing in with (and receiving mail at)
+		// the old address, so a typo never locks an officer out.
+		AutoVerify: &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)}, KeepOriginal: &awscognito.KeepOriginalAttrs{Email: jsii.Bool(true)},
+		// Invitations and codes go out through SES from the stage's sender
+		// (Cognito's own sender allows 50 messages a day: inviting the
+		// clerks of 1,506 Comuni would take a month), in Italian.
+		UserInvitation: &awscognito.UserInvitationConfig{EmailSubject: jsii.String(InvitationSubject), EmailBody: jsii.String(InvitationBody)},
+		UserVerification: &awscognito.UserVerificationConfig{EmailSubject: jsii.String(VerificationSubject), EmailBody: jsii.String(VerificationBody),
+			EmailStyle: awscognito.VerificationEmailStyle_CODE},
 		FeaturePlan:                  awscognito.FeaturePlan_PLUS,
 		StandardThreatProtectionMode: awscognito.StandardThreatProtectionMode_FULL_FUNCTION,
 		CustomAttributes: &map[string]awscognito.ICustomAttribute{
@@ -412,13 +420,53 @@ func (b *builder) api() {
 		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY, RemovalPolicy: b.removal,
 		DeletionProtection: jsii.Bool(b.prod),
 	})
+	// The stack is environment-agnostic, so the SES identity is given to
+	// CloudFormation as an ARN in the stack's own region (the CDK's
+	// WithSES would need the region at synth time).
+	pool.Node().DefaultChild().(awscognito.CfnUserPool).SetEmailConfiguration(&awscognito.CfnUserPool_EmailConfigurationProperty{
+		EmailSendingAccount: jsii.String("DEVELOPER"), SourceArn: b.senderIdentity(),
+		From: jsii.String("Sportello bandi regionali <" + b.cfg.SenderAddress + ">")})
+	providers := []awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()}
+	var federation awscognito.UserPoolIdentityProviderSaml
+	if b.cfg.FederationMetadataURL != "" {
+		// SPID and CIE reach the pool through the Region's SAML gateway:
+		// its metadata URL and name come from context (docs/deploy.md).
+		// The fiscal code maps to the username attribute only; roles and
+		// organisations are still set by administrators.
+		federation = awscognito.NewUserPoolIdentityProviderSaml(st, jsii.String("Federation"), &awscognito.UserPoolIdentityProviderSamlProps{
+			UserPool: pool, Name: jsii.String(b.cfg.FederationName),
+			Metadata:         awscognito.UserPoolIdentityProviderSamlMetadata_Url(jsii.String(b.cfg.FederationMetadataURL)),
+			AttributeMapping: &awscognito.AttributeMapping{Email: awscognito.ProviderAttribute_Other(jsii.String("email"))},
+			IdpSignout:       jsii.Bool(true),
+		})
+		providers = append(providers, awscognito.UserPoolClientIdentityProvider_Custom(jsii.String(b.cfg.FederationName)))
+	}
+	if b.cfg.AuthDomainPrefix != "" {
+		pool.AddDomain(jsii.String("Domain"), &awscognito.UserPoolDomainOptions{
+			CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(b.cfg.AuthDomainPrefix)}})
+	}
 	client := pool.AddClient(jsii.String("Web"), &awscognito.UserPoolClientOptions{
 		AuthFlows: &awscognito.AuthFlow{UserSrp: jsii.Bool(true)}, PreventUserExistenceErrors: jsii.Bool(true),
+		// A browser application: no secret, authorization code with PKCE
+		// only (no implicit flow, which puts tokens in the URL), back only
+		// to the stage's own pages, and only the OpenID scopes (not
+		// aws.cognito.signin.user.admin, which would let a token change
+		// its own user's attributes through Cognito's API).
+		GenerateSecret: jsii.Bool(false),
+		OAuth: &awscognito.OAuthSettings{
+			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true), ImplicitCodeGrant: jsii.Bool(false), ClientCredentials: jsii.Bool(false)},
+			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
+			CallbackUrls: jsii.Strings(b.cfg.CallbackURLs...), LogoutUrls: jsii.Strings(b.cfg.LogoutURLs...),
+		},
+		SupportedIdentityProviders: &providers,
 		IdTokenValidity: awscdk.Duration_Hours(jsii.Number(1)), AccessTokenValidity: awscdk.Duration_Hours(jsii.Number(1)),
 		// Who one is and whom one acts for are set by administrators only:
 		// the client may write the e-mail, never custom:*.
 		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true)}),
 	})
+	if federation != nil {
+		client.Node().AddDependency(federation)
+	}
 	issuer := awscdk.Fn_Sub(jsii.String("https://cognito-idp.${AWS::Region}.amazonaws.com/${Pool}"), &map[string]*string{"Pool": pool.UserPoolId()})
 	// The audience is the app client: API Gateway accepts ID tokens (aud)
 	// of that client; the custom attributes are in the ID token only.
@@ -525,6 +573,15 @@ func (b *builder) alarms() {
 		alarm(title(name)+"DLQDepth", b.dlqs[name].MetricApproximateNumberOfMessagesVisible(minute),
 			fmt.Sprintf("Failed %s events wait in the dead-letter queue: inspect and redrive", name))
 	}
+}
+
+// senderIdentity is the SES identity mail goes out through: the one given
+// in context, else the sender's domain in the stack's account and region.
+func (b *builder) senderIdentity() *string {
+	if b.cfg.SenderIdentity != "" {
+		return jsii.String(b.cfg.SenderIdentity)
+	}
+	return awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"+senderDomain(b.cfg.SenderAddress)), nil)
 }
 
 // scheduleArn covers every schedule of sportello's group.

@@ -684,7 +684,7 @@ func TestCognitoCarriesRoleOrgsAndRegionSetByAdministratorsOnly(t *testing.T) {
 		if !slices.Equal(attrs, []string{"orgs", "region", "role"}) {
 			t.Errorf("%s custom attributes %v", st, attrs)
 		}
-		if jsonOf(p["AdminCreateUserConfig"]) != `{"AllowAdminCreateUserOnly":true}` || p["MfaConfiguration"] != "ON" {
+		if p["AdminCreateUserConfig"].(map[string]any)["AllowAdminCreateUserOnly"] != true || p["MfaConfiguration"] != "ON" {
 			t.Errorf("%s pool: self sign-up or MFA: %s %v", st, jsonOf(p["AdminCreateUserConfig"]), p["MfaConfiguration"])
 		}
 		if (p["DeletionProtection"] == "ACTIVE") != (st == "prod") {
