@@ -459,7 +459,7 @@ func (b *builder) api() {
 			CallbackUrls: jsii.Strings(b.cfg.CallbackURLs...), LogoutUrls: jsii.Strings(b.cfg.LogoutURLs...),
 		},
 		SupportedIdentityProviders: &providers,
-		IdTokenValidity: awscdk.Duration_Hours(jsii.Number(1)), AccessTokenValidity: awscdk.Duration_Hours(jsii.Number(1)),
+		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)), AccessTokenValidity: awscdk.Duration_Hours(jsii.Number(1)),
 		// Who one is and whom one acts for are set by administrators only:
 		// the client may write the e-mail, never custom:*.
 		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true)}),
