@@ -22,6 +22,7 @@ import (
 	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/export"
+	"sportello/shared/metrics"
 	"sportello/shared/money"
 	"sportello/shared/problem"
 	"sportello/shared/program"
@@ -562,6 +563,7 @@ func (s *Service) Execute(ctx context.Context, runID string) (err error) {
 			return ferr
 		}
 		s.Log.Warn("allocation failed", "call", run.CallID, "allocation", run.ID, "outcome", "failed")
+		metrics.Count(metrics.AllocationRuns, "Outcome", "failed")
 		return nil
 	}
 	inputs, _ := json.MarshalIndent(snap, "", " ")
@@ -597,5 +599,6 @@ func (s *Service) Execute(ctx context.Context, runID string) (err error) {
 		return err
 	}
 	s.Log.Info("allocation done", "call", run.CallID, "allocation", run.ID, "lines", run.Lines, "outcome", Done)
+	metrics.Count(metrics.AllocationRuns, "Outcome", "done")
 	return nil
 }
