@@ -26,9 +26,11 @@ func suppress(st awscdk.Stack, cfg Config) {
 		[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*"}}
 	exports := nagRule{"AwsSolutions-IAM5", "Export keys are made by the server (exports/<call>/<run>/…); the right covers only the exports/ prefix of the one bucket.",
 		[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/exports/*"}}
+	rendiconti := nagRule{"AwsSolutions-IAM5", "Rendicontazione files are stored under keys made by the server (rendiconti/<call>/<claim>/<kind>.p7m); the right covers only the rendiconti/ prefix of the one bucket.",
+		[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/rendiconti/*"}}
 	perRole := map[string][]nagRule{
 		"calls":       {xray, schedules},
-		"submissions": {xray},
+		"submissions": {xray, rendiconti},
 		"uploads":     {xray, documents},
 		"documents":   {xray, documents},
 		"windows":     {xray, schedules},
@@ -49,7 +51,7 @@ func suppress(st awscdk.Stack, cfg Config) {
 // publicRoute accepts, for one route only, that it has no authorizer.
 func publicRoute(route constructs.IConstruct) {
 	on(route, nagRule{"AwsSolutions-APIG4",
-		"Public by design: the health check, the calculators and the API's own contract (OpenAPI document), served by the public function, which has no right on any data; they compute from the request alone or answer a constant, with a route throttle and size bounds of their own.", nil})
+		"Public by design: the health check, the calculators and the API's own contract (the OpenAPI document and its reference page), served by the public function, which has no right on any data; they compute from the request alone or answer a constant, with a route throttle and size bounds of their own.", nil})
 }
 
 func on(c constructs.IConstruct, rules ...nagRule) {

@@ -47,8 +47,9 @@ const retentionDays = 11*365 + 3
 
 // Prefixes of the documents bucket; the server makes every key.
 const (
-	documentsPrefix = "documents/"
-	exportsPrefix   = "exports/"
+	documentsPrefix  = "documents/"
+	exportsPrefix    = "exports/"
+	rendicontiPrefix = "rendiconti/"
 )
 
 // New builds the stack of cfg.Stage.
@@ -249,6 +250,7 @@ func (b *builder) functions() {
 		// and a reference would make it depend on itself.
 		cloud.EnvWindowsARN: awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"+fnName(b.cfg.Stage, "windows")), nil),
 		cloud.EnvSender:     jsii.String(b.cfg.SenderAddress),
+		cloud.EnvPIIKey:     b.key.KeyArn(),
 	}
 	for _, name := range Functions {
 		for _, k := range EnvNames[name] {
@@ -335,6 +337,11 @@ func (b *builder) permissions() {
 	b.allow("uploads", []string{"s3:PutObject", "s3:GetObject"}, []*string{docsObjects}, nil)
 	b.allow("documents", []string{"s3:GetObject"}, []*string{docsObjects}, nil)
 	b.allow("allocation", []string{"s3:PutObject"}, []*string{b.docs.ArnForObjects(jsii.String(exportsPrefix + "*"))}, nil)
+	b.allow("submissions", []string{"s3:PutObject", "s3:GetObject"}, []*string{b.docs.ArnForObjects(jsii.String(rendicontiPrefix + "*"))}, nil)
+	// The data key that seals children's codes (shared/piikey): generated
+	// and decrypted by KMS directly, only for that purpose.
+	b.allow("submissions", []string{"kms:GenerateDataKey", "kms:Decrypt"}, []*string{b.key.KeyArn()},
+		map[string]any{"StringEquals": map[string]any{"kms:EncryptionContext:purpose": "sportello-pii"}})
 
 	// Scheduler: calls (creating a call, proroga) and windows manage
 	// schedules in sportello's group only, and may pass only the scheduler

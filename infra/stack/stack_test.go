@@ -126,12 +126,15 @@ func TestCdkNagSuppressionsAreExactlyTheAcceptedFindings(t *testing.T) {
 		want := map[string]bool{
 			"AwsSolutions-APIG4 Api/GET--v1--health/Resource":                         true,
 			"AwsSolutions-APIG4 Api/GET--v1--openapi.json/Resource":                   true,
+			"AwsSolutions-APIG4 Api/GET--v1--docs/Resource":                           true,
+			"AwsSolutions-APIG4 Api/GET--v1--docs--{asset}/Resource":                  true,
 			"AwsSolutions-APIG4 Api/POST--v1--calculators--nidi-gratis-plus/Resource": true,
 			"AwsSolutions-APIG4 Api/POST--v1--calculators--riparto/Resource":          true,
 			"AwsSolutions-IAM4 BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource [Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]": true,
 			"AwsSolutions-IAM5 UploadsRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*]":                                                                         true,
 			"AwsSolutions-IAM5 DocumentsRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*]":                                                                       true,
 			"AwsSolutions-IAM5 AllocationRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/exports/*]":                                                                        true,
+			"AwsSolutions-IAM5 SubmissionsRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/rendiconti/*]":                                                                    true,
 		}
 		for _, fn := range Functions {
 			want["AwsSolutions-IAM5 "+title(fn)+"Role/DefaultPolicy/Resource [Resource::*]"] = true // X-Ray
@@ -173,7 +176,7 @@ func TestResourceCounts(t *testing.T) {
 			// Scheduler (2), the table's throttles, filing's p99, SES bounces.
 			"AWS::CloudWatch::Alarm": 1 + 2*len(Functions) + 3 + 3 + 2 + 1 + 1 + 1, "AWS::SNS::Topic": 1,
 			"AWS::Logs::MetricFilter": len(Functions),
-			"AWS::Logs::LogGroup": len(Functions) + 1, "Custom::S3BucketNotifications": 1,
+			"AWS::Logs::LogGroup":     len(Functions) + 1, "Custom::S3BucketNotifications": 1,
 		}
 		for typ, n := range want {
 			if got := len(s.resources(typ)); got != n {
@@ -534,6 +537,8 @@ func TestFundsAnnouncedRunsTheAllocation(t *testing.T) {
 var contractRoutes = []Route{
 	{"public", "GET", "/v1/health", true},
 	{"public", "GET", "/v1/openapi.json", true},
+	{"public", "GET", "/v1/docs", true},
+	{"public", "GET", "/v1/docs/{asset}", true},
 	{"calls", "GET", "/v1/calls", false},
 	{"calls", "POST", "/v1/calls", false},
 	{"calls", "GET", "/v1/calls/{callId}", false},
@@ -810,7 +815,7 @@ func TestEachFunctionHasExactlyItsRights(t *testing.T) {
 	schedules := []string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule", "iam:PassRole"}
 	want := map[string][]string{
 		"calls":       concat(common, write, schedules, []string{"dynamodb:BatchWriteItem", "events:PutEvents"}),
-		"submissions": concat(common, write, []string{"ses:SendEmail"}),
+		"submissions": concat(common, write, []string{"ses:SendEmail", "dynamodb:BatchWriteItem", "s3:GetObject", "s3:PutObject"}),
 		"uploads":     concat(common, write, []string{"s3:GetObject", "s3:PutObject"}),
 		"documents":   concat(common, write, []string{"s3:GetObject", "sqs:SendMessage"}),
 		"windows":     concat(common, write, schedules, []string{"sqs:SendMessage"}),
@@ -899,11 +904,12 @@ func TestMailOnlyFromTheConfiguredIdentity(t *testing.T) {
 func TestDataKeyOnlyThroughTheServicesHoldingData(t *testing.T) {
 	dynamo := []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}
 	want := map[string]map[string][]string{ // function → service → actions
-		"calls": {"dynamodb": dynamo}, "submissions": {"dynamodb": dynamo}, "windows": {"dynamodb": dynamo},
-		"uploads":    {"dynamodb": dynamo, "s3": {"kms:Decrypt", "kms:GenerateDataKey"}}, // signs PUT and GET
-		"documents":  {"dynamodb": dynamo, "s3": {"kms:Decrypt"}},                        // reads uploads
-		"allocation": {"dynamodb": dynamo, "s3": {"kms:GenerateDataKey"}},                // writes exports
-		"public":     {},
+		"calls": {"dynamodb": dynamo}, "windows": {"dynamodb": dynamo},
+		"submissions": {"dynamodb": dynamo, "s3": {"kms:Decrypt", "kms:GenerateDataKey"}}, // rendicontazione files
+		"uploads":     {"dynamodb": dynamo, "s3": {"kms:Decrypt", "kms:GenerateDataKey"}}, // signs PUT and GET
+		"documents":   {"dynamodb": dynamo, "s3": {"kms:Decrypt"}},                        // reads uploads
+		"allocation":  {"dynamodb": dynamo, "s3": {"kms:GenerateDataKey"}},                // writes exports
+		"public":      {},
 	}
 	for _, st := range stages {
 		s := stage(t, st)

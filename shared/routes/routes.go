@@ -35,6 +35,8 @@ func (r Route) Key() string { return r.Method + " " + r.Pattern }
 var table = []Route{
 	{Public, "GET", "/v1/health", true},
 	{Public, "GET", "/v1/openapi.json", true}, // the contract itself (shared/apidoc)
+	{Public, "GET", "/v1/docs", true},         // its browsable reference
+	{Public, "GET", "/v1/docs/{asset}", true},
 	{Public, "POST", "/v1/calculators/nidi-gratis-plus", true},
 	{Public, "POST", "/v1/calculators/riparto", true},
 
@@ -44,6 +46,7 @@ var table = []Route{
 	{Calls, "PATCH", "/v1/calls/{callId}/windows/{windowId}", false},
 	{Calls, "GET", "/v1/calls/{callId}/audit", false},
 	{Calls, "POST", "/v1/calls/{callId}/registry", false},
+	{Calls, "GET", "/v1/calls/{callId}/preloaded", false},
 	{Calls, "POST", "/v1/calls/{callId}/funds", false},
 	{Calls, "GET", "/v1/calls/{callId}/allocations/{allocationId}", false},
 	{Calls, "POST", "/v1/calls/{callId}/allocations:simulate", false},
@@ -61,6 +64,20 @@ var table = []Route{
 	{Submissions, "GET", "/v1/submissions/{id}/audit", false},
 	{Submissions, "GET", "/v1/submissions/{id}/receipt", false},
 	{Submissions, "GET", "/v1/submissions/{id}/summary", false},
+	// Nidi Gratis Plus after admission (docs/rendicontazione.md).
+	{Submissions, "PUT", "/v1/calls/{callId}/advances", false},
+	{Submissions, "GET", "/v1/calls/{callId}/advances", false},
+	{Submissions, "GET", "/v1/calls/{callId}/budget", false},
+	{Submissions, "GET", "/v1/calls/{callId}/rendicontazioni", false},
+	{Submissions, "POST", "/v1/submissions/{id}/rendicontazioni", false},
+	{Submissions, "GET", "/v1/rendicontazioni/{id}", false},
+	{Submissions, "GET", "/v1/rendicontazioni/{id}/documents/{kind}", false},
+	{Submissions, "PUT", "/v1/rendicontazioni/{id}/signed/{kind}", false},
+	{Submissions, "POST", "/v1/rendicontazioni/{id}/transmit", false},
+	{Submissions, "POST", "/v1/rendicontazioni/{id}/review", false},
+	{Submissions, "POST", "/v1/rendicontazioni/{id}/answer", false},
+	{Submissions, "POST", "/v1/rendicontazioni/{id}/payments", false},
+	{Submissions, "POST", "/v1/rendicontazioni/{id}/recoveries", false},
 
 	{Uploads, "POST", "/v1/submissions/{id}/documents", false},
 	{Uploads, "GET", "/v1/submissions/{id}/documents", false},

@@ -313,3 +313,146 @@ func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
 		t.Fatalf("each facility with its own convenzione: %d %s", r.Status, r.Body)
 	}
 }
+
+// Item 12 (FVG, "Firma della delega e della procura"): a delega or procura
+// signed digitally stands alone; signed by hand it needs the signer's
+// identity document.
+func TestFVGDelegaSignedDigitallyOrByHandWithID(t *testing.T) {
+	for _, tt := range []struct {
+		name, kind, file, contentType, why string
+		changes                            map[string]any
+	}{
+		{"a delega signed by hand", "delega", "unsigned.pdf", "application/pdf", "delega senza firma digitale: firma autografa con copia del documento d'identità del delegante",
+			map[string]any{"filerRole": "delegate", "delegator": map[string]any{"name": "Comune di Udine", "fiscalCode": "00168650307"}}},
+		{"a procura signed by hand", "procura", "unsigned.pdf", "application/pdf", "procura senza firma digitale: firma autografa con copia del documento d'identità del legale rappresentante",
+			map[string]any{"filerRole": "proxy"}},
+		{"a delega signed digitally", "delega", "signed.p7m", "application/pkcs7-mime", "",
+			map[string]any{"filerRole": "delegate", "delegator": map[string]any{"name": "Comune di Udine", "fiscalCode": "00168650307"}}},
+		{"a procura signed digitally", "procura", "signed-pades.pdf", "application/pdf", "", map[string]any{"filerRole": "proxy"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, clock.InRome(2025, 7, 15, 10, 0))
+			ex := loadExample(t, "fvg-udine.json")
+			tok := e.applicant(ex.Org)
+			id := e.draft(FVGCall, tok, ex.Org, withData(t, ex, tt.changes))
+			e.uploadAll(id, tok, ex)
+			e.upload(id, tok, tt.kind, tt.file, tt.contentType)
+			r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+			if tt.why == "" {
+				if r.Status != 200 {
+					t.Fatalf("signed digitally, no ID: %d %s", r.Status, r.Body)
+				}
+				return
+			}
+			if code, msg := fieldError(t, r, "documents.id_document"); r.Status != 422 || code != "missing_document" || !strings.Contains(msg, tt.why) {
+				t.Fatalf("by hand without ID: %d %s", r.Status, r.Body)
+			}
+			e.upload(id, tok, "id_document", "unsigned.pdf", "application/pdf")
+			if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+				t.Fatalf("by hand with the ID: %d %s", r.Status, r.Body)
+			}
+		})
+	}
+}
+
+// Item 8 (Piemonte, seed note 6): a Comune reads the services the Region
+// pre-loaded for it, with the latest authorisation act its form must name;
+// another Comune's are not its to read.
+func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
+	e := newEnv(t, clock.InRome(2026, 5, 4, 10, 0))
+	torino := e.applicant("comune:001272")
+	r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=001272", torino, nil)
+	if r.Status != 200 {
+		t.Fatalf("own services: %d %s", r.Status, r.Body)
+	}
+	services := r.json(t)["services"].([]any)
+	if len(services) != 3 {
+		t.Fatalf("Torino has three pre-loaded services: %s", r.Body)
+	}
+	first := services[0].(map[string]any)
+	if first["id"] != "PIE-SE-0001" || first["authorisationAct"] != "D.D. 2015/1234" || first["authorisedOn"] != "2015-09-01" {
+		t.Fatalf("service with its act: %v", first)
+	}
+	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", torino, nil); r.Status != 403 || strings.Contains(string(r.Body), "Arcobaleno") {
+		t.Fatalf("another Comune's services: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", e.officer("PIE"), nil); r.Status != 200 || !strings.Contains(string(r.Body), "Arcobaleno") {
+		t.Fatalf("the Region's officer: %d %s", r.Status, r.Body)
+	}
+	// The form must name the act the Region knows (or a later one).
+	ex := loadExample(t, "piemonte-torino.json")
+	id := e.draft(PiemonteCall, torino, ex.Org, withData(t, ex, map[string]any{"services.0.authorisationAct": "D.D. 2015/999"}))
+	r = e.do("POST", "/v1/submissions/"+id+"/submit", torino, nil)
+	if code, msg := fieldError(t, r, "data.services[0].authorisationAct"); r.Status != 422 || code != "mismatch" || !strings.Contains(msg, "D.D. 2015/1234 del 01/09/2015") {
+		t.Fatalf("another act: %d %s", r.Status, r.Body)
+	}
+}
+
+// Item 7 (C.3): each filed Lombardy application is due within 60 calendar
+// days of its filing day (the earlier of the Avviso's two readings), the
+// clock stands still while an integration is awaited, the officers' list
+// shows and sorts by the due date, and what is past due is overdue.
+func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	file := func(name string) string {
+		ex := loadExample(t, name)
+		tok := e.applicant(ex.Org)
+		id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+		e.uploadAll(id, tok, ex)
+		if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+			t.Fatalf("%s: %d %s", name, r.Status, r.Body)
+		}
+		return id
+	}
+	milano := file("lombardia-milano.json") // filed 20/07: due by 18/09 (the window's close would give 29/09)
+	e.clk.Set(clock.InRome(2025, 7, 25, 10, 0))
+	bergamo := file("lombardia-bergamo-associated.json") // filed 25/07: due by 23/09
+	clockOf := func(id string) map[string]any {
+		r := e.do("GET", "/v1/submissions/"+id, e.officer("LOM"), nil)
+		ist, _ := r.json(t)["istruttoria"].(map[string]any)
+		if ist == nil {
+			t.Fatalf("no review clock: %s", r.Body)
+		}
+		return ist
+	}
+	if due := clockOf(milano)["due"]; due != "2025-09-19T00:00:00+02:00" {
+		t.Fatalf("Milano due %v", due)
+	}
+
+	// An integration request stops the clock; the decision after it restarts it.
+	e.clk.Set(clock.InRome(2025, 8, 1, 12, 0))
+	off := e.officer("LOM")
+	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, map[string]any{"decision": "request_integration", "notes": "Allegare la delibera tariffe 2025/26.",
+		"deadline": clock.InRome(2025, 8, 11, 12, 0).Format(time.RFC3339)}); r.Status != 200 {
+		t.Fatalf("request integration: %d %s", r.Status, r.Body)
+	}
+	e.clk.Set(clock.InRome(2025, 8, 5, 12, 0))
+	off = e.officer("LOM")
+	if c := clockOf(milano); c["suspended"] != true || c["overdue"] != false {
+		t.Fatalf("suspended: %v", c)
+	}
+	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 {
+		t.Fatalf("admit: %d %s", r.Status, r.Body)
+	}
+	if c := clockOf(milano); c["due"] != "2025-09-23T00:00:00+02:00" || c["suspended"] != false {
+		t.Fatalf("four days suspended move the due date by four days: %v", c)
+	}
+
+	// Past due and undecided: overdue; the list sorts by due date.
+	e.clk.Set(clock.InRome(2025, 9, 24, 1, 0))
+	off = e.officer("LOM")
+	r := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions?sort=reviewDue", off, nil)
+	subs := r.json(t)["submissions"].([]any)
+	if len(subs) != 2 || subs[0].(map[string]any)["id"] != milano || subs[1].(map[string]any)["id"] != bergamo {
+		t.Fatalf("sorted by due date: %s", r.Body)
+	}
+	if c := subs[1].(map[string]any)["istruttoria"].(map[string]any); c["overdue"] != true || c["due"] != "2025-09-24T00:00:00+02:00" {
+		t.Fatalf("Bergamo is overdue: %v", c)
+	}
+	if c := subs[0].(map[string]any)["istruttoria"].(map[string]any); c["overdue"] != false {
+		t.Fatalf("a decided application is not overdue: %v", c)
+	}
+	if r := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions?sort=name", off, nil); r.Status != 422 {
+		t.Fatalf("unknown sort: %d", r.Status)
+	}
+}
