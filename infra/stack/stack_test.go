@@ -566,6 +566,20 @@ var contractRoutes = []Route{
 	{"uploads", "POST", "/v1/submissions/{id}/documents", false},
 	{"uploads", "GET", "/v1/submissions/{id}/documents", false},
 	{"uploads", "GET", "/v1/documents/{id}/download", false},
+	{"submissions", "PUT", "/v1/calls/{callId}/advances", false},
+	{"submissions", "GET", "/v1/calls/{callId}/advances", false},
+	{"submissions", "GET", "/v1/calls/{callId}/budget", false},
+	{"submissions", "GET", "/v1/calls/{callId}/rendicontazioni", false},
+	{"submissions", "GET", "/v1/rendicontazioni/{id}", false},
+	{"submissions", "GET", "/v1/rendicontazioni/{id}/documents/{kind}", false},
+	{"submissions", "PUT", "/v1/rendicontazioni/{id}/signed/{kind}", false},
+	{"submissions", "POST", "/v1/rendicontazioni/{id}/transmit", false},
+	{"submissions", "POST", "/v1/rendicontazioni/{id}/review", false},
+	{"submissions", "POST", "/v1/rendicontazioni/{id}/answer", false},
+	{"submissions", "POST", "/v1/rendicontazioni/{id}/payments", false},
+	{"submissions", "POST", "/v1/rendicontazioni/{id}/recoveries", false},
+	{"calls", "GET", "/v1/calls/{callId}/preloaded", false},
+	{"submissions", "POST", "/v1/submissions/{id}/rendicontazioni", false},
 }
 
 // The route table needs no Node: it is the handlers' own.
@@ -852,9 +866,10 @@ func TestNoPolicyAllowsAWildcardAction(t *testing.T) {
 
 func TestObjectRightsArePerPrefix(t *testing.T) {
 	want := map[string][]string{
-		"uploads":    {"s3:GetObject documents/*", "s3:PutObject documents/*"},
-		"documents":  {"s3:GetObject documents/*"},
-		"allocation": {"s3:PutObject exports/*"},
+		"uploads":     {"s3:GetObject documents/*", "s3:PutObject documents/*"},
+		"documents":   {"s3:GetObject documents/*"},
+		"allocation":  {"s3:PutObject exports/*"},
+		"submissions": {"s3:GetObject rendiconti/*", "s3:PutObject rendiconti/*"},
 	}
 	for _, st := range stages {
 		s := stage(t, st)
@@ -923,7 +938,15 @@ func TestDataKeyOnlyThroughTheServicesHoldingData(t *testing.T) {
 				if !reflect.DeepEqual(stmt["Resource"], getAtt(keyID, "Arn")) {
 					t.Errorf("%s %s: key actions on %s", st, fn, jsonOf(stmt["Resource"]))
 				}
-				via := stmt["Condition"].(map[string]any)["StringEquals"].(map[string]any)["kms:ViaService"].(map[string]any)
+				cond := stmt["Condition"].(map[string]any)["StringEquals"].(map[string]any)
+				if cond["kms:EncryptionContext:purpose"] == "sportello-pii" {
+					// The PII data key (shared/piikey), submissions only.
+					if fn != "submissions" || jsonOf(strs(stmt["Action"])) != `["kms:Decrypt","kms:GenerateDataKey"]` {
+						t.Errorf("%s %s: PII key statement %s", st, fn, jsonOf(stmt))
+					}
+					continue
+				}
+				via := cond["kms:ViaService"].(map[string]any)
 				service := strings.TrimSuffix(via["Fn::Join"].([]any)[1].([]any)[0].(string), ".")
 				actions := strs(stmt["Action"])
 				sort.Strings(actions)
