@@ -554,6 +554,7 @@ var contractRoutes = []Route{
 	{"calls", "GET", "/v1/calls/{callId}/allocations/{allocationId}/decree", false},
 	{"calls", "GET", "/v1/calls/{callId}/service-registry", false},
 	{"calls", "GET", "/v1/calls/{callId}/milestones", false},
+	{"calls", "GET", "/v1/calls/{callId}/preloaded", false},
 	{"submissions", "POST", "/v1/calls/{callId}/submissions", false},
 	{"submissions", "GET", "/v1/calls/{callId}/submissions", false},
 	{"submissions", "GET", "/v1/submissions/{id}", false},
@@ -572,6 +573,7 @@ var contractRoutes = []Route{
 	{"submissions", "GET", "/v1/calls/{callId}/advances", false},
 	{"submissions", "GET", "/v1/calls/{callId}/budget", false},
 	{"submissions", "GET", "/v1/calls/{callId}/rendicontazioni", false},
+	{"submissions", "POST", "/v1/submissions/{id}/rendicontazioni", false},
 	{"submissions", "GET", "/v1/rendicontazioni/{id}", false},
 	{"submissions", "GET", "/v1/rendicontazioni/{id}/documents/{kind}", false},
 	{"submissions", "PUT", "/v1/rendicontazioni/{id}/signed/{kind}", false},
@@ -580,8 +582,6 @@ var contractRoutes = []Route{
 	{"submissions", "POST", "/v1/rendicontazioni/{id}/answer", false},
 	{"submissions", "POST", "/v1/rendicontazioni/{id}/payments", false},
 	{"submissions", "POST", "/v1/rendicontazioni/{id}/recoveries", false},
-	{"calls", "GET", "/v1/calls/{callId}/preloaded", false},
-	{"submissions", "POST", "/v1/submissions/{id}/rendicontazioni", false},
 }
 
 // The route table needs no Node: it is the handlers' own.
