@@ -1,6 +1,6 @@
 # sportello — see README.md. Every target works on a fresh machine with Go 1.26.
 SHELL := /bin/bash
-FUNCTIONS := calls submissions uploads documents windows allocation
+FUNCTIONS := calls submissions uploads documents windows allocation public
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
@@ -10,6 +10,8 @@ STAGE ?= dev
 CDK := npx --yes aws-cdk@2.1148.1
 # More context for the CDK app, e.g. CDK_CONTEXT="-c allowedOrigins=https://… -c senderAddress=…" (docs/deploy.md)
 CDK_CONTEXT ?=
+# Where cdk synth writes the cloud assembly.
+CDK_OUT ?= cdk.out
 # jsii (the CDK's Go bindings) runs on Node 22, installed on demand from npm.
 NODE22 = export JSII_NODE="$${JSII_NODE:-$$(.ci/install-node22.sh)}" &&
 
@@ -17,10 +19,12 @@ NODE22 = export JSII_NODE="$${JSII_NODE:-$$(.ci/install-node22.sh)}" &&
 run:
 	$(GO) run ./infra/local
 
-## test: every test, with the race detector (the CDK tests need Node 22: installed by .ci/install-node22.sh)
+## test: every test, with the race detector (the CDK tests need Node 22: installed by .ci/install-node22.sh),
+## then both stages synthesized by the CDK CLI and linted by cfn-lint (.ci/lint-templates.sh)
 test:
 	$(GO) vet ./...
 	$(NODE22) $(GO) test -race -count=1 -timeout 45m ./...
+	.ci/lint-templates.sh
 
 ## build: one arm64 bootstrap per Lambda function under build/<fn>/bootstrap
 build:
@@ -49,7 +53,7 @@ fuzz:
 
 ## synth / deploy / destroy: the CDK app for STAGE (dev|prod); see docs/deploy.md
 synth: build
-	$(NODE22) $(CDK) synth -c stage=$(STAGE) $(CDK_CONTEXT)
+	$(NODE22) $(CDK) synth --output $(CDK_OUT) -c stage=$(STAGE) $(CDK_CONTEXT)
 
 deploy: build
 	$(NODE22) $(CDK) bootstrap -c stage=$(STAGE) $(CDK_CONTEXT)

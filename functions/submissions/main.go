@@ -1,5 +1,6 @@
 // Command submissions is the submissions function: drafts, filing,
-// review, receipts.
+// review, receipts; and Nidi Gratis Plus rendicontazione (its signed
+// copies in the bucket, children's codes sealed with the PII key).
 package main
 
 import (
@@ -14,6 +15,6 @@ import (
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	a := cloud.Must(env.App(cloud.Mailer))
+	a := cloud.Must(env.App(cloud.Mailer, cloud.Blobs, cloud.PII))
 	lambda.Start(cloud.Must(handlers.Router(a, routes.Submissions)).Handle)
 }

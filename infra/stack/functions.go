@@ -4,7 +4,7 @@ import "sportello/shared/cloud"
 
 // Functions of the stack, in a stable order. Each is ./functions/<name>,
 // built by `make build` into <AssetRoot>/<name>/bootstrap.
-var Functions = []string{"calls", "submissions", "uploads", "documents", "windows", "allocation"}
+var Functions = []string{"calls", "submissions", "uploads", "documents", "windows", "allocation", "public"}
 
 // FunctionSpec is a function's sizing, chosen deliberately.
 type FunctionSpec struct {
@@ -26,6 +26,9 @@ var Specs = map[string]FunctionSpec{
 	// minutes): the largest share, so calls or uploads can never starve it,
 	// and more memory (= more CPU) for validation and the PDF receipts.
 	"submissions": {MemoryMB: 512, TimeoutSec: 29},
+	// public: the anonymous calculators and health; bounded inputs
+	// (shared/routes.Limits), so 10 s is ample.
+	"public": {MemoryMB: 256, TimeoutSec: 10},
 	// documents streams uploads of up to 50 MB through SHA-256 and the
 	// signature-envelope parser: CPU-bound, hence 1 GB.
 	"documents": {MemoryMB: 1024, TimeoutSec: 300, Async: true},
@@ -54,12 +57,13 @@ var EnvNames = map[string][]string{
 	"documents":  {cloud.EnvTable, cloud.EnvBucket},
 	"windows":    {cloud.EnvTable, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
 	"allocation": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus},
+	"public":     nil, // no table, no bucket: computes from the request alone
 }
 
 // ProdReserved is prod's default reserved concurrency (context
 // reservedConcurrency overrides it). A reservation is both a floor (capacity
 // no neighbour can take) and a ceiling (the most copies that ever run at
-// once). The total (292) needs an account quota of at least 392, since
+// once). The total (302) needs an account quota of at least 402, since
 // Lambda keeps 100 unreserved: ParseConfig checks it against
 // concurrencyQuota before anything is synthesized.
 //
@@ -71,4 +75,7 @@ var EnvNames = map[string][]string{
 //     fresh account with a quota of 10, reserves nothing.
 var ProdReserved = map[string]int{
 	"calls": 20, "uploads": 50, "submissions": 200, "documents": 20, "windows": 1, "allocation": 1,
+	// public: a ceiling, so anonymous traffic never takes more than 10
+	// copies from the account's pool, whatever the route throttles let in.
+	"public": 10,
 }

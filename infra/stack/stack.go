@@ -34,17 +34,7 @@ import (
 
 	"sportello/shared/cloud"
 	"sportello/shared/dynamo"
-)
-
-// Key scheme the IAM conditions rely on (shared/dynamo follows it): each
-// call's protocol counter is alone in partition "COUNTER#<callId>", so
-// dynamodb:LeadingKeys can keep every function but submissions away from
-// it; documents live under "DOC#<id>", a call under "CALL#<id>" and its
-// audit trail apart under "AUDIT#<callId>".
-const (
-	counterKeys  = "COUNTER#*"
-	documentKeys = "DOC#*"
-	auditKeys    = "AUDIT#*"
+	"sportello/shared/routes"
 )
 
 // Retention of documents and exports. The Allegato A3 keeps data of minors
@@ -272,55 +262,63 @@ func (b *builder) deadLetterQueue(id string) awssqs.Queue {
 
 // permissions: least privilege, function by function.
 func (b *builder) permissions() {
-	tableArns := []*string{b.table.TableArn(), jsii.String(*b.table.TableArn() + "/index/gsi1")}
-	read := []string{"dynamodb:GetItem", "dynamodb:Query"}
-	write := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
-	// Registry imports (calls) and allocation lines (allocation) are
-	// written in batches.
-	batch := []string{"dynamodb:BatchWriteItem"}
-	grants := map[string][]string{
-		"calls":       concat(read, write, batch),
-		"submissions": concat(read, write), // filing is TransactWriteItems: IAM checks its Put/Update/ConditionCheck parts
-		"uploads":     concat(read, write),
-		"windows":     concat(read, write),
-		"allocation":  concat(read, write, batch),
-		"documents":   read,
+	table := []*string{b.table.TableArn()}
+	index := []*string{jsii.String(*b.table.TableArn() + "/index/gsi1")}
+	leading := func(prefixes []string) map[string]any {
+		return map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": prefixes}}
 	}
 	for _, fn := range Functions {
-		b.allow(fn, grants[fn], tableArns, nil)
+		a := TableAccess[fn]
+		for _, g := range []struct {
+			actions  []string
+			prefixes []string
+			on       []*string
+		}{
+			{[]string{"dynamodb:GetItem", "dynamodb:Query"}, a.Read, table},
+			{[]string{"dynamodb:Query"}, a.Index, index},
+			// Filing is TransactWriteItems: IAM authorises each of its
+			// Put/Update/ConditionCheck parts with that part's key.
+			{[]string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}, a.Write, table},
+			{[]string{"dynamodb:DeleteItem"}, a.Delete, table},
+			{[]string{"dynamodb:BatchWriteItem"}, a.Batch, table},
+		} {
+			if len(g.prefixes) > 0 {
+				b.allow(fn, g.actions, g.on, leading(g.prefixes))
+			}
+		}
 	}
-	// The documents function writes only verification outcomes (DOC#…)
-	// and their audit lines (CALL#…).
-	b.allow("documents", []string{"dynamodb:PutItem"}, []*string{b.table.TableArn()},
-		map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{documentKeys, auditKeys}}})
-	// Only submissions moves a protocol counter: an explicit Deny, so no
-	// later Allow can give the right to another function by mistake.
+	// Explicit Denies, which no Allow can override: audit lines are
+	// appended, never changed or removed, by anyone; only filing
+	// (submissions) moves a protocol counter.
+	deny := func(fn string, actions []string, prefix string) {
+		b.roles[fn].AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Effect: awsiam.Effect_DENY,
+			Actions: jsii.Strings(actions...), Resources: &table,
+			Conditions: &map[string]any{"ForAnyValue:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{prefix}}}}))
+	}
 	for _, fn := range Functions {
-		if fn == "submissions" {
+		if !TableAccess[fn].any() {
 			continue
 		}
-		b.roles[fn].AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Effect: awsiam.Effect_DENY,
-			Actions:    jsii.Strings("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"),
-			Resources:  &[]*string{b.table.TableArn()},
-			Conditions: &map[string]any{"ForAnyValue:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{counterKeys}}}}))
+		deny(fn, []string{"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, pkAudit)
+		if fn != "submissions" {
+			deny(fn, []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, pkCounter)
+		}
 	}
 
-	// The data key, only through the services that hold data under it.
+	// The data key, only through the services that hold data under it,
+	// and only the actions each use needs.
 	region := awscdk.Aws_REGION()
-	via := func(services ...string) map[string]any {
-		v := make([]*string, len(services))
-		for i, s := range services {
-			v[i] = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(s + "."), region, jsii.String(".amazonaws.com")})
-		}
-		return map[string]any{"StringEquals": map[string]any{"kms:ViaService": v}}
+	via := func(service string) map[string]any {
+		return map[string]any{"StringEquals": map[string]any{"kms:ViaService": awscdk.Fn_Join(jsii.String(""),
+			&[]*string{jsii.String(service + "."), region, jsii.String(".amazonaws.com")})}}
 	}
-	keyActions := []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
 	for _, fn := range Functions {
-		services := []string{"dynamodb"}
-		if fn == "uploads" || fn == "documents" || fn == "allocation" {
-			services = append(services, "s3")
+		if TableAccess[fn].any() {
+			b.allow(fn, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, []*string{b.key.KeyArn()}, via("dynamodb"))
 		}
-		b.allow(fn, keyActions, []*string{b.key.KeyArn()}, via(services...))
+		if actions := s3KeyActions[fn]; actions != nil {
+			b.allow(fn, actions, []*string{b.key.KeyArn()}, via("s3"))
+		}
 	}
 
 	// Objects: uploads signs PUT/GET under documents/, documents reads
@@ -468,8 +466,21 @@ func (b *builder) api() {
 			if r.Public {
 				publicRoute(route)
 			}
+			// Route settings name routes by key: the routes must exist
+			// before the stage that throttles them.
+			stage.Node().AddDependency(route)
 		}
 	}
+	// Per-route throttles (shared/routes.Limits): the anonymous routes get
+	// their own small buckets, so no flood of them can use up the stage's
+	// rate that officers and clerks share.
+	settings := map[string]any{}
+	for _, r := range routes.All() {
+		if l := routes.LimitsOf(r); l.Rate > 0 {
+			settings[r.Key()] = map[string]any{"ThrottlingRateLimit": l.Rate, "ThrottlingBurstLimit": l.Burst}
+		}
+	}
+	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetRouteSettings(settings)
 
 	awscdk.NewCfnOutput(st, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: b.httpAPI.ApiEndpoint()})
 	awscdk.NewCfnOutput(st, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: pool.UserPoolId()})

@@ -157,16 +157,16 @@ func TestResourceCounts(t *testing.T) {
 		s := stage(t, st)
 		// Beyond the six functions: CDK's bucket-notification helper, and
 		// in dev its auto-delete helper that empties the buckets at teardown.
-		lambdas, roles, autoDelete := 7, 8, 0
+		lambdas, roles, autoDelete := 8, 9, 0
 		if st == "dev" {
-			lambdas, roles, autoDelete = 8, 9, 1 // the access-log bucket is retained
+			lambdas, roles, autoDelete = 9, 10, 1 // the access-log bucket is retained
 		}
 		want := map[string]int{
 			"AWS::Lambda::Function": lambdas, "AWS::IAM::Role": roles, "Custom::S3AutoDeleteObjects": autoDelete,
 			"AWS::DynamoDB::Table": 1, "AWS::KMS::Key": 1, "AWS::S3::Bucket": 2, "AWS::SQS::Queue": 3,
 			"AWS::Scheduler::ScheduleGroup": 1, "AWS::Scheduler::Schedule": 1, "AWS::Events::EventBus": 1, "AWS::Events::Rule": 1,
 			"AWS::ApiGatewayV2::Api": 1, "AWS::ApiGatewayV2::Stage": 1, "AWS::ApiGatewayV2::Authorizer": 1,
-			"AWS::ApiGatewayV2::Route": len(contractRoutes), "AWS::ApiGatewayV2::Integration": 3,
+			"AWS::ApiGatewayV2::Route": len(contractRoutes), "AWS::ApiGatewayV2::Integration": 4,
 			"AWS::Cognito::UserPool": 1, "AWS::Cognito::UserPoolClient": 1,
 			// API 5xx, errors and throttles of six functions, three DLQs.
 			"AWS::CloudWatch::Alarm": 1 + 2*len(Functions) + 3, "AWS::SNS::Topic": 1,
@@ -197,7 +197,8 @@ func TestEveryFunctionIsArm64OnAL2023WithDeliberateSizing(t *testing.T) {
 				}
 			}
 			// Environment: exactly the names shared/cloud needs, no more.
-			vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+			env, _ := p["Environment"].(map[string]any)
+			vars, _ := env["Variables"].(map[string]any)
 			var got []string
 			for k := range vars {
 				got = append(got, k)
@@ -266,8 +267,8 @@ func TestReservedConcurrencyIsSizedPerStage(t *testing.T) {
 			}
 			total += want
 		}
-		if st == "prod" && total != 292 {
-			t.Errorf("prod reserves %d in total, want 292 (docs/deploy.md: quota of at least 392)", total)
+		if st == "prod" && total != 302 {
+			t.Errorf("prod reserves %d in total, want 302 (docs/deploy.md: quota of at least 402)", total)
 		}
 	}
 	// In prod the close-time work and the riparto run one copy at a time.
@@ -528,8 +529,8 @@ func TestFundsAnnouncedRunsTheAllocation(t *testing.T) {
 // contractRoutes is the HTTP API contract (architecture.md and the cloud
 // brief): every route, its function, and whether it is public.
 var contractRoutes = []Route{
-	{"calls", "GET", "/v1/health", true},
-	{"calls", "GET", "/v1/openapi.json", true},
+	{"public", "GET", "/v1/health", true},
+	{"public", "GET", "/v1/openapi.json", true},
 	{"calls", "GET", "/v1/calls", false},
 	{"calls", "POST", "/v1/calls", false},
 	{"calls", "GET", "/v1/calls/{callId}", false},
@@ -537,8 +538,8 @@ var contractRoutes = []Route{
 	{"calls", "POST", "/v1/calls/{callId}/funds", false},
 	{"calls", "GET", "/v1/calls/{callId}/allocations/{allocationId}", false},
 	{"calls", "POST", "/v1/calls/{callId}/allocations:simulate", false},
-	{"calls", "POST", "/v1/calculators/nidi-gratis-plus", true},
-	{"calls", "POST", "/v1/calculators/riparto", true},
+	{"public", "POST", "/v1/calculators/nidi-gratis-plus", true},
+	{"public", "POST", "/v1/calculators/riparto", true},
 	{"calls", "GET", "/v1/calls/{callId}/audit", false},
 	{"calls", "POST", "/v1/calls/{callId}/registry", false},
 	{"calls", "GET", "/v1/calls/{callId}/outcomes", false},
@@ -767,9 +768,11 @@ func TestEachFunctionHasExactlyItsRights(t *testing.T) {
 		"calls":       concat(common, write, schedules, []string{"dynamodb:BatchWriteItem", "events:PutEvents"}),
 		"submissions": concat(common, write, []string{"ses:SendEmail"}),
 		"uploads":     concat(common, write, []string{"s3:GetObject", "s3:PutObject"}),
-		"documents":   concat(common, []string{"dynamodb:PutItem", "s3:GetObject", "sqs:SendMessage"}),
+		"documents":   concat(common, write, []string{"s3:GetObject", "sqs:SendMessage"}),
 		"windows":     concat(common, write, schedules, []string{"sqs:SendMessage"}),
-		"allocation":  concat(common, write, []string{"dynamodb:BatchWriteItem", "s3:PutObject", "sqs:SendMessage"}),
+		"allocation":  concat(common, write, []string{"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "s3:PutObject", "sqs:SendMessage"}),
+		// Its logs and traces, nothing else: no data, no key.
+		"public": {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"},
 	}
 	for _, st := range stages {
 		s := stage(t, st)
@@ -850,24 +853,34 @@ func TestMailOnlyFromTheConfiguredIdentity(t *testing.T) {
 }
 
 func TestDataKeyOnlyThroughTheServicesHoldingData(t *testing.T) {
+	dynamo := []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}
+	want := map[string]map[string][]string{ // function → service → actions
+		"calls": {"dynamodb": dynamo}, "submissions": {"dynamodb": dynamo}, "windows": {"dynamodb": dynamo},
+		"uploads":    {"dynamodb": dynamo, "s3": {"kms:Decrypt", "kms:GenerateDataKey"}}, // signs PUT and GET
+		"documents":  {"dynamodb": dynamo, "s3": {"kms:Decrypt"}},                       // reads uploads
+		"allocation": {"dynamodb": dynamo, "s3": {"kms:GenerateDataKey"}},               // writes exports
+		"public":     {},
+	}
 	for _, st := range stages {
 		s := stage(t, st)
+		keyID, _ := s.only(t, "AWS::KMS::Key")
 		for _, fn := range Functions {
-			want := []string{"dynamodb"}
-			if fn == "uploads" || fn == "documents" || fn == "allocation" {
-				want = append(want, "s3")
-			}
+			got := map[string][]string{}
 			for _, stmt := range s.statements(s.roleOf(t, fn)) {
 				if !strings.HasPrefix(strs(stmt["Action"])[0], "kms:") {
 					continue
 				}
-				var got []string
-				for _, v := range stmt["Condition"].(map[string]any)["StringEquals"].(map[string]any)["kms:ViaService"].([]any) {
-					got = append(got, v.(map[string]any)["Fn::Join"].([]any)[1].([]any)[0].(string))
+				if !reflect.DeepEqual(stmt["Resource"], getAtt(keyID, "Arn")) {
+					t.Errorf("%s %s: key actions on %s", st, fn, jsonOf(stmt["Resource"]))
 				}
-				if jsonOf(got) != jsonOf(mapStrings(want, func(s string) string { return s + "." })) {
-					t.Errorf("%s %s: key usable via %v, want %v", st, fn, got, want)
-				}
+				via := stmt["Condition"].(map[string]any)["StringEquals"].(map[string]any)["kms:ViaService"].(map[string]any)
+				service := strings.TrimSuffix(via["Fn::Join"].([]any)[1].([]any)[0].(string), ".")
+				actions := strs(stmt["Action"])
+				sort.Strings(actions)
+				got[service] = actions
+			}
+			if jsonOf(got) != jsonOf(want[fn]) {
+				t.Errorf("%s %s: key usable %v, want %v", st, fn, got, want[fn])
 			}
 		}
 	}

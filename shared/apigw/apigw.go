@@ -24,9 +24,15 @@ import (
 	"sportello/shared/problem"
 )
 
-// MaxBody is the largest JSON body any route accepts. Files never come
-// through the API (they go straight to S3), so forms stay small.
+// MaxBody is the largest JSON body a route accepts unless it says less
+// (Route.MaxBody). Files never come through the API (they go straight to
+// S3), so forms stay small.
 const MaxBody = 1 << 20
+
+// MaxResponse is the largest response a route sends unless it says less:
+// Lambda refuses a synchronous response over 6 MB (envelope included), and
+// API Gateway then answers a bare 500.
+const MaxResponse = 5 << 20
 
 // Request is what a handler sees.
 type Request struct {
@@ -59,6 +65,22 @@ type Route struct {
 	Pattern string
 	Public  bool // no token needed
 	Handler HandlerFunc
+	// Bounds of what the route reads and writes (0: MaxBody, MaxResponse).
+	MaxBody, MaxResponse int
+}
+
+func (r Route) maxBody() int {
+	if r.MaxBody > 0 {
+		return r.MaxBody
+	}
+	return MaxBody
+}
+
+func (r Route) maxResponse() int {
+	if r.MaxResponse > 0 {
+		return r.MaxResponse
+	}
+	return MaxResponse
 }
 
 // Router dispatches API Gateway v2 events.
@@ -84,6 +106,17 @@ func (rt *Router) Routes() []Route { return rt.routes }
 func (rt *Router) Public(method, path string) bool {
 	r, _, _ := rt.match(method, path)
 	return r.Handler != nil && r.Public
+}
+
+// MaxBody is the body bound of the route method and path reach (MaxBody
+// when none does), so the local front refuses an oversized body before
+// reading it whole, as the function would.
+func (rt *Router) MaxBody(method, path string) int {
+	r, _, _ := rt.match(method, path)
+	if r.Handler == nil {
+		return MaxBody
+	}
+	return r.maxBody()
 }
 
 // match finds the route for method and path; allowed lists the methods of
@@ -225,6 +258,9 @@ func (rt *Router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 		req.Principal = &p
 	}
 	body := ev.Body
+	if limit := route.maxBody(); len(body) > limit && (!ev.IsBase64Encoded || len(body) > base64.StdEncoding.EncodedLen(limit)) {
+		return req, tooLarge(req, limit, rt.log)
+	}
 	if ev.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(body)
 		if err != nil {
@@ -232,15 +268,37 @@ func (rt *Router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 		}
 		body = string(b)
 	}
-	if len(body) > MaxBody {
-		return req, Problem(req, problem.New(problem.CodeTooLarge, "Il corpo della richiesta supera %d byte.", MaxBody), rt.log)
+	if limit := route.maxBody(); len(body) > limit {
+		return req, tooLarge(req, limit, rt.log)
 	}
 	req.Body = []byte(body)
 	resp, err := safeCall(ctx, route.Handler, req)
 	if err != nil {
 		return req, Problem(req, err, rt.log)
 	}
+	if size := encodedSize(resp); size > route.maxResponse() {
+		// Never sent: over the route's bound (at most Lambda's) the client
+		// would get API Gateway's bare 500. The request asked for too much.
+		rt.log.WarnContext(ctx, "response over the route's bound", slog.String("request_id", req.RequestID),
+			slog.String("route", req.Route), slog.Int("bytes", size), slog.Int("limit", route.maxResponse()))
+		return req, Problem(req, problem.New(problem.CodeTooLarge,
+			"La risposta supererebbe %d byte, il massimo di questo servizio: ridurre la richiesta.", route.maxResponse()), rt.log)
+	}
 	return req, resp
+}
+
+// tooLarge is the problem of a body over the route's bound.
+func tooLarge(req *Request, limit int, log *slog.Logger) *Response {
+	return Problem(req, problem.New(problem.CodeTooLarge, "Il corpo della richiesta supera %d byte, il massimo di questo servizio.", limit), log)
+}
+
+// encodedSize is the body's size as it leaves the function (base64 for
+// binary bodies).
+func encodedSize(r *Response) int {
+	if r.Binary {
+		return base64.StdEncoding.EncodedLen(len(r.Body))
+	}
+	return len(r.Body)
 }
 
 // safeCall turns a handler panic into a 500 instead of a dead Lambda.

@@ -22,6 +22,7 @@ import (
 	"sportello/shared/outputs"
 	"sportello/shared/program"
 	"sportello/shared/registry"
+	"sportello/shared/rendiconto"
 	"sportello/shared/submission"
 	"sportello/shared/windows"
 )
@@ -36,6 +37,7 @@ type Store interface {
 	allocation.Store
 	windows.Store
 	intake.Store
+	rendiconto.Store
 	outputs.Store
 }
 
@@ -44,6 +46,14 @@ type Store interface {
 type Blobs interface {
 	document.Blobs
 	intake.Blobs
+	rendiconto.Files
+}
+
+// Mailer writes to applicants: filing receipts and decisions, receipts of
+// liquidation requests.
+type Mailer interface {
+	submission.Notifier
+	rendiconto.Notifier
 }
 
 // Registries gives each call's reference data (the ISTAT list plus the
@@ -57,10 +67,11 @@ type Registries interface {
 type Ports struct {
 	Store      Store
 	Registries Registries
-	Blobs      Blobs               // documents
-	Exports    allocation.Blobs    // riparto inputs and exports
-	Scheduler  windows.Scheduler   // one-time schedules of window instants
-	Mailer     submission.Notifier // nil: no e-mail
+	Blobs      Blobs             // documents
+	Exports    allocation.Blobs  // riparto inputs and exports
+	Scheduler  windows.Scheduler // one-time schedules of window instants
+	Mailer     Mailer            // nil: no e-mail
+	PII        rendiconto.Box    // seals children's codes (shared/pii); nil where no rendicontazione is served
 	Events     allocation.Announcer
 	Clock      clock.Clock
 	Log        *slog.Logger
@@ -80,6 +91,7 @@ type App struct {
 	Allocation  *allocation.Service
 	Windows     *windows.Service
 	Intake      *intake.Service
+	Rendiconto  *rendiconto.Service
 	Outputs     *outputs.Service
 }
 
@@ -108,6 +120,8 @@ func New(p Ports) *App {
 	a.Windows = &windows.Service{Store: p.Store, Clock: p.Clock, Scheduler: p.Scheduler, Log: p.Log}
 	a.Calls = &call.Service{Store: p.Store, Scheduler: a.Windows, Programs: progs, Clock: p.Clock, Log: p.Log}
 	a.Submissions = &submission.Service{Store: p.Store, Programs: progs, Registries: sources, Notifier: p.Mailer, Clock: p.Clock, Log: p.Log}
+	a.Rendiconto = &rendiconto.Service{Store: p.Store, Box: p.PII, Files: p.Blobs, Notifier: p.Mailer, Programs: progs,
+		Clock: p.Clock, Log: p.Log, Allocation: rendiconto.AnnualAllocation}
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
 	a.Registry = &registry.Service{Store: p.Store, Source: source, Clock: p.Clock}
 	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log, Announcer: p.Events}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -24,6 +25,8 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/eventbus"
 	"sportello/shared/notify"
+	"sportello/shared/pii"
+	"sportello/shared/piikey"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
 )
@@ -37,6 +40,7 @@ const (
 	EnvWindowsARN     = "SPORTELLO_WINDOWS_FUNCTION_ARN"
 	EnvEventBus       = "SPORTELLO_EVENT_BUS"
 	EnvSender         = "SPORTELLO_SENDER"
+	EnvPIIKey         = "SPORTELLO_PII_KMS_KEY"
 )
 
 // Env is what every function shares.
@@ -85,6 +89,7 @@ const (
 	Scheduler             // EventBridge Scheduler: group, role, windows function ARN
 	Mailer                // SES: SPORTELLO_SENDER
 	Events                // EventBridge: SPORTELLO_EVENT_BUS
+	PII                   // the data key sealing children's codes: SPORTELLO_PII_KMS_KEY (shared/piikey)
 )
 
 // App builds the application (shared/app) on the cloud's ports: those
@@ -122,6 +127,18 @@ func (e *Env) App(ports ...Port) (*app.App, error) {
 				return nil, err
 			}
 			p.Events = eventbus.Bus{Client: eventbridge.NewFromConfig(e.AWS), Name: bus}
+		case PII:
+			keyID, err := Require(EnvPIIKey)
+			if err != nil {
+				return nil, err
+			}
+			key, err := piikey.Load(context.Background(), kms.NewFromConfig(e.AWS), keyID, e.Store)
+			if err != nil {
+				return nil, err
+			}
+			if p.PII, err = pii.NewBox(key); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return app.New(p), nil

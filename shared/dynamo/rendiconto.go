@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"sportello/shared/clock"
 	"sportello/shared/problem"
 	"sportello/shared/rendiconto"
 )
@@ -23,7 +25,7 @@ import (
 //	RCHILD#<callId> <fingerprint>           a child-month taken (keyed hash, never the code)
 
 func advPK(callID string) string   { return "RADV#" + callID }
-func claimPK(id string) string     { return "RC#" + id }
+func rcPK(id string) string        { return "RC#" + id }
 func childPK(callID string) string { return "RCHILD#" + callID }
 
 type advItem struct {
@@ -76,7 +78,7 @@ func newClaimItem(c rendiconto.Claim) (map[string]types.AttributeValue, error) {
 		return nil, fmt.Errorf("encode claim: %w", err)
 	}
 	return attributevalue.MarshalMap(rcItem{
-		keys:    keys{PK: claimPK(c.ID), SK: "META", GSI1PK: callPK(c.Call) + "#RC", GSI1SK: c.Org + "#" + c.ID, Type: "claim"},
+		keys:    keys{PK: rcPK(c.ID), SK: "META", GSI1PK: callPK(c.Call) + "#RC", GSI1SK: c.Org + "#" + c.ID, Type: "claim"},
 		Version: c.Version, State: string(c.State), Body: string(body),
 	})
 }
@@ -131,7 +133,7 @@ func (s *Store) CreateClaim(ctx context.Context, c rendiconto.Claim, fingerprint
 
 // Claim reads a claim; absent is not_found.
 func (s *Store) Claim(ctx context.Context, id string) (rendiconto.Claim, error) {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(claimPK(id), "META"), ConsistentRead: aws.Bool(true)})
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(rcPK(id), "META"), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return rendiconto.Claim{}, classify(fmt.Errorf("read claim %s: %w", id, err))
 	}
@@ -176,4 +178,82 @@ func (s *Store) SaveClaim(ctx context.Context, c rendiconto.Claim, prev int) err
 		return classify(fmt.Errorf("save claim %s: %w", c.ID, err))
 	}
 	return nil
+}
+
+type piiKeyItem struct {
+	keys
+	Blob []byte `dynamodbav:"blob"`
+}
+
+// PIIKey reads the KMS-encrypted data key that seals personal data.
+func (s *Store) PIIKey(ctx context.Context) ([]byte, bool, error) {
+	var it piiKeyItem
+	found, err := s.get(ctx, "PIIKEY", "v1", &it)
+	return it.Blob, found, err
+}
+
+// CreatePIIKey stores the encrypted data key once.
+func (s *Store) CreatePIIKey(ctx context.Context, blob []byte) (bool, error) {
+	return s.putNew(ctx, piiKeyItem{keys: keys{PK: "PIIKEY", SK: "v1", Type: "piiKey"}, Blob: blob})
+}
+
+// TransmitClaim registers a transmitted claim in the Region's register for
+// the year of at (Rome): the register's counter moves by one, the entry
+// is written and the claim saved from version prev, in one transaction.
+// When another registration took the number first, it reads the counter
+// again and retries; a stale claim is rendiconto.ErrStale.
+func (s *Store) TransmitClaim(ctx context.Context, c rendiconto.Claim, prev int, region string, at time.Time) (string, error) {
+	register := fmt.Sprintf("%s-%d", region, at.In(clock.Rome).Year())
+	for attempt := 0; ; attempt++ {
+		counter, err := s.ProtocolCounter(ctx, register)
+		if err != nil {
+			return "", err
+		}
+		seq := counter + 1
+		c.Protocol = fmt.Sprintf("%s-%07d", register, seq)
+		av, err := newClaimItem(c)
+		if err != nil {
+			return "", err
+		}
+		entry, err := attributevalue.MarshalMap(struct {
+			keys
+			Number  string    `dynamodbav:"number"`
+			Seq     int64     `dynamodbav:"seq"`
+			Kind    string    `dynamodbav:"kind"`
+			Subject string    `dynamodbav:"subject"`
+			CallID  string    `dynamodbav:"callId"`
+			Org     string    `dynamodbav:"org"`
+			At      time.Time `dynamodbav:"at"`
+		}{keys{PK: "REGISTER#" + register, SK: fmt.Sprintf("%012d", seq), Type: "registration"}, c.Protocol, seq, "liquidation_request", c.ID, c.Call, c.Org, at})
+		if err != nil {
+			return "", fmt.Errorf("encode register entry: %w", err)
+		}
+		counterCond, vals := "n = :prev", map[string]types.AttributeValue{":next": num(seq), ":type": str("counter"), ":prev": num(counter)}
+		if counter == 0 {
+			counterCond = "attribute_not_exists(n)"
+			delete(vals, ":prev")
+		}
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{TableName: &s.table, Key: key(counterPK(register), "COUNTER"),
+				UpdateExpression: aws.String("SET n = :next, #t = :type"), ConditionExpression: aws.String(counterCond),
+				ExpressionAttributeNames: map[string]string{"#t": "type"}, ExpressionAttributeValues: vals}},
+			{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("version = :v"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(int64(prev))}}},
+			{Put: &types.Put{TableName: &s.table, Item: entry, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		}})
+		if err == nil {
+			return c.Protocol, nil
+		}
+		reasons := cancelReasons(err)
+		switch {
+		case reasons == nil:
+			return "", classify(fmt.Errorf("transmit %s: %w", c.ID, err))
+		case reasons[1] == "ConditionalCheckFailed":
+			return "", rendiconto.ErrStale
+		case attempt >= 20:
+			return "", &retryable{err: fmt.Errorf("transmit %s: %v", c.ID, strings.Join(reasons, ","))}
+		}
+		// The number was taken (or the transaction met another): read the
+		// counter again.
+	}
 }

@@ -141,3 +141,33 @@ func (h api) importRegistry(ctx context.Context, r *apigw.Request) (*apigw.Respo
 	apigw.Annotate(ctx, slog.Int("rows", n))
 	return apigw.JSON(http.StatusOK, map[string]any{"kind": kind, "imported": n})
 }
+
+// preloaded answers the services the Region pre-loaded for a Comune, as
+// its form must declare them (?comune=<ISTAT>).
+func (h api) preloaded(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	istat := r.Query.Get("comune")
+	rows, err := h.Registry.Preloaded(ctx, r.Principal, r.Params["callId"], istat)
+	if err != nil {
+		return nil, err
+	}
+	annotateCall(ctx, r.Params["callId"])
+	type service struct {
+		ID               string `json:"id"`
+		Name             string `json:"name"`
+		Type             string `json:"type"`
+		Address          string `json:"address"`
+		Operator         string `json:"operator"`
+		Places           int    `json:"places"`
+		AuthorisedOn     string `json:"authorisedOn,omitempty"` // date of the latest authorisation act known
+		AuthorisationAct string `json:"authorisationAct,omitempty"`
+	}
+	out := make([]service, 0, len(rows))
+	for _, s := range rows {
+		v := service{ID: s.ID, Name: s.Name, Type: s.Type, Address: s.Address, Operator: s.Operator, Places: s.Places, AuthorisationAct: s.AuthorisationAct}
+		if !s.AuthorisedOn.IsZero() {
+			v.AuthorisedOn = s.AuthorisedOn.Format(time.DateOnly)
+		}
+		out = append(out, v)
+	}
+	return ok(map[string]any{"comune": istat, "services": out})
+}

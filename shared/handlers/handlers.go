@@ -37,6 +37,7 @@ func (h api) bind() map[string]apigw.HandlerFunc {
 		"PATCH /v1/calls/{callId}/windows/{windowId}":              h.extendWindow,
 		"GET /v1/calls/{callId}/audit":                             h.callAudit,
 		"POST /v1/calls/{callId}/registry":                         h.importRegistry,
+		"GET /v1/calls/{callId}/preloaded":                         h.preloaded,
 		"POST /v1/calls/{callId}/funds":                            h.announce,
 		"GET /v1/calls/{callId}/allocations/{allocationId}":        h.allocation,
 		"POST /v1/calls/{callId}/allocations:simulate":             h.simulate,
@@ -58,6 +59,19 @@ func (h api) bind() map[string]apigw.HandlerFunc {
 		"POST /v1/submissions/{id}/documents":                      h.declareDocument,
 		"GET /v1/submissions/{id}/documents":                       h.listDocuments,
 		"GET /v1/documents/{id}/download":                          h.download,
+		"PUT /v1/calls/{callId}/advances":                          h.setAdvances,
+		"GET /v1/calls/{callId}/advances":                          h.advances,
+		"GET /v1/calls/{callId}/budget":                            h.budget,
+		"GET /v1/calls/{callId}/rendicontazioni":                   h.listClaims,
+		"POST /v1/submissions/{id}/rendicontazioni":                h.fileClaim,
+		"GET /v1/rendicontazioni/{id}":                             h.getClaim,
+		"GET /v1/rendicontazioni/{id}/documents/{kind}":            h.claimDocument,
+		"PUT /v1/rendicontazioni/{id}/signed/{kind}":               h.uploadSigned,
+		"POST /v1/rendicontazioni/{id}/transmit":                   h.transmitClaim,
+		"POST /v1/rendicontazioni/{id}/review":                     h.reviewClaim,
+		"POST /v1/rendicontazioni/{id}/answer":                     h.answerClaim,
+		"POST /v1/rendicontazioni/{id}/payments":                   h.payClaim,
+		"POST /v1/rendicontazioni/{id}/recoveries":                 h.recoverClaim,
 	}
 }
 
@@ -76,7 +90,9 @@ func Routes(a *app.App, functions ...string) ([]apigw.Route, error) {
 			if !ok {
 				return nil, fmt.Errorf("route %s has no handler", r.Key())
 			}
-			out = append(out, apigw.Route{Method: r.Method, Pattern: r.Pattern, Public: r.Public, Handler: h})
+			l := routes.LimitsOf(r)
+			out = append(out, apigw.Route{Method: r.Method, Pattern: r.Pattern, Public: r.Public, Handler: h,
+				MaxBody: l.MaxBody, MaxResponse: l.MaxResponse})
 		}
 	}
 	return out, nil

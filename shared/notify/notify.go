@@ -19,6 +19,7 @@ import (
 
 	"sportello/shared/call"
 	"sportello/shared/clock"
+	"sportello/shared/rendiconto"
 	"sportello/shared/submission"
 )
 
@@ -143,4 +144,28 @@ func safe(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// ClaimReceipt composes the receipt of a transmitted liquidation request.
+func ClaimReceipt(c rendiconto.Claim, callTitle string) Message {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Gentile Comune,\n\nla Richiesta di liquidazione della rendicontazione %s (%s)\nper la misura\n  %s\n", c.ID, c.Org, callTitle)
+	fmt.Fprintf(&b, "è stata registrata al protocollo con il numero %s\nil %s.\n\n", c.Protocol, clock.FormatRome(c.TransmittedAt))
+	fmt.Fprintf(&b, "Quota regionale rendicontata: € %s\nAnticipo portato in detrazione: € %s\nImporto richiesto: € %s\n\n", c.Claimed, c.AdvanceOffset, c.Net)
+	if due, ok := c.DueDate(); ok {
+		fmt.Fprintf(&b, "La Regione provvede al pagamento entro il %s (60 giorni, sospesi in caso di richiesta di chiarimenti).\n\n", due.Format("02/01/2006"))
+	}
+	b.WriteString("Messaggio generato automaticamente: non rispondere.\n")
+	return Message{Subject: "Richiesta di liquidazione protocollata " + c.Protocol, Body: b.String()}
+}
+
+// ClaimTransmitted sends the receipt of a transmitted request to the
+// address the Comune gave in its application.
+func (m Mailer) ClaimTransmitted(ctx context.Context, c rendiconto.Claim, callTitle string) error {
+	if c.Contact == "" {
+		return nil
+	}
+	msg := ClaimReceipt(c, callTitle)
+	msg.To = c.Contact
+	return m.Sender.Send(ctx, msg)
 }

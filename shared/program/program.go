@@ -52,6 +52,9 @@ type PreloadedService struct {
 	Operator     string    `json:"operator"`
 	Places       int       `json:"places"`
 	AuthorisedOn time.Time `json:"authorisedOn"`
+	// AuthorisationAct is the reference of the latest authorisation act
+	// the Region knows ("" when its import did not carry it).
+	AuthorisationAct string `json:"authorisationAct,omitempty"`
 }
 
 // Facility is one row of the Lombardy AFAM_UDOS registry.

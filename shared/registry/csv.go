@@ -25,7 +25,11 @@ const maxCell = 500
 // Columns of the two imports, in order.
 var (
 	PreloadedColumns = []string{"service_id", "comune_istat", "name", "type", "address", "operator", "places", "authorised_on"}
-	FacilityColumns  = []string{"code", "name", "comune_istat", "address", "public", "places", "active"}
+	// PreloadedActColumn may follow PreloadedColumns: the reference of the
+	// latest authorisation act the Region knows, which the Comune sees
+	// beside the service and its form must match.
+	PreloadedActColumn = "authorisation_act"
+	FacilityColumns    = []string{"code", "name", "comune_istat", "address", "public", "places", "active"}
 )
 
 // reader wraps encoding/csv with the checks both imports share: UTF-8 (a
@@ -40,7 +44,9 @@ type reader struct {
 	line    int
 }
 
-func newReader(in io.Reader, columns []string) (*reader, error) {
+// newReader reads the header: exactly columns, or columns followed by
+// optional (then the records carry them too).
+func newReader(in io.Reader, columns []string, optional ...string) (*reader, error) {
 	br := bufio.NewReader(in)
 	first, err := br.Peek(4096)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -54,7 +60,6 @@ func newReader(in io.Reader, columns []string) (*reader, error) {
 	}
 	r.FieldsPerRecord = -1 // a wrong header is reported as such below
 	header, err := r.Read()
-	r.FieldsPerRecord = len(columns)
 	if err != nil || len(header) == 0 {
 		return nil, problem.New(problem.CodeBadRequest, "File CSV illeggibile o vuoto: la prima riga deve essere %s.", strings.Join(columns, ","))
 	}
@@ -62,9 +67,13 @@ func newReader(in io.Reader, columns []string) (*reader, error) {
 	for i := range header {
 		header[i] = strings.ToLower(strings.TrimSpace(header[i]))
 	}
+	if len(optional) > 0 && slices.Equal(header, append(slices.Clone(columns), optional...)) {
+		columns = header
+	}
 	if !slices.Equal(header, columns) {
 		return nil, problem.New(problem.CodeBadRequest, "Intestazione del CSV errata (riga 1): attese le colonne %s.", strings.Join(columns, ","))
 	}
+	r.FieldsPerRecord = len(columns)
 	return &reader{r: r, columns: columns, line: 1}, nil
 }
 
@@ -158,8 +167,8 @@ func (rd *reader) code(col int, v, what string, seen map[string]int) {
 
 // readRows reads every record of an import through row: either every row
 // is good, or nothing is returned and every bad cell is named.
-func readRows[T any](in io.Reader, columns []string, row func(rd *reader, rec []string, seen map[string]int) T) ([]T, error) {
-	rd, err := newReader(in, columns)
+func readRows[T any](in io.Reader, columns []string, row func(rd *reader, rec []string, seen map[string]int) T, optional ...string) ([]T, error) {
+	rd, err := newReader(in, columns, optional...)
 	if err != nil {
 		return nil, err
 	}
@@ -182,8 +191,9 @@ func readRows[T any](in io.Reader, columns []string, row func(rd *reader, rec []
 }
 
 // ReadPreloaded reads the Piemonte pre-loaded services CSV (columns
-// PreloadedColumns; authorised_on as AAAA-MM-GG). Either every row is
-// good, or nothing is imported and every bad cell is named.
+// PreloadedColumns, optionally PreloadedActColumn; authorised_on as
+// AAAA-MM-GG). Either every row is good, or nothing is imported and every
+// bad cell is named.
 func ReadPreloaded(in io.Reader) ([]program.PreloadedService, error) {
 	return readRows(in, PreloadedColumns, func(rd *reader, rec []string, seen map[string]int) program.PreloadedService {
 		s := program.PreloadedService{ID: rec[0], ComuneISTAT: rec[1], Name: rec[2], Type: rec[3], Address: rec[4], Operator: rec[5]}
@@ -200,8 +210,11 @@ func ReadPreloaded(in io.Reader) ([]program.PreloadedService, error) {
 			}
 			s.AuthorisedOn = d.Time
 		}
+		if len(rec) > 8 {
+			s.AuthorisationAct = rec[8]
+		}
 		return s
-	})
+	}, PreloadedActColumn)
 }
 
 // ReadFacilities reads the Lombardy AFAM_UDOS CSV (columns

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -85,6 +86,39 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, callID, kind st
 		return n, err
 	}
 	return n, nil
+}
+
+// Preloaded answers the services the Region pre-loaded for a Comune
+// (Piemonte, seed note 6): the Comune's own users and the call's region's
+// officers may read them; anyone else does not find them. A Comune with
+// none gets an empty list.
+func (s *Service) Preloaded(ctx context.Context, p *auth.Principal, callID, istat string) ([]program.PreloadedService, error) {
+	c, err := s.Store.Call(ctx, callID)
+	if err != nil {
+		return nil, err
+	}
+	if err := access.SeeCall(p, c.Region); err != nil {
+		return nil, err
+	}
+	if !(p.ActsFor(program.KindComune+":"+istat) || p.OfficerOf(c.Region)) {
+		return nil, problem.New(problem.CodeForbidden, "L'utenza non è abilitata ad agire per il Comune indicato (?comune=<codice ISTAT>).")
+	}
+	if !program.ValidISTAT(istat) {
+		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Comune non indicato.",
+			Fields: []problem.FieldError{{Field: "comune", Code: problem.FieldInvalid, Message: "Indicare il codice ISTAT del Comune (sei cifre, es. 001272)."}}}
+	}
+	if s.Source == nil {
+		return nil, fmt.Errorf("preloaded of %s: no registry source", callID)
+	}
+	reg, err := s.Source.Registry(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := reg.Preloaded(istat)
+	if out == nil {
+		out = []program.PreloadedService{}
+	}
+	return out, nil
 }
 
 // Names names orgs for people from the call's registry: "comune:<ISTAT>"

@@ -25,8 +25,9 @@ func DocTitle(kind string) string {
 	return kind
 }
 
-// MaxSigned bounds a signed upload: the generated documents are small.
-const MaxSigned = 5 << 20
+// MaxSigned bounds a signed upload: the generated documents are small, and
+// their signed copies come in the request body (the API's 1 MiB limit).
+const MaxSigned = 1 << 20
 
 // checkSigned verifies a signed copy of a generated document: a CAdES
 // envelope whose every signature verifies against its content, and whose

@@ -324,9 +324,10 @@ const (
 // Suspension is a stop of the 60-day clock: from the officer's request for
 // clarifications to the Comune's answer (open while Until is zero).
 type Suspension struct {
-	From  time.Time `json:"from"`
-	Until time.Time `json:"until,omitzero"`
-	Note  string    `json:"note"`
+	From   time.Time `json:"from"`
+	Until  time.Time `json:"until,omitzero"`
+	Note   string    `json:"note"`             // the officer's request
+	Answer string    `json:"answer,omitempty"` // the Comune's reply
 }
 
 // DueDate is the last day (Rome) the Region may pay a request transmitted
@@ -366,8 +367,9 @@ type Claim struct {
 	Call       string     `json:"callId"`
 	Submission string     `json:"submissionId"` // the admitted application
 	Org        string     `json:"org"`
+	Contact    string     `json:"contact,omitempty"` // the Comune's address from its application (receipts)
 	Period     Period     `json:"period"`
-	Lines      []Assessed `json:"lines"`
+	Lines      []Assessed `json:"lines,omitempty"` // left out of listings
 	State      State      `json:"state"`
 	CreatedAt  time.Time  `json:"createdAt"`
 
@@ -502,12 +504,13 @@ func (c *Claim) AskClarification(at time.Time, note string) error {
 
 // Answer is the Comune's reply to a request for clarifications: the clock
 // restarts.
-func (c *Claim) Answer(at time.Time) error {
+func (c *Claim) Answer(at time.Time, answer string) error {
 	if c.State != StateClarification {
 		return conflict("Non ci sono richieste di chiarimenti aperte.")
 	}
 	c.State = StateTransmitted
-	c.Suspensions[len(c.Suspensions)-1].Until = at
+	last := &c.Suspensions[len(c.Suspensions)-1]
+	last.Until, last.Answer = at, answer
 	return nil
 }
 

@@ -226,7 +226,7 @@ func TestClaimLifecycle(t *testing.T) {
 	if _, ok := c.DueDate(); ok {
 		t.Fatal("due date known while the clock is stopped")
 	}
-	must(c.Answer(now.AddDate(0, 0, 12)))
+	must(c.Answer(now.AddDate(0, 0, 12), "Allegato il registro."))
 	due, _ := c.DueDate()
 	if want := clock.InRome(2026, 3, 18, 0, 0); !due.Equal(want) { // 10/01 + 60 + 7
 		t.Fatalf("due %s want %s", due, want)

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"sportello/shared/access"
 	"sportello/shared/audit"
 	"sportello/shared/auth"
 	"sportello/shared/call"
@@ -14,11 +16,13 @@ import (
 	"sportello/shared/ident"
 	"sportello/shared/money"
 	"sportello/shared/problem"
+	"sportello/shared/program"
+	"sportello/shared/program/lombardia"
 	"sportello/shared/submission"
 )
 
 // Program is the one program whose admitted Comuni claim here.
-const Program = "lombardia-nidi-gratis-plus"
+const Program = lombardia.ID
 
 // Store is what rendicontazione needs from storage. Every write is
 // conditional: a claim moves from one version to the next, a child-month
@@ -74,7 +78,8 @@ type Service struct {
 	Store    Store
 	Box      Box
 	Files    Files
-	Notifier Notifier // nil: no e-mail
+	Notifier Notifier                   // nil: no e-mail
+	Programs map[string]program.Program // reads the Comune's contact from its application
 	Clock    clock.Clock
 	Log      *slog.Logger
 	// Allocation is the call's annual budget.
@@ -88,11 +93,8 @@ func (s *Service) officerCall(ctx context.Context, p *auth.Principal, callID str
 	if err != nil {
 		return c, err
 	}
-	if !p.IsOfficer() {
-		return c, problem.New(problem.CodeForbidden, "Operazione riservata ai funzionari regionali.")
-	}
-	if !p.OfficerOf(c.Region) {
-		return call.Call{}, problem.New(problem.CodeNotFound, "Bando non trovato.")
+	if err := access.ManageCall(p, c.Region); err != nil {
+		return call.Call{}, err
 	}
 	if c.Program != Program {
 		return c, problem.New(problem.CodeConflict, "La rendicontazione riguarda solo la misura Nidi Gratis Plus.")
@@ -147,14 +149,17 @@ type ClaimRequest struct {
 // applicant acts for.
 func (s *Service) admittedApplication(ctx context.Context, p *auth.Principal, id string) (submission.Submission, error) {
 	if !ident.Valid("sub", id) {
-		return submission.Submission{}, problem.New(problem.CodeNotFound, "Domanda non trovata.")
+		return submission.Submission{}, access.ErrApplicationNotFound
 	}
 	sub, err := s.Store.Submission(ctx, id)
 	if err != nil {
 		return sub, err
 	}
-	if !p.ActsFor(sub.Org) {
-		return submission.Submission{}, problem.New(problem.CodeNotFound, "Domanda non trovata.")
+	if err := access.SeeApplication(p, sub.Org, sub.Region); err != nil {
+		return submission.Submission{}, err
+	}
+	if err := access.ActFor(p, sub.Org, "Rendiconta il Comune ammesso."); err != nil {
+		return submission.Submission{}, err
 	}
 	if sub.Program != Program || sub.State != submission.Admitted {
 		return sub, problem.New(problem.CodeConflict, "Si rendiconta solo su una domanda Nidi Gratis Plus ammessa.")
@@ -187,6 +192,11 @@ func (s *Service) File(ctx context.Context, p *auth.Principal, submissionID stri
 	c, err := NewClaim(id, sub.CallID, sub.ID, sub.Org, req.Period, req.Lines, admitted, AdvanceLeft(advance, claims, ""), s.Clock.Now())
 	if err != nil {
 		return Claim{}, err
+	}
+	if prog, ok := s.Programs[sub.Program]; ok {
+		if form, err := prog.Decode(sub.Data); err == nil {
+			c.Contact = form.Contact()
+		}
 	}
 	fps := make([]string, len(c.Lines))
 	for i := range c.Lines {
@@ -261,7 +271,7 @@ func (s *Service) load(ctx context.Context, p *auth.Principal, id string) (Claim
 	if err != nil {
 		return c, cl, err
 	}
-	if !(p.ActsFor(c.Org) || p.OfficerOf(cl.Region)) {
+	if access.SeeApplication(p, c.Org, cl.Region) != nil {
 		return Claim{}, call.Call{}, errNotFound
 	}
 	return c, cl, nil
@@ -280,20 +290,21 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Claim,
 // List returns a call's claims: all of them for its officers, the
 // Comune's own for an applicant.
 func (s *Service) List(ctx context.Context, p *auth.Principal, callID string) ([]Claim, error) {
-	org := ""
+	orgs := []string{""} // an officer: every Comune's
 	if p.IsOfficer() {
 		if _, err := s.officerCall(ctx, p, callID); err != nil {
 			return nil, err
 		}
 	} else {
-		if len(p.Orgs) == 0 {
-			return nil, nil
-		}
-		org = p.Orgs[0]
+		orgs = p.Orgs
 	}
-	cs, err := s.Store.Claims(ctx, callID, org)
-	if err != nil {
-		return nil, err
+	var cs []Claim
+	for _, org := range orgs {
+		mine, err := s.Store.Claims(ctx, callID, org)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, mine...)
 	}
 	for i := range cs {
 		cs[i].Lines = nil // the list shows amounts and states; a claim's lines are read one by one
@@ -321,13 +332,16 @@ func (s *Service) Document(ctx context.Context, p *auth.Principal, id, kind stri
 }
 
 // UploadSigned checks and keeps the signed copy of a generated document.
-func (s *Service) UploadSigned(ctx context.Context, p *auth.Principal, id, kind string, body []byte) (Claim, error) {
+func (s *Service) UploadSigned(ctx context.Context, p *auth.Principal, id, kind, contentType string, body []byte) (Claim, error) {
 	c, cl, err := s.load(ctx, p, id)
 	if err != nil {
 		return c, err
 	}
-	if !p.ActsFor(c.Org) {
-		return c, problem.New(problem.CodeForbidden, "Solo il Comune firma e carica i propri documenti.")
+	if err := access.ActFor(p, c.Org, "Solo il Comune firma e carica i propri documenti."); err != nil {
+		return c, err
+	}
+	if !strings.HasPrefix(contentType, "application/pkcs7-mime") && contentType != "application/octet-stream" {
+		return c, problem.New(problem.CodeUnsupportedMedia, "Caricare la busta firmata CAdES (.p7m) con Content-Type application/pkcs7-mime.")
 	}
 	if c.State != StateDraft {
 		return c, conflict("La richiesta è già stata trasmessa: i documenti non cambiano più.")
@@ -373,8 +387,8 @@ func (s *Service) Transmit(ctx context.Context, p *auth.Principal, id string, ar
 	if err != nil {
 		return c, err
 	}
-	if !p.ActsFor(c.Org) {
-		return c, problem.New(problem.CodeForbidden, "Solo il Comune trasmette la propria richiesta.")
+	if err := access.ActFor(p, c.Org, "Solo il Comune trasmette la propria richiesta."); err != nil {
+		return c, err
 	}
 	if c.State != StateDraft {
 		return s.opened(c) // a repeated transmission answers the same
@@ -456,8 +470,8 @@ func (s *Service) officerChange(ctx context.Context, p *auth.Principal, id, acti
 	if err != nil {
 		return c, err
 	}
-	if !p.OfficerOf(cl.Region) {
-		return c, problem.New(problem.CodeForbidden, "Operazione riservata ai funzionari regionali.")
+	if err := access.Review(p, cl.Region, "Operazione riservata ai funzionari regionali."); err != nil {
+		return c, err
 	}
 	all, err := s.Store.Claims(ctx, c.Call, c.Org)
 	if err != nil {
@@ -480,16 +494,16 @@ func (s *Service) officerChange(ctx context.Context, p *auth.Principal, id, acti
 }
 
 // Answer is the Comune's reply to a request for clarifications.
-func (s *Service) Answer(ctx context.Context, p *auth.Principal, id string) (Claim, error) {
+func (s *Service) Answer(ctx context.Context, p *auth.Principal, id, notes string) (Claim, error) {
 	c, _, err := s.load(ctx, p, id)
 	if err != nil {
 		return c, err
 	}
-	if !p.ActsFor(c.Org) {
-		return c, problem.New(problem.CodeForbidden, "Risponde il Comune che ha trasmesso la richiesta.")
+	if err := access.ActFor(p, c.Org, "Risponde il Comune che ha trasmesso la richiesta."); err != nil {
+		return c, err
 	}
 	prev := c.Version
-	if err := c.Answer(s.Clock.Now()); err != nil {
+	if err := c.Answer(s.Clock.Now(), notes); err != nil {
 		return c, err
 	}
 	c.Version++

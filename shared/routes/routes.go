@@ -14,6 +14,11 @@ const (
 	Calls       = "calls"
 	Submissions = "submissions"
 	Uploads     = "uploads"
+	// Public serves the anonymous routes (health, calculators, the API's
+	// description): a function of its own, with no right on any data and a
+	// concurrency of its own, so a flood of anonymous requests can never
+	// take the capacity officers and clerks file with.
+	Public = "public"
 )
 
 // Route is one route of the API.
@@ -28,14 +33,18 @@ type Route struct {
 func (r Route) Key() string { return r.Method + " " + r.Pattern }
 
 var table = []Route{
-	{Calls, "GET", "/v1/health", true},
-	{Calls, "GET", "/v1/openapi.json", true}, // the contract itself (shared/apidoc)
+	{Public, "GET", "/v1/health", true},
+	{Public, "GET", "/v1/openapi.json", true}, // the contract itself (shared/apidoc)
+	{Public, "POST", "/v1/calculators/nidi-gratis-plus", true},
+	{Public, "POST", "/v1/calculators/riparto", true},
+
 	{Calls, "GET", "/v1/calls", false},
 	{Calls, "POST", "/v1/calls", false},
 	{Calls, "GET", "/v1/calls/{callId}", false},
 	{Calls, "PATCH", "/v1/calls/{callId}/windows/{windowId}", false},
 	{Calls, "GET", "/v1/calls/{callId}/audit", false},
 	{Calls, "POST", "/v1/calls/{callId}/registry", false},
+	{Calls, "GET", "/v1/calls/{callId}/preloaded", false},
 	{Calls, "POST", "/v1/calls/{callId}/funds", false},
 	{Calls, "GET", "/v1/calls/{callId}/allocations/{allocationId}", false},
 	{Calls, "POST", "/v1/calls/{callId}/allocations:simulate", false},
@@ -43,8 +52,6 @@ var table = []Route{
 	{Calls, "GET", "/v1/calls/{callId}/allocations/{allocationId}/decree", false},
 	{Calls, "GET", "/v1/calls/{callId}/service-registry", false},
 	{Calls, "GET", "/v1/calls/{callId}/milestones", false},
-	{Calls, "POST", "/v1/calculators/nidi-gratis-plus", true},
-	{Calls, "POST", "/v1/calculators/riparto", true},
 
 	{Submissions, "POST", "/v1/calls/{callId}/submissions", false},
 	{Submissions, "GET", "/v1/calls/{callId}/submissions", false},
@@ -55,6 +62,20 @@ var table = []Route{
 	{Submissions, "GET", "/v1/submissions/{id}/audit", false},
 	{Submissions, "GET", "/v1/submissions/{id}/receipt", false},
 	{Submissions, "GET", "/v1/submissions/{id}/summary", false},
+	// Nidi Gratis Plus after admission (docs/rendicontazione.md).
+	{Submissions, "PUT", "/v1/calls/{callId}/advances", false},
+	{Submissions, "GET", "/v1/calls/{callId}/advances", false},
+	{Submissions, "GET", "/v1/calls/{callId}/budget", false},
+	{Submissions, "GET", "/v1/calls/{callId}/rendicontazioni", false},
+	{Submissions, "POST", "/v1/submissions/{id}/rendicontazioni", false},
+	{Submissions, "GET", "/v1/rendicontazioni/{id}", false},
+	{Submissions, "GET", "/v1/rendicontazioni/{id}/documents/{kind}", false},
+	{Submissions, "PUT", "/v1/rendicontazioni/{id}/signed/{kind}", false},
+	{Submissions, "POST", "/v1/rendicontazioni/{id}/transmit", false},
+	{Submissions, "POST", "/v1/rendicontazioni/{id}/review", false},
+	{Submissions, "POST", "/v1/rendicontazioni/{id}/answer", false},
+	{Submissions, "POST", "/v1/rendicontazioni/{id}/payments", false},
+	{Submissions, "POST", "/v1/rendicontazioni/{id}/recoveries", false},
 
 	{Uploads, "POST", "/v1/submissions/{id}/documents", false},
 	{Uploads, "GET", "/v1/submissions/{id}/documents", false},
@@ -76,4 +97,45 @@ func Of(function string) []Route {
 }
 
 // Functions lists the HTTP functions.
-func Functions() []string { return []string{Calls, Submissions, Uploads} }
+func Functions() []string { return []string{Calls, Submissions, Uploads, Public} }
+
+// Limits bound one route: the size of what it reads and writes, checked by
+// the router in the function (shared/apigw) and by the local front, and
+// for anonymous routes a throttle of its own in API Gateway.
+type Limits struct {
+	MaxBody     int     // request body, bytes
+	MaxResponse int     // response body as sent to API Gateway (base64 for binary), bytes
+	Rate        float64 // API Gateway route throttle: requests per second, steady; 0: the stage's
+	Burst       int     // and the bucket size
+}
+
+// DefaultMaxBody bounds every JSON body: files never come through the API
+// (they go to S3 with pre-signed URLs), so forms stay small.
+const DefaultMaxBody = 1 << 20
+
+// DefaultMaxResponse keeps every answer under Lambda's 6 MB limit on a
+// synchronous response (which counts the JSON envelope and headers too):
+// past it Lambda fails the invocation and API Gateway answers 500.
+const DefaultMaxResponse = 5 << 20
+
+// limits are the routes' own bounds; the anonymous ones are tight, since
+// anyone may call them as often as the throttle allows. Sizes: the
+// nidi-gratis form is a few hundred bytes; a riparto answers about 11 bytes
+// for each byte asked, so 128 KiB in (1,506 Comuni with ids, weights and
+// caps take about 85 KiB) is at most about 1.5 MB out (the end-to-end test
+// measures the worst case at the bound).
+var limits = map[string]Limits{
+	"GET /v1/health":                        {MaxBody: 1 << 10, MaxResponse: 1 << 10, Rate: 10, Burst: 20},
+	"GET /v1/openapi.json":                  {MaxBody: 1 << 10, MaxResponse: 1 << 20, Rate: 5, Burst: 10},
+	"POST /v1/calculators/nidi-gratis-plus": {MaxBody: 8 << 10, MaxResponse: 16 << 10, Rate: 20, Burst: 40},
+	"POST /v1/calculators/riparto":          {MaxBody: 128 << 10, MaxResponse: 2 << 20, Rate: 5, Burst: 10},
+}
+
+// LimitsOf is a route's bounds, the defaults filled in.
+func LimitsOf(r Route) Limits {
+	l, own := limits[r.Key()]
+	if !own {
+		return Limits{MaxBody: DefaultMaxBody, MaxResponse: DefaultMaxResponse}
+	}
+	return l
+}

@@ -37,13 +37,16 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.dev.ServeHTTP(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, apiGatewayLimit+1))
+	// The route's own bound, as the function checks it (never more than API
+	// Gateway's): an anonymous calculator never reads more than it accepts.
+	limit := min(f.router.MaxBody(r.Method, r.URL.Path), apiGatewayLimit)
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		http.Error(w, "read error", http.StatusBadRequest)
 		return
 	}
-	if len(body) > apiGatewayLimit {
-		writeProblem(w, problem.New(problem.CodeTooLarge, "Richiesta troppo grande (limite di API Gateway: 10 MB). I file si caricano con l'URL pre-firmato."))
+	if len(body) > limit {
+		writeProblem(w, problem.New(problem.CodeTooLarge, "Il corpo della richiesta supera %d byte, il massimo di questo servizio. I file si caricano con l'URL pre-firmato.", limit))
 		return
 	}
 	ev := events.APIGatewayV2HTTPRequest{

@@ -313,3 +313,77 @@ func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
 		t.Fatalf("each facility with its own convenzione: %d %s", r.Status, r.Body)
 	}
 }
+
+// Item 12 (FVG, "Firma della delega e della procura"): a delega or procura
+// signed digitally stands alone; signed by hand it needs the signer's
+// identity document.
+func TestFVGDelegaSignedDigitallyOrByHandWithID(t *testing.T) {
+	for _, tt := range []struct {
+		name, kind, file, contentType, why string
+		changes                            map[string]any
+	}{
+		{"a delega signed by hand", "delega", "unsigned.pdf", "application/pdf", "delega senza firma digitale: firma autografa con copia del documento d'identità del delegante",
+			map[string]any{"filerRole": "delegate", "delegator": map[string]any{"name": "Comune di Udine", "fiscalCode": "00168650307"}}},
+		{"a procura signed by hand", "procura", "unsigned.pdf", "application/pdf", "procura senza firma digitale: firma autografa con copia del documento d'identità del legale rappresentante",
+			map[string]any{"filerRole": "proxy"}},
+		{"a delega signed digitally", "delega", "signed.p7m", "application/pkcs7-mime", "",
+			map[string]any{"filerRole": "delegate", "delegator": map[string]any{"name": "Comune di Udine", "fiscalCode": "00168650307"}}},
+		{"a procura signed digitally", "procura", "signed-pades.pdf", "application/pdf", "", map[string]any{"filerRole": "proxy"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, clock.InRome(2025, 7, 15, 10, 0))
+			ex := loadExample(t, "fvg-udine.json")
+			tok := e.applicant(ex.Org)
+			id := e.draft(FVGCall, tok, ex.Org, withData(t, ex, tt.changes))
+			e.uploadAll(id, tok, ex)
+			e.upload(id, tok, tt.kind, tt.file, tt.contentType)
+			r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+			if tt.why == "" {
+				if r.Status != 200 {
+					t.Fatalf("signed digitally, no ID: %d %s", r.Status, r.Body)
+				}
+				return
+			}
+			if code, msg := fieldError(t, r, "documents.id_document"); r.Status != 422 || code != "missing_document" || !strings.Contains(msg, tt.why) {
+				t.Fatalf("by hand without ID: %d %s", r.Status, r.Body)
+			}
+			e.upload(id, tok, "id_document", "unsigned.pdf", "application/pdf")
+			if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+				t.Fatalf("by hand with the ID: %d %s", r.Status, r.Body)
+			}
+		})
+	}
+}
+
+// Item 8 (Piemonte, seed note 6): a Comune reads the services the Region
+// pre-loaded for it, with the latest authorisation act its form must name;
+// another Comune's are not its to read.
+func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
+	e := newEnv(t, clock.InRome(2026, 5, 4, 10, 0))
+	torino := e.applicant("comune:001272")
+	r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=001272", torino, nil)
+	if r.Status != 200 {
+		t.Fatalf("own services: %d %s", r.Status, r.Body)
+	}
+	services := r.json(t)["services"].([]any)
+	if len(services) != 3 {
+		t.Fatalf("Torino has three pre-loaded services: %s", r.Body)
+	}
+	first := services[0].(map[string]any)
+	if first["id"] != "PIE-SE-0001" || first["authorisationAct"] != "D.D. 2015/1234" || first["authorisedOn"] != "2015-09-01" {
+		t.Fatalf("service with its act: %v", first)
+	}
+	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", torino, nil); r.Status != 403 || strings.Contains(string(r.Body), "Arcobaleno") {
+		t.Fatalf("another Comune's services: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", e.officer("PIE"), nil); r.Status != 200 || !strings.Contains(string(r.Body), "Arcobaleno") {
+		t.Fatalf("the Region's officer: %d %s", r.Status, r.Body)
+	}
+	// The form must name the act the Region knows (or a later one).
+	ex := loadExample(t, "piemonte-torino.json")
+	id := e.draft(PiemonteCall, torino, ex.Org, withData(t, ex, map[string]any{"services.0.authorisationAct": "D.D. 2015/999"}))
+	r = e.do("POST", "/v1/submissions/"+id+"/submit", torino, nil)
+	if code, msg := fieldError(t, r, "data.services[0].authorisationAct"); r.Status != 422 || code != "mismatch" || !strings.Contains(msg, "D.D. 2015/1234 del 01/09/2015") {
+		t.Fatalf("another act: %d %s", r.Status, r.Body)
+	}
+}

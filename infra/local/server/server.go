@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"crypto/ecdsa"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +31,7 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/handlers"
 	"sportello/shared/notify"
+	"sportello/shared/pii"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
 	"sportello/shared/windows"
@@ -127,8 +130,17 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err := rt.Exports.EnsureBucket(ctx); err != nil {
 		return nil, err
 	}
+	piiKey, err := loadPIIKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	box, err := pii.NewBox(piiKey)
+	if err != nil {
+		return nil, err
+	}
 	rt.App = app.New(app.Ports{
 		Store:      rt.Store,
+		PII:        box,
 		Registries: &dynamo.RegistrySource{Store: rt.Store, Comuni: samples.Comuni, TTL: time.Minute},
 		Blobs:      rt.Blobs,
 		Exports:    rt.Exports,
@@ -276,6 +288,24 @@ func (rt *Runtime) Close() error {
 	}
 	errs = append(errs, rt.S3.Close(), rt.DynamoDB.Close())
 	return errors.Join(errs...)
+}
+
+// loadPIIKey reads the key that seals personal data (shared/pii) from the
+// data directory, making it on first start; without a directory, a key
+// for this process only.
+func loadPIIKey(dir string) ([]byte, error) {
+	if dir == "" {
+		return pii.NewKey(), nil
+	}
+	path := filepath.Join(dir, "pii.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return pii.ParseKey(strings.TrimSpace(string(b)))
+	}
+	k := pii.NewKey()
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("save pii key: %w", err)
+	}
+	return k, nil
 }
 
 func loadKey(dir string) (*ecdsa.PrivateKey, error) {

@@ -438,11 +438,13 @@ func amount(out *problem.Fields, path string, c *money.Cents, required string) {
 
 // RequiredDocuments: both tariff plans and the tariff detail always (the
 // application is archived without them); the stamp-duty receipt unless the
-// operator declares an exemption; when a proxy files, the procura with the
-// legal representative's ID document (for a public operator, the atto di
-// nomina instead); when a delegate files, the delega with the delegator's
-// ID document.
-func (f *Form) RequiredDocuments(program.Context) []program.DocumentNeed {
+// operator declares an exemption; when a proxy files, the procura (for a
+// public operator, the atto di nomina instead); when a delegate files, the
+// delega. A procura or delega is valid with a qualified digital signature
+// or signed by hand with a copy of the signer's identity document
+// ("Firma della delega e della procura"): the ID document is required
+// unless a digitally signed one was uploaded.
+func (f *Form) RequiredDocuments(ctx program.Context) []program.DocumentNeed {
 	needs := []program.DocumentNeed{
 		{Kind: DocTariffPlan2024, Count: 1, Reason: "piano tariffario 2024/2025"},
 		{Kind: DocTariffPlan2025, Count: 1, Reason: "piano tariffario 2025/2026"},
@@ -455,11 +457,15 @@ func (f *Form) RequiredDocuments(program.Context) []program.DocumentNeed {
 	case f.FilerRole == Proxy && f.Operator.LegalNature == "public":
 		needs = append(needs, program.DocumentNeed{Kind: DocAppointmentAct, Count: 1, Reason: "domanda presentata da persona diversa dal legale rappresentante di un ente pubblico"})
 	case f.FilerRole == Proxy:
-		needs = append(needs, program.DocumentNeed{Kind: DocProcura, Count: 1, Reason: "domanda presentata su procura"},
-			program.DocumentNeed{Kind: DocIdentityDocument, Count: 1, Reason: "documento d'identità del legale rappresentante"})
+		needs = append(needs, program.DocumentNeed{Kind: DocProcura, Count: 1, Reason: "domanda presentata su procura"})
+		if !ctx.SignedDigitally(DocProcura) {
+			needs = append(needs, program.DocumentNeed{Kind: DocIdentityDocument, Count: 1, Reason: "procura senza firma digitale: firma autografa con copia del documento d'identità del legale rappresentante"})
+		}
 	case f.FilerRole == Delegate:
-		needs = append(needs, program.DocumentNeed{Kind: DocDelega, Count: 1, Reason: "domanda presentata su delega"},
-			program.DocumentNeed{Kind: DocIdentityDocument, Count: 1, Reason: "documento d'identità del delegante"})
+		needs = append(needs, program.DocumentNeed{Kind: DocDelega, Count: 1, Reason: "domanda presentata su delega"})
+		if !ctx.SignedDigitally(DocDelega) {
+			needs = append(needs, program.DocumentNeed{Kind: DocIdentityDocument, Count: 1, Reason: "delega senza firma digitale: firma autografa con copia del documento d'identità del delegante"})
+		}
 	}
 	return needs
 }

@@ -177,20 +177,27 @@ func TestRequiredDocuments(t *testing.T) {
 		}
 		return out
 	}
+	signed := func(kind string) []program.Document {
+		return []program.Document{{Kind: kind, Signed: true, Signers: []string{"X"}}}
+	}
 	tests := []struct {
 		name   string
 		change func(map[string]any)
 		want   map[string]int
+		docs   []program.Document
 	}{
-		{"the legal representative of an exempt operator: the tariff plans and detail", nil, base},
-		{"stamp duty is due unless an exemption is declared", changes(to("stampDutyExempt", false), to("stampDutyExemptionBasis", nil)), with(DocStampDuty)},
-		{"a private operator's proxy brings the procura and the representative's ID", to("filerRole", "proxy"), with(DocProcura, DocIdentityDocument)},
-		{"a public operator's proxy brings the atto di nomina", changes(to("filerRole", "proxy"), to("operator.legalNature", "public")), with(DocAppointmentAct)},
-		{"a delegate brings the delega and the delegator's ID", to("filerRole", "delegate"), with(DocDelega, DocIdentityDocument)},
+		{"the legal representative of an exempt operator: the tariff plans and detail", nil, base, nil},
+		{"stamp duty is due unless an exemption is declared", changes(to("stampDutyExempt", false), to("stampDutyExemptionBasis", nil)), with(DocStampDuty), nil},
+		{"a private operator's proxy brings the procura and, signed by hand, the representative's ID", to("filerRole", "proxy"), with(DocProcura, DocIdentityDocument), nil},
+		{"a digitally signed procura needs no ID document", to("filerRole", "proxy"), with(DocProcura), signed(DocProcura)},
+		{"a public operator's proxy brings the atto di nomina", changes(to("filerRole", "proxy"), to("operator.legalNature", "public")), with(DocAppointmentAct), nil},
+		{"a delegate brings the delega and, signed by hand, the delegator's ID", to("filerRole", "delegate"), with(DocDelega, DocIdentityDocument), nil},
+		{"a digitally signed delega needs no ID document", to("filerRole", "delegate"), with(DocDelega), signed(DocDelega)},
+		{"a signed procura does not free a delega from its ID", to("filerRole", "delegate"), with(DocDelega, DocIdentityDocument), signed(DocProcura)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := pt.Kinds(pt.Decode(t, New(), ex, tt.change).RequiredDocuments(program.Context{}))
+			got := pt.Kinds(pt.Decode(t, New(), ex, tt.change).RequiredDocuments(program.Context{Documents: tt.docs}))
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %v, want %v", got, tt.want)
 			}

@@ -186,8 +186,10 @@ func (f *Form) Check(ctx program.Context) problem.Fields {
 	}
 	preloaded := ctx.Registry.Preloaded(istat)
 	known := map[string]bool{}
+	byID := map[string]program.PreloadedService{}
 	for _, p := range preloaded {
 		known[p.ID] = true
+		byID[p.ID] = p
 	}
 	// A Comune with no pre-loaded service may send an empty scheda: it
 	// declares that no service is authorised and active on its territory
@@ -206,6 +208,7 @@ func (f *Form) Check(ctx program.Context) problem.Fields {
 			out.Add(path+".id", program.FieldDuplicate, "Il servizio %q compare già in services[%d].", s.ID, seen[s.ID]-1)
 		case !s.Added:
 			seen[s.ID] = i + 1
+			checkAct(&out, path, s, byID[s.ID])
 		}
 		checkService(&out, path, s)
 	}
@@ -215,6 +218,23 @@ func (f *Form) Check(ctx program.Context) problem.Fields {
 		}
 	}
 	return out
+}
+
+// checkAct: seed note 6, every datum "deve trovare esatta corrispondenza
+// nel provvedimento più recente". When the Region's pre-load names the
+// latest act it knows, the form declares that act (same reference) or a
+// later one (a date after the Region's); an earlier or different act of
+// the same date is refused.
+func checkAct(out *problem.Fields, path string, s Service, known program.PreloadedService) {
+	if known.AuthorisationAct == "" || !s.AuthorisedOn.Set() || s.AuthorisationAct == "" {
+		return
+	}
+	knownOn := program.Date{Time: known.AuthorisedOn}
+	if s.AuthorisedOn.After(knownOn) || strings.EqualFold(strings.TrimSpace(s.AuthorisationAct), known.AuthorisationAct) {
+		return
+	}
+	out.Add(path+".authorisationAct", problem.FieldMismatch, "Il provvedimento più recente noto alla Regione è %s del %s: indicare quello, o un provvedimento successivo con la sua data.",
+		known.AuthorisationAct, knownOn.Italian())
 }
 
 func checkService(out *problem.Fields, path string, s Service) {

@@ -13,12 +13,18 @@ import (
 
 var filing = clock.InRome(2026, 5, 4, 10, 0)
 
-var to = pt.To
+var to, changes = pt.To, pt.Changes
 
 func TestRules(t *testing.T) {
 	ex := pt.Load(t, "piemonte-torino.json")
 	pt.Run(t, New(), ex, filing, nil, []pt.Case{
 		{Name: "the Torino example is complete"},
+
+		// Seed note 6: the latest authorisation act the Region pre-loaded, or a later one.
+		{Name: "a pre-loaded service names another act of the Region's date", Change: to("services.1.authorisationAct", "D.D. 2019/78"), Field: "services[1].authorisationAct", Code: problem.FieldMismatch},
+		{Name: "a pre-loaded service names an act older than the Region's", Change: changes(to("services.1.authorisationAct", "D.D. 2018/1"), to("services.1.authorisedOn", "2018-06-01")), Field: "services[1].authorisationAct", Code: problem.FieldMismatch},
+		{Name: "a pre-loaded service may name a later act with its date", Change: changes(to("services.1.authorisationAct", "D.D. 2024/9"), to("services.1.authorisedOn", "2024-02-01"))},
+		{Name: "the act reference is compared without case and outer blanks", Change: to("services.1.authorisationAct", " d.d. 2019/77 ")},
 
 		// Statuses (notes 8-10): each refers to 27/04/2026.
 		{Name: "non raggiunto without a reason cannot be sent", Change: to("services.1.reason", ""), Field: "services[1].reason", Code: problem.FieldRequired},

@@ -1,0 +1,23 @@
+// Command public is the public function: the anonymous routes (health,
+// calculators). It builds the application without any port: it has no
+// right on the table, the bucket or anything else, and computes only from
+// the request.
+package main
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"sportello/shared/app"
+	"sportello/shared/clock"
+	"sportello/shared/cloud"
+	"sportello/shared/handlers"
+	"sportello/shared/routes"
+)
+
+func main() {
+	a := app.New(app.Ports{Clock: clock.System{}, Log: slog.New(slog.NewJSONHandler(os.Stdout, nil))})
+	lambda.Start(cloud.Must(handlers.Router(a, routes.Public)).Handle)
+}

@@ -1,0 +1,267 @@
+package server
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"sportello/events/files/fixtures"
+	"sportello/shared/clock"
+	"sportello/shared/money"
+	"sportello/shared/program"
+)
+
+// regionShare is the test's own computation of a line (seed 004, C4.b and
+// A.5): the INPS bonus by birth year and month, the excess over it, the
+// Region's cover by ISEE band. Written out again on purpose: it checks the
+// product's calculator, so it must not call it.
+func regionShare(fee money.Cents, band string, born2024 bool, month int) money.Cents {
+	bonus := map[[2]bool]money.Cents{{false, false}: 27273, {false, true}: 27270, {true, false}: 32727, {true, true}: 32730}[[2]bool{born2024, month == 11}]
+	excess := max(fee-bonus, 0)
+	if band == "20000_25000" {
+		return min(excess, 10000)
+	}
+	return excess
+}
+
+type claimLine struct {
+	Child        string `json:"child"`
+	ChildCF      string `json:"childFiscalCode"`
+	Facility     string `json:"facility"`
+	Month        int    `json:"month"`
+	Fee          string `json:"fee"`
+	Band         string `json:"iseeBand"`
+	BornFrom2024 bool   `json:"bornFrom2024"`
+	PaidByFamily bool   `json:"paidByFamily"`
+	Evidence     string `json:"attendanceEvidence"`
+}
+
+func cf(n int, born2024 bool) string {
+	year := "23"
+	if born2024 {
+		year = "24"
+	}
+	return program.CompletePersonCode(fmt.Sprintf("MLN%cXX%sA%02dF205", 'A'+n, year, 10+n))
+}
+
+func (e *env) cents(t *testing.T, m map[string]any, key string) money.Cents {
+	t.Helper()
+	s, ok := m[key].(string)
+	if !ok {
+		t.Fatalf("%s is not an amount string: %v", key, m[key])
+	}
+	c, err := money.Parse(s)
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	return c
+}
+
+// TestNidiGratisPlusFromAdvanceToPayment: Milano admitted → advance of 30 %
+// → two rendicontazioni (Sep–Dec, Jan–Jul) with children in both ISEE
+// bands, born 2023 and 2024, an 11th month, a month paid by the family
+// (refused) → generated PDFs signed and uploaded → transmitted with a
+// register number → clarifications (clock stops) → approval with one line
+// reduced → payment; paid = approved − advance, to the cent.
+func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 9, 10, 10, 0))
+	ex := loadExample(t, "lombardia-milano.json")
+	// Tokens live an hour and the clock moves by months: a fresh one each time.
+	tok := func() string { return e.applicant(ex.Org) }
+	off := func() string { return e.officer("LOM") }
+	id := e.draft(LombardiaCall, tok(), ex.Org, ex.Data)
+	e.uploadAll(id, tok(), ex)
+	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok(), nil); r.Status != 200 {
+		t.Fatalf("submit: %d %s", r.Status, r.Body)
+	}
+	e.clk.Set(clock.InRome(2025, 10, 1, 9, 0))
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", off(), map[string]any{"decision": "admit",
+		"admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 {
+		t.Fatalf("admit: %d %s", r.Status, r.Body)
+	}
+
+	// Advance: 30 % of a historical basis of 5,000.00.
+	r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), map[string]any{"percentBasisPoints": 3000,
+		"bases": []map[string]any{{"org": ex.Org, "historical": "5000.00"}}})
+	if r.Status != 201 {
+		t.Fatalf("advances: %d %s", r.Status, r.Body)
+	}
+	advance := money.Cents(1500_00)
+	if got := e.cents(t, r.json(t)["advances"].([]any)[0].(map[string]any), "amount"); got != advance {
+		t.Fatalf("advance %s", got)
+	}
+	if r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), map[string]any{"percentBasisPoints": 3000,
+		"bases": []map[string]any{{"org": ex.Org, "historical": "9000.00"}}}); r.Status != 409 {
+		t.Fatalf("advances set twice: %d %s", r.Status, r.Body)
+	}
+
+	nido, melograno := "AFAM-015146-001", "AFAM-015146-002"
+	var lines1 []claimLine
+	for m := 1; m <= 4; m++ {
+		lines1 = append(lines1,
+			claimLine{"c1", cf(1, false), nido, m, "600.00", "fino_20000", false, false, "registro nido Pace 2025/" + fmt.Sprint(m)},
+			claimLine{"c2", cf(2, true), nido, m, "600.00", "fino_20000", true, false, "registro nido Pace 2025/" + fmt.Sprint(m)},
+			claimLine{"c3", cf(3, false), nido, m, "650.00", "20000_25000", false, false, "registro nido Pace 2025/" + fmt.Sprint(m)})
+	}
+	lines1 = append(lines1, claimLine{"c4", cf(4, true), strings.ToLower(melograno), 1, "800.00", "20000_25000", true, false, "registro Melograno 09/2025"})
+	paid := claimLine{"c5", cf(5, false), melograno, 2, "800.00", "fino_20000", false, true, "registro Melograno 10/2025"}
+
+	e.clk.Set(clock.InRome(2026, 1, 15, 10, 0))
+	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), map[string]any{"period": map[string]int{"from": 1, "to": 4}, "lines": append(lines1, paid)})
+	if r.Status != 422 || !strings.Contains(strings.Join(fieldsOf(t, r), " "), fmt.Sprintf("lines[%d].paidByFamily:paid_by_family", len(lines1))) {
+		t.Fatalf("a month paid by the family must be refused with its line: %d %s", r.Status, r.Body)
+	}
+	claim1 := e.fileClaim(id, tok(), 1, 4, lines1)
+	var want1 money.Cents
+	for _, l := range lines1 {
+		fee, _ := money.Parse(l.Fee)
+		want1 += regionShare(fee, l.Band, l.BornFrom2024, l.Month)
+	}
+	if got := e.cents(t, claim1, "claimed"); got != want1 || want1 != 2900_00 {
+		t.Fatalf("claimed %s, independent computation %s", got, want1)
+	}
+	if got := e.cents(t, claim1, "net"); got != want1-advance {
+		t.Fatalf("net %s, want %s", got, want1-advance)
+	}
+	c1 := claim1["id"].(string)
+
+	// The same child and month again, in another claim: refused.
+	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), map[string]any{"period": map[string]int{"from": 1, "to": 4}, "lines": lines1[:1]})
+	if r.Status != 409 || problemCode(t, r) != "duplicate" {
+		t.Fatalf("child-month claimed twice: %d %s", r.Status, r.Body)
+	}
+	// Transmitting unsigned is incomplete.
+	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/transmit", tok(), nil); r.Status != 422 || problemCode(t, r) != "incomplete" {
+		t.Fatalf("transmit unsigned: %d %s", r.Status, r.Body)
+	}
+	// A signed delibera is not the generated document.
+	other, err := fixtures.SignCAdES([]byte("%PDF-1.4 un altro documento"), "Sindaco TEST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = e.do("PUT", "/v1/rendicontazioni/"+c1+"/signed/documento_contabile", tok(), other, "Content-Type", "application/pkcs7-mime")
+	if r.Status != 422 || !strings.Contains(r.json(t)["detail"].(string), "non corrisponde a quello generato") {
+		t.Fatalf("a signed file that is not the generated document: %d %s", r.Status, r.Body)
+	}
+	e.signAndUpload(c1, tok())
+	e.clk.Set(clock.InRome(2026, 1, 20, 11, 30))
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/transmit", tok(), nil)
+	if r.Status != 200 {
+		t.Fatalf("transmit: %d %s", r.Status, r.Body)
+	}
+	tr := r.json(t)
+	if !regexp.MustCompile(`^LOM-2026-\d{7}$`).MatchString(tr["protocol"].(string)) || tr["dueDate"] != "2026-03-21" {
+		t.Fatalf("transmitted: protocol %v due %v", tr["protocol"], tr["dueDate"])
+	}
+
+	// Clarifications from 02/02 to 12/02: the clock stops for 10 days.
+	e.clk.Set(clock.InRome(2026, 2, 2, 9, 0))
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), map[string]any{"decision": "clarify", "notes": "Inviare il registro di ottobre di c3."})
+	if r.Status != 200 || r.json(t)["state"] != "clarification" || r.json(t)["dueDate"] != nil {
+		t.Fatalf("clarify: %d %s", r.Status, r.Body)
+	}
+	e.clk.Set(clock.InRome(2026, 2, 12, 16, 0))
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/answer", tok(), map[string]any{"notes": "Registro allegato al protocollo comunale."})
+	if r.Status != 200 || r.json(t)["dueDate"] != "2026-03-31" {
+		t.Fatalf("answer: %d %s", r.Status, r.Body)
+	}
+	// Approve with one line reduced by 50.00 (attendance not proven).
+	e.clk.Set(clock.InRome(2026, 3, 1, 10, 0))
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), map[string]any{"decision": "approve",
+		"reductions": []map[string]any{{"line": 5, "amount": "50.00", "code": "attendance_not_proven", "note": "Frequenza di ottobre non documentata."}}})
+	if r.Status != 200 {
+		t.Fatalf("approve: %d %s", r.Status, r.Body)
+	}
+	approved1 := e.cents(t, r.json(t), "approved")
+	if approved1 != want1-50_00-advance {
+		t.Fatalf("approved %s, want %s", approved1, want1-50_00-advance)
+	}
+	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/payments", off(), map[string]any{"amount": approved1.String(), "reference": "Mandato 2026/0415"}); r.Status != 200 || r.json(t)["state"] != "paid" {
+		t.Fatalf("pay: %d %s", r.Status, r.Body)
+	}
+
+	// Second period, with the 11th month (July uses the 272.70/327.30 bonus).
+	var lines2 []claimLine
+	for m := 5; m <= 11; m++ {
+		lines2 = append(lines2, claimLine{"c1", cf(1, false), nido, m, "600.00", "fino_20000", false, false, "registro nido Pace 2026/" + fmt.Sprint(m)})
+	}
+	lines2 = append(lines2, claimLine{"c2", cf(2, true), nido, 11, "600.00", "fino_20000", true, false, "registro nido Pace 2026/11"})
+	e.clk.Set(clock.InRome(2026, 8, 3, 10, 0))
+	claim2 := e.fileClaim(id, tok(), 5, 11, lines2)
+	var want2 money.Cents
+	for _, l := range lines2 {
+		fee, _ := money.Parse(l.Fee)
+		want2 += regionShare(fee, l.Band, l.BornFrom2024, l.Month)
+	}
+	if got := e.cents(t, claim2, "claimed"); got != want2 || e.cents(t, claim2, "net") != want2 {
+		t.Fatalf("second claim %s net %v, want %s with no advance left", got, claim2["net"], want2)
+	}
+	c2 := claim2["id"].(string)
+	e.signAndUpload(c2, tok())
+	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/transmit", tok(), nil); r.Status != 200 {
+		t.Fatalf("transmit 2: %d %s", r.Status, r.Body)
+	}
+	r = e.do("POST", "/v1/rendicontazioni/"+c2+"/review", off(), map[string]any{"decision": "approve"})
+	if r.Status != 200 {
+		t.Fatalf("approve 2: %d %s", r.Status, r.Body)
+	}
+	approved2 := e.cents(t, r.json(t), "approved")
+	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/payments", off(), map[string]any{"amount": approved2.String(), "reference": "Mandato 2026/0977"}); r.Status != 200 {
+		t.Fatalf("pay 2: %d %s", r.Status, r.Body)
+	}
+
+	// Paid = approved − advance, to the cent; the budget adds up.
+	if approved1+approved2 != want1-50_00+want2-advance {
+		t.Fatalf("paid %s ≠ approved %s − advance %s", approved1+approved2, want1-50_00+want2, advance)
+	}
+	b := e.do("GET", "/v1/calls/"+LombardiaCall+"/budget", off(), nil).json(t)
+	alloc, adv, paidTot, avail := e.cents(t, b, "allocation"), e.cents(t, b, "advanced"), e.cents(t, b, "paid"), e.cents(t, b, "available")
+	if alloc != 20_000_000_00 || adv != advance || paidTot != approved1+approved2 || avail != alloc-adv-paidTot {
+		t.Fatalf("budget %v", b)
+	}
+	// Another Comune sees none of it; the Comune cannot approve its own.
+	if r := e.do("GET", "/v1/rendicontazioni/"+c1, e.applicant("comune:016024"), nil); r.Status != 404 {
+		t.Fatalf("another Comune reads a claim: %d", r.Status)
+	}
+	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/review", tok(), map[string]any{"decision": "approve"}); r.Status != 403 {
+		t.Fatalf("a Comune approves: %d", r.Status)
+	}
+	// The transmission receipt went to the Comune.
+	if got := strings.Join(outbox(t, e), "\n"); !strings.Contains(got, "Richiesta di liquidazione") {
+		t.Fatalf("no transmission e-mail in the outbox")
+	}
+}
+
+func (e *env) fileClaim(subID, tok string, from, to int, lines []claimLine) map[string]any {
+	e.t.Helper()
+	r := e.do("POST", "/v1/submissions/"+subID+"/rendicontazioni", tok, map[string]any{"period": map[string]int{"from": from, "to": to}, "lines": lines})
+	if r.Status != 201 {
+		e.t.Fatalf("rendicontazione: %d %s", r.Status, r.Body)
+	}
+	return r.json(e.t)
+}
+
+// signAndUpload downloads both generated documents, signs them as the
+// Comune's signing tool would, and uploads the envelopes.
+func (e *env) signAndUpload(claimID, tok string) {
+	e.t.Helper()
+	for _, kind := range []string{"documento_contabile", "richiesta_liquidazione"} {
+		r := e.do("GET", "/v1/rendicontazioni/"+claimID+"/documents/"+kind+".pdf", tok, nil)
+		if r.Status != 200 || r.Header.Get("Content-Type") != "application/pdf" {
+			e.t.Fatalf("%s: %d %s", kind, r.Status, r.Body)
+		}
+		again := e.do("GET", "/v1/rendicontazioni/"+claimID+"/documents/"+kind+".pdf", tok, nil)
+		if string(again.Body) != string(r.Body) {
+			e.t.Fatalf("%s is not deterministic", kind)
+		}
+		env, err := fixtures.SignCAdES(r.Body, "Sindaco di Milano TEST")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		up := e.do("PUT", "/v1/rendicontazioni/"+claimID+"/signed/"+kind, tok, env, "Content-Type", "application/pkcs7-mime")
+		if up.Status != 200 {
+			e.t.Fatalf("upload signed %s: %d %s", kind, up.Status, up.Body)
+		}
+	}
+}

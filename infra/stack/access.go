@@ -1,0 +1,97 @@
+package stack
+
+// Partition-key prefixes of the table (shared/dynamo's key scheme). IAM's
+// dynamodb:LeadingKeys condition matches the partition key of every item a
+// request touches (each item of a batch, each part of a transaction), so
+// each function is allowed only the partitions it uses.
+const (
+	pkCall     = "CALL#*"    // a call, its window events, participation, active allocation, claims
+	pkAudit    = "AUDIT#*"   // a call's audit trail: append-only for everyone
+	pkCounter  = "COUNTER#*" // a call's protocol counter: only filing moves it
+	pkSub      = "SUB#*"     // an application
+	pkDoc      = "DOC#*"     // a declared document and its verification
+	pkRegistry = "REG#*"     // a call's imported registries
+	pkAlloc    = "ALLOC#*"   // a riparto run and its lines
+	pkIdem     = "IDEM#*"    // idempotency keys and first arrivals
+	pkFunds    = "IDEM#funds#*"
+)
+
+// Partition keys of gsi1 (its Query is authorised on the index's own key).
+const (
+	ixCalls  = "CALLS"         // every call, by region
+	ixSubs   = "CALL#*#SUBS"   // a call's applications
+	ixAllocs = "CALL#*#ALLOCS" // a call's riparto runs
+	ixDocs   = "SUB#*#DOCS"    // an application's documents
+	ixAudit  = "SUB#*#AUDIT"   // an application's audit lines
+)
+
+// Access is one function's reach into the table.
+type Access struct {
+	Read   []string // GetItem, Query: table partitions
+	Index  []string // Query on gsi1: index partitions
+	Write  []string // PutItem, UpdateItem, ConditionCheckItem (and the parts of a transaction)
+	Delete []string // DeleteItem
+	Batch  []string // BatchWriteItem
+}
+
+// TableAccess is each function's reach, read from what its services call
+// in shared/dynamo. Nothing here is table-wide, and the audit trail and the
+// counters are also guarded by explicit Denies (permissions), which no
+// Allow added later can override.
+var TableAccess = map[string]Access{
+	// Calls, windows (proroga), registry imports, fund announcements,
+	// riparto results and simulations.
+	"calls": {
+		Read:  []string{pkCall, pkAudit, pkRegistry, pkAlloc, pkFunds},
+		Index: []string{ixCalls, ixSubs, ixAllocs},
+		Write: []string{pkCall, pkAudit, pkRegistry, pkAlloc, pkFunds},
+		Batch: []string{pkRegistry},
+	},
+	// Drafts, filing (application, counter, claims, idempotency), review.
+	"submissions": {
+		Read:  []string{pkCall, pkSub, pkCounter, pkDoc, pkRegistry, pkIdem},
+		Index: []string{ixSubs, ixDocs, ixAudit},
+		Write: []string{pkSub, pkCounter, pkCall, pkIdem, pkAudit},
+	},
+	// Declares documents of an application it may see; signs URLs.
+	"uploads": {
+		Read:  []string{pkCall, pkSub, pkDoc, pkRegistry},
+		Index: []string{ixDocs},
+		Write: []string{pkDoc, pkAudit},
+	},
+	// Verifies an uploaded object: its document, the call's rules, the
+	// outcome and its audit line; never an application.
+	"documents": {
+		Read:  []string{pkDoc, pkCall},
+		Write: []string{pkDoc, pkAudit},
+	},
+	// Window instants: events, participation, expiring drafts.
+	"windows": {
+		Read:  []string{pkCall, pkSub},
+		Index: []string{ixCalls, ixSubs},
+		Write: []string{pkCall, pkSub, pkAudit},
+	},
+	// Runs a riparto: the run, the call's applications, its lines, the
+	// end of the call's active run.
+	"allocation": {
+		Read:   []string{pkAlloc, pkCall, pkSub, pkRegistry},
+		Index:  []string{ixSubs},
+		Write:  []string{pkAlloc, pkAudit},
+		Delete: []string{pkCall},
+		Batch:  []string{pkAlloc},
+	},
+	// The public function computes from the request alone.
+	"public": {},
+}
+
+// s3Access is each function's use of the data key through S3 (besides
+// DynamoDB): signing uploads needs GenerateDataKey, reading Decrypt.
+var s3KeyActions = map[string][]string{
+	"uploads":    {"kms:GenerateDataKey", "kms:Decrypt"},
+	"documents":  {"kms:Decrypt"},
+	"allocation": {"kms:GenerateDataKey"},
+}
+
+func (a Access) any() bool {
+	return len(a.Read)+len(a.Index)+len(a.Write)+len(a.Delete)+len(a.Batch) > 0
+}
