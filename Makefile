@@ -4,7 +4,7 @@ FUNCTIONS := calls submissions uploads documents windows allocation public
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run test build bench fuzz deploy synth destroy clean
+.PHONY: run test build bench fuzz deploy synth destroy clean assets apidoc
 STAGE ?= dev
 # The CLI must read the cloud assembly of aws-cdk-lib 2.270 (schema 54): 2.1131.0 or later.
 CDK := npx --yes aws-cdk@2.1148.1
@@ -15,19 +15,32 @@ CDK_OUT ?= cdk.out
 # jsii (the CDK's Go bindings) runs on Node 22, installed on demand from npm.
 NODE22 = export JSII_NODE="$${JSII_NODE:-$$(.ci/install-node22.sh)}" &&
 
+## assets: front-end files from npm at the exact versions of package-lock.json, copied into
+## shared/webassets/dist (git-ignored) for Go to embed; redone only when the lock or the list changes
+WEBASSETS := shared/webassets/dist/.built
+assets: $(WEBASSETS)
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+$(WEBASSETS): node_modules/.package-lock.json shared/webassets/assets.txt .ci/webassets.sh
+	.ci/webassets.sh
+
+## apidoc: openapi.json from openapi.yaml and the program forms, and the typed client from it
+apidoc:
+	$(GO) generate ./shared/apidoc ./infra/apiclient
+
 ## run: the whole product on this machine (HTTP API on $PORT, default 8080)
-run:
+run: assets
 	$(GO) run ./infra/local
 
 ## test: every test, with the race detector (the CDK tests need Node 22: installed by .ci/install-node22.sh),
 ## then both stages synthesized by the CDK CLI and linted by cfn-lint (.ci/lint-templates.sh)
-test:
+test: assets
 	$(GO) vet ./...
 	$(NODE22) $(GO) test -race -count=1 -timeout 45m ./...
 	.ci/lint-templates.sh
 
 ## build: one arm64 bootstrap per Lambda function under build/<fn>/bootstrap
-build:
+build: assets
 	@for fn in $(FUNCTIONS); do \
 	  echo "build $$fn"; \
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
@@ -63,4 +76,5 @@ destroy:
 	$(NODE22) $(CDK) destroy -c stage=$(STAGE) $(CDK_CONTEXT)
 
 clean:
-	rm -rf build cdk.out
+	rm -rf build cdk.out node_modules
+	.ci/webassets.sh --clean

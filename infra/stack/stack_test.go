@@ -126,6 +126,8 @@ func TestCdkNagSuppressionsAreExactlyTheAcceptedFindings(t *testing.T) {
 		want := map[string]bool{
 			"AwsSolutions-APIG4 Api/GET--v1--health/Resource":                         true,
 			"AwsSolutions-APIG4 Api/GET--v1--openapi.json/Resource":                   true,
+			"AwsSolutions-APIG4 Api/GET--v1--docs/Resource":                           true,
+			"AwsSolutions-APIG4 Api/GET--v1--docs--{asset}/Resource":                  true,
 			"AwsSolutions-APIG4 Api/POST--v1--calculators--nidi-gratis-plus/Resource": true,
 			"AwsSolutions-APIG4 Api/POST--v1--calculators--riparto/Resource":          true,
 			"AwsSolutions-IAM4 BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource [Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]": true,
@@ -531,6 +533,8 @@ func TestFundsAnnouncedRunsTheAllocation(t *testing.T) {
 var contractRoutes = []Route{
 	{"public", "GET", "/v1/health", true},
 	{"public", "GET", "/v1/openapi.json", true},
+	{"public", "GET", "/v1/docs", true},
+	{"public", "GET", "/v1/docs/{asset}", true},
 	{"calls", "GET", "/v1/calls", false},
 	{"calls", "POST", "/v1/calls", false},
 	{"calls", "GET", "/v1/calls/{callId}", false},

@@ -31,6 +31,8 @@ func (h api) bind() map[string]apigw.HandlerFunc {
 	return map[string]apigw.HandlerFunc{
 		"GET /v1/health":                                           h.health,
 		"GET /v1/openapi.json":                                     apidoc.Serve,
+		"GET /v1/docs":                                             apidoc.Docs,
+		"GET /v1/docs/{asset}":                                     apidoc.DocsAsset,
 		"GET /v1/calls":                                            h.listCalls,
 		"POST /v1/calls":                                           h.createCall,
 		"GET /v1/calls/{callId}":                                   h.getCall,

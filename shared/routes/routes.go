@@ -35,6 +35,8 @@ func (r Route) Key() string { return r.Method + " " + r.Pattern }
 var table = []Route{
 	{Public, "GET", "/v1/health", true},
 	{Public, "GET", "/v1/openapi.json", true}, // the contract itself (shared/apidoc)
+	{Public, "GET", "/v1/docs", true},         // its browsable reference
+	{Public, "GET", "/v1/docs/{asset}", true},
 	{Public, "POST", "/v1/calculators/nidi-gratis-plus", true},
 	{Public, "POST", "/v1/calculators/riparto", true},
 

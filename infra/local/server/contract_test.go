@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -46,7 +47,10 @@ type contract struct {
 var loadContract = sync.OnceValues(func() (*openapi3.T, error) {
 	// The API's CSV is an Italian spreadsheet export (BOM, ';', a header
 	// block), documented as a string: check it as text, not as records.
-	openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.FileBodyDecoder)
+	// The reference page and its assets are text too.
+	for _, ct := range []string{"text/csv", "text/html", "text/javascript", "text/css"} {
+		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
+	}
 	doc, err := openapi3.NewLoader().LoadFromData(apidoc.OpenAPI)
 	if err != nil {
 		return nil, err
@@ -249,5 +253,41 @@ func TestContractCheckerCatchesABrokenResponse(t *testing.T) {
 				t.Fatalf("caught=%v, want %v: %v", caught, tt.caught, rec.errs)
 			}
 		})
+	}
+}
+
+// The local runtime serves the contract (the document byte for byte, and
+// the reference page with its CSP), and its router has exactly the
+// document's routes: the same set the stack deploys (infra/stack:
+// TestOpenAPIDocumentDescribesExactlyTheDeployedRoutes).
+func TestTheContractIsServedAndCoversTheRouter(t *testing.T) {
+	e := newEnv(t, time.Date(2026, 5, 18, 10, 0, 0, 0, time.UTC))
+	r := e.do("GET", "/v1/openapi.json", "", nil)
+	if r.Status != 200 || !bytes.Equal(r.Body, apidoc.OpenAPI) {
+		t.Fatalf("GET /v1/openapi.json: %d, %d bytes", r.Status, len(r.Body))
+	}
+	page := e.do("GET", "/v1/docs", "", nil)
+	if page.Status != 200 || !strings.Contains(string(page.Body), "swagger-ui") || page.Header.Get("Content-Security-Policy") != apidoc.CSP {
+		t.Fatalf("GET /v1/docs: %d %q", page.Status, page.Header.Get("Content-Security-Policy"))
+	}
+	doc, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented[method+" "+path] = true
+		}
+	}
+	for _, route := range e.rt.Router.Routes() {
+		k := route.Method + " " + route.Pattern
+		if !documented[k] {
+			t.Errorf("%s is served but not documented", k)
+		}
+		delete(documented, k)
+	}
+	for k := range documented {
+		t.Errorf("%s is documented but not served", k)
 	}
 }
