@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"sportello/shared/apigw"
 	"sportello/shared/clock"
@@ -35,6 +37,22 @@ type submissionView struct {
 	UpdatedAt   string             `json:"updatedAt"`
 	Data        json.RawMessage    `json:"data,omitempty"`
 	Derived     any                `json:"derived,omitempty"`
+	Istruttoria *istruttoriaView   `json:"istruttoria,omitempty"`
+}
+
+// istruttoriaView is the review clock (Lombardy C.3) as of the request.
+type istruttoriaView struct {
+	Due       string `json:"due"`       // the due date as of now
+	Suspended bool   `json:"suspended"` // an integration is awaited: the clock stands still
+	Overdue   bool   `json:"overdue"`   // undecided and past due
+}
+
+func viewClock(s submission.Submission, now time.Time) *istruttoriaView {
+	rc, ok := s.Clock(now)
+	if !ok {
+		return nil
+	}
+	return &istruttoriaView{Due: Rome(rc.Due), Suspended: rc.Suspended, Overdue: rc.Overdue}
 }
 
 func viewSubmission(s submission.Submission, withData bool) submissionView {
@@ -55,6 +73,7 @@ func viewSubmission(s submission.Submission, withData bool) submissionView {
 func (h api) respondSubmission(status int, s submission.Submission) (*apigw.Response, error) {
 	v := viewSubmission(s, true)
 	v.Derived = h.Submissions.Derived(s)
+	v.Istruttoria = viewClock(s, h.Clock.Now())
 	resp, err := apigw.JSON(status, v)
 	if err == nil {
 		resp.Header.Set("ETag", strconv.Quote(strconv.FormatInt(s.Version, 10)))
@@ -95,9 +114,34 @@ func (h api) listSubmissions(ctx context.Context, r *apigw.Request) (*apigw.Resp
 	if err != nil {
 		return nil, err
 	}
+	now := h.Clock.Now()
+	switch sort := r.Query.Get("sort"); sort {
+	case "":
+	case "reviewDue":
+		// Officers work the list by due date: soonest first, those
+		// without a review clock last.
+		slices.SortStableFunc(subs, func(a, b submission.Submission) int {
+			ca, oka := a.Clock(now)
+			cb, okb := b.Clock(now)
+			switch {
+			case oka && okb:
+				return ca.Due.Compare(cb.Due)
+			case oka:
+				return -1
+			case okb:
+				return 1
+			}
+			return 0
+		})
+	default:
+		return nil, &problem.Error{Code: problem.CodeValidation, Detail: "Ordinamento non previsto.",
+			Fields: []problem.FieldError{{Field: "sort", Code: problem.FieldInvalid, Message: "Usare sort=reviewDue (scadenza dell'istruttoria)."}}}
+	}
 	out := make([]submissionView, 0, len(subs))
 	for _, s := range subs {
-		out = append(out, viewSubmission(s, false))
+		v := viewSubmission(s, false)
+		v.Istruttoria = viewClock(s, now)
+		out = append(out, v)
 	}
 	apigw.Annotate(ctx, slog.String("call", r.Params["callId"]), slog.Int("count", len(out)))
 	return ok(map[string]any{"submissions": out})

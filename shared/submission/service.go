@@ -322,6 +322,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 		return next, s.afterFiling(ctx, p, next, c, form, "submission.resubmitted")
 	}
 	next.Claims = form.Claims(sub.Org)
+	next.Istruttoria = StartIstruttoria(prog, c, arrival)
 	filed, err := s.file(ctx, next, sub.Version, c, arrival, form.ClaimConflictCode())
 	if err != nil {
 		return sub, err

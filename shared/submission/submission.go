@@ -62,12 +62,14 @@ type Submission struct {
 	// Resubmitted records each time a rejected form was sent again.
 	Resubmitted []time.Time `json:"resubmittedAt,omitempty" dynamodbav:"resubmitted,omitempty"`
 	Review      *Review     `json:"review,omitempty" dynamodbav:"review,omitempty"`
-	Claims      []string    `json:"-" dynamodbav:"claims,omitempty"`
-	Flags       []string    `json:"flags,omitempty" dynamodbav:"flags,omitempty"`
-	Summary     string      `json:"summary,omitempty" dynamodbav:"summary,omitempty"`
-	CreatedAt   time.Time   `json:"createdAt" dynamodbav:"createdAt"`
-	CreatedBy   string      `json:"-" dynamodbav:"createdBy"`
-	UpdatedAt   time.Time   `json:"updatedAt" dynamodbav:"updatedAt"`
+	// Istruttoria is the review clock (nil when the program sets none).
+	Istruttoria *Istruttoria `json:"istruttoria,omitempty" dynamodbav:"istruttoria,omitempty"`
+	Claims      []string     `json:"-" dynamodbav:"claims,omitempty"`
+	Flags       []string     `json:"flags,omitempty" dynamodbav:"flags,omitempty"`
+	Summary     string       `json:"summary,omitempty" dynamodbav:"summary,omitempty"`
+	CreatedAt   time.Time    `json:"createdAt" dynamodbav:"createdAt"`
+	CreatedBy   string       `json:"-" dynamodbav:"createdBy"`
+	UpdatedAt   time.Time    `json:"updatedAt" dynamodbav:"updatedAt"`
 }
 
 // Filed reports whether the application has a protocol number.
@@ -201,6 +203,23 @@ func (s Submission) ApplyReview(d Decision, by string, now time.Time) (Submissio
 		next2.Review.Deadline = &dl
 	}
 	next2.UpdatedAt = now.UTC()
+	if s.Istruttoria != nil {
+		// The clock stands still while an integration is awaited (C.3.c):
+		// a decision after a request restarts it — at the integration
+		// deadline if that passed first.
+		ist := *s.Istruttoria
+		if s.State == IntegrationRequested {
+			restart := now
+			if s.Review != nil && s.Review.Deadline != nil && s.Review.Deadline.Before(now) {
+				restart = *s.Review.Deadline
+			}
+			ist.Resume(restart)
+		}
+		if next == IntegrationRequested {
+			ist.Stop(now)
+		}
+		next2.Istruttoria = &ist
+	}
 	return next2, nil
 }
 

@@ -387,3 +387,72 @@ func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
 		t.Fatalf("another act: %d %s", r.Status, r.Body)
 	}
 }
+
+// Item 7 (C.3): each filed Lombardy application is due within 60 calendar
+// days of its filing day (the earlier of the Avviso's two readings), the
+// clock stands still while an integration is awaited, the officers' list
+// shows and sorts by the due date, and what is past due is overdue.
+func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
+	file := func(name string) string {
+		ex := loadExample(t, name)
+		tok := e.applicant(ex.Org)
+		id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+		e.uploadAll(id, tok, ex)
+		if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+			t.Fatalf("%s: %d %s", name, r.Status, r.Body)
+		}
+		return id
+	}
+	milano := file("lombardia-milano.json") // filed 20/07: due by 18/09 (the window's close would give 29/09)
+	e.clk.Set(clock.InRome(2025, 7, 25, 10, 0))
+	bergamo := file("lombardia-bergamo-associated.json") // filed 25/07: due by 23/09
+	clockOf := func(id string) map[string]any {
+		r := e.do("GET", "/v1/submissions/"+id, e.officer("LOM"), nil)
+		ist, _ := r.json(t)["istruttoria"].(map[string]any)
+		if ist == nil {
+			t.Fatalf("no review clock: %s", r.Body)
+		}
+		return ist
+	}
+	if due := clockOf(milano)["due"]; due != "2025-09-19T00:00:00+02:00" {
+		t.Fatalf("Milano due %v", due)
+	}
+
+	// An integration request stops the clock; the decision after it restarts it.
+	e.clk.Set(clock.InRome(2025, 8, 1, 12, 0))
+	off := e.officer("LOM")
+	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, map[string]any{"decision": "request_integration", "notes": "Allegare la delibera tariffe 2025/26.",
+		"deadline": clock.InRome(2025, 8, 11, 12, 0).Format(time.RFC3339)}); r.Status != 200 {
+		t.Fatalf("request integration: %d %s", r.Status, r.Body)
+	}
+	e.clk.Set(clock.InRome(2025, 8, 5, 12, 0))
+	off = e.officer("LOM")
+	if c := clockOf(milano); c["suspended"] != true || c["overdue"] != false {
+		t.Fatalf("suspended: %v", c)
+	}
+	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 {
+		t.Fatalf("admit: %d %s", r.Status, r.Body)
+	}
+	if c := clockOf(milano); c["due"] != "2025-09-23T00:00:00+02:00" || c["suspended"] != false {
+		t.Fatalf("four days suspended move the due date by four days: %v", c)
+	}
+
+	// Past due and undecided: overdue; the list sorts by due date.
+	e.clk.Set(clock.InRome(2025, 9, 24, 1, 0))
+	off = e.officer("LOM")
+	r := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions?sort=reviewDue", off, nil)
+	subs := r.json(t)["submissions"].([]any)
+	if len(subs) != 2 || subs[0].(map[string]any)["id"] != milano || subs[1].(map[string]any)["id"] != bergamo {
+		t.Fatalf("sorted by due date: %s", r.Body)
+	}
+	if c := subs[1].(map[string]any)["istruttoria"].(map[string]any); c["overdue"] != true || c["due"] != "2025-09-24T00:00:00+02:00" {
+		t.Fatalf("Bergamo is overdue: %v", c)
+	}
+	if c := subs[0].(map[string]any)["istruttoria"].(map[string]any); c["overdue"] != false {
+		t.Fatalf("a decided application is not overdue: %v", c)
+	}
+	if r := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions?sort=name", off, nil); r.Status != 422 {
+		t.Fatalf("unknown sort: %d", r.Status)
+	}
+}
