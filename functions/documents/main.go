@@ -21,7 +21,7 @@ func main() {
 			if err != nil {
 				return fmt.Errorf("object key: %w", err)
 			}
-			if err := svc.Object(ctx, key); err != nil {
+			if err := svc.Object(ctx, key, rec.EventTime); err != nil {
 				return err // retried by Lambda's async retries, then the DLQ
 			}
 		}

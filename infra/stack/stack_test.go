@@ -556,6 +556,8 @@ var contractRoutes = []Route{
 	{"submissions", "PUT", "/v1/submissions/{id}", false},
 	{"submissions", "POST", "/v1/submissions/{id}/submit", false},
 	{"submissions", "POST", "/v1/submissions/{id}/review", false},
+	{"submissions", "POST", "/v1/submissions/{id}/integration", false},
+	{"submissions", "POST", "/v1/submissions/{id}/withdraw", false},
 	{"submissions", "GET", "/v1/submissions/{id}/receipt", false},
 	{"submissions", "GET", "/v1/submissions/{id}/summary", false},
 	{"submissions", "GET", "/v1/submissions/{id}/audit", false},

@@ -111,8 +111,9 @@ func (c Call) Window(id string) (Window, bool) {
 }
 
 // CheckFiling tells whether an application arriving at t may be filed:
-// nil inside a window, window_not_open before the first (or between
-// windows), window_closed after the last. Details give the instants in
+// nil inside a window, window_not_open before the first, window_closed
+// after a window closed (between two windows the detail names the window
+// that closed and when the next opens; after the last, the final close). Details give the instants in
 // Italian, Europe/Rome.
 func (c Call) CheckFiling(t time.Time) error {
 	for _, w := range c.Windows {
@@ -134,9 +135,32 @@ func (c Call) CheckFiling(t time.Time) error {
 			With("arrivedAt", t.In(clock.Rome).Format(time.RFC3339Nano))
 	}
 	next := c.nextOpening(t)
+	if prev, ok := c.lastClosedBefore(t); ok {
+		// Between two windows: the one that matters to a late clerk is the
+		// window that just closed, and when the next one opens.
+		return problem.New(problem.CodeWindowClosed,
+			"La finestra di presentazione %s si è chiusa il %s; la richiesta è arrivata il %s. La prossima finestra apre il %s.",
+			prev.ID, clock.FormatRome(prev.ClosesAt), clock.FormatRome(t), clock.FormatRome(next)).
+			With("window", prev.ID).
+			With("closedAt", prev.ClosesAt.In(clock.Rome).Format(time.RFC3339Nano)).
+			With("arrivedAt", t.In(clock.Rome).Format(time.RFC3339Nano)).
+			With("opensAt", next.In(clock.Rome).Format(time.RFC3339))
+	}
 	return problem.New(problem.CodeWindowNotOpen,
 		"La finestra di presentazione non è ancora aperta: apre il %s.", clock.FormatRome(next)).
 		With("opensAt", next.In(clock.Rome).Format(time.RFC3339))
+}
+
+// lastClosedBefore is the latest window closed at t.
+func (c Call) lastClosedBefore(t time.Time) (Window, bool) {
+	var out Window
+	found := false
+	for _, w := range c.Windows {
+		if !t.Before(w.ClosesAt) {
+			out, found = w, true
+		}
+	}
+	return out, found
 }
 
 func (c Call) nextOpening(t time.Time) time.Time {

@@ -73,7 +73,7 @@ func TestCheckFiling(t *testing.T) {
 		code string
 	}{
 		{"filed 1 ms before the first close is accepted", clock.InRome(2025, 7, 31, 12, 0).Add(-time.Millisecond), ""},
-		{"filed at the first close is between windows: not open", clock.InRome(2025, 7, 31, 12, 0), problem.CodeWindowNotOpen},
+		{"filed at the first close is between windows: the first window closed", clock.InRome(2025, 7, 31, 12, 0), problem.CodeWindowClosed},
 		{"filed before opening is not open", clock.InRome(2025, 7, 1, 11, 59), problem.CodeWindowNotOpen},
 		{"filed 1 ms after the last close is closed", clock.InRome(2025, 9, 10, 12, 0).Add(time.Millisecond), problem.CodeWindowClosed},
 	}

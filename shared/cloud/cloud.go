@@ -41,6 +41,9 @@ const (
 	EnvEventBus       = "SPORTELLO_EVENT_BUS"
 	EnvSender         = "SPORTELLO_SENDER"
 	EnvPIIKey         = "SPORTELLO_PII_KMS_KEY"
+	// EnvOffices: the Regions' office mailboxes told of integrations,
+	// "LOM=a@example.it,PIE=b@example.it" (optional).
+	EnvOffices = "SPORTELLO_OFFICES"
 )
 
 // Env is what every function shares.
@@ -120,7 +123,7 @@ func (e *Env) App(ports ...Port) (*app.App, error) {
 			if err != nil {
 				return nil, err
 			}
-			p.Mailer = notify.Mailer{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}}
+			p.Mailer = notify.Mailer{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}, Offices: notify.ParseOffices(os.Getenv(EnvOffices))}
 		case Events:
 			bus, err := Require(EnvEventBus)
 			if err != nil {

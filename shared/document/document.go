@@ -48,6 +48,9 @@ type Document struct {
 	CreatedAt        time.Time `json:"createdAt" dynamodbav:"createdAt"`
 	CreatedBy        string    `json:"-" dynamodbav:"createdBy"`
 	VerifiedAt       time.Time `json:"verifiedAt,omitzero" dynamodbav:"verifiedAt,omitempty"`
+	// ReceivedAt is when S3 stored the bytes (the ObjectCreated event's
+	// time): what an integration deadline is measured against.
+	ReceivedAt time.Time `json:"receivedAt,omitzero" dynamodbav:"receivedAt,omitempty"`
 }
 
 // Upload is a pre-signed PUT: the client sends exactly Headers with the

@@ -30,10 +30,6 @@ func (s *Service) Receipt(ctx context.Context, p *auth.Principal, submissionID s
 	if err != nil {
 		return File{}, err
 	}
-	docs, err := s.Store.Documents(ctx, sub.ID)
-	if err != nil {
-		return File{}, err
-	}
 	data := pdfdoc.ReceiptData{Region: auth.Regions[c.Region], CallTitle: c.Title, Org: sub.Org, OrgName: s.orgName(ctx, sub),
 		SubmissionID: sub.ID, ProtocolNumber: sub.Protocol.Number, FiledAt: sub.Protocol.At, GeneratedAt: s.Clock.Now()}
 	titles := map[string]string{}
@@ -42,10 +38,10 @@ func (s *Service) Receipt(ctx context.Context, p *auth.Principal, submissionID s
 			titles[k.Kind] = k.Title
 		}
 	}
-	for _, d := range docs {
-		if d.Status == Verified {
-			data.Documents = append(data.Documents, pdfdoc.Document{Kind: d.Kind, Title: titles[d.Kind], Filename: d.Filename, SHA256: d.SHA256})
-		}
+	// Exactly the sealed set: a document verified after the filing is
+	// not part of the filed application, whatever its status now.
+	for _, d := range sub.Sealed {
+		data.Documents = append(data.Documents, pdfdoc.Document{Kind: d.Kind, Title: titles[d.Kind], Filename: d.Filename, SHA256: d.SHA256})
 	}
 	b, err := pdfdoc.Receipt(data)
 	if err != nil {

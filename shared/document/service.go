@@ -10,6 +10,7 @@ import (
 	"sportello/shared/access"
 	"sportello/shared/audit"
 	"sportello/shared/auth"
+	"sportello/shared/bidi"
 	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/ident"
@@ -95,6 +96,10 @@ func (s *Service) Declare(ctx context.Context, p *auth.Principal, submissionID s
 	if !ok {
 		return Document{}, Upload{}, problem.New(problem.CodeInternal, "Programma non configurato.")
 	}
+	// Bidi controls are dropped from the stored name: it is shown to
+	// officers and offered on download, where an override would disguise
+	// the extension ("fattura\u202Efdp.exe").
+	in.Filename = strings.TrimSpace(bidi.Strip(in.Filename))
 	if err := checkDeclaration(prog.DocumentKinds(), in); err != nil {
 		return Document{}, Upload{}, err
 	}

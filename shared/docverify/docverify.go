@@ -240,6 +240,13 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 	}
 	switch res.Detected {
 	case DetectedPDF:
+		rej, err := activeContent(f, size)
+		if err != nil {
+			return res, err
+		}
+		if rej != nil {
+			return res.reject(rej.code, rej.reason), nil
+		}
 		pr, rej, err := checkPDF(f, size)
 		if err != nil {
 			return res, err

@@ -31,9 +31,17 @@ const (
 	maxContentTypes   = 1 << 20
 	// Unzipped parts excelize may hold in memory; worksheets larger than
 	// xlsxXMLInMemory are spooled by excelize to temporary files.
-	xlsxUnzipLimit  = 64 << 20
-	xlsxXMLInMemory = 8 << 20
+	xlsxUnzipLimit  = 32 << 20
+	xlsxXMLInMemory = 4 << 20
 	headerRowSearch = 10 // rows looked at for the header
+	// MaxXLSXSharedStrings bounds the shared strings part, which excelize
+	// parses whole into memory: a few KB for a tariff table, while a
+	// 63 KB "bomb" can expand to 60 MB of strings and hundreds of MB of
+	// memory. Worksheets are bounded by xlsxUnzipLimit and read as a
+	// stream, only their first rows.
+	MaxXLSXSharedStrings = 1 << 20
+	// MaxXLSXUnzipped bounds every part of the package together.
+	MaxXLSXUnzipped = xlsxUnzipLimit
 )
 
 var notSpreadsheet = &rejection{CodeTypeMismatch, "Il file non è un foglio di calcolo Excel .xlsx (la cartella di lavoro non è dichiarata nel pacchetto)."}
@@ -50,8 +58,18 @@ func checkXLSX(f io.ReaderAt, size int64, columns []string) (detected bool, rej 
 		return true, &rejection{CodeCorrupt, "Il file .xlsx è danneggiato (l'archivio non si apre)."}
 	}
 	names := map[string]*zip.File{}
+	var unzipped uint64
 	for _, zf := range zr.File {
 		names[strings.ToLower(zf.Name)] = zf
+		// The sizes the archive declares bind: archive/zip fails a part
+		// that inflates beyond its declared size.
+		unzipped += zf.UncompressedSize64
+	}
+	if unzipped > MaxXLSXUnzipped || len(zr.File) > 10000 {
+		return true, &rejection{CodeTooLarge, "Il foglio di calcolo, una volta decompresso, supera i 32 MB ammessi: salvarlo di nuovo con i soli dati richiesti."}
+	}
+	if ss, ok := names["xl/sharedstrings.xml"]; ok && ss.UncompressedSize64 > MaxXLSXSharedStrings {
+		return true, &rejection{CodeTooLarge, "Il foglio di calcolo contiene troppo testo (oltre 1 MB di stringhe): caricare solo la tabella delle rette."}
 	}
 	ct, ok := names["[content_types].xml"]
 	if !ok || ct.UncompressedSize64 > maxContentTypes {

@@ -11,6 +11,7 @@ import (
 	"sportello/shared/document"
 	"sportello/shared/problem"
 	"sportello/shared/program"
+	"sportello/shared/submission"
 )
 
 type docItem struct {
@@ -91,6 +92,20 @@ func (s *Store) Documents(ctx context.Context, submissionID string) ([]document.
 	return out, nil
 }
 
+// Uploads lists an application's documents as the lifecycle sees them.
+func (s *Store) Uploads(ctx context.Context, submissionID string) ([]submission.Upload, error) {
+	docs, err := s.Documents(ctx, submissionID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]submission.Upload, len(docs))
+	for i, d := range docs {
+		out[i] = submission.Upload{ID: d.ID, Kind: d.Kind, Filename: d.Filename, SHA256: d.SHA256, Size: d.Size,
+			Verified: d.Status == document.Verified, ReceivedAt: d.ReceivedAt, Detail: programDocument(d)}
+	}
+	return out, nil
+}
+
 // VerifiedDocuments counts an application's verified documents by kind.
 func (s *Store) VerifiedDocuments(ctx context.Context, submissionID string) (map[string]int, error) {
 	docs, err := s.Documents(ctx, submissionID)
@@ -110,11 +125,16 @@ func (s *Store) VerifiedUploads(ctx context.Context, submissionID string) ([]pro
 	var out []program.Document
 	for _, d := range docs {
 		if d.Status == document.Verified {
-			out = append(out, program.Document{Kind: d.Kind, Ref: d.Ref, Signed: d.Detected == "p7m" || d.Detected == "pades",
-				Signers: d.Signers, SHA256: d.SHA256, SignedContent: d.SignedContent})
+			out = append(out, programDocument(d))
 		}
 	}
 	return out, nil
+}
+
+// programDocument is what a program's checks see of a document.
+func programDocument(d document.Document) program.Document {
+	return program.Document{Kind: d.Kind, Ref: d.Ref, Signed: d.Detected == "p7m" || d.Detected == "pades",
+		Signers: d.Signers, SHA256: d.SHA256, SignedContent: d.SignedContent}
 }
 
 // SettleDocument records the verification outcome once: only a pending

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"sportello/shared/clock"
 	"sportello/shared/problem"
 	"sportello/shared/rendiconto"
+	"sportello/shared/submission"
 )
 
 // Rendicontazione items (docs/rendicontazione.md):
@@ -203,28 +203,21 @@ func (s *Store) CreatePIIKey(ctx context.Context, blob []byte) (bool, error) {
 // When another registration took the number first, it reads the counter
 // again and retries; a stale claim is rendiconto.ErrStale.
 func (s *Store) TransmitClaim(ctx context.Context, c rendiconto.Claim, prev int, region string, at time.Time) (string, error) {
-	register := fmt.Sprintf("%s-%d", region, at.In(clock.Rome).Year())
+	register := submission.RegisterOf(region, at)
 	for attempt := 0; ; attempt++ {
 		counter, err := s.ProtocolCounter(ctx, register)
 		if err != nil {
 			return "", err
 		}
 		seq := counter + 1
-		c.Protocol = fmt.Sprintf("%s-%07d", register, seq)
+		c.Protocol = submission.FormatProtocol(register, seq)
 		av, err := newClaimItem(c)
 		if err != nil {
 			return "", err
 		}
-		entry, err := attributevalue.MarshalMap(struct {
-			keys
-			Number  string    `dynamodbav:"number"`
-			Seq     int64     `dynamodbav:"seq"`
-			Kind    string    `dynamodbav:"kind"`
-			Subject string    `dynamodbav:"subject"`
-			CallID  string    `dynamodbav:"callId"`
-			Org     string    `dynamodbav:"org"`
-			At      time.Time `dynamodbav:"at"`
-		}{keys{PK: "REGISTER#" + register, SK: fmt.Sprintf("%012d", seq), Type: "registration"}, c.Protocol, seq, "liquidation_request", c.ID, c.Call, c.Org, at})
+		entry, err := attributevalue.MarshalMap(registerItem{keys: keys{PK: registerPK(register), SK: registerSK(seq), Type: "registration"},
+			Registration: submission.Registration{Register: register, Seq: seq, Number: c.Protocol, Kind: submission.EntryLiquidation,
+				SubmissionID: c.Submission, ClaimID: c.ID, CallID: c.Call, At: at}})
 		if err != nil {
 			return "", fmt.Errorf("encode register entry: %w", err)
 		}

@@ -6,8 +6,10 @@
 //	CALL#<callId>  META                      the call           gsi1: CALLS / <region>#<callId>
 //	CALL#<callId>  WINDOW#<wid>#<OPENED|CLOSED>  close/open work done once
 //	CALL#<callId>  FINAL                     participants recorded at the final close
-//	COUNTER#<callId> COUNTER                 protocol counter (own partition: only submissions may write it)
-//	CALL#<callId>  CLAIM#<key>               uniqueness claims of filed applications
+//	COUNTER#<REG>-<YEAR> COUNTER             the Region's register counter of the year (own partition: only submissions may write it)
+//	REGISTER#<REG>-<YEAR> <seq, 12 digits>   one entry per number: filing or integration, withdrawal marked
+//	CLAIM#<callId> <key>                     an own uniqueness claim of a filed application (released, never deleted)
+//	CLAIM#<callId> MEMBER#<key>#<subId>      an association's listing of a member (not exclusive)
 //	AUDIT#<callId> AUDIT#<time>#<id>         audit trail (own partition) gsi1: SUB#<subId>#AUDIT / <time>
 //	SUB#<subId>    META                      an application     gsi1: CALL#<callId>#SUBS / <org>#<subId>
 //	DOC#<docId>    META                      a document         gsi1: SUB#<subId>#DOCS / <docId>

@@ -154,13 +154,13 @@ func file(s *dynamo.Store, sub submission.Submission) (submission.Submission, er
 		if cur.Filed() {
 			return cur, nil
 		}
-		n, err := s.ProtocolCounter(ctx, cur.CallID)
+		n, err := s.ProtocolCounter(ctx, "PIE-2026")
 		if err != nil {
 			return cur, err
 		}
 		next := cur
 		next.State, next.Version = submission.Submitted, cur.Version+1
-		next.Protocol = &submission.Protocol{Seq: n + 1, Number: submission.FormatProtocol("PIE-2026", n+1), At: time.Now()}
+		next.Protocol = &submission.Protocol{Seq: n + 1, Number: submission.FormatProtocol("PIE-2026", n+1), At: time.Now(), Register: "PIE-2026"}
 		err = s.File(ctx, next, cur.Version, n)
 		if errors.Is(err, submission.ErrCounterMoved) || errors.Is(err, submission.ErrStale) {
 			continue
@@ -194,10 +194,10 @@ func TestTwentyWorkersFileOneDraftExactlyOnce(t *testing.T) {
 	for n := range numbers {
 		seen[n]++
 	}
-	if len(seen) != 1 || seen["PIE-2026-000001"] != 20 {
+	if len(seen) != 1 || seen["PIE-2026-0000001"] != 20 {
 		t.Fatalf("want every worker to see PIE-2026-000001, got %v", seen)
 	}
-	if n, _ := s.ProtocolCounter(ctx, "c"); n != 1 {
+	if n, _ := s.ProtocolCounter(ctx, "PIE-2026"); n != 1 {
 		t.Fatalf("counter %d", n)
 	}
 }
@@ -256,7 +256,7 @@ func TestClaimTakenNamesTheHolder(t *testing.T) {
 	if !errors.As(err, &taken) || taken.HolderID != a.ID || taken.Key != "comune:000002" {
 		t.Fatalf("got %v", err)
 	}
-	if n, _ := s.ProtocolCounter(ctx, "c"); n != 1 {
+	if n, _ := s.ProtocolCounter(ctx, "PIE-2026"); n != 1 {
 		t.Fatalf("a refused filing must not use a number: counter %d", n)
 	}
 }
@@ -303,7 +303,7 @@ func TestFilingSurvivesInjectedFaults(t *testing.T) {
 		}
 		seen[sub.Protocol.Seq] = true
 	}
-	if c, _ := s.ProtocolCounter(ctx, "c"); c != n || len(seen) != n {
+	if c, _ := s.ProtocolCounter(ctx, "PIE-2026"); c != n || len(seen) != n {
 		t.Fatalf("counter %d, filed %d", c, len(seen))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -184,28 +185,50 @@ func (s *Store) SaveSubmission(ctx context.Context, sub submission.Submission, p
 	return nil
 }
 
-// ProtocolCounter reads the last protocol sequence of a call (0 if none).
-func (s *Store) ProtocolCounter(ctx context.Context, callID string) (int64, error) {
+// ProtocolCounter reads the last number of a register ("LOM-2025"), 0 if none.
+func (s *Store) ProtocolCounter(ctx context.Context, register string) (int64, error) {
 	var it struct {
 		N int64 `dynamodbav:"n"`
 	}
-	if _, err := s.get(ctx, counterPK(callID), "COUNTER", &it); err != nil {
-		return 0, fmt.Errorf("read counter %s: %w", callID, err)
+	if _, err := s.get(ctx, counterPK(register), "COUNTER", &it); err != nil {
+		return 0, fmt.Errorf("read counter %s: %w", register, err)
 	}
 	return it.N, nil
 }
 
 type claimItem struct {
 	keys
-	SubmissionID string `dynamodbav:"submissionId"`
+	SubmissionID string     `dynamodbav:"submissionId"`
+	ReleasedAt   *time.Time `dynamodbav:"releasedAt,omitempty"`
 }
 
-// File writes one filing in one transaction (FileAll of one): the
-// counter moves from counter to sub.Protocol.Seq (= counter+1), the
-// application from version prev to its filed state, and each claim is
-// taken. Either all happen or none, so a protocol number is never lost,
-// duplicated or skipped.
+type registerItem struct {
+	keys
+	submission.Registration
+}
+
+func registerPK(register string) string { return "REGISTER#" + register }
+
+// registerSK sorts a register's entries by number.
+func registerSK(seq int64) string { return fmt.Sprintf("%012d", seq) }
+
+// uniqPK keeps a call's claims in a partition of their own (not the
+// call's), so IAM can give the submissions function this partition
+// without the call item.
+func uniqPK(callID string) string { return "CLAIM#" + callID }
+
+// memberSK is one association's listing of a member: several may exist,
+// none is exclusive (a claim on someone else's behalf never blocks them).
+func memberSK(key, submissionID string) string { return "MEMBER#" + key + "#" + submissionID }
+
+// claimFree: absent, or released by an exclusion or a withdrawal.
+const claimFree = "attribute_not_exists(pk) OR attribute_exists(releasedAt)"
+
+// File registers one application in one transaction (FileAll of one).
 func (s *Store) File(ctx context.Context, sub submission.Submission, prev, counter int64) error {
+	if sub.Registering == "" {
+		sub.Registering = submission.EntryFiling
+	}
 	refused, err := s.FileAll(ctx, []submission.Submission{sub}, []int64{prev}, counter)
 	if err != nil {
 		return err
@@ -216,26 +239,41 @@ func (s *Store) File(ctx context.Context, sub submission.Submission, prev, count
 // MaxFilingItems is the most items one filing transaction may hold.
 const MaxFilingItems = 100
 
-// FileAll files applications of one register in one transaction: the
-// counter moves from counter to counter+len(subs) (subs[i].Protocol.Seq is
-// counter+1+i), each application from prevs[i] to its filed state, and
-// every claim is taken — all or nothing, so numbers stay contiguous. When
-// the transaction is refused because of some of the applications, refused
-// names them (index → submission.ErrStale or *submission.ClaimTaken) and
-// nothing was written: the caller files the others again, with fresh
-// numbers. err is submission.ErrCounterMoved when the counter moved or
-// another filing held it, a retryable storage error when DynamoDB failed.
+// FileAll registers applications in one register in one transaction: the
+// register's counter moves from counter to counter+len(subs) (the i-th
+// registration, subs[i].Registration(), is number counter+1+i), each
+// number's register entry is written, each application moves from
+// prevs[i] with what it seals; a filing also takes its own claims, checks
+// that no Comune it lists as a member filed alone, and records its member
+// listings — all or nothing, so numbers stay contiguous and every number
+// has its entry. When the transaction is refused because of some of the
+// applications, refused names them (index → submission.ErrStale or
+// *submission.ClaimTaken) and nothing was written: the caller registers
+// the others again, with fresh numbers. err is submission.ErrCounterMoved
+// when the counter moved or another registration held it, a retryable
+// storage error when DynamoDB failed.
 func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs []int64, counter int64) (refused map[int]error, err error) {
 	if len(subs) == 0 {
 		return nil, nil
 	}
+	subs = slices.Clone(subs)
+	for i := range subs {
+		if subs[i].Registering == "" {
+			subs[i].Registering = submission.EntryFiling // the common case
+		}
+	}
 	callID := subs[0].CallID
+	first, ok := subs[0].Registration()
+	if !ok {
+		return nil, fmt.Errorf("file %s: nothing to register", subs[0].ID)
+	}
+	register := first.Register
 	counterCond := "n = :prev"
 	if counter == 0 {
 		counterCond = "attribute_not_exists(n)"
 	}
 	items := []types.TransactWriteItem{{Update: &types.Update{
-		TableName: &s.table, Key: key(counterPK(callID), "COUNTER"),
+		TableName: &s.table, Key: key(counterPK(register), "COUNTER"),
 		UpdateExpression:          aws.String("SET n = :next, #t = :type"),
 		ConditionExpression:       aws.String(counterCond),
 		ExpressionAttributeNames:  map[string]string{"#t": "type"},
@@ -244,32 +282,62 @@ func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs
 	if counter > 0 {
 		items[0].Update.ExpressionAttributeValues[":prev"] = num(counter)
 	}
+	// What each item is, to read a cancellation: its application, and the
+	// claim it takes or checks ("" for the application; entry for the
+	// register entry).
+	const entry = "\x00entry"
 	owner, claimOf := []int{-1}, []string{""}
+	add := func(i int, claim string, it types.TransactWriteItem) {
+		items = append(items, it)
+		owner, claimOf = append(owner, i), append(claimOf, claim)
+	}
 	for i, sub := range subs {
+		p, ok := sub.Registration()
+		if !ok || p.Register != register || p.Seq != counter+1+int64(i) {
+			return nil, fmt.Errorf("file %s: registration %+v is not number %d of %s", sub.ID, p, counter+1+int64(i), register)
+		}
+		kind := submission.EntryFiling
+		if sub.Registering == submission.EntryIntegration {
+			kind = submission.EntryIntegration
+		}
 		av, err := attributevalue.MarshalMap(newSubItem(sub))
 		if err != nil {
 			return nil, fmt.Errorf("encode submission: %w", err)
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
+		add(i, "", types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.table, Item: av,
 			ConditionExpression:       aws.String("version = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prevs[i])},
 		}})
-		owner, claimOf = append(owner, i), append(claimOf, "")
+		e, err := attributevalue.MarshalMap(registerItem{keys: keys{PK: registerPK(register), SK: registerSK(p.Seq), Type: "registration"},
+			Registration: submission.Entry(p, kind, sub)})
+		if err != nil {
+			return nil, fmt.Errorf("encode register entry: %w", err)
+		}
+		add(i, entry, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: e, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+		if kind != submission.EntryFiling {
+			continue
+		}
 		for _, c := range sub.Claims {
-			ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: callPK(callID), SK: "CLAIM#" + c, Type: "claim"}, SubmissionID: sub.ID})
+			ci, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: uniqPK(callID), SK: c, Type: "claim"}, SubmissionID: sub.ID})
 			if err != nil {
 				return nil, fmt.Errorf("encode claim: %w", err)
 			}
-			items = append(items, types.TransactWriteItem{Put: &types.Put{
-				TableName: &s.table, Item: ci, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-			}})
-			owner, claimOf = append(owner, i), append(claimOf, c)
+			add(i, c, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci, ConditionExpression: aws.String(claimFree)}})
+		}
+		for _, m := range sub.Members {
+			add(i, m, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+				TableName: &s.table, Key: key(uniqPK(callID), m), ConditionExpression: aws.String(claimFree)}})
+			mi, err := attributevalue.MarshalMap(claimItem{keys: keys{PK: uniqPK(callID), SK: memberSK(m, sub.ID), Type: "member"}, SubmissionID: sub.ID})
+			if err != nil {
+				return nil, fmt.Errorf("encode member: %w", err)
+			}
+			add(i, "", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: mi}})
 		}
 	}
 	if len(items) > MaxFilingItems {
 		if len(subs) == 1 {
-			return map[int]error{0: problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo %d).", MaxFilingItems-2)}, nil
+			return map[int]error{0: problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo %d).", (MaxFilingItems-4)/2)}, nil
 		}
 		return nil, fmt.Errorf("file %d applications: %d items, more than a transaction holds", len(subs), len(items))
 	}
@@ -282,8 +350,8 @@ func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs
 		return nil, classify(fmt.Errorf("file %s: %w", subs[0].ID, err))
 	}
 	if contended(reasons) {
-		// Another filing holds the counter (or its partition is busy):
-		// like a counter that moved, read it again and take the next number.
+		// Another registration holds the counter (or its partition is
+		// busy): like a counter that moved, read it again.
 		return nil, fmt.Errorf("file %s: %w (%s)", subs[0].ID, submission.ErrCounterMoved, strings.Join(reasons, ","))
 	}
 	refused = map[int]error{}
@@ -292,7 +360,11 @@ func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs
 			continue
 		}
 		o := owner[i]
-		if claimOf[i] == "" {
+		switch claimOf[i] {
+		case entry:
+			// The number is taken: the counter moved under us.
+			return nil, submission.ErrCounterMoved
+		case "":
 			refused[o] = submission.ErrStale
 			continue
 		}
@@ -303,7 +375,7 @@ func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs
 		if _, done := refused[o]; done {
 			continue
 		}
-		if holder == subs[o].ID {
+		if holder == subs[o].ID || holder == "" {
 			// Its own claim: a filing whose answer was lost already took it.
 			refused[o] = submission.ErrStale
 			continue
@@ -320,10 +392,88 @@ func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs
 	return nil, &retryable{err: fmt.Errorf("file %s: %v", subs[0].ID, strings.Join(reasons, ","))}
 }
 
+// Release saves sub (from version prev) and releases, in the same
+// transaction, every claim it holds and its member listings; when sub is
+// withdrawn its filing's register entry is marked withdrawn. Nothing is
+// deleted: a released claim keeps who held it and when it was released.
+func (s *Store) Release(ctx context.Context, sub submission.Submission, prev int64) error {
+	av, err := attributevalue.MarshalMap(newSubItem(sub))
+	if err != nil {
+		return fmt.Errorf("encode submission: %w", err)
+	}
+	at, err := attributevalue.Marshal(sub.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("encode time: %w", err)
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.table, Item: av,
+		ConditionExpression:       aws.String("attribute_exists(pk) AND version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
+	}}}
+	release := func(sk string) types.TransactWriteItem {
+		return types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: key(uniqPK(sub.CallID), sk),
+			UpdateExpression:          aws.String("SET releasedAt = :at"),
+			ConditionExpression:       aws.String("submissionId = :sub"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":at": at, ":sub": str(sub.ID)},
+		}}
+	}
+	for _, c := range sub.Claims {
+		items = append(items, release(c))
+	}
+	for _, m := range sub.Members {
+		items = append(items, release(memberSK(m, sub.ID)))
+	}
+	if sub.State == submission.Withdrawn && sub.Protocol != nil && sub.Withdrawal != nil {
+		w, err := attributevalue.Marshal(sub.Withdrawal)
+		if err != nil {
+			return fmt.Errorf("encode withdrawal: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: key(registerPK(sub.Protocol.Register), registerSK(sub.Protocol.Seq)),
+			UpdateExpression:          aws.String("SET withdrawal = :w"),
+			ConditionExpression:       aws.String("submissionId = :sub"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":w": w, ":sub": str(sub.ID)},
+		}})
+	}
+	if len(items) > 100 {
+		return fmt.Errorf("release %s: %d items exceed one transaction", sub.ID, len(items))
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
+		return problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata da un'altra richiesta: ricaricarla e riprovare.")
+	}
+	if err != nil {
+		return classify(fmt.Errorf("release %s: %w", sub.ID, err))
+	}
+	return nil
+}
+
+// Register lists a register's entries in number order.
+func (s *Store) Register(ctx context.Context, register string) ([]submission.Registration, error) {
+	var out []submission.Registration
+	err := s.query(ctx, queryPrefix(registerPK(register), ""), func(m map[string]types.AttributeValue) error {
+		var it registerItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode register entry: %w", err)
+		}
+		out = append(out, it.Registration)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read register %s: %w", register, err)
+	}
+	return out, nil
+}
+
+// claimHolder is the application holding claim, "" if free or released.
 func (s *Store) claimHolder(ctx context.Context, callID, claim string) (string, error) {
 	var it claimItem
-	if _, err := s.get(ctx, callPK(callID), "CLAIM#"+claim, &it); err != nil {
+	if _, err := s.get(ctx, uniqPK(callID), claim, &it); err != nil {
 		return "", err
+	}
+	if it.ReleasedAt != nil {
+		return "", nil
 	}
 	return it.SubmissionID, nil
 }
@@ -341,6 +491,26 @@ func (s *Store) ClaimHolders(ctx context.Context, callID string, claims []string
 		if h != "" {
 			out[c] = h
 		}
+	}
+	return out, nil
+}
+
+// MemberListings lists the filed applications that list key as a member
+// and still hold the listing.
+func (s *Store) MemberListings(ctx context.Context, callID, key string) ([]string, error) {
+	var out []string
+	err := s.query(ctx, queryPrefix(uniqPK(callID), "MEMBER#"+key+"#"), func(m map[string]types.AttributeValue) error {
+		var it claimItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode member listing: %w", err)
+		}
+		if it.ReleasedAt == nil {
+			out = append(out, it.SubmissionID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("member listings of %s: %w", key, err)
 	}
 	return out, nil
 }
@@ -364,10 +534,10 @@ func (s *Store) ExpireDraft(ctx context.Context, sub submission.Submission) (boo
 	return true, nil
 }
 
-// counterPK keeps each call's protocol counter in a partition of its own,
-// so IAM can keep every function but submissions away from it
+// counterPK keeps each register's counter ("LOM-2025") in a partition of
+// its own, so IAM can keep every function but submissions away from it
 // (dynamodb:LeadingKeys).
-func counterPK(callID string) string { return "COUNTER#" + callID }
+func counterPK(register string) string { return "COUNTER#" + register }
 
 type arrivalItem struct {
 	keys

@@ -55,6 +55,8 @@ func (h api) bind() map[string]apigw.HandlerFunc {
 		"PUT /v1/submissions/{id}":                                 h.updateSubmission,
 		"POST /v1/submissions/{id}/submit":                         h.submit,
 		"POST /v1/submissions/{id}/review":                         h.review,
+		"POST /v1/submissions/{id}/integration":                    h.integrate,
+		"POST /v1/submissions/{id}/withdraw":                       h.withdraw,
 		"GET /v1/submissions/{id}/audit":                           h.submissionAudit,
 		"GET /v1/submissions/{id}/receipt":                         h.receipt,
 		"GET /v1/submissions/{id}/summary":                         h.summary,

@@ -32,12 +32,27 @@ type submissionView struct {
 	Resubmitted []string           `json:"resubmittedAt,omitempty"`
 	Review      *submission.Review `json:"review,omitempty"`
 	Flags       []string           `json:"flags,omitempty"`
-	Summary     string             `json:"summary,omitempty"`
-	CreatedAt   string             `json:"createdAt"`
-	UpdatedAt   string             `json:"updatedAt"`
-	Data        json.RawMessage    `json:"data,omitempty"`
-	Derived     any                `json:"derived,omitempty"`
-	Istruttoria *istruttoriaView   `json:"istruttoria,omitempty"`
+	// SealedDocuments are the documents the filing sealed into the record.
+	SealedDocuments []submission.SealedDocument `json:"sealedDocuments,omitempty"`
+	Integrations    []integrationView           `json:"integrations,omitempty"`
+	Withdrawal      *withdrawalView             `json:"withdrawal,omitempty"`
+	Summary         string                      `json:"summary,omitempty"`
+	CreatedAt       string                      `json:"createdAt"`
+	UpdatedAt       string                      `json:"updatedAt"`
+	Data            json.RawMessage             `json:"data,omitempty"`
+	Derived         any                         `json:"derived,omitempty"`
+	Istruttoria     *istruttoriaView            `json:"istruttoria,omitempty"`
+}
+
+type integrationView struct {
+	Protocol  protocolView                `json:"protocol"`
+	Deadline  string                      `json:"deadline,omitempty"`
+	Documents []submission.SealedDocument `json:"documents"`
+}
+
+type withdrawalView struct {
+	By string `json:"by"`
+	At string `json:"at"`
 }
 
 // istruttoriaView is the review clock (Lombardy C.3) as of the request.
@@ -64,9 +79,24 @@ func viewSubmission(s submission.Submission, withData bool) submissionView {
 	for _, t := range s.Resubmitted {
 		v.Resubmitted = append(v.Resubmitted, Rome(t))
 	}
-	if withData {
-		v.Data = s.Data
+	if !withData {
+		return v // a listing: the record's details are on the application itself
 	}
+	v.SealedDocuments = s.Sealed
+	for _, in := range s.Integrations {
+		iv := integrationView{Protocol: protocolView{Number: in.Protocol.Number, At: Rome(in.Protocol.At)}, Documents: in.Documents}
+		if iv.Documents == nil {
+			iv.Documents = []submission.SealedDocument{} // a corrected scheda may add none
+		}
+		if !in.Deadline.IsZero() {
+			iv.Deadline = Rome(in.Deadline)
+		}
+		v.Integrations = append(v.Integrations, iv)
+	}
+	if s.Withdrawal != nil {
+		v.Withdrawal = &withdrawalView{By: s.Withdrawal.By, At: Rome(s.Withdrawal.At)}
+	}
+	v.Data = s.Data
 	return v
 }
 
@@ -232,6 +262,36 @@ func (h api) review(ctx context.Context, r *apigw.Request) (*apigw.Response, err
 		return nil, err
 	}
 	annotateSubmission(ctx, sub)
+	return h.respondSubmission(http.StatusOK, sub)
+}
+
+// integrate sends the documents of an integration request, as of the
+// request's arrival.
+func (h api) integrate(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	if b := strings.TrimSpace(string(r.Body)); b != "" && b != "{}" {
+		return nil, problem.New(problem.CodeBadRequest, "L'invio dell'integrazione non prevede un corpo.")
+	}
+	sub, err := h.Submissions.Integrate(ctx, r.Principal, r.Params["id"], r.Arrival)
+	if err != nil {
+		apigw.Annotate(ctx, slog.String("submission", r.Params["id"]), slog.String("outcome", problem.CodeOf(err)))
+		return nil, err
+	}
+	annotateSubmission(ctx, sub)
+	apigw.Annotate(ctx, slog.String("outcome", "integrated"))
+	return h.respondSubmission(http.StatusOK, sub)
+}
+
+// withdraw records the applicant's rinuncia.
+func (h api) withdraw(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	if b := strings.TrimSpace(string(r.Body)); b != "" && b != "{}" {
+		return nil, problem.New(problem.CodeBadRequest, "La rinuncia non prevede un corpo.")
+	}
+	sub, err := h.Submissions.Withdraw(ctx, r.Principal, r.Params["id"])
+	if err != nil {
+		return nil, err
+	}
+	annotateSubmission(ctx, sub)
+	apigw.Annotate(ctx, slog.String("outcome", "withdrawn"))
 	return h.respondSubmission(http.StatusOK, sub)
 }
 

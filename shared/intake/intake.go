@@ -45,9 +45,10 @@ type Service struct {
 	Log      *slog.Logger
 }
 
-// Object handles one ObjectCreated for key. Unknown or foreign keys are
-// logged and ignored; a document already settled is left as it is.
-func (s *Service) Object(ctx context.Context, key string) error {
+// Object handles one ObjectCreated for key, stored by S3 at receivedAt
+// (the event's time). Unknown or foreign keys are logged and ignored; a
+// document already settled is left as it is.
+func (s *Service) Object(ctx context.Context, key string, receivedAt time.Time) error {
 	id := path.Base(key)
 	if !ident.Valid("doc", id) {
 		s.Log.Warn("object with a key sportello did not make", "outcome", "ignored")
@@ -85,6 +86,7 @@ func (s *Service) Object(ctx context.Context, key string) error {
 	}
 	doc.Status, doc.Reason, doc.ReasonCode = document.Status(res.Status), res.Reason, res.Code
 	doc.Detected, doc.Signer, doc.SignatureChecked, doc.VerifiedAt = res.Detected, res.Signer, res.SignatureChecked, s.Clock.Now().UTC()
+	doc.ReceivedAt = receivedAt.UTC()
 	doc.Signers, doc.SignedContent = res.Signers, res.SignedContent
 	settled, err := s.Store.SettleDocument(ctx, doc)
 	if err != nil || !settled {

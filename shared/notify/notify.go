@@ -67,6 +67,9 @@ func Decision(s submission.Submission, c call.Call) Message {
 	if r.Deadline != nil {
 		fmt.Fprintf(&b, "Termine: %s.\n\n", clock.FormatRome(*r.Deadline))
 	}
+	if len(r.Admitted) > 0 {
+		fmt.Fprintf(&b, "Strutture ammesse: %s.\n\n", strings.Join(r.Admitted, ", "))
+	}
 	if r.Decision == "reject" {
 		b.WriteString("La domanda è di nuovo modificabile sul portale: correggerla e inviarla nuovamente per la validazione.\n\n")
 	}
@@ -74,8 +77,49 @@ func Decision(s submission.Submission, c call.Call) Message {
 	return Message{Subject: fmt.Sprintf("Domanda %s: esito dell'istruttoria", number), Body: b.String()}
 }
 
-// Mailer adapts a Sender to submission.Notifier.
-type Mailer struct{ Sender Sender }
+// Mailer adapts a Sender to submission.Notifier. Offices are the
+// Regions' office mailboxes (region code → address) that hear of
+// integrations; a region without one is told nothing (logged by the caller).
+type Mailer struct {
+	Sender  Sender
+	Offices map[string]string
+}
+
+// ParseOffices reads "LOM=a@example.it,PIE=b@example.it".
+func ParseOffices(s string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && k != "" && v != "" {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+// Integrated tells the Region's office that an integration arrived.
+func (m Mailer) Integrated(ctx context.Context, s submission.Submission, c call.Call) error {
+	to := m.Offices[s.Region]
+	if to == "" {
+		return fmt.Errorf("no office address for region %s", s.Region)
+	}
+	msg := Integration(s, c)
+	msg.To = to
+	return m.Sender.Send(ctx, msg)
+}
+
+// Integration composes the office's notice of an integration: its number,
+// its time and the fingerprint of each document sealed with it.
+func Integration(s submission.Submission, c call.Call) Message {
+	in := s.Integrations[len(s.Integrations)-1]
+	var b strings.Builder
+	fmt.Fprintf(&b, "La domanda %s (protocollo %s) per il bando\n  %s\n", s.ID, s.Protocol.Number, c.Title)
+	fmt.Fprintf(&b, "ha ricevuto l'integrazione documentale registrata con il numero %s il %s.\n\nDocumenti:\n", in.Protocol.Number, clock.FormatRome(in.Protocol.At))
+	for _, d := range in.Documents {
+		fmt.Fprintf(&b, "  - %s, %d byte, SHA-256 %s\n", d.Kind, d.Size, d.SHA256)
+	}
+	b.WriteString("\nMessaggio generato automaticamente: non rispondere.\n")
+	return Message{Subject: fmt.Sprintf("Integrazione %s alla domanda %s", in.Protocol.Number, s.Protocol.Number), Body: b.String()}
+}
 
 // Filed sends the receipt of s to to.
 func (m Mailer) Filed(ctx context.Context, s submission.Submission, c call.Call, to string) error {

@@ -29,7 +29,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func receipt() ReceiptData {
 	return ReceiptData{Region: "Lombardia", CallTitle: "Nidi Gratis Plus 2025/2026 – adesione dei Comuni", Org: "comune:015146", OrgName: "Comune di Milano",
-		SubmissionID: "sub_01J9", ProtocolNumber: "LOM-2025-000042",
+		SubmissionID: "sub_01J9", ProtocolNumber: "LOM-2025-0000042",
 		FiledAt:     time.Date(2026, 5, 18, 10, 0, 0, 0, time.UTC), // 12:00 in Rome (CEST)
 		GeneratedAt: time.Date(2026, 5, 18, 10, 0, 5, 0, time.UTC),
 		Documents: []Document{
@@ -49,7 +49,7 @@ func TestReceiptShowsWhatWasFiledAndWhen(t *testing.T) {
 	text := oneLine(pdfText(t, b))
 	for _, want := range []string{
 		"Regione Lombardia", "Ricevuta di protocollo",
-		"Numero di protocollo LOM-2025-000042",
+		"Numero di protocollo LOM-2025-0000042",
 		"Data e ora di invio 18/05/2026 alle 12:00:00 (ora di Roma)",
 		"Nidi Gratis Plus 2025/2026 – adesione dei Comuni",
 		"Comune di Milano (comune:015146)",
@@ -70,7 +70,7 @@ func TestSameInputSameBytes(t *testing.T) {
 		t.Fatal("the same receipt must render to the same bytes")
 	}
 	other := receipt()
-	other.ProtocolNumber = "LOM-2025-000043"
+	other.ProtocolNumber = "LOM-2025-0000043"
 	c, _ := Receipt(other)
 	if sha256.Sum256(a) == sha256.Sum256(c) {
 		t.Fatal("another protocol number must change the bytes")

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sportello/shared/bidi"
 	"sportello/shared/problem"
 )
 
@@ -48,12 +49,40 @@ func Strict(raw []byte, v any) error {
 	if len(f) > 0 {
 		return &problem.Error{Code: problem.CodeBadRequest, Detail: "Il modulo contiene campi non previsti, ripetuti o valori del tipo sbagliato.", Fields: f}
 	}
+	var bf problem.Fields
+	bidiFields(tree, "", &bf)
+	if len(bf) > 0 {
+		return &problem.Error{Code: problem.CodeValidation, Detail: "Il modulo contiene caratteri di controllo della direzione di scrittura.", Fields: bf}
+	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		// walk accepted the shape, so this is a value only encoding/json
 		// refuses; name it rather than guess.
 		return problem.New(problem.CodeBadRequest, "Modulo non valido: %s.", err.Error())
 	}
 	return nil
+}
+
+// bidiFields names every text holding a bidirectional control (U+202E
+// and the like): in a name it makes the text read as something else. This
+// holds for every body of the API, since they all decode here.
+func bidiFields(node any, path string, f *problem.Fields) {
+	switch n := node.(type) {
+	case string:
+		if bidi.Has(n) {
+			f.Add(path, problem.FieldInvalid, "Il testo contiene caratteri di controllo della direzione di scrittura (es. U+202E), non ammessi.")
+		}
+	case *object:
+		for _, k := range n.keys {
+			if k == "filename" {
+				continue // a file's name is defused instead: the documents service strips the controls
+			}
+			bidiFields(n.vals[k], join(path, k), f)
+		}
+	case []any:
+		for i, v := range n {
+			bidiFields(v, fmt.Sprintf("%s[%d]", path, i), f)
+		}
+	}
 }
 
 // object keeps a JSON object's keys in input order.

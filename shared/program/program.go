@@ -257,6 +257,12 @@ type Deriver interface {
 	Derived() any
 }
 
+// Facilitator is implemented by forms that list facilities: an officer
+// admits all of them or a subset, never a facility the form does not list.
+type Facilitator interface {
+	FacilityCodes() []string
+}
+
 // Programs are the programs a deployment runs, by id (see catalog).
 type Programs map[string]Program
 

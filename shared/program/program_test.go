@@ -276,3 +276,17 @@ func TestPersonCodeBirth(t *testing.T) {
 		t.Error("a numeric code has no birth date")
 	}
 }
+
+func TestStrictRefusesBidiControlsWithTheirField(t *testing.T) {
+	var v struct {
+		Entity struct {
+			Name string `json:"name"`
+		} `json:"entity"`
+		Notes []string `json:"notes"`
+	}
+	err := Strict([]byte(`{"entity":{"name":"Comune di \u202eonaliM"},"notes":["ok","a\u2067b"]}`), &v)
+	p, ok := problem.As(err)
+	if !ok || p.Code != problem.CodeValidation || len(p.Fields) != 2 || p.Fields[0].Field != "entity.name" || p.Fields[1].Field != "notes[1]" {
+		t.Fatalf("got %v", err)
+	}
+}

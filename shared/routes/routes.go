@@ -61,6 +61,8 @@ var table = []Route{
 	{Submissions, "PUT", "/v1/submissions/{id}", false},
 	{Submissions, "POST", "/v1/submissions/{id}/submit", false},
 	{Submissions, "POST", "/v1/submissions/{id}/review", false},
+	{Submissions, "POST", "/v1/submissions/{id}/integration", false},
+	{Submissions, "POST", "/v1/submissions/{id}/withdraw", false},
 	{Submissions, "GET", "/v1/submissions/{id}/audit", false},
 	{Submissions, "GET", "/v1/submissions/{id}/receipt", false},
 	{Submissions, "GET", "/v1/submissions/{id}/summary", false},

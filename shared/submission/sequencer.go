@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"sportello/shared/call"
 	"sportello/shared/problem"
 	"sportello/shared/retry"
 )
@@ -45,13 +44,32 @@ type outcome struct {
 	lead  bool
 }
 
+// size: the application and its register entry, and for a filing its
+// claims, the checks that its members did not file alone and its member
+// listings.
 func (f *filing) size() (items, bytes int) {
-	return 1 + len(f.next.Claims), len(f.next.Data) + 4096
+	items = 2
+	if f.next.Registering == EntryFiling {
+		items += len(f.next.Claims) + 2*len(f.next.Members)
+	}
+	return items, len(f.next.Data) + 4096
 }
 
-// enqueue files next through the register's lane and waits for its outcome.
-func (s *Service) enqueue(ctx context.Context, c call.Call, next Submission, prev int64, arrival time.Time) (Submission, error) {
-	v, _ := s.lanes.LoadOrStore(c.ID, &lane{})
+// keys are the items a registration touches besides its own, which no
+// other registration of the same round may touch.
+func (f *filing) keys() []string {
+	out := []string{"sub\x00" + f.next.ID}
+	if f.next.Registering == EntryFiling {
+		out = append(out, f.next.Claims...)
+		out = append(out, f.next.Members...)
+	}
+	return out
+}
+
+// enqueue registers next (a filing or an integration, next.Registering)
+// through the register's lane and waits for its outcome.
+func (s *Service) enqueue(ctx context.Context, register string, next Submission, prev int64, arrival time.Time) (Submission, error) {
+	v, _ := s.lanes.LoadOrStore(register, &lane{})
 	l := v.(*lane)
 	f := &filing{next: next, prev: prev, arrival: arrival, done: make(chan outcome, 1)}
 	l.mu.Lock()
@@ -63,7 +81,7 @@ func (s *Service) enqueue(ctx context.Context, c call.Call, next Submission, pre
 		if lead {
 			// The round files others' applications too: it must not end
 			// with this request's context.
-			s.lead(context.WithoutCancel(ctx), l, c)
+			s.lead(context.WithoutCancel(ctx), l, register)
 		}
 		// No early return on ctx: a queued filing may be handed the lead,
 		// and a round ends within the filing budget anyway.
@@ -79,15 +97,15 @@ func (s *Service) enqueue(ctx context.Context, c call.Call, next Submission, pre
 // lead runs one round: it takes the head of the queue and whatever fits
 // with it, files them, delivers each outcome, and hands the lead to the
 // next queued filing (or ends the leading when none waits).
-func (s *Service) lead(ctx context.Context, l *lane, c call.Call) {
+func (s *Service) lead(ctx context.Context, l *lane, register string) {
 	l.mu.Lock()
 	var batch, rest []*filing
 	items, bytes := 1, 0 // the counter
 	taken := map[string]bool{}
 	for _, f := range l.queue {
 		fi, fb := f.size()
-		clash := taken["sub\x00"+f.next.ID]
-		for _, k := range f.next.Claims {
+		clash := false
+		for _, k := range f.keys() {
 			clash = clash || taken[k]
 		}
 		// One operation per item: two filings of one draft, or two
@@ -98,15 +116,14 @@ func (s *Service) lead(ctx context.Context, l *lane, c call.Call) {
 		}
 		batch = append(batch, f)
 		items, bytes = items+fi, bytes+fb
-		taken["sub\x00"+f.next.ID] = true
-		for _, k := range f.next.Claims {
+		for _, k := range f.keys() {
 			taken[k] = true
 		}
 	}
 	l.queue = rest
 	l.mu.Unlock()
 
-	for f, o := range s.fileRound(ctx, batch, c) {
+	for f, o := range s.fileRound(ctx, batch, register) {
 		f.done <- o
 	}
 
@@ -122,20 +139,25 @@ func (s *Service) lead(ctx context.Context, l *lane, c call.Call) {
 // fileRound files a batch, dropping from it the filings refused for their
 // own reasons and trying the others again, until each has its outcome:
 // contention and storage faults are retried inside the filing budget.
-func (s *Service) fileRound(ctx context.Context, batch []*filing, c call.Call) map[*filing]outcome {
+func (s *Service) fileRound(ctx context.Context, batch []*filing, register string) map[*filing]outcome {
 	out := map[*filing]outcome{}
 	deadline := time.Now().Add(s.budget())
 	for attempt := 0; len(batch) > 0; attempt++ {
 		if attempt > 0 {
 			retry.Backoff(ctx, attempt, 20*time.Millisecond) //nolint:errcheck // ctx is never cancelled here
 		}
-		n, err := s.Store.ProtocolCounter(ctx, c.ID)
+		n, err := s.Store.ProtocolCounter(ctx, register)
 		var refused map[int]error
 		if err == nil {
 			subs, prevs := make([]Submission, len(batch)), make([]int64, len(batch))
 			for i, f := range batch {
 				seq := n + 1 + int64(i)
-				f.next.Protocol = &Protocol{Number: FormatProtocol(c.ProtocolPrefix, seq), Seq: seq, At: f.arrival.UTC()}
+				p := Protocol{Number: FormatProtocol(register, seq), Seq: seq, At: f.arrival.UTC(), Register: register}
+				if f.next.Registering == EntryIntegration {
+					f.next.Integrations[len(f.next.Integrations)-1].Protocol = p
+				} else {
+					f.next.Protocol = &p
+				}
 				subs[i], prevs[i] = f.next, f.prev
 			}
 			refused, err = s.Store.FileAll(ctx, subs, prevs, n)

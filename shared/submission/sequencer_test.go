@@ -61,7 +61,7 @@ func TestGroupCommitKeepsNumbersContiguousAndOneFilingPerComune(t *testing.T) {
 			t.Fatalf("numbers %v, want 1..30 without gaps", filed)
 		}
 	}
-	if n, _ := f.store.ProtocolCounter(ctx, "c1"); n != 30 {
+	if n, _ := f.store.ProtocolCounter(ctx, "PIE-2026"); n != 30 {
 		t.Fatalf("counter %d, want 30", n)
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"sportello/shared/access"
 	"sportello/shared/audit"
@@ -32,16 +34,27 @@ type Store interface {
 	Submission(ctx context.Context, id string) (Submission, error)
 	Submissions(ctx context.Context, callID, org string) ([]Submission, error)
 	SaveSubmission(ctx context.Context, s Submission, prev int64) error
-	ProtocolCounter(ctx context.Context, callID string) (int64, error)
-	// FileAll files applications of one register in one transaction
-	// (numbers counter+1…); refused names those that failed their own
-	// conditions (ErrStale, *ClaimTaken), nothing being written then.
+	// ProtocolCounter reads the last number of a register ("LOM-2025").
+	ProtocolCounter(ctx context.Context, register string) (int64, error)
+	// FileAll registers applications in one register in one transaction
+	// (numbers counter+1…, each its register entry; a filing also seals its
+	// documents and takes its claims, an integration seals its set);
+	// refused names those that failed their own conditions (ErrStale,
+	// *ClaimTaken), nothing being written then.
 	FileAll(ctx context.Context, subs []Submission, prevs []int64, counter int64) (refused map[int]error, err error)
-	VerifiedDocuments(ctx context.Context, submissionID string) (map[string]int, error)
-	// VerifiedUploads lists the verified documents with how they are
-	// signed and what their signatures cover.
-	VerifiedUploads(ctx context.Context, submissionID string) ([]program.Document, error)
+	// Release saves s (from version prev) and, in the same transaction,
+	// releases every claim it holds; for a withdrawn application it marks
+	// its filing's register entry withdrawn.
+	Release(ctx context.Context, s Submission, prev int64) error
+	// Register lists a register's entries in number order.
+	Register(ctx context.Context, register string) ([]Registration, error)
+	// Uploads lists the application's documents as the lifecycle sees them
+	// (with how each verified one is signed and what its signatures cover).
+	Uploads(ctx context.Context, submissionID string) ([]Upload, error)
 	ClaimHolders(ctx context.Context, callID string, claims []string) (map[string]string, error)
+	// MemberListings lists the filed applications that name key as a
+	// member on its behalf.
+	MemberListings(ctx context.Context, callID, key string) ([]string, error)
 	Audit(ctx context.Context, e audit.Entry) error
 	SubmissionAudit(ctx context.Context, submissionID string) ([]audit.Entry, error)
 	// RecordArrival and FirstArrival keep the arrival of a submit that
@@ -61,6 +74,9 @@ type Registries interface {
 type Notifier interface {
 	Filed(ctx context.Context, s Submission, c call.Call, to string) error
 	Reviewed(ctx context.Context, s Submission, c call.Call, to string) error
+	// Integrated tells the Region's office that the applicant sent the
+	// documents it asked for.
+	Integrated(ctx context.Context, s Submission, c call.Call) error
 }
 
 // Service runs the lifecycle.
@@ -115,9 +131,51 @@ func (s *Service) callAndProgram(ctx context.Context, callID string) (call.Call,
 	return c, prog, nil
 }
 
-// Get returns an application.
+// Get returns an application. An officer also sees, as flags, the
+// member Comuni of an association that filed alone or are listed by
+// another association (the member filing alone wins; docs/programs.md).
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (Submission, error) {
-	return s.load(ctx, p, id)
+	sub, err := s.load(ctx, p, id)
+	if err != nil || !p.OfficerOf(sub.Region) || len(sub.Members) == 0 || !sub.holdsClaims() {
+		return sub, err
+	}
+	flags, err := s.memberFlags(ctx, sub)
+	if err != nil {
+		return sub, err
+	}
+	sub.Flags = append(append([]string(nil), sub.Flags...), flags...)
+	return sub, nil
+}
+
+// memberFlags names each member of an association that holds its own
+// filing, or that another filed association also lists.
+func (s *Service) memberFlags(ctx context.Context, sub Submission) ([]string, error) {
+	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, sub.Members)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range sub.Members {
+		if h, ok := holders[m]; ok && h != sub.ID {
+			out = append(out, "member_filed_alone:"+m+":"+h)
+		}
+		others, err := s.Store.MemberListings(ctx, sub.CallID, m)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range others {
+			if o != sub.ID {
+				out = append(out, "member_listed_elsewhere:"+m+":"+o)
+			}
+		}
+	}
+	return out, nil
+}
+
+// holdsClaims: a filed application that was neither excluded nor
+// withdrawn holds its claims.
+func (s Submission) holdsClaims() bool {
+	return s.Filed() && s.State != Excluded && s.State != Withdrawn
 }
 
 // Create opens a draft for org. With an idempotency key, a retried
@@ -158,12 +216,15 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 	if len(data) == 0 || string(data) == "null" {
 		data = json.RawMessage(`{}`)
 	}
+	if err := checkDraftSize(data); err != nil {
+		return Submission{}, false, err
+	}
 	form, err := prog.Decode(data)
 	if err != nil {
 		return Submission{}, false, prefixed(err, "data")
 	}
 	sub := Submission{ID: ident.New("sub"), CallID: c.ID, Program: c.Program, Region: c.Region, Org: org, State: Draft,
-		Data: compact(data), Version: 1, Summary: form.Summary(), CreatedAt: now.UTC(), CreatedBy: p.Subject, UpdatedAt: now.UTC()}
+		Data: compact(data), Version: 1, Summary: summary(form), CreatedAt: now.UTC(), CreatedBy: p.Subject, UpdatedAt: now.UTC()}
 	sum := sha256.Sum256(append([]byte(callID+"\x00"+org+"\x00"), sub.Data...))
 	key := ""
 	if idemKey != "" {
@@ -199,6 +260,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	if sub.Version != ifMatch {
 		return sub, problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata (versione attuale %d, indicata %d): ricaricarla e riprovare.", sub.Version, ifMatch)
 	}
+	if err := checkDraftSize(data); err != nil {
+		return sub, err
+	}
 	_, prog, err := s.callAndProgram(ctx, sub.CallID)
 	if err != nil {
 		return sub, err
@@ -208,7 +272,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 		return sub, prefixed(err, "data")
 	}
 	next := sub
-	next.Data, next.Summary, next.Version, next.UpdatedAt = compact(data), form.Summary(), sub.Version+1, now.UTC()
+	next.Data, next.Summary, next.Version, next.UpdatedAt = compact(data), summary(form), sub.Version+1, now.UTC()
 	if err := s.Store.SaveSubmission(ctx, next, ifMatch); err != nil {
 		return sub, err
 	}
@@ -297,7 +361,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 			return sub, err
 		}
 	}
-	fields, err := s.check(ctx, sub, c, prog, form, decodeErr, arrival)
+	fields, sealed, err := s.check(ctx, sub, c, prog, form, decodeErr, arrival)
 	if err != nil {
 		return sub, err
 	}
@@ -307,23 +371,33 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	now := s.Clock.Now()
 	next := sub
 	next.State, next.Version, next.UpdatedAt = Submitted, sub.Version+1, now.UTC()
-	next.Summary = form.Summary()
+	next.Summary = summary(form)
+	next.Sealed = sealed
 	if f, ok := form.(program.Flagger); ok {
 		next.Flags = f.Flags()
 	}
 	if sub.State == Rejected {
+		// The filing's sealed set stands; what the corrected scheda adds
+		// is sealed and registered as an integration of the record.
+		next.Sealed = sub.Sealed
 		next.Resubmitted = append(append([]time.Time(nil), sub.Resubmitted...), arrival.UTC())
-		if err := s.Store.SaveSubmission(ctx, next, sub.Version); err != nil {
-			if problem.CodeOf(err) == problem.CodeVersionMismatch {
-				return sub, ErrStale
-			}
+		var deadline time.Time
+		if sub.Review != nil && sub.Review.Deadline != nil {
+			deadline = *sub.Review.Deadline
+		}
+		docs, err := s.Store.Uploads(ctx, sub.ID)
+		if err != nil {
+			return sub, err
+		}
+		set := Seal(docs, func(d Upload) bool { return !sub.sealedIn(d.ID) })
+		if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival); err != nil {
 			return sub, err
 		}
 		return next, s.afterFiling(ctx, p, next, c, form, "submission.resubmitted")
 	}
-	next.Claims = form.Claims(sub.Org)
+	next.Claims, next.Members = SplitClaims(sub.Org, form.Claims(sub.Org))
 	next.Istruttoria = StartIstruttoria(prog, c, arrival)
-	filed, err := s.file(ctx, next, sub.Version, c, arrival, form.ClaimConflictCode())
+	filed, err := s.file(ctx, next, sub.Version, arrival, form.ClaimConflictCode())
 	if err != nil {
 		return sub, err
 	}
@@ -338,7 +412,10 @@ func (s *Service) precheckClaims(ctx context.Context, sub Submission, form progr
 	if sub.Filed() {
 		return nil
 	}
-	claims := form.Claims(sub.Org)
+	own, members := SplitClaims(sub.Org, form.Claims(sub.Org))
+	// A member that filed alone keeps its own claim: listing it in an
+	// association is refused (the member filing alone wins).
+	claims := append(own, members...)
 	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, claims)
 	if err != nil {
 		return err
@@ -378,38 +455,64 @@ func (sub Submission) checkFileable() error {
 }
 
 // check lists every problem with the data (decodeErr, when the form did
-// not decode) and the documents.
-func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog program.Program, form program.Form, decodeErr error, at time.Time) (problem.Fields, error) {
+// not decode) and the documents, and returns the documents filing would
+// seal: those verified now. The checks and the seal read the documents
+// once, so what was checked is what is sealed.
+func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog program.Program, form program.Form, decodeErr error, at time.Time) (problem.Fields, []SealedDocument, error) {
 	var fields problem.Fields
 	if decodeErr != nil {
 		perr, ok := problem.As(decodeErr)
 		if !ok {
-			return nil, decodeErr
+			return nil, nil, decodeErr
 		}
 		fields.Merge("data", perr.Fields)
 		if len(perr.Fields) == 0 {
 			fields.Add("data", problem.FieldInvalid, "%s", perr.Detail)
 		}
-		return fields, nil
+		return fields, nil, nil
 	}
-	verified, err := s.Store.VerifiedDocuments(ctx, sub.ID)
+	docs, err := s.Store.Uploads(ctx, sub.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	docs, err := s.Store.VerifiedUploads(ctx, sub.ID)
-	if err != nil {
-		return nil, err
+	sealed := Seal(docs, nil)
+	verified := map[string]int{}
+	var checked []program.Document
+	for _, d := range docs {
+		if d.Verified {
+			verified[d.Kind]++
+			checked = append(checked, d.Detail)
+		}
 	}
 	reg, err := s.Registries.Registry(ctx, c.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params, Documents: docs}
+	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params, Documents: checked}
 	fields.Merge("data", form.Check(pctx))
 	if err := s.checkDocuments(ctx, &fields, sub, c, prog, form, pctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return fields, nil
+	return fields, sealed, nil
+}
+
+// Seal fingerprints the verified documents among docs that keep returns
+// true for (all, when keep is nil), in a stable order.
+func Seal(docs []Upload, keep func(Upload) bool) []SealedDocument {
+	var out []SealedDocument
+	for _, d := range docs {
+		if !d.Verified || (keep != nil && !keep(d)) {
+			continue
+		}
+		out = append(out, SealedDocument{ID: d.ID, Kind: d.Kind, Filename: d.Filename, Size: d.Size, SHA256: d.SHA256})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
 }
 
 // DefaultFilingBudget is how long a filing keeps trying against contention
@@ -418,13 +521,16 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog p
 // and the checks before filing take their share.
 const DefaultFilingBudget = 20 * time.Second
 
-// file takes the next protocol number through the register's lane
-// (sequencer.go): filings waiting in this process share one transaction;
-// across processes the conditional counter arbitrates and the loser
-// retries. Contention the server can absorb is retried inside the filing
-// budget, never shown to the client as a 5xx.
-func (s *Service) file(ctx context.Context, next Submission, prev int64, c call.Call, arrival time.Time, conflictCode string) (Submission, error) {
-	filed, err := s.enqueue(ctx, c, next, prev, arrival)
+// file takes the next number of the Region's register of the year of
+// arrival through the register's lane (sequencer.go): filings waiting in
+// this process share one transaction; across processes the conditional
+// counter arbitrates and the loser retries. Contention the server can
+// absorb is retried inside the filing budget, never shown to the client
+// as a 5xx.
+func (s *Service) file(ctx context.Context, next Submission, prev int64, arrival time.Time, conflictCode string) (Submission, error) {
+	next.Registering = EntryFiling
+	filed, err := s.enqueue(ctx, RegisterOf(next.Region, arrival), next, prev, arrival)
+	filed.Registering = ""
 	var taken *ClaimTaken
 	if errors.As(err, &taken) {
 		return filed, s.claimConflict(ctx, taken, conflictCode)
@@ -473,7 +579,11 @@ func (s *Service) afterFiling(ctx context.Context, p *auth.Principal, sub Submis
 	return nil
 }
 
-// Review records an officer's decision.
+// Review records an officer's decision. An admission names the admitted
+// facilities among the application's own (all of them by default); a
+// Piemonte rejection carries a correction deadline (the window's close by
+// default before the call closes, required after); an exclusion releases
+// the application's claims in the same transaction.
 func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d Decision) (Submission, error) {
 	sub, err := s.load(ctx, p, id)
 	if err != nil {
@@ -486,12 +596,36 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 		return sub, err
 	}
 	now := s.Clock.Now()
+	c, prog, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		return sub, err
+	}
+	if d.Decision == "reject" && d.Deadline == nil && ModelFor(sub.Region) == Validation {
+		if w, ok := openOrNext(c, now); ok {
+			dl := w.ClosesAt
+			d.Deadline = &dl
+		} else {
+			return sub, (&problem.Error{Code: problem.CodeValidation, Detail: "La decisione non è valida.",
+				Fields: []problem.FieldError{{Field: "deadline", Code: problem.FieldRequired,
+					Message: "Il bando è chiuso: indicare il termine entro cui il Comune può correggere e inviare di nuovo la scheda."}}})
+		}
+	}
+	if d.Decision == "admit" {
+		if d.Admitted, err = admittedFacilities(prog, sub, d.Admitted); err != nil {
+			return sub, err
+		}
+	}
 	next, err := sub.ApplyReview(d, p.Subject, now)
 	if err != nil {
 		return sub, err
 	}
 	next.Version = sub.Version + 1
-	if err := s.Store.SaveSubmission(ctx, next, sub.Version); err != nil {
+	if next.State == Excluded {
+		err = s.Store.Release(ctx, next, sub.Version)
+	} else {
+		err = s.Store.SaveSubmission(ctx, next, sub.Version)
+	}
+	if err != nil {
 		return sub, err
 	}
 	detail := map[string]string{"decision": d.Decision, "from": string(sub.State), "to": string(next.State)}
@@ -500,6 +634,9 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	}
 	if len(d.Admitted) > 0 {
 		detail["admittedFacilities"] = strings.Join(d.Admitted, ",")
+	}
+	if next.State == Excluded && (len(sub.Claims) > 0 || len(sub.Members) > 0) {
+		detail["claimsReleased"] = strings.Join(append(append([]string(nil), sub.Claims...), sub.Members...), ",")
 	}
 	if len(d.Reasons) > 0 {
 		detail["reasons"] = strings.Join(d.Reasons, ",")
@@ -539,6 +676,207 @@ func (s *Service) checkReasons(programID string, reasons []string) error {
 	return f.Err(problem.CodeValidation, "La decisione non è valida.")
 }
 
+// openOrNext is the window open at now, or the next to open.
+func openOrNext(c call.Call, now time.Time) (call.Window, bool) {
+	for _, w := range c.Windows {
+		if now.Before(w.ClosesAt) {
+			return w, true
+		}
+	}
+	return call.Window{}, false
+}
+
+// admittedFacilities checks an admission's facilities against the
+// application's: a subset, each named once; none given means all.
+func admittedFacilities(prog program.Program, sub Submission, given []string) ([]string, error) {
+	form, err := prog.Decode(sub.Data)
+	if err != nil {
+		return nil, err
+	}
+	fl, ok := form.(program.Facilitator)
+	if !ok {
+		if len(given) > 0 {
+			return nil, (&problem.Error{Code: problem.CodeValidation, Detail: "La decisione non è valida.",
+				Fields: []problem.FieldError{{Field: "admittedFacilities", Code: problem.FieldNotAllowed, Message: "Questo bando non ammette strutture."}}})
+		}
+		return nil, nil
+	}
+	own := map[string]string{}
+	var all []string
+	for _, code := range fl.FacilityCodes() {
+		k := ClaimKey("facility:" + code)
+		if _, dup := own[k]; !dup {
+			own[k] = code
+			all = append(all, code)
+		}
+	}
+	if len(given) == 0 {
+		return all, nil
+	}
+	var f problem.Fields
+	seen := map[string]bool{}
+	out := make([]string, 0, len(given))
+	for i, code := range given {
+		k := ClaimKey("facility:" + code)
+		canonical, ok := own[k]
+		switch {
+		case !ok:
+			f.Add(fmt.Sprintf("admittedFacilities[%d]", i), problem.FieldInvalid, "La struttura %q non è tra quelle della domanda.", code)
+		case seen[k]:
+			f.Add(fmt.Sprintf("admittedFacilities[%d]", i), problem.FieldInvalid, "Struttura indicata due volte.")
+		default:
+			out = append(out, canonical)
+		}
+		seen[k] = true
+	}
+	return out, f.Err(problem.CodeValidation, "Le strutture ammesse devono essere tra quelle della domanda.")
+}
+
+// Integrate sends the documents an officer asked for (integrazione
+// documentale) as of arrival: the documents whose bytes S3 received
+// between the request and its deadline, verified, not already part of the
+// record, are sealed and registered with their own number in the Region's
+// register; the office is notified. It must arrive before the deadline.
+// A repeated call answers the same registration.
+func (s *Service) Integrate(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+	for attempt := 0; ; attempt++ {
+		sub, err := s.integrateOnce(ctx, p, id, arrival)
+		if !errors.Is(err, ErrStale) || attempt >= 5 {
+			return sub, err
+		}
+	}
+}
+
+func (s *Service) integrateOnce(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+	sub, err := s.load(ctx, p, id)
+	if err != nil {
+		return sub, err
+	}
+	if err := access.ActFor(p, sub.Org, "Solo l'ente invia l'integrazione della propria domanda."); err != nil {
+		return sub, err
+	}
+	if sub.State != IntegrationRequested || sub.Review == nil || sub.Review.Deadline == nil {
+		if n := len(sub.Integrations); n > 0 && sub.Review != nil && sub.Review.Deadline != nil &&
+			sub.Review.Decision == "request_integration" && sub.Integrations[n-1].Deadline.Equal(*sub.Review.Deadline) {
+			return sub, nil // already sent: the same answer again
+		}
+		return sub, problem.New(problem.CodeConflict, "Per questa domanda non è aperta alcuna richiesta di integrazione.")
+	}
+	deadline, requested := *sub.Review.Deadline, sub.Review.At
+	if !arrival.Before(deadline) {
+		return sub, problem.New(problem.CodeWindowClosed, "Il termine per l'integrazione documentale è scaduto il %s; la richiesta è arrivata il %s.",
+			clock.FormatRome(deadline), clock.FormatRome(arrival)).With("closedAt", deadline.In(clock.Rome).Format(time.RFC3339Nano))
+	}
+	docs, err := s.Store.Uploads(ctx, sub.ID)
+	if err != nil {
+		return sub, err
+	}
+	set := Seal(docs, func(d Upload) bool {
+		return !sub.sealedIn(d.ID) && !d.ReceivedAt.IsZero() && !d.ReceivedAt.Before(requested) && d.ReceivedAt.Before(deadline)
+	})
+	if len(set) == 0 {
+		return sub, (&problem.Error{Code: problem.CodeIncomplete, Detail: "L'integrazione non può essere inviata: nessun documento verificato ricevuto dopo la richiesta.",
+			Fields: []problem.FieldError{{Field: "documents", Code: "missing_document", Message: "Caricare almeno un documento richiesto e attenderne la verifica."}}})
+	}
+	c, _, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		return sub, err
+	}
+	next := sub
+	next.State, next.Version, next.UpdatedAt = Submitted, sub.Version+1, s.Clock.Now().UTC()
+	if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival); err != nil {
+		return sub, err
+	}
+	in := next.Integrations[len(next.Integrations)-1]
+	ids := make([]string, len(set))
+	for i, d := range set {
+		ids[i] = d.ID
+	}
+	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: s.Clock.Now(), Actor: p.Subject, Action: "submission.integrated",
+		Detail: map[string]string{"protocol": in.Protocol.Number, "filedAt": in.Protocol.At.Format(time.RFC3339Nano), "documents": strings.Join(ids, ",")}}); err != nil {
+		s.Log.Error("audit after integration failed", "submission", sub.ID, "error", err.Error())
+	}
+	if s.Notifier != nil {
+		if err := s.Notifier.Integrated(ctx, next, c); err != nil {
+			s.Log.Error("integration e-mail to the office failed", "submission", sub.ID, "error", err.Error())
+		}
+	}
+	s.Log.Info("integrated", "call", sub.CallID, "submission", sub.ID, "protocol", in.Protocol.Number, "outcome", "submission.integrated")
+	return next, nil
+}
+
+// fileIntegration registers in as the next integration of next (moving
+// from version prev), through the register's lane like a filing.
+func (s *Service) fileIntegration(ctx context.Context, next *Submission, prev int64, in Integration, arrival time.Time) error {
+	n := *next
+	n.Integrations = append(append([]Integration(nil), next.Integrations...), in)
+	n.Registering = EntryIntegration
+	filed, err := s.enqueue(ctx, RegisterOf(n.Region, arrival), n, prev, arrival)
+	if err != nil {
+		return err
+	}
+	filed.Registering = ""
+	*next = filed
+	return nil
+}
+
+// sealedIn reports whether a document is already part of the record.
+func (s Submission) sealedIn(docID string) bool {
+	for _, d := range s.Sealed {
+		if d.ID == docID {
+			return true
+		}
+	}
+	for _, in := range s.Integrations {
+		for _, d := range in.Documents {
+			if d.ID == docID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Withdraw records the applicant's rinuncia of a filed application before
+// the call's last close: the number stays in the register marked
+// withdrawn, the claims are released, the audit trail says who and when.
+func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string) (Submission, error) {
+	sub, err := s.load(ctx, p, id)
+	if err != nil {
+		return sub, err
+	}
+	if err := access.ActFor(p, sub.Org, "Solo l'ente può rinunciare alla propria domanda."); err != nil {
+		return sub, err
+	}
+	if sub.State == Withdrawn {
+		return sub, nil
+	}
+	if !sub.Filed() || sub.State == Excluded || sub.State == Expired {
+		return sub, problem.New(problem.CodeConflict, "Si può rinunciare solo a una domanda inviata al protocollo e non esclusa (stato attuale %q).", sub.State)
+	}
+	c, _, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		return sub, err
+	}
+	now := s.Clock.Now()
+	if !now.Before(c.Last().ClosesAt) {
+		return sub, problem.New(problem.CodeWindowClosed, "La rinuncia è possibile fino alla chiusura del bando (%s).", clock.FormatRome(c.Last().ClosesAt))
+	}
+	next := sub
+	next.State, next.Version, next.UpdatedAt = Withdrawn, sub.Version+1, now.UTC()
+	next.Withdrawal = &Withdrawal{By: p.Subject, At: now.UTC()}
+	if err := s.Store.Release(ctx, next, sub.Version); err != nil {
+		return sub, err
+	}
+	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.withdrawn",
+		Detail: map[string]string{"protocol": sub.Protocol.Number, "from": string(sub.State),
+			"claimsReleased": strings.Join(append(append([]string(nil), sub.Claims...), sub.Members...), ",")}}); err != nil {
+		return next, err
+	}
+	s.Log.Info("withdrawn", "call", sub.CallID, "submission", sub.ID, "protocol", sub.Protocol.Number, "outcome", "submission.withdrawn")
+	return next, nil
+}
+
 // notifyReview e-mails the decision to the application's contact. The
 // decision stands if the e-mail fails; the failure is logged.
 func (s *Service) notifyReview(ctx context.Context, sub Submission) {
@@ -557,6 +895,38 @@ func (s *Service) notifyReview(ctx context.Context, sub Submission) {
 	if err := s.Notifier.Reviewed(ctx, sub, c, form.Contact()); err != nil {
 		s.Log.Error("review e-mail failed", "submission", sub.ID, "error", err.Error())
 	}
+}
+
+// MaxDraftBytes bounds a draft's form (compact JSON). An application is
+// one DynamoDB item, and an item is at most 400 KB: the form, its summary,
+// the sealed fingerprints and the review must fit with room to spare. The
+// largest real form (an association with dozens of facilities and their
+// fee lines) is well under 100 KB.
+const MaxDraftBytes = 192 << 10
+
+// maxSummary bounds the listing label derived from the form.
+const maxSummary = 500
+
+func checkDraftSize(data json.RawMessage) error {
+	if n := len(compact(data)); n > MaxDraftBytes {
+		return (&problem.Error{Code: problem.CodeTooLarge,
+			Detail: fmt.Sprintf("Il modulo occupa %d byte: il massimo per una domanda è %d byte (192 KB).", n, MaxDraftBytes),
+			Fields: []problem.FieldError{{Field: "data", Code: problem.FieldTooLarge, Message: "Modulo troppo grande."}}})
+	}
+	return nil
+}
+
+// summary bounds a form's label, cutting on a rune boundary.
+func summary(f program.Form) string {
+	s := f.Summary()
+	if len(s) <= maxSummary {
+		return s
+	}
+	cut := maxSummary
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // prefixed puts a decode problem's field paths under prefix.

@@ -151,7 +151,7 @@ func TestIncompleteListsEverythingAtOnce(t *testing.T) {
 		p.Fields[0].Field != "data.name" || p.Fields[1].Field != "documents.delibera" {
 		t.Fatalf("got %+v", p)
 	}
-	if n, _ := f.store.ProtocolCounter(ctx, "c1"); n != 0 {
+	if n, _ := f.store.ProtocolCounter(ctx, "PIE-2026"); n != 0 {
 		t.Fatal("a refused filing must not use a number")
 	}
 }
@@ -234,7 +234,7 @@ func TestTwoHundredConcurrentSubmitsOfOneDraftYieldOneProtocol(t *testing.T) {
 	for n := range got {
 		seen[n]++
 	}
-	if len(seen) != 1 || seen["PIE-2026-000001"] != 200 {
+	if len(seen) != 1 || seen["PIE-2026-0000001"] != 200 {
 		t.Fatalf("got %v", seen)
 	}
 }
@@ -249,7 +249,7 @@ func TestSecondApplicationForTheSameComuneIsRefused(t *testing.T) {
 	}
 	_, err := f.svc.Submit(ctx, p, b.ID, f.clk.Now())
 	pr, _ := problem.As(err)
-	if pr == nil || pr.Code != problem.CodeDuplicate || pr.Extra["conflictingSubmission"] != a.ID || pr.Extra["conflictingProtocol"] != "PIE-2026-000001" {
+	if pr == nil || pr.Code != problem.CodeDuplicate || pr.Extra["conflictingSubmission"] != a.ID || pr.Extra["conflictingProtocol"] != "PIE-2026-0000001" {
 		t.Fatalf("got %+v", pr)
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"sportello/shared/clock"
 	"sportello/shared/problem"
+	"sportello/shared/program"
 )
 
 // State of an application.
@@ -26,13 +28,54 @@ const (
 	Excluded             State = "excluded"              // FVG/Lombardy: excluded
 	IntegrationRequested State = "integration_requested" // FVG/Lombardy: documents requested by a deadline
 	Expired              State = "expired"               // a draft never filed before the call closed
+	Withdrawn            State = "withdrawn"             // the applicant renounced a filed application (rinuncia)
 )
 
-// Protocol is the official registration of a filing.
+// Protocol is the official registration of a filing (or of an
+// integration) in the Region's register of the year.
 type Protocol struct {
 	Number string    `json:"number" dynamodbav:"number"`
 	Seq    int64     `json:"-" dynamodbav:"seq"`
 	At     time.Time `json:"at" dynamodbav:"at"` // the request's arrival time
+	// Register is "<REGION>-<YEAR>": the Region's register of the year of
+	// At in Rome (DPR 445/2000 art. 57: renewed each calendar year).
+	Register string `json:"-" dynamodbav:"register"`
+}
+
+// SealedDocument is a document's fingerprint as sealed into the record
+// by the filing (or an integration) that included it (DPR 445/2000 art. 53).
+type SealedDocument struct {
+	ID       string `json:"id" dynamodbav:"id"`
+	Kind     string `json:"kind" dynamodbav:"kind"`
+	Filename string `json:"filename" dynamodbav:"filename"`
+	Size     int64  `json:"size" dynamodbav:"size"`
+	SHA256   string `json:"sha256" dynamodbav:"sha256"`
+}
+
+// Upload is what the lifecycle knows of an uploaded document: its
+// fingerprint, whether verification passed, and when S3 stored the bytes.
+type Upload struct {
+	ID, Kind, Filename, SHA256 string
+	Size                       int64
+	Verified                   bool
+	ReceivedAt                 time.Time
+	// Detail is what the program's checks see of a verified document.
+	Detail program.Document
+}
+
+// Integration is a set of documents the applicant sent for an officer's
+// integration request, sealed and registered with its own number.
+type Integration struct {
+	Protocol  Protocol         `json:"protocol" dynamodbav:"protocol"`
+	Deadline  time.Time        `json:"deadline" dynamodbav:"deadline"`
+	Documents []SealedDocument `json:"documents" dynamodbav:"documents"`
+	By        string           `json:"-" dynamodbav:"by"`
+}
+
+// Withdrawal records a rinuncia: who and when.
+type Withdrawal struct {
+	By string    `json:"by" dynamodbav:"by"`
+	At time.Time `json:"at" dynamodbav:"at"`
 }
 
 // Review is the officer's latest decision.
@@ -64,12 +107,25 @@ type Submission struct {
 	Review      *Review     `json:"review,omitempty" dynamodbav:"review,omitempty"`
 	// Istruttoria is the review clock (nil when the program sets none).
 	Istruttoria *Istruttoria `json:"istruttoria,omitempty" dynamodbav:"istruttoria,omitempty"`
-	Claims      []string     `json:"-" dynamodbav:"claims,omitempty"`
-	Flags       []string     `json:"flags,omitempty" dynamodbav:"flags,omitempty"`
-	Summary     string       `json:"summary,omitempty" dynamodbav:"summary,omitempty"`
-	CreatedAt   time.Time    `json:"createdAt" dynamodbav:"createdAt"`
-	CreatedBy   string       `json:"-" dynamodbav:"createdBy"`
-	UpdatedAt   time.Time    `json:"updatedAt" dynamodbav:"updatedAt"`
+	// Claims are the keys this application holds exclusively (its own
+	// Comune, its facility); Members are the Comuni it lists on their
+	// behalf, which never block those Comuni (see Claims).
+	Claims  []string `json:"-" dynamodbav:"claims,omitempty"`
+	Members []string `json:"-" dynamodbav:"members,omitempty"`
+	// Sealed is the set of documents the filing sealed: exactly the
+	// verified documents when the filing transaction ran, never changed.
+	Sealed       []SealedDocument `json:"sealedDocuments,omitempty" dynamodbav:"sealed,omitempty"`
+	Integrations []Integration    `json:"integrations,omitempty" dynamodbav:"integrations,omitempty"`
+	Withdrawal   *Withdrawal      `json:"withdrawal,omitempty" dynamodbav:"withdrawal,omitempty"`
+	// Registering is what a registration transaction records for this
+	// application (EntryFiling: its Protocol; EntryIntegration: its last
+	// integration); never stored.
+	Registering string    `json:"-" dynamodbav:"-"`
+	Flags       []string  `json:"flags,omitempty" dynamodbav:"flags,omitempty"`
+	Summary     string    `json:"summary,omitempty" dynamodbav:"summary,omitempty"`
+	CreatedAt   time.Time `json:"createdAt" dynamodbav:"createdAt"`
+	CreatedBy   string    `json:"-" dynamodbav:"createdBy"`
+	UpdatedAt   time.Time `json:"updatedAt" dynamodbav:"updatedAt"`
 }
 
 // Filed reports whether the application has a protocol number.
@@ -239,7 +295,106 @@ type ClaimTaken struct {
 
 func (c *ClaimTaken) Error() string { return "claim " + c.Key + " held by " + c.HolderID }
 
-// FormatProtocol renders the protocol number: "<REGION>-<YEAR>-<6 digits>".
-func FormatProtocol(prefix string, seq int64) string {
-	return fmt.Sprintf("%s-%06d", prefix, seq)
+// FormatProtocol renders a register number: "<REGISTER>-<at least 7
+// digits>", e.g. LOM-2025-0000042 (DPR 445/2000 art. 57: at least seven
+// digits).
+func FormatProtocol(register string, seq int64) string {
+	return fmt.Sprintf("%s-%07d", register, seq)
+}
+
+// RegisterOf names the Region's register for a registration at instant
+// at: one per Region per calendar year, the year being Rome's.
+func RegisterOf(region string, at time.Time) string {
+	return fmt.Sprintf("%s-%d", region, at.In(clock.Rome).Year())
+}
+
+// Kinds of register entry.
+const (
+	EntryFiling      = "filing"
+	EntryIntegration = "integration"
+	// EntryLiquidation is a Comune's liquidation request (shared/rendiconto):
+	// SubmissionID is the admitted application it claims on, ClaimID the
+	// rendicontazione.
+	EntryLiquidation = "liquidation_request"
+)
+
+// Registration is one number of a Region's register: what it registered
+// and whether the filing was later withdrawn. Every number from 1 to the
+// register's counter has exactly one.
+type Registration struct {
+	Register     string      `json:"register" dynamodbav:"register"`
+	Seq          int64       `json:"seq" dynamodbav:"seq"`
+	Number       string      `json:"number" dynamodbav:"number"`
+	Kind         string      `json:"kind" dynamodbav:"kind"` // filing | integration | liquidation_request
+	SubmissionID string      `json:"submissionId" dynamodbav:"submissionId"`
+	ClaimID      string      `json:"claimId,omitempty" dynamodbav:"claimId,omitempty"`
+	CallID       string      `json:"callId" dynamodbav:"callId"`
+	At           time.Time   `json:"at" dynamodbav:"at"`
+	Withdrawal   *Withdrawal `json:"withdrawal,omitempty" dynamodbav:"withdrawal,omitempty"`
+}
+
+// Registration is the protocol being registered by s.Registering.
+func (s Submission) Registration() (Protocol, bool) {
+	switch {
+	case s.Registering == EntryFiling && s.Protocol != nil:
+		return *s.Protocol, true
+	case s.Registering == EntryIntegration && len(s.Integrations) > 0:
+		return s.Integrations[len(s.Integrations)-1].Protocol, true
+	}
+	return Protocol{}, false
+}
+
+// Entry is the register entry of a protocol.
+func Entry(p Protocol, kind string, s Submission) Registration {
+	return Registration{Register: p.Register, Seq: p.Seq, Number: p.Number, Kind: kind, SubmissionID: s.ID, CallID: s.CallID, At: p.At}
+}
+
+// ClaimKey normalises a uniqueness key "<kind>:<id>" once, here, so that
+// no spelling of one facility, fiscal code or ISTAT code can file twice:
+// the kind in lower case, the id trimmed and in upper case, an ISTAT code
+// of a Comune written with its six digits.
+func ClaimKey(key string) string {
+	kind, id, ok := strings.Cut(strings.TrimSpace(key), ":")
+	if !ok {
+		return strings.ToUpper(strings.Join(strings.Fields(key), ""))
+	}
+	kind = strings.ToLower(strings.TrimSpace(kind))
+	id = strings.ToUpper(strings.Join(strings.Fields(id), ""))
+	if kind == "comune" && len(id) < 6 && allDigits(id) && id != "" {
+		id = strings.Repeat("0", 6-len(id)) + id
+	}
+	return kind + ":" + id
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// SplitClaims normalises a form's claims and separates those the filer
+// holds for itself (its own Comune, its facility) from the other bodies
+// it names on their behalf (an association's member Comuni). Only the
+// first are exclusive: a claim made on someone else's behalf never blocks
+// that someone.
+func SplitClaims(org string, keys []string) (own, members []string) {
+	self := ClaimKey(org)
+	seen := map[string]bool{}
+	for _, k := range keys {
+		k = ClaimKey(k)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		kind, _, _ := strings.Cut(k, ":")
+		if (kind == "comune" || kind == "gestore") && k != self {
+			members = append(members, k)
+		} else {
+			own = append(own, k)
+		}
+	}
+	return own, members
 }

@@ -216,6 +216,8 @@ func (s *Service) finalize(ctx context.Context, c call.Call, trigger string) err
 	seen := map[string]bool{}
 	for _, sub := range subs {
 		switch {
+		case sub.State == submission.Withdrawn:
+			// A rinuncia before the close: the Comune did not take part.
 		case sub.Filed():
 			p.Filed++
 			if !seen[sub.Org] {

@@ -114,7 +114,7 @@ func TestFinalizeExpiresDraftsAndFreezesParticipants(t *testing.T) {
 	mk := func(id, org string, filed bool) {
 		sub := submission.Submission{ID: id, CallID: "pie", Org: org, Region: "PIE", State: submission.Draft, Version: 1, Data: json.RawMessage(`{}`), CreatedAt: now}
 		if filed {
-			sub.State, sub.Protocol = submission.Submitted, &submission.Protocol{Number: "PIE-2026-000001", Seq: 1, At: now}
+			sub.State, sub.Protocol = submission.Submitted, &submission.Protocol{Number: "PIE-2026-0000001", Seq: 1, At: now}
 		}
 		if _, _, err := s.CreateSubmission(ctx, sub, "", ""); err != nil {
 			t.Fatal(err)

@@ -11,6 +11,8 @@
 //   - an expired pre-signed URL (403 AccessDenied "Request has expired") or
 //     a header signature older or newer than 15 minutes (403
 //     RequestTimeTooSkewed);
+//   - an x-amz-* header the signature does not cover (403
+//     HeadersNotSigned), e.g. an x-amz-copy-source added to a pre-signed PUT;
 //   - a body whose x-amz-checksum-sha256 (or -sha1, -crc32, -crc32c,
 //     -crc64nvme) differs from the body (400 BadDigest), or whose
 //     x-amz-content-sha256 differs (400 XAmzContentSHA256Mismatch).
@@ -38,6 +40,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -252,7 +255,28 @@ func (g *Gate) checkPresigned(r *http.Request) *s3Error {
 	if perr != nil || su.Query().Get("X-Amz-Signature") != given {
 		return &s3Error{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
 	}
-	return nil
+	return unsignedAmzHeaders(r, signedHeaders)
+}
+
+// unsignedAmzHeaders refuses, as S3 does, a request carrying an x-amz-*
+// header its signature does not cover: an unsigned x-amz-copy-source on a
+// pre-signed PUT would otherwise turn an upload into a copy of any object.
+func unsignedAmzHeaders(r *http.Request, signedHeaders []string) *s3Error {
+	signed := map[string]bool{}
+	for _, h := range signedHeaders {
+		signed[strings.ToLower(strings.TrimSpace(h))] = true
+	}
+	var unsigned []string
+	for name := range r.Header {
+		if n := strings.ToLower(name); strings.HasPrefix(n, "x-amz-") && !signed[n] {
+			unsigned = append(unsigned, n)
+		}
+	}
+	if len(unsigned) == 0 {
+		return nil
+	}
+	sort.Strings(unsigned)
+	return &s3Error{http.StatusForbidden, "HeadersNotSigned", "There were headers present in the request which were not signed: " + strings.Join(unsigned, ", ")}
 }
 
 // checkHeader recomputes an Authorization header signature.
@@ -285,7 +309,7 @@ func (g *Gate) checkHeader(r *http.Request) *s3Error {
 	if sig == "" || sig != parts["Signature"] {
 		return &s3Error{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
 	}
-	return nil
+	return unsignedAmzHeaders(r, strings.Split(parts["SignedHeaders"], ";"))
 }
 
 // signable copies the method, URL and only the signed headers, as

@@ -209,6 +209,8 @@ func TestPresignedPutIsStoredOnlyAsSigned(t *testing.T) {
 		{"a longer validity written into the URL is refused", "", body, nil, func(u string) string { return strings.Replace(u, "X-Amz-Expires=900", "X-Amz-Expires=9000", 1) }, 0, s3Answer{403, "SignatureDoesNotMatch"}},
 		{"a PUT URL used for a GET is refused", http.MethodGet, nil, nil, nil, 0, s3Answer{403, "SignatureDoesNotMatch"}},
 		{"a request without a signature is refused", "", body, nil, func(u string) string { return u[:strings.Index(u, "?")] }, 0, s3Answer{403, "AccessDenied"}},
+		{"an unsigned x-amz-copy-source is refused, as S3 does", "", body, set("X-Amz-Copy-Source", "/docs/documents/c/s/ok"), nil, 0, s3Answer{403, "HeadersNotSigned"}},
+		{"any unsigned x-amz-* header is refused", "", body, set("X-Amz-Meta-Note", "x"), nil, 0, s3Answer{403, "HeadersNotSigned"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,7 +66,7 @@ func TestFilingUnderStorageFaults(t *testing.T) {
 	t.Logf("%d faults injected; %d applications saw a 503 and were filed by a retry", e.rt.DynamoDB.Injected.Load(), retried)
 	slices.Sort(numbers)
 	for i, n := range numbers {
-		if want := fmt.Sprintf("PIE-2026-%06d", i+1); n != want {
+		if want := fmt.Sprintf("PIE-2026-%07d", i+1); n != want {
 			t.Fatalf("position %d: %q want %q (lost, duplicated or skipped)", i, n, want)
 		}
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"sportello/shared/clock"
 	"sportello/shared/money"
 	"sportello/shared/program"
+	"sportello/shared/submission"
 )
 
 // regionShare is the test's own computation of a line (seed 004, C4.b and
@@ -219,6 +221,16 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	alloc, adv, paidTot, avail := e.cents(t, b, "allocation"), e.cents(t, b, "advanced"), e.cents(t, b, "paid"), e.cents(t, b, "available")
 	if alloc != 20_000_000_00 || adv != advance || paidTot != approved1+approved2 || avail != alloc-adv-paidTot {
 		t.Fatalf("budget %v", b)
+	}
+	// Both transmissions are numbers of the Region's 2026 register, one
+	// after the other, registered as liquidation requests of their claims.
+	entries, err := e.rt.Store.Register(context.Background(), "LOM-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[0].Kind != submission.EntryLiquidation || entries[0].ClaimID != c1 || entries[1].ClaimID != c2 ||
+		entries[0].Number != tr["protocol"] || entries[1].Seq != entries[0].Seq+1 {
+		t.Fatalf("register LOM-2026: %+v", entries)
 	}
 	// Another Comune sees none of it; the Comune cannot approve its own.
 	if r := e.do("GET", "/v1/rendicontazioni/"+c1, e.applicant("comune:016024"), nil); r.Status != 404 {

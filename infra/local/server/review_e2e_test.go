@@ -87,35 +87,6 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 
 func jsonNumber(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) }
 
-// A Comune in a filed association cannot file alone: 409 member_conflict
-// naming the association's application.
-func TestLombardyAssociationConflict(t *testing.T) {
-	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
-	ex := loadExample(t, "lombardia-bergamo-associated.json")
-	tok := e.applicant(ex.Org)
-	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
-	for _, d := range ex.Documents {
-		e.uploadExample(id, tok, d)
-	}
-	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
-	if r.Status != 200 {
-		t.Fatalf("association: %d %s", r.Status, r.Body)
-	}
-	number := r.json(t)["protocol"].(map[string]any)["number"].(string)
-
-	alone := loadExample(t, "lombardia-milano.json")
-	adrara := e.applicant("comune:016001")
-	aloneID := e.draft(LombardiaCall, adrara, "comune:016001", alone.Data)
-	r = e.do("POST", "/v1/submissions/"+aloneID+"/submit", adrara, nil)
-	if r.Status != 409 || problemCode(t, r) != "member_conflict" {
-		t.Fatalf("member filing alone: %d %s", r.Status, r.Body)
-	}
-	p := r.json(t)
-	if p["conflictingSubmission"] != id || p["conflictingProtocol"] != number || !strings.Contains(p["detail"].(string), number) {
-		t.Fatalf("the conflict must name the association's application: %s", r.Body)
-	}
-}
-
 // Documents: an unsigned file for a kind that must be signed ends
 // rejected and blocks submit; a renamed .exe is rejected; a filename with
 // ../ cannot influence the key; an officer can ask for integration, after

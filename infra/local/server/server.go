@@ -43,6 +43,14 @@ const (
 	ExportsBucket   = "sportello-exports"
 )
 
+// LocalOffices are the Regions' office mailboxes of the local runtime
+// (their messages land in the outbox like every other).
+var LocalOffices = map[string]string{
+	"PIE": "servizi.infanzia@regione.piemonte.example.it",
+	"FVG": "istruzione@regione.fvg.example.it",
+	"LOM": "nidigratis@regione.lombardia.example.it",
+}
+
 // Config of a runtime.
 type Config struct {
 	Addr    string      // HTTP API address, e.g. "127.0.0.1:8080"
@@ -145,7 +153,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		Blobs:      rt.Blobs,
 		Exports:    rt.Exports,
 		Scheduler:  rt.Scheduler,
-		Mailer:     notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}},
+		Mailer:     notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}, Offices: LocalOffices},
 		Events:     rt,
 		Clock:      cfg.Clock,
 		Log:        cfg.Log,
@@ -187,10 +195,11 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 // objectCreated plays S3 → documents function: asynchronously, once per
 // object.
 func (rt *Runtime) objectCreated(key string) {
+	at := rt.Clock.Now() // S3's event time: when the bytes were stored
 	rt.intakeWG.Add(1)
 	go func() {
 		defer rt.intakeWG.Done()
-		if err := rt.App.Intake.Object(context.Background(), key); err != nil {
+		if err := rt.App.Intake.Object(context.Background(), key, at); err != nil {
 			rt.App.Intake.Log.Error("documents function failed", "error", err.Error())
 		}
 	}()

@@ -23,11 +23,11 @@ func TestEachExampleFilesInItsWindow(t *testing.T) {
 		inside, closes           time.Time
 		lateOrg                  string
 	}{
-		{"Piemonte: Torino's scheda", "piemonte-torino.json", PiemonteCall, "PIE-2026-000001",
+		{"Piemonte: Torino's scheda", "piemonte-torino.json", PiemonteCall, "PIE-2026-0000001",
 			clock.InRome(2026, 5, 18, 11, 59).Add(59*time.Second + 999*time.Millisecond), clock.InRome(2026, 5, 18, 12, 0), ""},
-		{"FVG: a nido in Udine", "fvg-udine.json", FVGCall, "FVG-2025-000001",
+		{"FVG: a nido in Udine", "fvg-udine.json", FVGCall, "FVG-2025-0000001",
 			clock.InRome(2025, 7, 21, 23, 59), clock.InRome(2025, 7, 22, 0, 0), ""},
-		{"Lombardy: Milano alone", "lombardia-milano.json", LombardiaCall, "LOM-2025-000001",
+		{"Lombardy: Milano alone", "lombardia-milano.json", LombardiaCall, "LOM-2025-0000001",
 			clock.InRome(2025, 9, 10, 11, 59), clock.InRome(2025, 9, 10, 12, 0), ""},
 	}
 	for _, tt := range tests {
@@ -106,7 +106,7 @@ func TestConcurrentFilingThroughHTTP(t *testing.T) {
 	}
 	wg.Wait()
 	for _, n := range numbers {
-		if n != "PIE-2026-000001" {
+		if n != "PIE-2026-0000001" {
 			t.Fatalf("200 submits of one draft: got %q among %v", n, slices.Compact(slices.Sorted(slices.Values(numbers))))
 		}
 	}
@@ -129,10 +129,10 @@ func TestConcurrentFilingThroughHTTP(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	got = append(got, "PIE-2026-000001")
+	got = append(got, "PIE-2026-0000001")
 	slices.Sort(got)
 	for i, n := range got {
-		if want := fmt.Sprintf("PIE-2026-%06d", i+1); n != want {
+		if want := fmt.Sprintf("PIE-2026-%07d", i+1); n != want {
 			t.Fatalf("position %d: %q want %q", i, n, want)
 		}
 	}

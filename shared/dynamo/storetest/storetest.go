@@ -204,12 +204,12 @@ func file(s *dynamo.Store, id string) (submission.Submission, error) {
 		}
 		var n int64
 		if err == nil {
-			n, err = s.ProtocolCounter(ctx, cur.CallID)
+			n, err = s.ProtocolCounter(ctx, "PIE-2026")
 		}
 		if err == nil {
 			next := cur
 			next.State, next.Version = submission.Submitted, cur.Version+1
-			next.Protocol = &submission.Protocol{Seq: n + 1, Number: submission.FormatProtocol("PIE-2026", n+1), At: time.Now()}
+			next.Protocol = &submission.Protocol{Seq: n + 1, Number: submission.FormatProtocol("PIE-2026", n+1), At: time.Now(), Register: "PIE-2026"}
 			if err = s.File(ctx, next, cur.Version, n); err == nil {
 				return next, nil
 			}
@@ -345,11 +345,11 @@ func fileOneDraftRace(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 		numbers[i] = got.Protocol.Number
 	})
 	for _, n := range numbers {
-		if n != "PIE-2026-000001" {
+		if n != "PIE-2026-0000001" {
 			t.Fatalf("numbers seen %v, want PIE-2026-000001 for all", numbers)
 		}
 	}
-	if n, _ := s.ProtocolCounter(ctx, "c"); n != 1 {
+	if n, _ := s.ProtocolCounter(ctx, "PIE-2026"); n != 1 {
 		t.Fatalf("counter %d, want 1", n)
 	}
 }
@@ -413,7 +413,7 @@ func claimRace(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 			t.Fatalf("worker %d was told the holder is %q, want %s", i, h, winner)
 		}
 	}
-	if n, _ := s.ProtocolCounter(ctx, "c"); n != 1 {
+	if n, _ := s.ProtocolCounter(ctx, "PIE-2026"); n != 1 {
 		t.Fatalf("counter %d, want 1: refused filings use no number", n)
 	}
 }
@@ -431,7 +431,7 @@ func refusedFilingUsesNoNumber(t *testing.T, s *dynamo.Store, _ *emulator.Dynamo
 	if !errors.As(err, &taken) || taken.HolderID != a.ID || taken.Key != "comune:000002" {
 		t.Fatalf("got %v, want comune:000002 taken by %s", err, a.ID)
 	}
-	if n, _ := s.ProtocolCounter(ctx, "c"); n != 1 {
+	if n, _ := s.ProtocolCounter(ctx, "PIE-2026"); n != 1 {
 		t.Fatalf("counter %d, want 1", n)
 	}
 }
@@ -453,7 +453,7 @@ func roundRefusedForOne(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 		out, prevs := make([]submission.Submission, len(subs)), make([]int64, len(subs))
 		for i, d := range subs {
 			d.State, d.Version, prevs[i] = submission.Submitted, d.Version+1, d.Version
-			d.Protocol = &submission.Protocol{Seq: from + int64(i), Number: submission.FormatProtocol("PIE-2026", from+int64(i)), At: time.Now()}
+			d.Protocol = &submission.Protocol{Seq: from + int64(i), Number: submission.FormatProtocol("PIE-2026", from+int64(i)), At: time.Now(), Register: "PIE-2026"}
 			out[i] = d
 		}
 		return out, prevs
@@ -464,7 +464,7 @@ func roundRefusedForOne(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 	if err != nil || len(refused) != 1 || !errors.As(refused[1], &taken) || taken.HolderID != holder.ID {
 		t.Fatalf("refused %v, err %v; want only the second, its claim held by %s", refused, err, holder.ID)
 	}
-	if n, _ := s.ProtocolCounter(ctx, "c"); n != 1 {
+	if n, _ := s.ProtocolCounter(ctx, "PIE-2026"); n != 1 {
 		t.Fatalf("counter %d after a refused round, want 1", n)
 	}
 	if got, _ := s.Submission(ctx, round[0].ID); got.Filed() {
@@ -480,7 +480,7 @@ func roundRefusedForOne(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 			t.Fatalf("%s: %+v %v, want number %d", d.ID, got.Protocol, err, 2+i)
 		}
 	}
-	if n, _ := s.ProtocolCounter(ctx, "c"); n != 3 {
+	if n, _ := s.ProtocolCounter(ctx, "PIE-2026"); n != 3 {
 		t.Fatalf("counter %d, want 3", n)
 	}
 }
@@ -646,7 +646,7 @@ func filingUnderFaults(t *testing.T, s *dynamo.Store, ddb *emulator.DynamoDB) {
 		}
 		seen[sub.Protocol.Seq] = true
 	}
-	if c, _ := s.ProtocolCounter(ctx, "c"); c != n {
+	if c, _ := s.ProtocolCounter(ctx, "PIE-2026"); c != n {
 		t.Fatalf("counter %d after %d filings", c, n)
 	}
 }

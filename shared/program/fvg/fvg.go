@@ -559,3 +559,6 @@ func trim(s string) string {
 }
 
 func italian(s string) string { return strings.Replace(s, ".", ",", 1) }
+
+// FacilityCodes is the one facility of the application.
+func (f *Form) FacilityCodes() []string { return []string{f.Facility.Code} }

@@ -788,3 +788,12 @@ func (f *Form) Flags() []string {
 	}
 	return []string{"fee_increase_over_7_percent:" + f.IncreaseReason}
 }
+
+// FacilityCodes lists the AFAM_UDOS codes of the application's facilities.
+func (f *Form) FacilityCodes() []string {
+	out := make([]string, 0, len(f.Facilities))
+	for _, fac := range f.Facilities {
+		out = append(out, fac.AFAMUDOS)
+	}
+	return out
+}
