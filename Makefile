@@ -50,6 +50,8 @@ build: assets
 ## bench: side-by-side measurements (ratios, never thresholds); see docs/performance.md
 bench:
 	$(GO) run ./infra/bench/rush
+	$(GO) run ./infra/bench/rush -durable
+	SPORTELLO_CRASH_ITERATIONS=20 $(GO) test -count=1 -run '^TestCrashConsistencyUnderSIGKILL$$' ./infra/local/server/
 	$(GO) run ./infra/bench/uploadrss
 	$(GO) run ./shared/riparto/cmd/ripartobench
 	$(GO) run ./infra/bench/coldstart -runs 5

@@ -1,10 +1,15 @@
-// Package apiclient is a small client of the v1 HTTP API, as a browser or
-// a Comune's system would use it: the end-to-end tests and the benchmarks
-// drive the local runtime through it.
+// Package apiclient is the typed client of the v1 HTTP API, generated from
+// the OpenAPI document (shared/apidoc/openapi.json) by oapi-codegen
+// (client.gen.go, committed), plus the steps a client does around it: the
+// bearer token, and the PUT of a file to its pre-signed URL. The end-to-end
+// tests and the benchmarks drive the local runtime through it.
 package apiclient
+
+//go:generate go tool oapi-codegen -config oapi-codegen.yaml ../../shared/apidoc/openapi.json
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,97 +18,69 @@ import (
 	"net/http"
 )
 
-// Client talks to one base URL.
-type Client struct {
-	Base string
+// API is the generated client with its HTTP client (the pre-signed PUT of
+// an upload goes through the same one).
+type API struct {
+	*ClientWithResponses
 	HTTP *http.Client
 }
 
-// New returns a client with connection reuse sized for load tests.
-func New(base string) *Client {
-	return &Client{Base: base, HTTP: &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}}
-}
-
-// Response is a status, headers and body.
-type Response struct {
-	Status int
-	Body   []byte
-	Header http.Header
-}
-
-// JSON decodes the body as an object.
-func (r Response) JSON() (map[string]any, error) {
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		return nil, fmt.Errorf("not JSON (%d): %.200s", r.Status, r.Body)
+// New returns a client of the API at base over hc; nil hc is a client with
+// connection reuse sized for load tests.
+func New(base string, hc *http.Client) (*API, error) {
+	if hc == nil {
+		hc = &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
 	}
-	return m, nil
+	c, err := NewClientWithResponses(base, WithHTTPClient(hc))
+	if err != nil {
+		return nil, fmt.Errorf("api client for %s: %w", base, err)
+	}
+	return &API{ClientWithResponses: c, HTTP: hc}, nil
 }
 
-// Do sends a request; body may be nil, a string, bytes or a value to
-// encode as JSON; headers are name, value pairs.
-func (c *Client) Do(method, path, token string, body any, headers ...string) (Response, error) {
-	var rdr io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rdr = bytes.NewReader([]byte(b))
-	case []byte:
-		rdr = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			return Response{}, err
+// Bearer sends token as the request's bearer token ("" sends none).
+func Bearer(token string) RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		rdr = bytes.NewReader(j)
+		return nil
 	}
-	req, err := http.NewRequest(method, c.Base+path, rdr)
-	if err != nil {
-		return Response{}, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return Response{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return Response{Status: resp.StatusCode, Body: b, Header: resp.Header}, err
 }
 
-// Draft creates an application and returns its id.
-func (c *Client) Draft(callID, token, org string, data json.RawMessage) (string, error) {
-	r, err := c.Do("POST", "/v1/calls/"+callID+"/submissions", token, map[string]any{"org": org, "data": data})
-	if err != nil {
-		return "", err
+// Header sets one request header.
+func Header(name, value string) RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		req.Header.Set(name, value)
+		return nil
 	}
-	if r.Status != http.StatusCreated {
-		return "", fmt.Errorf("create draft: %d %.300s", r.Status, r.Body)
-	}
-	m, err := r.JSON()
-	if err != nil {
-		return "", err
-	}
-	return m["id"].(string), nil
 }
 
-// Upload declares a document and PUTs body to the pre-signed URL with the
-// headers the API returned; it returns the document id.
-func (c *Client) Upload(subID, token, kind, filename, contentType string, body io.ReadSeeker, size int64) (string, error) {
-	return c.UploadFor(subID, token, kind, "", filename, contentType, body, size)
+// unexpected is the error for an answer other than the one expected.
+func unexpected(what string, status int, body []byte) error {
+	return fmt.Errorf("%s: %d %.300s", what, status, body)
 }
 
-// UploadFor is Upload of a per-item document (a facility's convenzione):
-// ref names the item.
-func (c *Client) UploadFor(subID, token, kind, ref, filename, contentType string, body io.ReadSeeker, size int64) (string, error) {
+// Draft creates an application with the form data and returns it.
+func (a *API) Draft(ctx context.Context, callID, token, org string, data json.RawMessage) (Submission, error) {
+	body, err := json.Marshal(map[string]any{"org": org, "data": data})
+	if err != nil {
+		return Submission{}, err
+	}
+	r, err := a.CreateSubmissionWithBodyWithResponse(ctx, callID, &CreateSubmissionParams{}, "application/json", bytes.NewReader(body), Bearer(token))
+	if err != nil {
+		return Submission{}, err
+	}
+	if r.JSON201 == nil {
+		return Submission{}, unexpected("create draft", r.StatusCode(), r.Body)
+	}
+	return *r.JSON201, nil
+}
+
+// Upload declares a document, PUTs body to the pre-signed URL with the
+// headers the API returned, and returns the document's id. ref names the
+// item of the form a per-item kind is for ("" for the others).
+func (a *API) Upload(ctx context.Context, subID, token, kind, ref, filename, contentType string, body io.ReadSeeker, size int64) (string, error) {
 	h := sha256.New()
 	if _, err := io.Copy(h, body); err != nil {
 		return "", err
@@ -111,39 +88,38 @@ func (c *Client) UploadFor(subID, token, kind, ref, filename, contentType string
 	if _, err := body.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
-	decl := map[string]any{"kind": kind, "filename": filename, "contentType": contentType, "size": size, "sha256": hex.EncodeToString(h.Sum(nil))}
+	decl := DocumentDeclaration{Kind: kind, Filename: filename, ContentType: contentType, Size: size, Sha256: hex.EncodeToString(h.Sum(nil))}
 	if ref != "" {
-		decl["ref"] = ref
+		decl.Ref = &ref
 	}
-	r, err := c.Do("POST", "/v1/submissions/"+subID+"/documents", token, decl)
+	r, err := a.DeclareDocumentWithResponse(ctx, subID, decl, Bearer(token))
 	if err != nil {
 		return "", err
 	}
-	if r.Status != http.StatusCreated {
-		return "", fmt.Errorf("declare %s: %d %.300s", kind, r.Status, r.Body)
+	if r.JSON201 == nil {
+		return "", unexpected("declare "+kind, r.StatusCode(), r.Body)
 	}
-	up, err := r.JSON()
-	if err != nil {
-		return "", err
-	}
-	req, err := http.NewRequest(up["method"].(string), up["uploadUrl"].(string), body)
+	up := r.JSON201
+	req, err := http.NewRequestWithContext(ctx, string(up.Method), up.UploadUrl, body)
 	if err != nil {
 		return "", err
 	}
 	req.ContentLength = size
-	for k, v := range up["headers"].(map[string]any) {
+	for k, v := range up.Headers {
 		if k != "Content-Length" {
-			req.Header.Set(k, v.(string))
+			req.Header.Set(k, v)
 		}
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := a.HTTP.Do(req)
 	if err != nil {
 		return "", err
 	}
-	io.Copy(io.Discard, resp.Body) //nolint:errcheck
-	resp.Body.Close()
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return "", err
+	}
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("PUT %s: %d", filename, resp.StatusCode)
 	}
-	return up["id"].(string), nil
+	return up.Id, nil
 }

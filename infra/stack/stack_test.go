@@ -863,8 +863,8 @@ func TestDataKeyOnlyThroughTheServicesHoldingData(t *testing.T) {
 	want := map[string]map[string][]string{ // function → service → actions
 		"calls": {"dynamodb": dynamo}, "submissions": {"dynamodb": dynamo}, "windows": {"dynamodb": dynamo},
 		"uploads":    {"dynamodb": dynamo, "s3": {"kms:Decrypt", "kms:GenerateDataKey"}}, // signs PUT and GET
-		"documents":  {"dynamodb": dynamo, "s3": {"kms:Decrypt"}},                       // reads uploads
-		"allocation": {"dynamodb": dynamo, "s3": {"kms:GenerateDataKey"}},               // writes exports
+		"documents":  {"dynamodb": dynamo, "s3": {"kms:Decrypt"}},                        // reads uploads
+		"allocation": {"dynamodb": dynamo, "s3": {"kms:GenerateDataKey"}},                // writes exports
 		"public":     {},
 	}
 	for _, st := range stages {

@@ -75,8 +75,10 @@ type Run struct {
 }
 
 // DefaultLease is how long a worker holds a run: longer than the
-// allocation function's timeout, so a live worker never loses its run.
-const DefaultLease = 5 * time.Minute
+// allocation function's timeout (900 s, infra/stack), so a live worker
+// never loses its run; a dead one's run is taken again a minute after
+// Lambda would have stopped it anyway.
+const DefaultLease = 16 * time.Minute
 
 // ErrLeaseLost is FinishRun's answer to a worker whose lease expired and
 // whose run another worker took over.

@@ -25,6 +25,7 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/eventbus"
 	"sportello/shared/notify"
+	"sportello/shared/outbox"
 	"sportello/shared/pii"
 	"sportello/shared/piikey"
 	"sportello/shared/s3blobs"
@@ -119,6 +120,9 @@ func (e *Env) App(ports ...Port) (*app.App, error) {
 			}
 			p.Scheduler = &scheduler.EventBridge{Client: awsscheduler.NewFromConfig(e.AWS), Group: names[0], RoleARN: names[1], TargetARN: names[2]}
 		case Mailer:
+			// Filing and review e-mails are composed into the outbox and
+			// sent by the relay function (Relay); Sender serves the
+			// rendiconto receipt, still sent directly.
 			sender, err := Require(EnvSender)
 			if err != nil {
 				return nil, err
@@ -160,4 +164,15 @@ func Must[T any](v T, err error) T {
 		os.Exit(1)
 	}
 	return v
+}
+
+// Relay is the outbox relay of the relay function: e-mails through SES
+// from SPORTELLO_SENDER.
+func (e *Env) Relay() (*outbox.Relay, error) {
+	sender, err := Require(EnvSender)
+	if err != nil {
+		return nil, err
+	}
+	return &outbox.Relay{Store: e.Store, Mail: notify.Courier{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}},
+		Clock: e.Clock, Log: e.Log}, nil
 }

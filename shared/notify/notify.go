@@ -19,12 +19,16 @@ import (
 
 	"sportello/shared/call"
 	"sportello/shared/clock"
+	"sportello/shared/outbox"
 	"sportello/shared/rendiconto"
 	"sportello/shared/submission"
 )
 
 // Message is one e-mail.
 type Message struct {
+	// ID identifies the message across deliveries (outbox messages): the
+	// outbox sink names its file by it, so a redelivery is one file.
+	ID      string
 	To      string
 	Subject string
 	Body    string
@@ -171,6 +175,10 @@ func (o Outbox) Send(_ context.Context, m Message) error {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	name := o.Clock.Now().UTC().Format("20060102T150405.000000000Z") + "-" + safe(m.Subject) + ".eml"
+	if m.ID != "" {
+		// De-duplication at the consumer: a redelivery rewrites the same file.
+		name = safe(m.ID) + "-" + safe(m.Subject) + ".eml"
+	}
 	path := filepath.Join(o.Dir, name)
 	content := fmt.Sprintf("To: %s\nSubject: %s\nDate: %s\nContent-Type: text/plain; charset=UTF-8\n\n%s",
 		m.To, m.Subject, o.Clock.Now().Format(time.RFC1123Z), m.Body)
@@ -212,4 +220,12 @@ func (m Mailer) ClaimTransmitted(ctx context.Context, c rendiconto.Claim, callTi
 	msg := ClaimReceipt(c, callTitle)
 	msg.To = c.Contact
 	return m.Sender.Send(ctx, msg)
+}
+
+// Courier delivers the outbox's e-mails through a Sender (outbox.Mail).
+type Courier struct{ Sender Sender }
+
+// Deliver sends m; the message id goes along for de-duplication.
+func (c Courier) Deliver(ctx context.Context, m outbox.Message) error {
+	return c.Sender.Send(ctx, Message{ID: m.ID, To: m.To, Subject: m.Subject, Body: m.Body})
 }

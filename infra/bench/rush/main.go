@@ -163,7 +163,11 @@ func run(s scenario, limit int, durable bool) (res result) {
 	}
 	defer rt.Close()
 	rt.DynamoDB.SetModel(nil)
-	c := apiclient.New(rt.URL)
+	c, err := apiclient.New(rt.URL, nil)
+	if err != nil {
+		res.err = err
+		return res
+	}
 
 	var apps []app
 	var comuni []program.Comune
@@ -223,20 +227,19 @@ func run(s scenario, limit int, durable bool) (res result) {
 				retries.Add(1)
 				time.Sleep(10 * time.Millisecond)
 			}
-			r, err := c.Do("POST", "/v1/submissions/"+a.id+"/submit", a.token, nil, "Idempotency-Key", key)
+			r, err := c.SubmitSubmissionWithResponse(ctx, a.id, &apiclient.SubmitSubmissionParams{IdempotencyKey: &key}, apiclient.SubmitSubmissionJSONRequestBody{}, apiclient.Bearer(a.token))
 			if err != nil {
 				continue
 			}
-			if r.Status >= 500 {
+			if r.StatusCode() >= 500 {
 				fiveXX.Add(1)
 				continue
 			}
-			results[i] = outcome{status: r.Status, arrival: arrival, latency: time.Since(start)}
-			if r.Status == http.StatusOK {
-				m, _ := r.JSON()
-				results[i].number, _ = m["protocol"].(map[string]any)["number"].(string)
+			results[i] = outcome{status: r.StatusCode(), arrival: arrival, latency: time.Since(start)}
+			if r.JSON200 != nil && r.JSON200.Protocol != nil {
+				results[i].number = r.JSON200.Protocol.Number
 			} else if arrival.Before(noon) {
-				fmt.Fprintf(os.Stderr, "%s refused: %d %.300s\n", a.org, r.Status, r.Body)
+				fmt.Fprintf(os.Stderr, "%s refused: %d %.300s\n", a.org, r.StatusCode(), r.Body)
 			}
 			return nil
 		}
@@ -251,11 +254,11 @@ func run(s scenario, limit int, durable bool) (res result) {
 	clk.Jump(noon.Add(time.Millisecond))
 	res.lateTried = len(late)
 	for _, a := range late {
-		r, err := c.Do("POST", "/v1/submissions/"+a.id+"/submit", a.token, nil)
+		r, err := c.SubmitSubmissionWithResponse(ctx, a.id, &apiclient.SubmitSubmissionParams{}, apiclient.SubmitSubmissionJSONRequestBody{}, apiclient.Bearer(a.token))
 		switch {
-		case err == nil && r.Status == http.StatusConflict && strings.Contains(string(r.Body), "window_closed"):
+		case err == nil && r.ApplicationproblemJSON409 != nil && r.ApplicationproblemJSON409.Code == apiclient.Problem409CodeWindowClosed:
 			res.lateRefused++
-		case err == nil && r.Status == http.StatusOK:
+		case err == nil && r.JSON200 != nil:
 			res.lateAccepted++
 		}
 	}
@@ -315,7 +318,7 @@ func run(s scenario, limit int, durable bool) (res result) {
 // application service, as the API would) and its five verified documents
 // (straight to the store: the verification pipeline is not what is
 // measured), plus 100 drafts to be sent after noon.
-func setup(ctx context.Context, rt *server.Runtime, c *apiclient.Client, comuni []program.Comune) (apps, late []app, err error) {
+func setup(ctx context.Context, rt *server.Runtime, c *apiclient.API, comuni []program.Comune) (apps, late []app, err error) {
 	tmpl, err := samples.FS.ReadFile("submissions/lombardia-milano.json")
 	if err != nil {
 		return nil, nil, err
@@ -353,9 +356,12 @@ func setup(ctx context.Context, rt *server.Runtime, c *apiclient.Client, comuni 
 		}
 		apps[i] = app{org: org, token: rt.Token(p), id: sub.ID}
 		// The signed A1 must cover the A1 generated from this draft.
-		r, err := c.Do("GET", "/v1/submissions/"+sub.ID+"/summary", apps[i].token, nil)
-		if err != nil || r.Status != http.StatusOK {
-			return fmt.Errorf("summary of %s: %d %v", sub.ID, r.Status, err)
+		r, err := c.GetSummaryWithResponse(ctx, sub.ID, apiclient.Bearer(apps[i].token))
+		if err != nil {
+			return fmt.Errorf("summary of %s: %w", sub.ID, err)
+		}
+		if r.StatusCode() != http.StatusOK {
+			return fmt.Errorf("summary of %s: %d", sub.ID, r.StatusCode())
 		}
 		a1 := sha256.Sum256(r.Body)
 		for _, kind := range []string{"delibera_giunta", "delibera_tariffe", "regolamento_or_carta", "allegato_a3", "allegato_a1_signed"} {

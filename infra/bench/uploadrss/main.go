@@ -69,7 +69,10 @@ func run() error {
 		return err
 	}
 	defer rt.Close()
-	c := apiclient.New(rt.URL)
+	c, err := apiclient.New(rt.URL, nil)
+	if err != nil {
+		return err
+	}
 	ex, _ := samples.FS.ReadFile("submissions/lombardia-milano.json")
 	var e struct {
 		Org  string          `json:"org"`
@@ -77,10 +80,11 @@ func run() error {
 	}
 	json.Unmarshal(ex, &e) //nolint:errcheck
 	tok := rt.Token(auth.Principal{Subject: "clerk", Role: auth.RoleApplicant, Orgs: []string{e.Org}})
-	id, err := c.Draft(server.LombardiaCall, tok, e.Org, e.Data)
+	sub, err := c.Draft(context.Background(), server.LombardiaCall, tok, e.Org, e.Data)
 	if err != nil {
 		return err
 	}
+	id := sub.Id
 	fmt.Println("Upload memory: peak resident set of the whole local runtime (API, S3 gate, S3, documents function) after each upload")
 	var peaks []float64
 	for _, size := range []int64{1 << 20, 50 << 20} {
@@ -92,7 +96,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		_, err = c.Upload(id, tok, "delibera_giunta", filepath.Base(path), "application/pdf", f, size)
+		_, err = c.Upload(context.Background(), id, tok, "delibera_giunta", "", filepath.Base(path), "application/pdf", f, size)
 		f.Close()
 		if err != nil {
 			return err

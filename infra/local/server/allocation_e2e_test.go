@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 )
 
@@ -96,7 +97,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	if r.Status != 202 {
 		t.Fatalf("announce: %d %s", r.Status, r.Body)
 	}
-	allocID := r.json(t)["allocationId"].(string)
+	allocID := decode[apiclient.AllocationAccepted](t, r).AllocationId
 	e.rt.WaitAllocations()
 	r = e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil)
 	run := r.json(t)
@@ -140,7 +141,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	// Announcing again creates a new run; the first stays, and the same
 	// inputs give the same digest.
 	r2 := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`)
-	second := r2.json(t)["allocationId"].(string)
+	second := decode[apiclient.AllocationAccepted](t, r2).AllocationId
 	e.rt.WaitAllocations()
 	a := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t)
 	b := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+second, off, nil).json(t)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,28 +83,108 @@ func (e *env) officer(region string) string {
 	return e.rt.Token(auth.Principal{Subject: "officer-" + region, Role: auth.RoleOfficer, Region: region})
 }
 
-type response struct{ apiclient.Response }
+// response is a raw exchange, for the requests a test sends on purpose
+// outside the typed client's types (bad bodies, stray headers).
+type response struct {
+	Status int
+	Body   []byte
+	Header http.Header
+}
 
+// json decodes a JSON object body (a test failure, never a panic).
 func (r response) json(t *testing.T) map[string]any {
 	t.Helper()
-	m, err := r.JSON()
-	if err != nil {
-		t.Fatal(err)
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("not a JSON object (%d): %.300s", r.Status, r.Body)
 	}
 	return m
 }
 
-func (e *env) client() *apiclient.Client {
-	return &apiclient.Client{Base: e.rt.URL, HTTP: e.http}
+// decode reads a response body into the generated type T, failing the test
+// (never panicking) when it does not fit.
+func decode[T any](t *testing.T, r response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("%d %.300s: not a %T: %v", r.Status, r.Body, v, err)
+	}
+	return v
 }
 
-func (e *env) do(method, path, token string, body any, headers ...string) response {
+// protocolOf is the protocol of a filed application's answer.
+func protocolOf(t *testing.T, r response) apiclient.Protocol {
+	t.Helper()
+	s := decode[apiclient.Submission](t, r)
+	if r.Status != http.StatusOK || s.Protocol == nil {
+		t.Fatalf("not filed: %d %.300s", r.Status, r.Body)
+	}
+	return *s.Protocol
+}
+
+// numberOf is the protocol number of a filed application's answer, for
+// goroutines (which may not stop the test).
+func numberOf(r response) (string, error) {
+	var s apiclient.Submission
+	if err := json.Unmarshal(r.Body, &s); err != nil || s.Protocol == nil {
+		return "", fmt.Errorf("not filed: %d %.300s", r.Status, r.Body)
+	}
+	return s.Protocol.Number, nil
+}
+
+// api is the typed client generated from the OpenAPI document, over the
+// validating transport.
+func (e *env) api() *apiclient.API {
 	e.t.Helper()
-	r, err := e.client().Do(method, path, token, body, headers...)
+	a, err := apiclient.New(e.rt.URL, e.http)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return response{r}
+	return a
+}
+
+// do sends one raw request; body may be nil, a string, bytes or a value to
+// encode as JSON; headers are name, value pairs. The validating transport
+// checks it like every other exchange.
+func (e *env) do(method, path, token string, body any, headers ...string) response {
+	e.t.Helper()
+	var rdr io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rdr = strings.NewReader(b)
+	case []byte:
+		rdr = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rdr = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.rt.URL+path, rdr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := e.http.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{Status: resp.StatusCode, Body: b, Header: resp.Header}
 }
 
 // example is one file of events/submissions.
@@ -143,11 +224,11 @@ func loadExample(t *testing.T, name string) example {
 // draft creates an application and returns its id.
 func (e *env) draft(callID, token, org string, data json.RawMessage) string {
 	e.t.Helper()
-	id, err := e.client().Draft(callID, token, org, data)
+	sub, err := e.api().Draft(context.Background(), callID, token, org, data)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return id
+	return sub.Id
 }
 
 // upload declares a fixture, PUTs it to the pre-signed URL as a browser
@@ -183,7 +264,7 @@ func (e *env) uploadFor(subID, token, kind, ref, file, contentType string) map[s
 // uploadBytes uploads body as a document and waits for its verification.
 func (e *env) uploadBytes(subID, token, kind, ref, filename, contentType string, body []byte) map[string]any {
 	e.t.Helper()
-	id, err := e.client().UploadFor(subID, token, kind, ref, filename, contentType, bytes.NewReader(body), int64(len(body)))
+	id, err := e.api().Upload(context.Background(), subID, token, kind, ref, filename, contentType, bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -192,12 +273,21 @@ func (e *env) uploadBytes(subID, token, kind, ref, filename, contentType string,
 }
 
 func (e *env) documentStatus(subID, token, docID string) (string, string) {
-	r := e.do("GET", "/v1/submissions/"+subID+"/documents", token, nil)
-	for _, d := range r.json(e.t)["documents"].([]any) {
-		m := d.(map[string]any)
-		if m["id"] == docID {
-			reason, _ := m["reason"].(string)
-			return m["status"].(string), reason
+	e.t.Helper()
+	r, err := e.api().ListDocumentsWithResponse(context.Background(), subID, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if r.JSON200 == nil {
+		e.t.Fatalf("documents: %d %.300s", r.StatusCode(), r.Body)
+	}
+	for _, d := range r.JSON200.Documents {
+		if d.Id == docID {
+			reason := ""
+			if d.Reason != nil {
+				reason = *d.Reason
+			}
+			return string(d.Status), reason
 		}
 	}
 	return "", ""
@@ -208,16 +298,16 @@ func problemCode(t *testing.T, r response) string {
 	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("want problem+json, got %q (%d): %s", ct, r.Status, r.Body)
 	}
-	code, _ := r.json(t)["code"].(string)
-	return code
+	return string(decode[apiclient.Problem](t, r).Code)
 }
 
 func fieldsOf(t *testing.T, r response) []string {
+	t.Helper()
 	var out []string
-	errs, _ := r.json(t)["errors"].([]any)
-	for _, e := range errs {
-		m := e.(map[string]any)
-		out = append(out, fmt.Sprintf("%s:%s", m["field"], m["code"]))
+	if p := decode[apiclient.Problem](t, r); p.Errors != nil {
+		for _, f := range *p.Errors {
+			out = append(out, fmt.Sprintf("%s:%s", f.Field, f.Code))
+		}
 	}
 	return out
 }

@@ -40,7 +40,12 @@ func TestFilingUnderStorageFaults(t *testing.T) {
 				r := e.do("POST", "/v1/submissions/"+ids[i]+"/submit", toks[i], nil, "Idempotency-Key", key)
 				switch {
 				case r.Status == 200:
-					numbers[i] = r.json(t)["protocol"].(map[string]any)["number"].(string)
+					n, err := numberOf(r)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					numbers[i] = n
 					return
 				case r.Status == 503 && r.Header.Get("Retry-After") != "":
 					unavailable[i]++
@@ -105,7 +110,7 @@ func TestRetryKeepsTheFirstArrival(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("the retry: %d %s", r.Status, r.Body)
 	}
-	at, _ := clock.ParseInstant(r.json(t)["protocol"].(map[string]any)["at"].(string))
+	at := time.Time(protocolOf(t, r).At)
 	if !at.Equal(first) {
 		t.Fatalf("filed at %v, first arrival %v", at, first)
 	}

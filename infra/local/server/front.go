@@ -29,6 +29,10 @@ type front struct {
 	keys   *auth.Keys
 	now    func() time.Time
 	dev    http.Handler // /v1/dev/token, local only
+	// relay, if set, runs after each handler, before the answer goes out:
+	// locally the outbox is drained then (and on a timer), so the e-mails
+	// of a change are in the outbox directory when its answer arrives.
+	relay func()
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +87,9 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	resp, err := f.router.Handle(context.WithoutCancel(r.Context()), ev)
+	if f.relay != nil {
+		f.relay()
+	}
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 )
 
@@ -115,7 +116,7 @@ func TestAnnouncingWhileApplicationsAreUndecidedIs409ListingThem(t *testing.T) {
 	if r.Status != 202 {
 		t.Fatalf("override: %d %s", r.Status, r.Body)
 	}
-	allocID := r.json(t)["allocationId"].(string)
+	allocID := decode[apiclient.AllocationAccepted](t, r).AllocationId
 	e.rt.WaitAllocations()
 	run := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t)
 	lines := run["result"].(map[string]any)["lines"].([]any)
@@ -182,13 +183,17 @@ func TestConcurrentAnnouncementsMakeOneRun(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r, err := e.client().Do("POST", "/v1/calls/"+FVGCall+"/funds", off, body, headers...)
-				if err != nil || r.Status != 202 {
-					t.Errorf("announce: %v %d %s", err, r.Status, r.Body)
+				editors := []apiclient.RequestEditorFn{apiclient.Bearer(off)}
+				for j := 0; j+1 < len(headers); j += 2 {
+					editors = append(editors, apiclient.Header(headers[j], headers[j+1]))
+				}
+				r, err := e.api().AnnounceFundsWithBodyWithResponse(context.Background(), FVGCall, &apiclient.AnnounceFundsParams{},
+					"application/json", strings.NewReader(body), editors...)
+				if err != nil || r.JSON202 == nil {
+					t.Errorf("announce: %v %+v", err, r)
 					return
 				}
-				m, _ := r.JSON()
-				out[i] = m["allocationId"].(string)
+				out[i] = r.JSON202.AllocationId
 			}()
 		}
 		wg.Wait()
@@ -258,7 +263,7 @@ func cappedRun(t *testing.T) (*env, string, string) {
 	if r.Status != 202 {
 		t.Fatalf("announce: %d %s", r.Status, r.Body)
 	}
-	allocID := r.json(t)["allocationId"].(string)
+	allocID := decode[apiclient.AllocationAccepted](t, r).AllocationId
 	e.rt.WaitAllocations()
 	return e, off, allocID
 }

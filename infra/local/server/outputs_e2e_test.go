@@ -10,6 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 	"sportello/shared/money"
 	"sportello/shared/pdfdoc/pdftext"
@@ -112,7 +113,7 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 	if r.Status != 202 {
 		t.Fatalf("announce: %d %s", r.Status, r.Body)
 	}
-	allocID := r.json(t)["allocationId"].(string)
+	allocID := decode[apiclient.AllocationAccepted](t, r).AllocationId
 	e.rt.WaitAllocations()
 	run := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t)
 	fund, _ := money.Parse(run["fund"].(string))

@@ -22,7 +22,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	tok, off := e.applicant(ex.Org), e.officer("PIE")
 	id := e.draft(PiemonteCall, tok, ex.Org, ex.Data)
 	filed := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
-	number := filed.json(t)["protocol"].(map[string]any)["number"]
+	number := protocolOf(t, filed).Number
 
 	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0))      // after the window
 	tok, off = e.applicant(ex.Org), e.officer("PIE") // tokens last 8 hours
@@ -50,7 +50,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 		t.Fatalf("a rejected form is editable: %d %s", r.Status, r.Body)
 	}
 	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
-	if r.Status != 200 || r.json(t)["state"] != "submitted" || r.json(t)["protocol"].(map[string]any)["number"] != number {
+	if r.Status != 200 || r.json(t)["state"] != "submitted" || protocolOf(t, r).Number != number {
 		t.Fatalf("resend keeps the protocol: %d %s", r.Status, r.Body)
 	}
 	r = e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "validate"})
@@ -183,7 +183,7 @@ func TestReceiptAndSummaryPDFs(t *testing.T) {
 		e.uploadExample(id, tok, d)
 	}
 	filed := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
-	number := filed.json(t)["protocol"].(map[string]any)["number"].(string)
+	number := protocolOf(t, filed).Number
 	r = e.do("GET", "/v1/submissions/"+id+"/receipt", tok, nil)
 	body := string(r.Body)
 	if r.Status != 200 || !strings.HasPrefix(body, "%PDF-") || !strings.Contains(body, number) ||

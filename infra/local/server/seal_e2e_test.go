@@ -427,7 +427,7 @@ func TestOneRegisterPerRegionAndYear(t *testing.T) {
 		if r.Status != 200 {
 			t.Fatalf("submit: %d %s", r.Status, r.Body)
 		}
-		return r.json(t)["protocol"].(map[string]any)["number"].(string)
+		return protocolOf(t, r).Number
 	}
 	var data map[string]any
 	json.Unmarshal(ex.Data, &data)

@@ -31,6 +31,7 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/handlers"
 	"sportello/shared/notify"
+	txoutbox "sportello/shared/outbox"
 	"sportello/shared/pii"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
@@ -86,6 +87,17 @@ type Runtime struct {
 	Seeded    Seeded
 	srv       *http.Server
 	stop      chan struct{}
+	// Relay delivers the outbox (e-mails) at least once.
+	Relay     *txoutbox.Relay
+	stopRelay context.CancelFunc
+}
+
+// drainOutbox delivers what the last requests wrote to the outbox; what
+// fails stays pending for the relay's next round.
+func (rt *Runtime) drainOutbox() {
+	if _, err := rt.Relay.Drain(context.Background()); err != nil {
+		rt.Relay.Log.Warn("outbox drain incomplete", "error", err.Error())
+	}
 }
 
 // Start brings everything up.
@@ -161,6 +173,12 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if rt.Router, err = handlers.Router(rt.App); err != nil {
 		return nil, err
 	}
+	// The outbox relay: the same code the cloud's stream function runs.
+	rt.Relay = &txoutbox.Relay{Store: rt.Store, Mail: notify.Courier{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}},
+		Clock: cfg.Clock, Log: cfg.Log}
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	rt.stopRelay = stopRelay
+	go rt.Relay.Run(relayCtx, nil, 500*time.Millisecond)
 
 	if !cfg.NoSeed {
 		if rt.Seeded, err = seed(ctx, rt.Store, cfg.Clock); err != nil {
@@ -186,7 +204,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	rt.URL = "http://" + ln.Addr().String()
-	rt.srv = &http.Server{Handler: &front{router: rt.Router, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys)},
+	rt.srv = &http.Server{Handler: &front{router: rt.Router, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys), relay: rt.drainOutbox},
 		ReadHeaderTimeout: 10 * time.Second}
 	go rt.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return rt, nil
@@ -290,6 +308,7 @@ func (rt *Runtime) Token(p auth.Principal) string {
 // Close stops everything.
 func (rt *Runtime) Close() error {
 	close(rt.stop)
+	rt.stopRelay()
 	rt.Scheduler.Stop()
 	var errs []error
 	if rt.srv != nil {

@@ -50,11 +50,11 @@ func TestEachExampleFilesInItsWindow(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("submit: %d %s", r.Status, r.Body)
 			}
-			p := r.json(t)["protocol"].(map[string]any)
-			if p["number"] != tt.prefix {
-				t.Fatalf("protocol %v", p)
+			p := protocolOf(t, r)
+			if p.Number != tt.prefix {
+				t.Fatalf("protocol %+v", p)
 			}
-			at, _ := clock.ParseInstant(p["at"].(string))
+			at := time.Time(p.At)
 			if !at.Equal(tt.inside) {
 				t.Fatalf("filed at %v, arrived at %v", at, tt.inside)
 			}
@@ -100,7 +100,12 @@ func TestConcurrentFilingThroughHTTP(t *testing.T) {
 			defer wg.Done()
 			r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
 			if r.Status == 200 {
-				numbers[i] = r.json(t)["protocol"].(map[string]any)["number"].(string)
+				n, err := numberOf(r)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				numbers[i] = n
 			}
 		}()
 	}
@@ -124,7 +129,12 @@ func TestConcurrentFilingThroughHTTP(t *testing.T) {
 			defer wg.Done()
 			r := e.do("POST", "/v1/submissions/"+ids[i]+"/submit", toks[i], nil)
 			if r.Status == 200 {
-				got[i] = r.json(t)["protocol"].(map[string]any)["number"].(string)
+				n, err := numberOf(r)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got[i] = n
 			}
 		}()
 	}

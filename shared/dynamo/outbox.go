@@ -1,0 +1,163 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"sportello/shared/ident"
+	"sportello/shared/outbox"
+	"sportello/shared/problem"
+	"sportello/shared/submission"
+)
+
+// Outbox messages live in their own partitions ("OUTBOX#<id>"); while
+// pending they are also in the sparse index partition "OUTBOX#PENDING"
+// (the local relay's work list; in the cloud the table's stream feeds the
+// relay function, filtered on type = outbox).
+const outboxPending = "OUTBOX#PENDING"
+
+type outboxItem struct {
+	keys
+	outbox.Message
+}
+
+func outboxPK(id string) string { return "OUTBOX#" + id }
+
+// effectItems are the transaction items of a change's effects.
+func (s *Store) effectItems(fx outbox.Effects) ([]types.TransactWriteItem, error) {
+	var items []types.TransactWriteItem
+	for i := range fx.Audit {
+		av, err := attributevalue.MarshalMap(newAuditItem(&fx.Audit[i]))
+		if err != nil {
+			return nil, fmt.Errorf("encode audit: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	}
+	for _, m := range fx.Messages {
+		if m.ID == "" {
+			m.ID = ident.New("msg")
+		}
+		m.Status, m.CreatedAt = outbox.Pending, m.CreatedAt.UTC()
+		it := outboxItem{keys: keys{PK: outboxPK(m.ID), SK: "META", GSI1PK: outboxPending, GSI1SK: m.CreatedAt.Format("2006-01-02T15:04:05.000000000Z") + "#" + m.ID, Type: "outbox"}, Message: m}
+		av, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			return nil, fmt.Errorf("encode outbox message: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	}
+	return items, nil
+}
+
+// PendingMessages lists undelivered messages, oldest first.
+func (s *Store) PendingMessages(ctx context.Context, limit int) ([]outbox.Message, error) {
+	var out []outbox.Message
+	in := queryGSI(outboxPending, "")
+	err := s.query(ctx, in, func(m map[string]types.AttributeValue) error {
+		if len(out) >= limit {
+			return nil
+		}
+		var it outboxItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode outbox message: %w", err)
+		}
+		if it.Status == outbox.Pending {
+			out = append(out, it.Message)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Message reads one message.
+func (s *Store) Message(ctx context.Context, id string) (outbox.Message, bool, error) {
+	var it outboxItem
+	found, err := s.get(ctx, outboxPK(id), "META", &it)
+	return it.Message, found, err
+}
+
+// MessageSent marks a message delivered and takes it out of the pending set.
+func (s *Store) MessageSent(ctx context.Context, id string, at time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(outboxPK(id), "META"),
+		UpdateExpression:          aws.String("SET #s = :sent, sentAt = :at REMOVE gsi1pk, gsi1sk"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":sent": str(outbox.Sent), ":at": str(at.UTC().Format(time.RFC3339Nano))},
+	})
+	if err != nil {
+		return classify(fmt.Errorf("mark %s sent: %w", id, err))
+	}
+	return nil
+}
+
+// MessageFailed records a failed attempt; dead takes the message out of
+// the pending set into the dead-letter partition.
+func (s *Store) MessageFailed(ctx context.Context, id string, attempts int, lastErr string, dead bool) error {
+	in := &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(outboxPK(id), "META"),
+		UpdateExpression:          aws.String("SET attempts = :n, lastError = :e"),
+		ConditionExpression:       aws.String("#s = :pending"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(int64(attempts)), ":e": str(lastErr), ":pending": str(outbox.Pending)},
+	}
+	if dead {
+		in.UpdateExpression = aws.String("SET attempts = :n, lastError = :e, #s = :dead, gsi1pk = :dlq")
+		in.ExpressionAttributeValues[":dead"] = str(outbox.Dead)
+		in.ExpressionAttributeValues[":dlq"] = str("OUTBOX#DEAD")
+	}
+	_, err := s.db.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil // delivered meanwhile by another relay
+	}
+	if err != nil {
+		return classify(fmt.Errorf("record failure of %s: %w", id, err))
+	}
+	return nil
+}
+
+// DeadMessages lists the dead-lettered messages (for the operator).
+func (s *Store) DeadMessages(ctx context.Context) ([]outbox.Message, error) {
+	var out []outbox.Message
+	err := s.query(ctx, queryGSI("OUTBOX#DEAD", ""), func(m map[string]types.AttributeValue) error {
+		var it outboxItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode outbox message: %w", err)
+		}
+		out = append(out, it.Message)
+		return nil
+	})
+	return out, err
+}
+
+// SaveSubmissionWith is SaveSubmission with the change's effects written
+// in the same transaction.
+func (s *Store) SaveSubmissionWith(ctx context.Context, sub submission.Submission, prev int64, fx outbox.Effects) error {
+	av, err := attributevalue.MarshalMap(newSubItem(sub))
+	if err != nil {
+		return fmt.Errorf("encode submission: %w", err)
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: av,
+		ConditionExpression:       aws.String("attribute_exists(pk) AND version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)}}}}
+	more, err := s.effectItems(fx)
+	if err != nil {
+		return err
+	}
+	items = append(items, more...)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
+		return problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata da un'altra richiesta: ricaricarla e riprovare.")
+	}
+	if err != nil {
+		return classify(fmt.Errorf("save submission %s: %w", sub.ID, err))
+	}
+	return nil
+}

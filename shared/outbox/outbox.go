@@ -1,0 +1,175 @@
+// Package outbox carries the effects of a state change — its audit lines,
+// the e-mails to send and the events to publish — so that they are written
+// in the same DynamoDB transaction as the change itself, and delivered
+// afterwards, at least once, by a relay: DynamoDB Streams → the relay
+// function in the cloud, the same Relay in-process on a laptop. A change
+// is therefore never stored without its receipt or its audit line, and a
+// crash between the change and the e-mail only delays the e-mail.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"sportello/shared/audit"
+	"sportello/shared/clock"
+)
+
+// Kinds of message.
+const (
+	Email = "email"
+	Event = "event"
+)
+
+// Statuses of a message.
+const (
+	Pending = "pending"
+	Sent    = "sent"
+	Dead    = "dead" // gave up after MaxAttempts: the dead-letter state, alarmed
+)
+
+// Message is one outgoing effect. Its ID is the consumer's de-duplication
+// key: the local mail sink names the file by it, the allocation run is
+// keyed by the event's ids.
+type Message struct {
+	ID           string            `json:"id" dynamodbav:"id"`
+	Kind         string            `json:"kind" dynamodbav:"kind"`
+	CallID       string            `json:"callId" dynamodbav:"callId"`
+	SubmissionID string            `json:"submissionId,omitempty" dynamodbav:"submissionId,omitempty"`
+	CreatedAt    time.Time         `json:"createdAt" dynamodbav:"createdAt"`
+	To           string            `json:"to,omitempty" dynamodbav:"to,omitempty"`
+	Subject      string            `json:"subject,omitempty" dynamodbav:"subject,omitempty"`
+	Body         string            `json:"body,omitempty" dynamodbav:"body,omitempty"`
+	Event        string            `json:"event,omitempty" dynamodbav:"event,omitempty"`
+	Detail       map[string]string `json:"detail,omitempty" dynamodbav:"detail,omitempty"`
+	Status       string            `json:"status" dynamodbav:"status"`
+	Attempts     int               `json:"attempts,omitempty" dynamodbav:"attempts,omitempty"`
+	LastError    string            `json:"lastError,omitempty" dynamodbav:"lastError,omitempty"`
+	SentAt       *time.Time        `json:"sentAt,omitempty" dynamodbav:"sentAt,omitempty"`
+}
+
+// Effects are what a state change writes beside itself, in its transaction.
+type Effects struct {
+	Audit    []audit.Entry
+	Messages []Message
+}
+
+// Store is what the relay needs from storage.
+type Store interface {
+	// PendingMessages lists messages not yet delivered, oldest first.
+	PendingMessages(ctx context.Context, limit int) ([]Message, error)
+	// Message reads one message (the stream carries only its key's image).
+	Message(ctx context.Context, id string) (Message, bool, error)
+	// MessageSent marks a message delivered (idempotent).
+	MessageSent(ctx context.Context, id string, at time.Time) error
+	// MessageFailed records a failed attempt; dead moves it out of the
+	// pending set for good (the dead-letter state).
+	MessageFailed(ctx context.Context, id string, attempts int, lastErr string, dead bool) error
+}
+
+// Mail delivers e-mails; Events publishes events.
+type Mail interface {
+	Deliver(ctx context.Context, m Message) error
+}
+
+// Relay delivers pending messages at least once.
+type Relay struct {
+	Store  Store
+	Mail   Mail
+	Events Mail
+	Clock  clock.Clock
+	Log    *slog.Logger
+	// MaxAttempts before a message is dead-lettered (0: 8).
+	MaxAttempts int
+	mu          sync.Mutex
+}
+
+// ErrNoConsumer is a message of a kind nobody delivers here.
+var ErrNoConsumer = errors.New("outbox: no consumer for this kind of message")
+
+// Handle delivers one message and records the outcome: the relay
+// function's body for each stream record, and Drain's for each pending
+// message. An error means the message stays pending (to be retried).
+func (r *Relay) Handle(ctx context.Context, m Message) error {
+	if m.Status == Sent || m.Status == Dead {
+		return nil
+	}
+	var target Mail
+	switch m.Kind {
+	case Email:
+		target = r.Mail
+	case Event:
+		target = r.Events
+	}
+	err := ErrNoConsumer
+	if target != nil {
+		err = target.Deliver(ctx, m)
+	}
+	if err == nil {
+		if merr := r.Store.MessageSent(ctx, m.ID, r.Clock.Now().UTC()); merr != nil {
+			// Delivered but not marked: it will be delivered again, and the
+			// consumer's de-duplication absorbs it.
+			return fmt.Errorf("mark %s sent: %w", m.ID, merr)
+		}
+		r.Log.Info("outbox message delivered", "message", m.ID, "kind", m.Kind, "call", m.CallID, "submission", m.SubmissionID, "attempts", m.Attempts+1, "outcome", "sent")
+		return nil
+	}
+	max := r.MaxAttempts
+	if max <= 0 {
+		max = 8
+	}
+	attempts := m.Attempts + 1
+	dead := attempts >= max
+	if merr := r.Store.MessageFailed(ctx, m.ID, attempts, err.Error(), dead); merr != nil {
+		return errors.Join(err, merr)
+	}
+	if dead {
+		r.Log.Error("outbox message dead-lettered", "message", m.ID, "kind", m.Kind, "call", m.CallID, "submission", m.SubmissionID, "attempts", attempts, "error", err.Error(), "outcome", "dead")
+	} else {
+		r.Log.Warn("outbox delivery failed; it will be retried", "message", m.ID, "kind", m.Kind, "attempts", attempts, "error", err.Error())
+	}
+	return fmt.Errorf("deliver %s: %w", m.ID, err)
+}
+
+// Drain delivers every pending message once (failures stay pending for the
+// next drain) and returns how many were delivered.
+func (r *Relay) Drain(ctx context.Context) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	msgs, err := r.Store.PendingMessages(ctx, 100)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, m := range msgs {
+		if err := r.Handle(ctx, m); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// Run drains on every kick and every period until ctx ends (the local
+// runtime's relay; in the cloud the stream invokes Handle).
+func (r *Relay) Run(ctx context.Context, kick <-chan struct{}, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-kick:
+		case <-t.C:
+		}
+		if _, err := r.Drain(ctx); err != nil && ctx.Err() == nil {
+			r.Log.Warn("outbox drain incomplete", "error", err.Error())
+		}
+	}
+}

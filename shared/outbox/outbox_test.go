@@ -1,0 +1,134 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"sportello/shared/audit"
+	"sportello/shared/clock"
+	"sportello/shared/dynamo"
+	"sportello/shared/dynamo/dynamotest"
+	"sportello/shared/outbox"
+	"sportello/shared/submission"
+)
+
+// inbox is a mail consumer that de-duplicates by message id, failing the
+// first `fail` deliveries as an unreachable mail server does.
+type inbox struct {
+	mu       sync.Mutex
+	fail     int
+	attempts int
+	got      map[string]int
+}
+
+func (b *inbox) Deliver(_ context.Context, m outbox.Message) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.attempts++
+	if b.attempts <= b.fail {
+		return errors.New("mail server unreachable")
+	}
+	b.got[m.ID]++
+	return nil
+}
+
+// filed stores an application change with its audit line and receipt in
+// one transaction, as a filing does.
+func filed(t *testing.T, s *dynamo.Store, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	sub := submission.Submission{ID: "sub_1", CallID: "call_1", Org: "comune:001001", State: submission.Draft, Version: 1}
+	if _, _, err := s.CreateSubmission(ctx, sub, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	next := sub
+	next.State, next.Version = submission.Submitted, 2
+	fx := outbox.Effects{
+		Audit:    []audit.Entry{{CallID: "call_1", SubmissionID: "sub_1", At: at, Actor: "clerk", Action: "submission.filed"}},
+		Messages: []outbox.Message{{Kind: outbox.Email, CallID: "call_1", SubmissionID: "sub_1", To: "protocollo@comune.example", Subject: "Ricevuta", Body: "…", CreatedAt: at}},
+	}
+	if err := s.SaveSubmissionWith(ctx, next, 1, fx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSenderFailingThreeTimesThenSucceedingSendsExactlyOneEmail(t *testing.T) {
+	s, _ := dynamotest.New(t)
+	at := time.Date(2025, 9, 10, 9, 59, 0, 0, time.UTC)
+	filed(t, s, at)
+	mail := &inbox{fail: 3, got: map[string]int{}}
+	r := &outbox.Relay{Store: s, Mail: mail, Clock: clock.NewManual(at), Log: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	for i := range 6 {
+		n, err := r.Drain(ctx)
+		if (i < 3) != (err != nil) || (i == 3) != (n == 1) {
+			t.Fatalf("drain %d: delivered %d, err %v", i, n, err)
+		}
+	}
+	if mail.attempts != 4 || len(mail.got) != 1 {
+		t.Fatalf("%d attempts, %d distinct e-mails: want 4 attempts, one e-mail", mail.attempts, len(mail.got))
+	}
+	for id, n := range mail.got {
+		if n != 1 {
+			t.Fatalf("%s delivered %d times", id, n)
+		}
+	}
+	if pending, _ := s.PendingMessages(ctx, 10); len(pending) != 0 {
+		t.Fatalf("still pending: %+v", pending)
+	}
+	if trail, _ := s.SubmissionAudit(ctx, "sub_1"); len(trail) != 1 || trail[0].Action != "submission.filed" {
+		t.Fatalf("audit line written with the change: %+v", trail)
+	}
+}
+
+func TestCrashBetweenTheChangeAndTheEmailStillSendsItOnce(t *testing.T) {
+	s, _ := dynamotest.New(t)
+	at := time.Date(2025, 9, 10, 9, 59, 0, 0, time.UTC)
+	// The process that filed died before its relay ran: nothing was sent.
+	filed(t, s, at)
+	mail := &inbox{got: map[string]int{}}
+	// The next process's relay finds the message pending and sends it.
+	r := &outbox.Relay{Store: s, Mail: mail, Clock: clock.NewManual(at), Log: slog.New(slog.DiscardHandler)}
+	for range 3 {
+		if _, err := r.Drain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(mail.got) != 1 {
+		t.Fatalf("want one e-mail, got %v", mail.got)
+	}
+	// A delivery whose "sent" mark was lost is delivered again: the
+	// consumer sees the same id and keeps one.
+	for id := range mail.got {
+		m, _, _ := s.Message(context.Background(), id)
+		m.Status = outbox.Pending
+		if err := r.Handle(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		if mail.got[id] != 2 {
+			t.Fatal("redelivery should reach the consumer with the same id")
+		}
+	}
+}
+
+func TestAMessageThatKeepsFailingIsDeadLetteredLoudly(t *testing.T) {
+	s, _ := dynamotest.New(t)
+	at := time.Date(2025, 9, 10, 9, 59, 0, 0, time.UTC)
+	filed(t, s, at)
+	mail := &inbox{fail: 100, got: map[string]int{}}
+	r := &outbox.Relay{Store: s, Mail: mail, Clock: clock.NewManual(at), Log: slog.New(slog.DiscardHandler), MaxAttempts: 3}
+	for range 5 {
+		r.Drain(context.Background()) //nolint:errcheck
+	}
+	if mail.attempts != 3 {
+		t.Fatalf("%d attempts, want 3 then dead-lettered", mail.attempts)
+	}
+	dead, err := s.DeadMessages(context.Background())
+	if err != nil || len(dead) != 1 || dead[0].LastError == "" || dead[0].Attempts != 3 {
+		t.Fatalf("dead letters: %+v %v", dead, err)
+	}
+}
