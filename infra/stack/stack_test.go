@@ -550,6 +550,7 @@ var contractRoutes = []Route{
 	{"calls", "GET", "/v1/calls/{callId}/allocations/{allocationId}/decree", false},
 	{"calls", "GET", "/v1/calls/{callId}/service-registry", false},
 	{"calls", "GET", "/v1/calls/{callId}/milestones", false},
+	{"calls", "GET", "/v1/calls/{callId}/preloaded", false},
 	{"submissions", "POST", "/v1/calls/{callId}/submissions", false},
 	{"submissions", "GET", "/v1/calls/{callId}/submissions", false},
 	{"submissions", "GET", "/v1/submissions/{id}", false},
@@ -564,6 +565,19 @@ var contractRoutes = []Route{
 	{"uploads", "POST", "/v1/submissions/{id}/documents", false},
 	{"uploads", "GET", "/v1/submissions/{id}/documents", false},
 	{"uploads", "GET", "/v1/documents/{id}/download", false},
+	{"submissions", "PUT", "/v1/calls/{callId}/advances", false},
+	{"submissions", "GET", "/v1/calls/{callId}/advances", false},
+	{"submissions", "GET", "/v1/calls/{callId}/budget", false},
+	{"submissions", "GET", "/v1/calls/{callId}/rendicontazioni", false},
+	{"submissions", "POST", "/v1/submissions/{id}/rendicontazioni", false},
+	{"submissions", "GET", "/v1/rendicontazioni/{id}", false},
+	{"submissions", "GET", "/v1/rendicontazioni/{id}/documents/{kind}", false},
+	{"submissions", "PUT", "/v1/rendicontazioni/{id}/signed/{kind}", false},
+	{"submissions", "POST", "/v1/rendicontazioni/{id}/transmit", false},
+	{"submissions", "POST", "/v1/rendicontazioni/{id}/review", false},
+	{"submissions", "POST", "/v1/rendicontazioni/{id}/answer", false},
+	{"submissions", "POST", "/v1/rendicontazioni/{id}/payments", false},
+	{"submissions", "POST", "/v1/rendicontazioni/{id}/recoveries", false},
 }
 
 // The route table needs no Node: it is the handlers' own.
