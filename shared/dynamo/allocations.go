@@ -261,8 +261,10 @@ func (s *Store) RunLines(ctx context.Context, id string) ([]allocation.Line, err
 	return out, err
 }
 
-// Runs lists a call's runs, oldest announcement first (index read: a run
-// announced a moment ago may not be listed yet).
+// Runs lists a call's runs, oldest announcement first. The index says
+// which runs exist (a run announced a moment ago may not be listed yet);
+// each is then read consistently, so a run that finished a moment ago
+// shows finished (outputs and milestones depend on it).
 func (s *Store) Runs(ctx context.Context, callID string) ([]allocation.Run, error) {
 	var out []allocation.Run
 	err := s.query(ctx, queryGSI(callPK(callID)+"#ALLOCS", ""), func(m map[string]types.AttributeValue) error {
@@ -273,5 +275,13 @@ func (s *Store) Runs(ctx context.Context, callID string) ([]allocation.Run, erro
 		out = append(out, it.Run)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range out {
+		if out[i], err = s.Run(ctx, r.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -246,6 +247,11 @@ func classify(err error) error {
 		return &retryable{err: err}
 	}
 	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" && strings.Contains(ae.ErrorMessage(), "size") && strings.Contains(ae.ErrorMessage(), "exceeded") {
+		// An item over 400 KB (or a transaction over 4 MB): the request
+		// carried too much, a 413 to the client, never a 500.
+		return fmt.Errorf("%w (%v)", ErrTooLarge, err)
+	}
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
 		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
@@ -263,6 +269,9 @@ type retryable struct{ err error }
 
 func (r *retryable) Error() string   { return "storage unavailable: " + r.err.Error() }
 func (r *retryable) Unwrap() []error { return []error{problem.Unavailable, r.err} }
+
+// ErrTooLarge is what DynamoDB refuses for size (an item over 400 KB).
+var ErrTooLarge = problem.New(problem.CodeTooLarge, "La domanda supera la dimensione massima che il sistema conserva (400 KB): ridurre i testi del modulo; i documenti si allegano come file.")
 
 // contended reports a transaction DynamoDB cancelled only because other
 // requests held its items or its partitions were busy (TransactionConflict,

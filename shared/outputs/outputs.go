@@ -40,7 +40,9 @@ import (
 // Store is what the outputs read, and the audit trail they append to.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
-	Submissions(ctx context.Context, callID, org string) ([]submission.Submission, error)
+	// CurrentSubmissions lists a call's applications as they are now (an
+	// elenco published right after a decision carries it).
+	CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error)
 	Run(ctx context.Context, id string) (allocation.Run, error)
 	RunLines(ctx context.Context, id string) ([]allocation.Line, error)
 	Runs(ctx context.Context, callID string) ([]allocation.Run, error)
@@ -230,7 +232,7 @@ func (s *Service) lastRun(ctx context.Context, callID string) (allocation.Run, b
 
 // filed lists a call's filed applications in register order.
 func (s *Service) filed(ctx context.Context, callID string) ([]submission.Submission, error) {
-	subs, err := s.Store.Submissions(ctx, callID, "")
+	subs, err := s.Store.CurrentSubmissions(ctx, callID)
 	if err != nil {
 		return nil, err
 	}

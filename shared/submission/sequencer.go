@@ -27,6 +27,11 @@ type lane struct {
 	mu      sync.Mutex
 	queue   []*filing
 	leading bool
+	// counter is the register's value after this lane's last round (0:
+	// unknown); the next round starts from it instead of reading it. If
+	// another process moved it meanwhile, the condition fails and the
+	// counter is read.
+	counter int64
 }
 
 type filing struct {
@@ -102,7 +107,16 @@ func (s *Service) lead(ctx context.Context, l *lane, register string) {
 	var batch, rest []*filing
 	items, bytes := 1, 0 // the counter
 	taken := map[string]bool{}
+	// Filings of a draft already in the round, from the same version (a
+	// client pressing "Invia" again), share its outcome: the same answer
+	// again, without a round of their own.
+	twins := map[*filing][]*filing{}
+	first := map[string]*filing{}
 	for _, f := range l.queue {
+		if lead := first[f.next.ID]; lead != nil && lead.prev == f.prev {
+			twins[lead] = append(twins[lead], f)
+			continue
+		}
 		fi, fb := f.size()
 		clash := false
 		for _, k := range f.keys() {
@@ -115,6 +129,7 @@ func (s *Service) lead(ctx context.Context, l *lane, register string) {
 			continue
 		}
 		batch = append(batch, f)
+		first[f.next.ID] = f
 		items, bytes = items+fi, bytes+fb
 		for _, k := range f.keys() {
 			taken[k] = true
@@ -123,8 +138,11 @@ func (s *Service) lead(ctx context.Context, l *lane, register string) {
 	l.queue = rest
 	l.mu.Unlock()
 
-	for f, o := range s.fileRound(ctx, batch, register) {
+	for f, o := range s.fileRound(ctx, batch, register, l) {
 		f.done <- o
+		for _, t := range twins[f] {
+			t.done <- o
+		}
 	}
 
 	l.mu.Lock()
@@ -139,14 +157,20 @@ func (s *Service) lead(ctx context.Context, l *lane, register string) {
 // fileRound files a batch, dropping from it the filings refused for their
 // own reasons and trying the others again, until each has its outcome:
 // contention and storage faults are retried inside the filing budget.
-func (s *Service) fileRound(ctx context.Context, batch []*filing, register string) map[*filing]outcome {
+func (s *Service) fileRound(ctx context.Context, batch []*filing, register string, l *lane) map[*filing]outcome {
 	out := map[*filing]outcome{}
 	deadline := time.Now().Add(s.budget())
+	known := l.counter // only the leader touches it, one round at a time
+	l.counter = 0
 	for attempt := 0; len(batch) > 0; attempt++ {
 		if attempt > 0 {
 			retry.Backoff(ctx, attempt, 20*time.Millisecond) //nolint:errcheck // ctx is never cancelled here
 		}
-		n, err := s.Store.ProtocolCounter(ctx, register)
+		n, err := known, error(nil)
+		if known == 0 {
+			n, err = s.Store.ProtocolCounter(ctx, register)
+		}
+		known = 0
 		var refused map[int]error
 		if err == nil {
 			subs, prevs := make([]Submission, len(batch)), make([]int64, len(batch))
@@ -167,6 +191,7 @@ func (s *Service) fileRound(ctx context.Context, batch []*filing, register strin
 			for _, f := range batch {
 				out[f] = outcome{filed: f.next}
 			}
+			l.counter = n + int64(len(batch))
 			return out
 		case err == nil:
 			var keep []*filing
@@ -177,7 +202,7 @@ func (s *Service) fileRound(ctx context.Context, batch []*filing, register strin
 					keep = append(keep, f)
 				}
 			}
-			batch, attempt = keep, 0
+			batch, attempt, known = keep, 0, n // nothing was written: the counter is still n
 			continue
 		case (errors.Is(err, ErrCounterMoved) || retryable(err)) && time.Now().Before(deadline):
 			continue

@@ -593,8 +593,18 @@ func listingAcrossPages(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 func draftOverItemLimit(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 	d := draft("c", 1)
 	d.Data = json.RawMessage(`{"notes":"` + strings.Repeat("x", 400*1024) + `"}`)
-	if _, _, err := s.CreateSubmission(ctx, d, "", ""); err == nil {
-		t.Fatal("a draft over 400 KB was stored")
+	if _, _, err := s.CreateSubmission(ctx, d, "", ""); problem.CodeOf(err) != problem.CodeTooLarge {
+		t.Fatalf("a draft over 400 KB: %v, want %s", err, problem.CodeTooLarge)
+	}
+	small := draft("c", 2)
+	create(t, s, small)
+	big := small
+	big.Data, big.Version = d.Data, 2
+	if err := s.SaveSubmission(ctx, big, 1); problem.CodeOf(err) != problem.CodeTooLarge {
+		t.Fatalf("a draft saved over 400 KB: %v, want %s", err, problem.CodeTooLarge)
+	}
+	if got, _ := s.Submission(ctx, small.ID); got.Version != 1 {
+		t.Fatalf("the refused save changed the draft: version %d", got.Version)
 	}
 	if _, err := s.Submission(ctx, d.ID); problem.CodeOf(err) != problem.CodeNotFound {
 		t.Fatalf("after the refusal: %v, want not_found", err)
