@@ -784,6 +784,12 @@ func (s *Service) integrateOnce(ctx context.Context, p *auth.Principal, id strin
 	}
 	next := sub
 	next.State, next.Version, next.UpdatedAt = Submitted, sub.Version+1, s.Clock.Now().UTC()
+	if sub.Istruttoria != nil {
+		// The integration received restarts the review clock (C.3.c).
+		ist := *sub.Istruttoria
+		ist.Resume(arrival)
+		next.Istruttoria = &ist
+	}
 	if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival); err != nil {
 		return sub, err
 	}

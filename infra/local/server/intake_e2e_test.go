@@ -431,11 +431,21 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	if c := clockOf(milano); c["suspended"] != true || c["overdue"] != false {
 		t.Fatalf("suspended: %v", c)
 	}
-	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 {
-		t.Fatalf("admit: %d %s", r.Status, r.Body)
+	// The applicant sends the integration: the clock restarts.
+	ex := loadExample(t, "lombardia-milano.json")
+	tok := e.applicant(ex.Org)
+	e.upload(milano, tok, "delibera_tariffe", "signed.p7m", "application/pkcs7-mime")
+	if r := e.do("POST", "/v1/submissions/"+milano+"/integration", tok, nil); r.Status != 200 {
+		t.Fatalf("send the integration: %d %s", r.Status, r.Body)
 	}
 	if c := clockOf(milano); c["due"] != "2025-09-23T00:00:00+02:00" || c["suspended"] != false {
 		t.Fatalf("four days suspended move the due date by four days: %v", c)
+	}
+	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 {
+		t.Fatalf("admit: %d %s", r.Status, r.Body)
+	}
+	if c := clockOf(milano); c["due"] != "2025-09-23T00:00:00+02:00" {
+		t.Fatalf("a decision leaves the due date: %v", c)
 	}
 
 	// Past due and undecided: overdue; the list sorts by due date.
