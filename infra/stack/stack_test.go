@@ -906,14 +906,6 @@ func TestDataKeyOnlyThroughTheServicesHoldingData(t *testing.T) {
 	}
 }
 
-func mapStrings(in []string, f func(string) string) []string {
-	out := make([]string, len(in))
-	for i, s := range in {
-		out[i] = f(s)
-	}
-	return out
-}
-
 // canWrite evaluates a role's statements on the table like IAM would for
 // one request: an explicit Deny wins, else some Allow must match action,
 // resource (the table) and conditions on dynamodb:LeadingKeys. Conditions

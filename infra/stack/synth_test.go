@@ -219,8 +219,8 @@ func synthStage(cfg Config, ctx map[string]any) (*synthesized, error) {
 	s := &synthesized{cfg: cfg, tpl: assertions.Template_FromStack(st, nil)}
 	s.json = *s.tpl.ToJSON()
 	for _, m := range *assertions.Annotations_FromStack(st).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
-		msg, _ := m.Entry.Data.(string)
-		s.nagErrors = append(s.nagErrors, *m.Id+": "+strings.SplitN(msg, "\n", 2)[0])
+		msg, _ := m.Entry.Data.(string)                                               //nolint:staticcheck // SA1019: the assertions package of aws-cdk-lib 2.270 still returns this type
+		s.nagErrors = append(s.nagErrors, *m.Id+": "+strings.SplitN(msg, "\n", 2)[0]) //nolint:staticcheck // SA1019: as above
 	}
 	s.nagRows, s.suppressed, err = nagReport(filepath.Join(outdir, "AwsSolutions-sportello-"+cfg.Stage+"-NagReport.csv"), "sportello-"+cfg.Stage+"/")
 	return s, err

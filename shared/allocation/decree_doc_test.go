@@ -40,7 +40,9 @@ func exampleSnapshot(t *testing.T, fund money.Cents) Snapshot {
 	} {
 		data := map[string]any{}
 		b, _ := json.Marshal(ex.Data)
-		json.Unmarshal(b, &data)
+		if err := json.Unmarshal(b, &data); err != nil {
+			t.Fatal(err)
+		}
 		data["operator"].(map[string]any)["fiscalCode"], data["operator"].(map[string]any)["name"] = v.cf, v.name
 		data["facility"].(map[string]any)["code"] = v.code
 		for k, val := range v.change {

@@ -35,13 +35,20 @@ func load(t *testing.T) *openapi3.T {
 func problemCodes(t *testing.T) map[string]string {
 	t.Helper()
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, "../problem", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
-	if err != nil {
-		t.Fatal(err)
+	names, err := filepath.Glob("../problem/*.go")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("problem sources: %v", err)
 	}
 	codes := map[string]string{}
-	for _, p := range pkgs {
-		for _, f := range p.Files {
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		{
 			for _, d := range f.Decls {
 				g, ok := d.(*ast.GenDecl)
 				if !ok || g.Tok != token.CONST {

@@ -102,7 +102,9 @@ func TestRouting(t *testing.T) {
 func TestUnknownFieldIsNamed(t *testing.T) {
 	resp, _ := router().Handle(context.Background(), event("POST", "/v1/things/a1", `{"admin":true}`, clerk))
 	var p problemDoc
-	json.Unmarshal([]byte(resp.Body), &p)
+	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
+		t.Fatal(err)
+	}
 	if len(p.Errors) != 1 || p.Errors[0].Field != "admin" || p.Errors[0].Code != problem.FieldUnknown {
 		t.Fatalf("got %+v", p)
 	}

@@ -1,8 +1,8 @@
 // Package auth holds who is calling (a Principal built from verified JWT
 // claims) and what they may touch. In the cloud the API Gateway JWT
 // authorizer verifies tokens and hands the claims to the functions; the local
-// runtime verifies its own tokens with Verifier, the same checks, and hands
-// on the same claims.
+// runtime verifies its own tokens with Keys.Verify, the same checks, and
+// hands on the same claims.
 package auth
 
 import (

@@ -92,8 +92,8 @@ func (m *Manual) Advance(d time.Duration) {
 }
 
 // InRome builds a wall-clock instant in Europe/Rome.
-func InRome(year int, month time.Month, day, hour, min int) time.Time {
-	return time.Date(year, month, day, hour, min, 0, 0, Rome)
+func InRome(year int, month time.Month, day, hour, minute int) time.Time {
+	return time.Date(year, month, day, hour, minute, 0, 0, Rome)
 }
 
 // FormatRome renders an instant for people: "18/05/2026 alle 12:00:00 (ora di Roma)".

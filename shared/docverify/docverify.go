@@ -131,16 +131,6 @@ type ioFailure struct{ err error }
 func (e *ioFailure) Error() string { return e.err.Error() }
 func (e *ioFailure) Unwrap() error { return e.err }
 
-type failingReader struct{ r io.Reader }
-
-func (f failingReader) Read(p []byte) (int, error) {
-	n, err := f.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		err = &ioFailure{err}
-	}
-	return n, err
-}
-
 type failingReaderAt struct{ r io.ReaderAt }
 
 func (f failingReaderAt) ReadAt(p []byte, off int64) (int, error) {

@@ -146,12 +146,12 @@ func TestPAdESFixtureVerifiesWithAnotherImplementation(t *testing.T) {
 }
 
 // replaceSameLength keeps every byte offset (and so the /ByteRange) valid.
-func replaceSameLength(t *testing.T, b []byte, old, new string) []byte {
+func replaceSameLength(t *testing.T, b []byte, old, repl string) []byte {
 	t.Helper()
-	if len(new) > len(old) || !bytes.Contains(b, []byte(old)) {
+	if len(repl) > len(old) || !bytes.Contains(b, []byte(old)) {
 		t.Fatalf("cannot replace %q", old)
 	}
-	return bytes.Replace(b, []byte(old), []byte(new+strings.Repeat(" ", len(old)-len(new))), 1)
+	return bytes.Replace(b, []byte(old), []byte(repl+strings.Repeat(" ", len(old)-len(repl))), 1)
 }
 
 func xlsxWith(t *testing.T, rows ...[]string) []byte {
@@ -182,7 +182,9 @@ func zipWith(t *testing.T, parts map[string]string) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write([]byte(body))
+		if _, err := w.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := z.Close(); err != nil {
 		t.Fatal(err)

@@ -99,9 +99,9 @@ func checkPDF(f io.ReaderAt, size int64) (pdfResult, *rejection, error) {
 	return res, nil, nil
 }
 
-// findAll returns the offsets of the last max occurrences of needle,
+// findAll returns the offsets of the last keep occurrences of needle,
 // reading chunks that overlap by len(needle)-1 bytes.
-func findAll(f io.ReaderAt, size int64, needle []byte, max int) ([]int64, error) {
+func findAll(f io.ReaderAt, size int64, needle []byte, keep int) ([]int64, error) {
 	buf := make([]byte, min(scanChunk, size)+int64(len(needle))-1)
 	var found []int64
 	for off := int64(0); off < size; off += scanChunk {
@@ -115,7 +115,7 @@ func findAll(f io.ReaderAt, size int64, needle []byte, max int) ([]int64, error)
 				break
 			}
 			found = append(found, off+int64(i+j))
-			if len(found) > max {
+			if len(found) > keep {
 				found = found[1:]
 			}
 			i += j + 1

@@ -362,7 +362,7 @@ func ecdsaHash(alg asn1.ObjectIdentifier) (crypto.Hash, bool) {
 // pssParams reads RSASSA-PSS-params (RFC 4055): hash [0] (default SHA-1),
 // MGF1 with the same hash [1], salt length [2] (default 20).
 func pssParams(params cryptobyte.String) (crypto.Hash, int, error) {
-	h, salt := crypto.SHA1, 20
+	h := crypto.SHA1
 	var seq cryptobyte.String
 	if !params.ReadASN1(&seq, cbasn1.SEQUENCE) {
 		return 0, 0, fmt.Errorf("%w: PSS parameters", errCMS)
@@ -401,8 +401,7 @@ func pssParams(params cryptobyte.String) (crypto.Hash, int, error) {
 	if !seq.ReadOptionalASN1Integer(&n, cbasn1.Tag(2).ContextSpecific().Constructed(), int64(20)) || n < 0 || n > 1024 {
 		return 0, 0, fmt.Errorf("%w: PSS salt", errCMS)
 	}
-	salt = int(n)
-	return h, salt, nil
+	return h, int(n), nil // the salt length; 20 when absent
 }
 
 // signerNames joins the signers' certificate names for the officer.

@@ -66,7 +66,7 @@ func TestCallRoundTripAndVersionedUpdate(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	got, _ = s.Call(ctx, "pie-2026")
+	got = must(s.Call(ctx, "pie-2026")).in(t)
 	if len(got.Params) != 20 || got.Version != 21 {
 		t.Fatalf("params %d version %d", len(got.Params), got.Version)
 	}
@@ -89,7 +89,7 @@ func TestWindowEventIsRecordedOnce(t *testing.T) {
 	if err != nil || err2 != nil || !first || second {
 		t.Fatalf("first %v second %v (%v %v)", first, second, err, err2)
 	}
-	evs, _ := s.WindowEvents(ctx, "c")
+	evs := must(s.WindowEvents(ctx, "c")).in(t)
 	if len(evs) != 1 {
 		t.Fatalf("got %d events", len(evs))
 	}
@@ -117,7 +117,7 @@ func TestStaleSaveChangesNothing(t *testing.T) {
 	if err := s.SaveSubmission(ctx, stale, 1); problem.CodeOf(err) != problem.CodeVersionMismatch {
 		t.Fatalf("stale save: %v", err)
 	}
-	got, _ := s.Submission(ctx, d.ID)
+	got := must(s.Submission(ctx, d.ID)).in(t)
 	if string(got.Data) != `{"a":2}` || got.Version != 2 {
 		t.Fatalf("got %s v%d", got.Data, got.Version)
 	}
@@ -145,7 +145,9 @@ func TestIdempotentCreate(t *testing.T) {
 func file(s *dynamo.Store, sub submission.Submission) (submission.Submission, error) {
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			retry.Backoff(ctx, attempt, 50*time.Millisecond)
+			if err := retry.Backoff(ctx, attempt, 50*time.Millisecond); err != nil {
+				return sub, err
+			}
 		}
 		cur, err := s.Submission(ctx, sub.ID)
 		if err != nil {
@@ -173,7 +175,9 @@ func TestTwentyWorkersFileOneDraftExactlyOnce(t *testing.T) {
 	s, _ := dynamotest.New(t)
 	d := draft("c", "comune:001272")
 	d.Claims = []string{"comune:001272"}
-	s.CreateSubmission(ctx, d, "", "")
+	if _, _, err := s.CreateSubmission(ctx, d, "", ""); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	numbers := make(chan string, 20)
 	for i := 0; i < 20; i++ {
@@ -246,8 +250,12 @@ func TestClaimTakenNamesTheHolder(t *testing.T) {
 	a.Claims = []string{"comune:000001", "comune:000002"}
 	b := draft("c", "comune:000002")
 	b.Claims = []string{"comune:000002"}
-	s.CreateSubmission(ctx, a, "", "")
-	s.CreateSubmission(ctx, b, "", "")
+	if _, _, err := s.CreateSubmission(ctx, a, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateSubmission(ctx, b, "", ""); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := file(s, a); err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +274,9 @@ func TestFilingSurvivesInjectedFaults(t *testing.T) {
 	const n = 30
 	for i := 0; i < n; i++ {
 		d := draft("c", fmt.Sprintf("comune:%06d", i+1))
-		s.CreateSubmission(ctx, d, "", "")
+		if _, _, err := s.CreateSubmission(ctx, d, "", ""); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ddb.SetFaults(&emulator.Faults{Rate: 0.2, LostResponse: true})
 	var wg sync.WaitGroup
@@ -315,7 +325,9 @@ func TestJournalRestoresStateAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := dynamo.New(ddb.Client(), "t")
-	s.CreateTable(ctx)
+	if err := s.CreateTable(ctx); err != nil {
+		t.Fatal(err)
+	}
 	newCall(t, s, "kept")
 	ddb.Close()
 	ddb2, err := emulator.StartDynamoDB("127.0.0.1:0", dir)
@@ -326,4 +338,21 @@ func TestJournalRestoresStateAfterRestart(t *testing.T) {
 	if _, err := dynamo.New(ddb2.Client(), "t").Call(ctx, "kept"); err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
+}
+
+// must holds a call's result until in(t) stops the test on its error: a
+// test never asserts on the zero value of a failed setup or read.
+func must[T any](v T, err error) result[T] { return result[T]{v, err} }
+
+type result[T any] struct {
+	v   T
+	err error
+}
+
+func (r result[T]) in(t testing.TB) T {
+	t.Helper()
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.v
 }

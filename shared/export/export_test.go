@@ -17,7 +17,7 @@ import (
 )
 
 func sample() *Table {
-	cap := money.Cents(2205000)
+	capped := money.Cents(2205000)
 	return &Table{
 		Name: "Prova",
 		Columns: []Column{
@@ -30,7 +30,7 @@ func sample() *Table {
 			{Header: "protocollo_ora", Kind: DateTime},
 		},
 		Rows: [][]Value{
-			{T("=HYPERLINK(\"http://x\";\"clic\")"), E(123456), OptE(&cap), N(21), Dec("52.4"), At(clock.InRome(2025, 11, 30, 9, 0)), At(time.Date(2025, 7, 21, 21, 59, 59, 0, time.UTC))},
+			{T("=HYPERLINK(\"http://x\";\"clic\")"), E(123456), OptE(&capped), N(21), Dec("52.4"), At(clock.InRome(2025, 11, 30, 9, 0)), At(time.Date(2025, 7, 21, 21, 59, 59, 0, time.UTC))},
 			{T("Nido «Il Girasole» – Società Coop."), E(5), OptE(nil), N(0), Dec("1/3"), At(time.Time{}), At(clock.InRome(2025, 1, 31, 12, 0))},
 			{T("-2+3"), E(-150), E(0), N(-1), Dec(""), At(clock.InRome(2025, 10, 26, 2, 30)), At(clock.InRome(2025, 10, 26, 2, 30))},
 		},

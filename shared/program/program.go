@@ -211,12 +211,12 @@ func OrgID(org string) string {
 }
 
 // Text checks a required free-text field and its length.
-func Text(f *problem.Fields, path, v string, max int) {
+func Text(f *problem.Fields, path, v string, maxLen int) {
 	switch {
 	case strings.TrimSpace(v) == "":
 		f.Add(path, problem.FieldRequired, "Campo obbligatorio.")
-	case len(v) > max:
-		f.Add(path, problem.FieldTooLarge, "Al massimo %d caratteri.", max)
+	case len(v) > maxLen:
+		f.Add(path, problem.FieldTooLarge, "Al massimo %d caratteri.", maxLen)
 	}
 }
 
@@ -248,6 +248,32 @@ type SignedSummary interface {
 // by a change of management).
 type Flagger interface {
 	Flags() []string
+}
+
+// ReviewModel is how a program's applications are reviewed.
+type ReviewModel int
+
+const (
+	// Admission: the Region admits, excludes, or asks for documents (the
+	// default: FVG contributo, Lombardy adesione).
+	Admission ReviewModel = iota
+	// Validation: the Region validates or rejects (Piemonte rilevazione);
+	// a rejected form is corrected and sent again.
+	Validation
+)
+
+// Reviewer is implemented by programs whose review model is not the
+// default (Admission).
+type Reviewer interface {
+	ReviewModel() ReviewModel
+}
+
+// ReviewModelOf is p's review model.
+func ReviewModelOf(p Program) ReviewModel {
+	if r, ok := p.(Reviewer); ok {
+		return r.ReviewModel()
+	}
+	return Admission
 }
 
 // Deriver is implemented by forms that compute values the applicant

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
-
-	"sportello/shared/money"
 )
 
 // Places shown for an exact share in euros when it has more decimals. The
@@ -141,12 +139,4 @@ func withPlaces(s string, p int) string {
 		return s
 	}
 	return whole + "." + frac + strings.Repeat("0", p-len(frac))
-}
-
-// capString writes an optional cap ("" when uncapped).
-func capString(c *money.Cents) string {
-	if c == nil {
-		return ""
-	}
-	return c.String()
 }

@@ -15,8 +15,8 @@ import (
 
 func cents(v int64) *money.Cents { x := money.Cents(v); return &x }
 
-func ben(id string, w int64, cap *money.Cents) Beneficiary {
-	return Beneficiary{ID: id, Weight: big.NewRat(w, 1), Cap: cap}
+func ben(id string, w int64, capped *money.Cents) Beneficiary {
+	return Beneficiary{ID: id, Weight: big.NewRat(w, 1), Cap: capped}
 }
 
 func amounts(r Result) string {

@@ -33,7 +33,9 @@ func recorder(t *testing.T) (*EventBridge, *[]recorded) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var body map[string]any
-		json.Unmarshal(b, &body)
+		if err := json.Unmarshal(b, &body); err != nil {
+			t.Error(err)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, recorded{r.Method, r.URL.Path, body})
@@ -41,11 +43,11 @@ func recorder(t *testing.T) (*EventBridge, *[]recorded) {
 		if r.Method == http.MethodPost && created[r.URL.Path] {
 			w.Header().Set("X-Amzn-Errortype", "ConflictException")
 			w.WriteHeader(http.StatusConflict)
-			w.Write([]byte(`{"Message":"exists"}`))
+			_, _ = w.Write([]byte(`{"Message":"exists"}`))
 			return
 		}
 		created[r.URL.Path] = true
-		w.Write([]byte(`{"ScheduleArn":"arn:aws:scheduler:eu-south-1:123456789012:schedule/g` + r.URL.Path + `"}`))
+		_, _ = w.Write([]byte(`{"ScheduleArn":"arn:aws:scheduler:eu-south-1:123456789012:schedule/g` + r.URL.Path + `"}`))
 	}))
 	t.Cleanup(srv.Close)
 	c := scheduler.New(scheduler.Options{Region: "eu-south-1", BaseEndpoint: aws.String(srv.URL),
@@ -119,7 +121,9 @@ func TestEventBridgeSchedulesInRomeTime(t *testing.T) {
 func TestExpressionNeverFiresEarly(t *testing.T) {
 	eb, got := recorder(t)
 	at := clock.InRome(2026, 5, 18, 11, 59).Add(59*time.Second + 500*time.Millisecond)
-	eb.Put(context.Background(), "x", at, nil)
+	if err := eb.Put(context.Background(), "x", at, nil); err != nil {
+		t.Fatal(err)
+	}
 	if e := (*got)[0].Body["ScheduleExpression"]; e != "at(2026-05-18T12:00:00)" {
 		t.Fatalf("got %v", e)
 	}
@@ -135,8 +139,12 @@ func TestLocalFiresAtTheClockInstant(t *testing.T) {
 	}}
 	defer l.Stop()
 	noon := clock.InRome(2026, 5, 18, 12, 0)
-	l.Put(context.Background(), "close", noon.Add(time.Hour), nil)
-	l.Put(context.Background(), "close", noon, nil) // re-armed: only the new instant fires
+	if err := l.Put(context.Background(), "close", noon.Add(time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Put(context.Background(), "close", noon, nil); err != nil { // re-armed: only the new instant fires
+		t.Fatal(err)
+	}
 	select {
 	case at := <-fired:
 		if at.Before(noon) {

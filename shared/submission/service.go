@@ -595,12 +595,12 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	if err := s.checkReasons(sub.Program, d.Reasons); err != nil {
 		return sub, err
 	}
-	now := s.Clock.Now()
 	c, prog, err := s.callAndProgram(ctx, sub.CallID)
 	if err != nil {
 		return sub, err
 	}
-	if d.Decision == "reject" && d.Deadline == nil && ModelFor(sub.Region) == Validation {
+	now := s.Clock.Now()
+	if d.Decision == "reject" && d.Deadline == nil && program.ReviewModelOf(prog) == Validation {
 		if w, ok := openOrNext(c, now); ok {
 			dl := w.ClosesAt
 			d.Deadline = &dl
@@ -615,7 +615,7 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 			return sub, err
 		}
 	}
-	next, err := sub.ApplyReview(d, p.Subject, now)
+	next, err := sub.ApplyReview(program.ReviewModelOf(prog), d, p.Subject, now)
 	if err != nil {
 		return sub, err
 	}

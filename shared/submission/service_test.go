@@ -26,8 +26,11 @@ var ctx = context.Background()
 // and one required document; the Comune is the claim.
 type testProgram struct{}
 
-func (testProgram) ID() string                            { return "test-program" }
-func (testProgram) Region() string                        { return "PIE" }
+func (testProgram) ID() string     { return "test-program" }
+func (testProgram) Region() string { return "PIE" }
+
+// ReviewModel: like Piemonte, the Region validates or rejects.
+func (testProgram) ReviewModel() program.ReviewModel      { return program.Validation }
 func (testProgram) ApplicantKinds() []string              { return []string{program.KindComune} }
 func (testProgram) DocumentKinds() []program.DocumentKind { return nil }
 func (testProgram) Decode(raw json.RawMessage) (program.Form, error) {
@@ -78,7 +81,9 @@ func setup(t *testing.T) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.CreateCall(ctx, c)
+	if err := s.CreateCall(ctx, c); err != nil {
+		t.Fatal(err)
+	}
 	svc := &submission.Service{Store: s, Programs: map[string]program.Program{"test-program": testProgram{}}, Clock: clk,
 		Registries: &dynamo.RegistrySource{Store: s, Comuni: func() []program.Comune { return nil }, TTL: time.Minute},
 		Log:        slog.New(slog.DiscardHandler)}
@@ -167,7 +172,7 @@ func TestStaleIfMatchIs412AndChangesNothing(t *testing.T) {
 	if problem.CodeOf(err) != problem.CodeVersionMismatch {
 		t.Fatalf("got %v", err)
 	}
-	got, _ := f.svc.Get(ctx, p, sub.ID)
+	got := must(f.svc.Get(ctx, p, sub.ID)).in(t)
 	if string(got.Data) != `{"name":"b"}` || got.Version != 2 {
 		t.Fatalf("got %s v%d", got.Data, got.Version)
 	}
@@ -259,7 +264,7 @@ func TestRejectEditResendValidate(t *testing.T) {
 	sub := f.draft(t, "comune:001272", `{"name":"a"}`)
 	p := clerk(sub.Org)
 	f.clk.Advance(time.Second)
-	filed, _ := f.svc.Submit(ctx, p, sub.ID, f.clk.Now())
+	filed := must(f.svc.Submit(ctx, p, sub.ID, f.clk.Now())).in(t)
 	f.clk.Set(f.close.Add(24 * time.Hour)) // review happens after the window
 	deadline := f.close.Add(10 * 24 * time.Hour)
 	rej, err := f.svc.Review(ctx, officer, sub.ID, submission.Decision{Decision: "reject", Notes: "Media frequentanti mancante", Deadline: &deadline})
@@ -290,7 +295,7 @@ func TestRejectEditResendValidate(t *testing.T) {
 	// last one, up to 5 s.
 	want, got := "submission.created,submission.filed,submission.reviewed,submission.updated,submission.resubmitted,submission.reviewed", ""
 	for deadline := time.Now().Add(5 * time.Second); got != want && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		trail, _ := f.store.SubmissionAudit(ctx, sub.ID)
+		trail := must(f.store.SubmissionAudit(ctx, sub.ID)).in(t)
 		var actions []string
 		for _, e := range trail {
 			actions = append(actions, e.Action)
@@ -300,4 +305,21 @@ func TestRejectEditResendValidate(t *testing.T) {
 	if got != want {
 		t.Fatalf("audit trail %s", got)
 	}
+}
+
+// must holds a call's result until in(t) stops the test on its error: a
+// test never asserts on the zero value of a failed setup or read.
+func must[T any](v T, err error) result[T] { return result[T]{v, err} }
+
+type result[T any] struct {
+	v   T
+	err error
+}
+
+func (r result[T]) in(t testing.TB) T {
+	t.Helper()
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.v
 }

@@ -161,25 +161,15 @@ func (s Submission) CheckUploadable(now time.Time) error {
 	return s.CheckEditable(now)
 }
 
-// Model is how a program's applications are reviewed.
-type Model int
+// Model is how a program's applications are reviewed; the program says
+// which (program.Reviewer).
+type Model = program.ReviewModel
 
+// Review models.
 const (
-	// Validation: the Region validates or rejects (Piemonte rilevazione);
-	// a rejected form is corrected and sent again.
-	Validation Model = iota
-	// Admission: the Region admits, excludes, or asks for documents
-	// (FVG contributo, Lombardy adesione).
-	Admission
+	Admission  = program.Admission
+	Validation = program.Validation
 )
-
-// ModelFor returns the review model of a region's program.
-func ModelFor(region string) Model {
-	if region == "PIE" {
-		return Validation
-	}
-	return Admission
-}
 
 // Decision is an officer's review request.
 type Decision struct {
@@ -191,12 +181,12 @@ type Decision struct {
 }
 
 // ApplyReview returns the application after the decision, or why not.
-func (s Submission) ApplyReview(d Decision, by string, now time.Time) (Submission, error) {
+// model is the program's review model (program.ReviewModelOf).
+func (s Submission) ApplyReview(model Model, d Decision, by string, now time.Time) (Submission, error) {
 	var f problem.Fields
 	if len(d.Notes) > 4000 {
 		f.Add("notes", problem.FieldTooLarge, "Note troppo lunghe (massimo 4000 caratteri).")
 	}
-	model := ModelFor(s.Region)
 	var next State
 	switch {
 	case model == Validation && d.Decision == "validate":

@@ -81,11 +81,11 @@ func TestCloseIsRecordedOnceEvenIfInvokedTwice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	evs, _ := s.WindowEvents(ctx, "pie")
+	evs := must(s.WindowEvents(ctx, "pie")).in(t)
 	if len(evs) != 1 || evs[0].RanAt.UTC().Format(time.RFC3339) != "2026-05-18T10:00:00Z" {
 		t.Fatalf("events %+v", evs)
 	}
-	trail, _ := s.CallAudit(ctx, "pie")
+	trail := must(s.CallAudit(ctx, "pie")).in(t)
 	if len(trail) != 1 || trail[0].Action != "window.CLOSED" {
 		t.Fatalf("audit %+v", trail)
 	}
@@ -102,7 +102,9 @@ func TestAStaleCloseAfterAProrogaDoesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Set(c.Windows[0].ClosesAt) // the old schedule fires
-	svc.Handle(ctx, windows.Event{Kind: windows.KindClose, CallID: "pie", WindowID: "w1"})
+	if err := svc.Handle(ctx, windows.Event{Kind: windows.KindClose, CallID: "pie", WindowID: "w1"}); err != nil {
+		t.Fatal(err)
+	}
 	if evs, _ := s.WindowEvents(ctx, "pie"); len(evs) != 0 {
 		t.Fatalf("closed early: %+v", evs)
 	}
@@ -128,7 +130,9 @@ func TestFinalizeExpiresDraftsAndFreezesParticipants(t *testing.T) {
 	// lists them, up to 5 s.
 	waitFor(t, func() bool { subs, err := s.Submissions(ctx, "pie", ""); return err == nil && len(subs) == 2 })
 	clk.Set(c.Windows[0].ClosesAt.Add(windows.FinalizeGrace - time.Millisecond))
-	svc.Reconcile(ctx)
+	if err := svc.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, done, _ := s.Participation(ctx, "pie"); done {
 		t.Fatal("finalized before the grace period")
 	}
@@ -142,11 +146,11 @@ func TestFinalizeExpiresDraftsAndFreezesParticipants(t *testing.T) {
 	if !done || len(p.Orgs) != 1 || p.Orgs[0] != "comune:001272" || p.Expired != 1 {
 		t.Fatalf("participation %+v", p)
 	}
-	b, _ := s.Submission(ctx, "sub_b")
+	b := must(s.Submission(ctx, "sub_b")).in(t)
 	if b.State != submission.Expired {
 		t.Fatalf("draft is %s", b.State)
 	}
-	evs, _ := s.WindowEvents(ctx, "pie")
+	evs := must(s.WindowEvents(ctx, "pie")).in(t)
 	if len(evs) != 2 {
 		t.Fatalf("reconcile must record the missed open and close: %+v", evs)
 	}
@@ -236,7 +240,7 @@ func TestAFailedScheduleLeavesTheOthersAndTheReconcileDoesItsWork(t *testing.T) 
 	if err := svc.Reconcile(ctx); err != nil {
 		t.Fatal(err)
 	}
-	evs, _ := s.WindowEvents(ctx, "pie")
+	evs := must(s.WindowEvents(ctx, "pie")).in(t)
 	closed := false
 	for _, e := range evs {
 		closed = closed || e.Kind == "CLOSED"
@@ -244,4 +248,21 @@ func TestAFailedScheduleLeavesTheOthersAndTheReconcileDoesItsWork(t *testing.T) 
 	if !closed {
 		t.Fatalf("the reconcile did not record the close: %+v", evs)
 	}
+}
+
+// must holds a call's result until in(t) stops the test on its error: a
+// test never asserts on the zero value of a failed setup or read.
+func must[T any](v T, err error) result[T] { return result[T]{v, err} }
+
+type result[T any] struct {
+	v   T
+	err error
+}
+
+func (r result[T]) in(t testing.TB) T {
+	t.Helper()
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.v
 }

@@ -120,12 +120,12 @@ func coldStart(ctx context.Context, bin string, env []string, payload []byte) (t
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+h.Addr)
+	cmd.Env = append(slices.Clip(env), "AWS_LAMBDA_RUNTIME_API="+h.Addr)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, 0, err
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }() // the function was killed on purpose: its exit status says nothing
 	readyAt, err := h.Ready(ctx)
 	if err != nil {
 		return 0, 0, err

@@ -48,11 +48,15 @@ func file(dir string, size int64) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	f.WriteString("%PDF-1.7\n")
+	if _, err := f.WriteString("%PDF-1.7\n"); err != nil {
+		return "", err
+	}
 	if err := f.Truncate(size - 6); err != nil {
 		return "", err
 	}
-	f.Seek(size-6, 0)
+	if _, err := f.Seek(size-6, 0); err != nil {
+		return "", err
+	}
 	_, err = f.WriteString("%%EOF\n")
 	return path, err
 }
@@ -78,7 +82,7 @@ func run() error {
 		Org  string          `json:"org"`
 		Data json.RawMessage `json:"data"`
 	}
-	json.Unmarshal(ex, &e) //nolint:errcheck
+	json.Unmarshal(ex, &e) //nolint:errcheck // an embedded example the tests decode strictly
 	tok := rt.Token(auth.Principal{Subject: "clerk", Role: auth.RoleApplicant, Orgs: []string{e.Org}})
 	sub, err := c.Draft(context.Background(), server.LombardiaCall, tok, e.Org, e.Data)
 	if err != nil {

@@ -65,7 +65,7 @@ func (m *mirror) set(table, id string, raw json.RawMessage) {
 	var e *entry
 	if raw != nil {
 		var it map[string]attr
-		json.Unmarshal(raw, &it) //nolint:errcheck
+		json.Unmarshal(raw, &it) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
 		e = &entry{pk: it["pk"].S, sk: it["sk"].S, gpk: it["gsi1pk"].S, gsk: it["gsi1sk"].S, raw: raw}
 		m.items[table][id] = e
 		add(m.byPK, table, e.pk, id, e)
@@ -133,7 +133,7 @@ func (d *DynamoDB) refresh(table string, keys []map[string]json.RawMessage) {
 		var out struct {
 			Item map[string]json.RawMessage `json:"Item"`
 		}
-		json.Unmarshal(got, &out) //nolint:errcheck
+		json.Unmarshal(got, &out) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
 		id, ok := itemKey(k)
 		if !ok {
 			continue
@@ -162,7 +162,7 @@ func written(op string, body []byte) map[string][]map[string]json.RawMessage {
 	}
 	switch op {
 	case "PutItem", "UpdateItem", "DeleteItem":
-		json.Unmarshal(body, &single) //nolint:errcheck
+		json.Unmarshal(body, &single) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
 		k := single.Key
 		if single.Item != nil {
 			k = keyOf(single.Item)
@@ -172,7 +172,7 @@ func written(op string, body []byte) map[string][]map[string]json.RawMessage {
 		var in struct {
 			TransactItems []txItem `json:"TransactItems"`
 		}
-		json.Unmarshal(body, &in) //nolint:errcheck
+		json.Unmarshal(body, &in) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
 		for _, it := range in.TransactItems {
 			for _, op := range []*txOp{it.Put, it.Update, it.Delete} {
 				if op == nil {
@@ -196,7 +196,7 @@ func written(op string, body []byte) map[string][]map[string]json.RawMessage {
 				} `json:"DeleteRequest"`
 			} `json:"RequestItems"`
 		}
-		json.Unmarshal(body, &in) //nolint:errcheck
+		json.Unmarshal(body, &in) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
 		for table, reqs := range in.RequestItems {
 			for _, r := range reqs {
 				if r.PutRequest != nil {
@@ -291,9 +291,9 @@ func (d *DynamoDB) query(w http.ResponseWriter, body []byte) bool {
 	})
 	if in.ExclusiveStartKey != nil {
 		var spk, ssk, sgsk attr
-		json.Unmarshal(in.ExclusiveStartKey["pk"], &spk)      //nolint:errcheck
-		json.Unmarshal(in.ExclusiveStartKey["sk"], &ssk)      //nolint:errcheck
-		json.Unmarshal(in.ExclusiveStartKey["gsi1sk"], &sgsk) //nolint:errcheck
+		json.Unmarshal(in.ExclusiveStartKey["pk"], &spk)      //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
+		json.Unmarshal(in.ExclusiveStartKey["sk"], &ssk)      //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
+		json.Unmarshal(in.ExclusiveStartKey["gsi1sk"], &sgsk) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
 		start := hit{sk: ssk.S, pk: spk.S, base: ssk.S}
 		if onIndex {
 			start.sk = sgsk.S
@@ -331,6 +331,6 @@ func (d *DynamoDB) query(w http.ResponseWriter, body []byte) bool {
 		out["LastEvaluatedKey"] = lek
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	json.NewEncoder(w).Encode(out) //nolint:errcheck
+	json.NewEncoder(w).Encode(out) //nolint:errcheck // a client that went away has nothing left to read
 	return true
 }

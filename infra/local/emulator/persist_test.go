@@ -203,7 +203,9 @@ func TestCorruptMiddleRecordRefusesToStartAndNamesWhatWouldBeLost(t *testing.T) 
 	offs := recordOffsets(t, j) // create table, a, b, c
 	data, _ := os.ReadFile(j)
 	data[offs[2]+recordHeader+5] ^= 0x20 // one bit of b's payload
-	os.WriteFile(j, data, 0o600)
+	if err := os.WriteFile(j, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	lb := &logBuf{}
 	_, err := StartDynamoDBWith("127.0.0.1:0", Options{Dir: crashed, Log: slog.New(slog.NewTextHandler(lb, nil))})
@@ -295,8 +297,8 @@ func TestSnapshotsBoundWhatRestartReplays(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d.snapMu.Lock() // wait for a snapshot in progress
-	d.snapMu.Unlock()
+	d.snapMu.Lock()   // wait for a snapshot in progress
+	d.snapMu.Unlock() //nolint:staticcheck // SA2001: the empty critical section waits for a snapshot in progress
 	c, _ := startAt(t, Options{Dir: crashCopy(t, dir)})
 	defer c.Close()
 	if c.Recovery.Snapshot == 0 || c.Recovery.Records >= 400/2 {
@@ -325,7 +327,9 @@ func TestLegacyJSONJournalIsImported(t *testing.T) {
 	legacy := `{"t":"DynamoDB_20120810.CreateTable","b":{"TableName":"t","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"S"}],"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"sk","KeyType":"RANGE"}],"BillingMode":"PAY_PER_REQUEST"}}
 {"t":"DynamoDB_20120810.PutItem","b":{"TableName":"t","Item":{"pk":{"S":"old"},"sk":{"S":"META"},"v":{"S":"kept"}}}}
 `
-	os.WriteFile(filepath.Join(dir, "dynamodb.journal"), []byte(legacy), 0o600)
+	if err := os.WriteFile(filepath.Join(dir, "dynamodb.journal"), []byte(legacy), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	d, _ := startAt(t, Options{Dir: dir})
 	defer d.Close()
 	if get(t, d, "old") != "kept" {

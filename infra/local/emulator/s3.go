@@ -46,7 +46,7 @@ func StartS3(addr, dir string, front func(http.Handler) http.Handler) (*S3, erro
 		backend = b
 	}
 	fake := gofakes3.New(backend, gofakes3.WithAutoBucket(true), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
-	var h http.Handler = fake
+	h := http.Handler(fake)
 	if front != nil {
 		h = front(fake)
 	}

@@ -103,7 +103,7 @@ func (d *DynamoDB) transact(w http.ResponseWriter, body []byte) (handled bool, o
 		var prev struct {
 			Item map[string]json.RawMessage `json:"Item"`
 		}
-		json.Unmarshal(got, &prev) //nolint:errcheck
+		json.Unmarshal(got, &prev) //nolint:errcheck // bytes minidyn or the journal already accepted as JSON
 		code, resp := d.call(name, op)
 		if code == http.StatusOK {
 			done = append(done, undo{table: op.TableName, key: key, prev: prev.Item})
@@ -113,7 +113,7 @@ func (d *DynamoDB) transact(w http.ResponseWriter, body []byte) (handled bool, o
 		if !bytes.Contains(resp, []byte("ConditionalCheckFailed")) {
 			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 			w.WriteHeader(code)
-			w.Write(resp) //nolint:errcheck
+			w.Write(resp) //nolint:errcheck // a client that went away has nothing left to read
 			return true, false
 		}
 		reasons := make([]map[string]string, len(in.TransactItems))
@@ -131,12 +131,12 @@ func (d *DynamoDB) transact(w http.ResponseWriter, body []byte) (handled bool, o
 		return true, false
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.Write([]byte("{}")) //nolint:errcheck
+	w.Write([]byte("{}")) //nolint:errcheck // a client that went away has nothing left to read
 	return true, true
 }
 
 func writeJSONError(w http.ResponseWriter, body any) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.WriteHeader(http.StatusBadRequest)
-	json.NewEncoder(w).Encode(body) //nolint:errcheck
+	json.NewEncoder(w).Encode(body) //nolint:errcheck // a client that went away has nothing left to read
 }

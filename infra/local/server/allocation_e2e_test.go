@@ -30,7 +30,9 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	var ids []string
 	for _, c := range cases {
 		var data map[string]any
-		json.Unmarshal(ex.Data, &data)
+		if err := json.Unmarshal(ex.Data, &data); err != nil {
+			t.Fatal(err)
+		}
 		data["operator"].(map[string]any)["fiscalCode"] = c.cf
 		data["facility"].(map[string]any)["code"] = c.facility
 		data["facility"].(map[string]any)["comune"] = c.comune
@@ -126,9 +128,9 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 		}
 		got[row[0]] = m
 	}
-	check := func(id, weight, cap, amount, reason string) {
+	check := func(id, weight, capped, amount, reason string) {
 		row := got[id]
-		if row == nil || row["peso"] != weight || row["tetto_euro"] != cap || row["importo_euro"] != amount || !strings.Contains(row["spiegazione"], reason) {
+		if row == nil || row["peso"] != weight || row["tetto_euro"] != capped || row["importo_euro"] != amount || !strings.Contains(row["spiegazione"], reason) {
 			t.Fatalf("%s: %v", id, row)
 		}
 	}
@@ -149,7 +151,9 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 		t.Fatalf("re-run: %v %v", a["inputSha256"], b["inputSha256"])
 	}
 	// A duplicate FundsAnnounced delivery changes nothing.
-	e.rt.FundsAnnounced(context.Background(), FVGCall, allocID)
+	if err := e.rt.FundsAnnounced(context.Background(), FVGCall, allocID); err != nil {
+		t.Fatal(err)
+	}
 	e.rt.WaitAllocations()
 	if c := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t); c["status"] != "done" || c["allocated"] != "35550.00" {
 		t.Fatalf("after a duplicate delivery: %v", c)

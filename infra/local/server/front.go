@@ -102,7 +102,7 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out, _ = base64.StdEncoding.DecodeString(resp.Body)
 	}
 	w.WriteHeader(resp.StatusCode)
-	w.Write(out) //nolint:errcheck
+	w.Write(out) //nolint:errcheck // a client that went away has nothing left to read
 }
 
 func writeProblem(w http.ResponseWriter, p *problem.Error) {
@@ -111,5 +111,5 @@ func writeProblem(w http.ResponseWriter, p *problem.Error) {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(resp.Status)
-	w.Write(resp.Body) //nolint:errcheck
+	w.Write(resp.Body) //nolint:errcheck // a client that went away has nothing left to read
 }

@@ -36,7 +36,9 @@ func (e *env) fileFVG(ops []fvgOperator) []string {
 	var ids []string
 	for _, c := range ops {
 		var data map[string]any
-		json.Unmarshal(ex.Data, &data)
+		if err := json.Unmarshal(ex.Data, &data); err != nil {
+			e.t.Fatal(err)
+		}
 		data["operator"].(map[string]any)["fiscalCode"] = c.cf
 		data["operator"].(map[string]any)["name"] = c.name
 		data["facility"].(map[string]any)["code"] = c.facility
@@ -156,7 +158,7 @@ func (h *heldAnnouncer) release() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, p := range h.pending {
-		h.rt.FundsAnnounced(context.Background(), p[0], p[1])
+		_ = h.rt.FundsAnnounced(context.Background(), p[0], p[1]) // the local announcer only starts a goroutine: never an error
 	}
 	h.pending = nil
 	h.rt.WaitAllocations()

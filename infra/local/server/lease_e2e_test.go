@@ -22,7 +22,9 @@ func admittedFVG(t *testing.T, e *env) {
 	var ids []string
 	for _, c := range []struct{ cf, facility, comune string }{{"01234567897", "FVG-NIDO-0042", "030129"}, {"02468135799", "FVG-NIDO-0077", "093052"}} {
 		var data map[string]any
-		json.Unmarshal(ex.Data, &data)
+		if err := json.Unmarshal(ex.Data, &data); err != nil {
+			t.Fatal(err)
+		}
 		data["operator"].(map[string]any)["fiscalCode"] = c.cf
 		data["facility"].(map[string]any)["code"] = c.facility
 		data["facility"].(map[string]any)["comune"] = c.comune

@@ -19,13 +19,13 @@ import (
 func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	e := newEnv(t, clock.InRome(2026, 5, 10, 9, 0))
 	ex := loadExample(t, "piemonte-torino.json")
-	tok, off := e.applicant(ex.Org), e.officer("PIE")
+	tok := e.applicant(ex.Org)
 	id := e.draft(PiemonteCall, tok, ex.Org, ex.Data)
 	filed := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
 	number := protocolOf(t, filed).Number
 
-	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0))      // after the window
-	tok, off = e.applicant(ex.Org), e.officer("PIE") // tokens last 8 hours
+	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0))       // after the window
+	tok, off := e.applicant(ex.Org), e.officer("PIE") // tokens last 8 hours
 	deadline := clock.InRome(2026, 6, 5, 12, 0).Format(time.RFC3339)
 	r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "reject", "notes": "Correggere la media dei frequentanti del Girasole.", "deadline": deadline})
 	if r.Status != 200 || r.json(t)["state"] != "rejected" {
@@ -68,7 +68,9 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 		var trail struct {
 			Entries []struct{ Action string } `json:"entries"`
 		}
-		json.Unmarshal(r.Body, &trail)
+		if err := json.Unmarshal(r.Body, &trail); err != nil {
+			t.Fatal(err)
+		}
 		var actions []string
 		for _, a := range trail.Entries {
 			actions = append(actions, a.Action)

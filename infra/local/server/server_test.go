@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"sportello/shared/auth"
+	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/windows"
 )
@@ -34,19 +36,40 @@ type callState struct {
 
 // The Piemonte window closes at 12:00 Rome on 18 May 2026 on its own: no
 // request changes the state, the in-process scheduler runs the windows
-// function at 10:00:00Z, and a second invocation records nothing new.
+// function at 10:00:00Z, and a second invocation records nothing new. The
+// runtime starts at 11:59:50; once it is up the clock jumps to 11:59:59
+// and the schedules are armed again, as a restart at that instant would
+// (the local scheduler arms real timers), so the test waits about one
+// second of real time, only until the close is recorded.
 func TestPiemonteClosesAtNoonOnItsOwn(t *testing.T) {
 	e := newEnv(t, clock.InRome(2026, 5, 18, 11, 59).Add(50*time.Second), liveClock)
 	rt := e.rt
+	clk := rt.Clock.(*clock.Started)
 	clerk := rt.Token(auth.Principal{Subject: "clerk", Role: auth.RoleApplicant, Orgs: []string{"comune:001272"}})
 	var before callState
 	if code := e.get("/v1/calls/"+PiemonteCall, clerk, &before); code != 200 || before.State != "open" {
-		t.Fatalf("at 11:59:50 want open, got %d %+v", code, before)
+		t.Fatalf("before noon want open, got %d %+v", code, before)
 	}
 	if before.Windows[0].ClosesAt != "2026-05-18T12:00:00+02:00" {
 		t.Fatalf("closesAt %s", before.Windows[0].ClosesAt)
 	}
-	time.Sleep(11 * time.Second)
+	clk.Jump(clock.InRome(2026, 5, 18, 11, 59).Add(59 * time.Second))
+	c, err := rt.Store.Call(context.Background(), PiemonteCall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.App.Windows.Schedule(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		evs, err := rt.Store.WindowEvents(context.Background(), PiemonteCall)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(evs, func(e call.WindowEvent) bool { return e.Kind == "CLOSED" }) || time.Now().After(deadline) {
+			break
+		}
+	}
 	var after callState
 	e.get("/v1/calls/"+PiemonteCall, clerk, &after)
 	if after.State != "closed" || after.Windows[0].State != "closed" {

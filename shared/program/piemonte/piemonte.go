@@ -62,6 +62,10 @@ func (Program) ID() string { return ID }
 // Region is Piemonte.
 func (Program) Region() string { return "PIE" }
 
+// ReviewModel: the Region validates or rejects each scheda; a rejected one
+// is corrected and sent again.
+func (Program) ReviewModel() program.ReviewModel { return program.Validation }
+
 // ApplicantKinds: Comuni.
 func (Program) ApplicantKinds() []string { return []string{program.KindComune} }
 
