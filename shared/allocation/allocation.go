@@ -334,15 +334,6 @@ func Compute(snap Snapshot) (riparto.Result, error) {
 	return riparto.Allocate(snap.Fund, bs)
 }
 
-// Names of a snapshot, for exports.
-func (snap Snapshot) Names() map[string]string {
-	out := make(map[string]string, len(snap.Inputs))
-	for _, in := range snap.Inputs {
-		out[in.ID] = in.Name
-	}
-	return out
-}
-
 // Simulate computes a riparto for a hypothetical fund among the decided
 // applications; nothing is stored. The snapshot lists those left out.
 func (s *Service) Simulate(ctx context.Context, c call.Call, fund money.Cents) (riparto.Result, Snapshot, error) {
