@@ -10,16 +10,17 @@ import (
 
 	"sportello/shared/cloud"
 	"sportello/shared/eventbus"
+	"sportello/shared/lambdalog"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	svc := cloud.Must(env.App(cloud.Blobs, cloud.Events)).Allocation
-	lambda.Start(func(ctx context.Context, payload json.RawMessage) error {
+	lambda.Start(lambdalog.Async(func(ctx context.Context, payload json.RawMessage) error {
 		funds, err := eventbus.DecodeFunds(payload)
 		if err != nil {
 			return err
 		}
 		return svc.Execute(ctx, funds.AllocationID)
-	})
+	}))
 }

@@ -9,11 +9,12 @@ import (
 
 	"sportello/shared/cloud"
 	"sportello/shared/handlers"
+	"sportello/shared/lambdalog"
 	"sportello/shared/routes"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	a := cloud.Must(env.App(cloud.Scheduler, cloud.Events))
-	lambda.Start(cloud.Must(handlers.Router(a, routes.Calls)).Handle)
+	lambda.Start(lambdalog.Handler(cloud.Must(handlers.Router(a, routes.Calls)).Handle))
 }

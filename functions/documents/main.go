@@ -10,12 +10,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"sportello/shared/cloud"
+	"sportello/shared/lambdalog"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	svc := cloud.Must(env.App(cloud.Blobs)).Intake
-	lambda.Start(func(ctx context.Context, ev events.S3Event) error {
+	lambda.Start(lambdalog.Async(func(ctx context.Context, ev events.S3Event) error {
 		for _, rec := range ev.Records {
 			key, err := url.QueryUnescape(rec.S3.Object.Key) // S3 event keys are URL-encoded
 			if err != nil {
@@ -26,5 +27,5 @@ func main() {
 			}
 		}
 		return nil
-	})
+	}))
 }

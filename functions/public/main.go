@@ -5,7 +5,6 @@
 package main
 
 import (
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -14,10 +13,13 @@ import (
 	"sportello/shared/clock"
 	"sportello/shared/cloud"
 	"sportello/shared/handlers"
+	"sportello/shared/lambdalog"
+	"sportello/shared/metrics"
 	"sportello/shared/routes"
 )
 
 func main() {
-	a := app.New(app.Ports{Clock: clock.System{}, Log: slog.New(slog.NewJSONHandler(os.Stdout, nil))})
-	lambda.Start(cloud.Must(handlers.Router(a, routes.Public)).Handle)
+	metrics.Enable(os.Stdout)
+	a := app.New(app.Ports{Clock: clock.System{}, Log: lambdalog.New(os.Stdout)})
+	lambda.Start(lambdalog.Handler(cloud.Must(handlers.Router(a, routes.Public)).Handle))
 }

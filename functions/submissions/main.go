@@ -10,11 +10,12 @@ import (
 
 	"sportello/shared/cloud"
 	"sportello/shared/handlers"
+	"sportello/shared/lambdalog"
 	"sportello/shared/routes"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	a := cloud.Must(env.App(cloud.Mailer, cloud.Blobs, cloud.PII))
-	lambda.Start(cloud.Must(handlers.Router(a, routes.Submissions)).Handle)
+	lambda.Start(lambdalog.Handler(cloud.Must(handlers.Router(a, routes.Submissions)).Handle))
 }

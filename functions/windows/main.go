@@ -10,17 +10,18 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"sportello/shared/cloud"
+	"sportello/shared/lambdalog"
 	"sportello/shared/windows"
 )
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
 	svc := cloud.Must(env.App(cloud.Scheduler)).Windows
-	lambda.Start(func(ctx context.Context, payload json.RawMessage) error {
+	lambda.Start(lambdalog.Async(func(ctx context.Context, payload json.RawMessage) error {
 		ev, err := windows.DecodeEvent(payload)
 		if err != nil {
 			return err
 		}
 		return svc.Handle(ctx, ev)
-	})
+	}))
 }

@@ -14,6 +14,11 @@ const (
 	pkAlloc    = "ALLOC#*"   // a riparto run and its lines
 	pkIdem     = "IDEM#*"    // idempotency keys and first arrivals
 	pkFunds    = "IDEM#funds#*"
+	pkAdvances = "RADV#*"     // a call's advances (rendicontazione)
+	pkClaim    = "RC#*"       // a rendicontazione
+	pkChildren = "RCHILD#*"   // a call's sealed children's codes
+	pkRegister = "REGISTER#*" // a Region's protocol register entries
+	pkPIIKey   = "PIIKEY"     // the KMS-encrypted data key sealing children's codes
 )
 
 // Partition keys of gsi1 (its Query is authorised on the index's own key).
@@ -23,6 +28,7 @@ const (
 	ixAllocs = "CALL#*#ALLOCS" // a call's riparto runs
 	ixDocs   = "SUB#*#DOCS"    // an application's documents
 	ixAudit  = "SUB#*#AUDIT"   // an application's audit lines
+	ixClaims = "CALL#*#RC"     // a call's rendicontazioni
 )
 
 // Access is one function's reach into the table.
@@ -47,11 +53,14 @@ var TableAccess = map[string]Access{
 		Write: []string{pkCall, pkAudit, pkRegistry, pkAlloc, pkFunds},
 		Batch: []string{pkRegistry},
 	},
-	// Drafts, filing (application, counter, claims, idempotency), review.
+	// Drafts, filing (application, counter, claims, idempotency), review;
+	// rendicontazione (advances, claims, sealed children's codes, the
+	// Region's register and its counter, the sealed data key).
 	"submissions": {
-		Read:  []string{pkCall, pkSub, pkCounter, pkDoc, pkRegistry, pkIdem},
-		Index: []string{ixSubs, ixDocs, ixAudit},
-		Write: []string{pkSub, pkCounter, pkCall, pkIdem, pkAudit},
+		Read:  []string{pkCall, pkSub, pkCounter, pkDoc, pkRegistry, pkIdem, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey},
+		Index: []string{ixSubs, ixDocs, ixAudit, ixClaims},
+		Write: []string{pkSub, pkCounter, pkCall, pkIdem, pkAudit, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey},
+		Batch: []string{pkAdvances},
 	},
 	// Declares documents of an application it may see; signs URLs.
 	"uploads": {
@@ -87,9 +96,10 @@ var TableAccess = map[string]Access{
 // s3Access is each function's use of the data key through S3 (besides
 // DynamoDB): signing uploads needs GenerateDataKey, reading Decrypt.
 var s3KeyActions = map[string][]string{
-	"uploads":    {"kms:GenerateDataKey", "kms:Decrypt"},
-	"documents":  {"kms:Decrypt"},
-	"allocation": {"kms:GenerateDataKey"},
+	"uploads":     {"kms:GenerateDataKey", "kms:Decrypt"},
+	"submissions": {"kms:GenerateDataKey", "kms:Decrypt"}, // signed rendicontazione files
+	"documents":   {"kms:Decrypt"},
+	"allocation":  {"kms:GenerateDataKey"},
 }
 
 func (a Access) any() bool {

@@ -33,6 +33,16 @@ type Config struct {
 	// quota in the target region; the reservations must leave Lambda's 100
 	// unreserved executions beside them.
 	ConcurrencyQuota int
+	// Sign-in (Cognito hosted UI, authorization code + PKCE): where
+	// Cognito may send the browser back after sign-in and sign-out.
+	CallbackURLs, LogoutURLs []string
+	// AuthDomainPrefix is the hosted UI's domain prefix
+	// (<prefix>.auth.<region>.amazoncognito.com); empty: no hosted domain.
+	AuthDomainPrefix string
+	// Federation: the SAML metadata URL of the SPID/CIE gateway (the
+	// Region's identity proxy) and the provider's name in the pool; empty:
+	// no federation, users sign in with e-mail and password + TOTP.
+	FederationMetadataURL, FederationName string
 }
 
 // Context keys the app reads.
@@ -45,6 +55,11 @@ const (
 	CtxAssetRoot      = "assetRoot"
 	CtxReserved       = "reservedConcurrency" // "none", or "fn=N,fn=N"
 	CtxQuota          = "concurrencyQuota"    // the account's Lambda concurrency quota
+	CtxCallbackURLs   = "callbackUrls"        // comma-separated; default <origin>/auth/callback for each origin
+	CtxLogoutURLs     = "logoutUrls"          // comma-separated; default <origin>/ for each origin
+	CtxAuthDomain     = "authDomainPrefix"    // Cognito hosted UI domain prefix
+	CtxFederationURL  = "federationMetadataUrl"
+	CtxFederationName = "federationName" // default SPID-CIE
 )
 
 // Lambda keeps this many executions unreserved in every account.
@@ -135,6 +150,28 @@ func ParseConfig(get func(key string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("context %s: the functions reserve %d concurrent executions, which needs a Lambda concurrency quota of at least %d (Lambda keeps %d unreserved) but %s is %d: ask Service Quotas for an increase, or pass -c %s=none",
 			CtxReserved, total, total+unreservedMin, unreservedMin, CtxQuota, cfg.ConcurrencyQuota, CtxReserved))
 	}
+	if cfg.CallbackURLs, err = parseURLs(val(CtxCallbackURLs), cfg.AllowedOrigins, "/auth/callback", prod); err != nil {
+		errs = append(errs, fmt.Errorf("context %s: %w", CtxCallbackURLs, err))
+	}
+	if cfg.LogoutURLs, err = parseURLs(val(CtxLogoutURLs), cfg.AllowedOrigins, "/", prod); err != nil {
+		errs = append(errs, fmt.Errorf("context %s: %w", CtxLogoutURLs, err))
+	}
+	cfg.AuthDomainPrefix = val(CtxAuthDomain)
+	if d := cfg.AuthDomainPrefix; d != "" && !domainPrefix.MatchString(d) {
+		errs = append(errs, fmt.Errorf("context %s: %q is not a Cognito domain prefix (lower-case letters, digits and hyphens, 1 to 63, not containing aws, amazon or cognito)", CtxAuthDomain, d))
+	}
+	cfg.FederationMetadataURL, cfg.FederationName = val(CtxFederationURL), val(CtxFederationName)
+	if cfg.FederationName == "" {
+		cfg.FederationName = "SPID-CIE"
+	}
+	if u := cfg.FederationMetadataURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" || pu.Host == "" {
+			errs = append(errs, fmt.Errorf("context %s: %q is not an https URL of SAML metadata", CtxFederationURL, u))
+		}
+	}
+	if !providerName.MatchString(cfg.FederationName) {
+		errs = append(errs, fmt.Errorf("context %s: %q is not a provider name (3 to 32 letters, digits, - or _)", CtxFederationName, cfg.FederationName))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("stage %s: %w", cfg.Stage, err)
 	}
@@ -176,6 +213,45 @@ func parseReserved(s string, prod bool) (map[string]int, error) {
 			return nil, fmt.Errorf("%s=%s: a reservation is a whole number from 1 to 10000 (leave the function out to reserve none)", fn, n)
 		}
 		out[fn] = v
+	}
+	return out, nil
+}
+
+var (
+	domainPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+	providerName = regexp.MustCompile(`^[A-Za-z0-9_-]{3,32}$`)
+)
+
+// parseURLs reads sign-in return URLs: https (http only for a loopback
+// host outside prod), no fragment, at most 100 (Cognito's limit). Empty
+// means one per allowed origin with the given path.
+func parseURLs(list string, origins []string, path string, prod bool) ([]string, error) {
+	if list == "" {
+		out := make([]string, len(origins))
+		for i, o := range origins {
+			out[i] = strings.TrimSuffix(o, "/") + path
+		}
+		return out, nil
+	}
+	var out []string
+	for _, raw := range strings.Split(list, ",") {
+		s := strings.TrimSpace(raw)
+		if s == "" {
+			continue
+		}
+		u, err := url.Parse(s)
+		switch {
+		case err != nil || u.Host == "" || u.Fragment != "" || u.User != nil:
+			return nil, fmt.Errorf("%q is not an absolute URL without fragment", s)
+		case u.Scheme == "https":
+		case u.Scheme == "http" && !prod && loopback(u.Hostname()):
+		default:
+			return nil, fmt.Errorf("%q must use https (http only for localhost outside prod)", s)
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 || len(out) > 100 {
+		return nil, fmt.Errorf("%d URLs given: 1 to 100", len(out))
 	}
 	return out, nil
 }

@@ -150,3 +150,40 @@ func FuzzParseOrigins(f *testing.F) {
 		}
 	})
 }
+
+func TestSignInURLsAndFederationFromContext(t *testing.T) {
+	prod := func(kv ...string) func(string) string {
+		return context(append([]string{CtxStage, "prod", CtxAllowedOrigins, "https://s.regione.example.it", CtxSenderAddress, "noreply@regione.example.it"}, kv...)...)
+	}
+	cases := []struct {
+		name      string
+		ctx       func(string) string
+		callbacks []string
+		wantErr   string
+	}{
+		{name: "by default each origin's /auth/callback", ctx: prod(), callbacks: []string{"https://s.regione.example.it/auth/callback"}},
+		{name: "given ones replace the default", ctx: prod(CtxCallbackURLs, "https://s.regione.example.it/login, https://b.regione.example.it/login"),
+			callbacks: []string{"https://s.regione.example.it/login", "https://b.regione.example.it/login"}},
+		{name: "plain http is refused in prod", ctx: prod(CtxCallbackURLs, "http://localhost:8080/cb"), wantErr: "must use https"},
+		{name: "a fragment is refused", ctx: prod(CtxCallbackURLs, "https://s.regione.example.it/#cb"), wantErr: "without fragment"},
+		{name: "federation metadata must be https", ctx: prod(CtxFederationURL, "http://idp.example.it/md"), wantErr: "not an https URL"},
+		{name: "a domain prefix with upper case is refused", ctx: prod(CtxAuthDomain, "Sportello"), wantErr: "not a Cognito domain prefix"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParseConfig(c.ctx)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("error %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.CallbackURLs, c.callbacks) {
+				t.Errorf("callbacks %v, want %v", got.CallbackURLs, c.callbacks)
+			}
+		})
+	}
+}

@@ -49,8 +49,10 @@ var EnvNames = map[string][]string{
 	// calls builds the window service (scheduler) and the allocation
 	// service (announces on the bus; its Blobs are never used by calls,
 	// which has no S3 right).
-	"calls":       {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
-	"submissions": {cloud.EnvTable, cloud.EnvSender},
+	"calls": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
+	// submissions also serves the rendicontazione: its signed files
+	// (rendiconti/ in the bucket) and the key sealing children's codes.
+	"submissions": {cloud.EnvTable, cloud.EnvSender, cloud.EnvBucket, cloud.EnvPIIKey},
 	// uploads builds the submission service to check ownership; it never
 	// files, so it has the sender's name but no SES right.
 	"uploads":    {cloud.EnvTable, cloud.EnvBucket, cloud.EnvSender},

@@ -26,9 +26,11 @@ func suppress(st awscdk.Stack, cfg Config) {
 		[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*"}}
 	exports := nagRule{"AwsSolutions-IAM5", "Export keys are made by the server (exports/<call>/<run>/…); the right covers only the exports/ prefix of the one bucket.",
 		[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/exports/*"}}
+	rendiconti := nagRule{"AwsSolutions-IAM5", "Rendicontazione files are stored under keys made by the server (rendiconti/<call>/<claim>/<kind>.p7m); the right covers only the rendiconti/ prefix of the one bucket.",
+		[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/rendiconti/*"}}
 	perRole := map[string][]nagRule{
 		"calls":       {xray, schedules},
-		"submissions": {xray},
+		"submissions": {xray, rendiconti},
 		"uploads":     {xray, documents},
 		"documents":   {xray, documents},
 		"windows":     {xray, schedules},

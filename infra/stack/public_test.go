@@ -31,7 +31,7 @@ func TestPublicRoutesAreThrottledPerRouteOnThePublicFunction(t *testing.T) {
 			if !has || got["ThrottlingRateLimit"] != l.Rate || got["ThrottlingBurstLimit"] != float64(l.Burst) || l.Rate <= 0 || l.Rate > 20 {
 				t.Errorf("%s: %s route throttle %v, want rate %v burst %d (at most 20/s)", st, r.Key(), got, l.Rate, l.Burst)
 			}
-			if l.MaxBody > 256<<10 || l.MaxResponse > 2<<20 {
+			if l.MaxBody > 128<<10 || l.MaxResponse > 4<<20 {
 				t.Errorf("%s: %s accepts %d bytes and answers %d: anonymous routes stay small", st, r.Key(), l.MaxBody, l.MaxResponse)
 			}
 		}

@@ -34,6 +34,7 @@ import (
 
 	"sportello/shared/cloud"
 	"sportello/shared/dynamo"
+	"sportello/shared/metrics"
 	"sportello/shared/routes"
 )
 
@@ -46,15 +47,16 @@ const retentionDays = 11*365 + 3
 
 // Prefixes of the documents bucket; the server makes every key.
 const (
-	documentsPrefix = "documents/"
-	exportsPrefix   = "exports/"
+	documentsPrefix  = "documents/"
+	exportsPrefix    = "exports/"
+	rendicontiPrefix = "rendiconti/"
 )
 
 // New builds the stack of cfg.Stage.
 func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackProps) awscdk.Stack {
 	st := awscdk.NewStack(scope, jsii.String(id), props)
 	b := &builder{st: st, cfg: cfg, prod: cfg.Stage == "prod", fns: map[string]awslambda.Function{},
-		roles: map[string]awsiam.Role{}, dlqs: map[string]awssqs.Queue{}}
+		roles: map[string]awsiam.Role{}, dlqs: map[string]awssqs.Queue{}, logGroups: map[string]awslogs.LogGroup{}}
 	b.removal = awscdk.RemovalPolicy_DESTROY
 	if b.prod {
 		b.removal = awscdk.RemovalPolicy_RETAIN
@@ -90,6 +92,7 @@ type builder struct {
 	fns           map[string]awslambda.Function
 	roles         map[string]awsiam.Role
 	dlqs          map[string]awssqs.Queue
+	logGroups     map[string]awslogs.LogGroup
 	httpAPI       awsapigatewayv2.HttpApi
 }
 
@@ -216,8 +219,13 @@ func (b *builder) functions() {
 			Code:       awslambda.Code_FromAsset(jsii.String(filepath.Join(b.cfg.AssetRoot, name)), nil),
 			MemorySize: jsii.Number(float64(spec.MemoryMB)), Timeout: awscdk.Duration_Seconds(jsii.Number(float64(spec.TimeoutSec))),
 			Tracing: awslambda.Tracing_ACTIVE, LogGroup: lg, Role: role,
-			Description:  jsii.String("sportello " + name),
-			FunctionName: jsii.String(fnName(b.cfg.Stage, name)),
+			// JSON lines (shared/lambdalog adds the request and trace ids),
+			// filtered by level in Lambda itself: INFO and above from the
+			// application, warnings and above from the platform.
+			LoggingFormat: awslambda.LoggingFormat_JSON, ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+			SystemLogLevelV2: awslambda.SystemLogLevel_WARN,
+			Description:      jsii.String("sportello " + name),
+			FunctionName:     jsii.String(fnName(b.cfg.Stage, name)),
 		}
 		if n, ok := b.cfg.Reserved[name]; ok {
 			props.ReservedConcurrentExecutions = jsii.Number(float64(n))
@@ -229,6 +237,7 @@ func (b *builder) functions() {
 		}
 		b.fns[name] = awslambda.NewFunction(st, jsii.String(title(name)+"Function"), props)
 		b.roles[name] = role
+		b.logGroups[name] = lg
 	}
 
 	values := map[string]*string{
@@ -241,6 +250,7 @@ func (b *builder) functions() {
 		// and a reference would make it depend on itself.
 		cloud.EnvWindowsARN: awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"+fnName(b.cfg.Stage, "windows")), nil),
 		cloud.EnvSender:     jsii.String(b.cfg.SenderAddress),
+		cloud.EnvPIIKey:     b.key.KeyArn(),
 	}
 	for _, name := range Functions {
 		for _, k := range EnvNames[name] {
@@ -327,6 +337,11 @@ func (b *builder) permissions() {
 	b.allow("uploads", []string{"s3:PutObject", "s3:GetObject"}, []*string{docsObjects}, nil)
 	b.allow("documents", []string{"s3:GetObject"}, []*string{docsObjects}, nil)
 	b.allow("allocation", []string{"s3:PutObject"}, []*string{b.docs.ArnForObjects(jsii.String(exportsPrefix + "*"))}, nil)
+	b.allow("submissions", []string{"s3:PutObject", "s3:GetObject"}, []*string{b.docs.ArnForObjects(jsii.String(rendicontiPrefix + "*"))}, nil)
+	// The data key that seals children's codes (shared/piikey): generated
+	// and decrypted by KMS directly, only for that purpose.
+	b.allow("submissions", []string{"kms:GenerateDataKey", "kms:Decrypt"}, []*string{b.key.KeyArn()},
+		map[string]any{"StringEquals": map[string]any{"kms:EncryptionContext:purpose": "sportello-pii"}})
 
 	// Scheduler: calls (creating a call, proroga) and windows manage
 	// schedules in sportello's group only, and may pass only the scheduler
@@ -345,11 +360,7 @@ func (b *builder) permissions() {
 
 	// E-mail: submissions sends the filing receipts, from the configured
 	// identity only. (windows sends none: it records, it does not notify.)
-	identity := jsii.String(b.cfg.SenderIdentity)
-	if b.cfg.SenderIdentity == "" {
-		identity = awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"+senderDomain(b.cfg.SenderAddress)), nil)
-	}
-	b.allow("submissions", []string{"ses:SendEmail"}, []*string{identity}, nil)
+	b.allow("submissions", []string{"ses:SendEmail"}, []*string{b.senderIdentity()}, nil)
 }
 
 func (b *builder) allow(fn string, actions []string, resources []*string, conditions map[string]any) {
@@ -401,7 +412,19 @@ func (b *builder) api() {
 		SelfSignUpEnabled: jsii.Bool(false), SignInAliases: &awscognito.SignInAliases{Email: jsii.Bool(true)},
 		Mfa: awscognito.Mfa_REQUIRED, MfaSecondFactor: &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
 		PasswordPolicy: &awscognito.PasswordPolicy{MinLength: jsii.Number(14), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
-			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true)},
+			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true),
+			// The last 5 passwords may not be chosen again.
+			PasswordHistorySize: jsii.Number(5)},
+		// A changed e-mail takes effect only once its code is confirmed:
+		// until then the user keeps signing in with (and receiving mail at)
+		// the old address, so a typo never locks an officer out.
+		AutoVerify: &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)}, KeepOriginal: &awscognito.KeepOriginalAttrs{Email: jsii.Bool(true)},
+		// Invitations and codes go out through SES from the stage's sender
+		// (Cognito's own sender allows 50 messages a day: inviting the
+		// clerks of 1,506 Comuni would take a month), in Italian.
+		UserInvitation: &awscognito.UserInvitationConfig{EmailSubject: jsii.String(InvitationSubject), EmailBody: jsii.String(InvitationBody)},
+		UserVerification: &awscognito.UserVerificationConfig{EmailSubject: jsii.String(VerificationSubject), EmailBody: jsii.String(VerificationBody),
+			EmailStyle: awscognito.VerificationEmailStyle_CODE},
 		FeaturePlan:                  awscognito.FeaturePlan_PLUS,
 		StandardThreatProtectionMode: awscognito.StandardThreatProtectionMode_FULL_FUNCTION,
 		CustomAttributes: &map[string]awscognito.ICustomAttribute{
@@ -412,13 +435,53 @@ func (b *builder) api() {
 		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY, RemovalPolicy: b.removal,
 		DeletionProtection: jsii.Bool(b.prod),
 	})
+	// The stack is environment-agnostic, so the SES identity is given to
+	// CloudFormation as an ARN in the stack's own region (the CDK's
+	// WithSES would need the region at synth time).
+	pool.Node().DefaultChild().(awscognito.CfnUserPool).SetEmailConfiguration(&awscognito.CfnUserPool_EmailConfigurationProperty{
+		EmailSendingAccount: jsii.String("DEVELOPER"), SourceArn: b.senderIdentity(),
+		From: jsii.String("Sportello bandi regionali <" + b.cfg.SenderAddress + ">")})
+	providers := []awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()}
+	var federation awscognito.UserPoolIdentityProviderSaml
+	if b.cfg.FederationMetadataURL != "" {
+		// SPID and CIE reach the pool through the Region's SAML gateway:
+		// its metadata URL and name come from context (docs/deploy.md).
+		// The fiscal code maps to the username attribute only; roles and
+		// organisations are still set by administrators.
+		federation = awscognito.NewUserPoolIdentityProviderSaml(st, jsii.String("Federation"), &awscognito.UserPoolIdentityProviderSamlProps{
+			UserPool: pool, Name: jsii.String(b.cfg.FederationName),
+			Metadata:         awscognito.UserPoolIdentityProviderSamlMetadata_Url(jsii.String(b.cfg.FederationMetadataURL)),
+			AttributeMapping: &awscognito.AttributeMapping{Email: awscognito.ProviderAttribute_Other(jsii.String("email"))},
+			IdpSignout:       jsii.Bool(true),
+		})
+		providers = append(providers, awscognito.UserPoolClientIdentityProvider_Custom(jsii.String(b.cfg.FederationName)))
+	}
+	if b.cfg.AuthDomainPrefix != "" {
+		pool.AddDomain(jsii.String("Domain"), &awscognito.UserPoolDomainOptions{
+			CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(b.cfg.AuthDomainPrefix)}})
+	}
 	client := pool.AddClient(jsii.String("Web"), &awscognito.UserPoolClientOptions{
 		AuthFlows: &awscognito.AuthFlow{UserSrp: jsii.Bool(true)}, PreventUserExistenceErrors: jsii.Bool(true),
-		IdTokenValidity: awscdk.Duration_Hours(jsii.Number(1)), AccessTokenValidity: awscdk.Duration_Hours(jsii.Number(1)),
+		// A browser application: no secret, authorization code with PKCE
+		// only (no implicit flow, which puts tokens in the URL), back only
+		// to the stage's own pages, and only the OpenID scopes (not
+		// aws.cognito.signin.user.admin, which would let a token change
+		// its own user's attributes through Cognito's API).
+		GenerateSecret: jsii.Bool(false),
+		OAuth: &awscognito.OAuthSettings{
+			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true), ImplicitCodeGrant: jsii.Bool(false), ClientCredentials: jsii.Bool(false)},
+			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
+			CallbackUrls: jsii.Strings(b.cfg.CallbackURLs...), LogoutUrls: jsii.Strings(b.cfg.LogoutURLs...),
+		},
+		SupportedIdentityProviders: &providers,
+		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)), AccessTokenValidity: awscdk.Duration_Hours(jsii.Number(1)),
 		// Who one is and whom one acts for are set by administrators only:
 		// the client may write the e-mail, never custom:*.
 		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true)}),
 	})
+	if federation != nil {
+		client.Node().AddDependency(federation)
+	}
 	issuer := awscdk.Fn_Sub(jsii.String("https://cognito-idp.${AWS::Region}.amazonaws.com/${Pool}"), &map[string]*string{"Pool": pool.UserPoolId()})
 	// The audience is the app client: API Gateway accepts ID tokens (aud)
 	// of that client; the custom attributes are in the ID token only.
@@ -439,7 +502,9 @@ func (b *builder) api() {
 	// over the last hour) and below what submissions' 200 copies serve.
 	stage := awsapigatewayv2.NewHttpStage(st, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{HttpApi: b.httpAPI,
 		StageName: jsii.String("$default"), AutoDeploy: jsii.Bool(true),
-		Throttle: &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(500), BurstLimit: jsii.Number(1000)}})
+		Throttle: &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(500), BurstLimit: jsii.Number(1000)},
+		// Per-route metrics: the p99 latency of filing is alarmed on.
+		DetailedMetricsEnabled: jsii.Bool(true)})
 	// Access log: who (sub, source IP) called which route when, and how it
 	// ended; never bodies or query strings.
 	format := `{"requestId":"$context.requestId","timeEpoch":"$context.requestTimeEpoch","ip":"$context.identity.sourceIp",` +
@@ -509,22 +574,73 @@ func (b *builder) alarms() {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(b.cfg.AlarmEmail), nil))
 	}
 	action := awscloudwatchactions.NewSnsAction(topic)
-	minute := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1))}
-	alarm := func(id string, m awscloudwatch.IMetric, desc string) {
-		a := awscloudwatch.NewAlarm(st, jsii.String(id), &awscloudwatch.AlarmProps{Metric: m, Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+	minute := awscdk.Duration_Minutes(jsii.Number(1))
+	// Every alarm tells the topic when it fires and when it clears (OK), so
+	// whoever is on call knows when to stop looking. docs/deploy.md has the
+	// runbook of each.
+	alarm := func(id string, m awscloudwatch.IMetric, threshold float64, periods int, desc string) {
+		a := awscloudwatch.NewAlarm(st, jsii.String(id), &awscloudwatch.AlarmProps{Metric: m, Threshold: jsii.Number(threshold),
+			EvaluationPeriods: jsii.Number(float64(periods)), DatapointsToAlarm: jsii.Number(float64(periods)),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
 			AlarmName: jsii.String(b.name("-" + strings.ToLower(id))), AlarmDescription: jsii.String(desc)})
 		a.AddAlarmAction(action)
+		a.AddOkAction(action)
 	}
-	alarm("Api5xx", b.httpAPI.MetricServerError(minute), "The HTTP API answered 5xx")
+	sum := &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}
+	alarm("Api5xx", b.httpAPI.MetricServerError(sum), 1, 1, "The HTTP API answered 5xx")
 	for _, name := range Functions {
-		alarm(title(name)+"Errors", b.fns[name].MetricErrors(minute), fmt.Sprintf("The %s function failed an invocation", name))
-		alarm(title(name)+"Throttles", b.fns[name].MetricThrottles(minute), fmt.Sprintf("The %s function was throttled", name))
+		alarm(title(name)+"Errors", b.fns[name].MetricErrors(sum), 1, 1, fmt.Sprintf("The %s function failed an invocation", name))
+		// Error lines (level ERROR in the JSON logs): failures a function
+		// survives, such as a receipt not sent or an audit line lost.
+		awslogs.NewMetricFilter(st, jsii.String(title(name)+"ErrorLines"), &awslogs.MetricFilterProps{
+			LogGroup: b.logGroups[name], FilterPattern: awslogs.FilterPattern_StringValue(jsii.String("$.level"), jsii.String("="), jsii.String("ERROR")),
+			MetricNamespace: jsii.String(metrics.Namespace), MetricName: jsii.String("ErrorLogs"), MetricValue: jsii.String("1"),
+			Dimensions: &map[string]*string{"Function": jsii.String(name)}, Unit: awscloudwatch.Unit_COUNT})
+		errorLines := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String("ErrorLogs"),
+			DimensionsMap: &map[string]*string{"Function": jsii.String(name)}, Period: minute, Statistic: jsii.String("Sum")})
+		alarm(title(name)+"ErrorLogs", errorLines, 1, 1, fmt.Sprintf("The %s function logged an error", name))
+	}
+	// Throttles alarm only where a throttle is a failure someone saw: the
+	// HTTP functions answering officers and clerks. windows and allocation
+	// run one at a time by design in prod (their events wait in Lambda's
+	// queue); the public function's ceiling is its protection.
+	for _, name := range []string{"calls", "submissions", "uploads"} {
+		alarm(title(name)+"Throttles", b.fns[name].MetricThrottles(sum), 1, 1, fmt.Sprintf("The %s function was throttled: a user got an error", name))
 	}
 	for _, name := range []string{"documents", "windows", "allocation"} {
-		alarm(title(name)+"DLQDepth", b.dlqs[name].MetricApproximateNumberOfMessagesVisible(minute),
+		alarm(title(name)+"DLQDepth", b.dlqs[name].MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")}), 1, 1,
 			fmt.Sprintf("Failed %s events wait in the dead-letter queue: inspect and redrive", name))
 	}
+	scheduler := func(metric string) awscloudwatch.Metric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/Scheduler"), MetricName: jsii.String(metric),
+			DimensionsMap: &map[string]*string{"ScheduleGroup": b.group.Name()}, Period: minute, Statistic: jsii.String("Sum")})
+	}
+	alarm("SchedulerTargetErrors", scheduler("TargetErrorCount"), 1, 1, "A window schedule could not invoke the windows function")
+	alarm("SchedulerInvocationsDropped", scheduler("InvocationDroppedCount"), 1, 1, "A window schedule was dropped after its retries")
+	throttled := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{Expression: jsii.String("r + w"), Period: minute,
+		Label: jsii.String("throttle events"), UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"r": b.table.Metric(jsii.String("ReadThrottleEvents"), sum), "w": b.table.Metric(jsii.String("WriteThrottleEvents"), sum)}})
+	alarm("TableThrottles", throttled, 1, 1, "DynamoDB throttled reads or writes of the table")
+	// Filing's p99 latency, per route (detailed metrics), over 3 s for 3
+	// minutes in a row: clerks at the deadline are waiting.
+	latency := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/ApiGateway"), MetricName: jsii.String("Latency"),
+		DimensionsMap: &map[string]*string{"ApiId": b.httpAPI.ApiId(), "Stage": jsii.String("$default"), "Route": jsii.String("POST /v1/submissions/{id}/submit")},
+		Period:        minute, Statistic: jsii.String("p99")})
+	alarm("SubmitLatencyP99", latency, 3000, 3, "Filing's p99 latency is over 3 s")
+	// SES reviews an account at a 5% bounce rate and may suspend it at
+	// 10%: alarm at 5%.
+	bounces := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/SES"), MetricName: jsii.String("Reputation.BounceRate"),
+		Period: awscdk.Duration_Minutes(jsii.Number(15)), Statistic: jsii.String("Maximum")})
+	alarm("SesBounceRate", bounces, 0.05, 1, "SES bounce rate at 5% or more: sending may be suspended at 10%")
+}
+
+// senderIdentity is the SES identity mail goes out through: the one given
+// in context, else the sender's domain in the stack's account and region.
+func (b *builder) senderIdentity() *string {
+	if b.cfg.SenderIdentity != "" {
+		return jsii.String(b.cfg.SenderIdentity)
+	}
+	return awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"+senderDomain(b.cfg.SenderAddress)), nil)
 }
 
 // scheduleArn covers every schedule of sportello's group.

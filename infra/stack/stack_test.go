@@ -134,6 +134,7 @@ func TestCdkNagSuppressionsAreExactlyTheAcceptedFindings(t *testing.T) {
 			"AwsSolutions-IAM5 UploadsRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*]":                                                                         true,
 			"AwsSolutions-IAM5 DocumentsRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*]":                                                                       true,
 			"AwsSolutions-IAM5 AllocationRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/exports/*]":                                                                        true,
+			"AwsSolutions-IAM5 SubmissionsRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/rendiconti/*]":                                                                    true,
 		}
 		for _, fn := range Functions {
 			want["AwsSolutions-IAM5 "+title(fn)+"Role/DefaultPolicy/Resource [Resource::*]"] = true // X-Ray
@@ -170,9 +171,12 @@ func TestResourceCounts(t *testing.T) {
 			"AWS::ApiGatewayV2::Api": 1, "AWS::ApiGatewayV2::Stage": 1, "AWS::ApiGatewayV2::Authorizer": 1,
 			"AWS::ApiGatewayV2::Route": len(contractRoutes), "AWS::ApiGatewayV2::Integration": 4,
 			"AWS::Cognito::UserPool": 1, "AWS::Cognito::UserPoolClient": 1,
-			// API 5xx, errors and throttles of six functions, three DLQs.
-			"AWS::CloudWatch::Alarm": 1 + 2*len(Functions) + 3, "AWS::SNS::Topic": 1,
-			"AWS::Logs::LogGroup": len(Functions) + 1, "Custom::S3BucketNotifications": 1,
+			// API 5xx; errors and error lines of each function; throttles
+			// of the three HTTP functions users wait on; three DLQs; the
+			// Scheduler (2), the table's throttles, filing's p99, SES bounces.
+			"AWS::CloudWatch::Alarm": 1 + 2*len(Functions) + 3 + 3 + 2 + 1 + 1 + 1, "AWS::SNS::Topic": 1,
+			"AWS::Logs::MetricFilter": len(Functions),
+			"AWS::Logs::LogGroup":     len(Functions) + 1, "Custom::S3BucketNotifications": 1,
 		}
 		for typ, n := range want {
 			if got := len(s.resources(typ)); got != n {
@@ -667,7 +671,7 @@ func TestApiThrottlingCorsAndAccessLogs(t *testing.T) {
 		s := stage(t, st)
 		_, stg := s.only(t, "AWS::ApiGatewayV2::Stage")
 		p := props(stg)
-		if jsonOf(p["DefaultRouteSettings"]) != `{"ThrottlingBurstLimit":1000,"ThrottlingRateLimit":500}` {
+		if jsonOf(p["DefaultRouteSettings"]) != `{"DetailedMetricsEnabled":true,"ThrottlingBurstLimit":1000,"ThrottlingRateLimit":500}` {
 			t.Errorf("%s throttling: %s", st, jsonOf(p["DefaultRouteSettings"]))
 		}
 		als := p["AccessLogSettings"].(map[string]any)
@@ -704,7 +708,7 @@ func TestCognitoCarriesRoleOrgsAndRegionSetByAdministratorsOnly(t *testing.T) {
 		if !slices.Equal(attrs, []string{"orgs", "region", "role"}) {
 			t.Errorf("%s custom attributes %v", st, attrs)
 		}
-		if jsonOf(p["AdminCreateUserConfig"]) != `{"AllowAdminCreateUserOnly":true}` || p["MfaConfiguration"] != "ON" {
+		if p["AdminCreateUserConfig"].(map[string]any)["AllowAdminCreateUserOnly"] != true || p["MfaConfiguration"] != "ON" {
 			t.Errorf("%s pool: self sign-up or MFA: %s %v", st, jsonOf(p["AdminCreateUserConfig"]), p["MfaConfiguration"])
 		}
 		if (p["DeletionProtection"] == "ACTIVE") != (st == "prod") {
@@ -717,34 +721,56 @@ func TestCognitoCarriesRoleOrgsAndRegionSetByAdministratorsOnly(t *testing.T) {
 	}
 }
 
-func TestAlarmsNotifyTheTopic(t *testing.T) {
+func TestAlarmsNotifyTheTopicWhenTheyFireAndWhenTheyClear(t *testing.T) {
 	for _, st := range stages {
 		s := stage(t, st)
 		topicID, _ := s.only(t, "AWS::SNS::Topic")
 		seen := map[string]bool{}
 		for id, a := range s.resources("AWS::CloudWatch::Alarm") {
 			p := props(a)
-			if !reflect.DeepEqual(p["AlarmActions"], []any{ref(topicID)}) {
-				t.Errorf("%s %s notifies %s", st, id, jsonOf(p["AlarmActions"]))
+			if !reflect.DeepEqual(p["AlarmActions"], []any{ref(topicID)}) || !reflect.DeepEqual(p["OKActions"], []any{ref(topicID)}) {
+				t.Errorf("%s %s notifies %s, OK %s", st, id, jsonOf(p["AlarmActions"]), jsonOf(p["OKActions"]))
 			}
-			var dim string
-			if ds, ok := p["Dimensions"].([]any); ok && len(ds) == 1 {
-				dim = jsonOf(ds[0].(map[string]any)["Value"])
+			name, _ := p["MetricName"].(string)
+			if name == "" { // a math expression: the table's throttles
+				name = "expression " + jsonOf(p["Metrics"].([]any)[0].(map[string]any)["Expression"])
 			}
-			seen[p["MetricName"].(string)+" "+dim] = true
+			var dims []string
+			if ds, ok := p["Dimensions"].([]any); ok {
+				for _, d := range ds {
+					dims = append(dims, jsonOf(d.(map[string]any)["Value"]))
+				}
+			}
+			seen[name+" "+strings.Join(dims, " ")] = true
 		}
 		apiID, _ := s.only(t, "AWS::ApiGatewayV2::Api")
-		want := []string{"5xx " + jsonOf(ref(apiID))}
+		want := []string{"5xx " + jsonOf(ref(apiID)),
+			`TargetErrorCount "sportello-` + st + `"`, `InvocationDroppedCount "sportello-` + st + `"`,
+			`expression "r + w" `, `Reputation.BounceRate `,
+			"Latency " + jsonOf(ref(apiID)) + ` "POST /v1/submissions/{id}/submit" "$default"`}
 		for _, fn := range Functions {
 			id, _ := s.function(t, fn)
-			want = append(want, "Errors "+jsonOf(ref(id)), "Throttles "+jsonOf(ref(id)))
+			want = append(want, "Errors "+jsonOf(ref(id)), `ErrorLogs "`+fn+`"`)
+		}
+		for _, fn := range []string{"calls", "submissions", "uploads"} {
+			id, _ := s.function(t, fn)
+			want = append(want, "Throttles "+jsonOf(ref(id)))
 		}
 		for _, q := range []string{"DocumentsDLQ0E3B6DAD", "WindowsDLQB3F4C63B", "AllocationDLQ595D3F09"} {
 			want = append(want, "ApproximateNumberOfMessagesVisible "+jsonOf(getAtt(q, "QueueName")))
 		}
 		for _, w := range want {
 			if !seen[w] {
-				t.Errorf("%s: no alarm on %s", st, w)
+				t.Errorf("%s: no alarm on %s (alarms: %v)", st, w, seen)
+			}
+		}
+		// No alarm that fires by design: windows and allocation are
+		// reserved to one copy in prod and their events wait their turn;
+		// the public function's ceiling is its protection.
+		for _, fn := range []string{"windows", "allocation", "documents", "public"} {
+			id, _ := s.function(t, fn)
+			if seen["Throttles "+jsonOf(ref(id))] {
+				t.Errorf("%s: a Throttles alarm on %s fires by design", st, fn)
 			}
 		}
 		// CloudWatch may publish (the topic policy replaces SNS's default).
@@ -755,6 +781,25 @@ func TestAlarmsNotifyTheTopic(t *testing.T) {
 		_, sub := s.only(t, "AWS::SNS::Subscription")
 		if props(sub)["Endpoint"] != s.cfg.AlarmEmail || props(sub)["Protocol"] != "email" {
 			t.Errorf("%s alarm subscription: %s", st, jsonOf(props(sub)))
+		}
+		// Error lines become a metric per function.
+		for id, f := range s.resources("AWS::Logs::MetricFilter") {
+			if props(f)["FilterPattern"] != `{ $.level = "ERROR" }` {
+				t.Errorf("%s %s: filter %v", st, id, props(f)["FilterPattern"])
+			}
+		}
+	}
+}
+
+func TestFunctionsLogJSONAtTheApplicationLevel(t *testing.T) {
+	for _, st := range stages {
+		s := stage(t, st)
+		for _, fn := range Functions {
+			_, f := s.function(t, fn)
+			lc := props(f)["LoggingConfig"].(map[string]any)
+			if lc["LogFormat"] != "JSON" || lc["ApplicationLogLevel"] != "INFO" || lc["SystemLogLevel"] != "WARN" {
+				t.Errorf("%s %s logging %s", st, fn, jsonOf(lc))
+			}
 		}
 	}
 }
@@ -786,7 +831,7 @@ func TestEachFunctionHasExactlyItsRights(t *testing.T) {
 	schedules := []string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule", "iam:PassRole"}
 	want := map[string][]string{
 		"calls":       concat(common, write, schedules, []string{"dynamodb:BatchWriteItem", "events:PutEvents"}),
-		"submissions": concat(common, write, []string{"ses:SendEmail"}),
+		"submissions": concat(common, write, []string{"ses:SendEmail", "dynamodb:BatchWriteItem", "s3:GetObject", "s3:PutObject"}),
 		"uploads":     concat(common, write, []string{"s3:GetObject", "s3:PutObject"}),
 		"documents":   concat(common, write, []string{"s3:GetObject", "sqs:SendMessage"}),
 		"windows":     concat(common, write, schedules, []string{"sqs:SendMessage"}),
@@ -823,9 +868,10 @@ func TestNoPolicyAllowsAWildcardAction(t *testing.T) {
 
 func TestObjectRightsArePerPrefix(t *testing.T) {
 	want := map[string][]string{
-		"uploads":    {"s3:GetObject documents/*", "s3:PutObject documents/*"},
-		"documents":  {"s3:GetObject documents/*"},
-		"allocation": {"s3:PutObject exports/*"},
+		"uploads":     {"s3:GetObject documents/*", "s3:PutObject documents/*"},
+		"documents":   {"s3:GetObject documents/*"},
+		"allocation":  {"s3:PutObject exports/*"},
+		"submissions": {"s3:GetObject rendiconti/*", "s3:PutObject rendiconti/*"},
 	}
 	for _, st := range stages {
 		s := stage(t, st)
@@ -875,11 +921,12 @@ func TestMailOnlyFromTheConfiguredIdentity(t *testing.T) {
 func TestDataKeyOnlyThroughTheServicesHoldingData(t *testing.T) {
 	dynamo := []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}
 	want := map[string]map[string][]string{ // function → service → actions
-		"calls": {"dynamodb": dynamo}, "submissions": {"dynamodb": dynamo}, "windows": {"dynamodb": dynamo},
-		"uploads":    {"dynamodb": dynamo, "s3": {"kms:Decrypt", "kms:GenerateDataKey"}}, // signs PUT and GET
-		"documents":  {"dynamodb": dynamo, "s3": {"kms:Decrypt"}},                        // reads uploads
-		"allocation": {"dynamodb": dynamo, "s3": {"kms:GenerateDataKey"}},                // writes exports
-		"public":     {},
+		"calls": {"dynamodb": dynamo}, "windows": {"dynamodb": dynamo},
+		"submissions": {"dynamodb": dynamo, "s3": {"kms:Decrypt", "kms:GenerateDataKey"}}, // rendicontazione files
+		"uploads":     {"dynamodb": dynamo, "s3": {"kms:Decrypt", "kms:GenerateDataKey"}}, // signs PUT and GET
+		"documents":   {"dynamodb": dynamo, "s3": {"kms:Decrypt"}},                        // reads uploads
+		"allocation":  {"dynamodb": dynamo, "s3": {"kms:GenerateDataKey"}},                // writes exports
+		"public":      {},
 	}
 	for _, st := range stages {
 		s := stage(t, st)
@@ -893,7 +940,15 @@ func TestDataKeyOnlyThroughTheServicesHoldingData(t *testing.T) {
 				if !reflect.DeepEqual(stmt["Resource"], getAtt(keyID, "Arn")) {
 					t.Errorf("%s %s: key actions on %s", st, fn, jsonOf(stmt["Resource"]))
 				}
-				via := stmt["Condition"].(map[string]any)["StringEquals"].(map[string]any)["kms:ViaService"].(map[string]any)
+				cond := stmt["Condition"].(map[string]any)["StringEquals"].(map[string]any)
+				if cond["kms:EncryptionContext:purpose"] == "sportello-pii" {
+					// The PII data key (shared/piikey), submissions only.
+					if fn != "submissions" || jsonOf(strs(stmt["Action"])) != `["kms:Decrypt","kms:GenerateDataKey"]` {
+						t.Errorf("%s %s: PII key statement %s", st, fn, jsonOf(stmt))
+					}
+					continue
+				}
+				via := cond["kms:ViaService"].(map[string]any)
 				service := strings.TrimSuffix(via["Fn::Join"].([]any)[1].([]any)[0].(string), ".")
 				actions := strs(stmt["Action"])
 				sort.Strings(actions)

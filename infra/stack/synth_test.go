@@ -150,6 +150,8 @@ var (
 	synthErr  error
 )
 
+const testFederationMetadata = "https://idp.regione.example.it/spid-cie/metadata.xml"
+
 const testSender = "arn:aws:ses:eu-south-1:111111111111:identity/regione.example.it"
 
 // stage synthesizes the dev and prod stacks once per test binary and
@@ -192,6 +194,8 @@ func synthAll() (map[string]*synthesized, error) {
 		if name == "prod" {
 			kv[CtxAllowedOrigins] = "https://sportello.regione.example.it,https://backoffice.regione.example.it"
 			kv[CtxSenderIdentity] = testSender
+			kv[CtxFederationURL] = testFederationMetadata
+			kv[CtxAuthDomain] = "sportello-regione-example"
 		}
 		cfg, err := ParseConfig(func(k string) string { return kv[k] })
 		if err != nil {

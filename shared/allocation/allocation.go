@@ -22,6 +22,7 @@ import (
 	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/export"
+	"sportello/shared/metrics"
 	"sportello/shared/money"
 	"sportello/shared/problem"
 	"sportello/shared/program"
@@ -333,15 +334,6 @@ func Compute(snap Snapshot) (riparto.Result, error) {
 	return riparto.Allocate(snap.Fund, bs)
 }
 
-// Names of a snapshot, for exports.
-func (snap Snapshot) Names() map[string]string {
-	out := make(map[string]string, len(snap.Inputs))
-	for _, in := range snap.Inputs {
-		out[in.ID] = in.Name
-	}
-	return out
-}
-
 // Simulate computes a riparto for a hypothetical fund among the decided
 // applications; nothing is stored. The snapshot lists those left out.
 func (s *Service) Simulate(ctx context.Context, c call.Call, fund money.Cents) (riparto.Result, Snapshot, error) {
@@ -564,6 +556,7 @@ func (s *Service) Execute(ctx context.Context, runID string) (err error) {
 			return ferr
 		}
 		s.Log.Warn("allocation failed", "call", run.CallID, "allocation", run.ID, "outcome", "failed")
+		metrics.Count(metrics.AllocationRuns, "Outcome", "failed")
 		return nil
 	}
 	inputs, _ := json.MarshalIndent(snap, "", " ")
@@ -599,5 +592,6 @@ func (s *Service) Execute(ctx context.Context, runID string) (err error) {
 		return err
 	}
 	s.Log.Info("allocation done", "call", run.CallID, "allocation", run.ID, "lines", run.Lines, "outcome", Done)
+	metrics.Count(metrics.AllocationRuns, "Outcome", "done")
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"sportello/shared/auth"
+	"sportello/shared/metrics"
 	"sportello/shared/problem"
 )
 
@@ -46,6 +47,7 @@ type Request struct {
 	RequestID string
 	Principal *auth.Principal // nil on public routes
 	Route     string          // the matched pattern, for logs
+	problem   string          // the code of the problem answered, for metrics
 }
 
 // Response is what a handler returns.
@@ -210,6 +212,9 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	if resp.Status >= 500 {
 		level = slog.LevelError
 	}
+	if resp.Status >= 400 && resp.Status < 500 && req.problem != "" {
+		metrics.Count(metrics.Refusals, "Code", req.problem)
+	}
 	rt.log.LogAttrs(ctx, level, "request", attrs...)
 	return out, nil
 }
@@ -364,6 +369,7 @@ func Problem(r *Request, err error, log *slog.Logger) *Response {
 		log.Warn("unavailable", slog.String("request_id", r.RequestID), slog.String("error", err.Error()))
 	}
 	status := StatusOf(p.Code)
+	r.problem = p.Code
 	doc := map[string]any{}
 	for k, v := range p.Extra {
 		doc[k] = v

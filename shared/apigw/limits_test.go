@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"sportello/shared/metrics"
 	"sportello/shared/problem"
 )
 
@@ -61,5 +62,22 @@ func TestRouteBoundsOnBodyAndResponse(t *testing.T) {
 	}
 	if got := rt.MaxBody("GET", "/nowhere"); got != MaxBody {
 		t.Errorf("MaxBody of an unknown route = %d, want the default", got)
+	}
+}
+
+func TestRefusalsAreCountedByCode(t *testing.T) {
+	var buf strings.Builder
+	metrics.Enable(&buf)
+	defer metrics.Enable(nil)
+	rt := NewRouter(slog.New(slog.DiscardHandler), []Route{
+		{Method: "POST", Pattern: "/calc", Public: true, MaxBody: 10, Handler: func(ctx context.Context, r *Request) (*Response, error) {
+			return JSON(200, map[string]string{})
+		}},
+	})
+	rt.Handle(context.Background(), event("POST", "/calc", strings.Repeat("a", 11), nil))
+	rt.Handle(context.Background(), event("POST", "/calc", "{}", nil)) // 200: not a refusal
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"Code":"payload_too_large"`) || !strings.Contains(lines[0], `"Refusals":1`) {
+		t.Fatalf("metrics %q", buf.String())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sportello/shared/auth"
 	"sportello/shared/clock"
 	"sportello/shared/ident"
+	"sportello/shared/metrics"
 	"sportello/shared/problem"
 )
 
@@ -164,6 +165,7 @@ func (s *Service) Extend(ctx context.Context, p *auth.Principal, callID string, 
 func (s *Service) schedule(ctx context.Context, c Call) {
 	if err := s.Scheduler.Schedule(ctx, c); err != nil {
 		s.Log.ErrorContext(ctx, "schedules not put: the reconcile will do their work", "call", c.ID, "outcome", "schedule_failed", "error", err.Error())
+		metrics.Count(metrics.ScheduleFailure)
 	}
 }
 

@@ -18,12 +18,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
 
 	samples "sportello/events"
 	"sportello/shared/app"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/eventbus"
+	"sportello/shared/lambdalog"
+	"sportello/shared/metrics"
 	"sportello/shared/notify"
 	"sportello/shared/outbox"
 	"sportello/shared/pii"
@@ -66,11 +69,15 @@ func Load(ctx context.Context) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
+	// Every AWS call (DynamoDB, S3, Scheduler, SES, EventBridge) becomes a
+	// subsegment of the invocation's X-Ray trace (active tracing).
+	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
+	metrics.Enable(os.Stdout)
 	return &Env{
 		AWS:   cfg,
 		Store: dynamo.New(dynamodb.NewFromConfig(cfg), table),
 		Clock: clock.System{},
-		Log:   slog.New(slog.NewJSONHandler(os.Stdout, nil)),
+		Log:   lambdalog.New(os.Stdout),
 	}, nil
 }
 

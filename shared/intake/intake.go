@@ -19,6 +19,7 @@ import (
 	"sportello/shared/document"
 	"sportello/shared/docverify"
 	"sportello/shared/ident"
+	"sportello/shared/metrics"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 )
@@ -101,6 +102,7 @@ func (s *Service) Object(ctx context.Context, key string, receivedAt time.Time) 
 		return err
 	}
 	s.Log.Info("document "+res.Status, "call", doc.CallID, "submission", doc.SubmissionID, "document", doc.ID, "outcome", res.Code)
+	metrics.Count(metrics.Verifications, "Status", res.Status)
 	return nil
 }
 

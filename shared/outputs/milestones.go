@@ -20,11 +20,17 @@ const (
 	MilestoneOverdue = "overdue"
 )
 
-// Pending is an application a milestone still waits for.
+// Pending is an application a milestone still waits for, with its own
+// review due date where the program sets a review clock (the
+// application's istruttoria: from its filing, stopped while an
+// integration is awaited).
 type Pending struct {
-	ID       string `json:"id"`
-	Protocol string `json:"protocol"`
-	State    string `json:"state"`
+	ID       string     `json:"id"`
+	Protocol string     `json:"protocol"`
+	State    string     `json:"state"`
+	Due      *time.Time `json:"due,omitempty"`
+	DueDate  string     `json:"dueDate,omitempty"`
+	Stopped  bool       `json:"stopped,omitempty"` // the clock stands still: an integration is awaited
 }
 
 // Milestone is a dated deadline of the Region with what is still undone.
@@ -100,15 +106,26 @@ func (s *Service) milestone(ctx context.Context, c call.Call, d program.Deadline
 	counts func(submission.Submission) bool) (Milestone, error) {
 	last := due.Add(-time.Nanosecond)
 	ms := Milestone{ID: d.ID, Title: d.Title, DueDate: romeDate(last), Due: due, Undone: []string{}, Pending: []Pending{}}
-	integration := 0
+	integration, lateOnes := 0, 0
 	for _, sub := range subs {
 		if !counts(sub) || !allocation.Undecided(sub, c, now) {
 			continue
 		}
-		ms.Pending = append(ms.Pending, Pending{ID: sub.ID, Protocol: sub.Protocol.Number, State: string(sub.State)})
+		p := Pending{ID: sub.ID, Protocol: sub.Protocol.Number, State: string(sub.State)}
+		if ist := sub.Istruttoria; ist != nil && !ist.Due.IsZero() {
+			d := ist.Due.In(clock.Rome)
+			p.Due, p.DueDate, p.Stopped = &d, romeDate(d.Add(-time.Nanosecond)), ist.StoppedAt != nil
+			if !p.Stopped && !now.Before(d) {
+				lateOnes++
+			}
+		}
+		ms.Pending = append(ms.Pending, p)
 		if sub.State == submission.IntegrationRequested {
 			integration++
 		}
+	}
+	if lateOnes > 0 {
+		ms.Undone = append(ms.Undone, fmt.Sprintf("%d domande oltre il proprio termine di istruttoria.", lateOnes))
 	}
 	if n := len(ms.Pending); n > 0 {
 		u := fmt.Sprintf("%d domande da decidere", n)
@@ -127,7 +144,7 @@ func (s *Service) milestone(ctx context.Context, c call.Call, d program.Deadline
 	switch {
 	case len(ms.Undone) == 0:
 		ms.State = MilestoneDone
-	case now.Before(due):
+	case now.Before(due) && lateOnes == 0:
 		ms.State = MilestoneOpen
 	default:
 		ms.State = MilestoneOverdue

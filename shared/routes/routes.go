@@ -129,8 +129,12 @@ const DefaultMaxResponse = 5 << 20
 // caps take about 85 KiB) is at most about 1.5 MB out (the end-to-end test
 // measures the worst case at the bound).
 var limits = map[string]Limits{
-	"GET /v1/health":                        {MaxBody: 1 << 10, MaxResponse: 1 << 10, Rate: 10, Burst: 20},
-	"GET /v1/openapi.json":                  {MaxBody: 1 << 10, MaxResponse: 1 << 20, Rate: 5, Burst: 10},
+	"GET /v1/health":       {MaxBody: 1 << 10, MaxResponse: 1 << 10, Rate: 10, Burst: 20},
+	"GET /v1/openapi.json": {MaxBody: 1 << 10, MaxResponse: 1 << 20, Rate: 5, Burst: 10},
+	// The reference page and its scripts (the largest under 2 MB; base64
+	// if served as binary adds a third).
+	"GET /v1/docs":                          {MaxBody: 1 << 10, MaxResponse: 1 << 20, Rate: 5, Burst: 10},
+	"GET /v1/docs/{asset}":                  {MaxBody: 1 << 10, MaxResponse: 4 << 20, Rate: 10, Burst: 20},
 	"POST /v1/calculators/nidi-gratis-plus": {MaxBody: 8 << 10, MaxResponse: 16 << 10, Rate: 20, Burst: 40},
 	"POST /v1/calculators/riparto":          {MaxBody: 128 << 10, MaxResponse: 2 << 20, Rate: 5, Burst: 10},
 }

@@ -21,6 +21,7 @@ import (
 	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/ident"
+	"sportello/shared/metrics"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/retry"
@@ -572,10 +573,12 @@ func (s *Service) afterFiling(ctx context.Context, p *auth.Principal, sub Submis
 		if to := form.Contact(); to != "" {
 			if err := s.Notifier.Filed(ctx, sub, c, to); err != nil {
 				s.Log.Error("receipt e-mail failed", "submission", sub.ID, "error", err.Error())
+				metrics.Count(metrics.EmailFailures, "Kind", "receipt")
 			}
 		}
 	}
 	s.Log.Info("filed", "call", sub.CallID, "submission", sub.ID, "protocol", sub.Protocol.Number, "outcome", action)
+	metrics.Count(metrics.Filings, "Region", sub.Region)
 	return nil
 }
 
@@ -900,6 +903,7 @@ func (s *Service) notifyReview(ctx context.Context, sub Submission) {
 	}
 	if err := s.Notifier.Reviewed(ctx, sub, c, form.Contact()); err != nil {
 		s.Log.Error("review e-mail failed", "submission", sub.ID, "error", err.Error())
+		metrics.Count(metrics.EmailFailures, "Kind", "review")
 	}
 }
 

@@ -305,9 +305,15 @@ func TestLombardyAdmittedListWithAdmittedFacilities(t *testing.T) {
 		t.Fatalf("one istruttoria per window: %v", ms)
 	}
 	w1 := ms[0].(map[string]any)
-	// Window 1 closed on 31/07/2025: 60 calendar days → 29/09/2025.
-	if w1["dueDate"] != "29/09/2025" || w1["state"] != "open" || len(w1["pending"].([]any)) != 1 || ms[1].(map[string]any)["dueDate"] != "09/11/2025" {
+	// Window 1 closed on 31/07/2025: 60 calendar days → 29/09/2025. The
+	// application's own clock (shared/submission: Istruttoria, from its
+	// filing on 10/07/2025) ran out on 08/09/2025: the milestone is overdue.
+	pending := w1["pending"].([]any)
+	if w1["dueDate"] != "29/09/2025" || len(pending) != 1 || ms[1].(map[string]any)["dueDate"] != "09/11/2025" {
 		t.Fatalf("istruttoria milestones: %v", ms)
+	}
+	if p := pending[0].(map[string]any); p["dueDate"] != "08/09/2025" || w1["state"] != "overdue" {
+		t.Fatalf("the application's own due date: %v (milestone %v)", p, w1["state"])
 	}
 	// Still undecided on 30/09/2025: the istruttoria of window 1 is overdue.
 	e.clk.Set(clock.InRome(2025, 9, 30, 0, 0))
