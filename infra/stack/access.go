@@ -19,6 +19,7 @@ const (
 	pkChildren = "RCHILD#*"   // a call's sealed children's codes
 	pkRegister = "REGISTER#*" // a Region's protocol register entries
 	pkPIIKey   = "PIIKEY"     // the KMS-encrypted data key sealing children's codes
+	pkUniq     = "CLAIM#*"    // a call's uniqueness claims and association listings (filing, exclusion, withdrawal)
 )
 
 // Partition keys of gsi1 (its Query is authorised on the index's own key).
@@ -48,7 +49,9 @@ var TableAccess = map[string]Access{
 	// Calls, windows (proroga), registry imports, fund announcements,
 	// riparto results and simulations.
 	"calls": {
-		Read:  []string{pkCall, pkAudit, pkRegistry, pkAlloc, pkFunds},
+		// Applications are read current (by key) for the outputs and the
+		// check that none is undecided before funds are announced.
+		Read:  []string{pkCall, pkSub, pkAudit, pkRegistry, pkAlloc, pkFunds},
 		Index: []string{ixCalls, ixSubs, ixAllocs},
 		Write: []string{pkCall, pkAudit, pkRegistry, pkAlloc, pkFunds},
 		Batch: []string{pkRegistry},
@@ -57,9 +60,9 @@ var TableAccess = map[string]Access{
 	// rendicontazione (advances, claims, sealed children's codes, the
 	// Region's register and its counter, the sealed data key).
 	"submissions": {
-		Read:  []string{pkCall, pkSub, pkCounter, pkDoc, pkRegistry, pkIdem, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey},
+		Read:  []string{pkCall, pkSub, pkCounter, pkDoc, pkRegistry, pkIdem, pkUniq, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey},
 		Index: []string{ixSubs, ixDocs, ixAudit, ixClaims},
-		Write: []string{pkSub, pkCounter, pkCall, pkIdem, pkAudit, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey},
+		Write: []string{pkSub, pkCounter, pkCall, pkIdem, pkAudit, pkUniq, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey},
 		Batch: []string{pkAdvances},
 	},
 	// Declares documents of an application it may see; signs URLs.
