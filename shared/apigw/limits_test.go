@@ -74,8 +74,12 @@ func TestRefusalsAreCountedByCode(t *testing.T) {
 			return JSON(200, map[string]string{})
 		}},
 	})
-	rt.Handle(context.Background(), event("POST", "/calc", strings.Repeat("a", 11), nil))
-	rt.Handle(context.Background(), event("POST", "/calc", "{}", nil)) // 200: not a refusal
+	if _, err := rt.Handle(context.Background(), event("POST", "/calc", strings.Repeat("a", 11), nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.Handle(context.Background(), event("POST", "/calc", "{}", nil)); err != nil { // 200: not a refusal
+		t.Fatal(err)
+	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 1 || !strings.Contains(lines[0], `"Code":"payload_too_large"`) || !strings.Contains(lines[0], `"Refusals":1`) {
 		t.Fatalf("metrics %q", buf.String())

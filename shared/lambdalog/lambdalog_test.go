@@ -29,7 +29,8 @@ func lines(t *testing.T, buf *bytes.Buffer) []map[string]any {
 
 func invocationContext() context.Context {
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "8f5c-req"})
-	return context.WithValue(ctx, traceHeaderKey, "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1")
+	// aws-lambda-go stores the trace header under this plain string key: the test plays the runtime.
+	return context.WithValue(ctx, traceHeaderKey, "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1") //nolint:staticcheck // SA1029: the runtime's own key type is a string
 }
 
 func TestEveryLineOfAnInvocationCarriesItsIds(t *testing.T) {
