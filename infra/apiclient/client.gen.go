@@ -1060,8 +1060,14 @@ type Advance struct {
 	// Historical euros with a dot and two decimals
 	//
 	// Example: 1234.56
-	Historical Money  `json:"historical"`
-	Org        string `json:"org"`
+	Historical Money `json:"historical"`
+
+	// OrderedAt RFC 3339 with offset (answers are in Europe/Rome)
+	//
+	// Example: 2026-05-18T12:00:00+02:00
+	OrderedAt          *Instant `json:"orderedAt,omitempty"`
+	Org                string   `json:"org"`
+	PercentBasisPoints int      `json:"percentBasisPoints"`
 }
 
 // AdvanceList defines model for AdvanceList.
@@ -1855,9 +1861,19 @@ type Milestone struct {
 	DueDate string `json:"dueDate"`
 	Id      string `json:"id"`
 	Pending []struct {
-		Id       string `json:"id"`
-		Protocol string `json:"protocol"`
-		State    string `json:"state"`
+		// Due RFC 3339 with offset (answers are in Europe/Rome)
+		//
+		// Example: 2026-05-18T12:00:00+02:00
+		Due *Instant `json:"due,omitempty"`
+
+		// DueDate the application's own last day of review (gg/mm/aaaa)
+		DueDate  *string `json:"dueDate,omitempty"`
+		Id       string  `json:"id"`
+		Protocol string  `json:"protocol"`
+		State    string  `json:"state"`
+
+		// Stopped the review clock stands still while an integration is awaited
+		Stopped *bool `json:"stopped,omitempty"`
 	} `json:"pending"`
 	State  MilestoneState `json:"state"`
 	Title  string         `json:"title"`
@@ -2880,6 +2896,11 @@ type ExportFormat string
 // SubmissionId defines model for submissionId.
 type SubmissionId = string
 
+// GetAdvancesParams defines parameters for GetAdvances.
+type GetAdvancesParams struct {
+	Format *string `form:"format,omitempty" json:"format,omitempty"`
+}
+
 // GetAllocationParams defines parameters for GetAllocation.
 type GetAllocationParams struct {
 	Format *GetAllocationParamsFormat `form:"format,omitempty" json:"format,omitempty"`
@@ -3237,10 +3258,10 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/calls/{callId} (the `GetCall` operationId).
 	GetCall(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetAdvances The advances of a call (officers)
+	// GetAdvances The advances of a call (officers): JSON, or the payment order as an Italian CSV or XLSX (?format= or Accept); downloads audited
 	//
 	// Corresponds with GET /v1/calls/{callId}/advances (the `GetAdvances` operationId).
-	GetAdvances(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAdvances(ctx context.Context, callId CallId, params *GetAdvancesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetAdvancesWithBody Order the advances of a call, once (officers; at most 30 % of each historical basis)
 	//
@@ -3808,11 +3829,11 @@ func (c *Client) GetCall(ctx context.Context, callId CallId, reqEditors ...Reque
 	return c.Client.Do(req)
 }
 
-// GetAdvances The advances of a call (officers)
+// GetAdvances The advances of a call (officers): JSON, or the payment order as an Italian CSV or XLSX (?format= or Accept); downloads audited
 //
 // Corresponds with GET /v1/calls/{callId}/advances (the `GetAdvances` operationId).
-func (c *Client) GetAdvances(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAdvancesRequest(c.Server, callId)
+func (c *Client) GetAdvances(ctx context.Context, callId CallId, params *GetAdvancesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdvancesRequest(c.Server, callId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5018,7 +5039,7 @@ func NewGetCallRequest(server string, callId CallId) (*http.Request, error) {
 }
 
 // NewGetAdvancesRequest constructs an http.Request for the GetAdvances method
-func NewGetAdvancesRequest(server string, callId CallId) (*http.Request, error) {
+func NewGetAdvancesRequest(server string, callId CallId, params *GetAdvancesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5041,6 +5062,33 @@ func NewGetAdvancesRequest(server string, callId CallId) (*http.Request, error) 
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -7023,12 +7071,12 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/calls/{callId} (the `GetCall` operationId).
 	GetCallWithResponse(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*GetCallResponse, error)
 
-	// GetAdvancesWithResponse The advances of a call (officers)
+	// GetAdvancesWithResponse The advances of a call (officers): JSON, or the payment order as an Italian CSV or XLSX (?format= or Accept); downloads audited
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/calls/{callId}/advances (the `GetAdvances` operationId).
-	GetAdvancesWithResponse(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*GetAdvancesResponse, error)
+	GetAdvancesWithResponse(ctx context.Context, callId CallId, params *GetAdvancesParams, reqEditors ...RequestEditorFn) (*GetAdvancesResponse, error)
 
 	// SetAdvancesWithBodyWithResponse Order the advances of a call, once (officers; at most 30 % of each historical basis)
 	//
@@ -7946,6 +7994,8 @@ type GetAdvancesResponse struct {
 	ApplicationproblemJSON403 *Problem403
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *Problem404
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *Problem406
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Problem409
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -7974,6 +8024,11 @@ func (r GetAdvancesResponse) GetApplicationproblemJSON403() *Problem403 {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetAdvancesResponse) GetApplicationproblemJSON404() *Problem404 {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r GetAdvancesResponse) GetApplicationproblemJSON406() *Problem406 {
+	return r.ApplicationproblemJSON406
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -12213,13 +12268,13 @@ func (c *ClientWithResponses) GetCallWithResponse(ctx context.Context, callId Ca
 	return ParseGetCallResponse(rsp)
 }
 
-// GetAdvancesWithResponse The advances of a call (officers)
+// GetAdvancesWithResponse The advances of a call (officers): JSON, or the payment order as an Italian CSV or XLSX (?format= or Accept); downloads audited
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/calls/{callId}/advances (the `GetAdvances` operationId).
-func (c *ClientWithResponses) GetAdvancesWithResponse(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*GetAdvancesResponse, error) {
-	rsp, err := c.GetAdvances(ctx, callId, reqEditors...)
+func (c *ClientWithResponses) GetAdvancesWithResponse(ctx context.Context, callId CallId, params *GetAdvancesParams, reqEditors ...RequestEditorFn) (*GetAdvancesResponse, error) {
+	rsp, err := c.GetAdvances(ctx, callId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13458,6 +13513,13 @@ func ParseGetAdvancesResponse(rsp *http.Response) (*GetAdvancesResponse, error) 
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest Problem406
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Problem409
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13478,6 +13540,9 @@ func ParseGetAdvancesResponse(rsp *http.Response) (*GetAdvancesResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv; charset=utf-8) unsupported
 
 	}
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"sportello/shared/apigw"
+	"sportello/shared/export"
 	"sportello/shared/money"
 	"sportello/shared/problem"
 	"sportello/shared/rendiconto"
@@ -47,6 +48,17 @@ func (h api) setAdvances(ctx context.Context, r *apigw.Request) (*apigw.Response
 }
 
 func (h api) advances(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	format, err := negotiate(r, export.JSON, export.CSV, export.XLSX)
+	if err != nil {
+		return nil, err
+	}
+	if format != export.JSON { // the payment order, in the outputs' conventions
+		f, err := h.Outputs.Advances(ctx, r.Principal, r.Params["callId"], format)
+		if err != nil {
+			return nil, err
+		}
+		return download(f), nil
+	}
 	adv, err := h.Rendiconto.Advances(ctx, r.Principal, r.Params["callId"])
 	if err != nil {
 		return nil, err

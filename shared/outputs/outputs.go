@@ -34,6 +34,7 @@ import (
 	"sportello/shared/pdfdoc"
 	"sportello/shared/problem"
 	"sportello/shared/program"
+	"sportello/shared/rendiconto"
 	"sportello/shared/submission"
 )
 
@@ -46,6 +47,7 @@ type Store interface {
 	Run(ctx context.Context, id string) (allocation.Run, error)
 	RunLines(ctx context.Context, id string) ([]allocation.Line, error)
 	Runs(ctx context.Context, callID string) ([]allocation.Run, error)
+	Advances(ctx context.Context, callID string) ([]rendiconto.Advance, error)
 	Audit(ctx context.Context, e audit.Entry) error
 }
 

@@ -248,6 +248,8 @@ type Advance struct {
 	Org        string      `json:"org"`
 	Historical money.Cents `json:"historical"`
 	Amount     money.Cents `json:"amount"`
+	BP         int         `json:"percentBasisPoints"`
+	OrderedAt  time.Time   `json:"orderedAt,omitzero"` // when the officer ordered it: the export's date
 }
 
 // Advances computes each Comune's advance at bp basis points (≤ 30 %) of
@@ -281,7 +283,7 @@ func Advances(bases []Basis, bp int, total *money.Cents) ([]Advance, error) {
 	}
 	out := make([]Advance, len(bases))
 	for i, b := range bases {
-		out[i] = Advance{Org: b.Org, Historical: b.Historical, Amount: b.Historical.MulDivFloor(int64(bp), 10000)}
+		out[i] = Advance{Org: b.Org, Historical: b.Historical, Amount: b.Historical.MulDivFloor(int64(bp), 10000), BP: bp}
 	}
 	if total == nil {
 		return out, nil

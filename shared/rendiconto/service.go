@@ -120,6 +120,10 @@ func (s *Service) SetAdvances(ctx context.Context, p *auth.Principal, callID str
 	if err != nil {
 		return nil, err
 	}
+	now := s.Clock.Now()
+	for i := range adv {
+		adv[i].OrderedAt = now
+	}
 	if err := s.Store.CreateAdvances(ctx, c.ID, adv, req.BP); err != nil {
 		return nil, fmt.Errorf("advances %s: %w", c.ID, err)
 	}

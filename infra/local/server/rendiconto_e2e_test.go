@@ -98,6 +98,21 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		t.Fatalf("advances set twice: %d %s", r.Status, r.Body)
 	}
 
+	// The payment order in the outputs' conventions: an Italian CSV whose
+	// total is the advance, the same bytes when downloaded again.
+	csv1 := e.do("GET", "/v1/calls/"+LombardiaCall+"/advances?format=csv", off(), nil)
+	csv2 := e.do("GET", "/v1/calls/"+LombardiaCall+"/advances", off(), nil, "Accept", "text/csv")
+	if csv1.Status != 200 || !strings.HasPrefix(string(csv1.Body), "\ufeff") || !strings.Contains(string(csv1.Body), "comune:015146;") ||
+		!strings.Contains(string(csv1.Body), "Totale;;5000,00;;1500,00") || string(csv1.Body) != string(csv2.Body) {
+		t.Fatalf("advances CSV: %d %q", csv1.Status, csv1.Body)
+	}
+	if x := e.do("GET", "/v1/calls/"+LombardiaCall+"/advances?format=xlsx", off(), nil); x.Status != 200 || !strings.HasPrefix(string(x.Body), "PK") {
+		t.Fatalf("advances XLSX: %d", x.Status)
+	}
+	if r := e.do("GET", "/v1/calls/"+LombardiaCall+"/advances?format=csv", tok(), nil); r.Status != 403 && r.Status != 404 {
+		t.Fatalf("a Comune downloads the payment order: %d", r.Status)
+	}
+
 	nido, melograno := "AFAM-015146-001", "AFAM-015146-002"
 	var lines1 []claimLine
 	for m := 1; m <= 4; m++ {
