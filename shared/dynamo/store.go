@@ -16,6 +16,10 @@
 //	IDEM#<key>     META                      idempotency record
 //	REG#<kind>     <id>                      registry rows (preloaded services, facilities)
 //	ALLOC#<id>     META | LINE#<n>           allocation runs and lines
+//	RADV#<callId>  META | ADV#<org>          rendicontazione: a call's advances, ordered once
+//	RC#<claimId>   META                      a rendicontazione  gsi1: CALL#<callId>#RC / <org>#<claimId>
+//	RCHILD#<callId> <fingerprint>            a child-month claimed (keyed HMAC, never the code)
+//	PIIKEY         v1                        the KMS-encrypted data key sealing children's codes
 package dynamo
 
 import (
