@@ -30,6 +30,7 @@ import (
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/riparto"
+	"sportello/shared/submission"
 )
 
 // AnnualAllocation is the measure's budget per educational year (DGR
@@ -172,8 +173,8 @@ func Assess(period Period, lines []Line, admitted map[string]bool) ([]Assessed, 
 	seen := make(map[string]int, len(lines))
 	for i, l := range lines {
 		p := fmt.Sprintf("lines[%d].", i)
-		l.ChildCF = NormaliseCode(l.ChildCF)
-		l.Facility = NormaliseCode(l.Facility)
+		l.ChildCF = submission.ClaimKey(l.ChildCF)
+		l.Facility = submission.ClaimKey(l.Facility)
 		if !childRe.MatchString(l.Child) {
 			f.Add(p+"child", problem.FieldInvalid, "Identificativo del bambino (pseudonimo del Comune): lettere, cifre, - e _, al massimo 40.")
 		}
@@ -223,10 +224,6 @@ func Assess(period Period, lines []Line, admitted map[string]bool) ([]Assessed, 
 	}
 	return out, nil
 }
-
-// NormaliseCode is the one form of a code used for uniqueness: trimmed,
-// upper case.
-func NormaliseCode(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
 
 // Sum is the total region share of lines, and the total recognised.
 func Sum(lines []Assessed) (claimed, recognised money.Cents) {

@@ -252,6 +252,20 @@ func TestClaimLifecycle(t *testing.T) {
 	must(c.Recover(Recovery{Amount: 100_00, Code: "fee_not_due", At: now}))
 }
 
+func TestARequestBeyondTheBudgetIsFlaggedNotCut(t *testing.T) {
+	b := BudgetOf(money.Euros(1000), []Advance{{Org: "org", Amount: money.Euros(300)}}, nil)
+	if b.Available != money.Euros(700) || b.Exceeds(money.Euros(700)) || !b.Exceeds(money.Euros(700)+1) {
+		t.Fatalf("budget %+v", b)
+	}
+	c, err := NewClaim("rc_1", "call", "sub", "org", Period{From: 1, To: 4}, []Line{line(1, 1)}, admitted, 0, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Transmit("P", time.Time{}, true); err != nil || !c.OverBudget || c.Net != c.Claimed {
+		t.Fatalf("flagged request: %+v %v", c, err)
+	}
+}
+
 // TestPropertyApprovedNeverAboveClaimed draws random claims, reductions and
 // payments: approved ≤ claimed, every line's region share equals the
 // calculator's, and the budget always adds up.

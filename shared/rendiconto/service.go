@@ -181,7 +181,7 @@ func (s *Service) File(ctx context.Context, p *auth.Principal, submissionID stri
 	admitted := map[string]bool{}
 	if sub.Review != nil {
 		for _, f := range sub.Review.Admitted {
-			admitted[NormaliseCode(f)] = true
+			admitted[submission.ClaimKey(f)] = true
 		}
 	}
 	advance, err := s.advanceOf(ctx, sub.CallID, sub.Org)
