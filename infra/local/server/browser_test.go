@@ -41,11 +41,11 @@ func stopBrowser() {
 // complained of (console errors, exceptions, Content-Security-Policy
 // refusals) and the requests it made to any host but the runtime's own.
 type tab struct {
-	t       *testing.T
-	ctx     context.Context
-	base    string
-	allowed map[string]bool // hosts the page may reach: the runtime and its S3
-	mu      sync.Mutex
+	t                   *testing.T
+	ctx                 context.Context
+	base                string
+	allowed             map[string]bool // hosts the page may reach: the runtime and its S3
+	mu                  sync.Mutex
 	complaints, foreign []string
 }
 

@@ -30,8 +30,8 @@ type front struct {
 	// the web function does behind the same HTTP API in the cloud.
 	web  *apigw.Router
 	keys *auth.Keys
-	now    func() time.Time
-	dev    http.Handler // /v1/dev/token, local only
+	now  func() time.Time
+	dev  http.Handler // /v1/dev/token, local only
 	// relay, if set, runs after each handler, before the answer goes out:
 	// locally the outbox is drained then (and on a timer), so the e-mails
 	// of a change are in the outbox directory when its answer arrives.

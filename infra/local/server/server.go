@@ -34,8 +34,8 @@ import (
 	txoutbox "sportello/shared/outbox"
 	"sportello/shared/pii"
 	"sportello/shared/s3blobs"
-	"sportello/shared/web"
 	"sportello/shared/scheduler"
+	"sportello/shared/web"
 	"sportello/shared/windows"
 )
 
