@@ -2052,7 +2052,10 @@ type Problem struct {
 
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
-	Status   int     `json:"status"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+	Status  int     `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2071,6 +2074,9 @@ type Problem struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // ProblemCode defines model for Problem.Code.
@@ -2105,8 +2111,11 @@ type Problem400 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem400Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem400Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2125,6 +2134,9 @@ type Problem400 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem400Code defines model for Problem400.Code.
@@ -2162,8 +2174,11 @@ type Problem401 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem401Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem401Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2182,6 +2197,9 @@ type Problem401 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem401Code defines model for Problem401.Code.
@@ -2219,8 +2237,11 @@ type Problem403 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem403Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem403Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2239,6 +2260,9 @@ type Problem403 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem403Code defines model for Problem403.Code.
@@ -2276,8 +2300,11 @@ type Problem404 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem404Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem404Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2296,6 +2323,9 @@ type Problem404 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem404Code defines model for Problem404.Code.
@@ -2333,8 +2363,11 @@ type Problem406 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem406Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem406Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2353,6 +2386,9 @@ type Problem406 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem406Code defines model for Problem406.Code.
@@ -2390,8 +2426,11 @@ type Problem409 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem409Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem409Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2410,6 +2449,9 @@ type Problem409 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem409Code defines model for Problem409.Code.
@@ -2447,8 +2489,11 @@ type Problem412 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem412Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem412Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2467,6 +2512,9 @@ type Problem412 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem412Code defines model for Problem412.Code.
@@ -2504,8 +2552,11 @@ type Problem413 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem413Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem413Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2524,6 +2575,9 @@ type Problem413 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem413Code defines model for Problem413.Code.
@@ -2561,8 +2615,11 @@ type Problem415 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem415Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem415Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2581,6 +2638,9 @@ type Problem415 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem415Code defines model for Problem415.Code.
@@ -2618,8 +2678,11 @@ type Problem422 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem422Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem422Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2638,6 +2701,9 @@ type Problem422 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem422Code defines model for Problem422.Code.
@@ -2675,8 +2741,11 @@ type Problem428 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem428Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem428Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2695,6 +2764,9 @@ type Problem428 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem428Code defines model for Problem428.Code.
@@ -2732,8 +2804,11 @@ type Problem500 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem500Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem500Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2752,6 +2827,9 @@ type Problem500 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem500Code defines model for Problem500.Code.
@@ -2789,8 +2867,11 @@ type Problem503 struct {
 	Formats *[]string `json:"formats,omitempty"`
 
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem503Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string          `json:"opensAt,omitempty"`
+	Status  Problem503Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2809,6 +2890,9 @@ type Problem503 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem503Code defines model for Problem503.Code.
