@@ -2061,8 +2061,14 @@ type PrivacyNotice struct {
 // status are listed in the `Problem<status>` schemas. More members may
 // come with some codes (member_conflict names the other application).
 type Problem struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string     `json:"closedAt,omitempty"`
@@ -2078,6 +2084,9 @@ type Problem struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2090,6 +2099,18 @@ type Problem struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // ProblemCode defines model for Problem.Code.
@@ -2097,8 +2118,14 @@ type ProblemCode string
 
 // Problem400 defines model for Problem400.
 type Problem400 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2114,6 +2141,9 @@ type Problem400 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2126,6 +2156,18 @@ type Problem400 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem400Code defines model for Problem400.Code.
@@ -2136,8 +2178,14 @@ type Problem400Status int
 
 // Problem401 defines model for Problem401.
 type Problem401 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2153,6 +2201,9 @@ type Problem401 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2165,6 +2216,18 @@ type Problem401 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem401Code defines model for Problem401.Code.
@@ -2175,8 +2238,14 @@ type Problem401Status int
 
 // Problem403 defines model for Problem403.
 type Problem403 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2192,6 +2261,9 @@ type Problem403 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2204,6 +2276,18 @@ type Problem403 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem403Code defines model for Problem403.Code.
@@ -2214,8 +2298,14 @@ type Problem403Status int
 
 // Problem404 defines model for Problem404.
 type Problem404 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2231,6 +2321,9 @@ type Problem404 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2243,6 +2336,18 @@ type Problem404 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem404Code defines model for Problem404.Code.
@@ -2253,8 +2358,14 @@ type Problem404Status int
 
 // Problem406 defines model for Problem406.
 type Problem406 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2270,6 +2381,9 @@ type Problem406 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2282,6 +2396,18 @@ type Problem406 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem406Code defines model for Problem406.Code.
@@ -2292,8 +2418,14 @@ type Problem406Status int
 
 // Problem409 defines model for Problem409.
 type Problem409 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2309,6 +2441,9 @@ type Problem409 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2321,6 +2456,18 @@ type Problem409 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem409Code defines model for Problem409.Code.
@@ -2331,8 +2478,14 @@ type Problem409Status int
 
 // Problem412 defines model for Problem412.
 type Problem412 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2348,6 +2501,9 @@ type Problem412 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2360,6 +2516,18 @@ type Problem412 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem412Code defines model for Problem412.Code.
@@ -2370,8 +2538,14 @@ type Problem412Status int
 
 // Problem413 defines model for Problem413.
 type Problem413 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2387,6 +2561,9 @@ type Problem413 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2399,6 +2576,18 @@ type Problem413 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem413Code defines model for Problem413.Code.
@@ -2409,8 +2598,14 @@ type Problem413Status int
 
 // Problem415 defines model for Problem415.
 type Problem415 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2426,6 +2621,9 @@ type Problem415 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2438,6 +2636,18 @@ type Problem415 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem415Code defines model for Problem415.Code.
@@ -2448,8 +2658,14 @@ type Problem415Status int
 
 // Problem422 defines model for Problem422.
 type Problem422 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2465,6 +2681,9 @@ type Problem422 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2477,6 +2696,18 @@ type Problem422 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem422Code defines model for Problem422.Code.
@@ -2487,8 +2718,14 @@ type Problem422Status int
 
 // Problem428 defines model for Problem428.
 type Problem428 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2504,6 +2741,9 @@ type Problem428 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2516,6 +2756,18 @@ type Problem428 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem428Code defines model for Problem428.Code.
@@ -2526,8 +2778,14 @@ type Problem428Status int
 
 // Problem500 defines model for Problem500.
 type Problem500 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2543,6 +2801,9 @@ type Problem500 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2555,6 +2816,18 @@ type Problem500 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem500Code defines model for Problem500.Code.
@@ -2565,8 +2838,14 @@ type Problem500Status int
 
 // Problem503 defines model for Problem503.
 type Problem503 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2582,6 +2861,9 @@ type Problem503 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
@@ -2594,6 +2876,18 @@ type Problem503 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem503Code defines model for Problem503.Code.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 	"sportello/shared/program/lombardia"
 )
@@ -24,28 +25,27 @@ func TestLombardyPrivacyNoticeAcknowledgedBeforeTheFirstSave(t *testing.T) {
 	tok := e.applicant(ex.Org)
 
 	// The call shows the notice to acknowledge.
-	r := e.do("GET", "/v1/calls/"+LombardiaCall, tok, nil)
-	notice, _ := r.json(t)["privacyNotice"].(map[string]any)
-	if r.Status != 200 || notice["version"] != "2025-06-24" || !strings.Contains(notice["title"].(string), "Allegato A2") {
-		t.Fatalf("the call's notice: %d %s", r.Status, r.Body)
+	notice := deref(e.call(LombardiaCall, tok).PrivacyNotice)
+	if notice.Version != "2025-06-24" || !strings.Contains(notice.Title, "Allegato A2") {
+		t.Fatalf("the call's notice: %+v", notice)
 	}
 	// Calls whose seed publishes no notice ask for none.
-	if r := e.do("GET", "/v1/calls/"+FVGCall, tok, nil); r.json(t)["privacyNotice"] != nil {
-		t.Fatalf("FVG shows a notice: %s", r.Body)
+	if n := e.call(FVGCall, tok).PrivacyNotice; n != nil {
+		t.Fatalf("FVG shows a notice: %+v", n)
 	}
 
 	// A first save without the acknowledgement, or acknowledging another
 	// version, is refused and creates nothing.
 	path := "/v1/calls/" + LombardiaCall + "/submissions"
-	r = e.do("POST", path, tok, map[string]any{"org": ex.Org, "data": ex.Data})
-	if r.Status != 422 || problemCode(t, r) != "privacy_notice_required" ||
-		!strings.Contains(r.json(t)["detail"].(string), "Prima di salvare la domanda occorre prendere visione dell'informativa sul trattamento dei dati personali") ||
-		!slices.Contains(fieldsOf(t, r), "privacyNoticeVersion:required") || r.json(t)["privacyNoticeVersion"] != lombardyNotice {
+	r := e.do("POST", path, tok, map[string]any{"org": ex.Org, "data": ex.Data})
+	if p := problemOf(t, r); r.Status != 422 || p.Code != "privacy_notice_required" ||
+		!strings.Contains(p.Detail, "Prima di salvare la domanda occorre prendere visione dell'informativa sul trattamento dei dati personali") ||
+		!slices.Contains(fieldsOf(t, r), "privacyNoticeVersion:required") || deref(p.PrivacyNoticeVersion) != lombardyNotice {
 		t.Fatalf("save without the acknowledgement: %d %s", r.Status, r.Body)
 	}
 	r = e.do("POST", path, tok, map[string]any{"org": ex.Org, "data": ex.Data, "privacyNoticeVersion": "2024-06-01"})
-	if r.Status != 422 || problemCode(t, r) != "privacy_notice_required" || !slices.Contains(fieldsOf(t, r), "privacyNoticeVersion:mismatch") ||
-		!strings.Contains(r.json(t)["detail"].(string), "non è quella in vigore") {
+	if p := problemOf(t, r); r.Status != 422 || p.Code != "privacy_notice_required" || !slices.Contains(fieldsOf(t, r), "privacyNoticeVersion:mismatch") ||
+		!strings.Contains(p.Detail, "non è quella in vigore") {
 		t.Fatalf("save acknowledging another version: %d %s", r.Status, r.Body)
 	}
 	if l := e.do("GET", path, tok, nil); strings.Contains(string(l.Body), ex.Org) {
@@ -59,7 +59,7 @@ func TestLombardyPrivacyNoticeAcknowledgedBeforeTheFirstSave(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("save with the acknowledgement: %d %s", r.Status, r.Body)
 	}
-	id := r.json(t)["id"].(string)
+	id := decode[apiclient.Submission](t, r).Id
 	e.clk.Set(at.Add(time.Hour))
 	// Later saves need not acknowledge it again.
 	if r := e.do("PUT", "/v1/submissions/"+id, tok, map[string]any{"data": ex.Data}, "If-Match", "1"); r.Status != 200 {
@@ -68,21 +68,18 @@ func TestLombardyPrivacyNoticeAcknowledgedBeforeTheFirstSave(t *testing.T) {
 
 	// The officer reads which version, when and who, in the application…
 	off := e.officer("LOM")
-	r = e.do("GET", "/v1/submissions/"+id, off, nil)
-	ack, _ := r.json(t)["privacyNotice"].(map[string]any)
-	if ack["version"] != lombardyNotice || ack["acknowledgedAt"] != clock.RFC3339(at) || ack["by"] != "clerk-"+ex.Org {
-		t.Fatalf("the officer's view of the acknowledgement: %s", r.Body)
+	ack := deref(decode[apiclient.Submission](t, e.do("GET", "/v1/submissions/"+id, off, nil)).PrivacyNotice)
+	if ack.Version != lombardyNotice || !ack.AcknowledgedAt.Equal(at) || ack.By != "clerk-"+ex.Org {
+		t.Fatalf("the officer's view of the acknowledgement: %+v", ack)
 	}
 	if r := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions", off, nil); !strings.Contains(string(r.Body), `"privacyNotice":{"version":"`+lombardyNotice) {
 		t.Fatalf("the officers' list lacks the acknowledged version: %s", r.Body)
 	}
 	// …and in its audit trail.
-	r = e.do("GET", "/v1/submissions/"+id+"/audit", off, nil)
 	found := false
-	for _, en := range r.json(t)["entries"].([]any) {
-		en := en.(map[string]any)
-		if d, _ := en["detail"].(map[string]any); en["action"] == "submission.created" && d["privacyNotice"] == lombardyNotice &&
-			d["privacyAcknowledgedAt"] == at.UTC().Format(time.RFC3339Nano) {
+	for _, en := range deref(decode[apiclient.AuditTrail](t, e.do("GET", "/v1/submissions/"+id+"/audit", off, nil)).Entries) {
+		d := deref(en.Detail)
+		if en.Action == "submission.created" && d["privacyNotice"] == lombardyNotice && d["privacyAcknowledgedAt"] == at.UTC().Format(time.RFC3339Nano) {
 			found = true
 		}
 	}
