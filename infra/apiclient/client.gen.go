@@ -251,6 +251,7 @@ const (
 	ProblemCodeNotFound              ProblemCode = "not_found"
 	ProblemCodePayloadTooLarge       ProblemCode = "payload_too_large"
 	ProblemCodePreconditionRequired  ProblemCode = "precondition_required"
+	ProblemCodePrivacyNoticeRequired ProblemCode = "privacy_notice_required"
 	ProblemCodeUnauthorized          ProblemCode = "unauthorized"
 	ProblemCodeUnavailable           ProblemCode = "unavailable"
 	ProblemCodeUndecidedApplications ProblemCode = "undecided_applications"
@@ -293,6 +294,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodePayloadTooLarge:
 		return true
 	case ProblemCodePreconditionRequired:
+		return true
+	case ProblemCodePrivacyNoticeRequired:
 		return true
 	case ProblemCodeUnauthorized:
 		return true
@@ -608,9 +611,10 @@ func (e Problem415Status) Valid() bool {
 
 // Defines values for Problem422Code.
 const (
-	Problem422CodeIdempotencyMismatch Problem422Code = "idempotency_mismatch"
-	Problem422CodeIncomplete          Problem422Code = "incomplete"
-	Problem422CodeValidationFailed    Problem422Code = "validation_failed"
+	Problem422CodeIdempotencyMismatch   Problem422Code = "idempotency_mismatch"
+	Problem422CodeIncomplete            Problem422Code = "incomplete"
+	Problem422CodePrivacyNoticeRequired Problem422Code = "privacy_notice_required"
+	Problem422CodeValidationFailed      Problem422Code = "validation_failed"
 )
 
 // Valid indicates whether the value is a known member of the Problem422Code enum.
@@ -619,6 +623,8 @@ func (e Problem422Code) Valid() bool {
 	case Problem422CodeIdempotencyMismatch:
 		return true
 	case Problem422CodeIncomplete:
+		return true
+	case Problem422CodePrivacyNoticeRequired:
 		return true
 	case Problem422CodeValidationFailed:
 		return true
@@ -1223,6 +1229,12 @@ type Call struct {
 	// Example: 2026-05-18T12:00:00+02:00
 	Now    Instant            `json:"now"`
 	Params *map[string]string `json:"params,omitempty"`
+
+	// PrivacyNotice The data-protection notice (GDPR art. 13) the call publishes: applicants
+	// acknowledge it, giving its version as `privacyNoticeVersion`, before the
+	// first save of a draft (Lombardy: Allegato A2, Avviso D.7). Absent when
+	// the call publishes none.
+	PrivacyNotice *PrivacyNotice `json:"privacyNotice,omitempty"`
 
 	// Program Example: piemonte-rilevazione-2026
 	Program string `json:"program"`
@@ -2020,6 +2032,31 @@ type PreloadedList struct {
 	} `json:"services"`
 }
 
+// PrivacyAcknowledgement which version of the call's privacy notice the applicant acknowledged, when and who
+type PrivacyAcknowledgement struct {
+	// AcknowledgedAt RFC 3339 with offset (answers are in Europe/Rome)
+	//
+	// Example: 2026-05-18T12:00:00+02:00
+	AcknowledgedAt Instant `json:"acknowledgedAt"`
+
+	// By the token subject
+	By      string `json:"by"`
+	Version string `json:"version"`
+}
+
+// PrivacyNotice The data-protection notice (GDPR art. 13) the call publishes: applicants
+// acknowledge it, giving its version as `privacyNoticeVersion`, before the
+// first save of a draft (Lombardy: Allegato A2, Avviso D.7). Absent when
+// the call publishes none.
+type PrivacyNotice struct {
+	Title string `json:"title"`
+
+	// Version the date of its last update, or the version the officer set (call parameter privacyNoticeVersion)
+	//
+	// Example: 2025-06-24
+	Version string `json:"version"`
+}
+
 // Problem An error (RFC 9457). `code` is stable: switch on it. The codes of each
 // status are listed in the `Problem<status>` schemas. More members may
 // come with some codes (member_conflict names the other application).
@@ -2055,7 +2092,10 @@ type Problem struct {
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
 	OpensAt *string `json:"opensAt,omitempty"`
-	Status  int     `json:"status"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string `json:"privacyNoticeVersion,omitempty"`
+	Status               int     `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2114,8 +2154,11 @@ type Problem400 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem400Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem400Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2177,8 +2220,11 @@ type Problem401 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem401Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem401Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2240,8 +2286,11 @@ type Problem403 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem403Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem403Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2303,8 +2352,11 @@ type Problem404 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem404Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem404Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2366,8 +2418,11 @@ type Problem406 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem406Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem406Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2429,8 +2484,11 @@ type Problem409 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem409Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem409Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2492,8 +2550,11 @@ type Problem412 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem412Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem412Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2555,8 +2616,11 @@ type Problem413 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem413Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem413Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2618,8 +2682,11 @@ type Problem415 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem415Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem415Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2681,8 +2748,11 @@ type Problem422 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem422Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem422Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2744,8 +2814,11 @@ type Problem428 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem428Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem428Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2807,8 +2880,11 @@ type Problem500 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem500Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem500Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -2870,8 +2946,11 @@ type Problem503 struct {
 	Instance *string `json:"instance,omitempty"`
 
 	// OpensAt window_closed between two windows, window_not_open: when the next window opens
-	OpensAt *string          `json:"opensAt,omitempty"`
-	Status  Problem503Status `json:"status"`
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem503Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
@@ -3080,12 +3159,15 @@ type Submission struct {
 	// Istruttoria The istruttoria's clock (Lombardy C.3): due by the end of the 60th
 	// calendar day after the filing day (the earlier of the Avviso's two
 	// readings), standing still while an integration is awaited.
-	Istruttoria   *ReviewClock `json:"istruttoria,omitempty"`
-	Org           string       `json:"org"`
-	Program       string       `json:"program"`
-	Protocol      *Protocol    `json:"protocol,omitempty"`
-	ResubmittedAt *[]Instant   `json:"resubmittedAt,omitempty"`
-	Review        *Review      `json:"review,omitempty"`
+	Istruttoria *ReviewClock `json:"istruttoria,omitempty"`
+	Org         string       `json:"org"`
+
+	// PrivacyNotice which version of the call's privacy notice the applicant acknowledged, when and who
+	PrivacyNotice *PrivacyAcknowledgement `json:"privacyNotice,omitempty"`
+	Program       string                  `json:"program"`
+	Protocol      *Protocol               `json:"protocol,omitempty"`
+	ResubmittedAt *[]Instant              `json:"resubmittedAt,omitempty"`
+	Review        *Review                 `json:"review,omitempty"`
 
 	// SealedDocuments the documents the filing sealed into the record (verified when it ran); never changes
 	SealedDocuments *[]SealedDocument `json:"sealedDocuments,omitempty"`
@@ -3115,6 +3197,9 @@ type SubmissionCreate struct {
 	//
 	// Example: comune:001272
 	Org string `json:"org"`
+
+	// PrivacyNoticeVersion the version of the call's privacy notice the applicant read and acknowledges; required when the call publishes one (else 422 privacy_notice_required)
+	PrivacyNoticeVersion *string `json:"privacyNoticeVersion,omitempty"`
 }
 
 // SubmissionList defines model for SubmissionList.
@@ -3139,14 +3224,17 @@ type SubmissionSummary struct {
 	// Istruttoria The istruttoria's clock (Lombardy C.3): due by the end of the 60th
 	// calendar day after the filing day (the earlier of the Avviso's two
 	// readings), standing still while an integration is awaited.
-	Istruttoria   *ReviewClock    `json:"istruttoria,omitempty"`
-	Org           string          `json:"org"`
-	Program       string          `json:"program"`
-	Protocol      *Protocol       `json:"protocol,omitempty"`
-	ResubmittedAt *[]Instant      `json:"resubmittedAt,omitempty"`
-	Review        *Review         `json:"review,omitempty"`
-	State         SubmissionState `json:"state"`
-	Summary       *string         `json:"summary,omitempty"`
+	Istruttoria *ReviewClock `json:"istruttoria,omitempty"`
+	Org         string       `json:"org"`
+
+	// PrivacyNotice which version of the call's privacy notice the applicant acknowledged, when and who
+	PrivacyNotice *PrivacyAcknowledgement `json:"privacyNotice,omitempty"`
+	Program       string                  `json:"program"`
+	Protocol      *Protocol               `json:"protocol,omitempty"`
+	ResubmittedAt *[]Instant              `json:"resubmittedAt,omitempty"`
+	Review        *Review                 `json:"review,omitempty"`
+	State         SubmissionState         `json:"state"`
+	Summary       *string                 `json:"summary,omitempty"`
 
 	// UpdatedAt RFC 3339 with offset (answers are in Europe/Rome)
 	//
@@ -3159,6 +3247,9 @@ type SubmissionSummary struct {
 type SubmissionUpdate struct {
 	// Data The form of the call's program (FvgForm, LombardiaForm, PiemonteForm). A draft may be half-filled; what blocks filing is reported by submit.
 	Data ApplicationData `json:"data"`
+
+	// PrivacyNoticeVersion required when the call's privacy notice changed since the applicant acknowledged it
+	PrivacyNoticeVersion *string `json:"privacyNoticeVersion,omitempty"`
 }
 
 // UploadTicket defines model for UploadTicket.
