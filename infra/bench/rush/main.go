@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -77,7 +78,20 @@ func main() {
 	limit := flag.Int("n", 0, "file for only the first n Comuni of each rush (0: all)")
 	only := flag.String("rush", "", "run only rush A or B (default both)")
 	durable := flag.Bool("durable", false, "rush A only, keeping state on disk (journal with group commit, snapshots), then report the restart after the rush")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server, emulator and clients share the process) to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *durable {
 		*only = "A"
 	}
@@ -99,6 +113,7 @@ func main() {
 	}
 	printResults(results)
 	if failed {
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
