@@ -115,7 +115,7 @@ func (b *lazyKeys) trim() {
 	for _, t := range b.tables {
 		t.SortedKeys = append(t.SortedKeys[:0], sentinels...)
 		for _, idx := range t.Indexes {
-			keys, _, _ := indexSlices(idx) //nolint:errcheck // layout checked in beginBulk
+			keys, _, _ := indexSlices(idx) // layout checked in attachKeys
 			*keys = append((*keys)[:0], sentinels...)
 		}
 	}
@@ -152,7 +152,7 @@ func (b *lazyKeys) rebuild() {
 		slices.Sort(keys)
 		t.SortedKeys = keys
 		for _, idx := range t.Indexes {
-			sorted, refs, _ := indexSlices(idx) //nolint:errcheck // layout checked in beginBulk
+			sorted, refs, _ := indexSlices(idx) // layout checked in attachKeys
 			ik := make([]string, 0, len(*refs))
 			for _, v := range *refs {
 				ik = append(ik, v)

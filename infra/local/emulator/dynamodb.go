@@ -71,10 +71,10 @@ type DynamoDB struct {
 	writeMu sync.RWMutex
 	mirror  mirror
 	// keys keeps minidyn's sorted key lists short between walks (bulk.go).
-	keys *lazyKeys
-	faults  atomic.Pointer[Faults]
-	rng     *rand.Rand
-	rngMu   sync.Mutex
+	keys   *lazyKeys
+	faults atomic.Pointer[Faults]
+	rng    *rand.Rand
+	rngMu  sync.Mutex
 	// Injected counts injected faults (for reports).
 	Injected atomic.Int64
 	aws      awsState
