@@ -627,11 +627,11 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 		raw, _ := json.Marshal(data)
 		return raw
 	}
-	r := e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with("Comune di \u202eonaliM")})
+	r := e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with("Comune di \u202eonaliM"), "privacyNoticeVersion": lombardyNotice})
 	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "data.entity.name:invalid") {
 		t.Fatalf("a bidi override in a name: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with(strings.Repeat("x", 300<<10))})
+	r = e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with(strings.Repeat("x", 300<<10)), "privacyNoticeVersion": lombardyNotice})
 	if r.Status != 413 || problemCode(t, r) != "payload_too_large" {
 		t.Fatalf("a 300 KB name: %d %.300s", r.Status, r.Body)
 	}
