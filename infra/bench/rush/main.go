@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -78,7 +79,19 @@ func main() {
 	limit := flag.Int("n", 0, "file for only the first n Comuni of each rush (0: all)")
 	only := flag.String("rush", "", "run only rush A or B (default both)")
 	durable := flag.Bool("durable", false, "rush A only, keeping state on disk (journal with group commit, snapshots), then report the restart after the rush")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server, emulator and clients share the process) to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
 	if *durable {
 		*only = "A"
 	}
@@ -98,6 +111,7 @@ func main() {
 		}
 		results = append(results, r)
 	}
+	pprof.StopCPUProfile() // a no-op without -cpuprofile
 	printResults(results)
 	if failed {
 		os.Exit(1)
