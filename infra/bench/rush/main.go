@@ -52,6 +52,7 @@ import (
 	"sportello/shared/document"
 	"sportello/shared/ident"
 	"sportello/shared/program"
+	"sportello/shared/program/lombardia"
 	"sportello/shared/submission"
 )
 
@@ -358,7 +359,7 @@ func setup(ctx context.Context, rt *server.Runtime, c *apiclient.API, comuni []p
 		data["facilities"] = []any{map[string]any{"afamUdos": "AFAM-" + cm.ISTAT + "-DEMO", "name": "Nido comunale", "address": "Piazza del Municipio 1",
 			"authorisedPlaces": 30, "public": true, "fees": ex.Data["facilities"].([]any)[0].(map[string]any)["fees"]}}
 		raw, _ := json.Marshal(data)
-		sub, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "")
+		sub, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "", lombardia.New().PrivacyNotice().Version)
 		if err != nil {
 			return fmt.Errorf("draft for %s: %w", org, err)
 		}
@@ -386,7 +387,7 @@ func setup(ctx context.Context, rt *server.Runtime, c *apiclient.API, comuni []p
 			}
 		}
 		if i < len(late) {
-			again, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "")
+			again, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "", lombardia.New().PrivacyNotice().Version)
 			late[i] = app{org: org, token: apps[i].token, id: again.ID}
 			return err
 		}
