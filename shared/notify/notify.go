@@ -214,7 +214,7 @@ func (o Outbox) Send(_ context.Context, m Message) error {
 		werr = os.Rename(tmp.Name(), path)
 	}
 	if werr != nil {
-		os.Remove(tmp.Name()) //nolint:errcheck // best effort: the write already failed
+		_ = os.Remove(tmp.Name()) // best effort: the write already failed
 		return fmt.Errorf("outbox: %w", werr)
 	}
 	o.Log.Info("e-mail written to outbox", "path", path)
