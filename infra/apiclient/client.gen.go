@@ -2024,8 +2024,14 @@ type PreloadedList struct {
 // status are listed in the `Problem<status>` schemas. More members may
 // come with some codes (member_conflict names the other application).
 type Problem struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string     `json:"closedAt,omitempty"`
@@ -2041,6 +2047,9 @@ type Problem struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 	Status   int     `json:"status"`
@@ -2050,6 +2059,18 @@ type Problem struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // ProblemCode defines model for Problem.Code.
@@ -2057,8 +2078,14 @@ type ProblemCode string
 
 // Problem400 defines model for Problem400.
 type Problem400 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2074,6 +2101,9 @@ type Problem400 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem400Status `json:"status"`
@@ -2083,6 +2113,18 @@ type Problem400 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem400Code defines model for Problem400.Code.
@@ -2093,8 +2135,14 @@ type Problem400Status int
 
 // Problem401 defines model for Problem401.
 type Problem401 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2110,6 +2158,9 @@ type Problem401 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem401Status `json:"status"`
@@ -2119,6 +2170,18 @@ type Problem401 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem401Code defines model for Problem401.Code.
@@ -2129,8 +2192,14 @@ type Problem401Status int
 
 // Problem403 defines model for Problem403.
 type Problem403 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2146,6 +2215,9 @@ type Problem403 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem403Status `json:"status"`
@@ -2155,6 +2227,18 @@ type Problem403 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem403Code defines model for Problem403.Code.
@@ -2165,8 +2249,14 @@ type Problem403Status int
 
 // Problem404 defines model for Problem404.
 type Problem404 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2182,6 +2272,9 @@ type Problem404 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem404Status `json:"status"`
@@ -2191,6 +2284,18 @@ type Problem404 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem404Code defines model for Problem404.Code.
@@ -2201,8 +2306,14 @@ type Problem404Status int
 
 // Problem406 defines model for Problem406.
 type Problem406 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2218,6 +2329,9 @@ type Problem406 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem406Status `json:"status"`
@@ -2227,6 +2341,18 @@ type Problem406 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem406Code defines model for Problem406.Code.
@@ -2237,8 +2363,14 @@ type Problem406Status int
 
 // Problem409 defines model for Problem409.
 type Problem409 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2254,6 +2386,9 @@ type Problem409 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem409Status `json:"status"`
@@ -2263,6 +2398,18 @@ type Problem409 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem409Code defines model for Problem409.Code.
@@ -2273,8 +2420,14 @@ type Problem409Status int
 
 // Problem412 defines model for Problem412.
 type Problem412 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2290,6 +2443,9 @@ type Problem412 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem412Status `json:"status"`
@@ -2299,6 +2455,18 @@ type Problem412 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem412Code defines model for Problem412.Code.
@@ -2309,8 +2477,14 @@ type Problem412Status int
 
 // Problem413 defines model for Problem413.
 type Problem413 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2326,6 +2500,9 @@ type Problem413 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem413Status `json:"status"`
@@ -2335,6 +2512,18 @@ type Problem413 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem413Code defines model for Problem413.Code.
@@ -2345,8 +2534,14 @@ type Problem413Status int
 
 // Problem415 defines model for Problem415.
 type Problem415 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2362,6 +2557,9 @@ type Problem415 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem415Status `json:"status"`
@@ -2371,6 +2569,18 @@ type Problem415 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem415Code defines model for Problem415.Code.
@@ -2381,8 +2591,14 @@ type Problem415Status int
 
 // Problem422 defines model for Problem422.
 type Problem422 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2398,6 +2614,9 @@ type Problem422 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem422Status `json:"status"`
@@ -2407,6 +2626,18 @@ type Problem422 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem422Code defines model for Problem422.Code.
@@ -2417,8 +2648,14 @@ type Problem422Status int
 
 // Problem428 defines model for Problem428.
 type Problem428 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2434,6 +2671,9 @@ type Problem428 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem428Status `json:"status"`
@@ -2443,6 +2683,18 @@ type Problem428 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem428Code defines model for Problem428.Code.
@@ -2453,8 +2705,14 @@ type Problem428Status int
 
 // Problem500 defines model for Problem500.
 type Problem500 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2470,6 +2728,9 @@ type Problem500 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem500Status `json:"status"`
@@ -2479,6 +2740,18 @@ type Problem500 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem500Code defines model for Problem500.Code.
@@ -2489,8 +2762,14 @@ type Problem500Status int
 
 // Problem503 defines model for Problem503.
 type Problem503 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2506,6 +2785,9 @@ type Problem503 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string          `json:"instance,omitempty"`
 	Status   Problem503Status `json:"status"`
@@ -2515,6 +2797,18 @@ type Problem503 struct {
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
 }
 
 // Problem503Code defines model for Problem503.Code.

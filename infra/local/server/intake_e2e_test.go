@@ -72,7 +72,7 @@ func (e *env) uploadAll(id, tok string, ex example) {
 	e.t.Helper()
 	for _, d := range ex.Documents {
 		up := e.uploadExample(id, tok, d)
-		if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "verified" {
+		if st, reason := e.documentStatus(id, tok, up); st != "verified" {
 			e.t.Fatalf("%s %s: %s %s", d.Kind, d.File, st, reason)
 		}
 	}
@@ -155,7 +155,7 @@ func (e *env) uploadAllBut(id, tok string, ex example, skip ...string) {
 			continue
 		}
 		up := e.uploadExample(id, tok, d)
-		if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "verified" {
+		if st, reason := e.documentStatus(id, tok, up); st != "verified" {
 			e.t.Fatalf("%s %s: %s %s", d.Kind, d.File, st, reason)
 		}
 	}
@@ -181,7 +181,7 @@ func TestLombardyAllegatoA3SignedByHandNeedsTheIdentityDocument(t *testing.T) {
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	e.uploadAllBut(id, tok, ex, "allegato_a3")
 	a3 := e.upload(id, tok, "allegato_a3", "unsigned.pdf", "application/pdf")
-	if st, reason := e.documentStatus(id, tok, a3["id"].(string)); st != "verified" {
+	if st, reason := e.documentStatus(id, tok, a3); st != "verified" {
 		t.Fatalf("an A3 signed by hand is a verified upload: %s %s", st, reason)
 	}
 	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
@@ -251,12 +251,12 @@ func TestLombardyConvenzioneSignedByBothParties(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	one := e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed.p7m", "application/pkcs7-mime")
-	d := e.document(id, tok, one["id"].(string))
+	d := e.document(id, tok, one)
 	if d["status"] != "rejected" || d["reasonCode"] != "signers_missing" || !strings.Contains(d["reason"].(string), "almeno 2 firmatari distinti") {
 		t.Fatalf("one signer: %v", d)
 	}
 	both := e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed-two-parties.p7m", "application/pkcs7-mime")
-	d = e.document(id, tok, both["id"].(string))
+	d = e.document(id, tok, both)
 	signers, _ := d["signers"].([]any)
 	if d["status"] != "verified" || len(signers) != 2 || signers[0] == signers[1] || d["ref"] != "AFAM-015146-002" {
 		t.Fatalf("two parties: %v", d)

@@ -673,7 +673,7 @@ func TestActivePDFsAndSpreadsheetBombsAreRejected(t *testing.T) {
 	id := e.draft(FVGCall, tok, ex.Org, ex.Data)
 	js := []byte("%PDF-1.7\n1 0 obj\n<< /Type /Catalog /OpenAction << /S /JavaScript /JS (app.launchURL('http://x')) >> >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 	up := e.uploadBytes(id, tok, "tariff_plan_2024", "", "tariffe.pdf", "application/pdf", js)
-	if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "rejected" || !strings.Contains(reason, "contenuti attivi") || !strings.Contains(reason, "JavaScript") {
+	if st, reason := e.documentStatus(id, tok, up); st != "rejected" || !strings.Contains(reason, "contenuti attivi") || !strings.Contains(reason, "JavaScript") {
 		t.Fatalf("a PDF with JavaScript: %s %q", st, reason)
 	}
 	bomb, err := fixtures.SharedStringsBomb(60 << 20)
@@ -681,7 +681,7 @@ func TestActivePDFsAndSpreadsheetBombsAreRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	up = e.uploadBytes(id, tok, "tariff_detail", "", "rette.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bomb)
-	if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "rejected" || !strings.Contains(reason, "Il foglio di calcolo") {
+	if st, reason := e.documentStatus(id, tok, up); st != "rejected" || !strings.Contains(reason, "Il foglio di calcolo") {
 		t.Fatalf("a %d-byte spreadsheet expanding to 60 MB: %s %q", len(bomb), st, reason)
 	}
 }

@@ -40,7 +40,7 @@ func TestEachExampleFilesInItsWindow(t *testing.T) {
 			for _, d := range ex.Documents {
 				for _, sub := range []string{id, late} {
 					up := e.uploadExample(sub, tok, d)
-					if st, reason := e.documentStatus(sub, tok, up["id"].(string)); st != "verified" {
+					if st, reason := e.documentStatus(sub, tok, up); st != "verified" {
 						t.Fatalf("%s: %s %s", d.Kind, st, reason)
 					}
 				}
@@ -60,7 +60,7 @@ func TestEachExampleFilesInItsWindow(t *testing.T) {
 			}
 			e.clk.Set(tt.closes.Add(time.Millisecond))
 			r = e.do("POST", "/v1/submissions/"+late+"/submit", tok, nil)
-			if r.Status != 409 || problemCode(t, r) != "window_closed" || !strings.Contains(r.json(t)["detail"].(string), "ora di Roma") {
+			if r.Status != 409 || problemCode(t, r) != "window_closed" || !strings.Contains(problemOf(t, r).Detail, "ora di Roma") {
 				t.Fatalf("1 ms late: %d %s", r.Status, r.Body)
 			}
 			// The receipt went to the applicant's address.
@@ -217,7 +217,7 @@ func TestIncompleteNamesEverything(t *testing.T) {
 	data := strings.Replace(string(ex.Data), `"continuesNextYear": true`, `"continuesNextYear": false`, 1)
 	id := e.draft(FVGCall, tok, ex.Org, json.RawMessage(data))
 	up := e.upload(id, tok, "tariff_detail", "tariff-detail-missing-column.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "rejected" || !strings.Contains(reason, "Retta mensile 2025/26") {
+	if st, reason := e.documentStatus(id, tok, up); st != "rejected" || !strings.Contains(reason, "Retta mensile 2025/26") {
 		t.Fatalf("tariff detail without a column: %s %s", st, reason)
 	}
 	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
