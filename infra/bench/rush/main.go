@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +53,7 @@ import (
 	"sportello/shared/document"
 	"sportello/shared/ident"
 	"sportello/shared/program"
+	"sportello/shared/program/lombardia"
 	"sportello/shared/submission"
 )
 
@@ -77,7 +79,19 @@ func main() {
 	limit := flag.Int("n", 0, "file for only the first n Comuni of each rush (0: all)")
 	only := flag.String("rush", "", "run only rush A or B (default both)")
 	durable := flag.Bool("durable", false, "rush A only, keeping state on disk (journal with group commit, snapshots), then report the restart after the rush")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server, emulator and clients share the process) to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
 	if *durable {
 		*only = "A"
 	}
@@ -97,6 +111,7 @@ func main() {
 		}
 		results = append(results, r)
 	}
+	pprof.StopCPUProfile() // a no-op without -cpuprofile
 	printResults(results)
 	if failed {
 		os.Exit(1)
@@ -358,7 +373,7 @@ func setup(ctx context.Context, rt *server.Runtime, c *apiclient.API, comuni []p
 		data["facilities"] = []any{map[string]any{"afamUdos": "AFAM-" + cm.ISTAT + "-DEMO", "name": "Nido comunale", "address": "Piazza del Municipio 1",
 			"authorisedPlaces": 30, "public": true, "fees": ex.Data["facilities"].([]any)[0].(map[string]any)["fees"]}}
 		raw, _ := json.Marshal(data)
-		sub, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "")
+		sub, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "", lombardia.New().PrivacyNotice().Version)
 		if err != nil {
 			return fmt.Errorf("draft for %s: %w", org, err)
 		}
@@ -386,7 +401,7 @@ func setup(ctx context.Context, rt *server.Runtime, c *apiclient.API, comuni []p
 			}
 		}
 		if i < len(late) {
-			again, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "")
+			again, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "", lombardia.New().PrivacyNotice().Version)
 			late[i] = app{org: org, token: apps[i].token, id: again.ID}
 			return err
 		}
