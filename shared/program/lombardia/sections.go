@@ -123,7 +123,9 @@ func (f *Form) Sections() []program.Section {
 				path string
 				a    Amounts
 			}{{"facilities.fees.isee20000", fee.ISEE20000}, {"facilities.fees.isee25000", fee.ISEE25000}} {
-				row := func(part string) string { return mode + " – " + label(band.path+"."+part) + " per " + label(band.path) }
+				row := func(part string) string {
+					return mode + " – " + label(band.path+"."+part) + " per " + label(band.path)
+				}
 				sec.Rows = append(sec.Rows,
 					[2]string{row("total"), euro(band.a.Total)},
 					[2]string{row("familyShare"), euro(band.a.FamilyShare)},
