@@ -68,7 +68,7 @@ func TestAFailingPutEventsNoLongerLeavesARunPending(t *testing.T) {
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
 	off := e.officer("FVG")
 	for _, id := range ids {
-		e.review(id, off, map[string]any{"decision": "admit"})
+		e.review(id, off, apiclient.Decision{Decision: "admit"})
 	}
 	bus := &flaky{fail: 3, next: localBus{e.rt}}
 	e.rt.Relay.SetEvents(bus)
