@@ -3,5 +3,6 @@
 import { start } from './app.js';
 import './page-signin.js';
 import './page-calls.js';
+import './page-application.js';
 
 start();
