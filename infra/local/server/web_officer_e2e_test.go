@@ -9,6 +9,7 @@ import (
 
 	"sportello/infra/apiclient"
 	"sportello/shared/clock"
+	"sportello/shared/money"
 )
 
 // js quotes s as a JavaScript string literal.
@@ -88,7 +89,7 @@ func TestWebOfficerRejectsTheComuneResendsTheOfficerValidates(t *testing.T) {
 	if got := b.text(`#facts`); !strings.Contains(got, "Inviata di nuovo") {
 		t.Errorf("the resend is shown: %q", got)
 	}
-	b.run("validate", chromedp.Click(`#decision-validate`), chromedp.Click(`#review-submit`), chromedp.WaitVisible(`#last-review`))
+	b.run("validate", chromedp.Click(`#decision-validate`), chromedp.Click(`#review-submit`), chromedp.WaitVisible(`#main .alert-success`))
 	if got := b.text(`#facts`); !strings.Contains(got, "Validata") {
 		t.Errorf("after validation: %q", got)
 	}
@@ -107,5 +108,73 @@ func TestWebOfficerRejectsTheComuneResendsTheOfficerValidates(t *testing.T) {
 	got := decode[apiclient.Submission](t, r)
 	if got.State != "validated" || got.Protocol == nil || got.Protocol.Number != number || !strings.Contains(string(r.Body), `"averageAttendance":"50.10"`) {
 		t.Errorf("the stored scheda: %s, %+v", got.State, got.Protocol)
+	}
+}
+
+// Must show of issue #16: an officer of FVG admits an application (the
+// decisions offered are the admission model's), announces the fund, sees
+// the riparto's table with the explanation of each line, and downloads its
+// CSV, which names every beneficiary and whose lines sum to the total
+// allocated the page shows.
+func TestWebOfficerAnnouncesFundsForFVGAndDownloadsTheRipartoCSV(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 15, 10, 0))
+	ids := e.fileFVG(threeOperators)
+	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
+	off := e.officer("FVG")
+	for _, id := range ids[1:] {
+		e.review(id, off, apiclient.Decision{Decision: "admit"})
+	}
+
+	b := newTab(t, e)
+	b.run("open the first application", chromedp.Navigate(b.base+"/#/istruttoria/domande/"+ids[0]))
+	b.signIn("officer-fvg")
+	b.run("the review form", chromedp.WaitVisible(`#review-form`))
+	if got := b.text(`#review-form`); !strings.Contains(got, "Ammetti") || !strings.Contains(got, "Richiedi integrazione") || strings.Contains(got, "Valida") {
+		t.Errorf("the decisions offered are the program's (admission): %q", got)
+	}
+	b.until("the documents with their verification", hasText(`#documents`, "Verificato"), "")
+	b.step("fvg-01-domanda")
+	b.run("admit", chromedp.Click(`#decision-admit`), chromedp.Click(`#review-submit`), chromedp.WaitVisible(`#main .alert-success`))
+
+	b.run("the riparto page", chromedp.Navigate(b.base+"/#/istruttoria/"+FVGCall+"/riparto"), chromedp.WaitVisible(`#funds-form`),
+		chromedp.SendKeys(`#funds-amount`, "1.000.000,00"), chromedp.SendKeys(`#funds-note`, "Decreto n. 1234/2025"))
+	b.step("fvg-02-annuncio")
+	b.run("announce", chromedp.Click(`#funds-submit`), chromedp.WaitVisible(`#riparto-lines`))
+	if got := b.text(`#run-facts`); !strings.Contains(got, "1.000.000,00 €") || !strings.Contains(got, "Concluso") || !strings.Contains(got, "964.450,00 €") {
+		t.Errorf("the run: %q", got)
+	}
+	if got := b.text(`#riparto-total`); got != "35.550,00 €" {
+		t.Errorf("total allocated shown %q", got)
+	}
+	explanations := eval[[]string](b, `[...document.querySelectorAll('#riparto-lines tbody tr td:last-child')].map(td => td.innerText)`)
+	if len(explanations) != len(threeOperators) {
+		t.Fatalf("%d lines shown, want %d", len(explanations), len(threeOperators))
+	}
+	for _, x := range explanations {
+		if !strings.Contains(x, "964450.00 euro del fondo restano non ripartiti") {
+			t.Errorf("a line's explanation: %q", x)
+		}
+	}
+	b.step("fvg-03-riparto")
+
+	name, body := b.download(`#export-riparto-csv`)
+	if !strings.HasSuffix(name, ".csv") {
+		t.Errorf("downloaded %q", name)
+	}
+	rows := italianCSV(t, body)
+	named := map[string]string{}
+	var sum money.Cents
+	for _, r := range rows[:len(rows)-1] {
+		named[r["id"]] = r["denominazione"]
+		sum += italianEuro(t, r["importo_euro"])
+	}
+	for _, op := range threeOperators {
+		if named["facility:"+op.facility] != op.name {
+			t.Errorf("the CSV names %s %q, want %q", op.facility, named["facility:"+op.facility], op.name)
+		}
+	}
+	total := rows[len(rows)-1]
+	if total["id"] != "TOTALE" || italianEuro(t, total["importo_euro"]) != sum || sum.String() != "35550.00" {
+		t.Errorf("the CSV's lines sum to %s, its total row says %q", sum, total["importo_euro"])
 	}
 }

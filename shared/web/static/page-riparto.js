@@ -127,7 +127,7 @@ async function runPage(callId, allocId) {
       h('caption', {}, `Riparto per beneficiario (${lines.length} righe)`),
       h('thead', {}, h('tr', {}, ...cols.map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, ...lines.map((l) => h('tr', { 'data-line': l.id },
-        h('th', { scope: 'row', class: 'text-break' }, l.id, h('div', { class: 'small fw-normal' }, l.org)),
+        h('th', { scope: 'row', class: 'text-break' }, l.id, l.org !== l.id ? h('div', { class: 'small fw-normal' }, l.org) : null),
         h('td', { class: 'mono' }, l.weight),
         h('td', { class: 'mono' }, l.rawShare),
         h('td', {}, l.cap ? euro(l.cap) : '—', l.capped ? h('div', { class: 'small' }, `applicato${l.capReason ? `: ${l.capReason}` : ''}`) : null),
