@@ -2090,6 +2090,9 @@ type Problem struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string `json:"privacyNoticeVersion,omitempty"`
 	Status               int     `json:"status"`
@@ -2111,6 +2114,9 @@ type Problem struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // ProblemCode defines model for Problem.Code.
@@ -2147,6 +2153,9 @@ type Problem400 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem400Status `json:"status"`
@@ -2168,6 +2177,9 @@ type Problem400 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem400Code defines model for Problem400.Code.
@@ -2207,6 +2219,9 @@ type Problem401 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem401Status `json:"status"`
@@ -2228,6 +2243,9 @@ type Problem401 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem401Code defines model for Problem401.Code.
@@ -2267,6 +2285,9 @@ type Problem403 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem403Status `json:"status"`
@@ -2288,6 +2309,9 @@ type Problem403 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem403Code defines model for Problem403.Code.
@@ -2327,6 +2351,9 @@ type Problem404 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem404Status `json:"status"`
@@ -2348,6 +2375,9 @@ type Problem404 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem404Code defines model for Problem404.Code.
@@ -2387,6 +2417,9 @@ type Problem406 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem406Status `json:"status"`
@@ -2408,6 +2441,9 @@ type Problem406 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem406Code defines model for Problem406.Code.
@@ -2447,6 +2483,9 @@ type Problem409 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem409Status `json:"status"`
@@ -2468,6 +2507,9 @@ type Problem409 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem409Code defines model for Problem409.Code.
@@ -2507,6 +2549,9 @@ type Problem412 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem412Status `json:"status"`
@@ -2528,6 +2573,9 @@ type Problem412 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem412Code defines model for Problem412.Code.
@@ -2567,6 +2615,9 @@ type Problem413 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem413Status `json:"status"`
@@ -2588,6 +2639,9 @@ type Problem413 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem413Code defines model for Problem413.Code.
@@ -2627,6 +2681,9 @@ type Problem415 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem415Status `json:"status"`
@@ -2648,6 +2705,9 @@ type Problem415 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem415Code defines model for Problem415.Code.
@@ -2687,6 +2747,9 @@ type Problem422 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem422Status `json:"status"`
@@ -2708,6 +2771,9 @@ type Problem422 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem422Code defines model for Problem422.Code.
@@ -2747,6 +2813,9 @@ type Problem428 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem428Status `json:"status"`
@@ -2768,6 +2837,9 @@ type Problem428 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem428Code defines model for Problem428.Code.
@@ -2807,6 +2879,9 @@ type Problem500 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem500Status `json:"status"`
@@ -2828,6 +2903,9 @@ type Problem500 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem500Code defines model for Problem500.Code.
@@ -2867,6 +2945,9 @@ type Problem503 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem503Status `json:"status"`
@@ -2888,6 +2969,9 @@ type Problem503 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem503Code defines model for Problem503.Code.
