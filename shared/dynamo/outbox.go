@@ -76,6 +76,9 @@ func (s *Store) PendingMessages(ctx context.Context, limit int) ([]outbox.Messag
 		if it.Status == outbox.Pending {
 			out = append(out, it.Message)
 		}
+		if len(out) >= limit {
+			return errEnough // not one page more
+		}
 		return nil
 	})
 	if errors.Is(err, errEnough) {

@@ -245,6 +245,7 @@ func (d *DynamoDB) serve(w http.ResponseWriter, r *http.Request, op, target stri
 	d.mini.ServeHTTP(rec, r)
 	if rec.Code == http.StatusOK {
 		applied = true
+		d.completeRemoves(op, body)
 		d.noteWrite(op, target, body)
 	}
 journal:
