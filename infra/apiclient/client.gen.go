@@ -102,36 +102,18 @@ func (e ClaimLineInputIseeBand) Valid() bool {
 	}
 }
 
-// Defines values for ClaimReviewDecision.
+// Defines values for ClaimReductionCode.
 const (
-	Approve ClaimReviewDecision = "approve"
-	Clarify ClaimReviewDecision = "clarify"
+	AttendanceNotProven ClaimReductionCode = "attendance_not_proven"
+	ChildNotAdmitted    ClaimReductionCode = "child_not_admitted"
+	FeeNotDue           ClaimReductionCode = "fee_not_due"
+	IseeBandWrong       ClaimReductionCode = "isee_band_wrong"
+	Other               ClaimReductionCode = "other"
+	PaidByFamily        ClaimReductionCode = "paid_by_family"
 )
 
-// Valid indicates whether the value is a known member of the ClaimReviewDecision enum.
-func (e ClaimReviewDecision) Valid() bool {
-	switch e {
-	case Approve:
-		return true
-	case Clarify:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ClaimReviewReductionsCode.
-const (
-	AttendanceNotProven ClaimReviewReductionsCode = "attendance_not_proven"
-	ChildNotAdmitted    ClaimReviewReductionsCode = "child_not_admitted"
-	FeeNotDue           ClaimReviewReductionsCode = "fee_not_due"
-	IseeBandWrong       ClaimReviewReductionsCode = "isee_band_wrong"
-	Other               ClaimReviewReductionsCode = "other"
-	PaidByFamily        ClaimReviewReductionsCode = "paid_by_family"
-)
-
-// Valid indicates whether the value is a known member of the ClaimReviewReductionsCode enum.
-func (e ClaimReviewReductionsCode) Valid() bool {
+// Valid indicates whether the value is a known member of the ClaimReductionCode enum.
+func (e ClaimReductionCode) Valid() bool {
 	switch e {
 	case AttendanceNotProven:
 		return true
@@ -144,6 +126,24 @@ func (e ClaimReviewReductionsCode) Valid() bool {
 	case Other:
 		return true
 	case PaidByFamily:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClaimReviewDecision.
+const (
+	Approve ClaimReviewDecision = "approve"
+	Clarify ClaimReviewDecision = "clarify"
+)
+
+// Valid indicates whether the value is a known member of the ClaimReviewDecision enum.
+func (e ClaimReviewDecision) Valid() bool {
+	switch e {
+	case Approve:
+		return true
+	case Clarify:
 		return true
 	default:
 		return false
@@ -758,25 +758,106 @@ func (e RegistryImportKind) Valid() bool {
 
 // Defines values for ReviewDecision.
 const (
-	Admit              ReviewDecision = "admit"
-	Exclude            ReviewDecision = "exclude"
-	Reject             ReviewDecision = "reject"
-	RequestIntegration ReviewDecision = "request_integration"
-	Validate           ReviewDecision = "validate"
+	ReviewDecisionAdmit              ReviewDecision = "admit"
+	ReviewDecisionExclude            ReviewDecision = "exclude"
+	ReviewDecisionReject             ReviewDecision = "reject"
+	ReviewDecisionRequestIntegration ReviewDecision = "request_integration"
+	ReviewDecisionValidate           ReviewDecision = "validate"
 )
 
 // Valid indicates whether the value is a known member of the ReviewDecision enum.
 func (e ReviewDecision) Valid() bool {
 	switch e {
-	case Admit:
+	case ReviewDecisionAdmit:
 		return true
-	case Exclude:
+	case ReviewDecisionExclude:
 		return true
-	case Reject:
+	case ReviewDecisionReject:
 		return true
-	case RequestIntegration:
+	case ReviewDecisionRequestIntegration:
 		return true
-	case Validate:
+	case ReviewDecisionValidate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelDecisionsDeadline.
+const (
+	ReviewModelDecisionsDeadlineOptional ReviewModelDecisionsDeadline = "optional"
+	ReviewModelDecisionsDeadlineRequired ReviewModelDecisionsDeadline = "required"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelDecisionsDeadline enum.
+func (e ReviewModelDecisionsDeadline) Valid() bool {
+	switch e {
+	case ReviewModelDecisionsDeadlineOptional:
+		return true
+	case ReviewModelDecisionsDeadlineRequired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelDecisionsDecision.
+const (
+	ReviewModelDecisionsDecisionAdmit              ReviewModelDecisionsDecision = "admit"
+	ReviewModelDecisionsDecisionExclude            ReviewModelDecisionsDecision = "exclude"
+	ReviewModelDecisionsDecisionReject             ReviewModelDecisionsDecision = "reject"
+	ReviewModelDecisionsDecisionRequestIntegration ReviewModelDecisionsDecision = "request_integration"
+	ReviewModelDecisionsDecisionValidate           ReviewModelDecisionsDecision = "validate"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelDecisionsDecision enum.
+func (e ReviewModelDecisionsDecision) Valid() bool {
+	switch e {
+	case ReviewModelDecisionsDecisionAdmit:
+		return true
+	case ReviewModelDecisionsDecisionExclude:
+		return true
+	case ReviewModelDecisionsDecisionReject:
+		return true
+	case ReviewModelDecisionsDecisionRequestIntegration:
+		return true
+	case ReviewModelDecisionsDecisionValidate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelDecisionsNotes.
+const (
+	ReviewModelDecisionsNotesOptional ReviewModelDecisionsNotes = "optional"
+	ReviewModelDecisionsNotesRequired ReviewModelDecisionsNotes = "required"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelDecisionsNotes enum.
+func (e ReviewModelDecisionsNotes) Valid() bool {
+	switch e {
+	case ReviewModelDecisionsNotesOptional:
+		return true
+	case ReviewModelDecisionsNotesRequired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelModel.
+const (
+	Admission  ReviewModelModel = "admission"
+	Validation ReviewModelModel = "validation"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelModel enum.
+func (e ReviewModelModel) Valid() bool {
+	switch e {
+	case Admission:
+		return true
+	case Validation:
 		return true
 	default:
 		return false
@@ -1076,6 +1157,17 @@ type Advance struct {
 	PercentBasisPoints int      `json:"percentBasisPoints"`
 }
 
+// AdvanceBasis defines model for AdvanceBasis.
+type AdvanceBasis struct {
+	// Historical euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
+	//
+	// Example: 800.00
+	Historical MoneyInput `json:"historical"`
+
+	// Org Example: comune:015146
+	Org string `json:"org"`
+}
+
 // AdvanceList defines model for AdvanceList.
 type AdvanceList struct {
 	Advances *[]Advance `json:"advances"`
@@ -1083,15 +1175,7 @@ type AdvanceList struct {
 
 // AdvanceRequest defines model for AdvanceRequest.
 type AdvanceRequest struct {
-	Bases []struct {
-		// Historical euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
-		//
-		// Example: 800.00
-		Historical MoneyInput `json:"historical"`
-
-		// Org Example: comune:015146
-		Org string `json:"org"`
-	} `json:"bases"`
+	Bases []AdvanceBasis `json:"bases"`
 
 	// PercentBasisPoints 3000 = 30 %
 	PercentBasisPoints int `json:"percentBasisPoints"`
@@ -1242,6 +1326,11 @@ type Call struct {
 	// ProtocolPrefix Example: PIE-2026
 	ProtocolPrefix string     `json:"protocolPrefix"`
 	Region         CallRegion `json:"region"`
+
+	// Review How the call's applications are reviewed (the program's model):
+	// the decisions an officer may take, with what each asks for, and the
+	// coded exclusion reasons (POST /v1/submissions/{id}/review).
+	Review *ReviewModel `json:"review,omitempty"`
 
 	// State from the clock; `scheduled` before the first window and between windows
 	State   CallState `json:"state"`
@@ -1470,6 +1559,20 @@ type ClaimPeriod struct {
 	To int `json:"to"`
 }
 
+// ClaimReduction defines model for ClaimReduction.
+type ClaimReduction struct {
+	// Amount euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
+	//
+	// Example: 800.00
+	Amount MoneyInput         `json:"amount"`
+	Code   ClaimReductionCode `json:"code"`
+	Line   int                `json:"line"`
+	Note   *string            `json:"note,omitempty"`
+}
+
+// ClaimReductionCode defines model for ClaimReduction.Code.
+type ClaimReductionCode string
+
 // ClaimRequest defines model for ClaimRequest.
 type ClaimRequest struct {
 	Lines  []ClaimLineInput `json:"lines"`
@@ -1480,22 +1583,11 @@ type ClaimRequest struct {
 type ClaimReview struct {
 	Decision   ClaimReviewDecision `json:"decision"`
 	Notes      *string             `json:"notes,omitempty"`
-	Reductions *[]struct {
-		// Amount euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
-		//
-		// Example: 800.00
-		Amount MoneyInput                `json:"amount"`
-		Code   ClaimReviewReductionsCode `json:"code"`
-		Line   int                       `json:"line"`
-		Note   *string                   `json:"note,omitempty"`
-	} `json:"reductions,omitempty"`
+	Reductions *[]ClaimReduction   `json:"reductions,omitempty"`
 }
 
 // ClaimReviewDecision defines model for ClaimReview.Decision.
 type ClaimReviewDecision string
-
-// ClaimReviewReductionsCode defines model for ClaimReview.Reductions.Code.
-type ClaimReviewReductionsCode string
 
 // ClaimState defines model for ClaimState.
 type ClaimState string
@@ -3049,6 +3141,41 @@ type ReviewClock struct {
 	// Suspended an integration is awaited and the clock stands still
 	Suspended bool `json:"suspended"`
 }
+
+// ReviewModel How the call's applications are reviewed (the program's model):
+// the decisions an officer may take, with what each asks for, and the
+// coded exclusion reasons (POST /v1/submissions/{id}/review).
+type ReviewModel struct {
+	Decisions []struct {
+		// Deadline absent: the decision takes no deadline
+		Deadline *ReviewModelDecisionsDeadline `json:"deadline,omitempty"`
+		Decision ReviewModelDecisionsDecision  `json:"decision"`
+
+		// Label Italian, for a button
+		Label string                     `json:"label"`
+		Notes *ReviewModelDecisionsNotes `json:"notes,omitempty"`
+
+		// Reasons the coded exclusion reasons may go with it
+		Reasons *bool `json:"reasons,omitempty"`
+	} `json:"decisions"`
+	ExclusionReasons *[]struct {
+		Code  string `json:"code"`
+		Title string `json:"title"`
+	} `json:"exclusionReasons,omitempty"`
+	Model ReviewModelModel `json:"model"`
+}
+
+// ReviewModelDecisionsDeadline absent: the decision takes no deadline
+type ReviewModelDecisionsDeadline string
+
+// ReviewModelDecisionsDecision defines model for ReviewModel.Decisions.Decision.
+type ReviewModelDecisionsDecision string
+
+// ReviewModelDecisionsNotes defines model for ReviewModel.Decisions.Notes.
+type ReviewModelDecisionsNotes string
+
+// ReviewModelModel defines model for ReviewModel.Model.
+type ReviewModelModel string
 
 // RipartoLine defines model for RipartoLine.
 type RipartoLine struct {

@@ -140,6 +140,17 @@ func formOf[F any](t *testing.T, data json.RawMessage) F {
 	return f
 }
 
+// formData is form data as the document's ApplicationData (one of the
+// program forms), for the bodies of creating and updating a draft.
+func formData(t *testing.T, data json.RawMessage) apiclient.ApplicationData {
+	t.Helper()
+	var d apiclient.ApplicationData
+	if err := d.UnmarshalJSON(data); err != nil {
+		t.Fatalf("form data %.100s: %v", data, err)
+	}
+	return d
+}
+
 // ptr is a pointer to v, for the optional fields of the generated types.
 func ptr[T any](v T) *T { return &v }
 
@@ -236,6 +247,63 @@ func cell(t *testing.T, row map[string]any, column string) string {
 		t.Fatalf("column %q is %T %v, not text, in %v", column, v, v, row)
 		return ""
 	}
+}
+
+// answered is a typed-client exchange as a response, for the tests that
+// check refusals as well as successes.
+func answered(hr *http.Response, body []byte) response {
+	return response{Status: hr.StatusCode, Body: body, Header: hr.Header}
+}
+
+// submit files an application (POST …/submit) through the typed client.
+func (e *env) submit(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().SubmitSubmissionWithResponse(context.Background(), id, &apiclient.SubmitSubmissionParams{}, apiclient.SubmitSubmissionJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// decide sends an officer's decision through the typed client (e.review
+// is the decision that must be taken).
+func (e *env) decide(id, token string, d apiclient.Decision) response {
+	e.t.Helper()
+	r, err := e.api().ReviewSubmissionWithResponse(context.Background(), id, d, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// sendIntegration sends the documents an officer asked for.
+func (e *env) sendIntegration(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().SendIntegrationWithResponse(context.Background(), id, apiclient.SendIntegrationJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// withdraw is the applicant's rinuncia.
+func (e *env) withdraw(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().WithdrawSubmissionWithResponse(context.Background(), id, apiclient.WithdrawSubmissionJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// submission reads an application as token sees it.
+func (e *env) submission(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetSubmissionWithResponse(context.Background(), id, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
 }
 
 // do sends one raw request; body may be nil, a string, bytes or a value to
