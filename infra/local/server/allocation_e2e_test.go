@@ -49,7 +49,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 		ids = append(ids, id)
 	}
 	off := e.officer("FVG")
-	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`); r.Status != 409 {
+	if r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"}, ""); r.Status != 409 {
 		t.Fatalf("funds before the close: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
@@ -61,7 +61,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	// an officer would see them before deciding. The riparto then reads
 	// each application's state consistently.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		r := e.do("GET", "/v1/calls/"+FVGCall+"/submissions", off, nil)
+		r := e.listSubmissions(FVGCall, off, nil)
 		listed := 0
 		for _, id := range ids {
 			if strings.Contains(string(r.Body), `"`+id+`"`) {
@@ -80,7 +80,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 			t.Fatalf("admit: %d %s", r.Status, r.Body)
 		}
 	}
-	sim := e.do("POST", "/v1/calls/"+FVGCall+"/allocations:simulate", off, `{"amount":"1000000.00"}`)
+	sim := e.simulate(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"})
 	if sim.Status != 200 {
 		t.Fatalf("simulate: %d %s", sim.Status, sim.Body)
 	}
@@ -89,10 +89,10 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 			t.Fatalf("%s: %d", bad, r.Status)
 		}
 	}
-	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", e.officer("LOM"), `{"amount":"1000000.00"}`); r.Status != 404 {
+	if r := e.announce(FVGCall, e.officer("LOM"), apiclient.FundsAnnouncement{Amount: "1000000.00"}, ""); r.Status != 404 {
 		t.Fatalf("another region's officer: %d", r.Status)
 	}
-	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00","note":"Decreto 2025/123"}`)
+	r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00", Note: ptr("Decreto 2025/123")}, "")
 	if r.Status != 202 {
 		t.Fatalf("announce: %d %s", r.Status, r.Body)
 	}
@@ -138,7 +138,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	}
 	// Announcing again creates a new run; the first stays, and the same
 	// inputs give the same digest.
-	r2 := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`)
+	r2 := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"}, "")
 	second := decode[apiclient.AllocationAccepted](t, r2).AllocationId
 	e.rt.WaitAllocations()
 	a := e.allocation(FVGCall, allocID, off)
@@ -159,17 +159,20 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 // The calculators through HTTP: the four worked examples of brief §3.
 func TestCalculatorsThroughHTTP(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 9, 1, 10, 0))
-	tests := []struct{ body, region, family string }{
-		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":false,"month":1}`, "527.27", "0.00"},
-		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":true,"month":1}`, "472.73", "0.00"},
-		{`{"fee":"800.00","isee":"23000.00","bornFrom2024":false,"month":1}`, "100.00", "427.27"},
-		{`{"fee":"800.00","isee":"23000.00","bornFrom2024":true,"month":1}`, "100.00", "372.73"},
-		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":false,"month":11}`, "527.30", "0.00"},
+	tests := []struct {
+		in             apiclient.NidiGratisRequest
+		region, family string
+	}{
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "15000.00", BornFrom2024: false, Month: 1}, "527.27", "0.00"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "15000.00", BornFrom2024: true, Month: 1}, "472.73", "0.00"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "23000.00", BornFrom2024: false, Month: 1}, "100.00", "427.27"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "23000.00", BornFrom2024: true, Month: 1}, "100.00", "372.73"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "15000.00", BornFrom2024: false, Month: 11}, "527.30", "0.00"},
 	}
 	for _, tt := range tests {
-		r := e.do("POST", "/v1/calculators/nidi-gratis-plus", "", tt.body)
+		r := e.nidiGratis(tt.in)
 		if m := decode[apiclient.NidiGratisResult](t, r); r.Status != 200 || m.RegionShare != tt.region || m.FamilyShare != tt.family {
-			t.Fatalf("%s: %s", tt.body, r.Body)
+			t.Fatalf("%+v: %s", tt.in, r.Body)
 		}
 	}
 	for _, bad := range []string{`{"fee":"800.00","isee":"1.00","bornFrom2024":false,"month":12}`, `{"fee":"-1.00","isee":"1.00","bornFrom2024":false,"month":1}`, `{"fee":"800,00","isee":"1.00","bornFrom2024":false,"month":1}`} {
