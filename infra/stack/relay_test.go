@@ -49,7 +49,7 @@ func TestTheTableStreamFeedsTheRelayWithOutboxItemsOnly(t *testing.T) {
 			"MaximumRetryAttempts":           float64(cloud.RelayStreamRetries),
 			"MaximumRecordAgeInSeconds":      float64(24 * 3600),
 			"DestinationConfig":              map[string]any{"OnFailure": map[string]any{"Destination": getAtt(dlq, "Arn")}},
-			"FilterCriteria":                 map[string]any{"Filters": []any{map[string]any{"Pattern": `{"eventName":["INSERT"],"dynamodb":{"NewImage":{"type":{"S":["outbox"]}}}}`}}},
+			"FilterCriteria":                 map[string]any{"Filters": []any{map[string]any{"Pattern": `{"dynamodb":{"NewImage":{"type":{"S":["outbox"]}}},"eventName":["INSERT"]}`}}},
 			"MaximumBatchingWindowInSeconds": float64(1),
 		}
 		for k, want := range checks {
