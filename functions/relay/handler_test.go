@@ -44,7 +44,7 @@ func (b *mailServer) Deliver(_ context.Context, m outbox.Message) error {
 // filing's transaction, and returns the stream records DynamoDB would
 // send for the new outbox items (with an application record between them,
 // which the filter would drop and the function ignores).
-func change(t *testing.T, s *dynamo.Store, n int) (events.DynamoDBEvent, []string) {
+func change(t testing.TB, s *dynamo.Store, n int) (events.DynamoDBEvent, []string) {
 	t.Helper()
 	ctx := context.Background()
 	var ev events.DynamoDBEvent
@@ -90,7 +90,7 @@ func invoke(t *testing.T, f *relayFunction, v any) any {
 	return out
 }
 
-func newFunction(t *testing.T, s *dynamo.Store, mail *mailServer) *relayFunction {
+func newFunction(s *dynamo.Store, mail *mailServer) *relayFunction {
 	return &relayFunction{store: s, relay: &outbox.Relay{Store: s, Mail: mail, Clock: clock.NewManual(time.Now()),
 		Log: slog.New(slog.DiscardHandler), MaxAttempts: cloud.RelayAttempts}}
 }
@@ -102,7 +102,7 @@ func TestStreamBatchReportsTheFirstFailureAndRetriesDeliverEachOnce(t *testing.T
 	s, _ := dynamotest.New(t)
 	ev, keys := change(t, s, 3)
 	mail := &mailServer{fail: 1, got: map[string]int{}}
-	f := newFunction(t, s, mail)
+	f := newFunction(s, mail)
 
 	res := invoke(t, f, ev).(events.DynamoDBEventResponse)
 	if len(res.BatchItemFailures) != 1 || res.BatchItemFailures[0].ItemIdentifier != "2" || mail.attempts != 1 {
@@ -131,7 +131,7 @@ func TestAMessageFailingEveryAttemptEndsInTheDeadLetterQueueAndIsRedriven(t *tes
 	s, _ := dynamotest.New(t)
 	ev, keys := change(t, s, 1)
 	mail := &mailServer{fail: 1000, got: map[string]int{}}
-	f := newFunction(t, s, mail)
+	f := newFunction(s, mail)
 	for attempt := range cloud.RelayAttempts + 2 {
 		res := invoke(t, f, ev).(events.DynamoDBEventResponse)
 		if len(res.BatchItemFailures) != 1 {
@@ -160,10 +160,27 @@ func TestAMessageFailingEveryAttemptEndsInTheDeadLetterQueueAndIsRedriven(t *tes
 
 func TestAnUnknownInvocationIsAnError(t *testing.T) {
 	s, _ := dynamotest.New(t)
-	f := newFunction(t, s, &mailServer{got: map[string]int{}})
+	f := newFunction(s, &mailServer{got: map[string]int{}})
 	for _, payload := range []string{`{"kind":"purge"}`, `[]`, `not json`} {
 		if _, err := f.handle(context.Background(), json.RawMessage(payload)); err == nil {
 			t.Fatalf("%s: accepted", payload)
 		}
 	}
+}
+
+// The function decodes what Lambda hands it (a stream batch, or an
+// operator's command): no payload makes it panic, and a record it cannot
+// read is skipped or reported, never delivered blindly.
+func FuzzRelayInvocation(f *testing.F) {
+	s, _ := dynamotest.New(f)
+	ev, _ := change(f, s, 1)
+	batch, _ := json.Marshal(ev)
+	for _, seed := range []string{string(batch), `{"kind":"drain"}`, `{"kind":"redrive"}`, `{"Records":[{"dynamodb":{"NewImage":{"type":{"N":"1"}}}}]}`,
+		`{"Records":[{"dynamodb":{"NewImage":{"type":{"S":"outbox"},"id":{"S":"missing"}},"SequenceNumber":"9"}}]}`, `{"Records":null}`, `null`, `{}`} {
+		f.Add([]byte(seed))
+	}
+	fn := newFunction(s, &mailServer{got: map[string]int{}})
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		fn.handle(context.Background(), payload) //nolint:errcheck // any answer but a panic is fine
+	})
 }
