@@ -306,6 +306,41 @@ func (e *env) submission(id, token string) response {
 	return answered(r.HTTPResponse, r.Body)
 }
 
+// submitKeyed is submit under an Idempotency-Key.
+func (e *env) submitKeyed(id, token, key string) response {
+	e.t.Helper()
+	r, err := e.api().SubmitSubmissionWithResponse(context.Background(), id, &apiclient.SubmitSubmissionParams{IdempotencyKey: &key}, apiclient.SubmitSubmissionJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// announce announces a call's funds (key: the Idempotency-Key, "" for
+// none) through the typed client.
+func (e *env) announce(callID, token string, f apiclient.FundsAnnouncement, key string) response {
+	e.t.Helper()
+	params := &apiclient.AnnounceFundsParams{}
+	if key != "" {
+		params.IdempotencyKey = &key
+	}
+	r, err := e.api().AnnounceFundsWithResponse(context.Background(), callID, params, f, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// transmit sends a signed rendicontazione to the Region.
+func (e *env) transmit(claimID, token string) response {
+	e.t.Helper()
+	r, err := e.api().TransmitClaimWithResponse(context.Background(), claimID, apiclient.TransmitClaimJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
 // do sends one raw request; body may be nil, a string, bytes or a value to
 // encode as JSON; headers are name, value pairs. The validating transport
 // checks it like every other exchange.
@@ -436,14 +471,20 @@ func (e *env) uploadBytes(subID, token, kind, ref, filename, contentType string,
 	return id
 }
 
-// findDocument is an application's document as token lists it.
-func (e *env) findDocument(subID, token, docID string) (apiclient.Document, bool) {
+// documents are an application's documents as token lists them.
+func (e *env) documents(subID, token string) []apiclient.Document {
 	e.t.Helper()
 	r, err := e.api().ListDocumentsWithResponse(context.Background(), subID, apiclient.Bearer(token))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, d := range typed(e.t, r.StatusCode(), r.Body, r.JSON200).Documents {
+	return typed(e.t, r.StatusCode(), r.Body, r.JSON200).Documents
+}
+
+// findDocument is an application's document as token lists it.
+func (e *env) findDocument(subID, token, docID string) (apiclient.Document, bool) {
+	e.t.Helper()
+	for _, d := range e.documents(subID, token) {
 		if d.Id == docID {
 			return d, true
 		}
