@@ -151,6 +151,16 @@ func formData(t *testing.T, data json.RawMessage) apiclient.ApplicationData {
 	return d
 }
 
+// shown is v as JSON, for failure messages: the optional fields of the
+// generated types are pointers, which %+v prints as addresses.
+func shown(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
+}
+
 // ptr is a pointer to v, for the optional fields of the generated types.
 func ptr[T any](v T) *T { return &v }
 
@@ -496,6 +506,17 @@ func (e *env) simulate(callID, token string, body apiclient.FundsAnnouncement) r
 func (e *env) declareDocument(subID, token string, d apiclient.DocumentDeclaration) response {
 	e.t.Helper()
 	r, err := e.api().DeclareDocumentWithResponse(context.Background(), subID, d, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// nidiGratis is the public Nidi Gratis Plus calculator (typed client, no
+// token).
+func (e *env) nidiGratis(in apiclient.NidiGratisRequest) response {
+	e.t.Helper()
+	r, err := e.api().CalculateNidiGratisWithResponse(context.Background(), in)
 	if err != nil {
 		e.t.Fatal(err)
 	}
