@@ -45,6 +45,16 @@ type callView struct {
 	// PrivacyNotice is the notice applicants acknowledge before their
 	// first save (its version goes in privacyNoticeVersion).
 	PrivacyNotice *program.PrivacyNotice `json:"privacyNotice,omitempty"`
+	// Review is how the call's applications are reviewed: the decisions
+	// the program allows and its coded exclusion reasons, so the
+	// officers' pages need not know programs.
+	Review *reviewView `json:"review,omitempty"`
+}
+
+type reviewView struct {
+	Model            string                 `json:"model"`
+	Decisions        []program.DecisionKind `json:"decisions"`
+	ExclusionReasons []program.Reason       `json:"exclusionReasons,omitempty"`
 }
 
 func (h api) viewCall(c call.Call, now time.Time) callView {
@@ -52,6 +62,13 @@ func (h api) viewCall(c call.Call, now time.Time) callView {
 		ProtocolPrefix: c.ProtocolPrefix, Params: c.Params, Version: c.Version, Now: Rome(now)}
 	if n, ok := program.NoticeOf(h.Programs[c.Program], c.Params); ok {
 		v.PrivacyNotice = &n
+	}
+	if prog, ok := h.Programs[c.Program]; ok {
+		m := program.ReviewModelOf(prog)
+		v.Review = &reviewView{Model: m.Name(), Decisions: m.Decisions()}
+		if ex, ok := prog.(program.Excluder); ok {
+			v.Review.ExclusionReasons = ex.ExclusionReasons()
+		}
 	}
 	for _, w := range c.Windows {
 		v.Windows = append(v.Windows, windowView{ID: w.ID, OpensAt: Rome(w.OpensAt), ClosesAt: Rome(w.ClosesAt), ClosesOn: w.ClosesOn, Deadline: w.Deadline(), State: w.State(now)})
