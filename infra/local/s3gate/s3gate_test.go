@@ -431,7 +431,11 @@ func TestCORSAnswersOnlyTheAllowedOrigins(t *testing.T) {
 	f := setup(t, nil)
 	f.gate.AllowOrigin("http://127.0.0.1:8080")
 	base := *f.client.Options().BaseEndpoint
-	preflight := func(origin, method string) *http.Response {
+	type answer struct {
+		StatusCode int
+		Header     http.Header
+	}
+	preflight := func(origin, method string) answer {
 		req, _ := http.NewRequest(http.MethodOptions, base+"/"+bucket+"/documents/x", nil)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", method)
@@ -441,7 +445,7 @@ func TestCORSAnswersOnlyTheAllowedOrigins(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		return resp
+		return answer{resp.StatusCode, resp.Header}
 	}
 	if r := preflight("http://127.0.0.1:8080", "PUT"); r.StatusCode != 200 || r.Header.Get("Access-Control-Allow-Origin") != "http://127.0.0.1:8080" ||
 		!strings.Contains(r.Header.Get("Access-Control-Allow-Headers"), "x-amz-checksum-sha256") || r.Header.Get("Access-Control-Allow-Methods") != "PUT, GET" {
