@@ -1,5 +1,6 @@
 // Command calls is the calls function: calls and windows, fund
-// announcements and allocations, calculators.
+// announcements (published on the call and e-mailed to the applicants that
+// filed) and allocations.
 package main
 
 import (
@@ -15,6 +16,6 @@ import (
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	a := cloud.Must(env.App(cloud.Scheduler, cloud.Events))
+	a := cloud.Must(env.App(cloud.Scheduler, cloud.Events, cloud.Mailer))
 	lambda.Start(lambdalog.Handler(cloud.Must(handlers.Router(a, routes.Calls)).Handle))
 }

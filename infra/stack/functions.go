@@ -47,9 +47,9 @@ var Specs = map[string]FunctionSpec{
 // resources only, never secrets or data).
 var EnvNames = map[string][]string{
 	// calls builds the window service (scheduler) and the allocation
-	// service (announces on the bus; its Blobs are never used by calls,
-	// which has no S3 right).
-	"calls": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
+	// service (announces on the bus, e-mails the fund to the applicants
+	// that filed; its Blobs are never used by calls, which has no S3 right).
+	"calls": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN, cloud.EnvSender},
 	// submissions also serves the rendicontazione: its signed files
 	// (rendiconti/ in the bucket) and the key sealing children's codes.
 	"submissions": {cloud.EnvTable, cloud.EnvSender, cloud.EnvBucket, cloud.EnvPIIKey},

@@ -358,9 +358,12 @@ func (b *builder) permissions() {
 	// Events: calls announces funds on sportello's bus only.
 	b.bus.GrantPutEventsTo(b.roles["calls"], nil)
 
-	// E-mail: submissions sends the filing receipts, from the configured
-	// identity only. (windows sends none: it records, it does not notify.)
-	b.allow("submissions", []string{"ses:SendEmail"}, []*string{b.senderIdentity()}, nil)
+	// E-mail: submissions sends the filing receipts, calls the fund
+	// published on a call (Piemonte P27), from the configured identity
+	// only. (windows sends none: it records, it does not notify.)
+	for _, fn := range []string{"submissions", "calls"} {
+		b.allow(fn, []string{"ses:SendEmail"}, []*string{b.senderIdentity()}, nil)
+	}
 }
 
 func (b *builder) allow(fn string, actions []string, resources []*string, conditions map[string]any) {

@@ -830,7 +830,7 @@ func TestEachFunctionHasExactlyItsRights(t *testing.T) {
 	write := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
 	schedules := []string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule", "iam:PassRole"}
 	want := map[string][]string{
-		"calls":       concat(common, write, schedules, []string{"dynamodb:BatchWriteItem", "events:PutEvents"}),
+		"calls":       concat(common, write, schedules, []string{"dynamodb:BatchWriteItem", "events:PutEvents", "ses:SendEmail"}),
 		"submissions": concat(common, write, []string{"ses:SendEmail", "dynamodb:BatchWriteItem", "s3:GetObject", "s3:PutObject"}),
 		"uploads":     concat(common, write, []string{"s3:GetObject", "s3:PutObject"}),
 		"documents":   concat(common, write, []string{"s3:GetObject", "sqs:SendMessage"}),

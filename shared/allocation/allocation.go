@@ -144,6 +144,8 @@ type Clash struct {
 // Store is what runs need from storage.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
+	// UpdateCall changes a call under its version (publishing the fund).
+	UpdateCall(ctx context.Context, id string, fn func(*call.Call) error) (call.Call, error)
 	// CurrentSubmissions lists a call's applications as they are now (a
 	// riparto counts one validated a moment ago).
 	CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error)
@@ -183,6 +185,12 @@ type Announcer interface {
 	FundsAnnounced(ctx context.Context, callID, runID string) error
 }
 
+// Notifier tells each applicant that filed that the fund was published on
+// the call (to: the address its application gives).
+type Notifier interface {
+	FundsPublished(ctx context.Context, c call.Call, org, to string) error
+}
+
 // Names names the beneficiaries for people (a port: the registry's ISTAT
 // list in practice).
 type Names interface {
@@ -198,6 +206,7 @@ type Service struct {
 	Clock     clock.Clock
 	Log       *slog.Logger
 	Announcer Announcer
+	Notifier  Notifier // nil: no e-mail
 	// Lease is how long a worker holds a run (0: DefaultLease).
 	Lease time.Duration
 }
@@ -349,6 +358,9 @@ func (s *Service) Simulate(ctx context.Context, c call.Call, fund money.Cents) (
 type Announcement struct {
 	Fund money.Cents
 	Note string
+	// Act is the reference of the act that set the fund (a decree), shown
+	// with it on the call; "" when the officer names none.
+	Act string
 	// OnlyDecided is the explicit override: allocate among the decided
 	// applications while others still await a decision; Reason says why.
 	OnlyDecided bool
@@ -361,7 +373,7 @@ type Announcement struct {
 // hash identifies what was asked, so that a key reused for another
 // request is told apart from a retry.
 func (a Announcement) hash() string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%s\x00%t\x00%s", a.Fund, a.Note, a.OnlyDecided, a.Reason)))
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%s\x00%t\x00%s\x00%s", a.Fund, a.Note, a.OnlyDecided, a.Reason, a.Act)))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -475,13 +487,67 @@ func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Ann
 		detail["reason"] = a.Reason
 		detail["leftOut"] = strings.Join(leftOut, ",")
 	}
+	if a.Act != "" {
+		detail["act"] = a.Act
+	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: a.By, Action: "funds.announced", Detail: detail}); err != nil {
+		return run, true, err
+	}
+	if err := s.publish(ctx, c, Funds(run, a.Act)); err != nil {
 		return run, true, err
 	}
 	if err := s.Announcer.FundsAnnounced(ctx, c.ID, run.ID); err != nil {
 		return run, true, fmt.Errorf("announce %s: %w", run.ID, err)
 	}
 	return run, true, nil
+}
+
+// Funds is a new run's announcement as the call publishes it.
+func Funds(run Run, act string) call.Funds {
+	return call.Funds{Amount: run.Fund, AnnouncedAt: run.AnnouncedAt, Act: act, AllocationID: run.ID}
+}
+
+// publish shows the announced fund on the call, to every applicant (the
+// latest announcement replaces an earlier one), and e-mails it once to each
+// org that filed an application still standing (withdrawn ones are not
+// told). An e-mail that fails is logged and counted; the announcement
+// stands.
+func (s *Service) publish(ctx context.Context, c call.Call, f call.Funds) error {
+	updated, err := s.Store.UpdateCall(ctx, c.ID, func(cur *call.Call) error {
+		cur.Funds = &f
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("publish the fund on %s: %w", c.ID, err)
+	}
+	if s.Notifier == nil {
+		return nil
+	}
+	subs, err := s.Store.CurrentSubmissions(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	prog := s.Programs[c.Program]
+	told := map[string]bool{}
+	sent := 0
+	for _, sub := range subs {
+		if !sub.Filed() || sub.State == submission.Withdrawn || told[sub.Org] || prog == nil {
+			continue
+		}
+		form, err := prog.Decode(sub.Data)
+		if err != nil || form.Contact() == "" {
+			continue
+		}
+		told[sub.Org] = true
+		if err := s.Notifier.FundsPublished(ctx, updated, sub.Org, form.Contact()); err != nil {
+			s.Log.Error("funds e-mail failed", "call", c.ID, "submission", sub.ID, "error", err.Error())
+			metrics.Count(metrics.EmailFailures, "Kind", "funds")
+			continue
+		}
+		sent++
+	}
+	s.Log.Info("funds published", "call", c.ID, "allocation", f.AllocationID, "told", sent, "outcome", "funds.published")
+	return nil
 }
 
 // replay answers a repeated Idempotency-Key with its run, or 422 when the

@@ -50,10 +50,11 @@ type Blobs interface {
 }
 
 // Mailer writes to applicants: filing receipts and decisions, receipts of
-// liquidation requests.
+// liquidation requests, the fund published on a call.
 type Mailer interface {
 	submission.Notifier
 	rendiconto.Notifier
+	allocation.Notifier
 }
 
 // Registries gives each call's reference data (the ISTAT list plus the
@@ -125,6 +126,9 @@ func New(p Ports) *App {
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
 	a.Registry = &registry.Service{Store: p.Store, Source: source, Clock: p.Clock}
 	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log, Announcer: p.Events}
+	if p.Mailer != nil {
+		a.Allocation.Notifier = p.Mailer
+	}
 	a.Outputs = &outputs.Service{Store: p.Store, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
 	a.Intake = &intake.Service{Store: p.Store, Blobs: p.Blobs, Programs: progs, Clock: p.Clock, Log: p.Log}
 	return a

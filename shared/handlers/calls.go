@@ -10,6 +10,8 @@ import (
 
 	"sportello/shared/apigw"
 	"sportello/shared/call"
+	"sportello/shared/clock"
+	"sportello/shared/money"
 	"sportello/shared/outputs"
 	"sportello/shared/problem"
 	"sportello/shared/program"
@@ -45,6 +47,17 @@ type callView struct {
 	// PrivacyNotice is the notice applicants acknowledge before their
 	// first save (its version goes in privacyNoticeVersion).
 	PrivacyNotice *program.PrivacyNotice `json:"privacyNotice,omitempty"`
+	// Funds is the fund the Region announced, published for every
+	// applicant (absent until announced).
+	Funds *fundsView `json:"funds,omitempty"`
+}
+
+type fundsView struct {
+	Amount       money.Cents `json:"amount"` // decimal string
+	AnnouncedAt  string      `json:"announcedAt"`
+	Date         string      `json:"date"` // the day of the announcement in Rome, AAAA-MM-GG
+	Act          string      `json:"act,omitempty"`
+	AllocationID string      `json:"allocationId"`
 }
 
 func (h api) viewCall(c call.Call, now time.Time) callView {
@@ -52,6 +65,10 @@ func (h api) viewCall(c call.Call, now time.Time) callView {
 		ProtocolPrefix: c.ProtocolPrefix, Params: c.Params, Version: c.Version, Now: Rome(now)}
 	if n, ok := program.NoticeOf(h.Programs[c.Program], c.Params); ok {
 		v.PrivacyNotice = &n
+	}
+	if f := c.Funds; f != nil {
+		v.Funds = &fundsView{Amount: f.Amount, AnnouncedAt: Rome(f.AnnouncedAt), Date: f.AnnouncedAt.In(clock.Rome).Format(time.DateOnly),
+			Act: f.Act, AllocationID: f.AllocationID}
 	}
 	for _, w := range c.Windows {
 		v.Windows = append(v.Windows, windowView{ID: w.ID, OpensAt: Rome(w.OpensAt), ClosesAt: Rome(w.ClosesAt), ClosesOn: w.ClosesOn, Deadline: w.Deadline(), State: w.State(now)})

@@ -125,6 +125,31 @@ func Integration(s submission.Submission, c call.Call) Message {
 	return Message{Subject: fmt.Sprintf("Integrazione %s alla domanda %s", in.Protocol.Number, s.Protocol.Number), Body: b.String()}
 }
 
+// FundsNotice composes the e-mail that tells an applicant the fund of the
+// call was published on it: the amount, the act, the day, and where to see
+// it (the call's page).
+func FundsNotice(c call.Call) Message {
+	f := c.Funds
+	var b strings.Builder
+	fmt.Fprintf(&b, "Gentile ente,\n\nper il bando\n  %s\n", c.Title)
+	fmt.Fprintf(&b, "la Regione ha comunicato il %s l'importo del fondo: %s", f.AnnouncedAt.In(clock.Rome).Format("02/01/2006"), f.Amount.Italian())
+	if f.Act != "" {
+		fmt.Fprintf(&b, " (%s)", f.Act)
+	}
+	b.WriteString(".\n\nL'avviso è pubblicato sulla pagina del bando; il riparto seguirà i criteri del bando.\n\n")
+	b.WriteString("Messaggio generato automaticamente: non rispondere.\n")
+	return Message{ID: "funds-" + f.AllocationID + "-" + c.ID, Subject: "Fondo comunicato: " + f.Amount.Italian(), Body: b.String()}
+}
+
+// FundsPublished tells org, at to, that the fund of c was published on
+// the call (one message per org and announcement: its id says which).
+func (m Mailer) FundsPublished(ctx context.Context, c call.Call, org, to string) error {
+	msg := FundsNotice(c)
+	msg.ID += "-" + org
+	msg.To = to
+	return m.Sender.Send(ctx, msg)
+}
+
 // Filed sends the receipt of s to to.
 func (m Mailer) Filed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
 	msg := Receipt(s, c)
