@@ -1,6 +1,6 @@
 // Command calls is the calls function: calls and windows, fund
-// announcements (published on the call and e-mailed to the applicants that
-// filed) and allocations.
+// announcements (published on the call, e-mailed to the applicants that
+// filed through the outbox) and allocations, calculators.
 package main
 
 import (
@@ -16,6 +16,6 @@ import (
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	a := cloud.Must(env.App(cloud.Scheduler, cloud.Events, cloud.Mailer))
+	a := cloud.Must(env.App(cloud.Scheduler, cloud.Mailer))
 	lambda.Start(lambdalog.Handler(cloud.Must(handlers.Router(a, routes.Calls)).Handle))
 }

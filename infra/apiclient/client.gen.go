@@ -2098,6 +2098,9 @@ type Problem struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string `json:"privacyNoticeVersion,omitempty"`
 	Status               int     `json:"status"`
@@ -2119,6 +2122,9 @@ type Problem struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // ProblemCode defines model for Problem.Code.
@@ -2155,6 +2161,9 @@ type Problem400 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem400Status `json:"status"`
@@ -2176,6 +2185,9 @@ type Problem400 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem400Code defines model for Problem400.Code.
@@ -2215,6 +2227,9 @@ type Problem401 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem401Status `json:"status"`
@@ -2236,6 +2251,9 @@ type Problem401 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem401Code defines model for Problem401.Code.
@@ -2275,6 +2293,9 @@ type Problem403 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem403Status `json:"status"`
@@ -2296,6 +2317,9 @@ type Problem403 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem403Code defines model for Problem403.Code.
@@ -2335,6 +2359,9 @@ type Problem404 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem404Status `json:"status"`
@@ -2356,6 +2383,9 @@ type Problem404 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem404Code defines model for Problem404.Code.
@@ -2395,6 +2425,9 @@ type Problem406 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem406Status `json:"status"`
@@ -2416,6 +2449,9 @@ type Problem406 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem406Code defines model for Problem406.Code.
@@ -2455,6 +2491,9 @@ type Problem409 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem409Status `json:"status"`
@@ -2476,6 +2515,9 @@ type Problem409 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem409Code defines model for Problem409.Code.
@@ -2515,6 +2557,9 @@ type Problem412 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem412Status `json:"status"`
@@ -2536,6 +2581,9 @@ type Problem412 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem412Code defines model for Problem412.Code.
@@ -2575,6 +2623,9 @@ type Problem413 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem413Status `json:"status"`
@@ -2596,6 +2647,9 @@ type Problem413 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem413Code defines model for Problem413.Code.
@@ -2635,6 +2689,9 @@ type Problem415 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem415Status `json:"status"`
@@ -2656,6 +2713,9 @@ type Problem415 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem415Code defines model for Problem415.Code.
@@ -2695,6 +2755,9 @@ type Problem422 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem422Status `json:"status"`
@@ -2716,6 +2779,9 @@ type Problem422 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem422Code defines model for Problem422.Code.
@@ -2755,6 +2821,9 @@ type Problem428 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem428Status `json:"status"`
@@ -2776,6 +2845,9 @@ type Problem428 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem428Code defines model for Problem428.Code.
@@ -2815,6 +2887,9 @@ type Problem500 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem500Status `json:"status"`
@@ -2836,6 +2911,9 @@ type Problem500 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem500Code defines model for Problem500.Code.
@@ -2875,6 +2953,9 @@ type Problem503 struct {
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
 
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
 	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
 	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
 	Status               Problem503Status `json:"status"`
@@ -2896,6 +2977,9 @@ type Problem503 struct {
 
 	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
 	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem503Code defines model for Problem503.Code.

@@ -24,6 +24,7 @@ import (
 	"sportello/shared/export"
 	"sportello/shared/metrics"
 	"sportello/shared/money"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/retry"
@@ -41,11 +42,13 @@ const (
 
 // Run is one riparto of a call.
 type Run struct {
-	ID            string      `json:"id" dynamodbav:"id"`
-	CallID        string      `json:"callId" dynamodbav:"callId"`
-	Status        string      `json:"status" dynamodbav:"status"`
-	Fund          money.Cents `json:"fund" dynamodbav:"fund"`
-	Note          string      `json:"note,omitempty" dynamodbav:"note,omitempty"`
+	ID     string      `json:"id" dynamodbav:"id"`
+	CallID string      `json:"callId" dynamodbav:"callId"`
+	Status string      `json:"status" dynamodbav:"status"`
+	Fund   money.Cents `json:"fund" dynamodbav:"fund"`
+	Note   string      `json:"note,omitempty" dynamodbav:"note,omitempty"`
+	// Act is the act that set the fund, published with it on the call.
+	Act           string      `json:"act,omitempty" dynamodbav:"act,omitempty"`
 	AnnouncedBy   string      `json:"announcedBy" dynamodbav:"announcedBy"`
 	AnnouncedAt   time.Time   `json:"announcedAt" dynamodbav:"announcedAt"`
 	InputSHA256   string      `json:"inputSha256,omitempty" dynamodbav:"inputSha256,omitempty"`
@@ -146,12 +149,17 @@ type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
 	// UpdateCall changes a call under its version (publishing the fund).
 	UpdateCall(ctx context.Context, id string, fn func(*call.Call) error) (call.Call, error)
+	// QueueMessages writes outbox messages whose ids are new (the fund's
+	// e-mails: more than one transaction holds).
+	QueueMessages(ctx context.Context, msgs []outbox.Message) error
 	// CurrentSubmissions lists a call's applications as they are now (a
 	// riparto counts one validated a moment ago).
 	CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error)
 	// CreateRun records a new pending run as the call's active one, and
 	// under idemKey when given; a clash says what stood in the way.
-	CreateRun(ctx context.Context, r Run, idemKey string) (*Clash, error)
+	// CreateRun writes the pending run with its effects (the audit line,
+	// the FundsAnnounced event in the outbox) in one transaction.
+	CreateRun(ctx context.Context, r Run, idemKey string, fx outbox.Effects) (*Clash, error)
 	// IdemRun finds the run an Idempotency-Key made.
 	IdemRun(ctx context.Context, callID, idemKey string) (runID, hash string, found bool, err error)
 	// BindKey records that idemKey was answered by runID (a request
@@ -179,16 +187,25 @@ type Blobs interface {
 	Put(ctx context.Context, key, contentType string, body []byte) error
 }
 
-// Announcer tells the world a fund was announced (EventBridge in the
-// cloud, an in-process call locally).
-type Announcer interface {
-	FundsAnnounced(ctx context.Context, callID, runID string) error
+// FundsAnnouncedEvent is the event that starts a run (EventBridge's
+// detail-type in the cloud; shared/eventbus publishes it).
+const FundsAnnouncedEvent = "FundsAnnounced"
+
+// AnnouncedEvent is the outbox message announcing a new run: written in the
+// transaction that creates the run, so a run is never stored without the
+// event that will start it; the relay publishes it. Its key is the run's:
+// the allocation function takes a run once however often it is told
+// (the lease), so a redelivery changes nothing.
+func AnnouncedEvent(callID, runID string) outbox.Message {
+	return outbox.Message{ID: outbox.ID(runID, 1, "announced"), Kind: outbox.Event, CallID: callID, Event: FundsAnnouncedEvent,
+		Detail: map[string]string{"callId": callID, "allocationId": runID}}
 }
 
-// Notifier tells each applicant that filed that the fund was published on
-// the call (to: the address its application gives).
+// Notifier composes the e-mail telling an org, at to, that the fund of c
+// (c.Funds) was published on the call; its id is one per announcement and
+// org, so that it is sent once.
 type Notifier interface {
-	FundsPublished(ctx context.Context, c call.Call, org, to string) error
+	FundsNotice(c call.Call, org, to string) outbox.Message
 }
 
 // Names names the beneficiaries for people (a port: the registry's ISTAT
@@ -199,14 +216,13 @@ type Names interface {
 
 // Service runs riparti.
 type Service struct {
-	Store     Store
-	Blobs     Blobs
-	Programs  map[string]program.Program
-	Names     Names // nil: the applications' own summaries name them
-	Clock     clock.Clock
-	Log       *slog.Logger
-	Announcer Announcer
-	Notifier  Notifier // nil: no e-mail
+	Store    Store
+	Blobs    Blobs
+	Programs map[string]program.Program
+	Names    Names // nil: the applications' own summaries name them
+	Clock    clock.Clock
+	Log      *slog.Logger
+	Notifier Notifier // nil: no e-mail
 	// Lease is how long a worker holds a run (0: DefaultLease).
 	Lease time.Duration
 }
@@ -426,11 +442,22 @@ func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Ann
 			leftOut = append(leftOut, p.ID)
 		}
 	}
-	run = Run{ID: runID, CallID: c.ID, Status: Pending, Fund: a.Fund, Note: a.Note, AnnouncedBy: a.By, AnnouncedAt: now.UTC(),
+	run = Run{ID: runID, CallID: c.ID, Status: Pending, Fund: a.Fund, Note: a.Note, Act: a.Act, AnnouncedBy: a.By, AnnouncedAt: now.UTC(),
 		OnlyDecided: a.OnlyDecided, OverrideReason: a.Reason, LeftOut: leftOut, RequestHash: hash}
+	detail := map[string]string{"allocation": run.ID, "fund": a.Fund.String()}
+	if a.Act != "" {
+		detail["act"] = a.Act
+	}
+	if a.OnlyDecided {
+		detail["onlyDecided"] = "true"
+		detail["reason"] = a.Reason
+		detail["leftOut"] = strings.Join(leftOut, ",")
+	}
+	// The run, its audit line and its FundsAnnounced: one transaction.
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: now, Actor: a.By, Action: "funds.announced", Detail: detail}, AnnouncedEvent(c.ID, run.ID))
 	conflicts := 0
 	for attempt := 0; ; attempt++ {
-		clash, err := s.Store.CreateRun(ctx, run, a.IdemKey)
+		clash, err := s.Store.CreateRun(ctx, run, a.IdemKey, fx)
 		if errors.Is(err, problem.Unavailable) && conflicts < 5 {
 			// Concurrent announcements collide on the call's slot (a
 			// transaction conflict): spread out and look again.
@@ -481,44 +508,44 @@ func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Ann
 		}
 		return active, false, nil
 	}
-	detail := map[string]string{"allocation": run.ID, "fund": a.Fund.String()}
-	if a.OnlyDecided {
-		detail["onlyDecided"] = "true"
-		detail["reason"] = a.Reason
-		detail["leftOut"] = strings.Join(leftOut, ",")
-	}
-	if a.Act != "" {
-		detail["act"] = a.Act
-	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: a.By, Action: "funds.announced", Detail: detail}); err != nil {
-		return run, true, err
-	}
-	if err := s.publish(ctx, c, Funds(run, a.Act)); err != nil {
-		return run, true, err
-	}
-	if err := s.Announcer.FundsAnnounced(ctx, c.ID, run.ID); err != nil {
-		return run, true, fmt.Errorf("announce %s: %w", run.ID, err)
-	}
+	s.Log.Info("funds announced", "call", c.ID, "allocation", run.ID, "outcome", "funds.announced")
 	return run, true, nil
 }
 
-// Funds is a new run's announcement as the call publishes it.
-func Funds(run Run, act string) call.Funds {
-	return call.Funds{Amount: run.Fund, AnnouncedAt: run.AnnouncedAt, Act: act, AllocationID: run.ID}
+// Funds is a run's announcement as the call publishes it.
+func Funds(run Run) call.Funds {
+	return call.Funds{Amount: run.Fund, AnnouncedAt: run.AnnouncedAt, Act: run.Act, AllocationID: run.ID}
 }
 
-// publish shows the announced fund on the call, to every applicant (the
-// latest announcement replaces an earlier one), and e-mails it once to each
-// org that filed an application still standing (withdrawn ones are not
-// told). An e-mail that fails is logged and counted; the announcement
-// stands.
-func (s *Service) publish(ctx context.Context, c call.Call, f call.Funds) error {
-	updated, err := s.Store.UpdateCall(ctx, c.ID, func(cur *call.Call) error {
+// errPublished: the call already shows this announcement or a later one.
+var errPublished = errors.New("already published")
+
+// Publish shows the announcement of run on its call, for every applicant
+// (a later announcement replaces an earlier one, never the reverse), and
+// queues its e-mail once for each org that filed an application still
+// standing (withdrawn ones are not told). It may run again for the same
+// run — a retried announcement, or one whose first answer was lost —
+// and then changes and sends nothing new: the e-mails' ids are the run's
+// and the org's.
+func (s *Service) Publish(ctx context.Context, run Run) error {
+	f := Funds(run)
+	c, err := s.Store.UpdateCall(ctx, run.CallID, func(cur *call.Call) error {
+		if cur.Funds != nil && (cur.Funds.AllocationID == run.ID || cur.Funds.AnnouncedAt.After(run.AnnouncedAt)) {
+			return errPublished
+		}
 		cur.Funds = &f
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("publish the fund on %s: %w", c.ID, err)
+	switch {
+	case errors.Is(err, errPublished):
+		if c, err = s.Store.Call(ctx, run.CallID); err != nil {
+			return err
+		}
+		if c.Funds == nil || c.Funds.AllocationID != run.ID {
+			return nil // a later announcement is on the call: this one's news is old
+		}
+	case err != nil:
+		return fmt.Errorf("publish the fund on %s: %w", run.CallID, err)
 	}
 	if s.Notifier == nil {
 		return nil
@@ -529,9 +556,9 @@ func (s *Service) publish(ctx context.Context, c call.Call, f call.Funds) error 
 	}
 	prog := s.Programs[c.Program]
 	told := map[string]bool{}
-	sent := 0
+	var msgs []outbox.Message
 	for _, sub := range subs {
-		if !sub.Filed() || sub.State == submission.Withdrawn || told[sub.Org] || prog == nil {
+		if prog == nil || !sub.Filed() || sub.State == submission.Withdrawn || told[sub.Org] {
 			continue
 		}
 		form, err := prog.Decode(sub.Data)
@@ -539,14 +566,14 @@ func (s *Service) publish(ctx context.Context, c call.Call, f call.Funds) error 
 			continue
 		}
 		told[sub.Org] = true
-		if err := s.Notifier.FundsPublished(ctx, updated, sub.Org, form.Contact()); err != nil {
-			s.Log.Error("funds e-mail failed", "call", c.ID, "submission", sub.ID, "error", err.Error())
-			metrics.Count(metrics.EmailFailures, "Kind", "funds")
-			continue
-		}
-		sent++
+		m := s.Notifier.FundsNotice(c, sub.Org, form.Contact())
+		m.CreatedAt = run.AnnouncedAt
+		msgs = append(msgs, m)
 	}
-	s.Log.Info("funds published", "call", c.ID, "allocation", f.AllocationID, "told", sent, "outcome", "funds.published")
+	if err := s.Store.QueueMessages(ctx, msgs); err != nil {
+		return fmt.Errorf("queue the fund's e-mails for %s: %w", c.ID, err)
+	}
+	s.Log.Info("funds published", "call", c.ID, "allocation", run.ID, "told", len(msgs), "outcome", "funds.published")
 	return nil
 }
 

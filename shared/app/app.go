@@ -49,8 +49,11 @@ type Blobs interface {
 	rendiconto.Files
 }
 
-// Mailer writes to applicants: filing receipts and decisions, receipts of
-// liquidation requests, the fund published on a call.
+// Mailer composes what is written to applicants and offices: filing
+// receipts and decisions, integration notices, receipts of liquidation
+// requests, the fund published on a call. The services write them to the
+// outbox in the transaction of their change (the fund's, one per Comune,
+// right after it); the relay (shared/outbox) sends them.
 type Mailer interface {
 	submission.Notifier
 	rendiconto.Notifier
@@ -64,7 +67,8 @@ type Registries interface {
 	Forget(callID string)
 }
 
-// Ports are what the application runs on.
+// Ports are what the application runs on. No port sends anything: every
+// e-mail and event of a change is an outbox item of its transaction.
 type Ports struct {
 	Store      Store
 	Registries Registries
@@ -73,7 +77,6 @@ type Ports struct {
 	Scheduler  windows.Scheduler // one-time schedules of window instants
 	Mailer     Mailer            // nil: no e-mail
 	PII        rendiconto.Box    // seals children's codes (shared/pii); nil where no rendicontazione is served
-	Events     allocation.Announcer
 	Clock      clock.Clock
 	Log        *slog.Logger
 	// Programs run by this deployment; nil: the catalog's.
@@ -125,7 +128,7 @@ func New(p Ports) *App {
 		Clock: p.Clock, Log: p.Log, Allocation: rendiconto.AnnualAllocation}
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
 	a.Registry = &registry.Service{Store: p.Store, Source: source, Clock: p.Clock}
-	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log, Announcer: p.Events}
+	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
 	if p.Mailer != nil {
 		a.Allocation.Notifier = p.Mailer
 	}

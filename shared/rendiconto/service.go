@@ -15,6 +15,7 @@ import (
 	"sportello/shared/clock"
 	"sportello/shared/ident"
 	"sportello/shared/money"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/program/lombardia"
@@ -43,7 +44,9 @@ type Store interface {
 	SaveClaim(ctx context.Context, c Claim, prev int) error
 	// TransmitClaim saves c (from version prev) with the next number of
 	// region's register for the year of at, and returns that number.
-	TransmitClaim(ctx context.Context, c Claim, prev int, region string, at time.Time) (string, error)
+	// TransmitClaim numbers and saves c; effects composes, once c has its
+	// number, the audit line and receipt written in the same transaction.
+	TransmitClaim(ctx context.Context, c Claim, prev int, region string, at time.Time, effects func(Claim) outbox.Effects) (string, error)
 
 	Audit(ctx context.Context, e audit.Entry) error
 }
@@ -68,9 +71,11 @@ type Files interface {
 	Put(ctx context.Context, key, contentType string, body []byte) error
 }
 
-// Notifier tells the Comune and the officers what happened.
+// Notifier composes what the Comune is told: the receipt of a transmitted
+// request, written to the outbox with the transmission (ok false: the
+// Comune gave no address).
 type Notifier interface {
-	ClaimTransmitted(ctx context.Context, c Claim, callTitle string) error
+	ClaimReceipt(c Claim, callTitle string) (m outbox.Message, ok bool)
 }
 
 // Service runs rendicontazione.
@@ -420,17 +425,22 @@ func (s *Service) Transmit(ctx context.Context, p *auth.Principal, id string, ar
 		return c, err
 	}
 	c.Version++
-	num, err := s.Store.TransmitClaim(ctx, c, prev, cl.Region, arrival)
+	// The audit line and the receipt, in the transmission's transaction.
+	effects := func(numbered Claim) outbox.Effects {
+		fx := outbox.Effects{}.With(&audit.Entry{ID: ident.New("aud"), CallID: numbered.Call, At: s.Clock.Now(), Actor: p.Subject, Action: "rendiconto.transmitted",
+			Detail: map[string]string{"claim": numbered.ID, "protocol": numbered.Protocol, "net": numbered.Net.String(), "overBudget": fmt.Sprint(over)}})
+		if s.Notifier != nil {
+			if m, ok := s.Notifier.ClaimReceipt(numbered, cl.Title); ok {
+				fx = fx.With(nil, m)
+			}
+		}
+		return fx
+	}
+	num, err := s.Store.TransmitClaim(ctx, c, prev, cl.Region, arrival, effects)
 	if err != nil {
 		return c, s.stale(err)
 	}
 	c.Protocol = num
-	s.audit(ctx, p, c.Call, c.ID, "rendiconto.transmitted", map[string]string{"protocol": num, "net": c.Net.String(), "overBudget": fmt.Sprint(over)})
-	if s.Notifier != nil {
-		if err := s.Notifier.ClaimTransmitted(ctx, c, cl.Title); err != nil {
-			s.Log.ErrorContext(ctx, "claim receipt not sent", slog.String("claim", c.ID), slog.Any("err", err))
-		}
-	}
 	return s.opened(c)
 }
 

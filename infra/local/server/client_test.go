@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
 	samples "sportello/events"
 	"sportello/events/files/fixtures"
 	"sportello/infra/apiclient"
@@ -91,17 +93,6 @@ type response struct {
 	Header http.Header
 }
 
-// json decodes a JSON object body (a test failure, never a panic). Being
-// converted to decode with the generated types; do not add uses.
-func (r response) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("not a JSON object (%d): %.300s", r.Status, r.Body)
-	}
-	return m
-}
-
 // decode reads a response body into the generated type T, failing the test
 // (never panicking) when it does not fit. Tests read answers through the
 // types generated from the OpenAPI document, never by type-asserting a
@@ -121,16 +112,32 @@ func decode[T any](t *testing.T, r response) T {
 // F fails the test.
 func editForm[F any](t *testing.T, data json.RawMessage, edit func(f *F)) json.RawMessage {
 	t.Helper()
-	var f F
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatalf("form data is not a %T: %v", f, err)
-	}
+	f := formOf[F](t, data)
 	edit(&f)
 	out, err := json.Marshal(f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// day is an optional calendar day of an answer as YYYY-MM-DD ("" when
+// absent).
+func day(d *openapi_types.Date) string {
+	if d == nil {
+		return ""
+	}
+	return d.Format(time.DateOnly)
+}
+
+// formOf is form data read as the program's form type F.
+func formOf[F any](t *testing.T, data json.RawMessage) F {
+	t.Helper()
+	var f F
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatalf("form data is not a %T: %v", f, err)
+	}
+	return f
 }
 
 // ptr is a pointer to v, for the optional fields of the generated types.
@@ -361,25 +368,37 @@ func (e *env) uploadBytes(subID, token, kind, ref, filename, contentType string,
 	return id
 }
 
-func (e *env) documentStatus(subID, token, docID string) (string, string) {
+// findDocument is an application's document as token lists it.
+func (e *env) findDocument(subID, token, docID string) (apiclient.Document, bool) {
 	e.t.Helper()
 	r, err := e.api().ListDocumentsWithResponse(context.Background(), subID, apiclient.Bearer(token))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if r.JSON200 == nil {
-		e.t.Fatalf("documents: %d %.300s", r.StatusCode(), r.Body)
-	}
-	for _, d := range r.JSON200.Documents {
+	for _, d := range typed(e.t, r.StatusCode(), r.Body, r.JSON200).Documents {
 		if d.Id == docID {
-			reason := ""
-			if d.Reason != nil {
-				reason = *d.Reason
-			}
-			return string(d.Status), reason
+			return d, true
 		}
 	}
-	return "", ""
+	return apiclient.Document{}, false
+}
+
+// document is findDocument of a document that must be listed.
+func (e *env) document(subID, token, docID string) apiclient.Document {
+	e.t.Helper()
+	d, ok := e.findDocument(subID, token, docID)
+	if !ok {
+		e.t.Fatalf("document %s not listed", docID)
+	}
+	return d
+}
+
+// documentStatus is a document's status and the reason of a rejection
+// ("", "" when it is not listed).
+func (e *env) documentStatus(subID, token, docID string) (string, string) {
+	e.t.Helper()
+	d, _ := e.findDocument(subID, token, docID)
+	return string(d.Status), deref(d.Reason)
 }
 
 // problemOf is the RFC 9457 problem document of an answer.

@@ -11,6 +11,7 @@ import (
 
 	"sportello/infra/apiclient"
 	"sportello/shared/clock"
+	txoutbox "sportello/shared/outbox"
 )
 
 // fvgOperator is one FVG application of the end-to-end tests.
@@ -146,10 +147,11 @@ type heldAnnouncer struct {
 	pending [][2]string
 }
 
-func (h *heldAnnouncer) FundsAnnounced(_ context.Context, callID, runID string) error {
+// Deliver is the relay's consumer of events: it keeps them.
+func (h *heldAnnouncer) Deliver(_ context.Context, m txoutbox.Message) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.pending = append(h.pending, [2]string{callID, runID})
+	h.pending = append(h.pending, [2]string{m.Detail["callId"], m.Detail["allocationId"]})
 	return nil
 }
 
@@ -175,7 +177,7 @@ func TestConcurrentAnnouncementsMakeOneRun(t *testing.T) {
 		e.review(id, off, map[string]any{"decision": "admit"})
 	}
 	held := &heldAnnouncer{rt: e.rt}
-	e.rt.App.Allocation.Announcer = held
+	e.rt.Relay.SetEvents(held)
 
 	announce := func(n int, body string, headers ...string) []string {
 		out := make([]string, n)

@@ -20,5 +20,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(emulator.EnvGSILag) == "" {
 		os.Setenv(emulator.EnvGSILag, "0s")
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopBrowser()
+	os.Exit(code)
 }

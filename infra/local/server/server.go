@@ -35,6 +35,7 @@ import (
 	"sportello/shared/pii"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
+	"sportello/shared/web"
 	"sportello/shared/windows"
 )
 
@@ -165,8 +166,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		Blobs:      rt.Blobs,
 		Exports:    rt.Exports,
 		Scheduler:  rt.Scheduler,
-		Mailer:     notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}, Offices: LocalOffices},
-		Events:     rt,
+		Mailer:     notify.Mailer{Offices: LocalOffices},
 		Clock:      cfg.Clock,
 		Log:        cfg.Log,
 	})
@@ -174,8 +174,12 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, err
 	}
 	// The outbox relay: the same code the cloud's stream function runs.
+	// E-mails land in the outbox directory (named by their key: a
+	// redelivery rewrites the same file); FundsAnnounced starts the
+	// allocation as EventBridge would. It runs after each request, every
+	// 500 ms, and at once at start, which delivers what a crash left pending.
 	rt.Relay = &txoutbox.Relay{Store: rt.Store, Mail: notify.Courier{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}},
-		Clock: cfg.Clock, Log: cfg.Log}
+		Events: localBus{rt}, Clock: cfg.Clock, Log: cfg.Log}
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	rt.stopRelay = stopRelay
 	go rt.Relay.Run(relayCtx, nil, 500*time.Millisecond)
@@ -204,7 +208,13 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	rt.URL = "http://" + ln.Addr().String()
-	rt.srv = &http.Server{Handler: &front{router: rt.Router, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys), relay: rt.drainOutbox},
+	// The web interface signs in with the dev token issuer and uploads
+	// straight to the local S3, as it does to the bucket in the cloud.
+	webRouter, err := web.Router(web.Config{SignIn: "dev", Connect: []string{rt.S3.URL}}, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	rt.srv = &http.Server{Handler: &front{router: rt.Router, web: webRouter, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys), relay: rt.drainOutbox},
 		ReadHeaderTimeout: 10 * time.Second}
 	go rt.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return rt, nil
@@ -223,11 +233,28 @@ func (rt *Runtime) objectCreated(key string) {
 	}()
 }
 
+// localBus plays EventBridge for the relay's events.
+type localBus struct{ rt *Runtime }
+
+// Deliver publishes an outbox event: FundsAnnounced starts its run.
+func (b localBus) Deliver(ctx context.Context, m txoutbox.Message) error {
+	if m.Event != allocation.FundsAnnouncedEvent {
+		return fmt.Errorf("publish %s: %w", m.Event, txoutbox.ErrNoConsumer)
+	}
+	return b.rt.FundsAnnounced(ctx, m.Detail["callId"], m.Detail["allocationId"])
+}
+
 // FundsAnnounced plays EventBridge → allocation function: asynchronously,
 // with Lambda's retries of a failed asynchronous invocation (two more, after
 // a pause), and a run held by another worker's lease tried again once the
-// lease runs out.
+// lease runs out. A second delivery of the same run finds it taken or
+// finished (the consumer's de-duplication).
 func (rt *Runtime) FundsAnnounced(_ context.Context, callID, runID string) error {
+	select {
+	case <-rt.stop:
+		return errors.New("the runtime is stopping")
+	default:
+	}
 	rt.allocWG.Add(1)
 	go func() {
 		defer rt.allocWG.Done()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	samples "sportello/events"
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 )
 
@@ -193,7 +194,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 	}
 	// Nothing changed.
 	r := e.do("GET", "/v1/submissions/"+id, tok, nil)
-	if v := r.json(t)["version"]; v != float64(1) {
+	if v := decode[apiclient.Submission](t, r).Version; v != 1 {
 		t.Fatalf("version %v after refused updates", v)
 	}
 	// A stale If-Match is 412 and changes nothing.
@@ -204,7 +205,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 	if r.Status != 412 || problemCode(t, r) != "version_mismatch" {
 		t.Fatalf("stale: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("GET", "/v1/submissions/"+id, tok, nil); r.json(t)["version"] != float64(2) || r.Header.Get("ETag") != `"2"` {
+	if r := e.do("GET", "/v1/submissions/"+id, tok, nil); decode[apiclient.Submission](t, r).Version != 2 || r.Header.Get("ETag") != `"2"` {
 		t.Fatalf("after a stale update: %s", r.Body)
 	}
 }

@@ -459,7 +459,7 @@ func roundRefusedForOne(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 		return out, prevs
 	}
 	subs, prevs := number(round, 2)
-	refused, err := s.FileAll(ctx, subs, prevs, 1)
+	refused, err := s.FileAll(ctx, subs, prevs, nil, 1)
 	var taken *submission.ClaimTaken
 	if err != nil || len(refused) != 1 || !errors.As(refused[1], &taken) || taken.HolderID != holder.ID {
 		t.Fatalf("refused %v, err %v; want only the second, its claim held by %s", refused, err, holder.ID)
@@ -471,7 +471,7 @@ func roundRefusedForOne(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 		t.Fatal("a refused round filed an application")
 	}
 	subs, prevs = number([]submission.Submission{round[0], round[2]}, 2)
-	if refused, err := s.FileAll(ctx, subs, prevs, 1); err != nil || len(refused) > 0 {
+	if refused, err := s.FileAll(ctx, subs, prevs, nil, 1); err != nil || len(refused) > 0 {
 		t.Fatalf("the others: %v %v", refused, err)
 	}
 	for i, d := range []submission.Submission{round[0], round[2]} {
