@@ -125,7 +125,7 @@ func New(p Ports) *App {
 	a.Calls = &call.Service{Store: p.Store, Scheduler: a.Windows, Programs: progs, Clock: p.Clock, Log: p.Log}
 	a.Submissions = &submission.Service{Store: p.Store, Programs: progs, Registries: sources, Notifier: p.Mailer, Clock: p.Clock, Log: p.Log}
 	a.Rendiconto = &rendiconto.Service{Store: p.Store, Box: p.PII, Files: p.Blobs, Notifier: p.Mailer, Programs: progs,
-		Clock: p.Clock, Log: p.Log, Allocation: rendiconto.AnnualAllocation}
+		Clock: p.Clock, Log: p.Log}
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
 	a.Registry = &registry.Service{Store: p.Store, Source: source, Clock: p.Clock}
 	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}

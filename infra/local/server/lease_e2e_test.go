@@ -40,7 +40,7 @@ func admittedFVG(t *testing.T, e *env) {
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
 	off := e.officer("FVG")
 	for _, id := range ids {
-		if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit"}); r.Status != 200 {
+		if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
 			t.Fatalf("admit: %d %s", r.Status, r.Body)
 		}
 	}

@@ -27,12 +27,14 @@ import (
 	"sportello/shared/apigw"
 	"sportello/shared/app"
 	"sportello/shared/auth"
+	"sportello/shared/catalog"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/handlers"
 	"sportello/shared/notify"
 	txoutbox "sportello/shared/outbox"
 	"sportello/shared/pii"
+	"sportello/shared/program"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
 	"sportello/shared/web"
@@ -45,13 +47,16 @@ const (
 	ExportsBucket   = "sportello-exports"
 )
 
-// LocalOffices are the Regions' office mailboxes of the local runtime
+// LocalOffices are the Regions' office mailboxes of the local runtime,
+// one per Region of the catalog, e.g. ufficio.lom@regione.example.it
 // (their messages land in the outbox like every other).
-var LocalOffices = map[string]string{
-	"PIE": "servizi.infanzia@regione.piemonte.example.it",
-	"FVG": "istruzione@regione.fvg.example.it",
-	"LOM": "nidigratis@regione.lombardia.example.it",
-}
+var LocalOffices = func() map[string]string {
+	out := map[string]string{}
+	for code := range program.Programs(catalog.All()).Regions() {
+		out[code] = "ufficio." + strings.ToLower(code) + "@regione.example.it"
+	}
+	return out
+}()
 
 // Config of a runtime.
 type Config struct {
@@ -214,7 +219,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt.srv = &http.Server{Handler: &front{router: rt.Router, web: webRouter, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys), relay: rt.drainOutbox},
+	rt.srv = &http.Server{Handler: &front{router: rt.Router, web: webRouter, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys, rt.App.Programs.Regions()), relay: rt.drainOutbox},
 		ReadHeaderTimeout: 10 * time.Second}
 	go rt.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return rt, nil
