@@ -32,7 +32,7 @@ func TestPiemonteFundIsPublishedOnTheCallAndEmailedToTheComuniThatFiled(t *testi
 	e.clk.Set(clock.InRome(2026, 6, 10, 10, 0)) // after the close: the MIM made the amount known
 	off := e.officer("PIE")
 	for _, id := range filed {
-		e.review(id, off, map[string]any{"decision": "validate"})
+		e.review(id, off, apiclient.Decision{Decision: "validate"})
 	}
 	if f := e.call(PiemonteCall, e.applicant(torino.Org)).Funds; f != nil {
 		t.Fatalf("a fund shown before it is announced: %+v", f)
