@@ -758,25 +758,106 @@ func (e RegistryImportKind) Valid() bool {
 
 // Defines values for ReviewDecision.
 const (
-	Admit              ReviewDecision = "admit"
-	Exclude            ReviewDecision = "exclude"
-	Reject             ReviewDecision = "reject"
-	RequestIntegration ReviewDecision = "request_integration"
-	Validate           ReviewDecision = "validate"
+	ReviewDecisionAdmit              ReviewDecision = "admit"
+	ReviewDecisionExclude            ReviewDecision = "exclude"
+	ReviewDecisionReject             ReviewDecision = "reject"
+	ReviewDecisionRequestIntegration ReviewDecision = "request_integration"
+	ReviewDecisionValidate           ReviewDecision = "validate"
 )
 
 // Valid indicates whether the value is a known member of the ReviewDecision enum.
 func (e ReviewDecision) Valid() bool {
 	switch e {
-	case Admit:
+	case ReviewDecisionAdmit:
 		return true
-	case Exclude:
+	case ReviewDecisionExclude:
 		return true
-	case Reject:
+	case ReviewDecisionReject:
 		return true
-	case RequestIntegration:
+	case ReviewDecisionRequestIntegration:
 		return true
-	case Validate:
+	case ReviewDecisionValidate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelDecisionsDeadline.
+const (
+	ReviewModelDecisionsDeadlineOptional ReviewModelDecisionsDeadline = "optional"
+	ReviewModelDecisionsDeadlineRequired ReviewModelDecisionsDeadline = "required"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelDecisionsDeadline enum.
+func (e ReviewModelDecisionsDeadline) Valid() bool {
+	switch e {
+	case ReviewModelDecisionsDeadlineOptional:
+		return true
+	case ReviewModelDecisionsDeadlineRequired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelDecisionsDecision.
+const (
+	ReviewModelDecisionsDecisionAdmit              ReviewModelDecisionsDecision = "admit"
+	ReviewModelDecisionsDecisionExclude            ReviewModelDecisionsDecision = "exclude"
+	ReviewModelDecisionsDecisionReject             ReviewModelDecisionsDecision = "reject"
+	ReviewModelDecisionsDecisionRequestIntegration ReviewModelDecisionsDecision = "request_integration"
+	ReviewModelDecisionsDecisionValidate           ReviewModelDecisionsDecision = "validate"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelDecisionsDecision enum.
+func (e ReviewModelDecisionsDecision) Valid() bool {
+	switch e {
+	case ReviewModelDecisionsDecisionAdmit:
+		return true
+	case ReviewModelDecisionsDecisionExclude:
+		return true
+	case ReviewModelDecisionsDecisionReject:
+		return true
+	case ReviewModelDecisionsDecisionRequestIntegration:
+		return true
+	case ReviewModelDecisionsDecisionValidate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelDecisionsNotes.
+const (
+	ReviewModelDecisionsNotesOptional ReviewModelDecisionsNotes = "optional"
+	ReviewModelDecisionsNotesRequired ReviewModelDecisionsNotes = "required"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelDecisionsNotes enum.
+func (e ReviewModelDecisionsNotes) Valid() bool {
+	switch e {
+	case ReviewModelDecisionsNotesOptional:
+		return true
+	case ReviewModelDecisionsNotesRequired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelModel.
+const (
+	Admission  ReviewModelModel = "admission"
+	Validation ReviewModelModel = "validation"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelModel enum.
+func (e ReviewModelModel) Valid() bool {
+	switch e {
+	case Admission:
+		return true
+	case Validation:
 		return true
 	default:
 		return false
@@ -1250,6 +1331,11 @@ type Call struct {
 	// ProtocolPrefix Example: PIE-2026
 	ProtocolPrefix string     `json:"protocolPrefix"`
 	Region         CallRegion `json:"region"`
+
+	// Review How the call's applications are reviewed (the program's model):
+	// the decisions an officer may take, with what each asks for, and the
+	// coded exclusion reasons (POST /v1/submissions/{id}/review).
+	Review *ReviewModel `json:"review,omitempty"`
 
 	// State from the clock; `scheduled` before the first window and between windows
 	State   CallState `json:"state"`
@@ -3088,6 +3174,41 @@ type ReviewClock struct {
 	// Suspended an integration is awaited and the clock stands still
 	Suspended bool `json:"suspended"`
 }
+
+// ReviewModel How the call's applications are reviewed (the program's model):
+// the decisions an officer may take, with what each asks for, and the
+// coded exclusion reasons (POST /v1/submissions/{id}/review).
+type ReviewModel struct {
+	Decisions []struct {
+		// Deadline absent: the decision takes no deadline
+		Deadline *ReviewModelDecisionsDeadline `json:"deadline,omitempty"`
+		Decision ReviewModelDecisionsDecision  `json:"decision"`
+
+		// Label Italian, for a button
+		Label string                     `json:"label"`
+		Notes *ReviewModelDecisionsNotes `json:"notes,omitempty"`
+
+		// Reasons the coded exclusion reasons may go with it
+		Reasons *bool `json:"reasons,omitempty"`
+	} `json:"decisions"`
+	ExclusionReasons *[]struct {
+		Code  string `json:"code"`
+		Title string `json:"title"`
+	} `json:"exclusionReasons,omitempty"`
+	Model ReviewModelModel `json:"model"`
+}
+
+// ReviewModelDecisionsDeadline absent: the decision takes no deadline
+type ReviewModelDecisionsDeadline string
+
+// ReviewModelDecisionsDecision defines model for ReviewModel.Decisions.Decision.
+type ReviewModelDecisionsDecision string
+
+// ReviewModelDecisionsNotes defines model for ReviewModel.Decisions.Notes.
+type ReviewModelDecisionsNotes string
+
+// ReviewModelModel defines model for ReviewModel.Model.
+type ReviewModelModel string
 
 // RipartoLine defines model for RipartoLine.
 type RipartoLine struct {

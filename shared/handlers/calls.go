@@ -50,6 +50,10 @@ type callView struct {
 	// Funds is the fund the Region announced, published for every
 	// applicant (absent until announced).
 	Funds *fundsView `json:"funds,omitempty"`
+	// Review is how the call's applications are reviewed: the decisions
+	// the program allows and its coded exclusion reasons, so the
+	// officers' pages need not know programs.
+	Review *reviewView `json:"review,omitempty"`
 }
 
 type fundsView struct {
@@ -58,6 +62,12 @@ type fundsView struct {
 	Date         string      `json:"date"` // the day of the announcement in Rome, AAAA-MM-GG
 	Act          string      `json:"act,omitempty"`
 	AllocationID string      `json:"allocationId"`
+}
+
+type reviewView struct {
+	Model            string                 `json:"model"`
+	Decisions        []program.DecisionKind `json:"decisions"`
+	ExclusionReasons []program.Reason       `json:"exclusionReasons,omitempty"`
 }
 
 func (h api) viewCall(c call.Call, now time.Time) callView {
@@ -69,6 +79,13 @@ func (h api) viewCall(c call.Call, now time.Time) callView {
 	if f := c.Funds; f != nil {
 		v.Funds = &fundsView{Amount: f.Amount, AnnouncedAt: Rome(f.AnnouncedAt), Date: f.AnnouncedAt.In(clock.Rome).Format(time.DateOnly),
 			Act: f.Act, AllocationID: f.AllocationID}
+	}
+	if prog, ok := h.Programs[c.Program]; ok {
+		m := program.ReviewModelOf(prog)
+		v.Review = &reviewView{Model: m.Name(), Decisions: m.Decisions()}
+		if ex, ok := prog.(program.Excluder); ok {
+			v.Review.ExclusionReasons = ex.ExclusionReasons()
+		}
 	}
 	for _, w := range c.Windows {
 		v.Windows = append(v.Windows, windowView{ID: w.ID, OpensAt: Rome(w.OpensAt), ClosesAt: Rome(w.ClosesAt), ClosesOn: w.ClosesOn, Deadline: w.Deadline(), State: w.State(now)})

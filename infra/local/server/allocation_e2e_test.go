@@ -43,7 +43,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 		for _, d := range ex.Documents {
 			e.uploadExample(id, tok, d)
 		}
-		if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+		if r := e.submit(id, tok); r.Status != 200 {
 			t.Fatalf("%s: %d %s", c.facility, r.Status, r.Body)
 		}
 		ids = append(ids, id)
@@ -76,7 +76,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 		}
 	}
 	for _, id := range ids {
-		if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
+		if r := e.decide(id, off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
 			t.Fatalf("admit: %d %s", r.Status, r.Body)
 		}
 	}

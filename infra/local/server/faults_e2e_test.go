@@ -77,7 +77,7 @@ func TestFilingUnderStorageFaults(t *testing.T) {
 		}
 	}
 	for i, id := range ids {
-		r := e.do("GET", "/v1/submissions/"+id, toks[i], nil)
+		r := e.submission(id, toks[i])
 		if s := decode[apiclient.Submission](t, r); s.State != "submitted" {
 			t.Fatalf("%s is %v", id, s.State)
 		}

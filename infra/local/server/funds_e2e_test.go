@@ -52,7 +52,7 @@ func (e *env) fileFVG(ops []fvgOperator) []string {
 		for _, d := range ex.Documents {
 			e.uploadExample(id, tok, d)
 		}
-		if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+		if r := e.submit(id, tok); r.Status != 200 {
 			e.t.Fatalf("%s: %d %s", c.facility, r.Status, r.Body)
 		}
 		ids = append(ids, id)

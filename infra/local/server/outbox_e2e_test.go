@@ -120,15 +120,15 @@ func TestReviewDecisionEmailIsSentExactlyOnceWhenTheSenderFailsThreeTimes(t *tes
 	ex := loadExample(t, "piemonte-torino.json")
 	tok := e.applicant(ex.Org)
 	id := e.draft(PiemonteCall, tok, ex.Org, ex.Data)
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0))
 	off := e.officer("PIE")
 	mail := &flaky{fail: 3, next: notify.Courier{Sender: notify.Outbox{Dir: e.rt.OutboxDir, Clock: e.clk, Log: e.rt.Relay.Log}}}
 	e.rt.Relay.SetMail(mail)
-	r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "reject", "notes": "Correggere la media dei frequentanti.",
-		"deadline": clock.InRome(2026, 6, 5, 12, 0).Format(time.RFC3339)})
+	r := e.decide(id, off, apiclient.Decision{Decision: "reject", Notes: ptr("Correggere la media dei frequentanti."),
+		Deadline: ptr(clock.InRome(2026, 6, 5, 12, 0).Format(time.RFC3339))})
 	if r.Status != 200 {
 		t.Fatalf("reject: %d %s", r.Status, r.Body)
 	}

@@ -66,11 +66,11 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	off := func() string { return e.officer("LOM") }
 	id := e.draft(LombardiaCall, tok(), ex.Org, ex.Data)
 	e.uploadAll(id, tok(), ex)
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok(), nil); r.Status != 200 {
+	if r := e.submit(id, tok()); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 10, 1, 9, 0))
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off(), apiclient.Decision{Decision: "admit",
+	if r := e.decide(id, off(), apiclient.Decision{Decision: "admit",
 		AdmittedFacilities: ptr([]string{"AFAM-015146-001", "AFAM-015146-002"})}); r.Status != 200 {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
