@@ -183,6 +183,22 @@ func (h api) importRegistry(ctx context.Context, r *apigw.Request) (*apigw.Respo
 	return apigw.JSON(http.StatusOK, map[string]any{"kind": kind, "imported": n})
 }
 
+// form answers the description of the call's form (program.Described) and
+// the kinds of document it takes: what the web form is drawn from.
+func (h api) form(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	c, err := h.Calls.Get(ctx, r.Principal, r.Params["callId"])
+	if err != nil {
+		return nil, err
+	}
+	annotateCall(ctx, c.ID)
+	prog, known := h.Programs[c.Program]
+	described, isDescribed := prog.(program.Described)
+	if !known || !isDescribed {
+		return nil, problem.New(problem.CodeNotFound, "Il modulo di questo bando non è descritto.")
+	}
+	return ok(map[string]any{"callId": c.ID, "program": c.Program, "fields": described.Fields(), "documents": prog.DocumentKinds()})
+}
+
 // preloaded answers the services the Region pre-loaded for a Comune, as
 // its form must declare them (?comune=<ISTAT>).
 func (h api) preloaded(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {

@@ -306,6 +306,41 @@ func (e *env) submission(id, token string) response {
 	return answered(r.HTTPResponse, r.Body)
 }
 
+// submitKeyed is submit under an Idempotency-Key.
+func (e *env) submitKeyed(id, token, key string) response {
+	e.t.Helper()
+	r, err := e.api().SubmitSubmissionWithResponse(context.Background(), id, &apiclient.SubmitSubmissionParams{IdempotencyKey: &key}, apiclient.SubmitSubmissionJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// announce announces a call's funds (key: the Idempotency-Key, "" for
+// none) through the typed client.
+func (e *env) announce(callID, token string, f apiclient.FundsAnnouncement, key string) response {
+	e.t.Helper()
+	params := &apiclient.AnnounceFundsParams{}
+	if key != "" {
+		params.IdempotencyKey = &key
+	}
+	r, err := e.api().AnnounceFundsWithResponse(context.Background(), callID, params, f, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// transmit sends a signed rendicontazione to the Region.
+func (e *env) transmit(claimID, token string) response {
+	e.t.Helper()
+	r, err := e.api().TransmitClaimWithResponse(context.Background(), claimID, apiclient.TransmitClaimJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
 // do sends one raw request; body may be nil, a string, bytes or a value to
 // encode as JSON; headers are name, value pairs. The validating transport
 // checks it like every other exchange.

@@ -73,7 +73,7 @@ func TestAFailingPutEventsNoLongerLeavesARunPending(t *testing.T) {
 	bus := &flaky{fail: 3, next: localBus{e.rt}}
 	e.rt.Relay.SetEvents(bus)
 
-	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`)
+	r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"}, "")
 	if r.Status != 202 {
 		t.Fatalf("announce: %d %s", r.Status, r.Body)
 	}

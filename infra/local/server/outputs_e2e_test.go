@@ -112,7 +112,7 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 		t.Fatalf("an applicant sees the officers' milestones: %d %s", shown.Status, shown.Body)
 	}
 
-	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00","note":"Decreto n. 1234/2025"}`)
+	r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00", Note: ptr("Decreto n. 1234/2025")}, "")
 	if r.Status != 202 {
 		t.Fatalf("announce: %d %s", r.Status, r.Body)
 	}

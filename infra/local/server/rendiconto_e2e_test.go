@@ -145,7 +145,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		t.Fatalf("child-month claimed twice: %d %s", r.Status, r.Body)
 	}
 	// Transmitting unsigned is incomplete.
-	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/transmit", tok(), nil); r.Status != 422 || problemCode(t, r) != "incomplete" {
+	if r := e.transmit(c1, tok()); r.Status != 422 || problemCode(t, r) != "incomplete" {
 		t.Fatalf("transmit unsigned: %d %s", r.Status, r.Body)
 	}
 	// A signed delibera is not the generated document.
@@ -159,7 +159,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	}
 	e.signAndUpload(c1, tok())
 	e.clk.Set(clock.InRome(2026, 1, 20, 11, 30))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/transmit", tok(), nil)
+	r = e.transmit(c1, tok())
 	if r.Status != 200 {
 		t.Fatalf("transmit: %d %s", r.Status, r.Body)
 	}
@@ -212,7 +212,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	}
 	c2 := claim2.Id
 	e.signAndUpload(c2, tok())
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/transmit", tok(), nil); r.Status != 200 {
+	if r := e.transmit(c2, tok()); r.Status != 200 {
 		t.Fatalf("transmit 2: %d %s", r.Status, r.Body)
 	}
 	r = e.do("POST", "/v1/rendicontazioni/"+c2+"/review", off(), apiclient.ClaimReview{Decision: "approve"})
