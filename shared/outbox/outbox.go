@@ -131,7 +131,17 @@ type Relay struct {
 	// MaxAttempts before a message is dead-lettered (0: 8).
 	MaxAttempts int
 	mu          sync.Mutex
+	// sent holds the messages Drain delivered and marked sent in the last
+	// minute: the pending list is read from an index that shows the mark
+	// late (a GSI lags), and a drain meanwhile — the local runtime drains
+	// after every request — would deliver and mark each again (seven
+	// times per filing in a noon rush).
+	sent map[string]time.Time
 }
+
+// recentlySent is how long Drain trusts its own "sent" marks over the
+// index: far longer than any index lag.
+const recentlySent = time.Minute
 
 // ErrNoConsumer is a message of a kind nobody delivers here.
 var ErrNoConsumer = errors.New("outbox: no consumer for this kind of message")
@@ -192,13 +202,26 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	now := time.Now() // the relay's own bookkeeping, not the application clock
+	for id, at := range r.sent {
+		if now.Sub(at) > recentlySent {
+			delete(r.sent, id)
+		}
+	}
+	if r.sent == nil {
+		r.sent = map[string]time.Time{}
+	}
 	n := 0
 	var errs []error
 	for _, m := range msgs {
+		if _, done := r.sent[m.ID]; done {
+			continue
+		}
 		if err := r.Handle(ctx, m); err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		r.sent[m.ID] = now
 		n++
 	}
 	return n, errors.Join(errs...)

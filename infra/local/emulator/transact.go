@@ -105,6 +105,10 @@ func (d *DynamoDB) transact(w http.ResponseWriter, body []byte) (handled bool, o
 		}
 		json.Unmarshal(got, &prev) //nolint:errcheck // bytes minidyn or the journal already accepted as JSON
 		code, resp := d.call(name, op)
+		if code == http.StatusOK && name == "UpdateItem" {
+			b, _ := json.Marshal(op)
+			d.applyRemoves(b)
+		}
 		if code == http.StatusOK {
 			done = append(done, undo{table: op.TableName, key: key, prev: prev.Item})
 			continue
