@@ -61,7 +61,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	// an officer would see them before deciding. The riparto then reads
 	// each application's state consistently.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		r := e.do("GET", "/v1/calls/"+FVGCall+"/submissions", off, nil)
+		r := e.listSubmissions(FVGCall, off, nil)
 		listed := 0
 		for _, id := range ids {
 			if strings.Contains(string(r.Body), `"`+id+`"`) {

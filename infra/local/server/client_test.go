@@ -341,6 +341,96 @@ func (e *env) transmit(claimID, token string) response {
 	return answered(r.HTTPResponse, r.Body)
 }
 
+// reviewClaim is an officer's review of a rendicontazione (typed client).
+func (e *env) reviewClaim(id, token string, body apiclient.ClaimReview) response {
+	e.t.Helper()
+	r, err := e.api().ReviewClaimWithResponse(context.Background(), id, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// answerClaim is the Comune's answer to a clarification (typed client).
+func (e *env) answerClaim(id, token string, body apiclient.ClaimAnswer) response {
+	e.t.Helper()
+	r, err := e.api().AnswerClaimWithResponse(context.Background(), id, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// pay records the payment of an approved rendicontazione (typed client).
+func (e *env) pay(id, token string, body apiclient.PaymentInput) response {
+	e.t.Helper()
+	r, err := e.api().PayClaimWithResponse(context.Background(), id, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// setAdvances sets a call's advances (typed client).
+func (e *env) setAdvances(callID, token string, body apiclient.AdvanceRequest) response {
+	e.t.Helper()
+	r, err := e.api().SetAdvancesWithResponse(context.Background(), callID, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// createCall creates a call (typed client).
+func (e *env) createCall(token string, body apiclient.CallSpec) response {
+	e.t.Helper()
+	r, err := e.api().CreateCallWithResponse(context.Background(), body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// createDraft creates an application (typed client).
+func (e *env) createDraft(callID, token string, body apiclient.SubmissionCreate) response {
+	e.t.Helper()
+	r, err := e.api().CreateSubmissionWithResponse(context.Background(), callID, &apiclient.CreateSubmissionParams{}, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// update saves an application's data under If-Match (typed client).
+func (e *env) update(id, token, ifMatch string, body apiclient.SubmissionUpdate) response {
+	e.t.Helper()
+	r, err := e.api().UpdateSubmissionWithResponse(context.Background(), id, &apiclient.UpdateSubmissionParams{IfMatch: ifMatch}, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// submissionAudit is an application's audit trail (typed client).
+func (e *env) submissionAudit(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetSubmissionAuditWithResponse(context.Background(), id, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// listSubmissions is a call's list of applications (typed client).
+func (e *env) listSubmissions(callID, token string, params *apiclient.ListSubmissionsParams) response {
+	e.t.Helper()
+	r, err := e.api().ListSubmissionsWithResponse(context.Background(), callID, params, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
 // do sends one raw request; body may be nil, a string, bytes or a value to
 // encode as JSON; headers are name, value pairs. The validating transport
 // checks it like every other exchange.

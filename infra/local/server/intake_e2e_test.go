@@ -175,7 +175,7 @@ func TestLombardySignedA1MustBeTheGeneratedA1(t *testing.T) {
 	got := e.submission(id, tok)
 	version := strconv.FormatInt(decode[apiclient.Submission](t, got).Version, 10)
 	changed := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Contact.Phone = ptr("02 8845 1111") })
-	if r := e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, changed)}, "If-Match", version); r.Status != 200 {
+	if r := e.update(id, tok, version, apiclient.SubmissionUpdate{Data: formData(t, changed)}); r.Status != 200 {
 		t.Fatalf("update: %d %s", r.Status, r.Body)
 	}
 	r = e.submit(id, tok)

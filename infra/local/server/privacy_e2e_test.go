@@ -62,7 +62,7 @@ func TestLombardyPrivacyNoticeAcknowledgedBeforeTheFirstSave(t *testing.T) {
 	id := decode[apiclient.Submission](t, r).Id
 	e.clk.Set(at.Add(time.Hour))
 	// Later saves need not acknowledge it again.
-	if r := e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, ex.Data)}, "If-Match", "1"); r.Status != 200 {
+	if r := e.update(id, tok, "1", apiclient.SubmissionUpdate{Data: formData(t, ex.Data)}); r.Status != 200 {
 		t.Fatalf("a later save: %d %s", r.Status, r.Body)
 	}
 
@@ -72,12 +72,12 @@ func TestLombardyPrivacyNoticeAcknowledgedBeforeTheFirstSave(t *testing.T) {
 	if ack.Version != lombardyNotice || !ack.AcknowledgedAt.Equal(at) || ack.By != "clerk-"+ex.Org {
 		t.Fatalf("the officer's view of the acknowledgement: %+v", ack)
 	}
-	if r := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions", off, nil); !strings.Contains(string(r.Body), `"privacyNotice":{"version":"`+lombardyNotice) {
+	if r := e.listSubmissions(LombardiaCall, off, nil); !strings.Contains(string(r.Body), `"privacyNotice":{"version":"`+lombardyNotice) {
 		t.Fatalf("the officers' list lacks the acknowledged version: %s", r.Body)
 	}
 	// …and in its audit trail.
 	found := false
-	for _, en := range deref(decode[apiclient.AuditTrail](t, e.do("GET", "/v1/submissions/"+id+"/audit", off, nil)).Entries) {
+	for _, en := range deref(decode[apiclient.AuditTrail](t, e.submissionAudit(id, off)).Entries) {
 		d := deref(en.Detail)
 		if en.Action == "submission.created" && d["privacyNotice"] == lombardyNotice && d["privacyAcknowledgedAt"] == at.UTC().Format(time.RFC3339Nano) {
 			found = true

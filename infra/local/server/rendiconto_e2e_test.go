@@ -76,7 +76,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	}
 
 	// Advance: 30 % of a historical basis of 5,000.00.
-	r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
+	r := e.setAdvances(LombardiaCall, off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
 		Bases: []apiclient.AdvanceBasis{{Org: ex.Org, Historical: "5000.00"}}})
 	if r.Status != 201 {
 		t.Fatalf("advances: %d %s", r.Status, r.Body)
@@ -89,7 +89,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if got := cents(t, "amount", advances[0].Amount); got != advance {
 		t.Fatalf("advance %s", got)
 	}
-	if r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
+	if r := e.setAdvances(LombardiaCall, off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
 		Bases: []apiclient.AdvanceBasis{{Org: ex.Org, Historical: "9000.00"}}}); r.Status != 409 {
 		t.Fatalf("advances set twice: %d %s", r.Status, r.Body)
 	}
@@ -170,18 +170,18 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 
 	// Clarifications from 02/02 to 12/02: the clock stops for 10 days.
 	e.clk.Set(clock.InRome(2026, 2, 2, 9, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), apiclient.ClaimReview{Decision: "clarify", Notes: ptr("Inviare il registro di ottobre di c3.")})
+	r = e.reviewClaim(c1, off(), apiclient.ClaimReview{Decision: "clarify", Notes: ptr("Inviare il registro di ottobre di c3.")})
 	if c := decode[apiclient.Claim](t, r); r.Status != 200 || c.State != "clarification" || c.DueDate != nil {
 		t.Fatalf("clarify: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2026, 2, 12, 16, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/answer", tok(), apiclient.ClaimAnswer{Notes: ptr("Registro allegato al protocollo comunale.")})
+	r = e.answerClaim(c1, tok(), apiclient.ClaimAnswer{Notes: ptr("Registro allegato al protocollo comunale.")})
 	if r.Status != 200 || day(decode[apiclient.Claim](t, r).DueDate) != "2026-03-31" {
 		t.Fatalf("answer: %d %s", r.Status, r.Body)
 	}
 	// Approve with one line reduced by 50.00 (attendance not proven).
 	e.clk.Set(clock.InRome(2026, 3, 1, 10, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), apiclient.ClaimReview{Decision: "approve",
+	r = e.reviewClaim(c1, off(), apiclient.ClaimReview{Decision: "approve",
 		Reductions: &[]apiclient.ClaimReduction{{Line: 5, Amount: "50.00", Code: "attendance_not_proven", Note: ptr("Frequenza di ottobre non documentata.")}}})
 	if r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
@@ -190,7 +190,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if approved1 != want1-50_00-advance {
 		t.Fatalf("approved %s, want %s", approved1, want1-50_00-advance)
 	}
-	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/payments", off(), apiclient.PaymentInput{Amount: approved1.String(), Reference: "Mandato 2026/0415"}); r.Status != 200 || decode[apiclient.Claim](t, r).State != "paid" {
+	if r := e.pay(c1, off(), apiclient.PaymentInput{Amount: approved1.String(), Reference: "Mandato 2026/0415"}); r.Status != 200 || decode[apiclient.Claim](t, r).State != "paid" {
 		t.Fatalf("pay: %d %s", r.Status, r.Body)
 	}
 
@@ -215,12 +215,12 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if r := e.transmit(c2, tok()); r.Status != 200 {
 		t.Fatalf("transmit 2: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/rendicontazioni/"+c2+"/review", off(), apiclient.ClaimReview{Decision: "approve"})
+	r = e.reviewClaim(c2, off(), apiclient.ClaimReview{Decision: "approve"})
 	if r.Status != 200 {
 		t.Fatalf("approve 2: %d %s", r.Status, r.Body)
 	}
 	approved2 := cents(t, "approved", decode[apiclient.Claim](t, r).Approved)
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/payments", off(), apiclient.PaymentInput{Amount: approved2.String(), Reference: "Mandato 2026/0977"}); r.Status != 200 {
+	if r := e.pay(c2, off(), apiclient.PaymentInput{Amount: approved2.String(), Reference: "Mandato 2026/0977"}); r.Status != 200 {
 		t.Fatalf("pay 2: %d %s", r.Status, r.Body)
 	}
 
@@ -247,7 +247,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if r := e.do("GET", "/v1/rendicontazioni/"+c1, e.applicant("comune:016024"), nil); r.Status != 404 {
 		t.Fatalf("another Comune reads a claim: %d", r.Status)
 	}
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/review", tok(), apiclient.ClaimReview{Decision: "approve"}); r.Status != 403 {
+	if r := e.reviewClaim(c2, tok(), apiclient.ClaimReview{Decision: "approve"}); r.Status != 403 {
 		t.Fatalf("a Comune approves: %d", r.Status)
 	}
 	// The transmission receipt went to the Comune.

@@ -65,7 +65,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	want := "submission.created submission.filed submission.reviewed submission.updated submission.resubmitted submission.reviewed"
 	got := ""
 	for deadline := time.Now().Add(5 * time.Second); got != want && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		r = e.do("GET", "/v1/submissions/"+id+"/audit", off, nil)
+		r = e.submissionAudit(id, off)
 		var trail struct {
 			Entries []struct{ Action string } `json:"entries"`
 		}

@@ -275,7 +275,7 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 	}
 
 	// Audited, and the office was told.
-	trail := e.do("GET", "/v1/submissions/"+id+"/audit", e.officer("LOM"), nil)
+	trail := e.submissionAudit(id, e.officer("LOM"))
 	if !strings.Contains(string(trail.Body), `"submission.integrated"`) || !strings.Contains(string(trail.Body), "LOM-2025-0000002") {
 		t.Fatalf("audit: %s", trail.Body)
 	}
@@ -384,7 +384,7 @@ func TestWithdrawalKeepsTheNumberAndReleasesTheClaims(t *testing.T) {
 	if len(reg) != 2 || reg[0].Withdrawal == nil || reg[0].Withdrawal.By != "clerk-comune:015146" || reg[0].SubmissionID != id || reg[1].Withdrawal != nil {
 		t.Fatalf("register: %+v", reg)
 	}
-	trail := e.do("GET", "/v1/submissions/"+id+"/audit", e.officer("LOM"), nil)
+	trail := e.submissionAudit(id, e.officer("LOM"))
 	if !strings.Contains(string(trail.Body), `"submission.withdrawn"`) || !strings.Contains(string(trail.Body), "clerk-comune:015146") {
 		t.Fatalf("audit: %s", trail.Body)
 	}
@@ -401,7 +401,7 @@ func TestWithdrawalKeepsTheNumberAndReleasesTheClaims(t *testing.T) {
 func TestOneRegisterPerRegionAndYear(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 1, 10, 0))
 	off := e.officer("FVG")
-	r := e.do("POST", "/v1/calls", off, apiclient.CallSpec{Program: "fvg-rette-2024", Title: "Secondo avviso",
+	r := e.createCall(off, apiclient.CallSpec{Program: "fvg-rette-2024", Title: "Secondo avviso",
 		Windows: []apiclient.WindowSpec{{OpensAt: "2025-06-30T00:00:00+02:00", ClosesAt: ptr("2026-02-01T00:00:00+01:00")}}})
 	if r.Status != 201 {
 		t.Fatalf("second call: %d %s", r.Status, r.Body)
@@ -602,19 +602,19 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 	with := func(name string) json.RawMessage {
 		return editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Entity.Name = ptr(name) })
 	}
-	r := e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with("Comune di \u202eonaliM"))), PrivacyNoticeVersion: ptr(lombardyNotice)})
+	r := e.createDraft(LombardiaCall, tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with("Comune di \u202eonaliM"))), PrivacyNoticeVersion: ptr(lombardyNotice)})
 	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "data.entity.name:invalid") {
 		t.Fatalf("a bidi override in a name: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with(strings.Repeat("x", 300<<10)))), PrivacyNoticeVersion: ptr(lombardyNotice)})
+	r = e.createDraft(LombardiaCall, tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with(strings.Repeat("x", 300<<10)))), PrivacyNoticeVersion: ptr(lombardyNotice)})
 	if r.Status != 413 || problemCode(t, r) != "payload_too_large" {
 		t.Fatalf("a 300 KB name: %d %.300s", r.Status, r.Body)
 	}
-	if l := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions", tok, nil); strings.Contains(string(l.Body), ex.Org) {
+	if l := e.listSubmissions(LombardiaCall, tok, nil); strings.Contains(string(l.Body), ex.Org) {
 		t.Fatalf("a refused draft was stored: %s", l.Body)
 	}
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
-	big := e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, with(strings.Repeat("x", 300<<10)))}, "If-Match", "1")
+	big := e.update(id, tok, "1", apiclient.SubmissionUpdate{Data: formData(t, with(strings.Repeat("x", 300<<10)))})
 	if big.Status != 413 || problemCode(t, big) != "payload_too_large" {
 		t.Fatalf("an update to 300 KB: %d %.300s", big.Status, big.Body)
 	}
