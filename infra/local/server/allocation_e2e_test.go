@@ -80,7 +80,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 			t.Fatalf("admit: %d %s", r.Status, r.Body)
 		}
 	}
-	sim := e.do("POST", "/v1/calls/"+FVGCall+"/allocations:simulate", off, `{"amount":"1000000.00"}`)
+	sim := e.simulate(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"})
 	if sim.Status != 200 {
 		t.Fatalf("simulate: %d %s", sim.Status, sim.Body)
 	}

@@ -431,6 +431,66 @@ func (e *env) listSubmissions(callID, token string, params *apiclient.ListSubmis
 	return answered(r.HTTPResponse, r.Body)
 }
 
+// fileClaimRequest files a rendicontazione (typed client).
+func (e *env) fileClaimRequest(subID, token string, body apiclient.ClaimRequest) response {
+	e.t.Helper()
+	r, err := e.api().FileClaimWithResponse(context.Background(), subID, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// claim is a rendicontazione as token sees it (typed client).
+func (e *env) claim(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetClaimWithResponse(context.Background(), id, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// callAudit is a call's audit trail (typed client).
+func (e *env) callAudit(callID, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetCallAuditWithResponse(context.Background(), callID, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// preloaded are the services the Region pre-loaded for a Comune (typed client).
+func (e *env) preloaded(callID, token, comune string) response {
+	e.t.Helper()
+	r, err := e.api().ListPreloadedWithResponse(context.Background(), callID, &apiclient.ListPreloadedParams{Comune: comune}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// budget is a call's budget (typed client).
+func (e *env) budget(callID, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetBudgetWithResponse(context.Background(), callID, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// simulate is a riparto simulated on the call's applications (typed client).
+func (e *env) simulate(callID, token string, body apiclient.FundsAnnouncement) response {
+	e.t.Helper()
+	r, err := e.api().SimulateAllocationWithResponse(context.Background(), callID, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
 // do sends one raw request; body may be nil, a string, bytes or a value to
 // encode as JSON; headers are name, value pairs. The validating transport
 // checks it like every other exchange.

@@ -75,7 +75,7 @@ func (e *env) review(id, token string, decision apiclient.Decision) {
 // auditActions is a call's audit entries by action.
 func (e *env) auditActions(callID, token string) map[string][]apiclient.AuditEntry {
 	e.t.Helper()
-	r := e.do("GET", "/v1/calls/"+callID+"/audit", token, nil)
+	r := e.callAudit(callID, token)
 	if r.Status != 200 {
 		e.t.Fatalf("audit: %d %.300s", r.Status, r.Body)
 	}

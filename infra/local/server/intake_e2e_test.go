@@ -311,7 +311,7 @@ func TestFVGDelegaSignedDigitallyOrByHandWithID(t *testing.T) {
 func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
 	e := newEnv(t, clock.InRome(2026, 5, 4, 10, 0))
 	torino := e.applicant("comune:001272")
-	r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=001272", torino, nil)
+	r := e.preloaded(PiemonteCall, torino, "001272")
 	if r.Status != 200 {
 		t.Fatalf("own services: %d %s", r.Status, r.Body)
 	}
@@ -323,10 +323,10 @@ func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
 	if first.Id != "PIE-SE-0001" || deref(first.AuthorisationAct) != "D.D. 2015/1234" || day(first.AuthorisedOn) != "2015-09-01" {
 		t.Fatalf("service with its act: %+v", first)
 	}
-	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", torino, nil); r.Status != 403 || strings.Contains(string(r.Body), "Arcobaleno") {
+	if r := e.preloaded(PiemonteCall, torino, "006003"); r.Status != 403 || strings.Contains(string(r.Body), "Arcobaleno") {
 		t.Fatalf("another Comune's services: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", e.officer("PIE"), nil); r.Status != 200 || !strings.Contains(string(r.Body), "Arcobaleno") {
+	if r := e.preloaded(PiemonteCall, e.officer("PIE"), "006003"); r.Status != 200 || !strings.Contains(string(r.Body), "Arcobaleno") {
 		t.Fatalf("the Region's officer: %d %s", r.Status, r.Body)
 	}
 	// The form must name the act the Region knows (or a later one).
@@ -408,7 +408,7 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	// Past due and undecided: overdue; the list sorts by due date.
 	e.clk.Set(clock.InRome(2025, 9, 24, 1, 0))
 	off = e.officer("LOM")
-	r := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions?sort=reviewDue", off, nil)
+	r := e.listSubmissions(LombardiaCall, off, &apiclient.ListSubmissionsParams{Sort: ptr(apiclient.ReviewDue)})
 	subs := decode[apiclient.SubmissionList](t, r).Submissions
 	if len(subs) != 2 || subs[0].Id != milano || subs[1].Id != bergamo {
 		t.Fatalf("sorted by due date: %s", r.Body)

@@ -121,7 +121,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	paid := claimLine("c5", cf(5, false), melograno, 2, "800.00", "fino_20000", false, true, "registro Melograno 10/2025")
 
 	e.clk.Set(clock.InRome(2026, 1, 15, 10, 0))
-	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: 1, To: 4}, Lines: append(lines1, paid)})
+	r = e.fileClaimRequest(id, tok(), apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: 1, To: 4}, Lines: append(lines1, paid)})
 	if r.Status != 422 || !strings.Contains(strings.Join(fieldsOf(t, r), " "), fmt.Sprintf("lines[%d].paidByFamily:paid_by_family", len(lines1))) {
 		t.Fatalf("a month paid by the family must be refused with its line: %d %s", r.Status, r.Body)
 	}
@@ -140,7 +140,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	c1 := claim1.Id
 
 	// The same child and month again, in another claim: refused.
-	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: 1, To: 4}, Lines: lines1[:1]})
+	r = e.fileClaimRequest(id, tok(), apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: 1, To: 4}, Lines: lines1[:1]})
 	if r.Status != 409 || problemCode(t, r) != "duplicate" {
 		t.Fatalf("child-month claimed twice: %d %s", r.Status, r.Body)
 	}
@@ -228,7 +228,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if approved1+approved2 != want1-50_00+want2-advance {
 		t.Fatalf("paid %s ≠ approved %s − advance %s", approved1+approved2, want1-50_00+want2, advance)
 	}
-	b := decode[apiclient.Budget](t, e.do("GET", "/v1/calls/"+LombardiaCall+"/budget", off(), nil))
+	b := decode[apiclient.Budget](t, e.budget(LombardiaCall, off()))
 	alloc, adv, paidTot, avail := cents(t, "allocation", b.Allocation), cents(t, "advanced", b.Advanced), cents(t, "paid", b.Paid), cents(t, "available", b.Available)
 	if alloc != 20_000_000_00 || adv != advance || paidTot != approved1+approved2 || avail != alloc-adv-paidTot {
 		t.Fatalf("budget %+v", b)
@@ -244,7 +244,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		t.Fatalf("register LOM-2026: %+v", entries)
 	}
 	// Another Comune sees none of it; the Comune cannot approve its own.
-	if r := e.do("GET", "/v1/rendicontazioni/"+c1, e.applicant("comune:016024"), nil); r.Status != 404 {
+	if r := e.claim(c1, e.applicant("comune:016024")); r.Status != 404 {
 		t.Fatalf("another Comune reads a claim: %d", r.Status)
 	}
 	if r := e.reviewClaim(c2, tok(), apiclient.ClaimReview{Decision: "approve"}); r.Status != 403 {
@@ -258,7 +258,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 
 func (e *env) fileClaim(subID, tok string, from, to int, lines []apiclient.ClaimLineInput) apiclient.Claim {
 	e.t.Helper()
-	r := e.do("POST", "/v1/submissions/"+subID+"/rendicontazioni", tok, apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: from, To: to}, Lines: lines})
+	r := e.fileClaimRequest(subID, tok, apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: from, To: to}, Lines: lines})
 	if r.Status != 201 {
 		e.t.Fatalf("rendicontazione: %d %s", r.Status, r.Body)
 	}

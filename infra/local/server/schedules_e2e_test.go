@@ -36,7 +36,7 @@ func TestACallWithA40CharacterWindowIdIsCreatedScheduledAndAudited(t *testing.T)
 	if names != 3 {
 		t.Errorf("%d schedules for the call, want open, close and finalize", names)
 	}
-	trail := e.do("GET", "/v1/calls/"+callID+"/audit", officer, nil)
+	trail := e.callAudit(callID, officer)
 	if trail.Status != 200 || !strings.Contains(string(trail.Body), "call.created") {
 		t.Fatalf("audit: %d %s", trail.Status, trail.Body)
 	}
