@@ -491,6 +491,17 @@ func (e *env) simulate(callID, token string, body apiclient.FundsAnnouncement) r
 	return answered(r.HTTPResponse, r.Body)
 }
 
+// declareDocument asks for an upload URL (typed client); the answer tells whether
+// it was given.
+func (e *env) declareDocument(subID, token string, d apiclient.DocumentDeclaration) response {
+	e.t.Helper()
+	r, err := e.api().DeclareDocumentWithResponse(context.Background(), subID, d, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
 // do sends one raw request; body may be nil, a string, bytes or a value to
 // encode as JSON; headers are name, value pairs. The validating transport
 // checks it like every other exchange.

@@ -69,7 +69,7 @@ func (e *env) tryDeclare(subID, token string, d exampleDoc) (pendingUpload, resp
 	if d.Ref != "" {
 		decl.Ref = ptr(d.Ref)
 	}
-	r := e.do("POST", "/v1/submissions/"+subID+"/documents", token, decl)
+	r := e.declareDocument(subID, token, decl)
 	if r.Status != 201 {
 		return pendingUpload{}, r
 	}
@@ -620,7 +620,7 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 	}
 	body, _ := samples.FS.ReadFile("files/signed.p7m")
 	sum := sha256.Sum256(body)
-	r = e.do("POST", "/v1/submissions/"+id+"/documents", tok, apiclient.DocumentDeclaration{Kind: "delibera_tariffe", Filename: "delibera\u202egpj.p7m",
+	r = e.declareDocument(id, tok, apiclient.DocumentDeclaration{Kind: "delibera_tariffe", Filename: "delibera\u202egpj.p7m",
 		ContentType: "application/pkcs7-mime", Size: int64(len(body)), Sha256: hex.EncodeToString(sum[:])})
 	if r.Status != 201 {
 		t.Fatalf("declare: %d %s", r.Status, r.Body)
