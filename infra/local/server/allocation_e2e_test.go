@@ -159,17 +159,20 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 // The calculators through HTTP: the four worked examples of brief §3.
 func TestCalculatorsThroughHTTP(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 9, 1, 10, 0))
-	tests := []struct{ body, region, family string }{
-		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":false,"month":1}`, "527.27", "0.00"},
-		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":true,"month":1}`, "472.73", "0.00"},
-		{`{"fee":"800.00","isee":"23000.00","bornFrom2024":false,"month":1}`, "100.00", "427.27"},
-		{`{"fee":"800.00","isee":"23000.00","bornFrom2024":true,"month":1}`, "100.00", "372.73"},
-		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":false,"month":11}`, "527.30", "0.00"},
+	tests := []struct {
+		in             apiclient.NidiGratisRequest
+		region, family string
+	}{
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "15000.00", BornFrom2024: false, Month: 1}, "527.27", "0.00"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "15000.00", BornFrom2024: true, Month: 1}, "472.73", "0.00"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "23000.00", BornFrom2024: false, Month: 1}, "100.00", "427.27"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "23000.00", BornFrom2024: true, Month: 1}, "100.00", "372.73"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "15000.00", BornFrom2024: false, Month: 11}, "527.30", "0.00"},
 	}
 	for _, tt := range tests {
-		r := e.do("POST", "/v1/calculators/nidi-gratis-plus", "", tt.body)
+		r := e.nidiGratis(tt.in)
 		if m := decode[apiclient.NidiGratisResult](t, r); r.Status != 200 || m.RegionShare != tt.region || m.FamilyShare != tt.family {
-			t.Fatalf("%s: %s", tt.body, r.Body)
+			t.Fatalf("%+v: %s", tt.in, r.Body)
 		}
 	}
 	for _, bad := range []string{`{"fee":"800.00","isee":"1.00","bornFrom2024":false,"month":12}`, `{"fee":"-1.00","isee":"1.00","bornFrom2024":false,"month":1}`, `{"fee":"800,00","isee":"1.00","bornFrom2024":false,"month":1}`} {

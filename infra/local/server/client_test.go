@@ -502,6 +502,17 @@ func (e *env) declareDocument(subID, token string, d apiclient.DocumentDeclarati
 	return answered(r.HTTPResponse, r.Body)
 }
 
+// nidiGratis is the public Nidi Gratis Plus calculator (typed client, no
+// token).
+func (e *env) nidiGratis(in apiclient.NidiGratisRequest) response {
+	e.t.Helper()
+	r, err := e.api().CalculateNidiGratisWithResponse(context.Background(), in)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
 // do sends one raw request; body may be nil, a string, bytes or a value to
 // encode as JSON; headers are name, value pairs. The validating transport
 // checks it like every other exchange.
