@@ -100,7 +100,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	e.rt.WaitAllocations()
 	run := e.allocation(FVGCall, allocID, off)
 	if run.Status != "done" || run.Allocated != "35550.00" || run.Unallocated != "964450.00" || len(deref(run.InputSha256)) != 64 {
-		t.Fatalf("run: %+v", run)
+		t.Fatalf("run: %s", shown(run))
 	}
 	r = e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil, "Accept", "text/csv")
 	if !bytes.HasPrefix(r.Body, []byte("\ufeff")) {
@@ -152,7 +152,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	}
 	e.rt.WaitAllocations()
 	if c := e.allocation(FVGCall, allocID, off); c.Status != "done" || c.Allocated != "35550.00" {
-		t.Fatalf("after a duplicate delivery: %+v", c)
+		t.Fatalf("after a duplicate delivery: %s", shown(c))
 	}
 }
 

@@ -151,6 +151,16 @@ func formData(t *testing.T, data json.RawMessage) apiclient.ApplicationData {
 	return d
 }
 
+// shown is v as JSON, for failure messages: the optional fields of the
+// generated types are pointers, which %+v prints as addresses.
+func shown(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
+}
+
 // ptr is a pointer to v, for the optional fields of the generated types.
 func ptr[T any](v T) *T { return &v }
 

@@ -81,11 +81,11 @@ func TestFVGDeadlineSaysEntroIl21Luglio(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	c := e.call(FVGCall, tok)
 	if len(c.Windows) == 0 {
-		t.Fatalf("no window: %+v", c)
+		t.Fatalf("no window: %s", shown(c))
 	}
 	w := c.Windows[0]
 	if w.Deadline != "entro il 21/07/2025" || day(w.ClosesOn) != "2025-07-21" || !strings.HasPrefix(w.ClosesAt.Format(time.RFC3339), "2025-07-22T00:00:00") {
-		t.Fatalf("window: %+v", w)
+		t.Fatalf("window: %s", shown(w))
 	}
 	id := e.draft(FVGCall, tok, ex.Org, ex.Data)
 	e.uploadAll(id, tok, ex)
@@ -200,13 +200,13 @@ func TestLombardyConvenzioneSignedByBothParties(t *testing.T) {
 	one := e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed.p7m", "application/pkcs7-mime")
 	d := e.document(id, tok, one)
 	if d.Status != "rejected" || deref(d.ReasonCode) != "signers_missing" || !strings.Contains(deref(d.Reason), "almeno 2 firmatari distinti") {
-		t.Fatalf("one signer: %+v", d)
+		t.Fatalf("one signer: %s", shown(d))
 	}
 	both := e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed-two-parties.p7m", "application/pkcs7-mime")
 	d = e.document(id, tok, both)
 	signers := deref(d.Signers)
 	if d.Status != "verified" || len(signers) != 2 || signers[0] == signers[1] || deref(d.Ref) != "AFAM-015146-002" {
-		t.Fatalf("two parties: %+v", d)
+		t.Fatalf("two parties: %s", shown(d))
 	}
 }
 
@@ -219,7 +219,7 @@ func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
 	raw := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) {
 		facs := deref(f.Facilities)
 		if len(facs) < 2 {
-			t.Fatalf("the Milano example has a private facility in agreement: %+v", facs)
+			t.Fatalf("the Milano example has a private facility in agreement: %s", shown(facs))
 		}
 		second := facs[1]
 		second.AfamUdos, second.Name = ptr("AFAM-016001-001"), ptr("Micronido privato in convenzione")
@@ -321,7 +321,7 @@ func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
 	}
 	first := services[0]
 	if first.Id != "PIE-SE-0001" || deref(first.AuthorisationAct) != "D.D. 2015/1234" || day(first.AuthorisedOn) != "2015-09-01" {
-		t.Fatalf("service with its act: %+v", first)
+		t.Fatalf("service with its act: %s", shown(first))
 	}
 	if r := e.preloaded(PiemonteCall, torino, "006003"); r.Status != 403 || strings.Contains(string(r.Body), "Arcobaleno") {
 		t.Fatalf("another Comune's services: %d %s", r.Status, r.Body)
