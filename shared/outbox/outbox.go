@@ -146,7 +146,19 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	}
 	n := 0
 	var errs []error
-	for _, m := range msgs {
+	for _, listed := range msgs {
+		// The pending set comes from the index, which shows a change a few
+		// hundred milliseconds late: each message is read again by key
+		// (consistently), so one delivered a moment ago is not delivered
+		// again and its attempts count on from the stored number.
+		m, found, err := r.Store.Message(ctx, listed.ID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !found || m.Status != Pending {
+			continue
+		}
 		if err := r.Handle(ctx, m); err != nil {
 			errs = append(errs, err)
 			continue

@@ -259,7 +259,7 @@ func checkAfterCrash(t *testing.T, dir string, at time.Time, acked map[string]st
 	}
 	// The register: no number twice, no gap, across everything stored
 	// (filings whose answer the kill swallowed included).
-	subs, err := rt.Store.Submissions(ctx, PiemonteCall, "")
+	subs, err := rt.Store.CurrentSubmissions(ctx, PiemonteCall)
 	if err != nil {
 		t.Fatal(err)
 	}

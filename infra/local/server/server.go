@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"sportello/shared/apigw"
 	"sportello/shared/app"
 	"sportello/shared/auth"
+	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/handlers"
@@ -189,12 +191,20 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The index lists a call a few hundred milliseconds after it is
+	// created: the calls just seeded are scheduled from what seeding read
+	// back (consistently), not from the listing alone.
+	for _, c := range rt.Seeded.Calls {
+		if !slices.ContainsFunc(calls, func(l call.Call) bool { return l.ID == c.ID }) {
+			calls = append(calls, c)
+		}
+	}
 	for _, c := range calls {
 		if err := rt.App.Windows.Schedule(ctx, c); err != nil {
 			return nil, err
 		}
 	}
-	if err := rt.App.Windows.Reconcile(ctx); err != nil {
+	if err := rt.App.Windows.ReconcileCalls(ctx, calls); err != nil {
 		cfg.Log.Error("startup reconcile failed", "error", err.Error())
 	}
 	go rt.reconcileLoop(cfg.ReconcileEvery, cfg.Log)
