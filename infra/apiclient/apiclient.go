@@ -61,9 +61,22 @@ func unexpected(what string, status int, body []byte) error {
 	return fmt.Errorf("%s: %d %.300s", what, status, body)
 }
 
-// Draft creates an application with the form data and returns it.
+// Draft creates an application with the form data and returns it. As a
+// portal does, it reads the call first and acknowledges the privacy notice
+// the call publishes (the applicant has been shown it).
 func (a *API) Draft(ctx context.Context, callID, token, org string, data json.RawMessage) (Submission, error) {
-	body, err := json.Marshal(map[string]any{"org": org, "data": data})
+	c, err := a.GetCallWithResponse(ctx, callID, Bearer(token))
+	if err != nil {
+		return Submission{}, err
+	}
+	if c.JSON200 == nil {
+		return Submission{}, unexpected("read the call", c.StatusCode(), c.Body)
+	}
+	req := map[string]any{"org": org, "data": data}
+	if n := c.JSON200.PrivacyNotice; n != nil {
+		req["privacyNoticeVersion"] = n.Version
+	}
+	body, err := json.Marshal(req)
 	if err != nil {
 		return Submission{}, err
 	}

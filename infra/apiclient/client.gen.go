@@ -251,6 +251,7 @@ const (
 	ProblemCodeNotFound              ProblemCode = "not_found"
 	ProblemCodePayloadTooLarge       ProblemCode = "payload_too_large"
 	ProblemCodePreconditionRequired  ProblemCode = "precondition_required"
+	ProblemCodePrivacyNoticeRequired ProblemCode = "privacy_notice_required"
 	ProblemCodeUnauthorized          ProblemCode = "unauthorized"
 	ProblemCodeUnavailable           ProblemCode = "unavailable"
 	ProblemCodeUndecidedApplications ProblemCode = "undecided_applications"
@@ -293,6 +294,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodePayloadTooLarge:
 		return true
 	case ProblemCodePreconditionRequired:
+		return true
+	case ProblemCodePrivacyNoticeRequired:
 		return true
 	case ProblemCodeUnauthorized:
 		return true
@@ -608,9 +611,10 @@ func (e Problem415Status) Valid() bool {
 
 // Defines values for Problem422Code.
 const (
-	Problem422CodeIdempotencyMismatch Problem422Code = "idempotency_mismatch"
-	Problem422CodeIncomplete          Problem422Code = "incomplete"
-	Problem422CodeValidationFailed    Problem422Code = "validation_failed"
+	Problem422CodeIdempotencyMismatch   Problem422Code = "idempotency_mismatch"
+	Problem422CodeIncomplete            Problem422Code = "incomplete"
+	Problem422CodePrivacyNoticeRequired Problem422Code = "privacy_notice_required"
+	Problem422CodeValidationFailed      Problem422Code = "validation_failed"
 )
 
 // Valid indicates whether the value is a known member of the Problem422Code enum.
@@ -619,6 +623,8 @@ func (e Problem422Code) Valid() bool {
 	case Problem422CodeIdempotencyMismatch:
 		return true
 	case Problem422CodeIncomplete:
+		return true
+	case Problem422CodePrivacyNoticeRequired:
 		return true
 	case Problem422CodeValidationFailed:
 		return true
@@ -1223,6 +1229,12 @@ type Call struct {
 	// Example: 2026-05-18T12:00:00+02:00
 	Now    Instant            `json:"now"`
 	Params *map[string]string `json:"params,omitempty"`
+
+	// PrivacyNotice The data-protection notice (GDPR art. 13) the call publishes: applicants
+	// acknowledge it, giving its version as `privacyNoticeVersion`, before the
+	// first save of a draft (Lombardy: Allegato A2, Avviso D.7). Absent when
+	// the call publishes none.
+	PrivacyNotice *PrivacyNotice `json:"privacyNotice,omitempty"`
 
 	// Program Example: piemonte-rilevazione-2026
 	Program string `json:"program"`
@@ -2020,12 +2032,43 @@ type PreloadedList struct {
 	} `json:"services"`
 }
 
+// PrivacyAcknowledgement which version of the call's privacy notice the applicant acknowledged, when and who
+type PrivacyAcknowledgement struct {
+	// AcknowledgedAt RFC 3339 with offset (answers are in Europe/Rome)
+	//
+	// Example: 2026-05-18T12:00:00+02:00
+	AcknowledgedAt Instant `json:"acknowledgedAt"`
+
+	// By the token subject
+	By      string `json:"by"`
+	Version string `json:"version"`
+}
+
+// PrivacyNotice The data-protection notice (GDPR art. 13) the call publishes: applicants
+// acknowledge it, giving its version as `privacyNoticeVersion`, before the
+// first save of a draft (Lombardy: Allegato A2, Avviso D.7). Absent when
+// the call publishes none.
+type PrivacyNotice struct {
+	Title string `json:"title"`
+
+	// Version the date of its last update, or the version the officer set (call parameter privacyNoticeVersion)
+	//
+	// Example: 2025-06-24
+	Version string `json:"version"`
+}
+
 // Problem An error (RFC 9457). `code` is stable: switch on it. The codes of each
 // status are listed in the `Problem<status>` schemas. More members may
 // come with some codes (member_conflict names the other application).
 type Problem struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string     `json:"closedAt,omitempty"`
@@ -2041,15 +2084,39 @@ type Problem struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
 	Instance *string `json:"instance,omitempty"`
-	Status   int     `json:"status"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string `json:"privacyNoticeVersion,omitempty"`
+	Status               int     `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // ProblemCode defines model for Problem.Code.
@@ -2057,8 +2124,14 @@ type ProblemCode string
 
 // Problem400 defines model for Problem400.
 type Problem400 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2074,15 +2147,39 @@ type Problem400 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem400Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem400Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem400Code defines model for Problem400.Code.
@@ -2093,8 +2190,14 @@ type Problem400Status int
 
 // Problem401 defines model for Problem401.
 type Problem401 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2110,15 +2213,39 @@ type Problem401 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem401Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem401Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem401Code defines model for Problem401.Code.
@@ -2129,8 +2256,14 @@ type Problem401Status int
 
 // Problem403 defines model for Problem403.
 type Problem403 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2146,15 +2279,39 @@ type Problem403 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem403Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem403Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem403Code defines model for Problem403.Code.
@@ -2165,8 +2322,14 @@ type Problem403Status int
 
 // Problem404 defines model for Problem404.
 type Problem404 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2182,15 +2345,39 @@ type Problem404 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem404Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem404Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem404Code defines model for Problem404.Code.
@@ -2201,8 +2388,14 @@ type Problem404Status int
 
 // Problem406 defines model for Problem406.
 type Problem406 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2218,15 +2411,39 @@ type Problem406 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem406Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem406Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem406Code defines model for Problem406.Code.
@@ -2237,8 +2454,14 @@ type Problem406Status int
 
 // Problem409 defines model for Problem409.
 type Problem409 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2254,15 +2477,39 @@ type Problem409 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem409Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem409Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem409Code defines model for Problem409.Code.
@@ -2273,8 +2520,14 @@ type Problem409Status int
 
 // Problem412 defines model for Problem412.
 type Problem412 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2290,15 +2543,39 @@ type Problem412 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem412Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem412Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem412Code defines model for Problem412.Code.
@@ -2309,8 +2586,14 @@ type Problem412Status int
 
 // Problem413 defines model for Problem413.
 type Problem413 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2326,15 +2609,39 @@ type Problem413 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem413Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem413Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem413Code defines model for Problem413.Code.
@@ -2345,8 +2652,14 @@ type Problem413Status int
 
 // Problem415 defines model for Problem415.
 type Problem415 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2362,15 +2675,39 @@ type Problem415 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem415Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem415Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem415Code defines model for Problem415.Code.
@@ -2381,8 +2718,14 @@ type Problem415Status int
 
 // Problem422 defines model for Problem422.
 type Problem422 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2398,15 +2741,39 @@ type Problem422 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem422Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem422Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem422Code defines model for Problem422.Code.
@@ -2417,8 +2784,14 @@ type Problem422Status int
 
 // Problem428 defines model for Problem428.
 type Problem428 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2434,15 +2807,39 @@ type Problem428 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem428Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem428Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem428Code defines model for Problem428.Code.
@@ -2453,8 +2850,14 @@ type Problem428Status int
 
 // Problem500 defines model for Problem500.
 type Problem500 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2470,15 +2873,39 @@ type Problem500 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem500Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem500Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem500Code defines model for Problem500.Code.
@@ -2489,8 +2916,14 @@ type Problem500Status int
 
 // Problem503 defines model for Problem503.
 type Problem503 struct {
+	// AllocationId allocation_in_progress: the run under way
+	AllocationId *string `json:"allocationId,omitempty"`
+
 	// ArrivedAt window_closed: when the request arrived
 	ArrivedAt *string `json:"arrivedAt,omitempty"`
+
+	// Claim member_conflict, duplicate: the claim already taken (e.g. comune:015146)
+	Claim *string `json:"claim,omitempty"`
 
 	// ClosedAt window_closed: when the last window closed
 	ClosedAt *string        `json:"closedAt,omitempty"`
@@ -2506,15 +2939,39 @@ type Problem503 struct {
 	Detail string        `json:"detail"`
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// Formats not_acceptable: the formats offered
+	Formats *[]string `json:"formats,omitempty"`
+
 	// Instance Example: urn:request:req_0123456789abcdef
-	Instance *string          `json:"instance,omitempty"`
-	Status   Problem503Status `json:"status"`
+	Instance *string `json:"instance,omitempty"`
+
+	// OpensAt window_closed between two windows, window_not_open: when the next window opens
+	OpensAt *string `json:"opensAt,omitempty"`
+
+	// PrivacyNoticeVersion privacy_notice_required: the version of the call's privacy notice in force, to acknowledge
+	PrivacyNoticeVersion *string          `json:"privacyNoticeVersion,omitempty"`
+	Status               Problem503Status `json:"status"`
 
 	// Title Example: Conflict
 	Title string `json:"title"`
 
 	// Type Example: https://sportello.regione.example/problems/window_closed
 	Type string `json:"type"`
+
+	// Undecided undecided_applications: the applications still awaiting a decision (no personal data)
+	Undecided *[]struct {
+		Id string `json:"id"`
+
+		// Protocol Example: FVG-2025-0000001
+		Protocol string          `json:"protocol"`
+		State    SubmissionState `json:"state"`
+	} `json:"undecided,omitempty"`
+
+	// Verification validation_failed of a signed document: why it was refused (e.g. not_the_generated_document)
+	Verification *string `json:"verification,omitempty"`
+
+	// Window window_closed between two windows: the window that closed
+	Window *string `json:"window,omitempty"`
 }
 
 // Problem503Code defines model for Problem503.Code.
@@ -2702,12 +3159,15 @@ type Submission struct {
 	// Istruttoria The istruttoria's clock (Lombardy C.3): due by the end of the 60th
 	// calendar day after the filing day (the earlier of the Avviso's two
 	// readings), standing still while an integration is awaited.
-	Istruttoria   *ReviewClock `json:"istruttoria,omitempty"`
-	Org           string       `json:"org"`
-	Program       string       `json:"program"`
-	Protocol      *Protocol    `json:"protocol,omitempty"`
-	ResubmittedAt *[]Instant   `json:"resubmittedAt,omitempty"`
-	Review        *Review      `json:"review,omitempty"`
+	Istruttoria *ReviewClock `json:"istruttoria,omitempty"`
+	Org         string       `json:"org"`
+
+	// PrivacyNotice which version of the call's privacy notice the applicant acknowledged, when and who
+	PrivacyNotice *PrivacyAcknowledgement `json:"privacyNotice,omitempty"`
+	Program       string                  `json:"program"`
+	Protocol      *Protocol               `json:"protocol,omitempty"`
+	ResubmittedAt *[]Instant              `json:"resubmittedAt,omitempty"`
+	Review        *Review                 `json:"review,omitempty"`
 
 	// SealedDocuments the documents the filing sealed into the record (verified when it ran); never changes
 	SealedDocuments *[]SealedDocument `json:"sealedDocuments,omitempty"`
@@ -2737,6 +3197,9 @@ type SubmissionCreate struct {
 	//
 	// Example: comune:001272
 	Org string `json:"org"`
+
+	// PrivacyNoticeVersion the version of the call's privacy notice the applicant read and acknowledges; required when the call publishes one (else 422 privacy_notice_required)
+	PrivacyNoticeVersion *string `json:"privacyNoticeVersion,omitempty"`
 }
 
 // SubmissionList defines model for SubmissionList.
@@ -2761,14 +3224,17 @@ type SubmissionSummary struct {
 	// Istruttoria The istruttoria's clock (Lombardy C.3): due by the end of the 60th
 	// calendar day after the filing day (the earlier of the Avviso's two
 	// readings), standing still while an integration is awaited.
-	Istruttoria   *ReviewClock    `json:"istruttoria,omitempty"`
-	Org           string          `json:"org"`
-	Program       string          `json:"program"`
-	Protocol      *Protocol       `json:"protocol,omitempty"`
-	ResubmittedAt *[]Instant      `json:"resubmittedAt,omitempty"`
-	Review        *Review         `json:"review,omitempty"`
-	State         SubmissionState `json:"state"`
-	Summary       *string         `json:"summary,omitempty"`
+	Istruttoria *ReviewClock `json:"istruttoria,omitempty"`
+	Org         string       `json:"org"`
+
+	// PrivacyNotice which version of the call's privacy notice the applicant acknowledged, when and who
+	PrivacyNotice *PrivacyAcknowledgement `json:"privacyNotice,omitempty"`
+	Program       string                  `json:"program"`
+	Protocol      *Protocol               `json:"protocol,omitempty"`
+	ResubmittedAt *[]Instant              `json:"resubmittedAt,omitempty"`
+	Review        *Review                 `json:"review,omitempty"`
+	State         SubmissionState         `json:"state"`
+	Summary       *string                 `json:"summary,omitempty"`
 
 	// UpdatedAt RFC 3339 with offset (answers are in Europe/Rome)
 	//
@@ -2781,6 +3247,9 @@ type SubmissionSummary struct {
 type SubmissionUpdate struct {
 	// Data The form of the call's program (FvgForm, LombardiaForm, PiemonteForm). A draft may be half-filled; what blocks filing is reported by submit.
 	Data ApplicationData `json:"data"`
+
+	// PrivacyNoticeVersion required when the call's privacy notice changed since the applicant acknowledged it
+	PrivacyNoticeVersion *string `json:"privacyNoticeVersion,omitempty"`
 }
 
 // UploadTicket defines model for UploadTicket.

@@ -94,6 +94,8 @@ var TableAccess = map[string]Access{
 	},
 	// The public function computes from the request alone.
 	"public": {},
+	// The web function serves embedded files.
+	"web": {},
 }
 
 // s3Access is each function's use of the data key through S3 (besides

@@ -85,3 +85,31 @@ func TestCognitoMailsInItalianThroughSESWithPasswordHistoryAndKeepOriginal(t *te
 		}
 	}
 }
+
+// The web function tells the pages the stage's app client and hosted UI
+// (code + PKCE in the browser) and the documents bucket's origin, which its
+// Content-Security-Policy lets the pre-signed uploads reach.
+func TestWebFunctionKnowsTheClientTheHostedUIAndTheBucket(t *testing.T) {
+	for _, st := range stages {
+		s := stage(t, st)
+		clientID, _ := s.only(t, "AWS::Cognito::UserPoolClient")
+		var bucketID string
+		for id, b := range s.resources("AWS::S3::Bucket") {
+			if _, cors := props(b)["CorsConfiguration"]; cors {
+				bucketID = id
+			}
+		}
+		_, fn := s.function(t, "web")
+		vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if got := jsonOf(vars["SPORTELLO_WEB_CLIENT_ID"]); got != jsonOf(ref(clientID)) {
+			t.Errorf("%s: client id %s", st, got)
+		}
+		if got := jsonOf(vars["SPORTELLO_WEB_CONNECT"]); !strings.Contains(got, bucketID) || !strings.Contains(got, "RegionalDomainName") {
+			t.Errorf("%s: connect %s, want the documents bucket's regional origin", st, got)
+		}
+		base := jsonOf(vars["SPORTELLO_WEB_AUTH_BASE"])
+		if (s.cfg.AuthDomainPrefix == "") != (base == `""`) {
+			t.Errorf("%s: auth base %s with domain prefix %q", st, base, s.cfg.AuthDomainPrefix)
+		}
+	}
+}

@@ -31,7 +31,7 @@ func TestOpenAPIDocumentDescribesExactlyTheDeployedRoutes(t *testing.T) {
 		}
 	}
 	deployed := map[string]bool{}
-	for _, r := range Routes() {
+	for _, r := range APIRoutes() {
 		deployed[r.Method+" "+r.Path] = r.Public
 	}
 	for _, k := range keys(deployed) {
@@ -47,6 +47,32 @@ func TestOpenAPIDocumentDescribesExactlyTheDeployedRoutes(t *testing.T) {
 		if _, ok := deployed[k]; !ok {
 			t.Errorf("%s is documented but not deployed", k)
 		}
+	}
+}
+
+// The web interface's routes are deployed beside the API's on the same
+// HTTP API, public, served by the web function, and none is under /v1/:
+// the API's contract stays what the OpenAPI document says.
+func TestWebRoutesAreOutsideTheAPIContract(t *testing.T) {
+	api := map[string]bool{}
+	for _, r := range APIRoutes() {
+		api[r.Method+" "+r.Path] = true
+	}
+	var web int
+	for _, r := range Routes() {
+		if r.Function != "web" {
+			continue
+		}
+		web++
+		if strings.HasPrefix(r.Path, "/v1/") || api[r.Method+" "+r.Path] {
+			t.Errorf("%s %s: a web route inside the API", r.Method, r.Path)
+		}
+		if !r.Public || r.Method != "GET" {
+			t.Errorf("%s %s: web routes are public GETs (the pages carry no data; the API checks the token)", r.Method, r.Path)
+		}
+	}
+	if web != 3 || len(Routes()) != len(APIRoutes())+web {
+		t.Errorf("%d web routes among %d, %d API routes", web, len(Routes()), len(APIRoutes()))
 	}
 }
 

@@ -1,10 +1,13 @@
 package stack
 
-import "sportello/shared/cloud"
+import (
+	"sportello/shared/cloud"
+	"sportello/shared/web"
+)
 
 // Functions of the stack, in a stable order. Each is ./functions/<name>,
 // built by `make build` into <AssetRoot>/<name>/bootstrap.
-var Functions = []string{"calls", "submissions", "uploads", "documents", "windows", "allocation", "public"}
+var Functions = []string{"calls", "submissions", "uploads", "documents", "windows", "allocation", "public", "web"}
 
 // FunctionSpec is a function's sizing, chosen deliberately.
 type FunctionSpec struct {
@@ -29,6 +32,8 @@ var Specs = map[string]FunctionSpec{
 	// public: the anonymous calculators and health; bounded inputs
 	// (shared/routes.Limits), so 10 s is ample.
 	"public": {MemoryMB: 256, TimeoutSec: 10},
+	// web: embedded files and the sign-in settings; nothing to compute.
+	"web": {MemoryMB: 128, TimeoutSec: 10},
 	// documents streams uploads of up to 50 MB through SHA-256 and the
 	// signature-envelope parser: CPU-bound, hence 1 GB.
 	"documents": {MemoryMB: 1024, TimeoutSec: 300, Async: true},
@@ -60,12 +65,15 @@ var EnvNames = map[string][]string{
 	"windows":    {cloud.EnvTable, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
 	"allocation": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus},
 	"public":     nil, // no table, no bucket: computes from the request alone
+	// web: only the sign-in settings and the bucket's origin (shared/web),
+	// set in api() where the Cognito client and the hosted domain are made.
+	"web": {web.EnvClientID, web.EnvAuthBase, web.EnvConnect},
 }
 
 // ProdReserved is prod's default reserved concurrency (context
 // reservedConcurrency overrides it). A reservation is both a floor (capacity
 // no neighbour can take) and a ceiling (the most copies that ever run at
-// once). The total (302) needs an account quota of at least 402, since
+// once). The total (312) needs an account quota of at least 412, since
 // Lambda keeps 100 unreserved: ParseConfig checks it against
 // concurrencyQuota before anything is synthesized.
 //
@@ -80,4 +88,6 @@ var ProdReserved = map[string]int{
 	// public: a ceiling, so anonymous traffic never takes more than 10
 	// copies from the account's pool, whatever the route throttles let in.
 	"public": 10,
+	// web: the same kind of ceiling for the pages' files.
+	"web": 10,
 }

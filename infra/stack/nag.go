@@ -36,6 +36,7 @@ func suppress(st awscdk.Stack, cfg Config) {
 		"windows":     {xray, schedules},
 		"allocation":  {xray, exports},
 		"public":      {xray},
+		"web":         {xray},
 	}
 	for fn, rules := range perRole {
 		on(st.Node().FindChild(jsii.String(title(fn)+"Role")), rules...)
@@ -51,7 +52,7 @@ func suppress(st awscdk.Stack, cfg Config) {
 // publicRoute accepts, for one route only, that it has no authorizer.
 func publicRoute(route constructs.IConstruct) {
 	on(route, nagRule{"AwsSolutions-APIG4",
-		"Public by design: the health check, the calculators and the API's own contract (the OpenAPI document and its reference page), served by the public function, which has no right on any data; they compute from the request alone or answer a constant, with a route throttle and size bounds of their own.", nil})
+		"Public by design: the health check, the calculators and the API's own contract (the OpenAPI document and its reference page), served by the public function, and the web interface's page and files, served by the web function; neither has any right on any data; they compute from the request alone or answer a constant, with a route throttle and size bounds of their own.", nil})
 }
 
 func on(c constructs.IConstruct, rules ...nagRule) {

@@ -36,6 +36,7 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/metrics"
 	"sportello/shared/routes"
+	"sportello/shared/web"
 )
 
 // Retention of documents and exports. The Allegato A3 keeps data of minors
@@ -253,6 +254,9 @@ func (b *builder) functions() {
 		cloud.EnvPIIKey:     b.key.KeyArn(),
 	}
 	for _, name := range Functions {
+		if name == "web" {
+			continue // its settings name the Cognito client: set in api()
+		}
 		for _, k := range EnvNames[name] {
 			b.fns[name].AddEnvironment(jsii.String(k), values[k], nil)
 		}
@@ -456,8 +460,9 @@ func (b *builder) api() {
 		})
 		providers = append(providers, awscognito.UserPoolClientIdentityProvider_Custom(jsii.String(b.cfg.FederationName)))
 	}
+	var domain awscognito.UserPoolDomain
 	if b.cfg.AuthDomainPrefix != "" {
-		pool.AddDomain(jsii.String("Domain"), &awscognito.UserPoolDomainOptions{
+		domain = pool.AddDomain(jsii.String("Domain"), &awscognito.UserPoolDomainOptions{
 			CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(b.cfg.AuthDomainPrefix)}})
 	}
 	client := pool.AddClient(jsii.String("Web"), &awscognito.UserPoolClientOptions{
@@ -482,6 +487,19 @@ func (b *builder) api() {
 	if federation != nil {
 		client.Node().AddDependency(federation)
 	}
+	// The web function tells the pages where to sign in (the hosted UI,
+	// code + PKCE with this client) and lets them upload to the documents
+	// bucket with the pre-signed PUTs (Content-Security-Policy connect-src).
+	// Without a hosted domain the pages say that sign-in is not configured.
+	webFn := b.fns["web"]
+	webFn.AddEnvironment(jsii.String(web.EnvClientID), client.UserPoolClientId(), nil)
+	webFn.AddEnvironment(jsii.String(web.EnvConnect), awscdk.Fn_Join(jsii.String(""),
+		&[]*string{jsii.String("https://"), b.docs.BucketRegionalDomainName()}), nil)
+	authBase := jsii.String("")
+	if domain != nil {
+		authBase = domain.BaseUrl(nil)
+	}
+	webFn.AddEnvironment(jsii.String(web.EnvAuthBase), authBase, nil)
 	issuer := awscdk.Fn_Sub(jsii.String("https://cognito-idp.${AWS::Region}.amazonaws.com/${Pool}"), &map[string]*string{"Pool": pool.UserPoolId()})
 	// The audience is the app client: API Gateway accepts ID tokens (aud)
 	// of that client; the custom attributes are in the ID token only.
@@ -540,7 +558,7 @@ func (b *builder) api() {
 	// their own small buckets, so no flood of them can use up the stage's
 	// rate that officers and clerks share.
 	settings := map[string]any{}
-	for _, r := range routes.All() {
+	for _, r := range append(routes.All(), routes.WebRoutes()...) {
 		if l := routes.LimitsOf(r); l.Rate > 0 {
 			settings[r.Key()] = map[string]any{"ThrottlingRateLimit": l.Rate, "ThrottlingBurstLimit": l.Burst}
 		}

@@ -130,6 +130,10 @@ func TestCdkNagSuppressionsAreExactlyTheAcceptedFindings(t *testing.T) {
 			"AwsSolutions-APIG4 Api/GET--v1--docs--{asset}/Resource":                  true,
 			"AwsSolutions-APIG4 Api/POST--v1--calculators--nidi-gratis-plus/Resource": true,
 			"AwsSolutions-APIG4 Api/POST--v1--calculators--riparto/Resource":          true,
+			// The web interface's page and files (the API checks the token).
+			"AwsSolutions-APIG4 Api/GET--/Resource":               true,
+			"AwsSolutions-APIG4 Api/GET--auth--callback/Resource": true,
+			"AwsSolutions-APIG4 Api/GET--web--{asset}/Resource":   true,
 			"AwsSolutions-IAM4 BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource [Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]": true,
 			"AwsSolutions-IAM5 UploadsRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*]":                                                                         true,
 			"AwsSolutions-IAM5 DocumentsRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*]":                                                                       true,
@@ -160,16 +164,16 @@ func TestResourceCounts(t *testing.T) {
 		s := stage(t, st)
 		// Beyond the six functions: CDK's bucket-notification helper, and
 		// in dev its auto-delete helper that empties the buckets at teardown.
-		lambdas, roles, autoDelete := 8, 9, 0
+		lambdas, roles, autoDelete := 9, 10, 0
 		if st == "dev" {
-			lambdas, roles, autoDelete = 9, 10, 1 // the access-log bucket is retained
+			lambdas, roles, autoDelete = 10, 11, 1 // the access-log bucket is retained
 		}
 		want := map[string]int{
 			"AWS::Lambda::Function": lambdas, "AWS::IAM::Role": roles, "Custom::S3AutoDeleteObjects": autoDelete,
 			"AWS::DynamoDB::Table": 1, "AWS::KMS::Key": 1, "AWS::S3::Bucket": 2, "AWS::SQS::Queue": 3,
 			"AWS::Scheduler::ScheduleGroup": 1, "AWS::Scheduler::Schedule": 1, "AWS::Events::EventBus": 1, "AWS::Events::Rule": 1,
 			"AWS::ApiGatewayV2::Api": 1, "AWS::ApiGatewayV2::Stage": 1, "AWS::ApiGatewayV2::Authorizer": 1,
-			"AWS::ApiGatewayV2::Route": len(contractRoutes), "AWS::ApiGatewayV2::Integration": 4,
+			"AWS::ApiGatewayV2::Route": len(contractRoutes), "AWS::ApiGatewayV2::Integration": 5,
 			"AWS::Cognito::UserPool": 1, "AWS::Cognito::UserPoolClient": 1,
 			// API 5xx; errors and error lines of each function; throttles
 			// of the three HTTP functions users wait on; three DLQs; the
@@ -273,8 +277,8 @@ func TestReservedConcurrencyIsSizedPerStage(t *testing.T) {
 			}
 			total += want
 		}
-		if st == "prod" && total != 302 {
-			t.Errorf("prod reserves %d in total, want 302 (docs/deploy.md: quota of at least 402)", total)
+		if st == "prod" && total != 312 {
+			t.Errorf("prod reserves %d in total, want 312 (docs/deploy.md: quota of at least 412)", total)
 		}
 	}
 	// In prod the close-time work and the riparto run one copy at a time.
@@ -548,6 +552,10 @@ var contractRoutes = []Route{
 	{"calls", "POST", "/v1/calls/{callId}/allocations:simulate", false},
 	{"public", "POST", "/v1/calculators/nidi-gratis-plus", true},
 	{"public", "POST", "/v1/calculators/riparto", true},
+	// The web interface (docs/web.md): outside /v1, not in the OpenAPI document.
+	{"web", "GET", "/", true},
+	{"web", "GET", "/auth/callback", true},
+	{"web", "GET", "/web/{asset}", true},
 	{"calls", "GET", "/v1/calls/{callId}/audit", false},
 	{"calls", "POST", "/v1/calls/{callId}/registry", false},
 	{"calls", "GET", "/v1/calls/{callId}/outcomes", false},
@@ -838,6 +846,7 @@ func TestEachFunctionHasExactlyItsRights(t *testing.T) {
 		"allocation":  concat(common, write, []string{"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "s3:PutObject", "sqs:SendMessage"}),
 		// Its logs and traces, nothing else: no data, no key.
 		"public": {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"},
+		"web":    {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"},
 	}
 	for _, st := range stages {
 		s := stage(t, st)
@@ -927,6 +936,7 @@ func TestDataKeyOnlyThroughTheServicesHoldingData(t *testing.T) {
 		"documents":   {"dynamodb": dynamo, "s3": {"kms:Decrypt"}},                        // reads uploads
 		"allocation":  {"dynamodb": dynamo, "s3": {"kms:GenerateDataKey"}},                // writes exports
 		"public":      {},
+		"web":         {},
 	}
 	for _, st := range stages {
 		s := stage(t, st)

@@ -346,6 +346,7 @@ var statusOf = map[string]int{
 	problem.CodeUndecided:            http.StatusConflict,
 	problem.CodeAllocationInProgress: http.StatusConflict,
 	problem.CodeIdempotencyMismatch:  http.StatusUnprocessableEntity,
+	problem.CodePrivacyNotice:        http.StatusUnprocessableEntity,
 }
 
 // StatusOf returns the HTTP status for a problem code.

@@ -12,6 +12,7 @@ import (
 	"sportello/shared/call"
 	"sportello/shared/outputs"
 	"sportello/shared/problem"
+	"sportello/shared/program"
 )
 
 func (h api) health(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
@@ -41,11 +42,17 @@ type callView struct {
 	// Milestones are the Region's own deadlines with what is undone,
 	// shown to the call's officers.
 	Milestones []outputs.Milestone `json:"milestones,omitempty"`
+	// PrivacyNotice is the notice applicants acknowledge before their
+	// first save (its version goes in privacyNoticeVersion).
+	PrivacyNotice *program.PrivacyNotice `json:"privacyNotice,omitempty"`
 }
 
-func viewCall(c call.Call, now time.Time) callView {
+func (h api) viewCall(c call.Call, now time.Time) callView {
 	v := callView{ID: c.ID, Program: c.Program, Region: c.Region, Title: c.Title, State: c.State(now),
 		ProtocolPrefix: c.ProtocolPrefix, Params: c.Params, Version: c.Version, Now: Rome(now)}
+	if n, ok := program.NoticeOf(h.Programs[c.Program], c.Params); ok {
+		v.PrivacyNotice = &n
+	}
 	for _, w := range c.Windows {
 		v.Windows = append(v.Windows, windowView{ID: w.ID, OpensAt: Rome(w.OpensAt), ClosesAt: Rome(w.ClosesAt), ClosesOn: w.ClosesOn, Deadline: w.Deadline(), State: w.State(now)})
 	}
@@ -60,7 +67,7 @@ func (h api) listCalls(ctx context.Context, r *apigw.Request) (*apigw.Response, 
 	now := h.Clock.Now()
 	out := make([]callView, 0, len(calls))
 	for _, c := range calls {
-		out = append(out, viewCall(c, now))
+		out = append(out, h.viewCall(c, now))
 	}
 	return ok(map[string]any{"calls": out})
 }
@@ -71,7 +78,7 @@ func (h api) getCall(ctx context.Context, r *apigw.Request) (*apigw.Response, er
 		return nil, err
 	}
 	annotateCall(ctx, c.ID)
-	v := viewCall(c, h.Clock.Now())
+	v := h.viewCall(c, h.Clock.Now())
 	if r.Principal.OfficerOf(c.Region) && h.Outputs != nil {
 		if v.Milestones, err = h.Outputs.Milestones(ctx, r.Principal, c.ID); err != nil {
 			return nil, err
@@ -90,7 +97,7 @@ func (h api) createCall(ctx context.Context, r *apigw.Request) (*apigw.Response,
 		return nil, err
 	}
 	annotateCall(ctx, c.ID)
-	return apigw.JSON(http.StatusCreated, viewCall(c, h.Clock.Now()))
+	return apigw.JSON(http.StatusCreated, h.viewCall(c, h.Clock.Now()))
 }
 
 // extendWindow moves a window's closing instant (proroga).
@@ -111,7 +118,7 @@ func (h api) extendWindow(ctx context.Context, r *apigw.Request) (*apigw.Respons
 		return nil, err
 	}
 	annotateCall(ctx, c.ID)
-	return ok(viewCall(c, h.Clock.Now()))
+	return ok(h.viewCall(c, h.Clock.Now()))
 }
 
 func (h api) callAudit(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {

@@ -42,6 +42,15 @@ type submissionView struct {
 	Data            json.RawMessage             `json:"data,omitempty"`
 	Derived         any                         `json:"derived,omitempty"`
 	Istruttoria     *istruttoriaView            `json:"istruttoria,omitempty"`
+	// PrivacyNotice is which version of the call's privacy notice the
+	// applicant acknowledged, and when (officers read it here).
+	PrivacyNotice *privacyView `json:"privacyNotice,omitempty"`
+}
+
+type privacyView struct {
+	Version        string `json:"version"`
+	AcknowledgedAt string `json:"acknowledgedAt"`
+	By             string `json:"by"`
 }
 
 type integrationView struct {
@@ -78,6 +87,9 @@ func viewSubmission(s submission.Submission, withData bool) submissionView {
 	}
 	for _, t := range s.Resubmitted {
 		v.Resubmitted = append(v.Resubmitted, Rome(t))
+	}
+	if s.Privacy != nil {
+		v.PrivacyNotice = &privacyView{Version: s.Privacy.Version, AcknowledgedAt: Rome(s.Privacy.At), By: s.Privacy.By}
 	}
 	if !withData {
 		return v // a listing: the record's details are on the application itself
@@ -119,6 +131,9 @@ func (h api) createSubmission(ctx context.Context, r *apigw.Request) (*apigw.Res
 	var body struct {
 		Org  string          `json:"org"`
 		Data json.RawMessage `json:"data"`
+		// PrivacyNoticeVersion: the version of the call's privacy notice
+		// the applicant read and acknowledges.
+		PrivacyNoticeVersion string `json:"privacyNoticeVersion"`
 	}
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
@@ -127,7 +142,7 @@ func (h api) createSubmission(ctx context.Context, r *apigw.Request) (*apigw.Res
 	if len(key) > submission.MaxIdempotencyKey {
 		return nil, problem.New(problem.CodeBadRequest, "Idempotency-Key troppo lunga (massimo 128 caratteri).")
 	}
-	sub, created, err := h.Submissions.Create(ctx, r.Principal, r.Params["callId"], body.Org, body.Data, key)
+	sub, created, err := h.Submissions.Create(ctx, r.Principal, r.Params["callId"], body.Org, body.Data, key, body.PrivacyNoticeVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +216,8 @@ func ifMatch(r *apigw.Request) (int64, error) {
 
 func (h api) updateSubmission(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
 	var body struct {
-		Data json.RawMessage `json:"data"`
+		Data                 json.RawMessage `json:"data"`
+		PrivacyNoticeVersion string          `json:"privacyNoticeVersion"`
 	}
 	if err := apigw.Decode(r, &body); err != nil {
 		return nil, err
@@ -214,7 +230,7 @@ func (h api) updateSubmission(ctx context.Context, r *apigw.Request) (*apigw.Res
 	if err != nil {
 		return nil, err
 	}
-	sub, err := h.Submissions.Update(ctx, r.Principal, r.Params["id"], version, body.Data)
+	sub, err := h.Submissions.Update(ctx, r.Principal, r.Params["id"], version, body.Data, body.PrivacyNoticeVersion)
 	if err != nil {
 		return nil, err
 	}

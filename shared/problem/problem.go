@@ -32,10 +32,11 @@ const (
 	CodeUnavailable      = "unavailable" // retryable: storage throttled or failed
 	CodeInternal         = "internal"
 	// Outputs and the riparto.
-	CodeNotAcceptable        = "not_acceptable"         // no representation of a download matches ?format= or Accept
-	CodeUndecided            = "undecided_applications" // funds announced while applications await a decision
-	CodeAllocationInProgress = "allocation_in_progress" // another amount is being allocated for the call
-	CodeIdempotencyMismatch  = "idempotency_mismatch"   // an Idempotency-Key reused with a different request
+	CodeNotAcceptable        = "not_acceptable"          // no representation of a download matches ?format= or Accept
+	CodeUndecided            = "undecided_applications"  // funds announced while applications await a decision
+	CodeAllocationInProgress = "allocation_in_progress"  // another amount is being allocated for the call
+	CodeIdempotencyMismatch  = "idempotency_mismatch"    // an Idempotency-Key reused with a different request
+	CodePrivacyNotice        = "privacy_notice_required" // a draft saved without acknowledging the call's privacy notice
 )
 
 // Unavailable is the meaning of a storage failure worth retrying (throttled,

@@ -300,3 +300,37 @@ func (ps Programs) RegionOf(id string) (string, bool) {
 	}
 	return p.Region(), true
 }
+
+// PrivacyNotice is the data-protection notice (GDPR art. 13) a call's
+// applicants must acknowledge before their first save: its version (the
+// date of its last update, as the notice itself states it) and title.
+type PrivacyNotice struct {
+	Version string `json:"version"`
+	Title   string `json:"title"`
+}
+
+// Informer is implemented by programs whose call publishes a privacy
+// notice to acknowledge (Lombardy's Allegato A2, Avviso D.7).
+type Informer interface {
+	PrivacyNotice() PrivacyNotice
+}
+
+// ParamPrivacyNoticeVersion is the call parameter by which the officer
+// records a newer version of the notice the Region published: it replaces
+// the program's own.
+const ParamPrivacyNoticeVersion = "privacyNoticeVersion"
+
+// NoticeOf is the privacy notice applicants to a call of p must
+// acknowledge (the program's, at the version the call's parameters say),
+// and whether there is one.
+func NoticeOf(p Program, params map[string]string) (PrivacyNotice, bool) {
+	in, ok := p.(Informer)
+	if !ok {
+		return PrivacyNotice{}, false
+	}
+	n := in.PrivacyNotice()
+	if v := params[ParamPrivacyNoticeVersion]; v != "" {
+		n.Version = v
+	}
+	return n, true
+}

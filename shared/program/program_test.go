@@ -290,3 +290,25 @@ func TestStrictRefusesBidiControlsWithTheirField(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// The privacy notice is the program's; the officer's call parameter gives
+// a newer version; a program without a notice asks for none.
+func TestPrivacyNoticeIsTheProgramsAtTheCallsVersion(t *testing.T) {
+	n, ok := NoticeOf(noticed{}, nil)
+	if !ok || n.Version != "2025-06-24" {
+		t.Fatalf("program's notice: %+v %v", n, ok)
+	}
+	n, _ = NoticeOf(noticed{}, map[string]string{ParamPrivacyNoticeVersion: "2025-09-01"})
+	if n.Version != "2025-09-01" || n.Title != "A2" {
+		t.Fatalf("the call's version: %+v", n)
+	}
+	if _, ok := NoticeOf(nil, nil); ok {
+		t.Fatal("no program, a notice")
+	}
+}
+
+type noticed struct{ Program }
+
+func (noticed) PrivacyNotice() PrivacyNotice {
+	return PrivacyNotice{Version: "2025-06-24", Title: "A2"}
+}

@@ -19,6 +19,11 @@ const (
 	// concurrency of its own, so a flood of anonymous requests can never
 	// take the capacity officers and clerks file with.
 	Public = "public"
+	// Web serves the web interface's pages and files (shared/web): not
+	// part of the API contract (they are not under /v1 and not in the
+	// OpenAPI document), deployed on the same HTTP API so the pages and
+	// the API share one origin. No right on any data, like public.
+	Web = "web"
 )
 
 // Route is one route of the API.
@@ -86,7 +91,21 @@ var table = []Route{
 	{Uploads, "GET", "/v1/documents/{id}/download", false},
 }
 
-// All is every route, in table order.
+// web is the web interface's route set: the page (at the root, and at the
+// sign-in callback the Cognito app client returns to) and its files, one
+// path segment each (shared/web serves a fixed list, nothing else).
+var web = []Route{
+	{Web, "GET", "/", true},
+	{Web, "GET", "/auth/callback", true},
+	{Web, "GET", "/web/{asset}", true},
+}
+
+// WebRoutes is the web interface's routes: deployed beside the API's,
+// documented in docs/web.md rather than in the OpenAPI document.
+func WebRoutes() []Route { return slices.Clone(web) }
+
+// All is every route of the API, in table order (the web interface's
+// routes are WebRoutes).
 func All() []Route { return slices.Clone(table) }
 
 // Of is the routes one function serves.
@@ -137,6 +156,11 @@ var limits = map[string]Limits{
 	"GET /v1/docs/{asset}":                  {MaxBody: 1 << 10, MaxResponse: 4 << 20, Rate: 10, Burst: 20},
 	"POST /v1/calculators/nidi-gratis-plus": {MaxBody: 8 << 10, MaxResponse: 16 << 10, Rate: 20, Burst: 40},
 	"POST /v1/calculators/riparto":          {MaxBody: 128 << 10, MaxResponse: 2 << 20, Rate: 5, Burst: 10},
+	// The web interface: a page of a few KB and files up to Bootstrap
+	// Italia's style sheet (600 KB); a page load fetches about 15 files.
+	"GET /":              {MaxBody: 1 << 10, MaxResponse: 64 << 10, Rate: 20, Burst: 40},
+	"GET /auth/callback": {MaxBody: 1 << 10, MaxResponse: 64 << 10, Rate: 20, Burst: 40},
+	"GET /web/{asset}":   {MaxBody: 1 << 10, MaxResponse: 2 << 20, Rate: 100, Burst: 200},
 }
 
 // LimitsOf is a route's bounds, the defaults filled in.

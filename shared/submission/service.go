@@ -181,7 +181,11 @@ func (s Submission) holdsClaims() bool {
 
 // Create opens a draft for org. With an idempotency key, a retried
 // request returns the draft the first one made.
-func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org string, data json.RawMessage, idemKey string) (Submission, bool, error) {
+//
+// privacyNotice is the version of the call's privacy notice the applicant
+// acknowledges: a call that publishes one takes no first save without it
+// (Lombardy's Allegato A2, Avviso D.7).
+func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org string, data json.RawMessage, idemKey, privacyNotice string) (Submission, bool, error) {
 	var f problem.Fields
 	if org == "" {
 		f.Add("org", problem.FieldRequired, "Indicare l'ente per cui si presenta la domanda.")
@@ -220,12 +224,16 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 	if err := checkDraftSize(data); err != nil {
 		return Submission{}, false, err
 	}
+	ack, err := acknowledge(p, prog, c, nil, privacyNotice, now)
+	if err != nil {
+		return Submission{}, false, err
+	}
 	form, err := prog.Decode(data)
 	if err != nil {
 		return Submission{}, false, prefixed(err, "data")
 	}
 	sub := Submission{ID: ident.New("sub"), CallID: c.ID, Program: c.Program, Region: c.Region, Org: org, State: Draft,
-		Data: compact(data), Version: 1, Summary: summary(form), CreatedAt: now.UTC(), CreatedBy: p.Subject, UpdatedAt: now.UTC()}
+		Data: compact(data), Version: 1, Summary: summary(form), Privacy: ack, CreatedAt: now.UTC(), CreatedBy: p.Subject, UpdatedAt: now.UTC()}
 	sum := sha256.Sum256(append([]byte(callID+"\x00"+org+"\x00"), sub.Data...))
 	key := ""
 	if idemKey != "" {
@@ -237,7 +245,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 	}
 	if created {
 		if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.created",
-			Detail: map[string]string{"org": org}}); err != nil {
+			Detail: ack.detail(map[string]string{"org": org})}); err != nil {
 			return got, created, err
 		}
 	}
@@ -246,7 +254,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 
 // Update replaces the data of an editable application whose version is
 // still ifMatch; a stale version is 412 and changes nothing.
-func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMatch int64, data json.RawMessage) (Submission, error) {
+// A call whose privacy notice changed since the applicant acknowledged it
+// takes the new version's acknowledgement (privacyNotice) with the save.
+func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMatch int64, data json.RawMessage, privacyNotice string) (Submission, error) {
 	sub, err := s.load(ctx, p, id)
 	if err != nil {
 		return sub, err
@@ -264,7 +274,11 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	if err := checkDraftSize(data); err != nil {
 		return sub, err
 	}
-	_, prog, err := s.callAndProgram(ctx, sub.CallID)
+	c, prog, err := s.callAndProgram(ctx, sub.CallID)
+	if err != nil {
+		return sub, err
+	}
+	ack, err := acknowledge(p, prog, c, sub.Privacy, privacyNotice, now)
 	if err != nil {
 		return sub, err
 	}
@@ -274,14 +288,52 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	}
 	next := sub
 	next.Data, next.Summary, next.Version, next.UpdatedAt = compact(data), summary(form), sub.Version+1, now.UTC()
+	if ack != nil {
+		next.Privacy = ack
+	}
 	if err := s.Store.SaveSubmission(ctx, next, ifMatch); err != nil {
 		return sub, err
 	}
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.updated",
-		Detail: map[string]string{"version": fmt.Sprint(next.Version)}}); err != nil {
+		Detail: ack.detail(map[string]string{"version": fmt.Sprint(next.Version)})}); err != nil {
 		return next, err
 	}
 	return next, nil
+}
+
+// acknowledge checks the acknowledgement of the call's privacy notice
+// that a save carries (given: the version acknowledged, "" none) against
+// the notice in force and the one already on record (prev). It answers
+// the acknowledgement to record, nil when there is nothing new (the call
+// publishes no notice, or its version is already acknowledged).
+func acknowledge(p *auth.Principal, prog program.Program, c call.Call, prev *PrivacyAcknowledgement, given string, now time.Time) (*PrivacyAcknowledgement, error) {
+	notice, ok := program.NoticeOf(prog, c.Params)
+	switch {
+	case !ok:
+		return nil, nil
+	case given == notice.Version:
+		return &PrivacyAcknowledgement{Version: notice.Version, At: now.UTC(), By: p.Subject}, nil
+	case given != "":
+		return nil, (&problem.Error{Code: problem.CodePrivacyNotice,
+			Detail: fmt.Sprintf("La versione dell'informativa indicata (%s) non è quella in vigore per il bando: leggere l'informativa «%s», versione %s, e confermarne la presa visione.", given, notice.Title, notice.Version),
+			Fields: []problem.FieldError{{Field: "privacyNoticeVersion", Code: problem.FieldMismatch, Message: "Versione in vigore: " + notice.Version + "."}}}).
+			With("privacyNoticeVersion", notice.Version)
+	case prev != nil && prev.Version == notice.Version:
+		return nil, nil
+	}
+	return nil, (&problem.Error{Code: problem.CodePrivacyNotice,
+		Detail: fmt.Sprintf("Prima di salvare la domanda occorre prendere visione dell'informativa sul trattamento dei dati personali («%s», versione %s) e confermarlo.", notice.Title, notice.Version),
+		Fields: []problem.FieldError{{Field: "privacyNoticeVersion", Code: problem.FieldRequired, Message: "Indicare la versione dell'informativa di cui si è presa visione: " + notice.Version + "."}}}).
+		With("privacyNoticeVersion", notice.Version)
+}
+
+// detail adds the acknowledgement, if any, to an audit line's detail.
+func (a *PrivacyAcknowledgement) detail(d map[string]string) map[string]string {
+	if a != nil {
+		d["privacyNotice"] = a.Version
+		d["privacyAcknowledgedAt"] = a.At.Format(time.RFC3339Nano)
+	}
+	return d
 }
 
 // List returns a call's applications: all of them to an officer of its

@@ -98,7 +98,7 @@ var officer = &auth.Principal{Subject: "officer", Role: auth.RoleOfficer, Region
 
 func (f fixture) draft(t *testing.T, org, data string) submission.Submission {
 	t.Helper()
-	sub, _, err := f.svc.Create(ctx, clerk(org), "c1", org, json.RawMessage(data), "")
+	sub, _, err := f.svc.Create(ctx, clerk(org), "c1", org, json.RawMessage(data), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,10 +165,10 @@ func TestStaleIfMatchIs412AndChangesNothing(t *testing.T) {
 	f := setup(t)
 	sub := f.draft(t, "comune:001272", `{"name":"a"}`)
 	p := clerk(sub.Org)
-	if _, err := f.svc.Update(ctx, p, sub.ID, 1, json.RawMessage(`{"name":"b"}`)); err != nil {
+	if _, err := f.svc.Update(ctx, p, sub.ID, 1, json.RawMessage(`{"name":"b"}`), ""); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.svc.Update(ctx, p, sub.ID, 1, json.RawMessage(`{"name":"c"}`))
+	_, err := f.svc.Update(ctx, p, sub.ID, 1, json.RawMessage(`{"name":"c"}`), "")
 	if problem.CodeOf(err) != problem.CodeVersionMismatch {
 		t.Fatalf("got %v", err)
 	}
@@ -190,7 +190,7 @@ func TestFiledIsImmutableAndRepeatSubmitAnswersTheSame(t *testing.T) {
 	if err != nil || again.Protocol.Number != first.Protocol.Number || !again.Protocol.At.Equal(first.Protocol.At) {
 		t.Fatalf("repeat: %+v %v", again.Protocol, err)
 	}
-	if _, err := f.svc.Update(ctx, p, sub.ID, first.Version, json.RawMessage(`{"name":"z"}`)); problem.CodeOf(err) != problem.CodeNotEditable {
+	if _, err := f.svc.Update(ctx, p, sub.ID, first.Version, json.RawMessage(`{"name":"z"}`), ""); problem.CodeOf(err) != problem.CodeNotEditable {
 		t.Fatalf("update after filing: %v", err)
 	}
 }
@@ -210,7 +210,7 @@ func TestOthersApplicationsAreNotFound(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := f.svc.Create(ctx, other, "c1", "comune:001272", nil, ""); problem.CodeOf(err) != problem.CodeForbidden {
+	if _, _, err := f.svc.Create(ctx, other, "c1", "comune:001272", nil, "", ""); problem.CodeOf(err) != problem.CodeForbidden {
 		t.Fatalf("creating for another org: %v", err)
 	}
 }
@@ -272,7 +272,7 @@ func TestRejectEditResendValidate(t *testing.T) {
 		t.Fatalf("reject: %v", err)
 	}
 	f.clk.Advance(time.Second)
-	edited, err := f.svc.Update(ctx, p, sub.ID, rej.Version, json.RawMessage(`{"name":"corrected"}`))
+	edited, err := f.svc.Update(ctx, p, sub.ID, rej.Version, json.RawMessage(`{"name":"corrected"}`), "")
 	if err != nil {
 		t.Fatalf("a rejected form is editable: %v", err)
 	}

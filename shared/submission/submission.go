@@ -78,6 +78,14 @@ type Withdrawal struct {
 	At time.Time `json:"at" dynamodbav:"at"`
 }
 
+// PrivacyAcknowledgement records which version of the call's privacy
+// notice the applicant acknowledged, who and when (the service's clock).
+type PrivacyAcknowledgement struct {
+	Version string    `json:"version" dynamodbav:"version"`
+	At      time.Time `json:"at" dynamodbav:"at"`
+	By      string    `json:"by" dynamodbav:"by"`
+}
+
 // Review is the officer's latest decision.
 type Review struct {
 	Decision string     `json:"decision" dynamodbav:"decision"`
@@ -117,6 +125,9 @@ type Submission struct {
 	Sealed       []SealedDocument `json:"sealedDocuments,omitempty" dynamodbav:"sealed,omitempty"`
 	Integrations []Integration    `json:"integrations,omitempty" dynamodbav:"integrations,omitempty"`
 	Withdrawal   *Withdrawal      `json:"withdrawal,omitempty" dynamodbav:"withdrawal,omitempty"`
+	// Privacy is the applicant's acknowledgement of the call's privacy
+	// notice (nil when the call publishes none).
+	Privacy *PrivacyAcknowledgement `json:"privacyNotice,omitempty" dynamodbav:"privacy,omitempty"`
 	// Registering is what a registration transaction records for this
 	// application (EntryFiling: its Protocol; EntryIntegration: its last
 	// integration); never stored.

@@ -27,11 +27,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +54,7 @@ import (
 	"sportello/shared/document"
 	"sportello/shared/ident"
 	"sportello/shared/program"
+	"sportello/shared/program/lombardia"
 	"sportello/shared/submission"
 )
 
@@ -77,7 +80,19 @@ func main() {
 	limit := flag.Int("n", 0, "file for only the first n Comuni of each rush (0: all)")
 	only := flag.String("rush", "", "run only rush A or B (default both)")
 	durable := flag.Bool("durable", false, "rush A only, keeping state on disk (journal with group commit, snapshots), then report the restart after the rush")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server, emulator and clients share the process) to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
 	if *durable {
 		*only = "A"
 	}
@@ -97,6 +112,7 @@ func main() {
 		}
 		results = append(results, r)
 	}
+	pprof.StopCPUProfile() // a no-op without -cpuprofile
 	printResults(results)
 	if failed {
 		os.Exit(1)
@@ -332,11 +348,15 @@ func setup(ctx context.Context, rt *server.Runtime, c *apiclient.API, comuni []p
 		return nil, nil, err
 	}
 	var ex struct {
-		Data map[string]any `json:"data"`
+		Data apiclient.LombardiaForm `json:"data"`
 	}
 	if err := json.Unmarshal(tmpl, &ex); err != nil {
 		return nil, nil, err
 	}
+	if ex.Data.Entity == nil || ex.Data.Facilities == nil || len(*ex.Data.Facilities) == 0 {
+		return nil, nil, errors.New("the Milano example has no entity or facility to copy")
+	}
+	fees := (*ex.Data.Facilities)[0].Fees
 	signed, _ := samples.FS.ReadFile("files/signed.p7m")
 	sum := sha256.Sum256(signed)
 	apps = make([]app, len(comuni))
@@ -345,20 +365,20 @@ func setup(ctx context.Context, rt *server.Runtime, c *apiclient.API, comuni []p
 		cm := comuni[i]
 		org := "comune:" + cm.ISTAT
 		p := auth.Principal{Subject: "clerk-" + org, Role: auth.RoleApplicant, Orgs: []string{org}}
-		data := map[string]any{}
-		for k, v := range ex.Data {
-			data[k] = v
+		// The Milano form with this Comune's name and one nido of its own
+		// (the typed form of the OpenAPI document: copies, never shared).
+		data := ex.Data
+		entity := *ex.Data.Entity
+		name, province := "Comune di "+cm.Name, cm.Province
+		entity.Name, entity.Province = &name, &province
+		data.Entity = &entity
+		afam, nido, address, places, public := "AFAM-"+cm.ISTAT+"-DEMO", "Nido comunale", "Piazza del Municipio 1", 30, true
+		data.Facilities = &[]apiclient.LombardiaFacility{{AfamUdos: &afam, Name: &nido, Address: &address, AuthorisedPlaces: &places, Public: &public, Fees: fees}}
+		raw, err := json.Marshal(data)
+		if err != nil {
+			return err
 		}
-		entity := map[string]any{}
-		for k, v := range ex.Data["entity"].(map[string]any) {
-			entity[k] = v
-		}
-		entity["name"], entity["province"] = "Comune di "+cm.Name, cm.Province
-		data["entity"] = entity
-		data["facilities"] = []any{map[string]any{"afamUdos": "AFAM-" + cm.ISTAT + "-DEMO", "name": "Nido comunale", "address": "Piazza del Municipio 1",
-			"authorisedPlaces": 30, "public": true, "fees": ex.Data["facilities"].([]any)[0].(map[string]any)["fees"]}}
-		raw, _ := json.Marshal(data)
-		sub, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "")
+		sub, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "", lombardia.New().PrivacyNotice().Version)
 		if err != nil {
 			return fmt.Errorf("draft for %s: %w", org, err)
 		}
@@ -386,7 +406,7 @@ func setup(ctx context.Context, rt *server.Runtime, c *apiclient.API, comuni []p
 			}
 		}
 		if i < len(late) {
-			again, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "")
+			again, _, err := rt.App.Submissions.Create(ctx, &p, server.LombardiaCall, org, raw, "", lombardia.New().PrivacyNotice().Version)
 			late[i] = app{org: org, token: apps[i].token, id: again.ID}
 			return err
 		}

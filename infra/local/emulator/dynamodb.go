@@ -70,9 +70,11 @@ type DynamoDB struct {
 	// keeps readers out while a transaction is half applied.
 	writeMu sync.RWMutex
 	mirror  mirror
-	faults  atomic.Pointer[Faults]
-	rng     *rand.Rand
-	rngMu   sync.Mutex
+	// keys keeps minidyn's sorted key lists short between walks (bulk.go).
+	keys   *lazyKeys
+	faults atomic.Pointer[Faults]
+	rng    *rand.Rand
+	rngMu  sync.Mutex
 	// Injected counts injected faults (for reports).
 	Injected atomic.Int64
 	aws      awsState
@@ -92,6 +94,7 @@ func StartDynamoDB(addr, dir string) (*DynamoDB, error) {
 // StartDynamoDBWith is StartDynamoDB with every persistence option.
 func StartDynamoDBWith(addr string, o Options) (*DynamoDB, error) {
 	d := &DynamoDB{mini: miniserver.NewServer(), rng: rand.New(rand.NewPCG(1, 2)), opts: o}
+	d.attachKeys()
 	model, err := ModelFromEnv()
 	if err != nil {
 		return nil, err
@@ -192,6 +195,15 @@ func (d *DynamoDB) serve(w http.ResponseWriter, r *http.Request, op, target stri
 	if !writeOps[op] {
 		d.writeMu.RLock()
 		if op != "Query" || !d.query(rec, body) {
+			for d.keys.stale(op) {
+				// minidyn walks its sorted keys for this read: make them
+				// whole (under the write lock), then read.
+				d.writeMu.RUnlock()
+				d.writeMu.Lock()
+				d.keys.rebuild()
+				d.writeMu.Unlock()
+				d.writeMu.RLock()
+			}
 			d.mini.ServeHTTP(rec, r)
 		}
 		// What this read saw may include writes whose fsync is still
@@ -228,6 +240,7 @@ func (d *DynamoDB) serve(w http.ResponseWriter, r *http.Request, op, target stri
 		d.noteWrite(op, target, body)
 	}
 journal:
+	d.keys.trim()
 	var lsn uint64
 	var jerr error
 	if applied && d.log != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -20,25 +19,23 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	ex := loadExample(t, "fvg-udine.json")
 	cases := []struct {
 		cf, facility, comune string
-		change               map[string]any
+		change               func(f *apiclient.FvgForm)
 	}{
-		{"01234567897", "FVG-NIDO-0042", "030129", nil}, // mean 21 × 11 months = 231; cap 70% × 1500 × 21 = 22050
-		{"02468135799", "FVG-NIDO-0077", "093052", map[string]any{"innerArea": true, "childrenOn20241001": 10, "childrenOn20250131": 10, "monthsOfOperation": 10}},       // 100 × 1.01 = 101; cap 10500
-		{"03000000012", "FVG-NIDO-0099", "031007", map[string]any{"childrenOn20241001": 4, "childrenOn20250131": 6, "monthsOfOperation": 11, "income2024": "247000.00"}}, // 55; cap 3000 (expenses − income)
+		{"01234567897", "FVG-NIDO-0042", "030129", func(*apiclient.FvgForm) {}}, // mean 21 × 11 months = 231; cap 70% × 1500 × 21 = 22050
+		{"02468135799", "FVG-NIDO-0077", "093052", func(f *apiclient.FvgForm) { // 100 × 1.01 = 101; cap 10500
+			f.InnerArea, f.ChildrenOn20241001, f.ChildrenOn20250131, f.MonthsOfOperation = ptr(true), ptr(10), ptr(10), ptr(10)
+		}},
+		{"03000000012", "FVG-NIDO-0099", "031007", func(f *apiclient.FvgForm) { // 55; cap 3000 (expenses − income)
+			f.ChildrenOn20241001, f.ChildrenOn20250131, f.MonthsOfOperation, f.Income2024 = ptr(4), ptr(6), ptr(11), ptr("247000.00")
+		}},
 	}
 	var ids []string
 	for _, c := range cases {
-		var data map[string]any
-		if err := json.Unmarshal(ex.Data, &data); err != nil {
-			t.Fatal(err)
-		}
-		data["operator"].(map[string]any)["fiscalCode"] = c.cf
-		data["facility"].(map[string]any)["code"] = c.facility
-		data["facility"].(map[string]any)["comune"] = c.comune
-		for k, v := range c.change {
-			data[k] = v
-		}
-		raw, _ := json.Marshal(data)
+		raw := editForm(t, ex.Data, func(f *apiclient.FvgForm) {
+			f.Operator.FiscalCode = ptr(c.cf)
+			f.Facility.Code, f.Facility.Comune = ptr(c.facility), ptr(c.comune)
+			c.change(f)
+		})
 		org := "gestore:" + c.cf
 		tok := e.applicant(org)
 		id := e.draft(FVGCall, tok, org, raw)
@@ -95,10 +92,9 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	}
 	allocID := decode[apiclient.AllocationAccepted](t, r).AllocationId
 	e.rt.WaitAllocations()
-	r = e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil)
-	run := r.json(t)
-	if run["status"] != "done" || run["allocated"] != "35550.00" || run["unallocated"] != "964450.00" || len(run["inputSha256"].(string)) != 64 {
-		t.Fatalf("run: %s", r.Body)
+	run := e.allocation(FVGCall, allocID, off)
+	if run.Status != "done" || run.Allocated != "35550.00" || run.Unallocated != "964450.00" || len(deref(run.InputSha256)) != 64 {
+		t.Fatalf("run: %+v", run)
 	}
 	r = e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil, "Accept", "text/csv")
 	if !bytes.HasPrefix(r.Body, []byte("\ufeff")) {
@@ -139,18 +135,18 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	r2 := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`)
 	second := decode[apiclient.AllocationAccepted](t, r2).AllocationId
 	e.rt.WaitAllocations()
-	a := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t)
-	b := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+second, off, nil).json(t)
-	if second == allocID || a["inputSha256"] != b["inputSha256"] || a["status"] != "done" {
-		t.Fatalf("re-run: %v %v", a["inputSha256"], b["inputSha256"])
+	a := e.allocation(FVGCall, allocID, off)
+	b := e.allocation(FVGCall, second, off)
+	if second == allocID || deref(a.InputSha256) != deref(b.InputSha256) || a.Status != "done" {
+		t.Fatalf("re-run: %v %v", deref(a.InputSha256), deref(b.InputSha256))
 	}
 	// A duplicate FundsAnnounced delivery changes nothing.
 	if err := e.rt.FundsAnnounced(context.Background(), FVGCall, allocID); err != nil {
 		t.Fatal(err)
 	}
 	e.rt.WaitAllocations()
-	if c := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t); c["status"] != "done" || c["allocated"] != "35550.00" {
-		t.Fatalf("after a duplicate delivery: %v", c)
+	if c := e.allocation(FVGCall, allocID, off); c.Status != "done" || c.Allocated != "35550.00" {
+		t.Fatalf("after a duplicate delivery: %+v", c)
 	}
 }
 
@@ -166,8 +162,7 @@ func TestCalculatorsThroughHTTP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := e.do("POST", "/v1/calculators/nidi-gratis-plus", "", tt.body)
-		m := r.json(t)
-		if r.Status != 200 || m["regionShare"] != tt.region || m["familyShare"] != tt.family {
+		if m := decode[apiclient.NidiGratisResult](t, r); r.Status != 200 || m.RegionShare != tt.region || m.FamilyShare != tt.family {
 			t.Fatalf("%s: %s", tt.body, r.Body)
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
 	samples "sportello/events"
 	"sportello/events/files/fixtures"
 	"sportello/infra/apiclient"
@@ -116,18 +118,10 @@ type response struct {
 	Header http.Header
 }
 
-// json decodes a JSON object body (a test failure, never a panic).
-func (r response) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("not a JSON object (%d): %.300s", r.Status, r.Body)
-	}
-	return m
-}
-
 // decode reads a response body into the generated type T, failing the test
-// (never panicking) when it does not fit.
+// (never panicking) when it does not fit. Tests read answers through the
+// types generated from the OpenAPI document, never by type-asserting a
+// map[string]any (see TestEndToEndTestsReadJSONThroughTypes).
 func decode[T any](t *testing.T, r response) T {
 	t.Helper()
 	var v T
@@ -135,6 +129,52 @@ func decode[T any](t *testing.T, r response) T {
 		t.Fatalf("%d %.300s: not a %T: %v", r.Status, r.Body, v, err)
 	}
 	return v
+}
+
+// editForm is an example's form data with edit applied to it as the
+// program's form type F generated from the document (apiclient.FvgForm,
+// apiclient.LombardiaForm, apiclient.PiemonteForm); data that does not fit
+// F fails the test.
+func editForm[F any](t *testing.T, data json.RawMessage, edit func(f *F)) json.RawMessage {
+	t.Helper()
+	f := formOf[F](t, data)
+	edit(&f)
+	out, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// day is an optional calendar day of an answer as YYYY-MM-DD ("" when
+// absent).
+func day(d *openapi_types.Date) string {
+	if d == nil {
+		return ""
+	}
+	return d.Format(time.DateOnly)
+}
+
+// formOf is form data read as the program's form type F.
+func formOf[F any](t *testing.T, data json.RawMessage) F {
+	t.Helper()
+	var f F
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatalf("form data is not a %T: %v", f, err)
+	}
+	return f
+}
+
+// ptr is a pointer to v, for the optional fields of the generated types.
+func ptr[T any](v T) *T { return &v }
+
+// deref is *p, or the zero value when the optional field is absent.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // protocolOf is the protocol of a filed application's answer.
@@ -166,6 +206,61 @@ func (e *env) api() *apiclient.API {
 		e.t.Fatal(err)
 	}
 	return a
+}
+
+// typed is the expected answer of a typed-client call (v is the response's
+// JSON200, JSON201, …), failing the test with the status and body when the
+// API answered anything else.
+func typed[T any](t *testing.T, status int, body []byte, v *T) T {
+	t.Helper()
+	if v == nil {
+		t.Fatalf("unexpected answer: %d %.300s", status, body)
+	}
+	return *v
+}
+
+// allocation is a riparto run as its officer reads it.
+func (e *env) allocation(callID, allocID, token string) apiclient.Allocation {
+	e.t.Helper()
+	r, err := e.api().GetAllocationWithResponse(context.Background(), callID, allocID, nil, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return typed(e.t, r.StatusCode(), r.Body, r.JSON200)
+}
+
+// call is a call as token sees it.
+func (e *env) call(callID, token string) apiclient.Call {
+	e.t.Helper()
+	r, err := e.api().GetCallWithResponse(context.Background(), callID, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return typed(e.t, r.StatusCode(), r.Body, r.JSON200)
+}
+
+// milestones are a call's deadlines as its officers see them.
+func (e *env) milestones(callID, token string) []apiclient.Milestone {
+	e.t.Helper()
+	r, err := e.api().GetMilestonesWithResponse(context.Background(), callID, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return typed(e.t, r.StatusCode(), r.Body, r.JSON200).Milestones
+}
+
+// cell is the text of a cell of an exported list as JSON (ExportTable's
+// rows are objects keyed by the column headers), failing the test when it
+// is absent or not text.
+func cell(t *testing.T, row map[string]any, column string) string {
+	t.Helper()
+	switch v := row[column].(type) {
+	case string:
+		return v
+	default:
+		t.Fatalf("column %q is %T %v, not text, in %v", column, v, v, row)
+		return ""
+	}
 }
 
 // do sends one raw request; body may be nil, a string, bytes or a value to
@@ -228,8 +323,8 @@ type exampleDoc struct {
 	Ref         string `json:"ref"`
 }
 
-// uploadExample uploads one document of an example.
-func (e *env) uploadExample(subID, token string, d exampleDoc) map[string]any {
+// uploadExample uploads one document of an example and returns its id.
+func (e *env) uploadExample(subID, token string, d exampleDoc) string {
 	e.t.Helper()
 	return e.uploadFor(subID, token, d.Kind, d.Ref, d.File, d.ContentType)
 }
@@ -257,8 +352,8 @@ func (e *env) draft(callID, token, org string, data json.RawMessage) string {
 }
 
 // upload declares a fixture, PUTs it to the pre-signed URL as a browser
-// would, and waits for the documents function.
-func (e *env) upload(subID, token, kind, file, contentType string) map[string]any {
+// would, waits for the documents function, and returns the document's id.
+func (e *env) upload(subID, token, kind, file, contentType string) string {
 	e.t.Helper()
 	return e.uploadFor(subID, token, kind, "", file, contentType)
 }
@@ -266,7 +361,7 @@ func (e *env) upload(subID, token, kind, file, contentType string) map[string]an
 // uploadFor is upload of a per-item document (ref: the facility's code).
 // The file "@summary" is the application generated from the draft as it
 // is now, signed (CAdES) by the legal representative.
-func (e *env) uploadFor(subID, token, kind, ref, file, contentType string) map[string]any {
+func (e *env) uploadFor(subID, token, kind, ref, file, contentType string) string {
 	e.t.Helper()
 	var body []byte
 	var err error
@@ -286,44 +381,63 @@ func (e *env) uploadFor(subID, token, kind, ref, file, contentType string) map[s
 	return e.uploadBytes(subID, token, kind, ref, file, contentType, body)
 }
 
-// uploadBytes uploads body as a document and waits for its verification.
-func (e *env) uploadBytes(subID, token, kind, ref, filename, contentType string, body []byte) map[string]any {
+// uploadBytes uploads body as a document, waits for its verification and
+// returns its id.
+func (e *env) uploadBytes(subID, token, kind, ref, filename, contentType string, body []byte) string {
 	e.t.Helper()
 	id, err := e.api().Upload(context.Background(), subID, token, kind, ref, filename, contentType, bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.rt.WaitDocuments()
-	return map[string]any{"id": id}
+	return id
 }
 
-func (e *env) documentStatus(subID, token, docID string) (string, string) {
+// findDocument is an application's document as token lists it.
+func (e *env) findDocument(subID, token, docID string) (apiclient.Document, bool) {
 	e.t.Helper()
 	r, err := e.api().ListDocumentsWithResponse(context.Background(), subID, apiclient.Bearer(token))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if r.JSON200 == nil {
-		e.t.Fatalf("documents: %d %.300s", r.StatusCode(), r.Body)
-	}
-	for _, d := range r.JSON200.Documents {
+	for _, d := range typed(e.t, r.StatusCode(), r.Body, r.JSON200).Documents {
 		if d.Id == docID {
-			reason := ""
-			if d.Reason != nil {
-				reason = *d.Reason
-			}
-			return string(d.Status), reason
+			return d, true
 		}
 	}
-	return "", ""
+	return apiclient.Document{}, false
 }
 
-func problemCode(t *testing.T, r response) string {
+// document is findDocument of a document that must be listed.
+func (e *env) document(subID, token, docID string) apiclient.Document {
+	e.t.Helper()
+	d, ok := e.findDocument(subID, token, docID)
+	if !ok {
+		e.t.Fatalf("document %s not listed", docID)
+	}
+	return d
+}
+
+// documentStatus is a document's status and the reason of a rejection
+// ("", "" when it is not listed).
+func (e *env) documentStatus(subID, token, docID string) (string, string) {
+	e.t.Helper()
+	d, _ := e.findDocument(subID, token, docID)
+	return string(d.Status), deref(d.Reason)
+}
+
+// problemOf is the RFC 9457 problem document of an answer.
+func problemOf(t *testing.T, r response) apiclient.Problem {
 	t.Helper()
 	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("want problem+json, got %q (%d): %s", ct, r.Status, r.Body)
 	}
-	return string(decode[apiclient.Problem](t, r).Code)
+	return decode[apiclient.Problem](t, r)
+}
+
+func problemCode(t *testing.T, r response) string {
+	t.Helper()
+	return string(problemOf(t, r).Code)
 }
 
 func fieldsOf(t *testing.T, r response) []string {

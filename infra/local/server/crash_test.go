@@ -20,6 +20,7 @@ import (
 	"time"
 
 	samples "sportello/events"
+	"sportello/infra/apiclient"
 	"sportello/shared/audit"
 	"sportello/shared/auth"
 	"sportello/shared/clock"
@@ -109,16 +110,13 @@ func TestCrashConsistencyUnderSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, o := range orgs {
-			var data map[string]any
-			if err := json.Unmarshal(ex.Data, &data); err != nil {
-				t.Fatal(err)
-			}
-			for _, sv := range data["services"].([]any) {
-				if id, _ := sv.(map[string]any)["id"].(string); id != "" {
-					sv.(map[string]any)["id"] = o.istat + "-" + id
+			b := editForm(t, ex.Data, func(f *apiclient.PiemonteForm) {
+				for i, sv := range deref(f.Services) {
+					if id := deref(sv.Id); id != "" {
+						(*f.Services)[i].Id = ptr(o.istat + "-" + id)
+					}
 				}
-			}
-			b, _ := json.Marshal(data)
+			})
 			tok := rt.Token(auth.Principal{Subject: "clerk-" + o.org, Role: auth.RoleApplicant, Orgs: []string{o.org}})
 			apps = append(apps, crashApp{org: o.org, token: tok, id: e.draft(PiemonteCall, tok, o.org, b)})
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	samples "sportello/events"
+	"sportello/infra/apiclient"
 	"sportello/infra/local/emulator"
 	"sportello/shared/clock"
 )
@@ -77,8 +78,8 @@ func TestFilingUnderStorageFaults(t *testing.T) {
 	}
 	for i, id := range ids {
 		r := e.do("GET", "/v1/submissions/"+id, toks[i], nil)
-		if r.json(t)["state"] != "submitted" {
-			t.Fatalf("%s is %v", id, r.json(t)["state"])
+		if s := decode[apiclient.Submission](t, r); s.State != "submitted" {
+			t.Fatalf("%s is %v", id, s.State)
 		}
 	}
 }

@@ -26,9 +26,12 @@ const apiGatewayLimit = 10 << 20
 // request into the v2 event the Lambda handlers receive.
 type front struct {
 	router *apigw.Router
-	keys   *auth.Keys
-	now    func() time.Time
-	dev    http.Handler // /v1/dev/token, local only
+	// web serves the web interface's routes (everything outside /v1/), as
+	// the web function does behind the same HTTP API in the cloud.
+	web  *apigw.Router
+	keys *auth.Keys
+	now  func() time.Time
+	dev  http.Handler // /v1/dev/token, local only
 	// relay, if set, runs after each handler, before the answer goes out:
 	// locally the outbox is drained then (and on a timer), so the e-mails
 	// of a change are in the outbox directory when its answer arrives.
@@ -43,7 +46,11 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The route's own bound, as the function checks it (never more than API
 	// Gateway's): an anonymous calculator never reads more than it accepts.
-	limit := min(f.router.MaxBody(r.Method, r.URL.Path), apiGatewayLimit)
+	router := f.router
+	if !strings.HasPrefix(r.URL.Path, "/v1/") {
+		router = f.web
+	}
+	limit := min(router.MaxBody(r.Method, r.URL.Path), apiGatewayLimit)
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		http.Error(w, "read error", http.StatusBadRequest)
@@ -70,7 +77,7 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
 	}
-	if !f.router.Public(r.Method, r.URL.Path) {
+	if !router.Public(r.Method, r.URL.Path) {
 		if tok, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); found {
 			claims, err := f.keys.Verify(strings.TrimSpace(tok))
 			if err != nil {
@@ -86,7 +93,7 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	resp, err := f.router.Handle(context.WithoutCancel(r.Context()), ev)
+	resp, err := router.Handle(context.WithoutCancel(r.Context()), ev)
 	if f.relay != nil {
 		f.relay()
 	}

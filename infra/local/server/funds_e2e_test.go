@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"io"
 	"strings"
 	"sync"
@@ -17,15 +16,19 @@ import (
 // fvgOperator is one FVG application of the end-to-end tests.
 type fvgOperator struct {
 	cf, name, facility, comune string
-	change                     map[string]any
+	change                     func(f *apiclient.FvgForm) // nil: the example's data as they are
 }
 
 // threeOperators: every line ends capped with €1,000,000.00 (35,550.00
 // allocated, 964,450.00 left), checkable by hand (see TestFVGRipartoEndToEnd).
 var threeOperators = []fvgOperator{
 	{"01234567897", "Cooperativa Sociale Il Nido", "FVG-NIDO-0042", "030129", nil},
-	{"02468135799", "Nidi della Carnia S.r.l.", "FVG-NIDO-0077", "093052", map[string]any{"innerArea": true, "childrenOn20241001": 10, "childrenOn20250131": 10, "monthsOfOperation": 10}},
-	{"03000000012", "Asilo Bimbi Felici APS", "FVG-NIDO-0099", "031007", map[string]any{"childrenOn20241001": 4, "childrenOn20250131": 6, "monthsOfOperation": 11, "income2024": "247000.00"}},
+	{"02468135799", "Nidi della Carnia S.r.l.", "FVG-NIDO-0077", "093052", func(f *apiclient.FvgForm) {
+		f.InnerArea, f.ChildrenOn20241001, f.ChildrenOn20250131, f.MonthsOfOperation = ptr(true), ptr(10), ptr(10), ptr(10)
+	}},
+	{"03000000012", "Asilo Bimbi Felici APS", "FVG-NIDO-0099", "031007", func(f *apiclient.FvgForm) {
+		f.ChildrenOn20241001, f.ChildrenOn20250131, f.MonthsOfOperation, f.Income2024 = ptr(4), ptr(6), ptr(11), ptr("247000.00")
+	}},
 }
 
 // fileFVG files one application per operator (clock inside the FVG
@@ -35,18 +38,13 @@ func (e *env) fileFVG(ops []fvgOperator) []string {
 	ex := loadExample(e.t, "fvg-udine.json")
 	var ids []string
 	for _, c := range ops {
-		var data map[string]any
-		if err := json.Unmarshal(ex.Data, &data); err != nil {
-			e.t.Fatal(err)
-		}
-		data["operator"].(map[string]any)["fiscalCode"] = c.cf
-		data["operator"].(map[string]any)["name"] = c.name
-		data["facility"].(map[string]any)["code"] = c.facility
-		data["facility"].(map[string]any)["comune"] = c.comune
-		for k, v := range c.change {
-			data[k] = v
-		}
-		raw, _ := json.Marshal(data)
+		raw := editForm(e.t, ex.Data, func(f *apiclient.FvgForm) {
+			f.Operator.FiscalCode, f.Operator.Name = ptr(c.cf), ptr(c.name)
+			f.Facility.Code, f.Facility.Comune = ptr(c.facility), ptr(c.comune)
+			if c.change != nil {
+				c.change(f)
+			}
+		})
 		org := "gestore:" + c.cf
 		tok := e.applicant(org)
 		id := e.draft(FVGCall, tok, org, raw)
@@ -68,14 +66,16 @@ func (e *env) review(id, token string, decision map[string]any) {
 	}
 }
 
-// auditActions counts a call's audit entries by action.
-func (e *env) auditActions(callID, token string) map[string][]map[string]any {
+// auditActions is a call's audit entries by action.
+func (e *env) auditActions(callID, token string) map[string][]apiclient.AuditEntry {
 	e.t.Helper()
 	r := e.do("GET", "/v1/calls/"+callID+"/audit", token, nil)
-	out := map[string][]map[string]any{}
-	for _, en := range r.json(e.t)["entries"].([]any) {
-		m := en.(map[string]any)
-		out[m["action"].(string)] = append(out[m["action"].(string)], m)
+	if r.Status != 200 {
+		e.t.Fatalf("audit: %d %.300s", r.Status, r.Body)
+	}
+	out := map[string][]apiclient.AuditEntry{}
+	for _, en := range decode[apiclient.CallAudit](e.t, r).Entries {
+		out[en.Action] = append(out[en.Action], en)
 	}
 	return out
 }
@@ -96,11 +96,10 @@ func TestAnnouncingWhileApplicationsAreUndecidedIs409ListingThem(t *testing.T) {
 		t.Fatalf("want 409 undecided_applications, got %d %s", r.Status, r.Body)
 	}
 	var listed []string
-	for _, u := range r.json(t)["undecided"].([]any) {
-		m := u.(map[string]any)
-		listed = append(listed, m["id"].(string)+":"+m["state"].(string))
-		if !strings.HasPrefix(m["protocol"].(string), "FVG-") {
-			t.Fatalf("each undecided application names its protocol: %v", m)
+	for _, u := range deref(problemOf(t, r).Undecided) {
+		listed = append(listed, u.Id+":"+string(u.State))
+		if !strings.HasPrefix(u.Protocol, "FVG-") {
+			t.Fatalf("each undecided application names its protocol: %+v", u)
 		}
 	}
 	if strings.Join(listed, ",") != ids[1]+":integration_requested,"+ids[2]+":submitted" &&
@@ -120,22 +119,22 @@ func TestAnnouncingWhileApplicationsAreUndecidedIs409ListingThem(t *testing.T) {
 	}
 	allocID := decode[apiclient.AllocationAccepted](t, r).AllocationId
 	e.rt.WaitAllocations()
-	run := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t)
-	lines := run["result"].(map[string]any)["lines"].([]any)
-	if run["status"] != "done" || run["onlyDecided"] != true || len(lines) != 1 || lines[0].(map[string]any)["id"] != "facility:FVG-NIDO-0042" {
-		t.Fatalf("only the decided application takes part: %v", run)
+	run := e.allocation(FVGCall, allocID, off)
+	lines := deref(run.Result.Lines)
+	if run.Status != "done" || !deref(run.OnlyDecided) || len(lines) != 1 || lines[0].Id != "facility:FVG-NIDO-0042" {
+		t.Fatalf("only the decided application takes part: %+v", run)
 	}
-	if lo := run["leftOut"].([]any); len(lo) != 2 {
-		t.Fatalf("the run records who was left out: %v", run["leftOut"])
+	if lo := deref(run.LeftOut); len(lo) != 2 {
+		t.Fatalf("the run records who was left out: %v", lo)
 	}
 	ann := e.auditActions(FVGCall, off)["funds.announced"]
 	if len(ann) != 1 {
 		t.Fatalf("announcements audited: %v", ann)
 	}
-	d := ann[0]["detail"].(map[string]any)
-	if ann[0]["actor"] != "officer-FVG" || d["onlyDecided"] != "true" || !strings.Contains(d["reason"].(string), "30/11/2025") ||
-		!strings.Contains(d["leftOut"].(string), ids[1]) || !strings.Contains(d["leftOut"].(string), ids[2]) {
-		t.Fatalf("the override is audited with who, why and whom it left out: %v", ann[0])
+	d := deref(ann[0].Detail)
+	if ann[0].Actor != "officer-FVG" || d["onlyDecided"] != "true" || !strings.Contains(d["reason"], "30/11/2025") ||
+		!strings.Contains(d["leftOut"], ids[1]) || !strings.Contains(d["leftOut"], ids[2]) {
+		t.Fatalf("the override is audited with who, why and whom it left out: %+v", ann[0])
 	}
 }
 
@@ -220,7 +219,7 @@ func TestConcurrentAnnouncementsMakeOneRun(t *testing.T) {
 	}
 	// Another amount while the run is pending: 409, naming the run.
 	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"900000.00"}`)
-	if r.Status != 409 || problemCode(t, r) != "allocation_in_progress" || r.json(t)["allocationId"] != first[0] {
+	if r.Status != 409 || problemCode(t, r) != "allocation_in_progress" || deref(problemOf(t, r).AllocationId) != first[0] {
 		t.Fatalf("another amount during a run: %d %s", r.Status, r.Body)
 	}
 	held.release()
@@ -231,7 +230,7 @@ func TestConcurrentAnnouncementsMakeOneRun(t *testing.T) {
 	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"5.00"}`, "Idempotency-Key", "decreto-2025-123"); r.Status != 422 || problemCode(t, r) != "idempotency_mismatch" {
 		t.Fatalf("key reused for another request: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`, "Idempotency-Key", "decreto-2025-123"); r.Status != 202 || r.json(t)["allocationId"] != first[0] {
+	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`, "Idempotency-Key", "decreto-2025-123"); r.Status != 202 || decode[apiclient.AllocationAccepted](t, r).AllocationId != first[0] {
 		t.Fatalf("a late retry under the key: %d %s", r.Status, r.Body)
 	}
 	// A deliberate second announcement after the first ended: a new run,
@@ -241,10 +240,10 @@ func TestConcurrentAnnouncementsMakeOneRun(t *testing.T) {
 	if second == first[0] {
 		t.Fatal("a deliberate announcement must make a new run")
 	}
-	a := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+first[0], off, nil).json(t)
-	b := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+second, off, nil).json(t)
-	if a["status"] != "done" || b["status"] != "done" || a["inputSha256"] != b["inputSha256"] {
-		t.Fatalf("runs: %v / %v", a, b)
+	a := e.allocation(FVGCall, first[0], off)
+	b := e.allocation(FVGCall, second, off)
+	if a.Status != "done" || b.Status != "done" || deref(a.InputSha256) != deref(b.InputSha256) {
+		t.Fatalf("runs: %+v / %+v", a, b)
 	}
 	if n := len(e.auditActions(FVGCall, off)["funds.announced"]); n != 2 {
 		t.Fatalf("%d announcements recorded, want 2", n)
@@ -274,12 +273,16 @@ func cappedRun(t *testing.T) (*env, string, string) {
 // excess went to the others; each says how much stays unallocated.
 func TestEveryLineCappedExplanationsTellTheTruth(t *testing.T) {
 	e, off, allocID := cappedRun(t)
-	run := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t)
-	if run["unallocated"] != "964450.00" {
-		t.Fatalf("unallocated %v", run["unallocated"])
+	run := e.allocation(FVGCall, allocID, off)
+	if run.Unallocated != "964450.00" {
+		t.Fatalf("unallocated %v", run.Unallocated)
 	}
-	for _, l := range run["result"].(map[string]any)["lines"].([]any) {
-		ex := l.(map[string]any)["explanation"].(string)
+	lines := deref(run.Result.Lines)
+	if len(lines) == 0 {
+		t.Fatalf("no lines: %+v", run)
+	}
+	for _, l := range lines {
+		ex := l.Explanation
 		if strings.Contains(ex, "ripartita tra gli altri") || !strings.Contains(ex, "964450.00 euro del fondo restano non ripartiti") {
 			t.Fatalf("the explanation lies: %q", ex)
 		}

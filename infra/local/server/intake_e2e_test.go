@@ -1,78 +1,31 @@
 package server
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
 	samples "sportello/events"
 	"sportello/events/files/fixtures"
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 )
 
 // Issue #18: intake rules of the three seeds, each end to end through the
 // HTTP API with its Italian error or its e-mail.
 
-// withData returns the example's data with changes applied (dotted paths,
-// as programtest.Set; nil deletes).
-func withData(t *testing.T, ex example, changes map[string]any) json.RawMessage {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(ex.Data, &m); err != nil {
-		t.Fatal(err)
-	}
-	for path, v := range changes {
-		setPath(m, path, v)
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func setPath(m map[string]any, path string, v any) {
-	parts := strings.Split(path, ".")
-	var cur any = m
-	for _, p := range parts[:len(parts)-1] {
-		switch c := cur.(type) {
-		case map[string]any:
-			if _, ok := c[p]; !ok {
-				c[p] = map[string]any{}
-			}
-			cur = c[p]
-		case []any:
-			var i int
-			_, _ = fmt.Sscan(p, &i) // the test writes its own paths: an index is always a number
-			cur = c[i]
-		}
-	}
-	last := parts[len(parts)-1]
-	switch c := cur.(type) {
-	case map[string]any:
-		if v == nil {
-			delete(c, last)
-		} else {
-			c[last] = v
-		}
-	case []any:
-		var i int
-		_, _ = fmt.Sscan(last, &i) // the test writes its own paths: an index is always a number
-		c[i] = v
-	}
-}
-
 // uploadAll uploads the example's documents, each verified.
 func (e *env) uploadAll(id, tok string, ex example) {
 	e.t.Helper()
 	for _, d := range ex.Documents {
 		up := e.uploadExample(id, tok, d)
-		if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "verified" {
+		if st, reason := e.documentStatus(id, tok, up); st != "verified" {
 			e.t.Fatalf("%s %s: %s %s", d.Kind, d.File, st, reason)
 		}
 	}
@@ -81,11 +34,9 @@ func (e *env) uploadAll(id, tok string, ex example) {
 // fieldError finds a field's error in a problem.
 func fieldError(t *testing.T, r response, field string) (code, message string) {
 	t.Helper()
-	errs, _ := r.json(t)["errors"].([]any)
-	for _, x := range errs {
-		m := x.(map[string]any)
-		if m["field"] == field {
-			return m["code"].(string), m["message"].(string)
+	for _, f := range deref(decode[apiclient.Problem](t, r).Errors) {
+		if f.Field == field {
+			return f.Code, f.Message
 		}
 	}
 	return "", ""
@@ -111,7 +62,9 @@ func TestFVGMonthsOfOperationFollowTheOperatorStart(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 15, 10, 0))
 	ex := loadExample(t, "fvg-udine.json")
 	tok := e.applicant(ex.Org)
-	id := e.draft(FVGCall, tok, ex.Org, withData(t, ex, map[string]any{"operatorSince": "2024-10-29", "monthsOfOperation": 11}))
+	id := e.draft(FVGCall, tok, ex.Org, editForm(t, ex.Data, func(f *apiclient.FvgForm) {
+		f.OperatorSince, f.MonthsOfOperation = &openapi_types.Date{Time: time.Date(2024, 10, 29, 0, 0, 0, 0, time.UTC)}, ptr(11)
+	}))
 	e.uploadAll(id, tok, ex)
 	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
 	code, msg := fieldError(t, r, "data.monthsOfOperation")
@@ -126,18 +79,23 @@ func TestFVGDeadlineSaysEntroIl21Luglio(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 15, 10, 0))
 	ex := loadExample(t, "fvg-udine.json")
 	tok := e.applicant(ex.Org)
-	c := e.do("GET", "/v1/calls/"+FVGCall, tok, nil).json(t)
-	w := c["windows"].([]any)[0].(map[string]any)
-	if w["deadline"] != "entro il 21/07/2025" || w["closesOn"] != "2025-07-21" || !strings.HasPrefix(w["closesAt"].(string), "2025-07-22T00:00:00") {
-		t.Fatalf("window: %v", w)
+	c := e.call(FVGCall, tok)
+	if len(c.Windows) == 0 {
+		t.Fatalf("no window: %+v", c)
+	}
+	w := c.Windows[0]
+	if w.Deadline != "entro il 21/07/2025" || day(w.ClosesOn) != "2025-07-21" || !strings.HasPrefix(w.ClosesAt.Format(time.RFC3339), "2025-07-22T00:00:00") {
+		t.Fatalf("window: %+v", w)
 	}
 	id := e.draft(FVGCall, tok, ex.Org, ex.Data)
 	e.uploadAll(id, tok, ex)
 	e.clk.Set(clock.InRome(2025, 7, 22, 0, 0))
 	tok = e.applicant(ex.Org)
 	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
-	detail, _ := r.json(t)["detail"].(string)
-	if r.Status != 409 || problemCode(t, r) != "window_closed" || !strings.Contains(detail, "era entro il 21/07/2025") || strings.Contains(detail, "scaduto il 22/07/2025") {
+	if r.Status != 409 || problemCode(t, r) != "window_closed" {
+		t.Fatalf("late: %d %s", r.Status, r.Body)
+	}
+	if detail := problemOf(t, r).Detail; !strings.Contains(detail, "era entro il 21/07/2025") || strings.Contains(detail, "scaduto il 22/07/2025") {
 		t.Fatalf("late: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 7, 21, 23, 59).Add(59*time.Second + 999*time.Millisecond))
@@ -155,21 +113,10 @@ func (e *env) uploadAllBut(id, tok string, ex example, skip ...string) {
 			continue
 		}
 		up := e.uploadExample(id, tok, d)
-		if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "verified" {
+		if st, reason := e.documentStatus(id, tok, up); st != "verified" {
 			e.t.Fatalf("%s %s: %s %s", d.Kind, d.File, st, reason)
 		}
 	}
-}
-
-func (e *env) document(subID, token, docID string) map[string]any {
-	e.t.Helper()
-	for _, d := range e.do("GET", "/v1/submissions/"+subID+"/documents", token, nil).json(e.t)["documents"].([]any) {
-		if m := d.(map[string]any); m["id"] == docID {
-			return m
-		}
-	}
-	e.t.Fatalf("document %s not listed", docID)
-	return nil
 }
 
 // Item 2 (C.1): an Allegato A3 signed by hand is accepted with the
@@ -181,7 +128,7 @@ func TestLombardyAllegatoA3SignedByHandNeedsTheIdentityDocument(t *testing.T) {
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	e.uploadAllBut(id, tok, ex, "allegato_a3")
 	a3 := e.upload(id, tok, "allegato_a3", "unsigned.pdf", "application/pdf")
-	if st, reason := e.documentStatus(id, tok, a3["id"].(string)); st != "verified" {
+	if st, reason := e.documentStatus(id, tok, a3); st != "verified" {
 		t.Fatalf("an A3 signed by hand is a verified upload: %s %s", st, reason)
 	}
 	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
@@ -226,8 +173,8 @@ func TestLombardySignedA1MustBeTheGeneratedA1(t *testing.T) {
 	// The A1 signed, then the draft changed: the signature no longer matches.
 	e.upload(id, tok, "allegato_a1_signed", "@summary", "application/pkcs7-mime")
 	got := e.do("GET", "/v1/submissions/"+id, tok, nil)
-	version := fmt.Sprint(got.json(t)["version"])
-	changed := withData(t, ex, map[string]any{"contact.phone": "02 8845 1111"})
+	version := strconv.FormatInt(decode[apiclient.Submission](t, got).Version, 10)
+	changed := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Contact.Phone = ptr("02 8845 1111") })
 	if r := e.do("PUT", "/v1/submissions/"+id, tok, map[string]any{"data": changed}, "If-Match", version); r.Status != 200 {
 		t.Fatalf("update: %d %s", r.Status, r.Body)
 	}
@@ -251,15 +198,15 @@ func TestLombardyConvenzioneSignedByBothParties(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	one := e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed.p7m", "application/pkcs7-mime")
-	d := e.document(id, tok, one["id"].(string))
-	if d["status"] != "rejected" || d["reasonCode"] != "signers_missing" || !strings.Contains(d["reason"].(string), "almeno 2 firmatari distinti") {
-		t.Fatalf("one signer: %v", d)
+	d := e.document(id, tok, one)
+	if d.Status != "rejected" || deref(d.ReasonCode) != "signers_missing" || !strings.Contains(deref(d.Reason), "almeno 2 firmatari distinti") {
+		t.Fatalf("one signer: %+v", d)
 	}
 	both := e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed-two-parties.p7m", "application/pkcs7-mime")
-	d = e.document(id, tok, both["id"].(string))
-	signers, _ := d["signers"].([]any)
-	if d["status"] != "verified" || len(signers) != 2 || signers[0] == signers[1] || d["ref"] != "AFAM-015146-002" {
-		t.Fatalf("two parties: %v", d)
+	d = e.document(id, tok, both)
+	signers := deref(d.Signers)
+	if d.Status != "verified" || len(signers) != 2 || signers[0] == signers[1] || deref(d.Ref) != "AFAM-015146-002" {
+		t.Fatalf("two parties: %+v", d)
 	}
 }
 
@@ -269,16 +216,16 @@ func TestLombardyConvenzioneSignedByBothParties(t *testing.T) {
 func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
 	ex := loadExample(t, "lombardia-milano.json")
-	var data map[string]any
-	json.Unmarshal(ex.Data, &data) //nolint:errcheck // the example is valid JSON
-	facs := data["facilities"].([]any)
-	var second map[string]any
-	b, _ := json.Marshal(facs[1])
-	json.Unmarshal(b, &second) //nolint:errcheck // just marshalled
-	second["afamUdos"], second["name"] = "AFAM-016001-001", "Micronido privato in convenzione"
-	second["authorisedPlaces"], second["placesBought"] = 12, 6
-	data["facilities"] = append(facs, second)
-	raw, _ := json.Marshal(data)
+	raw := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) {
+		facs := deref(f.Facilities)
+		if len(facs) < 2 {
+			t.Fatalf("the Milano example has a private facility in agreement: %+v", facs)
+		}
+		second := facs[1]
+		second.AfamUdos, second.Name = ptr("AFAM-016001-001"), ptr("Micronido privato in convenzione")
+		second.AuthorisedPlaces, second.PlacesBought = ptr(12), ptr(6)
+		f.Facilities = ptr(append(facs, second))
+	})
 	tok := e.applicant(ex.Org)
 	id := e.draft(LombardiaCall, tok, ex.Org, raw)
 	e.uploadAllBut(id, tok, ex)
@@ -318,23 +265,26 @@ func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
 // signed digitally stands alone; signed by hand it needs the signer's
 // identity document.
 func TestFVGDelegaSignedDigitallyOrByHandWithID(t *testing.T) {
+	delegate := func(f *apiclient.FvgForm) {
+		f.FilerRole, f.Delegator = ptr("delegate"), &apiclient.FvgDelegator{Name: ptr("Comune di Udine"), FiscalCode: ptr("00168650307")}
+	}
+	proxy := func(f *apiclient.FvgForm) { f.FilerRole = ptr("proxy") }
 	for _, tt := range []struct {
 		name, kind, file, contentType, why string
-		changes                            map[string]any
+		changes                            func(f *apiclient.FvgForm)
 	}{
 		{"a delega signed by hand", "delega", "unsigned.pdf", "application/pdf", "delega senza firma digitale: firma autografa con copia del documento d'identità del delegante",
-			map[string]any{"filerRole": "delegate", "delegator": map[string]any{"name": "Comune di Udine", "fiscalCode": "00168650307"}}},
+			delegate},
 		{"a procura signed by hand", "procura", "unsigned.pdf", "application/pdf", "procura senza firma digitale: firma autografa con copia del documento d'identità del legale rappresentante",
-			map[string]any{"filerRole": "proxy"}},
-		{"a delega signed digitally", "delega", "signed.p7m", "application/pkcs7-mime", "",
-			map[string]any{"filerRole": "delegate", "delegator": map[string]any{"name": "Comune di Udine", "fiscalCode": "00168650307"}}},
-		{"a procura signed digitally", "procura", "signed-pades.pdf", "application/pdf", "", map[string]any{"filerRole": "proxy"}},
+			proxy},
+		{"a delega signed digitally", "delega", "signed.p7m", "application/pkcs7-mime", "", delegate},
+		{"a procura signed digitally", "procura", "signed-pades.pdf", "application/pdf", "", proxy},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, clock.InRome(2025, 7, 15, 10, 0))
 			ex := loadExample(t, "fvg-udine.json")
 			tok := e.applicant(ex.Org)
-			id := e.draft(FVGCall, tok, ex.Org, withData(t, ex, tt.changes))
+			id := e.draft(FVGCall, tok, ex.Org, editForm(t, ex.Data, tt.changes))
 			e.uploadAll(id, tok, ex)
 			e.upload(id, tok, tt.kind, tt.file, tt.contentType)
 			r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
@@ -365,13 +315,13 @@ func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("own services: %d %s", r.Status, r.Body)
 	}
-	services := r.json(t)["services"].([]any)
+	services := decode[apiclient.PreloadedList](t, r).Services
 	if len(services) != 3 {
 		t.Fatalf("Torino has three pre-loaded services: %s", r.Body)
 	}
-	first := services[0].(map[string]any)
-	if first["id"] != "PIE-SE-0001" || first["authorisationAct"] != "D.D. 2015/1234" || first["authorisedOn"] != "2015-09-01" {
-		t.Fatalf("service with its act: %v", first)
+	first := services[0]
+	if first.Id != "PIE-SE-0001" || deref(first.AuthorisationAct) != "D.D. 2015/1234" || day(first.AuthorisedOn) != "2015-09-01" {
+		t.Fatalf("service with its act: %+v", first)
 	}
 	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", torino, nil); r.Status != 403 || strings.Contains(string(r.Body), "Arcobaleno") {
 		t.Fatalf("another Comune's services: %d %s", r.Status, r.Body)
@@ -381,7 +331,12 @@ func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
 	}
 	// The form must name the act the Region knows (or a later one).
 	ex := loadExample(t, "piemonte-torino.json")
-	id := e.draft(PiemonteCall, torino, ex.Org, withData(t, ex, map[string]any{"services.0.authorisationAct": "D.D. 2015/999"}))
+	id := e.draft(PiemonteCall, torino, ex.Org, editForm(t, ex.Data, func(f *apiclient.PiemonteForm) {
+		if len(deref(f.Services)) == 0 {
+			t.Fatal("the Torino example has services")
+		}
+		(*f.Services)[0].AuthorisationAct = ptr("D.D. 2015/999")
+	}))
 	r = e.do("POST", "/v1/submissions/"+id+"/submit", torino, nil)
 	if code, msg := fieldError(t, r, "data.services[0].authorisationAct"); r.Status != 422 || code != "mismatch" || !strings.Contains(msg, "D.D. 2015/1234 del 01/09/2015") {
 		t.Fatalf("another act: %d %s", r.Status, r.Body)
@@ -407,15 +362,17 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	milano := file("lombardia-milano.json") // filed 20/07: due by 18/09 (the window's close would give 29/09)
 	e.clk.Set(clock.InRome(2025, 7, 25, 10, 0))
 	bergamo := file("lombardia-bergamo-associated.json") // filed 25/07: due by 23/09
-	clockOf := func(id string) map[string]any {
+	clockOf := func(id string) apiclient.ReviewClock {
 		r := e.do("GET", "/v1/submissions/"+id, e.officer("LOM"), nil)
-		ist, _ := r.json(t)["istruttoria"].(map[string]any)
+		ist := decode[apiclient.Submission](t, r).Istruttoria
 		if ist == nil {
 			t.Fatalf("no review clock: %s", r.Body)
 		}
-		return ist
+		return *ist
 	}
-	if due := clockOf(milano)["due"]; due != "2025-09-19T00:00:00+02:00" {
+	// rfc3339 is an instant as the API writes it (Rome's offset).
+	rfc3339 := func(at time.Time) string { return at.Format(time.RFC3339) }
+	if due := rfc3339(clockOf(milano).Due); due != "2025-09-19T00:00:00+02:00" {
 		t.Fatalf("Milano due %v", due)
 	}
 
@@ -428,8 +385,8 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	}
 	e.clk.Set(clock.InRome(2025, 8, 5, 12, 0))
 	off = e.officer("LOM")
-	if c := clockOf(milano); c["suspended"] != true || c["overdue"] != false {
-		t.Fatalf("suspended: %v", c)
+	if c := clockOf(milano); !c.Suspended || c.Overdue {
+		t.Fatalf("suspended: %+v", c)
 	}
 	// The applicant sends the integration: the clock restarts.
 	ex := loadExample(t, "lombardia-milano.json")
@@ -438,14 +395,14 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	if r := e.do("POST", "/v1/submissions/"+milano+"/integration", tok, nil); r.Status != 200 {
 		t.Fatalf("send the integration: %d %s", r.Status, r.Body)
 	}
-	if c := clockOf(milano); c["due"] != "2025-09-23T00:00:00+02:00" || c["suspended"] != false {
-		t.Fatalf("four days suspended move the due date by four days: %v", c)
+	if c := clockOf(milano); rfc3339(c.Due) != "2025-09-23T00:00:00+02:00" || c.Suspended {
+		t.Fatalf("four days suspended move the due date by four days: %+v", c)
 	}
 	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
-	if c := clockOf(milano); c["due"] != "2025-09-23T00:00:00+02:00" {
-		t.Fatalf("a decision leaves the due date: %v", c)
+	if c := clockOf(milano); rfc3339(c.Due) != "2025-09-23T00:00:00+02:00" {
+		t.Fatalf("a decision leaves the due date: %+v", c)
 	}
 
 	// Past due and undecided: overdue; the list sorts by due date.
@@ -456,16 +413,15 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	r := e.eventually("the list sorted by due date", func() response {
 		return e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions?sort=reviewDue", off, nil)
 	}, func(r response) bool {
-		subs, _ := r.json(t)["submissions"].([]any)
-		return len(subs) == 2 && subs[0].(map[string]any)["id"] == milano && subs[1].(map[string]any)["id"] == bergamo &&
-			subs[0].(map[string]any)["state"] == "admitted"
+		subs := decode[apiclient.SubmissionList](t, r).Submissions
+		return len(subs) == 2 && subs[0].Id == milano && subs[1].Id == bergamo && string(subs[0].State) == "admitted"
 	})
-	subs := r.json(t)["submissions"].([]any)
-	if c := subs[1].(map[string]any)["istruttoria"].(map[string]any); c["overdue"] != true || c["due"] != "2025-09-24T00:00:00+02:00" {
-		t.Fatalf("Bergamo is overdue: %v", c)
+	subs := decode[apiclient.SubmissionList](t, r).Submissions
+	if c := subs[1].Istruttoria; c == nil || !c.Overdue || rfc3339(c.Due) != "2025-09-24T00:00:00+02:00" {
+		t.Fatalf("Bergamo is overdue: %s", r.Body)
 	}
-	if c := subs[0].(map[string]any)["istruttoria"].(map[string]any); c["overdue"] != false {
-		t.Fatalf("a decided application is not overdue: %v", c)
+	if c := subs[0].Istruttoria; c == nil || c.Overdue {
+		t.Fatalf("a decided application is not overdue: %s", r.Body)
 	}
 	if r := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions?sort=name", off, nil); r.Status != 422 {
 		t.Fatalf("unknown sort: %d", r.Status)

@@ -3,12 +3,12 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/allocation"
 	"sportello/shared/clock"
 	"sportello/shared/money"
@@ -21,14 +21,10 @@ func admittedFVG(t *testing.T, e *env) {
 	ex := loadExample(t, "fvg-udine.json")
 	var ids []string
 	for _, c := range []struct{ cf, facility, comune string }{{"01234567897", "FVG-NIDO-0042", "030129"}, {"02468135799", "FVG-NIDO-0077", "093052"}} {
-		var data map[string]any
-		if err := json.Unmarshal(ex.Data, &data); err != nil {
-			t.Fatal(err)
-		}
-		data["operator"].(map[string]any)["fiscalCode"] = c.cf
-		data["facility"].(map[string]any)["code"] = c.facility
-		data["facility"].(map[string]any)["comune"] = c.comune
-		raw, _ := json.Marshal(data)
+		raw := editForm(t, ex.Data, func(f *apiclient.FvgForm) {
+			f.Operator.FiscalCode = ptr(c.cf)
+			f.Facility.Code, f.Facility.Comune = ptr(c.facility), ptr(c.comune)
+		})
 		org := "gestore:" + c.cf
 		tok := e.applicant(org)
 		id := e.draft(FVGCall, tok, org, raw)

@@ -95,18 +95,21 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 	e.review(ids[3], off, map[string]any{"decision": "exclude", "notes": "Aumento 2025/26 del 9%.", "reasons": []string{"fee_increase_over_limit"}})
 
 	// Milestones: the decree is due by 30/11/2025, the riparto still undone.
-	ms := e.do("GET", "/v1/calls/"+FVGCall+"/milestones", off, nil).json(t)["milestones"].([]any)
-	decree := ms[0].(map[string]any)
-	if decree["id"] != "decree" || decree["dueDate"] != "30/11/2025" || decree["due"] != "2025-12-01T00:00:00+01:00" || decree["state"] != "open" ||
-		!strings.Contains(strings.Join(toStrings(decree["undone"]), " "), "Riparto non ancora eseguito") {
-		t.Fatalf("decree milestone before the riparto: %v", decree)
+	ms := e.milestones(FVGCall, off)
+	if len(ms) == 0 {
+		t.Fatal("no milestones")
+	}
+	decree := ms[0]
+	if decree.Id != "decree" || decree.DueDate != "30/11/2025" || decree.Due.Format(time.RFC3339) != "2025-12-01T00:00:00+01:00" || decree.State != "open" ||
+		!strings.Contains(strings.Join(decree.Undone, " "), "Riparto non ancora eseguito") {
+		t.Fatalf("decree milestone before the riparto: %+v", decree)
 	}
 	// The same milestones appear on the call, for its officers only.
-	if onCall := e.do("GET", "/v1/calls/"+FVGCall, off, nil).json(t)["milestones"].([]any); onCall[0].(map[string]any)["dueDate"] != "30/11/2025" {
-		t.Fatalf("milestones on the call: %v", onCall)
+	if onCall := deref(e.call(FVGCall, off).Milestones); len(onCall) == 0 || onCall[0].DueDate != "30/11/2025" {
+		t.Fatalf("milestones on the call: %+v", onCall)
 	}
-	if _, shown := e.do("GET", "/v1/calls/"+FVGCall, e.applicant("gestore:01234567897"), nil).json(t)["milestones"]; shown {
-		t.Fatal("an applicant sees the officers' milestones")
+	if shown := e.do("GET", "/v1/calls/"+FVGCall, e.applicant("gestore:01234567897"), nil); shown.Status != 200 || bytes.Contains(shown.Body, []byte(`"milestones"`)) {
+		t.Fatalf("an applicant sees the officers' milestones: %d %s", shown.Status, shown.Body)
 	}
 
 	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00","note":"Decreto n. 1234/2025"}`)
@@ -115,14 +118,14 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 	}
 	allocID := decode[apiclient.AllocationAccepted](t, r).AllocationId
 	e.rt.WaitAllocations()
-	run := e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil).json(t)
-	fund, _ := money.Parse(run["fund"].(string))
-	unallocated, _ := money.Parse(run["unallocated"].(string))
-	if run["status"] != "done" || unallocated != 96445000 {
-		t.Fatalf("run %v", run)
+	run := e.allocation(FVGCall, allocID, off)
+	fund, _ := money.Parse(run.Fund)
+	unallocated, _ := money.Parse(run.Unallocated)
+	if run.Status != "done" || unallocated != 96445000 {
+		t.Fatalf("run %+v", run)
 	}
-	if ms := e.do("GET", "/v1/calls/"+FVGCall+"/milestones", off, nil).json(t)["milestones"].([]any); ms[0].(map[string]any)["state"] != "done" {
-		t.Fatalf("decree milestone after the riparto: %v", ms[0])
+	if ms := e.milestones(FVGCall, off); len(ms) == 0 || ms[0].State != "done" {
+		t.Fatalf("decree milestone after the riparto: %+v", ms)
 	}
 
 	decreePath := "/v1/calls/" + FVGCall + "/allocations/" + allocID + "/decree"
@@ -148,7 +151,7 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 	if sum != fund-unallocated || italianEuro(t, total["importo_euro"]) != sum || len(drows) != 4 {
 		t.Fatalf("decree lines sum to %s, want %s (total row %v)", sum, fund-unallocated, total)
 	}
-	if !strings.Contains(total["criteri_applicati"], run["inputSha256"].(string)) || !strings.Contains(total["criteri_applicati"], "riparto/1") ||
+	if run.InputSha256 == nil || !strings.Contains(total["criteri_applicati"], *run.InputSha256) || !strings.Contains(total["criteri_applicati"], "riparto/1") ||
 		!strings.Contains(total["criteri_applicati"], "non assegnato 964450.00 euro") {
 		t.Fatalf("the total row carries the balance, the snapshot's SHA-256 and the engine: %v", total)
 	}
@@ -163,11 +166,10 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 		t.Fatalf("xlsx content type %q", dxlsx.Header.Get("Content-Type"))
 	}
 	x, sheet, xrows := xlsxRows(t, dxlsx.Body)
-	djson := e.do("GET", decreePath, off, nil, "Accept", "application/json").json(t)
-	jrows := djson["rows"].([]any)
+	jrows := decode[apiclient.ExportTable](t, e.do("GET", decreePath, off, nil, "Accept", "application/json")).Rows
 	amountCol := indexOf(xrows[0], "importo_euro")
 	for i, jr := range jrows {
-		want, _ := money.Parse(jr.(map[string]any)["importo_euro"].(string))
+		want, _ := money.Parse(cell(t, jr, "importo_euro"))
 		cell, _ := excelize.CoordinatesToCellName(amountCol+1, i+2)
 		ct, _ := x.GetCellType(sheet, cell)
 		got, err := strconv.ParseFloat(xrows[i+1][amountCol], 64)
@@ -197,7 +199,7 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 			t.Fatalf("the decree PDF lacks %q:\n%s", op.name, text)
 		}
 	}
-	if !strings.Contains(text, run["inputSha256"].(string)) || !strings.Contains(text, "35.550,00") {
+	if !strings.Contains(text, deref(run.InputSha256)) || !strings.Contains(text, "35.550,00") {
 		t.Fatalf("the decree PDF shows the snapshot digest and the total:\n%s", text)
 	}
 
@@ -272,11 +274,11 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 	downloads := e.auditActions(FVGCall, off)["export.downloaded"]
 	seen := map[string]bool{}
 	for _, d := range downloads {
-		det := d["detail"].(map[string]any)
-		if d["actor"] != "officer-FVG" || d["at"] == "" || len(det["sha256"].(string)) != 64 {
-			t.Fatalf("audit entry %v", d)
+		det := deref(d.Detail)
+		if d.Actor != "officer-FVG" || d.At.IsZero() || len(det["sha256"]) != 64 {
+			t.Fatalf("audit entry %+v", d)
 		}
-		seen[det["export"].(string)+"/"+det["format"].(string)] = true
+		seen[det["export"]+"/"+det["format"]] = true
 	}
 	for _, want := range []string{"decree/csv", "decree/xlsx", "decree/pdf", "decree/json", "elenco/csv", "elenco/xlsx", "elenco/pdf"} {
 		if !seen[want] {
@@ -300,38 +302,41 @@ func TestLombardyAdmittedListWithAdmittedFacilities(t *testing.T) {
 	}
 	e.clk.Set(clock.InRome(2025, 9, 15, 10, 0))
 	off := e.officer("LOM")
-	ms := e.do("GET", "/v1/calls/"+LombardiaCall+"/milestones", off, nil).json(t)["milestones"].([]any)
+	ms := e.milestones(LombardiaCall, off)
 	if len(ms) != 2 {
-		t.Fatalf("one istruttoria per window: %v", ms)
+		t.Fatalf("one istruttoria per window: %+v", ms)
 	}
-	w1 := ms[0].(map[string]any)
+	w1 := ms[0]
 	// Window 1 closed on 31/07/2025: 60 calendar days → 29/09/2025. The
 	// application's own clock (shared/submission: Istruttoria, from its
 	// filing on 10/07/2025) ran out on 08/09/2025: the milestone is overdue.
-	pending := w1["pending"].([]any)
-	if w1["dueDate"] != "29/09/2025" || len(pending) != 1 || ms[1].(map[string]any)["dueDate"] != "09/11/2025" {
-		t.Fatalf("istruttoria milestones: %v", ms)
+	pending := w1.Pending
+	if w1.DueDate != "29/09/2025" || len(pending) != 1 || ms[1].DueDate != "09/11/2025" {
+		t.Fatalf("istruttoria milestones: %+v", ms)
 	}
-	if p := pending[0].(map[string]any); p["dueDate"] != "08/09/2025" || w1["state"] != "overdue" {
-		t.Fatalf("the application's own due date: %v (milestone %v)", p, w1["state"])
+	if p := pending[0]; deref(p.DueDate) != "08/09/2025" || w1.State != "overdue" {
+		t.Fatalf("the application's own due date: %+v (milestone %v)", p, w1.State)
 	}
 	// Still undecided on 30/09/2025: the istruttoria of window 1 is overdue.
 	e.clk.Set(clock.InRome(2025, 9, 30, 0, 0))
 	off = e.officer("LOM")
-	if ms := e.do("GET", "/v1/calls/"+LombardiaCall+"/milestones", off, nil).json(t)["milestones"].([]any); ms[0].(map[string]any)["state"] != "overdue" {
-		t.Fatalf("at midnight after the last day: %v", ms[0])
+	if ms := e.milestones(LombardiaCall, off); len(ms) == 0 || ms[0].State != "overdue" {
+		t.Fatalf("at midnight after the last day: %+v", ms)
 	}
 	e.review(id, off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001"}})
 	r := e.do("GET", "/v1/calls/"+LombardiaCall+"/outcomes", off, nil)
-	rows := r.json(t)["rows"].([]any)
-	row := rows[0].(map[string]any)
-	if len(rows) != 1 || row["esito"] != "Ammessa" || row["denominazione"] != "Comune di Milano" ||
-		!strings.HasPrefix(row["strutture_ammesse"].(string), "AFAM-015146-001") || !strings.Contains(row["strutture_o_servizi"].(string), "AFAM-015146-002") ||
-		!strings.Contains(row["comuni_coperti"].(string), "Milano") {
+	rows := decode[apiclient.ExportTable](t, r).Rows
+	if len(rows) != 1 {
+		t.Fatalf("admitted rows %v", rows)
+	}
+	row := rows[0]
+	if cell(t, row, "esito") != "Ammessa" || cell(t, row, "denominazione") != "Comune di Milano" ||
+		!strings.HasPrefix(cell(t, row, "strutture_ammesse"), "AFAM-015146-001") || !strings.Contains(cell(t, row, "strutture_o_servizi"), "AFAM-015146-002") ||
+		!strings.Contains(cell(t, row, "comuni_coperti"), "Milano") {
 		t.Fatalf("admitted row %v", row)
 	}
-	if ms := e.do("GET", "/v1/calls/"+LombardiaCall+"/milestones", off, nil).json(t)["milestones"].([]any); ms[0].(map[string]any)["state"] != "done" {
-		t.Fatalf("after the decision: %v", ms[0])
+	if ms := e.milestones(LombardiaCall, off); len(ms) == 0 || ms[0].State != "done" {
+		t.Fatalf("after the decision: %+v", ms)
 	}
 }
 
@@ -386,14 +391,6 @@ func indexOf(header []string, name string) int {
 		}
 	}
 	return -1
-}
-
-func toStrings(v any) []string {
-	var out []string
-	for _, s := range v.([]any) {
-		out = append(out, s.(string))
-	}
-	return out
 }
 
 // squeezed drops every space: a PDF cell may wrap a long name anywhere.

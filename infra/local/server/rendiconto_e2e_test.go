@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"sportello/events/files/fixtures"
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 	"sportello/shared/money"
 	"sportello/shared/program"
@@ -47,15 +48,12 @@ func cf(n int, born2024 bool) string {
 	return program.CompletePersonCode(fmt.Sprintf("MLN%cXX%sA%02dF205", 'A'+n, year, 10+n))
 }
 
-func (e *env) cents(t *testing.T, m map[string]any, key string) money.Cents {
+// cents reads an amount of an answer (what names it in a failure).
+func cents(t *testing.T, what string, amount apiclient.Money) money.Cents {
 	t.Helper()
-	s, ok := m[key].(string)
-	if !ok {
-		t.Fatalf("%s is not an amount string: %v", key, m[key])
-	}
-	c, err := money.Parse(s)
+	c, err := money.Parse(amount)
 	if err != nil {
-		t.Fatalf("%s: %v", key, err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	return c
 }
@@ -90,7 +88,11 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		t.Fatalf("advances: %d %s", r.Status, r.Body)
 	}
 	advance := money.Cents(1500_00)
-	if got := e.cents(t, r.json(t)["advances"].([]any)[0].(map[string]any), "amount"); got != advance {
+	advances := deref(decode[apiclient.AdvanceList](t, r).Advances)
+	if len(advances) != 1 {
+		t.Fatalf("advances: %s", r.Body)
+	}
+	if got := cents(t, "amount", advances[0].Amount); got != advance {
 		t.Fatalf("advance %s", got)
 	}
 	if r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), map[string]any{"percentBasisPoints": 3000,
@@ -135,13 +137,13 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		fee, _ := money.Parse(l.Fee)
 		want1 += regionShare(fee, l.Band, l.BornFrom2024, l.Month)
 	}
-	if got := e.cents(t, claim1, "claimed"); got != want1 || want1 != 2900_00 {
+	if got := cents(t, "claimed", claim1.Claimed); got != want1 || want1 != 2900_00 {
 		t.Fatalf("claimed %s, independent computation %s", got, want1)
 	}
-	if got := e.cents(t, claim1, "net"); got != want1-advance {
+	if got := cents(t, "net", claim1.Net); got != want1-advance {
 		t.Fatalf("net %s, want %s", got, want1-advance)
 	}
-	c1 := claim1["id"].(string)
+	c1 := claim1.Id
 
 	// The same child and month again, in another claim: refused.
 	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), map[string]any{"period": map[string]int{"from": 1, "to": 4}, "lines": lines1[:1]})
@@ -158,7 +160,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = e.do("PUT", "/v1/rendicontazioni/"+c1+"/signed/documento_contabile", tok(), other, "Content-Type", "application/pkcs7-mime")
-	if r.Status != 422 || !strings.Contains(r.json(t)["detail"].(string), "non corrisponde a quello generato") {
+	if r.Status != 422 || !strings.Contains(problemOf(t, r).Detail, "non corrisponde a quello generato") {
 		t.Fatalf("a signed file that is not the generated document: %d %s", r.Status, r.Body)
 	}
 	e.signAndUpload(c1, tok())
@@ -167,20 +169,20 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("transmit: %d %s", r.Status, r.Body)
 	}
-	tr := r.json(t)
-	if !regexp.MustCompile(`^LOM-2026-\d{7}$`).MatchString(tr["protocol"].(string)) || tr["dueDate"] != "2026-03-21" {
-		t.Fatalf("transmitted: protocol %v due %v", tr["protocol"], tr["dueDate"])
+	tr := decode[apiclient.Claim](t, r)
+	if !regexp.MustCompile(`^LOM-2026-\d{7}$`).MatchString(deref(tr.Protocol)) || day(tr.DueDate) != "2026-03-21" {
+		t.Fatalf("transmitted: protocol %v due %v", deref(tr.Protocol), day(tr.DueDate))
 	}
 
 	// Clarifications from 02/02 to 12/02: the clock stops for 10 days.
 	e.clk.Set(clock.InRome(2026, 2, 2, 9, 0))
 	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), map[string]any{"decision": "clarify", "notes": "Inviare il registro di ottobre di c3."})
-	if r.Status != 200 || r.json(t)["state"] != "clarification" || r.json(t)["dueDate"] != nil {
+	if c := decode[apiclient.Claim](t, r); r.Status != 200 || c.State != "clarification" || c.DueDate != nil {
 		t.Fatalf("clarify: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2026, 2, 12, 16, 0))
 	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/answer", tok(), map[string]any{"notes": "Registro allegato al protocollo comunale."})
-	if r.Status != 200 || r.json(t)["dueDate"] != "2026-03-31" {
+	if r.Status != 200 || day(decode[apiclient.Claim](t, r).DueDate) != "2026-03-31" {
 		t.Fatalf("answer: %d %s", r.Status, r.Body)
 	}
 	// Approve with one line reduced by 50.00 (attendance not proven).
@@ -190,11 +192,11 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
-	approved1 := e.cents(t, r.json(t), "approved")
+	approved1 := cents(t, "approved", decode[apiclient.Claim](t, r).Approved)
 	if approved1 != want1-50_00-advance {
 		t.Fatalf("approved %s, want %s", approved1, want1-50_00-advance)
 	}
-	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/payments", off(), map[string]any{"amount": approved1.String(), "reference": "Mandato 2026/0415"}); r.Status != 200 || r.json(t)["state"] != "paid" {
+	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/payments", off(), map[string]any{"amount": approved1.String(), "reference": "Mandato 2026/0415"}); r.Status != 200 || decode[apiclient.Claim](t, r).State != "paid" {
 		t.Fatalf("pay: %d %s", r.Status, r.Body)
 	}
 
@@ -211,10 +213,10 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		fee, _ := money.Parse(l.Fee)
 		want2 += regionShare(fee, l.Band, l.BornFrom2024, l.Month)
 	}
-	if got := e.cents(t, claim2, "claimed"); got != want2 || e.cents(t, claim2, "net") != want2 {
-		t.Fatalf("second claim %s net %v, want %s with no advance left", got, claim2["net"], want2)
+	if got := cents(t, "claimed", claim2.Claimed); got != want2 || cents(t, "net", claim2.Net) != want2 {
+		t.Fatalf("second claim %s net %v, want %s with no advance left", got, claim2.Net, want2)
 	}
-	c2 := claim2["id"].(string)
+	c2 := claim2.Id
 	e.signAndUpload(c2, tok())
 	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/transmit", tok(), nil); r.Status != 200 {
 		t.Fatalf("transmit 2: %d %s", r.Status, r.Body)
@@ -223,7 +225,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("approve 2: %d %s", r.Status, r.Body)
 	}
-	approved2 := e.cents(t, r.json(t), "approved")
+	approved2 := cents(t, "approved", decode[apiclient.Claim](t, r).Approved)
 	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/payments", off(), map[string]any{"amount": approved2.String(), "reference": "Mandato 2026/0977"}); r.Status != 200 {
 		t.Fatalf("pay 2: %d %s", r.Status, r.Body)
 	}
@@ -232,10 +234,10 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if approved1+approved2 != want1-50_00+want2-advance {
 		t.Fatalf("paid %s ≠ approved %s − advance %s", approved1+approved2, want1-50_00+want2, advance)
 	}
-	b := e.do("GET", "/v1/calls/"+LombardiaCall+"/budget", off(), nil).json(t)
-	alloc, adv, paidTot, avail := e.cents(t, b, "allocation"), e.cents(t, b, "advanced"), e.cents(t, b, "paid"), e.cents(t, b, "available")
+	b := decode[apiclient.Budget](t, e.do("GET", "/v1/calls/"+LombardiaCall+"/budget", off(), nil))
+	alloc, adv, paidTot, avail := cents(t, "allocation", b.Allocation), cents(t, "advanced", b.Advanced), cents(t, "paid", b.Paid), cents(t, "available", b.Available)
 	if alloc != 20_000_000_00 || adv != advance || paidTot != approved1+approved2 || avail != alloc-adv-paidTot {
-		t.Fatalf("budget %v", b)
+		t.Fatalf("budget %+v", b)
 	}
 	// Both transmissions are numbers of the Region's 2026 register, one
 	// after the other, registered as liquidation requests of their claims.
@@ -244,7 +246,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(entries) != 2 || entries[0].Kind != submission.EntryLiquidation || entries[0].ClaimID != c1 || entries[1].ClaimID != c2 ||
-		entries[0].Number != tr["protocol"] || entries[1].Seq != entries[0].Seq+1 {
+		entries[0].Number != deref(tr.Protocol) || entries[1].Seq != entries[0].Seq+1 {
 		t.Fatalf("register LOM-2026: %+v", entries)
 	}
 	// Another Comune sees none of it; the Comune cannot approve its own.
@@ -260,13 +262,13 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	}
 }
 
-func (e *env) fileClaim(subID, tok string, from, to int, lines []claimLine) map[string]any {
+func (e *env) fileClaim(subID, tok string, from, to int, lines []claimLine) apiclient.Claim {
 	e.t.Helper()
 	r := e.do("POST", "/v1/submissions/"+subID+"/rendicontazioni", tok, map[string]any{"period": map[string]int{"from": from, "to": to}, "lines": lines})
 	if r.Status != 201 {
 		e.t.Fatalf("rendicontazione: %d %s", r.Status, r.Body)
 	}
-	return r.json(e.t)
+	return decode[apiclient.Claim](e.t, r)
 }
 
 // signAndUpload downloads both generated documents, signs them as the

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 )
 
@@ -28,7 +29,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	tok, off := e.applicant(ex.Org), e.officer("PIE") // tokens last 8 hours
 	deadline := clock.InRome(2026, 6, 5, 12, 0).Format(time.RFC3339)
 	r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "reject", "notes": "Correggere la media dei frequentanti del Girasole.", "deadline": deadline})
-	if r.Status != 200 || r.json(t)["state"] != "rejected" {
+	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "rejected" {
 		t.Fatalf("reject: %d %s", r.Status, r.Body)
 	}
 	// The Comune gets the correction notes by e-mail.
@@ -43,18 +44,18 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	if r := e.do("POST", "/v1/submissions/"+id+"/review", tok, map[string]any{"decision": "validate"}); r.Status != 403 && r.Status != 404 {
 		t.Fatalf("an applicant cannot review: %d", r.Status)
 	}
-	version := r.json(t)["version"].(float64)
+	version := decode[apiclient.Submission](t, r).Version
 	edited := strings.Replace(string(ex.Data), `"52.40"`, `"50.10"`, 1)
-	r = e.do("PUT", "/v1/submissions/"+id, tok, `{"data":`+edited+`}`, "If-Match", jsonNumber(version))
+	r = e.do("PUT", "/v1/submissions/"+id, tok, `{"data":`+edited+`}`, "If-Match", strconv.FormatInt(version, 10))
 	if r.Status != 200 {
 		t.Fatalf("a rejected form is editable: %d %s", r.Status, r.Body)
 	}
 	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
-	if r.Status != 200 || r.json(t)["state"] != "submitted" || protocolOf(t, r).Number != number {
+	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "submitted" || protocolOf(t, r).Number != number {
 		t.Fatalf("resend keeps the protocol: %d %s", r.Status, r.Body)
 	}
 	r = e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "validate"})
-	if r.Status != 200 || r.json(t)["state"] != "validated" {
+	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "validated" {
 		t.Fatalf("validate: %d %s", r.Status, r.Body)
 	}
 	// An application's audit trail is eventually consistent (read through
@@ -85,8 +86,6 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	}
 }
 
-func jsonNumber(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) }
-
 // Documents: an unsigned file for a kind that must be signed ends
 // rejected and blocks submit; a renamed .exe is rejected; a filename with
 // ../ cannot influence the key; an officer can ask for integration, after
@@ -97,16 +96,16 @@ func TestDocumentsRules(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	unsigned := e.upload(id, tok, "delibera_giunta", "unsigned.pdf", "application/pdf")
-	if st, reason := e.documentStatus(id, tok, unsigned["id"].(string)); st != "rejected" || !strings.Contains(reason, "firmato") {
+	if st, reason := e.documentStatus(id, tok, unsigned); st != "rejected" || !strings.Contains(reason, "firmato") {
 		t.Fatalf("unsigned delibera: %s %s", st, reason)
 	}
 	exe := e.upload(id, tok, "delibera_tariffe", "renamed-exe.pdf", "application/pdf")
-	if st, _ := e.documentStatus(id, tok, exe["id"].(string)); st != "rejected" {
+	if st, _ := e.documentStatus(id, tok, exe); st != "rejected" {
 		t.Fatalf("renamed exe: %s", st)
 	}
 	r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "delibera_giunta", "filename": "../../x.pdf",
 		"contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)})
-	if r.Status != 201 || strings.Contains(r.json(t)["uploadUrl"].(string), "x.pdf") || !strings.Contains(r.json(t)["uploadUrl"].(string), "/documents/"+LombardiaCall+"/"+id+"/doc_") {
+	if r.Status != 201 || strings.Contains(decode[apiclient.UploadTicket](t, r).UploadUrl, "x.pdf") || !strings.Contains(decode[apiclient.UploadTicket](t, r).UploadUrl, "/documents/"+LombardiaCall+"/"+id+"/doc_") {
 		t.Fatalf("key from ids only: %s", r.Body)
 	}
 	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
@@ -124,12 +123,12 @@ func TestDocumentsRules(t *testing.T) {
 		}
 	}
 	// A PUT with another length than declared never reaches storage.
-	up := e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "delibera_giunta", "filename": "a.pdf",
-		"contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)}).json(t)
-	req, _ := http.NewRequest("PUT", up["uploadUrl"].(string), strings.NewReader("0123456789X"))
-	for k, v := range up["headers"].(map[string]any) {
+	up := decode[apiclient.UploadTicket](t, e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "delibera_giunta", "filename": "a.pdf",
+		"contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)}))
+	req, _ := http.NewRequest("PUT", up.UploadUrl, strings.NewReader("0123456789X"))
+	for k, v := range up.Headers {
 		if k != "Content-Length" {
-			req.Header.Set(k, v.(string))
+			req.Header.Set(k, v)
 		}
 	}
 	resp, _ := http.DefaultClient.Do(req)
@@ -154,7 +153,7 @@ func TestDocumentsRules(t *testing.T) {
 		t.Fatalf("data are frozen under integration: %d %s", r.Status, r.Body)
 	}
 	e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed-two-parties.p7m", "application/pkcs7-mime")
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 || r.json(t)["state"] != "admitted" {
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 || decode[apiclient.Submission](t, r).State != "admitted" {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 10, 2, 12, 0))

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 	"sportello/shared/scheduler"
 )
@@ -21,7 +22,7 @@ func TestACallWithA40CharacterWindowIdIsCreatedScheduledAndAudited(t *testing.T)
 	if r.Status != 201 {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
-	callID := r.json(t)["id"].(string)
+	callID := decode[apiclient.Call](t, r).Id
 	names := 0
 	for name := range e.rt.Scheduler.Pending() {
 		if !strings.HasPrefix(name, callID) {

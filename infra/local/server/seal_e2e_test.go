@@ -16,6 +16,7 @@ import (
 
 	samples "sportello/events"
 	"sportello/events/files/fixtures"
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 	"sportello/shared/submission"
 )
@@ -24,7 +25,7 @@ import (
 type pendingUpload struct {
 	id, url, method, sha string
 	body                 []byte
-	headers              map[string]any
+	headers              map[string]string
 }
 
 // declare asks for an upload URL for a fixture without sending the bytes.
@@ -64,17 +65,17 @@ func (e *env) tryDeclare(subID, token string, d exampleDoc) (pendingUpload, resp
 		e.t.Fatal(err)
 	}
 	sum := sha256.Sum256(body)
-	decl := map[string]any{"kind": d.Kind, "filename": name, "contentType": d.ContentType, "size": len(body), "sha256": hex.EncodeToString(sum[:])}
+	decl := apiclient.DocumentDeclaration{Kind: d.Kind, Filename: name, ContentType: d.ContentType, Size: int64(len(body)), Sha256: hex.EncodeToString(sum[:])}
 	if d.Ref != "" {
-		decl["ref"] = d.Ref
+		decl.Ref = ptr(d.Ref)
 	}
 	r := e.do("POST", "/v1/submissions/"+subID+"/documents", token, decl)
 	if r.Status != 201 {
 		return pendingUpload{}, r
 	}
-	m := r.json(e.t)
-	return pendingUpload{id: m["id"].(string), url: m["uploadUrl"].(string), method: m["method"].(string), body: body,
-		sha: hex.EncodeToString(sum[:]), headers: m["headers"].(map[string]any)}, r
+	up := decode[apiclient.UploadTicket](e.t, r)
+	return pendingUpload{id: up.Id, url: up.UploadUrl, method: string(up.Method), body: body,
+		sha: hex.EncodeToString(sum[:]), headers: up.Headers}, r
 }
 
 // send PUTs the bytes of a declared upload, as a browser would, and
@@ -88,7 +89,7 @@ func (e *env) send(u pendingUpload) {
 	req.ContentLength = int64(len(u.body))
 	for k, v := range u.headers {
 		if k != "Content-Length" {
-			req.Header.Set(k, v.(string))
+			req.Header.Set(k, v)
 		}
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -302,12 +303,7 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 func TestMemberFilingAloneWinsOverAnAssociationListingIt(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
 	ex := loadExample(t, "lombardia-bergamo-associated.json")
-	var data map[string]any
-	if err := json.Unmarshal(ex.Data, &data); err != nil {
-		t.Fatal(err)
-	}
-	data["members"] = []any{"016001", "015146"}
-	raw, _ := json.Marshal(data)
+	raw := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Members = ptr([]string{"016001", "015146"}) })
 	tok := e.applicant(ex.Org)
 	assoc := e.draft(LombardiaCall, tok, ex.Org, raw)
 	for _, d := range ex.Documents {
@@ -333,17 +329,12 @@ func TestAssociationListingAComuneThatFiledAloneIsRefused(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
 	milano, _, _ := e.filedMilano()
 	ex := loadExample(t, "lombardia-bergamo-associated.json")
-	var data map[string]any
-	if err := json.Unmarshal(ex.Data, &data); err != nil {
-		t.Fatal(err)
-	}
-	data["members"] = []any{"016001", "015146"}
-	raw, _ := json.Marshal(data)
+	raw := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Members = ptr([]string{"016001", "015146"}) })
 	tok := e.applicant(ex.Org)
 	assoc := e.draft(LombardiaCall, tok, ex.Org, raw)
 	r := e.do("POST", "/v1/submissions/"+assoc+"/submit", tok, nil)
-	if r.Status != 409 || problemCode(t, r) != "member_conflict" || r.json(t)["conflictingSubmission"] != milano ||
-		!strings.Contains(r.json(t)["detail"].(string), "LOM-2025-0000001") {
+	if r.Status != 409 || problemCode(t, r) != "member_conflict" || deref(problemOf(t, r).ConflictingSubmission) != milano ||
+		!strings.Contains(problemOf(t, r).Detail, "LOM-2025-0000001") {
 		t.Fatalf("association listing a Comune that filed alone: %d %s", r.Status, r.Body)
 	}
 }
@@ -385,7 +376,7 @@ func TestWithdrawalKeepsTheNumberAndReleasesTheClaims(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
 	id, tok, _ := e.filedMilano()
 	r := e.do("POST", "/v1/submissions/"+id+"/withdraw", tok, nil)
-	if r.Status != 200 || r.json(t)["state"] != "withdrawn" {
+	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "withdrawn" {
 		t.Fatalf("withdraw: %d %s", r.Status, r.Body)
 	}
 	again, _, _ := e.filedMilano() // the Comune's claim is free again
@@ -420,16 +411,11 @@ func TestOneRegisterPerRegionAndYear(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("second call: %d %s", r.Status, r.Body)
 	}
-	second := r.json(t)["id"].(string)
+	second := decode[apiclient.Call](t, r).Id
 	ex := loadExample(t, "fvg-udine.json")
 	tok := e.applicant(ex.Org)
 	file := func(callID string, facility string) string {
-		var data map[string]any
-		if err := json.Unmarshal(ex.Data, &data); err != nil {
-			t.Fatal(err)
-		}
-		data["facility"].(map[string]any)["code"] = facility
-		raw, _ := json.Marshal(data)
+		raw := editForm(t, ex.Data, func(f *apiclient.FvgForm) { f.Facility.Code = ptr(facility) })
 		id := e.draft(callID, tok, ex.Org, raw)
 		for _, d := range ex.Documents {
 			e.uploadExample(id, tok, d)
@@ -440,11 +426,11 @@ func TestOneRegisterPerRegionAndYear(t *testing.T) {
 		}
 		return protocolOf(t, r).Number
 	}
-	var data map[string]any
-	if err := json.Unmarshal(ex.Data, &data); err != nil {
-		t.Fatal(err)
+	form := formOf[apiclient.FvgForm](t, ex.Data)
+	if form.Facility == nil || deref(form.Facility.Code) == "" {
+		t.Fatalf("the Udine example names its facility: %s", ex.Data)
 	}
-	code := data["facility"].(map[string]any)["code"].(string)
+	code := *form.Facility.Code
 	if n := file(FVGCall, code); n != "FVG-2025-0000001" {
 		t.Fatalf("first call: %s", n)
 	}
@@ -505,12 +491,7 @@ func TestOneApplicationPerFacilityIgnoresCase(t *testing.T) {
 	ex := loadExample(t, "fvg-udine.json")
 	tok := e.applicant(ex.Org)
 	file := func(code string) response {
-		var data map[string]any
-		if err := json.Unmarshal(ex.Data, &data); err != nil {
-			t.Fatal(err)
-		}
-		data["facility"].(map[string]any)["code"] = code
-		raw, _ := json.Marshal(data)
+		raw := editForm(t, ex.Data, func(f *apiclient.FvgForm) { f.Facility.Code = ptr(code) })
 		id := e.draft(FVGCall, tok, ex.Org, raw)
 		for _, d := range ex.Documents {
 			e.uploadExample(id, tok, d)
@@ -571,9 +552,9 @@ func TestBetweenWindowsTheRefusalIsWindowClosed(t *testing.T) {
 	if r.Status != 409 || problemCode(t, r) != "window_closed" {
 		t.Fatalf("between windows: %d %s", r.Status, r.Body)
 	}
-	p := r.json(t)
-	detail := p["detail"].(string)
-	if p["window"] != "w1" || !strings.Contains(detail, "si è chiusa il 31/07/2025 alle 12:00:00") || !strings.Contains(detail, "apre il 26/08/2025 alle 12:00:00") {
+	p := problemOf(t, r)
+	detail := p.Detail
+	if deref(p.Window) != "w1" || !strings.Contains(detail, "si è chiusa il 31/07/2025 alle 12:00:00") || !strings.Contains(detail, "apre il 26/08/2025 alle 12:00:00") {
 		t.Fatalf("detail: %s", r.Body)
 	}
 }
@@ -593,7 +574,7 @@ func TestLocalS3RefusesUnsignedAmzHeaders(t *testing.T) {
 	req.ContentLength = int64(len(u.body))
 	for k, v := range u.headers {
 		if k != "Content-Length" {
-			req.Header.Set(k, v.(string))
+			req.Header.Set(k, v)
 		}
 	}
 	req.Header.Set("X-Amz-Copy-Source", "/"+DocumentsBucket+"/documents/"+LombardiaCall+"/"+id+"/"+victim.id)
@@ -624,19 +605,13 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 	ex := loadExample(t, "lombardia-milano.json")
 	tok := e.applicant(ex.Org)
 	with := func(name string) json.RawMessage {
-		var data map[string]any
-		if err := json.Unmarshal(ex.Data, &data); err != nil {
-			t.Fatal(err)
-		}
-		data["entity"].(map[string]any)["name"] = name
-		raw, _ := json.Marshal(data)
-		return raw
+		return editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Entity.Name = ptr(name) })
 	}
-	r := e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with("Comune di \u202eonaliM")})
+	r := e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with("Comune di \u202eonaliM"), "privacyNoticeVersion": lombardyNotice})
 	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "data.entity.name:invalid") {
 		t.Fatalf("a bidi override in a name: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with(strings.Repeat("x", 300<<10))})
+	r = e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with(strings.Repeat("x", 300<<10)), "privacyNoticeVersion": lombardyNotice})
 	if r.Status != 413 || problemCode(t, r) != "payload_too_large" {
 		t.Fatalf("a 300 KB name: %d %.300s", r.Status, r.Body)
 	}
@@ -661,17 +636,9 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("declare: %d %s", r.Status, r.Body)
 	}
-	docID := r.json(t)["id"].(string)
-	var list struct {
-		Documents []struct{ ID, Filename string } `json:"documents"`
-	}
-	if err := json.Unmarshal(e.do("GET", "/v1/submissions/"+id+"/documents", tok, nil).Body, &list); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range list.Documents {
-		if d.ID == docID && d.Filename != "deliberagpj.p7m" {
-			t.Fatalf("stored filename %q keeps its bidi control", d.Filename)
-		}
+	docID := decode[apiclient.UploadTicket](t, r).Id
+	if d := e.document(id, tok, docID); d.Filename != "deliberagpj.p7m" {
+		t.Fatalf("stored filename %q keeps its bidi control", d.Filename)
 	}
 }
 
@@ -684,7 +651,7 @@ func TestActivePDFsAndSpreadsheetBombsAreRejected(t *testing.T) {
 	id := e.draft(FVGCall, tok, ex.Org, ex.Data)
 	js := []byte("%PDF-1.7\n1 0 obj\n<< /Type /Catalog /OpenAction << /S /JavaScript /JS (app.launchURL('http://x')) >> >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 	up := e.uploadBytes(id, tok, "tariff_plan_2024", "", "tariffe.pdf", "application/pdf", js)
-	if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "rejected" || !strings.Contains(reason, "contenuti attivi") || !strings.Contains(reason, "JavaScript") {
+	if st, reason := e.documentStatus(id, tok, up); st != "rejected" || !strings.Contains(reason, "contenuti attivi") || !strings.Contains(reason, "JavaScript") {
 		t.Fatalf("a PDF with JavaScript: %s %q", st, reason)
 	}
 	bomb, err := fixtures.SharedStringsBomb(60 << 20)
@@ -692,7 +659,7 @@ func TestActivePDFsAndSpreadsheetBombsAreRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	up = e.uploadBytes(id, tok, "tariff_detail", "", "rette.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bomb)
-	if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "rejected" || !strings.Contains(reason, "Il foglio di calcolo") {
+	if st, reason := e.documentStatus(id, tok, up); st != "rejected" || !strings.Contains(reason, "Il foglio di calcolo") {
 		t.Fatalf("a %d-byte spreadsheet expanding to 60 MB: %s %q", len(bomb), st, reason)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 	"sportello/shared/submission"
 )
@@ -46,12 +47,7 @@ func randomLifecycle(t *testing.T, seed uint64, steps int, done map[string]int) 
 	facilities := []string{"FVG-NIDO-0042", "fvg-nido-0043", "FVG-NIDO-0044"}
 	var ids []string
 	newDraft := func() {
-		var data map[string]any
-		if err := json.Unmarshal(ex.Data, &data); err != nil {
-			t.Fatal(err)
-		}
-		data["facility"].(map[string]any)["code"] = facilities[rng.IntN(len(facilities))]
-		raw, _ := json.Marshal(data)
+		raw := editForm(t, ex.Data, func(f *apiclient.FvgForm) { f.Facility.Code = ptr(facilities[rng.IntN(len(facilities))]) })
 		ids = append(ids, e.draft(FVGCall, e.applicant(ex.Org), ex.Org, raw))
 	}
 	for range 4 {

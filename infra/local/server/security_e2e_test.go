@@ -39,8 +39,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	ex := loadExample(t, "lombardia-milano.json")
 	owner := e.applicant(ex.Org)
 	subID := e.draft(LombardiaCall, owner, ex.Org, ex.Data)
-	doc := e.upload(subID, owner, "delibera_giunta", "signed.p7m", "application/pkcs7-mime")
-	docID := doc["id"].(string)
+	docID := e.upload(subID, owner, "delibera_giunta", "signed.p7m", "application/pkcs7-mime")
 
 	now := e.clk.Now
 	p := auth.Principal{Subject: "intruder", Role: auth.RoleApplicant, Orgs: []string{"comune:015146"}}

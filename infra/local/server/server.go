@@ -37,6 +37,7 @@ import (
 	"sportello/shared/pii"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
+	"sportello/shared/web"
 	"sportello/shared/windows"
 )
 
@@ -214,7 +215,13 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	rt.URL = "http://" + ln.Addr().String()
-	rt.srv = &http.Server{Handler: &front{router: rt.Router, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys), relay: rt.drainOutbox},
+	// The web interface signs in with the dev token issuer and uploads
+	// straight to the local S3, as it does to the bucket in the cloud.
+	webRouter, err := web.Router(web.Config{SignIn: "dev", Connect: []string{rt.S3.URL}}, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	rt.srv = &http.Server{Handler: &front{router: rt.Router, web: webRouter, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys), relay: rt.drainOutbox},
 		ReadHeaderTimeout: 10 * time.Second}
 	go rt.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return rt, nil

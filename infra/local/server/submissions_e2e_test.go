@@ -12,6 +12,7 @@ import (
 	"time"
 
 	samples "sportello/events"
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 )
 
@@ -40,7 +41,7 @@ func TestEachExampleFilesInItsWindow(t *testing.T) {
 			for _, d := range ex.Documents {
 				for _, sub := range []string{id, late} {
 					up := e.uploadExample(sub, tok, d)
-					if st, reason := e.documentStatus(sub, tok, up["id"].(string)); st != "verified" {
+					if st, reason := e.documentStatus(sub, tok, up); st != "verified" {
 						t.Fatalf("%s: %s %s", d.Kind, st, reason)
 					}
 				}
@@ -60,7 +61,7 @@ func TestEachExampleFilesInItsWindow(t *testing.T) {
 			}
 			e.clk.Set(tt.closes.Add(time.Millisecond))
 			r = e.do("POST", "/v1/submissions/"+late+"/submit", tok, nil)
-			if r.Status != 409 || problemCode(t, r) != "window_closed" || !strings.Contains(r.json(t)["detail"].(string), "ora di Roma") {
+			if r.Status != 409 || problemCode(t, r) != "window_closed" || !strings.Contains(problemOf(t, r).Detail, "ora di Roma") {
 				t.Fatalf("1 ms late: %d %s", r.Status, r.Body)
 			}
 			// The receipt went to the applicant's address.
@@ -193,7 +194,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 	}
 	// Nothing changed.
 	r := e.do("GET", "/v1/submissions/"+id, tok, nil)
-	if v := r.json(t)["version"]; v != float64(1) {
+	if v := decode[apiclient.Submission](t, r).Version; v != 1 {
 		t.Fatalf("version %v after refused updates", v)
 	}
 	// A stale If-Match is 412 and changes nothing.
@@ -204,7 +205,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 	if r.Status != 412 || problemCode(t, r) != "version_mismatch" {
 		t.Fatalf("stale: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("GET", "/v1/submissions/"+id, tok, nil); r.json(t)["version"] != float64(2) || r.Header.Get("ETag") != `"2"` {
+	if r := e.do("GET", "/v1/submissions/"+id, tok, nil); decode[apiclient.Submission](t, r).Version != 2 || r.Header.Get("ETag") != `"2"` {
 		t.Fatalf("after a stale update: %s", r.Body)
 	}
 }
@@ -217,7 +218,7 @@ func TestIncompleteNamesEverything(t *testing.T) {
 	data := strings.Replace(string(ex.Data), `"continuesNextYear": true`, `"continuesNextYear": false`, 1)
 	id := e.draft(FVGCall, tok, ex.Org, json.RawMessage(data))
 	up := e.upload(id, tok, "tariff_detail", "tariff-detail-missing-column.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	if st, reason := e.documentStatus(id, tok, up["id"].(string)); st != "rejected" || !strings.Contains(reason, "Retta mensile 2025/26") {
+	if st, reason := e.documentStatus(id, tok, up); st != "rejected" || !strings.Contains(reason, "Retta mensile 2025/26") {
 		t.Fatalf("tariff detail without a column: %s %s", st, reason)
 	}
 	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)

@@ -797,3 +797,11 @@ func (f *Form) FacilityCodes() []string {
 	}
 	return out
 }
+
+// PrivacyNotice is the Allegato A2 (Avviso D.7): "Informativa relativa al
+// trattamento dei dati personali", whose version is the date of its last
+// update ("Ultimo aggiornamento: 24 giugno 2025").
+func (Program) PrivacyNotice() program.PrivacyNotice {
+	return program.PrivacyNotice{Version: "2025-06-24",
+		Title: "Allegato A2 – Informativa sul trattamento dei dati personali «Misura Nidi Gratis Plus 2025/2026 – Adesione Comuni» (ultimo aggiornamento 24 giugno 2025)"}
+}

@@ -1,0 +1,7 @@
+// Entry point: every page module registers its routes, then the app starts.
+// A page module imports what it needs from app.js; nothing imports main.js.
+import { start } from './app.js';
+import './page-signin.js';
+import './page-calls.js';
+
+start();
