@@ -15,7 +15,7 @@ import (
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	svc := cloud.Must(env.App(cloud.Blobs, cloud.Events)).Allocation
+	svc := cloud.Must(env.App(cloud.Blobs)).Allocation
 	lambda.Start(lambdalog.Async(func(ctx context.Context, payload json.RawMessage) error {
 		funds, err := eventbus.DecodeFunds(payload)
 		if err != nil {

@@ -15,6 +15,6 @@ import (
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	a := cloud.Must(env.App(cloud.Scheduler, cloud.Events))
+	a := cloud.Must(env.App(cloud.Scheduler))
 	lambda.Start(lambdalog.Handler(cloud.Must(handlers.Router(a, routes.Calls)).Handle))
 }

@@ -102,36 +102,18 @@ func (e ClaimLineInputIseeBand) Valid() bool {
 	}
 }
 
-// Defines values for ClaimReviewDecision.
+// Defines values for ClaimReductionCode.
 const (
-	Approve ClaimReviewDecision = "approve"
-	Clarify ClaimReviewDecision = "clarify"
+	AttendanceNotProven ClaimReductionCode = "attendance_not_proven"
+	ChildNotAdmitted    ClaimReductionCode = "child_not_admitted"
+	FeeNotDue           ClaimReductionCode = "fee_not_due"
+	IseeBandWrong       ClaimReductionCode = "isee_band_wrong"
+	Other               ClaimReductionCode = "other"
+	PaidByFamily        ClaimReductionCode = "paid_by_family"
 )
 
-// Valid indicates whether the value is a known member of the ClaimReviewDecision enum.
-func (e ClaimReviewDecision) Valid() bool {
-	switch e {
-	case Approve:
-		return true
-	case Clarify:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ClaimReviewReductionsCode.
-const (
-	AttendanceNotProven ClaimReviewReductionsCode = "attendance_not_proven"
-	ChildNotAdmitted    ClaimReviewReductionsCode = "child_not_admitted"
-	FeeNotDue           ClaimReviewReductionsCode = "fee_not_due"
-	IseeBandWrong       ClaimReviewReductionsCode = "isee_band_wrong"
-	Other               ClaimReviewReductionsCode = "other"
-	PaidByFamily        ClaimReviewReductionsCode = "paid_by_family"
-)
-
-// Valid indicates whether the value is a known member of the ClaimReviewReductionsCode enum.
-func (e ClaimReviewReductionsCode) Valid() bool {
+// Valid indicates whether the value is a known member of the ClaimReductionCode enum.
+func (e ClaimReductionCode) Valid() bool {
 	switch e {
 	case AttendanceNotProven:
 		return true
@@ -144,6 +126,24 @@ func (e ClaimReviewReductionsCode) Valid() bool {
 	case Other:
 		return true
 	case PaidByFamily:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClaimReviewDecision.
+const (
+	Approve ClaimReviewDecision = "approve"
+	Clarify ClaimReviewDecision = "clarify"
+)
+
+// Valid indicates whether the value is a known member of the ClaimReviewDecision enum.
+func (e ClaimReviewDecision) Valid() bool {
+	switch e {
+	case Approve:
+		return true
+	case Clarify:
 		return true
 	default:
 		return false
@@ -1076,6 +1076,17 @@ type Advance struct {
 	PercentBasisPoints int      `json:"percentBasisPoints"`
 }
 
+// AdvanceBasis defines model for AdvanceBasis.
+type AdvanceBasis struct {
+	// Historical euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
+	//
+	// Example: 800.00
+	Historical MoneyInput `json:"historical"`
+
+	// Org Example: comune:015146
+	Org string `json:"org"`
+}
+
 // AdvanceList defines model for AdvanceList.
 type AdvanceList struct {
 	Advances *[]Advance `json:"advances"`
@@ -1083,15 +1094,7 @@ type AdvanceList struct {
 
 // AdvanceRequest defines model for AdvanceRequest.
 type AdvanceRequest struct {
-	Bases []struct {
-		// Historical euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
-		//
-		// Example: 800.00
-		Historical MoneyInput `json:"historical"`
-
-		// Org Example: comune:015146
-		Org string `json:"org"`
-	} `json:"bases"`
+	Bases []AdvanceBasis `json:"bases"`
 
 	// PercentBasisPoints 3000 = 30 %
 	PercentBasisPoints int `json:"percentBasisPoints"`
@@ -1470,6 +1473,20 @@ type ClaimPeriod struct {
 	To int `json:"to"`
 }
 
+// ClaimReduction defines model for ClaimReduction.
+type ClaimReduction struct {
+	// Amount euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
+	//
+	// Example: 800.00
+	Amount MoneyInput         `json:"amount"`
+	Code   ClaimReductionCode `json:"code"`
+	Line   int                `json:"line"`
+	Note   *string            `json:"note,omitempty"`
+}
+
+// ClaimReductionCode defines model for ClaimReduction.Code.
+type ClaimReductionCode string
+
 // ClaimRequest defines model for ClaimRequest.
 type ClaimRequest struct {
 	Lines  []ClaimLineInput `json:"lines"`
@@ -1480,22 +1497,11 @@ type ClaimRequest struct {
 type ClaimReview struct {
 	Decision   ClaimReviewDecision `json:"decision"`
 	Notes      *string             `json:"notes,omitempty"`
-	Reductions *[]struct {
-		// Amount euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
-		//
-		// Example: 800.00
-		Amount MoneyInput                `json:"amount"`
-		Code   ClaimReviewReductionsCode `json:"code"`
-		Line   int                       `json:"line"`
-		Note   *string                   `json:"note,omitempty"`
-	} `json:"reductions,omitempty"`
+	Reductions *[]ClaimReduction   `json:"reductions,omitempty"`
 }
 
 // ClaimReviewDecision defines model for ClaimReview.Decision.
 type ClaimReviewDecision string
-
-// ClaimReviewReductionsCode defines model for ClaimReview.Reductions.Code.
-type ClaimReviewReductionsCode string
 
 // ClaimState defines model for ClaimState.
 type ClaimState string

@@ -24,6 +24,7 @@ import (
 	"sportello/shared/export"
 	"sportello/shared/metrics"
 	"sportello/shared/money"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/retry"
@@ -149,7 +150,9 @@ type Store interface {
 	CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error)
 	// CreateRun records a new pending run as the call's active one, and
 	// under idemKey when given; a clash says what stood in the way.
-	CreateRun(ctx context.Context, r Run, idemKey string) (*Clash, error)
+	// CreateRun writes the pending run with its effects (the audit line,
+	// the FundsAnnounced event in the outbox) in one transaction.
+	CreateRun(ctx context.Context, r Run, idemKey string, fx outbox.Effects) (*Clash, error)
 	// IdemRun finds the run an Idempotency-Key made.
 	IdemRun(ctx context.Context, callID, idemKey string) (runID, hash string, found bool, err error)
 	// BindKey records that idemKey was answered by runID (a request
@@ -177,10 +180,18 @@ type Blobs interface {
 	Put(ctx context.Context, key, contentType string, body []byte) error
 }
 
-// Announcer tells the world a fund was announced (EventBridge in the
-// cloud, an in-process call locally).
-type Announcer interface {
-	FundsAnnounced(ctx context.Context, callID, runID string) error
+// FundsAnnouncedEvent is the event that starts a run (EventBridge's
+// detail-type in the cloud; shared/eventbus publishes it).
+const FundsAnnouncedEvent = "FundsAnnounced"
+
+// AnnouncedEvent is the outbox message announcing a new run: written in the
+// transaction that creates the run, so a run is never stored without the
+// event that will start it; the relay publishes it. Its key is the run's:
+// the allocation function takes a run once however often it is told
+// (the lease), so a redelivery changes nothing.
+func AnnouncedEvent(callID, runID string) outbox.Message {
+	return outbox.Message{ID: outbox.ID(runID, 1, "announced"), Kind: outbox.Event, CallID: callID, Event: FundsAnnouncedEvent,
+		Detail: map[string]string{"callId": callID, "allocationId": runID}}
 }
 
 // Names names the beneficiaries for people (a port: the registry's ISTAT
@@ -191,13 +202,12 @@ type Names interface {
 
 // Service runs riparti.
 type Service struct {
-	Store     Store
-	Blobs     Blobs
-	Programs  map[string]program.Program
-	Names     Names // nil: the applications' own summaries name them
-	Clock     clock.Clock
-	Log       *slog.Logger
-	Announcer Announcer
+	Store    Store
+	Blobs    Blobs
+	Programs map[string]program.Program
+	Names    Names // nil: the applications' own summaries name them
+	Clock    clock.Clock
+	Log      *slog.Logger
 	// Lease is how long a worker holds a run (0: DefaultLease).
 	Lease time.Duration
 }
@@ -416,9 +426,17 @@ func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Ann
 	}
 	run = Run{ID: runID, CallID: c.ID, Status: Pending, Fund: a.Fund, Note: a.Note, AnnouncedBy: a.By, AnnouncedAt: now.UTC(),
 		OnlyDecided: a.OnlyDecided, OverrideReason: a.Reason, LeftOut: leftOut, RequestHash: hash}
+	detail := map[string]string{"allocation": run.ID, "fund": a.Fund.String()}
+	if a.OnlyDecided {
+		detail["onlyDecided"] = "true"
+		detail["reason"] = a.Reason
+		detail["leftOut"] = strings.Join(leftOut, ",")
+	}
+	// The run, its audit line and its FundsAnnounced: one transaction.
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: now, Actor: a.By, Action: "funds.announced", Detail: detail}, AnnouncedEvent(c.ID, run.ID))
 	conflicts := 0
 	for attempt := 0; ; attempt++ {
-		clash, err := s.Store.CreateRun(ctx, run, a.IdemKey)
+		clash, err := s.Store.CreateRun(ctx, run, a.IdemKey, fx)
 		if errors.Is(err, problem.Unavailable) && conflicts < 5 {
 			// Concurrent announcements collide on the call's slot (a
 			// transaction conflict): spread out and look again.
@@ -469,18 +487,7 @@ func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Ann
 		}
 		return active, false, nil
 	}
-	detail := map[string]string{"allocation": run.ID, "fund": a.Fund.String()}
-	if a.OnlyDecided {
-		detail["onlyDecided"] = "true"
-		detail["reason"] = a.Reason
-		detail["leftOut"] = strings.Join(leftOut, ",")
-	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: a.By, Action: "funds.announced", Detail: detail}); err != nil {
-		return run, true, err
-	}
-	if err := s.Announcer.FundsAnnounced(ctx, c.ID, run.ID); err != nil {
-		return run, true, fmt.Errorf("announce %s: %w", run.ID, err)
-	}
+	s.Log.Info("funds announced", "call", c.ID, "allocation", run.ID, "outcome", "funds.announced")
 	return run, true, nil
 }
 

@@ -87,13 +87,15 @@ func (r Route) maxResponse() int {
 
 // Router dispatches API Gateway v2 events.
 type Router struct {
-	routes []Route
-	log    *slog.Logger
+	routes  []Route
+	log     *slog.Logger
+	regions auth.Regions
 }
 
-// NewRouter builds a router over routes.
-func NewRouter(log *slog.Logger, routes ...[]Route) *Router {
-	r := &Router{log: log}
+// NewRouter builds a router over routes; an officer's token must name one
+// of regions (the catalog's: program.Programs.Regions).
+func NewRouter(log *slog.Logger, regions auth.Regions, routes ...[]Route) *Router {
+	r := &Router{log: log, regions: regions}
 	for _, rs := range routes {
 		r.routes = append(r.routes, rs...)
 	}
@@ -256,7 +258,7 @@ func (rt *Router) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 		if ev.RequestContext.Authorizer != nil && ev.RequestContext.Authorizer.JWT != nil {
 			claims = ev.RequestContext.Authorizer.JWT.Claims
 		}
-		p, err := auth.FromClaims(claims)
+		p, err := auth.FromClaims(claims, rt.regions)
 		if err != nil {
 			return req, Problem(req, err, rt.log)
 		}

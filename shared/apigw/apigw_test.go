@@ -27,7 +27,7 @@ func router() *Router {
 	leak := func(ctx context.Context, r *Request) (*Response, error) {
 		return nil, context.DeadlineExceeded
 	}
-	return NewRouter(slog.New(slog.DiscardHandler), []Route{
+	return NewRouter(slog.New(slog.DiscardHandler), nil, []Route{
 		{Method: "POST", Pattern: "/v1/things/{id}", Handler: echo},
 		{Method: "GET", Pattern: "/v1/boom", Public: true, Handler: boom},
 		{Method: "GET", Pattern: "/v1/leak", Public: true, Handler: leak},

@@ -22,7 +22,7 @@ func TestRouteBoundsOnBodyAndResponse(t *testing.T) {
 	binary := func(ctx context.Context, r *Request) (*Response, error) {
 		return &Response{Status: 200, Body: make([]byte, 900), Binary: true}, nil // 1200 bytes once base64
 	}
-	rt := NewRouter(slog.New(slog.DiscardHandler), []Route{
+	rt := NewRouter(slog.New(slog.DiscardHandler), nil, []Route{
 		{Method: "POST", Pattern: "/calc", Public: true, Handler: echo, MaxBody: 100, MaxResponse: 1000},
 		{Method: "POST", Pattern: "/default", Public: true, Handler: echo},
 		{Method: "GET", Pattern: "/big", Public: true, Handler: big},
@@ -69,7 +69,7 @@ func TestRefusalsAreCountedByCode(t *testing.T) {
 	var buf strings.Builder
 	metrics.Enable(&buf)
 	defer metrics.Enable(nil)
-	rt := NewRouter(slog.New(slog.DiscardHandler), []Route{
+	rt := NewRouter(slog.New(slog.DiscardHandler), nil, []Route{
 		{Method: "POST", Pattern: "/calc", Public: true, MaxBody: 10, Handler: func(ctx context.Context, r *Request) (*Response, error) {
 			return JSON(200, map[string]string{})
 		}},

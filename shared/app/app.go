@@ -49,8 +49,10 @@ type Blobs interface {
 	rendiconto.Files
 }
 
-// Mailer writes to applicants: filing receipts and decisions, receipts of
-// liquidation requests.
+// Mailer composes what is written to applicants and offices: filing
+// receipts and decisions, integration notices, receipts of liquidation
+// requests. The services write them to the outbox in the transaction of
+// their change; the relay (shared/outbox) sends them.
 type Mailer interface {
 	submission.Notifier
 	rendiconto.Notifier
@@ -63,7 +65,8 @@ type Registries interface {
 	Forget(callID string)
 }
 
-// Ports are what the application runs on.
+// Ports are what the application runs on. No port sends anything: every
+// e-mail and event of a change is an outbox item of its transaction.
 type Ports struct {
 	Store      Store
 	Registries Registries
@@ -72,7 +75,6 @@ type Ports struct {
 	Scheduler  windows.Scheduler // one-time schedules of window instants
 	Mailer     Mailer            // nil: no e-mail
 	PII        rendiconto.Box    // seals children's codes (shared/pii); nil where no rendicontazione is served
-	Events     allocation.Announcer
 	Clock      clock.Clock
 	Log        *slog.Logger
 	// Programs run by this deployment; nil: the catalog's.
@@ -121,10 +123,10 @@ func New(p Ports) *App {
 	a.Calls = &call.Service{Store: p.Store, Scheduler: a.Windows, Programs: progs, Clock: p.Clock, Log: p.Log}
 	a.Submissions = &submission.Service{Store: p.Store, Programs: progs, Registries: sources, Notifier: p.Mailer, Clock: p.Clock, Log: p.Log}
 	a.Rendiconto = &rendiconto.Service{Store: p.Store, Box: p.PII, Files: p.Blobs, Notifier: p.Mailer, Programs: progs,
-		Clock: p.Clock, Log: p.Log, Allocation: rendiconto.AnnualAllocation}
+		Clock: p.Clock, Log: p.Log}
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
 	a.Registry = &registry.Service{Store: p.Store, Source: source, Clock: p.Clock}
-	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log, Announcer: p.Events}
+	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
 	a.Outputs = &outputs.Service{Store: p.Store, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
 	a.Intake = &intake.Service{Store: p.Store, Blobs: p.Blobs, Programs: progs, Clock: p.Clock, Log: p.Log}
 	return a

@@ -18,15 +18,17 @@ const (
 	RoleOfficer   = "officer"
 )
 
-// Regions an officer may belong to.
-var Regions = map[string]string{"PIE": "Piemonte", "FVG": "Friuli Venezia Giulia", "LOM": "Lombardia"}
+// Regions are the Regions a deployment serves, code → name: those of its
+// programs (program.Programs.Regions), never a list of its own. An
+// officer's region claim must be one of them.
+type Regions map[string]string
 
 // Principal is the authenticated caller.
 type Principal struct {
 	Subject string
 	Role    string
 	Orgs    []string // applicant: "comune:<ISTAT>", "gestore:<CF>"
-	Region  string   // officer: PIE, FVG, LOM
+	Region  string   // officer: a Region code of the catalog, e.g. PIE
 }
 
 // IsOfficer reports whether p is an officer.
@@ -51,8 +53,9 @@ func (p Principal) OfficerOf(region string) bool { return p.Role == RoleOfficer 
 // FromClaims builds a Principal from the string claims API Gateway passes
 // on (requestContext.authorizer.jwt.claims). Cognito custom attributes come
 // as "custom:role" etc.; arrays come flattened as "[a b]". Both spellings
-// are accepted. Anything inconsistent is unauthorized.
-func FromClaims(claims map[string]string) (Principal, error) {
+// are accepted. Anything inconsistent is unauthorized; an officer of a
+// Region not among regions is forbidden.
+func FromClaims(claims map[string]string, regions Regions) (Principal, error) {
 	get := func(k string) string {
 		if v, ok := claims[k]; ok {
 			return strings.TrimSpace(v)
@@ -70,7 +73,7 @@ func FromClaims(claims map[string]string) (Principal, error) {
 		}
 		p.Region = ""
 	case RoleOfficer:
-		if _, ok := Regions[p.Region]; !ok {
+		if _, ok := regions[p.Region]; !ok {
 			return Principal{}, problem.New(problem.CodeForbidden, "L'utenza regionale non indica una Regione valida.")
 		}
 		p.Orgs = nil

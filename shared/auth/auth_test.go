@@ -32,6 +32,9 @@ func TestParseOrgs(t *testing.T) {
 	}
 }
 
+// regions stand for the catalog's (the program packages own them).
+var regions = Regions{"LOM": "Lombardia"}
+
 func TestFromClaims(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -47,7 +50,7 @@ func TestFromClaims(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := FromClaims(tt.claims)
+			_, err := FromClaims(tt.claims, regions)
 			got := ""
 			if err != nil {
 				got = problem.CodeOf(err)
@@ -72,7 +75,7 @@ func TestVerify(t *testing.T) {
 	if err != nil || c["orgs"] != "[comune:001272]" {
 		t.Fatalf("good token: %v %v", c, err)
 	}
-	back, err := FromClaims(c)
+	back, err := FromClaims(c, regions)
 	if err != nil || !back.ActsFor("comune:001272") {
 		t.Fatalf("round trip: %+v %v", back, err)
 	}

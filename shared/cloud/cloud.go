@@ -98,8 +98,7 @@ type Port int
 const (
 	Blobs     Port = iota // the documents bucket: SPORTELLO_BUCKET (riparto exports live under exports/ in it)
 	Scheduler             // EventBridge Scheduler: group, role, windows function ARN
-	Mailer                // SES: SPORTELLO_SENDER
-	Events                // EventBridge: SPORTELLO_EVENT_BUS
+	Mailer                // composes e-mails into the outbox: SPORTELLO_OFFICES (optional)
 	PII                   // the data key sealing children's codes: SPORTELLO_PII_KMS_KEY (shared/piikey)
 )
 
@@ -127,20 +126,9 @@ func (e *Env) App(ports ...Port) (*app.App, error) {
 			}
 			p.Scheduler = &scheduler.EventBridge{Client: awsscheduler.NewFromConfig(e.AWS), Group: names[0], RoleARN: names[1], TargetARN: names[2]}
 		case Mailer:
-			// Filing and review e-mails are composed into the outbox and
-			// sent by the relay function (Relay); Sender serves the
-			// rendiconto receipt, still sent directly.
-			sender, err := Require(EnvSender)
-			if err != nil {
-				return nil, err
-			}
-			p.Mailer = notify.Mailer{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}, Offices: notify.ParseOffices(os.Getenv(EnvOffices))}
-		case Events:
-			bus, err := Require(EnvEventBus)
-			if err != nil {
-				return nil, err
-			}
-			p.Events = eventbus.Bus{Client: eventbridge.NewFromConfig(e.AWS), Name: bus}
+			// E-mails are composed into the outbox, in the transaction of
+			// the change; the relay function sends them (Relay).
+			p.Mailer = notify.Mailer{Offices: notify.ParseOffices(os.Getenv(EnvOffices))}
 		case PII:
 			keyID, err := Require(EnvPIIKey)
 			if err != nil {
@@ -174,12 +162,28 @@ func Must[T any](v T, err error) T {
 }
 
 // Relay is the outbox relay of the relay function: e-mails through SES
-// from SPORTELLO_SENDER.
+// from SPORTELLO_SENDER, events on the bus SPORTELLO_EVENT_BUS. It is the
+// only code that sends.
 func (e *Env) Relay() (*outbox.Relay, error) {
 	sender, err := Require(EnvSender)
 	if err != nil {
 		return nil, err
 	}
+	bus, err := Require(EnvEventBus)
+	if err != nil {
+		return nil, err
+	}
 	return &outbox.Relay{Store: e.Store, Mail: notify.Courier{Sender: notify.SES{Client: sesv2.NewFromConfig(e.AWS), From: sender}},
-		Clock: e.Clock, Log: e.Log}, nil
+		Events: eventbus.Bus{Client: eventbridge.NewFromConfig(e.AWS), Name: bus},
+		Clock:  e.Clock, Log: e.Log, MaxAttempts: RelayAttempts}, nil
 }
+
+// RelayAttempts is how many times the relay tries a message before it is
+// dead-lettered in the table: as many as the stream's event source mapping
+// makes (1 + its retries, infra/stack), so the attempt that gives up is
+// also the one whose batch goes to the relay's SQS dead-letter queue.
+const RelayAttempts = 1 + RelayStreamRetries
+
+// RelayStreamRetries are the retries of a failed stream record (the event
+// source mapping's MaximumRetryAttempts).
+const RelayStreamRetries = 5

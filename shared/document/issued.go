@@ -6,6 +6,7 @@ import (
 	"sportello/shared/auth"
 	"sportello/shared/pdfdoc"
 	"sportello/shared/problem"
+	"sportello/shared/program"
 	"sportello/shared/submission"
 )
 
@@ -30,7 +31,7 @@ func (s *Service) Receipt(ctx context.Context, p *auth.Principal, submissionID s
 	if err != nil {
 		return File{}, err
 	}
-	data := pdfdoc.ReceiptData{Region: auth.Regions[c.Region], CallTitle: c.Title, Org: sub.Org, OrgName: s.orgName(ctx, sub),
+	data := pdfdoc.ReceiptData{Region: program.Programs(s.Programs).RegionName(c.Region), CallTitle: c.Title, Org: sub.Org, OrgName: s.orgName(ctx, sub),
 		SubmissionID: sub.ID, ProtocolNumber: sub.Protocol.Number, FiledAt: sub.Protocol.At, GeneratedAt: s.Clock.Now()}
 	titles := map[string]string{}
 	if prog, ok := s.Programs[sub.Program]; ok {

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"sportello/shared/program/fvg"
 )
 
 // pdfWith makes a small PDF whose catalog holds extra, optionally inside
@@ -147,7 +149,7 @@ func procStatus(t *testing.T, key string) int64 {
 // rejected without reading it, and the largest spreadsheet accepted costs
 // at most 64 MB of resident memory over the verification, measured.
 func TestSpreadsheetVerificationIsBoundedInMemory(t *testing.T) {
-	header := xlsxWith(t, TariffColumns)
+	header := xlsxWith(t, fvg.TariffColumns)
 	bomb := withSharedStrings(t, header, 60<<20, false)
 	if len(bomb) > 512<<10 {
 		t.Fatalf("the bomb is %d bytes, not a bomb", len(bomb))
@@ -168,7 +170,7 @@ func TestSpreadsheetVerificationIsBoundedInMemory(t *testing.T) {
 			var r Result
 			var err error
 			growth := peakRSSGrowth(t, func() {
-				r, err = Verify(bytes.NewReader(tt.file), Declared{Kind: KindTariffDetail, ContentType: TypeXLSX,
+				r, err = Verify(bytes.NewReader(tt.file), Declared{Kind: fvg.DocTariffDetail, Columns: fvg.TariffColumns, ContentType: TypeXLSX,
 					Size: int64(len(tt.file)), SHA256: sha(tt.file), AllowedTypes: []string{TypeXLSX}})
 			})
 			if err != nil || r.Code != tt.want {

@@ -86,7 +86,10 @@ type Declared struct {
 	// "sottoscritta da entrambe le parti".
 	MinSigners int
 	// Columns, if set, must all appear in the header row of the first
-	// sheet of an .xlsx. Nil for KindTariffDetail means TariffColumns.
+	// sheet of an .xlsx: the row, among the first ten, that holds the most
+	// of them (a title row above the table is allowed). Case, spacing and
+	// Unicode composition are ignored; accents and punctuation are not.
+	// The document kind's program names them (program.DocumentKind).
 	Columns []string
 }
 
@@ -208,9 +211,6 @@ func inspect(f io.ReaderAt, size int64, d Declared, res Result) (Result, error) 
 		var columns []string
 		if d.ContentType == TypeXLSX {
 			columns = d.Columns
-			if columns == nil && d.Kind == KindTariffDetail {
-				columns = TariffColumns
-			}
 		}
 		isWorkbook, rej := checkXLSX(f, size, columns)
 		if !isWorkbook {

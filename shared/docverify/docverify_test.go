@@ -21,6 +21,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"sportello/events/files/fixtures"
+	"sportello/shared/program/fvg"
 )
 
 // The committed fixtures, read from disk so that these tests depend on
@@ -60,6 +61,9 @@ func classifyFixtures(t *testing.T, dir string) {
 			}
 			d := declare(b, f.ContentType, f.MustSign)
 			d.Kind = f.Kind
+			if f.Kind == fvg.DocTariffDetail {
+				d.Columns = fvg.TariffColumns // as FVG's program declares the kind
+			}
 			r := verify(t, b, d)
 			want := StatusVerified
 			if f.Code != "" {
@@ -254,11 +258,11 @@ func TestRules(t *testing.T) {
 		{"a /ByteRange that does not exclude exactly /Contents is rejected", shiftedGap, with(shiftedGap, TypePDF, true, nil), CodeCorrupt, false},
 		{"a signature dictionary with an unreadable /ByteRange is rejected", sigWithoutRange, with(sigWithoutRange, TypePDF, false, nil), CodeCorrupt, false},
 		{"the word /ByteRange outside a signature dictionary is not a signature", byteRangeInText, with(byteRangeInText, TypePDF, false, nil), "", false},
-		{"tariff columns match whatever the case, spacing and title rows above", spaced, with(spaced, TypeXLSX, false, func(d *Declared) { d.Kind = KindTariffDetail }), "", false},
-		{"the tariff detail kind requires its columns without being told", fixture(t, "tariff-detail-missing-column.xlsx"),
-			with(fixture(t, "tariff-detail-missing-column.xlsx"), TypeXLSX, false, func(d *Declared) { d.Kind = KindTariffDetail }), CodeColumns, false},
-		{"other kinds' spreadsheets need no columns", fixture(t, "tariff-detail-missing-column.xlsx"),
-			with(fixture(t, "tariff-detail-missing-column.xlsx"), TypeXLSX, false, func(d *Declared) { d.Kind = "other" }), "", false},
+		{"tariff columns match whatever the case, spacing and title rows above", spaced, with(spaced, TypeXLSX, false, func(d *Declared) { d.Columns = fvg.TariffColumns }), "", false},
+		{"a kind that names columns requires every one of them", fixture(t, "tariff-detail-missing-column.xlsx"),
+			with(fixture(t, "tariff-detail-missing-column.xlsx"), TypeXLSX, false, func(d *Declared) { d.Columns = fvg.TariffColumns }), CodeColumns, false},
+		{"a kind that names no columns takes any workbook", fixture(t, "tariff-detail-missing-column.xlsx"),
+			with(fixture(t, "tariff-detail-missing-column.xlsx"), TypeXLSX, false, func(d *Declared) { d.Kind = "tariff_detail" }), "", false},
 		{"a macro-enabled workbook is rejected", macro, with(macro, TypeXLSX, false, nil), CodeTypeMismatch, false},
 		{"a zip whose content types declare no workbook is rejected", undeclaredWorkbook, with(undeclaredWorkbook, TypeXLSX, false, nil), CodeTypeMismatch, false},
 		{"a broken zip declared as .xlsx is rejected", brokenZip, with(brokenZip, TypeXLSX, false, nil), CodeCorrupt, false},
@@ -319,7 +323,7 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, ct := range []string{TypePDF, TypeP7M, TypeXLSX} {
 			d := declare(b, ct, true)
-			d.Kind = KindTariffDetail
+			d.Columns = fvg.TariffColumns
 			r, err := Verify(bytes.NewReader(b), d)
 			if err != nil {
 				t.Fatal(err)

@@ -11,16 +11,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// KindTariffDetail is the FVG tariff detail, the one kind whose columns
-// are checked (Declared.Columns defaults to TariffColumns for it).
-const KindTariffDetail = "tariff_detail"
-
-// TariffColumns are the columns the FVG tariff detail must have in the
-// header row of its first sheet: the row, among the first ten, that holds
-// the most of them (a title row above the table is allowed). Case, spacing
-// and Unicode composition are ignored; accents and punctuation are not.
-var TariffColumns = []string{"Servizio", "Modalità di frequenza", "Retta mensile 2024/25", "Retta mensile 2025/26"}
-
 // MaxXLSXBytes bounds a spreadsheet: excelize reads the whole file into
 // memory, so this bound is the memory bound (a tariff table is a few KB).
 const MaxXLSXBytes = 20 << 20

@@ -16,6 +16,7 @@ import (
 
 	"sportello/shared/allocation"
 	"sportello/shared/money"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/riparto"
 )
@@ -62,10 +63,11 @@ const activeSK = "ALLOC#ACTIVE"
 
 func fundsIdemPK(callID, key string) string { return "IDEM#funds#" + callID + "#" + key }
 
-// CreateRun writes a pending run, the call's active-run slot and, with a
-// key, the idempotency record, in one transaction; a clash says which
+// CreateRun writes a pending run, the call's active-run slot, with a key
+// the idempotency record, and the run's effects (its audit line and its
+// FundsAnnounced in the outbox), in one transaction; a clash says which
 // condition failed and who holds it.
-func (s *Store) CreateRun(ctx context.Context, r allocation.Run, idemKey string) (*allocation.Clash, error) {
+func (s *Store) CreateRun(ctx context.Context, r allocation.Run, idemKey string, fx outbox.Effects) (*allocation.Clash, error) {
 	run, err := attributevalue.MarshalMap(newRunItem(r))
 	if err != nil {
 		return nil, fmt.Errorf("encode run: %w", err)
@@ -91,6 +93,12 @@ func (s *Store) CreateRun(ctx context.Context, r allocation.Run, idemKey string)
 		return nil, err
 	}
 	items = append(items, roster)
+	// The effects come last, so the clash reading below keeps its indexes.
+	more, err := s.effectItems(fx)
+	if err != nil {
+		return nil, err
+	}
+	items = append(items, more...)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	reasons := cancelReasons(err)
 	if reasons == nil {
@@ -99,7 +107,7 @@ func (s *Store) CreateRun(ctx context.Context, r allocation.Run, idemKey string)
 		}
 		return nil, nil
 	}
-	if len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed" {
+	if idemKey != "" && len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed" {
 		runID, hash, found, err := s.IdemRun(ctx, r.CallID, idemKey)
 		if err != nil || found {
 			return &allocation.Clash{IdemRunID: runID, IdemHash: hash}, err

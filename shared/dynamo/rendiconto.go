@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/rendiconto"
 	"sportello/shared/submission"
@@ -218,7 +220,7 @@ func (s *Store) CreatePIIKey(ctx context.Context, blob []byte) (bool, error) {
 // is written and the claim saved from version prev, in one transaction.
 // When another registration took the number first, it reads the counter
 // again and retries; a stale claim is rendiconto.ErrStale.
-func (s *Store) TransmitClaim(ctx context.Context, c rendiconto.Claim, prev int, region string, at time.Time) (string, error) {
+func (s *Store) TransmitClaim(ctx context.Context, c rendiconto.Claim, prev int, region string, at time.Time, effects func(rendiconto.Claim) outbox.Effects) (string, error) {
 	register := submission.RegisterOf(region, at)
 	for attempt := 0; ; attempt++ {
 		counter, err := s.ProtocolCounter(ctx, register)
@@ -242,14 +244,22 @@ func (s *Store) TransmitClaim(ctx context.Context, c rendiconto.Claim, prev int,
 			counterCond = "attribute_not_exists(n)"
 			delete(vals, ":prev")
 		}
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		items := []types.TransactWriteItem{
 			{Update: &types.Update{TableName: &s.table, Key: key(counterPK(register), "COUNTER"),
 				UpdateExpression: aws.String("SET n = :next, #t = :type"), ConditionExpression: aws.String(counterCond),
 				ExpressionAttributeNames: map[string]string{"#t": "type"}, ExpressionAttributeValues: vals}},
 			{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("version = :v"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(int64(prev))}}},
 			{Put: &types.Put{TableName: &s.table, Item: entry, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		}})
+		}
+		if effects != nil {
+			more, err := s.effectItems(effects(c))
+			if err != nil {
+				return "", err
+			}
+			items = append(items, more...)
+		}
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			return c.Protocol, nil
 		}
@@ -257,7 +267,9 @@ func (s *Store) TransmitClaim(ctx context.Context, c rendiconto.Claim, prev int,
 		switch {
 		case reasons == nil:
 			return "", classify(fmt.Errorf("transmit %s: %w", c.ID, err))
-		case reasons[1] == "ConditionalCheckFailed":
+		case reasons[1] == "ConditionalCheckFailed" || slices.Contains(reasons[min(3, len(reasons)):], "ConditionalCheckFailed"):
+			// The claim moved on, or its receipt (keyed by its version) is
+			// there: this transmission was made.
 			return "", rendiconto.ErrStale
 		case attempt >= 20:
 			return "", &retryable{err: fmt.Errorf("transmit %s: %v", c.ID, strings.Join(reasons, ","))}

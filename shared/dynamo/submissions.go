@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/submission"
 )
@@ -225,7 +226,7 @@ func (s *Store) File(ctx context.Context, sub submission.Submission, prev, count
 	if sub.Registering == "" {
 		sub.Registering = submission.EntryFiling
 	}
-	refused, err := s.FileAll(ctx, []submission.Submission{sub}, []int64{prev}, counter)
+	refused, err := s.FileAll(ctx, []submission.Submission{sub}, []int64{prev}, nil, counter)
 	if err != nil {
 		return err
 	}
@@ -241,14 +242,15 @@ const MaxFilingItems = 100
 // number's register entry is written, each application moves from
 // prevs[i] with what it seals; a filing also takes its own claims, checks
 // that no Comune it lists as a member filed alone, and records its member
-// listings — all or nothing, so numbers stay contiguous and every number
-// has its entry. When the transaction is refused because of some of the
+// listings; fx[i] (fx may be nil) are subs[i]'s effects, its audit lines
+// and outbox messages — all or nothing, so numbers stay contiguous, every
+// number has its entry, and every filing its audit line and receipt. When the transaction is refused because of some of the
 // applications, refused names them (index → submission.ErrStale or
 // *submission.ClaimTaken) and nothing was written: the caller registers
 // the others again, with fresh numbers. err is submission.ErrCounterMoved
 // when the counter moved or another registration held it, a retryable
 // storage error when DynamoDB failed.
-func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs []int64, counter int64) (refused map[int]error, err error) {
+func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs []int64, fx []outbox.Effects, counter int64) (refused map[int]error, err error) {
 	if len(subs) == 0 {
 		return nil, nil
 	}
@@ -311,6 +313,17 @@ func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs
 			return nil, fmt.Errorf("encode register entry: %w", err)
 		}
 		add(i, entry, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: e, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+		if i < len(fx) {
+			more, err := s.effectItems(fx[i])
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range more {
+				// A message already there (its key is the change's) means
+				// this change was made: stale, like the application.
+				add(i, "", it)
+			}
+		}
 		if kind != submission.EntryFiling {
 			continue
 		}
@@ -333,7 +346,12 @@ func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs
 	}
 	if len(items) > MaxFilingItems {
 		if len(subs) == 1 {
-			return map[int]error{0: problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo %d).", (MaxFilingItems-4)/2)}, nil
+			// 1 counter + application + entry + own claim + effects, 2 per member.
+			fixed := 4
+			if len(fx) > 0 {
+				fixed += fx[0].Items()
+			}
+			return map[int]error{0: problem.New(problem.CodeValidation, "Troppi enti associati in una sola domanda (massimo %d).", (MaxFilingItems-fixed)/2)}, nil
 		}
 		return nil, fmt.Errorf("file %d applications: %d items, more than a transaction holds", len(subs), len(items))
 	}
@@ -392,7 +410,7 @@ func (s *Store) FileAll(ctx context.Context, subs []submission.Submission, prevs
 // transaction, every claim it holds and its member listings; when sub is
 // withdrawn its filing's register entry is marked withdrawn. Nothing is
 // deleted: a released claim keeps who held it and when it was released.
-func (s *Store) Release(ctx context.Context, sub submission.Submission, prev int64) error {
+func (s *Store) Release(ctx context.Context, sub submission.Submission, prev int64, fx outbox.Effects) error {
 	av, err := attributevalue.MarshalMap(newSubItem(sub))
 	if err != nil {
 		return fmt.Errorf("encode submission: %w", err)
@@ -432,6 +450,11 @@ func (s *Store) Release(ctx context.Context, sub submission.Submission, prev int
 			ExpressionAttributeValues: map[string]types.AttributeValue{":w": w, ":sub": str(sub.ID)},
 		}})
 	}
+	more, err := s.effectItems(fx)
+	if err != nil {
+		return err
+	}
+	items = append(items, more...)
 	if len(items) > 100 {
 		return fmt.Errorf("release %s: %d items exceed one transaction", sub.ID, len(items))
 	}

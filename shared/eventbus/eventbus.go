@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"sportello/shared/outbox"
 )
 
 // Source and detail types of sportello's events.
@@ -44,6 +46,17 @@ func (b Bus) FundsAnnounced(ctx context.Context, callID, runID string) error {
 		return fmt.Errorf("put FundsAnnounced: %s", aws.ToString(out.Entries[0].ErrorMessage))
 	}
 	return nil
+}
+
+// Deliver publishes an outbox event (the relay's consumer of events);
+// allocation.AnnouncedEvent composes FundsAnnounced. PutEvents has no
+// de-duplication: the allocation function is the consumer that absorbs a
+// redelivery (a run is taken once, under its lease).
+func (b Bus) Deliver(ctx context.Context, m outbox.Message) error {
+	if m.Event != FundsAnnounced {
+		return fmt.Errorf("publish %s: %w", m.Event, outbox.ErrNoConsumer)
+	}
+	return b.FundsAnnounced(ctx, m.Detail["callId"], m.Detail["allocationId"])
 }
 
 // DecodeFunds reads the allocation function's input: an EventBridge

@@ -108,7 +108,7 @@ func Router(a *app.App, functions ...string) (*apigw.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return apigw.NewRouter(a.Log, rs), nil
+	return apigw.NewRouter(a.Log, a.Programs.Regions(), rs), nil
 }
 
 func annotateCall(ctx context.Context, id string) {

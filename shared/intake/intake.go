@@ -77,10 +77,8 @@ func (s *Service) Object(ctx context.Context, key string, receivedAt time.Time) 
 	}
 	defer body.Close()
 	d := docverify.Declared{Kind: doc.Kind, ContentType: doc.ContentType, Size: doc.Size, SHA256: doc.SHA256,
-		MustBeSigned: kind.MustBeSigned, AllowedTypes: kind.ContentTypes, MaxBytes: kind.MaxBytes, MinSigners: kind.MinSigners}
-	if doc.Kind == "tariff_detail" {
-		d.Columns = docverify.TariffColumns
-	}
+		MustBeSigned: kind.MustBeSigned, AllowedTypes: kind.ContentTypes, MaxBytes: kind.MaxBytes, MinSigners: kind.MinSigners,
+		Columns: kind.Columns}
 	res, err := docverify.Verify(body, d)
 	if err != nil {
 		return fmt.Errorf("intake %s: %w", id, err)

@@ -21,7 +21,7 @@ const (
 	Filings         = "Filings"          // an application got its protocol number
 	Refusals        = "Refusals"         // a 4xx problem answer, by Code
 	Verifications   = "Verifications"    // a document's verification, by Status
-	EmailFailures   = "EmailFailures"    // a receipt or review e-mail not sent, by Kind
+	EmailFailures   = "EmailFailures"    // an attempt of the outbox relay to send an e-mail failed (Kind "relay")
 	AllocationRuns  = "AllocationRuns"   // a riparto run ended, by Outcome
 	ScheduleFailure = "ScheduleFailures" // a window's schedule not put (the reconcile covers it)
 )

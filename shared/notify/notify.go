@@ -81,11 +81,13 @@ func Decision(s submission.Submission, c call.Call) Message {
 	return Message{Subject: fmt.Sprintf("Domanda %s: esito dell'istruttoria", number), Body: b.String()}
 }
 
-// Mailer adapts a Sender to submission.Notifier. Offices are the
-// Regions' office mailboxes (region code → address) that hear of
-// integrations; a region without one is told nothing (logged by the caller).
+// Mailer composes the e-mails of the lifecycle as outbox messages
+// (submission.Notifier, rendiconto.Notifier): the services write them in
+// the transaction of the change they announce, and the relay sends them
+// through a Sender (Courier). Offices are the Regions' office mailboxes
+// (region code → address) that hear of integrations; a region without one
+// is told nothing (the service logs it).
 type Mailer struct {
-	Sender  Sender
 	Offices map[string]string
 }
 
@@ -100,15 +102,29 @@ func ParseOffices(s string) map[string]string {
 	return out
 }
 
-// Integrated tells the Region's office that an integration arrived.
-func (m Mailer) Integrated(ctx context.Context, s submission.Submission, c call.Call) error {
+// email makes an outbox message of m for to, under the effect's key.
+func email(id, to string, m Message, callID, subID string) outbox.Message {
+	return outbox.Message{ID: id, Kind: outbox.Email, CallID: callID, SubmissionID: subID, To: to, Subject: m.Subject, Body: m.Body}
+}
+
+// Receipt is the filing receipt of s (at version s.Version) for to.
+func (m Mailer) Receipt(s submission.Submission, c call.Call, to string) outbox.Message {
+	return email(outbox.ID(s.ID, s.Version, "receipt"), to, Receipt(s, c), s.CallID, s.ID)
+}
+
+// Decision is the e-mail of the review decision s carries, for to.
+func (m Mailer) Decision(s submission.Submission, c call.Call, to string) outbox.Message {
+	return email(outbox.ID(s.ID, s.Version, "decision"), to, Decision(s, c), s.CallID, s.ID)
+}
+
+// IntegrationNotice tells the Region's office that an integration
+// arrived; ok is false when the Region has no office address.
+func (m Mailer) IntegrationNotice(s submission.Submission, c call.Call) (outbox.Message, bool) {
 	to := m.Offices[s.Region]
 	if to == "" {
-		return fmt.Errorf("no office address for region %s", s.Region)
+		return outbox.Message{}, false
 	}
-	msg := Integration(s, c)
-	msg.To = to
-	return m.Sender.Send(ctx, msg)
+	return email(outbox.ID(s.ID, s.Version, "office"), to, Integration(s, c), s.CallID, s.ID), true
 }
 
 // Integration composes the office's notice of an integration: its number,
@@ -125,20 +141,6 @@ func Integration(s submission.Submission, c call.Call) Message {
 	return Message{Subject: fmt.Sprintf("Integrazione %s alla domanda %s", in.Protocol.Number, s.Protocol.Number), Body: b.String()}
 }
 
-// Filed sends the receipt of s to to.
-func (m Mailer) Filed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
-	msg := Receipt(s, c)
-	msg.To = to
-	return m.Sender.Send(ctx, msg)
-}
-
-// Reviewed sends the review decision of s to to.
-func (m Mailer) Reviewed(ctx context.Context, s submission.Submission, c call.Call, to string) error {
-	msg := Decision(s, c)
-	msg.To = to
-	return m.Sender.Send(ctx, msg)
-}
-
 // SES sends through Amazon SES v2 from one verified identity.
 type SES struct {
 	Client *sesv2.Client
@@ -153,12 +155,24 @@ func (s SES) Send(ctx context.Context, m Message) error {
 		Content: &types.EmailContent{Simple: &types.Message{
 			Subject: &types.Content{Data: aws.String(m.Subject), Charset: aws.String("UTF-8")},
 			Body:    &types.Body{Text: &types.Content{Data: aws.String(m.Body), Charset: aws.String("UTF-8")}},
+			Headers: headers(m),
 		}},
 	})
 	if err != nil {
 		return fmt.Errorf("send e-mail: %w", err)
 	}
 	return nil
+}
+
+// IdempotencyHeader carries an outbox message's key in the e-mail itself,
+// so a receiving system (or a person) recognises a redelivery.
+const IdempotencyHeader = "X-Sportello-Message-Id"
+
+func headers(m Message) []types.MessageHeader {
+	if m.ID == "" {
+		return nil
+	}
+	return []types.MessageHeader{{Name: aws.String(IdempotencyHeader), Value: aws.String(m.ID)}}
 }
 
 // Outbox writes each message as a file (the local runtime's "mail server")
@@ -180,10 +194,28 @@ func (o Outbox) Send(_ context.Context, m Message) error {
 		name = safe(m.ID) + "-" + safe(m.Subject) + ".eml"
 	}
 	path := filepath.Join(o.Dir, name)
-	content := fmt.Sprintf("To: %s\nSubject: %s\nDate: %s\nContent-Type: text/plain; charset=UTF-8\n\n%s",
-		m.To, m.Subject, o.Clock.Now().Format(time.RFC1123Z), m.Body)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+	content := fmt.Sprintf("To: %s\nSubject: %s\nDate: %s\nContent-Type: text/plain; charset=UTF-8\n",
+		m.To, m.Subject, o.Clock.Now().Format(time.RFC1123Z))
+	if m.ID != "" {
+		content += IdempotencyHeader + ": " + m.ID + "\n"
+	}
+	content += "\n" + m.Body
+	// Written aside and renamed: a crash mid-write leaves no half e-mail,
+	// and a redelivery replaces the file whole.
+	tmp, err := os.CreateTemp(o.Dir, ".sending-*")
+	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
+	}
+	_, werr := tmp.WriteString(content)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		_ = os.Remove(tmp.Name()) // best effort: the write already failed
+		return fmt.Errorf("outbox: %w", werr)
 	}
 	o.Log.Info("e-mail written to outbox", "path", path)
 	return nil
@@ -211,15 +243,13 @@ func ClaimReceipt(c rendiconto.Claim, callTitle string) Message {
 	return Message{Subject: "Richiesta di liquidazione protocollata " + c.Protocol, Body: b.String()}
 }
 
-// ClaimTransmitted sends the receipt of a transmitted request to the
-// address the Comune gave in its application.
-func (m Mailer) ClaimTransmitted(ctx context.Context, c rendiconto.Claim, callTitle string) error {
+// ClaimReceipt is the receipt of a transmitted request, to the address
+// the Comune gave in its application; ok is false when it gave none.
+func (m Mailer) ClaimReceipt(c rendiconto.Claim, callTitle string) (outbox.Message, bool) {
 	if c.Contact == "" {
-		return nil
+		return outbox.Message{}, false
 	}
-	msg := ClaimReceipt(c, callTitle)
-	msg.To = c.Contact
-	return m.Sender.Send(ctx, msg)
+	return email(outbox.ID(c.ID, int64(c.Version), "receipt"), c.Contact, ClaimReceipt(c, callTitle), c.Call, c.Submission), true
 }
 
 // Courier delivers the outbox's e-mails through a Sender (outbox.Mail).

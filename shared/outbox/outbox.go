@@ -17,6 +17,7 @@ import (
 
 	"sportello/shared/audit"
 	"sportello/shared/clock"
+	"sportello/shared/metrics"
 )
 
 // Kinds of message.
@@ -56,6 +57,50 @@ type Message struct {
 type Effects struct {
 	Audit    []audit.Entry
 	Messages []Message
+}
+
+// Items is how many transaction items the effects take (one each).
+func (e Effects) Items() int { return len(e.Audit) + len(e.Messages) }
+
+// Bytes bounds the effects' size in a transaction: each item's text plus
+// 1 KB for its keys, attribute names and small fields.
+func (e Effects) Bytes() int {
+	n := 0
+	for _, a := range e.Audit {
+		n += 1024 + len(a.Action) + len(a.Actor)
+		for k, v := range a.Detail {
+			n += len(k) + len(v)
+		}
+	}
+	for _, m := range e.Messages {
+		n += 1024 + len(m.To) + len(m.Subject) + len(m.Body)
+		for k, v := range m.Detail {
+			n += len(k) + len(v)
+		}
+	}
+	return n
+}
+
+// With adds an audit line and the messages that are not empty (a message
+// without an addressee or an event is left out: nobody to deliver it to).
+func (e Effects) With(line *audit.Entry, msgs ...Message) Effects {
+	if line != nil {
+		e.Audit = append(append([]audit.Entry(nil), e.Audit...), *line)
+	}
+	for _, m := range msgs {
+		if (m.Kind == Email && m.To != "") || (m.Kind == Event && m.Event != "") {
+			e.Messages = append(append([]Message(nil), e.Messages...), m)
+		}
+	}
+	return e
+}
+
+// ID is an effect's de-duplication key: the entity that changed, the
+// version the change made, and what the effect is ("sub_…-v3-receipt").
+// One change makes one effect of each kind, so a retried change (or a
+// redelivered message) always carries the same key.
+func ID(entity string, version int64, what string) string {
+	return fmt.Sprintf("%s-v%d-%s", entity, version, what)
 }
 
 // Store is what the relay needs from storage.
@@ -124,6 +169,9 @@ func (r *Relay) Handle(ctx context.Context, m Message) error {
 	}
 	attempts := m.Attempts + 1
 	dead := attempts >= limit
+	if m.Kind == Email {
+		metrics.Count(metrics.EmailFailures, "Kind", "relay")
+	}
 	if merr := r.Store.MessageFailed(ctx, m.ID, attempts, err.Error(), dead); merr != nil {
 		return errors.Join(err, merr)
 	}
@@ -168,11 +216,23 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// Run drains on every kick and every period until ctx ends (the local
-// runtime's relay; in the cloud the stream invokes Handle).
+// SetEvents replaces the consumer of events between drains (a test
+// holding FundsAnnounced back, as a slow EventBridge would).
+func (r *Relay) SetEvents(m Mail) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Events = m
+}
+
+// Run drains at once (what a crash left pending), then on every kick and
+// every period until ctx ends (the local runtime's relay; in the cloud the
+// stream invokes Handle).
 func (r *Relay) Run(ctx context.Context, kick <-chan struct{}, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	if _, err := r.Drain(ctx); err != nil && ctx.Err() == nil {
+		r.Log.Warn("outbox drain incomplete", "error", err.Error())
+	}
 	for {
 		select {
 		case <-ctx.Done():

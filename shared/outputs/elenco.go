@@ -199,7 +199,7 @@ func (s *Service) Elenco(ctx context.Context, p *auth.Principal, callID string, 
 		if e.run != nil {
 			meta = append(meta, [2]string{"Importi dal riparto", fmt.Sprintf("%s del %s (impronta %s)", e.run.ID, romeDate(e.run.FinishedAt), e.run.InputSHA256)})
 		}
-		return pdfdoc.TableData{Region: regionName(c), Title: "Elenco degli ammessi e degli esclusi", Subtitle: c.Title, Meta: meta,
+		return pdfdoc.TableData{Region: program.Programs(s.Programs).RegionName(c.Region), Title: "Elenco degli ammessi e degli esclusi", Subtitle: c.Title, Meta: meta,
 			Note: "Data e ora di protocollo nel fuso orario di Roma. I motivi di esclusione sono quelli codificati dal bando; le note del funzionario sono nel file CSV/XLSX."}
 	}
 	return s.deliver(ctx, p, c, "elenco", "elenco-"+c.ID, e.table, f, pdf, nil)

@@ -132,8 +132,6 @@ func (s *Service) deliver(ctx context.Context, p *auth.Principal, c call.Call, w
 	return File{Name: base + "." + string(f), ContentType: f.ContentType(), Body: body}, nil
 }
 
-func regionName(c call.Call) string { return auth.Regions[c.Region] }
-
 // latest is the latest of some instants (zero when none).
 func latest(ts ...time.Time) time.Time {
 	var out time.Time
@@ -175,7 +173,7 @@ func (s *Service) Decree(ctx context.Context, p *auth.Principal, callID, runID s
 		if run.OnlyDecided {
 			meta = append(meta, [2]string{"Domande non decise escluse dal riparto", strings.Join(run.LeftOut, ", ") + " (motivo: " + run.OverrideReason + ")"})
 		}
-		return pdfdoc.TableData{Region: regionName(c), Title: "Allegato al decreto di concessione – dati dei beneficiari", Subtitle: c.Title, Meta: meta,
+		return pdfdoc.TableData{Region: program.Programs(s.Programs).RegionName(c.Region), Title: "Allegato al decreto di concessione – dati dei beneficiari", Subtitle: c.Title, Meta: meta,
 			Note: "Gli importi sono in euro. Ogni importo è calcolato dal motore di riparto sui dati di input la cui impronta è indicata sopra; " +
 				"i criteri applicati riportano il peso e il tetto che lo ha limitato. " + allocation.DecreeNote(run)}
 	}

@@ -25,7 +25,7 @@ const (
 type Comune struct {
 	ISTAT      string // 6 digits
 	Name       string
-	RegionCode string // ISTAT region code, "01" Piemonte, "03" Lombardia, "06" FVG
+	RegionCode string // ISTAT region code (Region.ISTAT), e.g. "01"
 	Province   string // plate code, e.g. "TO"
 	Cadastral  string // codice catastale, 4 characters
 }
@@ -132,6 +132,10 @@ type DocumentKind struct {
 	// ("facility"): it is declared with that item's reference, and each
 	// item needs its own file.
 	PerItem string `json:"perItem,omitempty"`
+	// Columns, for a spreadsheet kind, are the columns the header row of
+	// its first sheet must have (FVG's tariff detail); docverify checks
+	// them.
+	Columns []string `json:"columns,omitempty"`
 }
 
 // DocumentNeed is one required document: Count of Kind, for Reason.
@@ -146,8 +150,10 @@ type DocumentNeed struct {
 type Program interface {
 	// ID is the program identifier stored on calls, e.g. "piemonte-rilevazione-2026".
 	ID() string
-	// Region is PIE, FVG or LOM.
-	Region() string
+	// Region is the Region whose call this is: the program owns it, and
+	// the Regions a deployment serves are those of its programs
+	// (Programs.Regions).
+	Region() Region
 	// ApplicantKinds lists the org kinds that may file.
 	ApplicantKinds() []string
 	// Decode reads the JSON data of a draft strictly: unknown fields, wrong
@@ -283,23 +289,55 @@ type Deriver interface {
 	Derived() any
 }
 
+// Accounted is implemented by programs whose admitted applicants then
+// account for what they spent (rendicontazione, shared/rendiconto:
+// Lombardy's Nidi Gratis Plus); AnnualBudget is the measure's budget per
+// educational year, which the requests are checked against.
+type Accounted interface {
+	AnnualBudget() money.Cents
+}
+
 // Facilitator is implemented by forms that list facilities: an officer
 // admits all of them or a subset, never a facility the form does not list.
 type Facilitator interface {
 	FacilityCodes() []string
 }
 
+// Region is a Region sportello serves.
+type Region struct {
+	// Code is the officers' region claim and the calls' region, three
+	// capitals ("PIE").
+	Code string
+	// Name is the Region as receipts and published lists print it.
+	Name string
+	// ISTAT is the ISTAT region code of its Comuni ("01").
+	ISTAT string
+}
+
 // Programs are the programs a deployment runs, by id (see catalog).
 type Programs map[string]Program
 
-// RegionOf is the region a program belongs to.
+// RegionOf is the region code of a program.
 func (ps Programs) RegionOf(id string) (string, bool) {
 	p, ok := ps[id]
 	if !ok {
 		return "", false
 	}
-	return p.Region(), true
+	return p.Region().Code, true
 }
+
+// Regions are the Regions of the programs, code → name: the only list of
+// Regions there is (an officer's region claim must be one of them).
+func (ps Programs) Regions() map[string]string {
+	out := map[string]string{}
+	for _, p := range ps {
+		out[p.Region().Code] = p.Region().Name
+	}
+	return out
+}
+
+// RegionName is the name of the Region of code ("" when no program has it).
+func (ps Programs) RegionName(code string) string { return ps.Regions()[code] }
 
 // PrivacyNotice is the data-protection notice (GDPR art. 13) a call's
 // applicants must acknowledge before their first save: its version (the

@@ -33,10 +33,6 @@ import (
 	"sportello/shared/submission"
 )
 
-// AnnualAllocation is the measure's budget per educational year (DGR
-// premises: €20,000,000.00).
-const AnnualAllocation = money.Cents(20_000_000_00)
-
 // MaxAdvanceBP is the advance ceiling in basis points: "fino a un massimo
 // del 30% del contributo erogabile".
 const MaxAdvanceBP = 3000

@@ -11,6 +11,7 @@ import (
 	"sportello/shared/nidigratis"
 	"sportello/shared/problem"
 	"sportello/shared/program"
+	"sportello/shared/program/lombardia"
 )
 
 // child makes a valid codice fiscale for the n-th test child (born 2023 or 2024).
@@ -321,7 +322,7 @@ func TestPropertyApprovedNeverAboveClaimed(t *testing.T) {
 			claims = append(claims, c)
 		}
 		adv := []Advance{{Org: "org", Amount: advance}}
-		b := BudgetOf(AnnualAllocation, adv, claims)
+		b := BudgetOf(lombardia.New().AnnualBudget(), adv, claims)
 		var approved, offsets, paid money.Cents
 		for _, c := range claims {
 			_, rec := Sum(c.Lines)

@@ -15,14 +15,11 @@ import (
 	"sportello/shared/clock"
 	"sportello/shared/ident"
 	"sportello/shared/money"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/program"
-	"sportello/shared/program/lombardia"
 	"sportello/shared/submission"
 )
-
-// Program is the one program whose admitted Comuni claim here.
-const Program = lombardia.ID
 
 // Store is what rendicontazione needs from storage. Every write is
 // conditional: a claim moves from one version to the next, a child-month
@@ -43,7 +40,9 @@ type Store interface {
 	SaveClaim(ctx context.Context, c Claim, prev int) error
 	// TransmitClaim saves c (from version prev) with the next number of
 	// region's register for the year of at, and returns that number.
-	TransmitClaim(ctx context.Context, c Claim, prev int, region string, at time.Time) (string, error)
+	// TransmitClaim numbers and saves c; effects composes, once c has its
+	// number, the audit line and receipt written in the same transaction.
+	TransmitClaim(ctx context.Context, c Claim, prev int, region string, at time.Time, effects func(Claim) outbox.Effects) (string, error)
 
 	Audit(ctx context.Context, e audit.Entry) error
 }
@@ -68,9 +67,11 @@ type Files interface {
 	Put(ctx context.Context, key, contentType string, body []byte) error
 }
 
-// Notifier tells the Comune and the officers what happened.
+// Notifier composes what the Comune is told: the receipt of a transmitted
+// request, written to the outbox with the transmission (ok false: the
+// Comune gave no address).
 type Notifier interface {
-	ClaimTransmitted(ctx context.Context, c Claim, callTitle string) error
+	ClaimReceipt(c Claim, callTitle string) (m outbox.Message, ok bool)
 }
 
 // Service runs rendicontazione.
@@ -82,8 +83,15 @@ type Service struct {
 	Programs map[string]program.Program // reads the Comune's contact from its application
 	Clock    clock.Clock
 	Log      *slog.Logger
-	// Allocation is the call's annual budget.
-	Allocation money.Cents
+}
+
+// budget is the annual budget of a program whose admitted applicants
+// account here (program.Accounted); false for any other program.
+func (s *Service) budget(programID string) (money.Cents, bool) {
+	if a, ok := s.Programs[programID].(program.Accounted); ok {
+		return a.AnnualBudget(), true
+	}
+	return 0, false
 }
 
 var errNotFound = problem.New(problem.CodeNotFound, "Rendicontazione non trovata.")
@@ -96,8 +104,8 @@ func (s *Service) officerCall(ctx context.Context, p *auth.Principal, callID str
 	if err := access.ManageCall(p, c.Region); err != nil {
 		return call.Call{}, err
 	}
-	if c.Program != Program {
-		return c, problem.New(problem.CodeConflict, "La rendicontazione riguarda solo la misura Nidi Gratis Plus.")
+	if _, ok := s.budget(c.Program); !ok {
+		return c, problem.New(problem.CodeConflict, "Il bando non prevede la rendicontazione.")
 	}
 	return c, nil
 }
@@ -165,8 +173,8 @@ func (s *Service) admittedApplication(ctx context.Context, p *auth.Principal, id
 	if err := access.ActFor(p, sub.Org, "Rendiconta il Comune ammesso."); err != nil {
 		return submission.Submission{}, err
 	}
-	if sub.Program != Program || sub.State != submission.Admitted {
-		return sub, problem.New(problem.CodeConflict, "Si rendiconta solo su una domanda Nidi Gratis Plus ammessa.")
+	if _, ok := s.budget(sub.Program); !ok || sub.State != submission.Admitted {
+		return sub, problem.New(problem.CodeConflict, "Si rendiconta solo su una domanda ammessa di un bando che prevede la rendicontazione.")
 	}
 	return sub, nil
 }
@@ -414,23 +422,29 @@ func (s *Service) Transmit(ctx context.Context, p *auth.Principal, id string, ar
 	if err != nil {
 		return c, err
 	}
-	over := BudgetOf(s.Allocation, adv, all).Exceeds(c.Net)
+	budget, _ := s.budget(cl.Program)
+	over := BudgetOf(budget, adv, all).Exceeds(c.Net)
 	prev := c.Version
 	if err := c.Transmit("", arrival, over); err != nil {
 		return c, err
 	}
 	c.Version++
-	num, err := s.Store.TransmitClaim(ctx, c, prev, cl.Region, arrival)
+	// The audit line and the receipt, in the transmission's transaction.
+	effects := func(numbered Claim) outbox.Effects {
+		fx := outbox.Effects{}.With(&audit.Entry{ID: ident.New("aud"), CallID: numbered.Call, At: s.Clock.Now(), Actor: p.Subject, Action: "rendiconto.transmitted",
+			Detail: map[string]string{"claim": numbered.ID, "protocol": numbered.Protocol, "net": numbered.Net.String(), "overBudget": fmt.Sprint(over)}})
+		if s.Notifier != nil {
+			if m, ok := s.Notifier.ClaimReceipt(numbered, cl.Title); ok {
+				fx = fx.With(nil, m)
+			}
+		}
+		return fx
+	}
+	num, err := s.Store.TransmitClaim(ctx, c, prev, cl.Region, arrival, effects)
 	if err != nil {
 		return c, s.stale(err)
 	}
 	c.Protocol = num
-	s.audit(ctx, p, c.Call, c.ID, "rendiconto.transmitted", map[string]string{"protocol": num, "net": c.Net.String(), "overBudget": fmt.Sprint(over)})
-	if s.Notifier != nil {
-		if err := s.Notifier.ClaimTransmitted(ctx, c, cl.Title); err != nil {
-			s.Log.ErrorContext(ctx, "claim receipt not sent", slog.String("claim", c.ID), slog.Any("err", err))
-		}
-	}
 	return s.opened(c)
 }
 
@@ -520,9 +534,11 @@ func (s *Service) Answer(ctx context.Context, p *auth.Principal, id, notes strin
 
 // Budget adds up the call's budget (officers).
 func (s *Service) Budget(ctx context.Context, p *auth.Principal, callID string) (Budget, error) {
-	if _, err := s.officerCall(ctx, p, callID); err != nil {
+	c, err := s.officerCall(ctx, p, callID)
+	if err != nil {
 		return Budget{}, err
 	}
+	budget, _ := s.budget(c.Program)
 	adv, err := s.Store.Advances(ctx, callID)
 	if err != nil {
 		return Budget{}, err
@@ -531,7 +547,7 @@ func (s *Service) Budget(ctx context.Context, p *auth.Principal, callID string) 
 	if err != nil {
 		return Budget{}, err
 	}
-	return BudgetOf(s.Allocation, adv, all), nil
+	return BudgetOf(budget, adv, all), nil
 }
 
 // audit records a line; a failed audit write is logged (the change stands).

@@ -7,11 +7,19 @@ import (
 	"sync"
 	"time"
 
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/retry"
 )
 
 // Limits of one filing transaction (DynamoDB: 100 items, 4 MB in all).
+// A round's items: 1 (the counter) + for each registration its size():
+// the application, its register entry, its effects (the audit line and the
+// e-mail, each an outbox item), and for a filing its claims and 2 per
+// member (the check that the member did not file alone, and the listing).
+// A common filing (a Comune, one claim, no members, a receipt) is 1+1+1+1+1
+// = 5 items, so a round files up to (100-1)/5 = 19 of them in one
+// transaction; the next round takes the rest (docs/reliability.md).
 const (
 	maxBatchItems = 100
 	maxBatchBytes = 3 << 20 // below 4 MB, leaving room for keys and attribute names
@@ -38,6 +46,13 @@ type filing struct {
 	next    Submission
 	prev    int64
 	arrival time.Time
+	// effects composes the audit line and the messages of the
+	// registration once it has its number: they are written in its
+	// transaction (the outbox). nil: none.
+	effects func(Submission) outbox.Effects
+	// fxItems, fxBytes: the effects' size, measured on a provisional
+	// number of the same width.
+	fxItems, fxBytes int
 	// done receives the outcome, or lead: this filing is now at the head
 	// and must lead the next round.
 	done chan outcome
@@ -53,11 +68,22 @@ type outcome struct {
 // claims, the checks that its members did not file alone and its member
 // listings.
 func (f *filing) size() (items, bytes int) {
-	items = 2
+	items = 2 + f.fxItems
 	if f.next.Registering == EntryFiling {
 		items += len(f.next.Claims) + 2*len(f.next.Members)
 	}
-	return items, len(f.next.Data) + 4096
+	return items, len(f.next.Data) + 4096 + f.fxBytes
+}
+
+// numbered is next with protocol p where the registration carries it.
+func numbered(next Submission, p Protocol) Submission {
+	if next.Registering == EntryIntegration {
+		next.Integrations = append([]Integration(nil), next.Integrations...)
+		next.Integrations[len(next.Integrations)-1].Protocol = p
+	} else {
+		next.Protocol = &p
+	}
+	return next
 }
 
 // keys are the items a registration touches besides its own, which no
@@ -73,10 +99,14 @@ func (f *filing) keys() []string {
 
 // enqueue registers next (a filing or an integration, next.Registering)
 // through the register's lane and waits for its outcome.
-func (s *Service) enqueue(ctx context.Context, register string, next Submission, prev int64, arrival time.Time) (Submission, error) {
+func (s *Service) enqueue(ctx context.Context, register string, next Submission, prev int64, arrival time.Time, effects func(Submission) outbox.Effects) (Submission, error) {
 	v, _ := s.lanes.LoadOrStore(register, &lane{})
 	l := v.(*lane)
-	f := &filing{next: next, prev: prev, arrival: arrival, done: make(chan outcome, 1)}
+	f := &filing{next: next, prev: prev, arrival: arrival, effects: effects, done: make(chan outcome, 1)}
+	if effects != nil {
+		fx := effects(numbered(next, Protocol{Number: FormatProtocol(register, 1), Seq: 1, At: arrival.UTC(), Register: register}))
+		f.fxItems, f.fxBytes = fx.Items(), fx.Bytes()
+	}
 	l.mu.Lock()
 	l.queue = append(l.queue, f)
 	lead := !l.leading
@@ -173,18 +203,16 @@ func (s *Service) fileRound(ctx context.Context, batch []*filing, register strin
 		known = 0
 		var refused map[int]error
 		if err == nil {
-			subs, prevs := make([]Submission, len(batch)), make([]int64, len(batch))
+			subs, prevs, fx := make([]Submission, len(batch)), make([]int64, len(batch)), make([]outbox.Effects, len(batch))
 			for i, f := range batch {
 				seq := n + 1 + int64(i)
-				p := Protocol{Number: FormatProtocol(register, seq), Seq: seq, At: f.arrival.UTC(), Register: register}
-				if f.next.Registering == EntryIntegration {
-					f.next.Integrations[len(f.next.Integrations)-1].Protocol = p
-				} else {
-					f.next.Protocol = &p
-				}
+				f.next = numbered(f.next, Protocol{Number: FormatProtocol(register, seq), Seq: seq, At: f.arrival.UTC(), Register: register})
 				subs[i], prevs[i] = f.next, f.prev
+				if f.effects != nil {
+					fx[i] = f.effects(f.next)
+				}
 			}
-			refused, err = s.Store.FileAll(ctx, subs, prevs, n)
+			refused, err = s.Store.FileAll(ctx, subs, prevs, fx, n)
 		}
 		switch {
 		case err == nil && len(refused) == 0:

@@ -22,6 +22,7 @@ import (
 	"sportello/shared/clock"
 	"sportello/shared/ident"
 	"sportello/shared/metrics"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/retry"
@@ -35,18 +36,22 @@ type Store interface {
 	Submission(ctx context.Context, id string) (Submission, error)
 	Submissions(ctx context.Context, callID, org string) ([]Submission, error)
 	SaveSubmission(ctx context.Context, s Submission, prev int64) error
+	// SaveSubmissionWith is SaveSubmission with the change's effects (its
+	// audit lines and outbox messages) in the same transaction.
+	SaveSubmissionWith(ctx context.Context, s Submission, prev int64, fx outbox.Effects) error
 	// ProtocolCounter reads the last number of a register ("LOM-2025").
 	ProtocolCounter(ctx context.Context, register string) (int64, error)
 	// FileAll registers applications in one register in one transaction
 	// (numbers counter+1…, each its register entry; a filing also seals its
 	// documents and takes its claims, an integration seals its set);
 	// refused names those that failed their own conditions (ErrStale,
-	// *ClaimTaken), nothing being written then.
-	FileAll(ctx context.Context, subs []Submission, prevs []int64, counter int64) (refused map[int]error, err error)
+	// *ClaimTaken), nothing being written then. fx[i] (fx may be nil) are
+	// subs[i]'s effects, written in the same transaction.
+	FileAll(ctx context.Context, subs []Submission, prevs []int64, fx []outbox.Effects, counter int64) (refused map[int]error, err error)
 	// Release saves s (from version prev) and, in the same transaction,
-	// releases every claim it holds; for a withdrawn application it marks
-	// its filing's register entry withdrawn.
-	Release(ctx context.Context, s Submission, prev int64) error
+	// releases every claim it holds and writes the change's effects; for a
+	// withdrawn application it marks its filing's register entry withdrawn.
+	Release(ctx context.Context, s Submission, prev int64, fx outbox.Effects) error
 	// Register lists a register's entries in number order.
 	Register(ctx context.Context, register string) ([]Registration, error)
 	// Uploads lists the application's documents as the lifecycle sees them
@@ -69,15 +74,19 @@ type Registries interface {
 	Registry(ctx context.Context, callID string) (program.Registry, error)
 }
 
-// Notifier writes to the applicant: the filing receipt, and each review
-// decision with the officer's notes (a rejected Piemonte scheda's
-// correction notes, documents requested, the outcome).
+// Notifier composes what the lifecycle writes to people: the filing
+// receipt, and each review decision with the officer's notes (a rejected
+// Piemonte scheda's correction notes, documents requested, the outcome),
+// to the applicant. The messages are written to the outbox in the
+// transaction of the change they announce (never sent from the request:
+// the relay delivers them, at least once, under their key).
 type Notifier interface {
-	Filed(ctx context.Context, s Submission, c call.Call, to string) error
-	Reviewed(ctx context.Context, s Submission, c call.Call, to string) error
-	// Integrated tells the Region's office that the applicant sent the
-	// documents it asked for.
-	Integrated(ctx context.Context, s Submission, c call.Call) error
+	Receipt(s Submission, c call.Call, to string) outbox.Message
+	Decision(s Submission, c call.Call, to string) outbox.Message
+	// IntegrationNotice tells the Region's office that the applicant sent
+	// the documents it asked for; ok is false when the Region has no
+	// office address.
+	IntegrationNotice(s Submission, c call.Call) (m outbox.Message, ok bool)
 }
 
 // Service runs the lifecycle.
@@ -443,18 +452,21 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 			return sub, err
 		}
 		set := Seal(docs, func(d Upload) bool { return !sub.sealedIn(d.ID) })
-		if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival); err != nil {
+		if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival,
+			s.filingEffects(p, c, form, "submission.resubmitted")); err != nil {
 			return sub, err
 		}
-		return next, s.afterFiling(ctx, p, next, c, form, "submission.resubmitted")
+		s.afterFiling(next, "submission.resubmitted")
+		return next, nil
 	}
 	next.Claims, next.Members = SplitClaims(sub.Org, form.Claims(sub.Org))
 	next.Istruttoria = StartIstruttoria(prog, c, arrival)
-	filed, err := s.file(ctx, next, sub.Version, arrival, form.ClaimConflictCode())
+	filed, err := s.file(ctx, next, sub.Version, arrival, form.ClaimConflictCode(), s.filingEffects(p, c, form, "submission.filed"))
 	if err != nil {
 		return sub, err
 	}
-	return filed, s.afterFiling(ctx, p, filed, c, form, "submission.filed")
+	s.afterFiling(filed, "submission.filed")
+	return filed, nil
 }
 
 // precheckClaims refuses at once an application whose Comune or facility
@@ -580,9 +592,9 @@ const DefaultFilingBudget = 20 * time.Second
 // counter arbitrates and the loser retries. Contention the server can
 // absorb is retried inside the filing budget, never shown to the client
 // as a 5xx.
-func (s *Service) file(ctx context.Context, next Submission, prev int64, arrival time.Time, conflictCode string) (Submission, error) {
+func (s *Service) file(ctx context.Context, next Submission, prev int64, arrival time.Time, conflictCode string, effects func(Submission) outbox.Effects) (Submission, error) {
 	next.Registering = EntryFiling
-	filed, err := s.enqueue(ctx, RegisterOf(next.Region, arrival), next, prev, arrival)
+	filed, err := s.enqueue(ctx, RegisterOf(next.Region, arrival), next, prev, arrival, effects)
 	filed.Registering = ""
 	var taken *ClaimTaken
 	if errors.As(err, &taken) {
@@ -615,23 +627,30 @@ func (s *Service) claimConflict(ctx context.Context, taken *ClaimTaken, code str
 		With("conflictingSubmission", other.ID).With("conflictingProtocol", number).With("claim", taken.Key)
 }
 
-func (s *Service) afterFiling(ctx context.Context, p *auth.Principal, sub Submission, c call.Call, form program.Form, action string) error {
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: s.Clock.Now(), Actor: p.Subject, Action: action,
-		Detail: map[string]string{"protocol": sub.Protocol.Number, "filedAt": sub.Protocol.At.Format(time.RFC3339Nano)}}); err != nil {
-		// The filing stands; a lost audit line is logged, not shown.
-		s.Log.Error("audit after filing failed", "submission", sub.ID, "error", err.Error())
-	}
-	if s.Notifier != nil {
-		if to := form.Contact(); to != "" {
-			if err := s.Notifier.Filed(ctx, sub, c, to); err != nil {
-				s.Log.Error("receipt e-mail failed", "submission", sub.ID, "error", err.Error())
-				metrics.Count(metrics.EmailFailures, "Kind", "receipt")
-			}
+// filingEffects composes a filing's (or a resubmission's) effects once
+// it has its number: the audit line action, and the receipt to the form's
+// contact. They are written in the filing transaction (the outbox), so an
+// acknowledged filing never lacks them, whatever crashes after it.
+func (s *Service) filingEffects(p *auth.Principal, c call.Call, form program.Form, action string) func(Submission) outbox.Effects {
+	return func(sub Submission) outbox.Effects {
+		number, at := "", time.Time{}
+		if sub.Protocol != nil {
+			number, at = sub.Protocol.Number, sub.Protocol.At
 		}
+		line := &audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: s.Clock.Now(), Actor: p.Subject, Action: action,
+			Detail: map[string]string{"protocol": number, "filedAt": at.Format(time.RFC3339Nano)}}
+		var fx outbox.Effects
+		if s.Notifier != nil && form.Contact() != "" {
+			return fx.With(line, s.Notifier.Receipt(sub, c, form.Contact()))
+		}
+		return fx.With(line)
 	}
+}
+
+// afterFiling logs and counts a filing (its effects are in its transaction).
+func (s *Service) afterFiling(sub Submission, action string) {
 	s.Log.Info("filed", "call", sub.CallID, "submission", sub.ID, "protocol", sub.Protocol.Number, "outcome", action)
 	metrics.Count(metrics.Filings, "Region", sub.Region)
-	return nil
 }
 
 // Review records an officer's decision. An admission names the admitted
@@ -675,14 +694,6 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 		return sub, err
 	}
 	next.Version = sub.Version + 1
-	if next.State == Excluded {
-		err = s.Store.Release(ctx, next, sub.Version)
-	} else {
-		err = s.Store.SaveSubmission(ctx, next, sub.Version)
-	}
-	if err != nil {
-		return sub, err
-	}
 	detail := map[string]string{"decision": d.Decision, "from": string(sub.State), "to": string(next.State)}
 	if d.Deadline != nil {
 		detail["deadline"] = d.Deadline.UTC().Format(time.RFC3339)
@@ -696,10 +707,21 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 	if len(d.Reasons) > 0 {
 		detail["reasons"] = strings.Join(d.Reasons, ",")
 	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.reviewed", Detail: detail}); err != nil {
-		return next, err
+	// The decision, its audit line and its e-mail: one transaction.
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.reviewed", Detail: detail})
+	if s.Notifier != nil {
+		if form, derr := prog.Decode(next.Data); derr == nil && form.Contact() != "" {
+			fx = fx.With(nil, s.Notifier.Decision(next, c, form.Contact()))
+		}
 	}
-	s.notifyReview(ctx, next)
+	if next.State == Excluded {
+		err = s.Store.Release(ctx, next, sub.Version, fx)
+	} else {
+		err = s.Store.SaveSubmissionWith(ctx, next, sub.Version, fx)
+	}
+	if err != nil {
+		return sub, err
+	}
 	return next, nil
 }
 
@@ -845,21 +867,30 @@ func (s *Service) integrateOnce(ctx context.Context, p *auth.Principal, id strin
 		ist.Resume(arrival)
 		next.Istruttoria = &ist
 	}
-	if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival); err != nil {
-		return sub, err
-	}
-	in := next.Integrations[len(next.Integrations)-1]
 	ids := make([]string, len(set))
 	for i, d := range set {
 		ids[i] = d.ID
 	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: s.Clock.Now(), Actor: p.Subject, Action: "submission.integrated",
-		Detail: map[string]string{"protocol": in.Protocol.Number, "filedAt": in.Protocol.At.Format(time.RFC3339Nano), "documents": strings.Join(ids, ",")}}); err != nil {
-		s.Log.Error("audit after integration failed", "submission", sub.ID, "error", err.Error())
+	// Its audit line and the office's notice, in the registration's
+	// transaction once it has its number.
+	effects := func(n Submission) outbox.Effects {
+		in := n.Integrations[len(n.Integrations)-1]
+		fx := outbox.Effects{}.With(&audit.Entry{CallID: n.CallID, SubmissionID: n.ID, At: s.Clock.Now(), Actor: p.Subject, Action: "submission.integrated",
+			Detail: map[string]string{"protocol": in.Protocol.Number, "filedAt": in.Protocol.At.Format(time.RFC3339Nano), "documents": strings.Join(ids, ",")}})
+		if s.Notifier != nil {
+			if m, ok := s.Notifier.IntegrationNotice(n, c); ok {
+				fx = fx.With(nil, m)
+			}
+		}
+		return fx
 	}
+	if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival, effects); err != nil {
+		return sub, err
+	}
+	in := next.Integrations[len(next.Integrations)-1]
 	if s.Notifier != nil {
-		if err := s.Notifier.Integrated(ctx, next, c); err != nil {
-			s.Log.Error("integration e-mail to the office failed", "submission", sub.ID, "error", err.Error())
+		if _, ok := s.Notifier.IntegrationNotice(next, c); !ok {
+			s.Log.Warn("no office address: the integration is not notified by e-mail", "submission", sub.ID, "region", sub.Region)
 		}
 	}
 	s.Log.Info("integrated", "call", sub.CallID, "submission", sub.ID, "protocol", in.Protocol.Number, "outcome", "submission.integrated")
@@ -868,11 +899,11 @@ func (s *Service) integrateOnce(ctx context.Context, p *auth.Principal, id strin
 
 // fileIntegration registers in as the next integration of next (moving
 // from version prev), through the register's lane like a filing.
-func (s *Service) fileIntegration(ctx context.Context, next *Submission, prev int64, in Integration, arrival time.Time) error {
+func (s *Service) fileIntegration(ctx context.Context, next *Submission, prev int64, in Integration, arrival time.Time, effects func(Submission) outbox.Effects) error {
 	n := *next
 	n.Integrations = append(append([]Integration(nil), next.Integrations...), in)
 	n.Registering = EntryIntegration
-	filed, err := s.enqueue(ctx, RegisterOf(n.Region, arrival), n, prev, arrival)
+	filed, err := s.enqueue(ctx, RegisterOf(n.Region, arrival), n, prev, arrival, effects)
 	if err != nil {
 		return err
 	}
@@ -926,37 +957,14 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string) (S
 	next := sub
 	next.State, next.Version, next.UpdatedAt = Withdrawn, sub.Version+1, now.UTC()
 	next.Withdrawal = &Withdrawal{By: p.Subject, At: now.UTC()}
-	if err := s.Store.Release(ctx, next, sub.Version); err != nil {
-		return sub, err
-	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.withdrawn",
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.withdrawn",
 		Detail: map[string]string{"protocol": sub.Protocol.Number, "from": string(sub.State),
-			"claimsReleased": strings.Join(append(append([]string(nil), sub.Claims...), sub.Members...), ",")}}); err != nil {
-		return next, err
+			"claimsReleased": strings.Join(append(append([]string(nil), sub.Claims...), sub.Members...), ",")}})
+	if err := s.Store.Release(ctx, next, sub.Version, fx); err != nil {
+		return sub, err
 	}
 	s.Log.Info("withdrawn", "call", sub.CallID, "submission", sub.ID, "protocol", sub.Protocol.Number, "outcome", "submission.withdrawn")
 	return next, nil
-}
-
-// notifyReview e-mails the decision to the application's contact. The
-// decision stands if the e-mail fails; the failure is logged.
-func (s *Service) notifyReview(ctx context.Context, sub Submission) {
-	if s.Notifier == nil {
-		return
-	}
-	c, prog, err := s.callAndProgram(ctx, sub.CallID)
-	if err != nil {
-		s.Log.Error("review e-mail: call", "submission", sub.ID, "error", err.Error())
-		return
-	}
-	form, err := prog.Decode(sub.Data)
-	if err != nil || form.Contact() == "" {
-		return
-	}
-	if err := s.Notifier.Reviewed(ctx, sub, c, form.Contact()); err != nil {
-		s.Log.Error("review e-mail failed", "submission", sub.ID, "error", err.Error())
-		metrics.Count(metrics.EmailFailures, "Kind", "review")
-	}
 }
 
 // MaxDraftBytes bounds a draft's form (compact JSON). An application is

@@ -26,8 +26,10 @@ var ctx = context.Background()
 // and one required document; the Comune is the claim.
 type testProgram struct{}
 
-func (testProgram) ID() string     { return "test-program" }
-func (testProgram) Region() string { return "PIE" }
+func (testProgram) ID() string { return "test-program" }
+func (testProgram) Region() program.Region {
+	return program.Region{Code: "PIE", Name: "Piemonte", ISTAT: "01"}
+}
 
 // ReviewModel: like Piemonte, the Region validates or rejects.
 func (testProgram) ReviewModel() program.ReviewModel      { return program.Validation }

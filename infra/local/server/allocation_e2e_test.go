@@ -70,7 +70,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 		return true
 	})
 	for _, id := range ids {
-		if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit"}); r.Status != 200 {
+		if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
 			t.Fatalf("admit: %d %s", r.Status, r.Body)
 		}
 	}

@@ -61,8 +61,8 @@ func TestEveryProgramOfTheCatalogShipsItsExampleSeedAndDocs(t *testing.T) {
 			if !seeded[id] {
 				t.Errorf("no demo call seeded by the local runtime (infra/local/server/seed.go)")
 			}
-			if !strings.Contains(string(docs), "Program `"+id+"`, region `"+prog.Region()+"`.") {
-				t.Errorf("docs/programs.md has no section stating \"Program `%s`, region `%s`.\"", id, prog.Region())
+			if !strings.Contains(string(docs), "Program `"+id+"`, region `"+prog.Region().Code+"`.") {
+				t.Errorf("docs/programs.md has no section stating \"Program `%s`, region `%s`.\"", id, prog.Region().Code)
 			}
 		})
 	}

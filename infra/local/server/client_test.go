@@ -165,6 +165,17 @@ func formOf[F any](t *testing.T, data json.RawMessage) F {
 	return f
 }
 
+// formData is form data as the document's ApplicationData (one of the
+// program forms), for the bodies of creating and updating a draft.
+func formData(t *testing.T, data json.RawMessage) apiclient.ApplicationData {
+	t.Helper()
+	var d apiclient.ApplicationData
+	if err := d.UnmarshalJSON(data); err != nil {
+		t.Fatalf("form data %.100s: %v", data, err)
+	}
+	return d
+}
+
 // ptr is a pointer to v, for the optional fields of the generated types.
 func ptr[T any](v T) *T { return &v }
 

@@ -11,8 +11,9 @@ import (
 )
 
 // devToken issues signed tokens with the production claims. It exists
-// only in the local runtime: the stack has no such route.
-func devToken(keys *auth.Keys) http.Handler {
+// only in the local runtime: the stack has no such route. An officer's
+// region must be one the catalog serves.
+func devToken(keys *auth.Keys, regions auth.Regions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			writeProblem(w, problem.New(problem.CodeMethodNotAllowed, "Usare POST."))
@@ -40,7 +41,7 @@ func devToken(keys *auth.Keys) http.Handler {
 		}
 		p := auth.Principal{Subject: in.Sub, Role: in.Role, Orgs: in.Orgs, Region: in.Region}
 		claims := map[string]string{"sub": p.Subject, "role": p.Role, "region": p.Region, "orgs": "[" + joinOrgs(p.Orgs) + "]"}
-		if _, err := auth.FromClaims(claims); err != nil {
+		if _, err := auth.FromClaims(claims, regions); err != nil {
 			pr, _ := problem.As(err)
 			writeProblem(w, &problem.Error{Code: problem.CodeValidation, Detail: pr.Detail})
 			return

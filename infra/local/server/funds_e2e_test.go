@@ -11,6 +11,7 @@ import (
 
 	"sportello/infra/apiclient"
 	"sportello/shared/clock"
+	txoutbox "sportello/shared/outbox"
 )
 
 // fvgOperator is one FVG application of the end-to-end tests.
@@ -59,10 +60,15 @@ func (e *env) fileFVG(ops []fvgOperator) []string {
 	return ids
 }
 
-func (e *env) review(id, token string, decision map[string]any) {
+// review records an officer's decision, which must be taken.
+func (e *env) review(id, token string, decision apiclient.Decision) {
 	e.t.Helper()
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", token, decision); r.Status != 200 {
-		e.t.Fatalf("review %v: %d %s", decision, r.Status, r.Body)
+	r, err := e.api().ReviewSubmissionWithResponse(context.Background(), id, decision, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if r.JSON200 == nil {
+		e.t.Fatalf("review %+v: %d %s", decision, r.StatusCode(), r.Body)
 	}
 }
 
@@ -87,8 +93,8 @@ func TestAnnouncingWhileApplicationsAreUndecidedIs409ListingThem(t *testing.T) {
 	ids := e.fileFVG(threeOperators)
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
 	off := e.officer("FVG")
-	e.review(ids[0], off, map[string]any{"decision": "admit"})
-	e.review(ids[1], off, map[string]any{"decision": "request_integration", "notes": "Inviare il dettaglio tariffe firmato.", "deadline": "2025-09-10T12:00:00+02:00"})
+	e.review(ids[0], off, apiclient.Decision{Decision: "admit"})
+	e.review(ids[1], off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Inviare il dettaglio tariffe firmato."), Deadline: ptr("2025-09-10T12:00:00+02:00")})
 	// ids[2] is still submitted, never reviewed.
 
 	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`)
@@ -146,10 +152,11 @@ type heldAnnouncer struct {
 	pending [][2]string
 }
 
-func (h *heldAnnouncer) FundsAnnounced(_ context.Context, callID, runID string) error {
+// Deliver is the relay's consumer of events: it keeps them.
+func (h *heldAnnouncer) Deliver(_ context.Context, m txoutbox.Message) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.pending = append(h.pending, [2]string{callID, runID})
+	h.pending = append(h.pending, [2]string{m.Detail["callId"], m.Detail["allocationId"]})
 	return nil
 }
 
@@ -172,10 +179,10 @@ func TestConcurrentAnnouncementsMakeOneRun(t *testing.T) {
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
 	off := e.officer("FVG")
 	for _, id := range ids {
-		e.review(id, off, map[string]any{"decision": "admit"})
+		e.review(id, off, apiclient.Decision{Decision: "admit"})
 	}
 	held := &heldAnnouncer{rt: e.rt}
-	e.rt.App.Allocation.Announcer = held
+	e.rt.Relay.SetEvents(held)
 
 	announce := func(n int, body string, headers ...string) []string {
 		out := make([]string, n)
@@ -258,7 +265,7 @@ func cappedRun(t *testing.T) (*env, string, string) {
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
 	off := e.officer("FVG")
 	for _, id := range ids {
-		e.review(id, off, map[string]any{"decision": "admit"})
+		e.review(id, off, apiclient.Decision{Decision: "admit"})
 	}
 	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`)
 	if r.Status != 202 {

@@ -175,7 +175,7 @@ func TestLombardySignedA1MustBeTheGeneratedA1(t *testing.T) {
 	got := e.do("GET", "/v1/submissions/"+id, tok, nil)
 	version := strconv.FormatInt(decode[apiclient.Submission](t, got).Version, 10)
 	changed := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Contact.Phone = ptr("02 8845 1111") })
-	if r := e.do("PUT", "/v1/submissions/"+id, tok, map[string]any{"data": changed}, "If-Match", version); r.Status != 200 {
+	if r := e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, changed)}, "If-Match", version); r.Status != 200 {
 		t.Fatalf("update: %d %s", r.Status, r.Body)
 	}
 	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
@@ -379,8 +379,8 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	// An integration request stops the clock; the decision after it restarts it.
 	e.clk.Set(clock.InRome(2025, 8, 1, 12, 0))
 	off := e.officer("LOM")
-	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, map[string]any{"decision": "request_integration", "notes": "Allegare la delibera tariffe 2025/26.",
-		"deadline": clock.InRome(2025, 8, 11, 12, 0).Format(time.RFC3339)}); r.Status != 200 {
+	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Allegare la delibera tariffe 2025/26."),
+		Deadline: ptr(clock.InRome(2025, 8, 11, 12, 0).Format(time.RFC3339))}); r.Status != 200 {
 		t.Fatalf("request integration: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 8, 5, 12, 0))
@@ -398,7 +398,7 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	if c := clockOf(milano); rfc3339(c.Due) != "2025-09-23T00:00:00+02:00" || c.Suspended {
 		t.Fatalf("four days suspended move the due date by four days: %+v", c)
 	}
-	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 {
+	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-015146-001", "AFAM-015146-002"})}); r.Status != 200 {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
 	if c := clockOf(milano); rfc3339(c.Due) != "2025-09-23T00:00:00+02:00" {

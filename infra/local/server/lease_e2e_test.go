@@ -12,6 +12,7 @@ import (
 	"sportello/shared/allocation"
 	"sportello/shared/clock"
 	"sportello/shared/money"
+	txoutbox "sportello/shared/outbox"
 )
 
 // admittedFVG files and admits two FVG applications and moves the clock
@@ -39,7 +40,7 @@ func admittedFVG(t *testing.T, e *env) {
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
 	off := e.officer("FVG")
 	for _, id := range ids {
-		if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit"}); r.Status != 200 {
+		if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
 			t.Fatalf("admit: %d %s", r.Status, r.Body)
 		}
 	}
@@ -112,7 +113,7 @@ func TestAllocationWorkerKilledAfterTakingTheRunIsTakenOverAfterTheLeaseWithTheS
 		t.Run(c.name, func(t *testing.T) {
 			runID := "alloc-lease-" + string(rune('a'+c.after))
 			if clash, err := e.rt.Store.CreateRun(ctx, allocation.Run{ID: runID, CallID: FVGCall, Status: allocation.Pending,
-				Fund: money.Cents(100_000_00), AnnouncedBy: "officer-FVG", AnnouncedAt: e.clk.Now().UTC()}, ""); err != nil || clash != nil {
+				Fund: money.Cents(100_000_00), AnnouncedBy: "officer-FVG", AnnouncedAt: e.clk.Now().UTC()}, "", txoutbox.Effects{}); err != nil || clash != nil {
 				t.Fatalf("create run: %v %+v", err, clash)
 			}
 			dying := &dyingBlobs{inner: e.rt.Exports, after: c.after, puts: map[string][]byte{}, dead: make(chan struct{}), release: make(chan struct{})}

@@ -87,12 +87,12 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
 	off := e.officer("FVG")
 	for _, id := range ids[:3] {
-		e.review(id, off, map[string]any{"decision": "admit"})
+		e.review(id, off, apiclient.Decision{Decision: "admit"})
 	}
-	if r := e.do("POST", "/v1/submissions/"+ids[3]+"/review", off, map[string]any{"decision": "exclude", "notes": "Aumento 2025/26 del 9%.", "reasons": []string{"no_such_reason"}}); r.Status != 422 {
+	if r := e.do("POST", "/v1/submissions/"+ids[3]+"/review", off, apiclient.Decision{Decision: "exclude", Notes: ptr("Aumento 2025/26 del 9%."), Reasons: ptr([]string{"no_such_reason"})}); r.Status != 422 {
 		t.Fatalf("an unknown reason code: %d %s", r.Status, r.Body)
 	}
-	e.review(ids[3], off, map[string]any{"decision": "exclude", "notes": "Aumento 2025/26 del 9%.", "reasons": []string{"fee_increase_over_limit"}})
+	e.review(ids[3], off, apiclient.Decision{Decision: "exclude", Notes: ptr("Aumento 2025/26 del 9%."), Reasons: ptr([]string{"fee_increase_over_limit"})})
 
 	// Milestones: the decree is due by 30/11/2025, the riparto still undone.
 	ms := e.milestones(FVGCall, off)
@@ -323,7 +323,7 @@ func TestLombardyAdmittedListWithAdmittedFacilities(t *testing.T) {
 	if ms := e.milestones(LombardiaCall, off); len(ms) == 0 || ms[0].State != "overdue" {
 		t.Fatalf("at midnight after the last day: %+v", ms)
 	}
-	e.review(id, off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001"}})
+	e.review(id, off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-015146-001"})})
 	r := e.do("GET", "/v1/calls/"+LombardiaCall+"/outcomes", off, nil)
 	rows := decode[apiclient.ExportTable](t, r).Rows
 	if len(rows) != 1 {
@@ -354,7 +354,7 @@ func TestPiemonteServiceRegistryAfterValidation(t *testing.T) {
 	if rows := italianCSV(t, e.do("GET", "/v1/calls/"+PiemonteCall+"/service-registry?format=csv", off, nil).Body); len(rows) != 0 {
 		t.Fatalf("nothing is sent on before validation: %v", rows)
 	}
-	e.review(id, off, map[string]any{"decision": "validate"})
+	e.review(id, off, apiclient.Decision{Decision: "validate"})
 	rows := italianCSV(t, e.do("GET", "/v1/calls/"+PiemonteCall+"/service-registry", off, nil, "Accept", "text/csv").Body)
 	if len(rows) != 5 {
 		t.Fatalf("services %d", len(rows))

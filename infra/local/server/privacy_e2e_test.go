@@ -37,13 +37,13 @@ func TestLombardyPrivacyNoticeAcknowledgedBeforeTheFirstSave(t *testing.T) {
 	// A first save without the acknowledgement, or acknowledging another
 	// version, is refused and creates nothing.
 	path := "/v1/calls/" + LombardiaCall + "/submissions"
-	r := e.do("POST", path, tok, map[string]any{"org": ex.Org, "data": ex.Data})
+	r := e.do("POST", path, tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, ex.Data))})
 	if p := problemOf(t, r); r.Status != 422 || p.Code != "privacy_notice_required" ||
 		!strings.Contains(p.Detail, "Prima di salvare la domanda occorre prendere visione dell'informativa sul trattamento dei dati personali") ||
 		!slices.Contains(fieldsOf(t, r), "privacyNoticeVersion:required") || deref(p.PrivacyNoticeVersion) != lombardyNotice {
 		t.Fatalf("save without the acknowledgement: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", path, tok, map[string]any{"org": ex.Org, "data": ex.Data, "privacyNoticeVersion": "2024-06-01"})
+	r = e.do("POST", path, tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, ex.Data)), PrivacyNoticeVersion: ptr("2024-06-01")})
 	if p := problemOf(t, r); r.Status != 422 || p.Code != "privacy_notice_required" || !slices.Contains(fieldsOf(t, r), "privacyNoticeVersion:mismatch") ||
 		!strings.Contains(p.Detail, "non è quella in vigore") {
 		t.Fatalf("save acknowledging another version: %d %s", r.Status, r.Body)
@@ -55,14 +55,14 @@ func TestLombardyPrivacyNoticeAcknowledgedBeforeTheFirstSave(t *testing.T) {
 	// Acknowledged: the version and the instant of the injected clock.
 	at := clock.InRome(2025, 7, 10, 9, 30).Add(123 * time.Millisecond)
 	e.clk.Set(at)
-	r = e.do("POST", path, tok, map[string]any{"org": ex.Org, "data": ex.Data, "privacyNoticeVersion": lombardyNotice})
+	r = e.do("POST", path, tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, ex.Data)), PrivacyNoticeVersion: ptr(lombardyNotice)})
 	if r.Status != 201 {
 		t.Fatalf("save with the acknowledgement: %d %s", r.Status, r.Body)
 	}
 	id := decode[apiclient.Submission](t, r).Id
 	e.clk.Set(at.Add(time.Hour))
 	// Later saves need not acknowledge it again.
-	if r := e.do("PUT", "/v1/submissions/"+id, tok, map[string]any{"data": ex.Data}, "If-Match", "1"); r.Status != 200 {
+	if r := e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, ex.Data)}, "If-Match", "1"); r.Status != 200 {
 		t.Fatalf("a later save: %d %s", r.Status, r.Body)
 	}
 

@@ -28,16 +28,10 @@ func regionShare(fee money.Cents, band string, born2024 bool, month int) money.C
 	return excess
 }
 
-type claimLine struct {
-	Child        string `json:"child"`
-	ChildCF      string `json:"childFiscalCode"`
-	Facility     string `json:"facility"`
-	Month        int    `json:"month"`
-	Fee          string `json:"fee"`
-	Band         string `json:"iseeBand"`
-	BornFrom2024 bool   `json:"bornFrom2024"`
-	PaidByFamily bool   `json:"paidByFamily"`
-	Evidence     string `json:"attendanceEvidence"`
+// claimLine is one line of a rendicontazione (the document's ClaimLineInput).
+func claimLine(child, childCF, facility string, month int, fee, band string, bornFrom2024, paidByFamily bool, evidence string) apiclient.ClaimLineInput {
+	return apiclient.ClaimLineInput{Child: child, ChildFiscalCode: childCF, Facility: facility, Month: month, Fee: fee,
+		IseeBand: apiclient.ClaimLineInputIseeBand(band), BornFrom2024: bornFrom2024, PaidByFamily: paidByFamily, AttendanceEvidence: evidence}
 }
 
 func cf(n int, born2024 bool) string {
@@ -76,14 +70,14 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 10, 1, 9, 0))
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off(), map[string]any{"decision": "admit",
-		"admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 {
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", off(), apiclient.Decision{Decision: "admit",
+		AdmittedFacilities: ptr([]string{"AFAM-015146-001", "AFAM-015146-002"})}); r.Status != 200 {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
 
 	// Advance: 30 % of a historical basis of 5,000.00.
-	r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), map[string]any{"percentBasisPoints": 3000,
-		"bases": []map[string]any{{"org": ex.Org, "historical": "5000.00"}}})
+	r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
+		Bases: []apiclient.AdvanceBasis{{Org: ex.Org, Historical: "5000.00"}}})
 	if r.Status != 201 {
 		t.Fatalf("advances: %d %s", r.Status, r.Body)
 	}
@@ -95,8 +89,8 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if got := cents(t, "amount", advances[0].Amount); got != advance {
 		t.Fatalf("advance %s", got)
 	}
-	if r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), map[string]any{"percentBasisPoints": 3000,
-		"bases": []map[string]any{{"org": ex.Org, "historical": "9000.00"}}}); r.Status != 409 {
+	if r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
+		Bases: []apiclient.AdvanceBasis{{Org: ex.Org, Historical: "9000.00"}}}); r.Status != 409 {
 		t.Fatalf("advances set twice: %d %s", r.Status, r.Body)
 	}
 
@@ -116,18 +110,18 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	}
 
 	nido, melograno := "AFAM-015146-001", "AFAM-015146-002"
-	var lines1 []claimLine
+	var lines1 []apiclient.ClaimLineInput
 	for m := 1; m <= 4; m++ {
 		lines1 = append(lines1,
-			claimLine{"c1", cf(1, false), nido, m, "600.00", "fino_20000", false, false, "registro nido Pace 2025/" + fmt.Sprint(m)},
-			claimLine{"c2", cf(2, true), nido, m, "600.00", "fino_20000", true, false, "registro nido Pace 2025/" + fmt.Sprint(m)},
-			claimLine{"c3", cf(3, false), nido, m, "650.00", "20000_25000", false, false, "registro nido Pace 2025/" + fmt.Sprint(m)})
+			claimLine("c1", cf(1, false), nido, m, "600.00", "fino_20000", false, false, "registro nido Pace 2025/"+fmt.Sprint(m)),
+			claimLine("c2", cf(2, true), nido, m, "600.00", "fino_20000", true, false, "registro nido Pace 2025/"+fmt.Sprint(m)),
+			claimLine("c3", cf(3, false), nido, m, "650.00", "20000_25000", false, false, "registro nido Pace 2025/"+fmt.Sprint(m)))
 	}
-	lines1 = append(lines1, claimLine{"c4", cf(4, true), strings.ToLower(melograno), 1, "800.00", "20000_25000", true, false, "registro Melograno 09/2025"})
-	paid := claimLine{"c5", cf(5, false), melograno, 2, "800.00", "fino_20000", false, true, "registro Melograno 10/2025"}
+	lines1 = append(lines1, claimLine("c4", cf(4, true), strings.ToLower(melograno), 1, "800.00", "20000_25000", true, false, "registro Melograno 09/2025"))
+	paid := claimLine("c5", cf(5, false), melograno, 2, "800.00", "fino_20000", false, true, "registro Melograno 10/2025")
 
 	e.clk.Set(clock.InRome(2026, 1, 15, 10, 0))
-	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), map[string]any{"period": map[string]int{"from": 1, "to": 4}, "lines": append(lines1, paid)})
+	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: 1, To: 4}, Lines: append(lines1, paid)})
 	if r.Status != 422 || !strings.Contains(strings.Join(fieldsOf(t, r), " "), fmt.Sprintf("lines[%d].paidByFamily:paid_by_family", len(lines1))) {
 		t.Fatalf("a month paid by the family must be refused with its line: %d %s", r.Status, r.Body)
 	}
@@ -135,7 +129,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	var want1 money.Cents
 	for _, l := range lines1 {
 		fee, _ := money.Parse(l.Fee)
-		want1 += regionShare(fee, l.Band, l.BornFrom2024, l.Month)
+		want1 += regionShare(fee, string(l.IseeBand), l.BornFrom2024, l.Month)
 	}
 	if got := cents(t, "claimed", claim1.Claimed); got != want1 || want1 != 2900_00 {
 		t.Fatalf("claimed %s, independent computation %s", got, want1)
@@ -146,7 +140,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	c1 := claim1.Id
 
 	// The same child and month again, in another claim: refused.
-	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), map[string]any{"period": map[string]int{"from": 1, "to": 4}, "lines": lines1[:1]})
+	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: 1, To: 4}, Lines: lines1[:1]})
 	if r.Status != 409 || problemCode(t, r) != "duplicate" {
 		t.Fatalf("child-month claimed twice: %d %s", r.Status, r.Body)
 	}
@@ -176,19 +170,19 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 
 	// Clarifications from 02/02 to 12/02: the clock stops for 10 days.
 	e.clk.Set(clock.InRome(2026, 2, 2, 9, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), map[string]any{"decision": "clarify", "notes": "Inviare il registro di ottobre di c3."})
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), apiclient.ClaimReview{Decision: "clarify", Notes: ptr("Inviare il registro di ottobre di c3.")})
 	if c := decode[apiclient.Claim](t, r); r.Status != 200 || c.State != "clarification" || c.DueDate != nil {
 		t.Fatalf("clarify: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2026, 2, 12, 16, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/answer", tok(), map[string]any{"notes": "Registro allegato al protocollo comunale."})
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/answer", tok(), apiclient.ClaimAnswer{Notes: ptr("Registro allegato al protocollo comunale.")})
 	if r.Status != 200 || day(decode[apiclient.Claim](t, r).DueDate) != "2026-03-31" {
 		t.Fatalf("answer: %d %s", r.Status, r.Body)
 	}
 	// Approve with one line reduced by 50.00 (attendance not proven).
 	e.clk.Set(clock.InRome(2026, 3, 1, 10, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), map[string]any{"decision": "approve",
-		"reductions": []map[string]any{{"line": 5, "amount": "50.00", "code": "attendance_not_proven", "note": "Frequenza di ottobre non documentata."}}})
+	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), apiclient.ClaimReview{Decision: "approve",
+		Reductions: &[]apiclient.ClaimReduction{{Line: 5, Amount: "50.00", Code: "attendance_not_proven", Note: ptr("Frequenza di ottobre non documentata.")}}})
 	if r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
@@ -196,22 +190,22 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if approved1 != want1-50_00-advance {
 		t.Fatalf("approved %s, want %s", approved1, want1-50_00-advance)
 	}
-	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/payments", off(), map[string]any{"amount": approved1.String(), "reference": "Mandato 2026/0415"}); r.Status != 200 || decode[apiclient.Claim](t, r).State != "paid" {
+	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/payments", off(), apiclient.PaymentInput{Amount: approved1.String(), Reference: "Mandato 2026/0415"}); r.Status != 200 || decode[apiclient.Claim](t, r).State != "paid" {
 		t.Fatalf("pay: %d %s", r.Status, r.Body)
 	}
 
 	// Second period, with the 11th month (July uses the 272.70/327.30 bonus).
-	var lines2 []claimLine
+	var lines2 []apiclient.ClaimLineInput
 	for m := 5; m <= 11; m++ {
-		lines2 = append(lines2, claimLine{"c1", cf(1, false), nido, m, "600.00", "fino_20000", false, false, "registro nido Pace 2026/" + fmt.Sprint(m)})
+		lines2 = append(lines2, claimLine("c1", cf(1, false), nido, m, "600.00", "fino_20000", false, false, "registro nido Pace 2026/"+fmt.Sprint(m)))
 	}
-	lines2 = append(lines2, claimLine{"c2", cf(2, true), nido, 11, "600.00", "fino_20000", true, false, "registro nido Pace 2026/11"})
+	lines2 = append(lines2, claimLine("c2", cf(2, true), nido, 11, "600.00", "fino_20000", true, false, "registro nido Pace 2026/11"))
 	e.clk.Set(clock.InRome(2026, 8, 3, 10, 0))
 	claim2 := e.fileClaim(id, tok(), 5, 11, lines2)
 	var want2 money.Cents
 	for _, l := range lines2 {
 		fee, _ := money.Parse(l.Fee)
-		want2 += regionShare(fee, l.Band, l.BornFrom2024, l.Month)
+		want2 += regionShare(fee, string(l.IseeBand), l.BornFrom2024, l.Month)
 	}
 	if got := cents(t, "claimed", claim2.Claimed); got != want2 || cents(t, "net", claim2.Net) != want2 {
 		t.Fatalf("second claim %s net %v, want %s with no advance left", got, claim2.Net, want2)
@@ -221,12 +215,12 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/transmit", tok(), nil); r.Status != 200 {
 		t.Fatalf("transmit 2: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/rendicontazioni/"+c2+"/review", off(), map[string]any{"decision": "approve"})
+	r = e.do("POST", "/v1/rendicontazioni/"+c2+"/review", off(), apiclient.ClaimReview{Decision: "approve"})
 	if r.Status != 200 {
 		t.Fatalf("approve 2: %d %s", r.Status, r.Body)
 	}
 	approved2 := cents(t, "approved", decode[apiclient.Claim](t, r).Approved)
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/payments", off(), map[string]any{"amount": approved2.String(), "reference": "Mandato 2026/0977"}); r.Status != 200 {
+	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/payments", off(), apiclient.PaymentInput{Amount: approved2.String(), Reference: "Mandato 2026/0977"}); r.Status != 200 {
 		t.Fatalf("pay 2: %d %s", r.Status, r.Body)
 	}
 
@@ -253,7 +247,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if r := e.do("GET", "/v1/rendicontazioni/"+c1, e.applicant("comune:016024"), nil); r.Status != 404 {
 		t.Fatalf("another Comune reads a claim: %d", r.Status)
 	}
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/review", tok(), map[string]any{"decision": "approve"}); r.Status != 403 {
+	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/review", tok(), apiclient.ClaimReview{Decision: "approve"}); r.Status != 403 {
 		t.Fatalf("a Comune approves: %d", r.Status)
 	}
 	// The transmission receipt went to the Comune.
@@ -262,9 +256,9 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	}
 }
 
-func (e *env) fileClaim(subID, tok string, from, to int, lines []claimLine) apiclient.Claim {
+func (e *env) fileClaim(subID, tok string, from, to int, lines []apiclient.ClaimLineInput) apiclient.Claim {
 	e.t.Helper()
-	r := e.do("POST", "/v1/submissions/"+subID+"/rendicontazioni", tok, map[string]any{"period": map[string]int{"from": from, "to": to}, "lines": lines})
+	r := e.do("POST", "/v1/submissions/"+subID+"/rendicontazioni", tok, apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: from, To: to}, Lines: lines})
 	if r.Status != 201 {
 		e.t.Fatalf("rendicontazione: %d %s", r.Status, r.Body)
 	}

@@ -28,7 +28,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0))       // after the window
 	tok, off := e.applicant(ex.Org), e.officer("PIE") // tokens last 8 hours
 	deadline := clock.InRome(2026, 6, 5, 12, 0).Format(time.RFC3339)
-	r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "reject", "notes": "Correggere la media dei frequentanti del Girasole.", "deadline": deadline})
+	r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "reject", Notes: ptr("Correggere la media dei frequentanti del Girasole."), Deadline: ptr(deadline)})
 	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "rejected" {
 		t.Fatalf("reject: %d %s", r.Status, r.Body)
 	}
@@ -41,7 +41,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 		!strings.Contains(string(b), "05/06/2026 alle 12:00:00") || !strings.Contains(string(b), "To: servizi.educativi@comune.torino.it") {
 		t.Fatalf("decision e-mail:\n%s", b)
 	}
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", tok, map[string]any{"decision": "validate"}); r.Status != 403 && r.Status != 404 {
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", tok, apiclient.Decision{Decision: "validate"}); r.Status != 403 && r.Status != 404 {
 		t.Fatalf("an applicant cannot review: %d", r.Status)
 	}
 	version := decode[apiclient.Submission](t, r).Version
@@ -54,7 +54,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "submitted" || protocolOf(t, r).Number != number {
 		t.Fatalf("resend keeps the protocol: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "validate"})
+	r = e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "validate"})
 	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "validated" {
 		t.Fatalf("validate: %d %s", r.Status, r.Body)
 	}
@@ -103,8 +103,8 @@ func TestDocumentsRules(t *testing.T) {
 	if st, _ := e.documentStatus(id, tok, exe); st != "rejected" {
 		t.Fatalf("renamed exe: %s", st)
 	}
-	r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "delibera_giunta", "filename": "../../x.pdf",
-		"contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)})
+	r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, apiclient.DocumentDeclaration{Kind: "delibera_giunta", Filename: "../../x.pdf",
+		ContentType: "application/pdf", Size: 10, Sha256: strings.Repeat("a", 64)})
 	if r.Status != 201 || strings.Contains(decode[apiclient.UploadTicket](t, r).UploadUrl, "x.pdf") || !strings.Contains(decode[apiclient.UploadTicket](t, r).UploadUrl, "/documents/"+LombardiaCall+"/"+id+"/doc_") {
 		t.Fatalf("key from ids only: %s", r.Body)
 	}
@@ -112,19 +112,19 @@ func TestDocumentsRules(t *testing.T) {
 	if r.Status != 422 || !strings.Contains(string(r.Body), "documents.delibera_giunta") {
 		t.Fatalf("an unsigned delibera blocks submit: %d %s", r.Status, r.Body)
 	}
-	for _, bad := range []map[string]any{
-		{"kind": "selfie", "filename": "a.pdf", "contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)},
-		{"kind": "delibera_giunta", "filename": "a.docx", "contentType": "application/msword", "size": 10, "sha256": strings.Repeat("a", 64)},
-		{"kind": "delibera_giunta", "filename": "a.pdf", "contentType": "application/pdf", "size": 60 << 20, "sha256": strings.Repeat("a", 64)},
-		{"kind": "delibera_giunta", "filename": "a.pdf", "contentType": "application/pdf", "size": 10, "sha256": "XYZ"},
+	for _, bad := range []apiclient.DocumentDeclaration{
+		{Kind: "selfie", Filename: "a.pdf", ContentType: "application/pdf", Size: 10, Sha256: strings.Repeat("a", 64)},
+		{Kind: "delibera_giunta", Filename: "a.docx", ContentType: "application/msword", Size: 10, Sha256: strings.Repeat("a", 64)},
+		{Kind: "delibera_giunta", Filename: "a.pdf", ContentType: "application/pdf", Size: 60 << 20, Sha256: strings.Repeat("a", 64)},
+		{Kind: "delibera_giunta", Filename: "a.pdf", ContentType: "application/pdf", Size: 10, Sha256: "XYZ"},
 	} {
 		if r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, bad); r.Status != 422 {
-			t.Fatalf("%v: %d %s", bad, r.Status, r.Body)
+			t.Fatalf("%+v: %d %s", bad, r.Status, r.Body)
 		}
 	}
 	// A PUT with another length than declared never reaches storage.
-	up := decode[apiclient.UploadTicket](t, e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "delibera_giunta", "filename": "a.pdf",
-		"contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)}))
+	up := decode[apiclient.UploadTicket](t, e.do("POST", "/v1/submissions/"+id+"/documents", tok, apiclient.DocumentDeclaration{Kind: "delibera_giunta", Filename: "a.pdf",
+		ContentType: "application/pdf", Size: 10, Sha256: strings.Repeat("a", 64)}))
 	req, _ := http.NewRequest("PUT", up.UploadUrl, strings.NewReader("0123456789X"))
 	for k, v := range up.Headers {
 		if k != "Content-Length" {
@@ -146,20 +146,20 @@ func TestDocumentsRules(t *testing.T) {
 	}
 	off := e.officer("LOM")
 	deadline := clock.InRome(2025, 10, 1, 12, 0).Format(time.RFC3339)
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "request_integration", "notes": "Allegare la convenzione aggiornata.", "deadline": deadline}); r.Status != 200 {
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Allegare la convenzione aggiornata."), Deadline: ptr(deadline)}); r.Status != 200 {
 		t.Fatalf("request integration: %d %s", r.Status, r.Body)
 	}
 	if r := e.do("PUT", "/v1/submissions/"+id, tok, `{"data":{}}`, "If-Match", "3"); r.Status != 409 {
 		t.Fatalf("data are frozen under integration: %d %s", r.Status, r.Body)
 	}
 	e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed-two-parties.p7m", "application/pkcs7-mime")
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-015146-001", "AFAM-015146-002"}}); r.Status != 200 || decode[apiclient.Submission](t, r).State != "admitted" {
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-015146-001", "AFAM-015146-002"})}); r.Status != 200 || decode[apiclient.Submission](t, r).State != "admitted" {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 10, 2, 12, 0))
 	tok = e.applicant(ex.Org)
-	if r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "convenzione", "filename": "b.pdf",
-		"contentType": "application/pdf", "size": 10, "sha256": strings.Repeat("a", 64)}); r.Status != 409 {
+	if r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, apiclient.DocumentDeclaration{Kind: "convenzione", Filename: "b.pdf",
+		ContentType: "application/pdf", Size: 10, Sha256: strings.Repeat("a", 64)}); r.Status != 409 {
 		t.Fatalf("no uploads once admitted: %d", r.Status)
 	}
 }

@@ -17,8 +17,8 @@ func TestACallWithA40CharacterWindowIdIsCreatedScheduledAndAudited(t *testing.T)
 	e := newEnv(t, clock.InRome(2025, 7, 1, 9, 0))
 	officer := e.officer("FVG")
 	long := strings.Repeat("w", 40)
-	r := e.do("POST", "/v1/calls", officer, map[string]any{"program": "fvg-rette-2024", "title": "Rette 2024/25",
-		"windows": []map[string]any{{"id": long, "opensAt": "2025-08-01T12:00:00+02:00", "closesAt": "2025-09-01T12:00:00+02:00"}}})
+	r := e.do("POST", "/v1/calls", officer, apiclient.CallSpec{Program: "fvg-rette-2024", Title: "Rette 2024/25",
+		Windows: []apiclient.WindowSpec{{Id: ptr(long), OpensAt: "2025-08-01T12:00:00+02:00", ClosesAt: ptr("2025-09-01T12:00:00+02:00")}}})
 	if r.Status != 201 {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}

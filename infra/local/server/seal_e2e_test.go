@@ -219,8 +219,8 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 	sealedBefore := sealedIDs(e.view(id, tok).SealedDocuments)
 	off := e.officer("LOM")
 	deadline := clock.InRome(2025, 8, 5, 12, 0)
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "request_integration",
-		"notes": "Inviare la convenzione aggiornata.", "deadline": deadline.Format(time.RFC3339)}); r.Status != 200 {
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "request_integration",
+		Notes: ptr("Inviare la convenzione aggiornata."), Deadline: ptr(deadline.Format(time.RFC3339))}); r.Status != 200 {
 		t.Fatalf("request integration: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 8, 1, 10, 0))
@@ -251,8 +251,8 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 	// A second request; bytes reach S3 after its deadline: verified, never counted.
 	off = e.officer("LOM")
 	deadline2 := clock.InRome(2025, 8, 20, 12, 0)
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "request_integration",
-		"notes": "Inviare anche il regolamento.", "deadline": deadline2.Format(time.RFC3339)}); r.Status != 200 {
+	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "request_integration",
+		Notes: ptr("Inviare anche il regolamento."), Deadline: ptr(deadline2.Format(time.RFC3339))}); r.Status != 200 {
 		t.Fatalf("second request: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(deadline2.Add(time.Second))
@@ -359,7 +359,7 @@ func TestExclusionReleasesTheClaims(t *testing.T) {
 	if r := e.do("POST", "/v1/submissions/"+second+"/submit", tok, nil); r.Status != 409 {
 		t.Fatalf("a second filing while the first holds the claims: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("POST", "/v1/submissions/"+first+"/review", e.officer("LOM"), map[string]any{"decision": "exclude", "notes": "Delibera non conforme."}); r.Status != 200 {
+	if r := e.do("POST", "/v1/submissions/"+first+"/review", e.officer("LOM"), apiclient.Decision{Decision: "exclude", Notes: ptr("Delibera non conforme.")}); r.Status != 200 {
 		t.Fatalf("exclude: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 8, 27, 10, 0)) // window 2
@@ -406,8 +406,8 @@ func TestWithdrawalKeepsTheNumberAndReleasesTheClaims(t *testing.T) {
 func TestOneRegisterPerRegionAndYear(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 1, 10, 0))
 	off := e.officer("FVG")
-	r := e.do("POST", "/v1/calls", off, map[string]any{"program": "fvg-rette-2024", "title": "Secondo avviso",
-		"windows": []map[string]any{{"opensAt": "2025-06-30T00:00:00+02:00", "closesAt": "2026-02-01T00:00:00+01:00"}}})
+	r := e.do("POST", "/v1/calls", off, apiclient.CallSpec{Program: "fvg-rette-2024", Title: "Secondo avviso",
+		Windows: []apiclient.WindowSpec{{OpensAt: "2025-06-30T00:00:00+02:00", ClosesAt: ptr("2026-02-01T00:00:00+01:00")}}})
 	if r.Status != 201 {
 		t.Fatalf("second call: %d %s", r.Status, r.Body)
 	}
@@ -450,11 +450,11 @@ func TestAdmittedFacilitiesAreASubsetOfTheApplications(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
 	id, tok, _ := e.filedMilano()
 	off := e.officer("LOM")
-	r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit", "admittedFacilities": []string{"AFAM-999999"}})
+	r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-999999"})})
 	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "admittedFacilities[0]:invalid") {
 		t.Fatalf("a facility not in the application: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "admit"})
+	r = e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit"})
 	if r.Status != 200 {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
@@ -518,7 +518,7 @@ func TestPiemonteRejectionCarriesADeadline(t *testing.T) {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	off := e.officer("PIE")
-	r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "reject", "notes": "Correggere i frequentanti."})
+	r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "reject", Notes: ptr("Correggere i frequentanti.")})
 	if r.Status != 200 {
 		t.Fatalf("reject before the close: %d %s", r.Status, r.Body)
 	}
@@ -530,7 +530,7 @@ func TestPiemonteRejectionCarriesADeadline(t *testing.T) {
 	}
 	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0))
 	off, tok = e.officer("PIE"), e.applicant(ex.Org)
-	r = e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "reject", "notes": "Correggere ancora."})
+	r = e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "reject", Notes: ptr("Correggere ancora.")})
 	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "deadline:required") {
 		t.Fatalf("reject after the close without a deadline: %d %s", r.Status, r.Body)
 	}
@@ -607,11 +607,11 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 	with := func(name string) json.RawMessage {
 		return editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Entity.Name = ptr(name) })
 	}
-	r := e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with("Comune di \u202eonaliM"), "privacyNoticeVersion": lombardyNotice})
+	r := e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with("Comune di \u202eonaliM"))), PrivacyNoticeVersion: ptr(lombardyNotice)})
 	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "data.entity.name:invalid") {
 		t.Fatalf("a bidi override in a name: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, map[string]any{"org": ex.Org, "data": with(strings.Repeat("x", 300<<10)), "privacyNoticeVersion": lombardyNotice})
+	r = e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with(strings.Repeat("x", 300<<10)))), PrivacyNoticeVersion: ptr(lombardyNotice)})
 	if r.Status != 413 || problemCode(t, r) != "payload_too_large" {
 		t.Fatalf("a 300 KB name: %d %.300s", r.Status, r.Body)
 	}
@@ -625,14 +625,14 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 		t.Fatalf("a refused draft was stored: %+v", stored)
 	}
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
-	big := e.do("PUT", "/v1/submissions/"+id, tok, map[string]any{"data": with(strings.Repeat("x", 300<<10))}, "If-Match", "1")
+	big := e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, with(strings.Repeat("x", 300<<10)))}, "If-Match", "1")
 	if big.Status != 413 || problemCode(t, big) != "payload_too_large" {
 		t.Fatalf("an update to 300 KB: %d %.300s", big.Status, big.Body)
 	}
 	body, _ := samples.FS.ReadFile("files/signed.p7m")
 	sum := sha256.Sum256(body)
-	r = e.do("POST", "/v1/submissions/"+id+"/documents", tok, map[string]any{"kind": "delibera_tariffe", "filename": "delibera\u202egpj.p7m",
-		"contentType": "application/pkcs7-mime", "size": len(body), "sha256": hex.EncodeToString(sum[:])})
+	r = e.do("POST", "/v1/submissions/"+id+"/documents", tok, apiclient.DocumentDeclaration{Kind: "delibera_tariffe", Filename: "delibera\u202egpj.p7m",
+		ContentType: "application/pkcs7-mime", Size: int64(len(body)), Sha256: hex.EncodeToString(sum[:])})
 	if r.Status != 201 {
 		t.Fatalf("declare: %d %s", r.Status, r.Body)
 	}

@@ -100,7 +100,7 @@ func randomLifecycle(t *testing.T, seed uint64, steps int, done map[string]int) 
 			}
 		case 5: // the officer asks for documents
 			deadline := e.clk.Now().Add(time.Duration(1+rng.IntN(48)) * time.Hour)
-			r := e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "request_integration", "notes": "Integrare.", "deadline": deadline.Format(time.RFC3339)})
+			r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Integrare."), Deadline: ptr(deadline.Format(time.RFC3339))})
 			ok(done, "request", r)
 			if r.Status != 200 || rng.IntN(3) == 0 {
 				break
@@ -119,7 +119,7 @@ func randomLifecycle(t *testing.T, seed uint64, steps int, done map[string]int) 
 		case 7: // rinuncia
 			ok(done, "withdraw", e.do("POST", "/v1/submissions/"+id+"/withdraw", tok, nil))
 		case 8: // exclusion
-			ok(done, "exclude", e.do("POST", "/v1/submissions/"+id+"/review", off, map[string]any{"decision": "exclude", "notes": "Esclusa."}))
+			ok(done, "exclude", e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "exclude", Notes: ptr("Esclusa.")}))
 		case 9: // another applicant's draft for one of the facilities
 			newDraft()
 		case 10: // time passes (the window stays open)

@@ -9,10 +9,12 @@ import (
 	samples "sportello/events"
 
 	"sportello/shared/call"
+	"sportello/shared/catalog"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/problem"
 	"sportello/shared/program"
+	"sportello/shared/program/lombardia"
 )
 
 // Demo call ids, stable so that the printed curl examples work.
@@ -32,23 +34,24 @@ type Seeded struct {
 // the window closes at 22/07/2025 00:00) — the demo opens it on 16/06/2025,
 // the start of the extended term for the tariff plans; an officer sets the
 // real opening when creating the call.
+// Each is in the Region of its program.
 func demoCalls() []struct {
-	id, region string
-	spec       call.Spec
+	id   string
+	spec call.Spec
 } {
 	rome := func(y int, m time.Month, d, h int) string { return clock.InRome(y, m, d, h, 0).Format(time.RFC3339) }
 	return []struct {
-		id, region string
-		spec       call.Spec
+		id   string
+		spec call.Spec
 	}{
-		{PiemonteCall, "PIE", call.Spec{Program: "piemonte-rilevazione-2026",
+		{PiemonteCall, call.Spec{Program: "piemonte-rilevazione-2026",
 			Title:   "Rilevazione 2026 servizi educativi per la prima infanzia (scheda SERVIZI 03)",
 			Windows: []call.WindowSpec{{ID: "w1", OpensAt: rome(2026, 4, 27, 12), ClosesAt: rome(2026, 5, 18, 12)}}}},
-		{FVGCall, "FVG", call.Spec{Program: "fvg-rette-2024",
+		{FVGCall, call.Spec{Program: "fvg-rette-2024",
 			Title:   "Contributo straordinario contenimento rette nidi d'infanzia a.e. 2024/2025",
 			Windows: []call.WindowSpec{{ID: "w1", OpensAt: rome(2025, 6, 16, 0), ClosesOn: "2025-07-21"}},
 			Params:  map[string]string{"referenceContributionPerChild": "1500.00"}}},
-		{LombardiaCall, "LOM", call.Spec{Program: "lombardia-ngp-2025",
+		{LombardiaCall, call.Spec{Program: "lombardia-ngp-2025",
 			Title: "Nidi Gratis Plus 2025/2026 – adesione dei Comuni",
 			Windows: []call.WindowSpec{
 				{ID: "w1", OpensAt: rome(2025, 7, 1, 12), ClosesAt: rome(2025, 7, 31, 12)},
@@ -60,8 +63,13 @@ func demoCalls() []struct {
 // seed creates the demo calls unless they exist (a restart keeps state).
 func seed(ctx context.Context, store *dynamo.Store, clk clock.Clock) (Seeded, error) {
 	var out Seeded
+	programs := program.Programs(catalog.All())
 	for _, d := range demoCalls() {
-		c, err := call.New(d.id, d.region, d.spec, "system:seed", clk.Now())
+		region, ok := programs.RegionOf(d.spec.Program)
+		if !ok {
+			return out, fmt.Errorf("demo call %s: program %s is not in the catalog", d.id, d.spec.Program)
+		}
+		c, err := call.New(d.id, region, d.spec, "system:seed", clk.Now())
 		if err != nil {
 			return out, fmt.Errorf("demo call %s: %w", d.id, err)
 		}
@@ -106,7 +114,7 @@ func seedRegistry(ctx context.Context, store *dynamo.Store, callID string) error
 	case LombardiaCall:
 		facilities := reg.Facilities
 		for _, c := range samples.Comuni() {
-			if c.RegionCode == "03" {
+			if c.RegionCode == lombardia.Region.ISTAT {
 				facilities = append(facilities, DemoFacility(c))
 			}
 		}

@@ -29,12 +29,14 @@ import (
 	"sportello/shared/app"
 	"sportello/shared/auth"
 	"sportello/shared/call"
+	"sportello/shared/catalog"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
 	"sportello/shared/handlers"
 	"sportello/shared/notify"
 	txoutbox "sportello/shared/outbox"
 	"sportello/shared/pii"
+	"sportello/shared/program"
 	"sportello/shared/s3blobs"
 	"sportello/shared/scheduler"
 	"sportello/shared/web"
@@ -47,13 +49,16 @@ const (
 	ExportsBucket   = "sportello-exports"
 )
 
-// LocalOffices are the Regions' office mailboxes of the local runtime
+// LocalOffices are the Regions' office mailboxes of the local runtime,
+// one per Region of the catalog, e.g. ufficio.lom@regione.example.it
 // (their messages land in the outbox like every other).
-var LocalOffices = map[string]string{
-	"PIE": "servizi.infanzia@regione.piemonte.example.it",
-	"FVG": "istruzione@regione.fvg.example.it",
-	"LOM": "nidigratis@regione.lombardia.example.it",
-}
+var LocalOffices = func() map[string]string {
+	out := map[string]string{}
+	for code := range program.Programs(catalog.All()).Regions() {
+		out[code] = "ufficio." + strings.ToLower(code) + "@regione.example.it"
+	}
+	return out
+}()
 
 // Config of a runtime.
 type Config struct {
@@ -168,8 +173,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		Blobs:      rt.Blobs,
 		Exports:    rt.Exports,
 		Scheduler:  rt.Scheduler,
-		Mailer:     notify.Mailer{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}, Offices: LocalOffices},
-		Events:     rt,
+		Mailer:     notify.Mailer{Offices: LocalOffices},
 		Clock:      cfg.Clock,
 		Log:        cfg.Log,
 	})
@@ -177,8 +181,12 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, err
 	}
 	// The outbox relay: the same code the cloud's stream function runs.
+	// E-mails land in the outbox directory (named by their key: a
+	// redelivery rewrites the same file); FundsAnnounced starts the
+	// allocation as EventBridge would. It runs after each request, every
+	// 500 ms, and at once at start, which delivers what a crash left pending.
 	rt.Relay = &txoutbox.Relay{Store: rt.Store, Mail: notify.Courier{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}},
-		Clock: cfg.Clock, Log: cfg.Log}
+		Events: localBus{rt}, Clock: cfg.Clock, Log: cfg.Log}
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	rt.stopRelay = stopRelay
 	go rt.Relay.Run(relayCtx, nil, 500*time.Millisecond)
@@ -221,7 +229,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt.srv = &http.Server{Handler: &front{router: rt.Router, web: webRouter, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys), relay: rt.drainOutbox},
+	rt.srv = &http.Server{Handler: &front{router: rt.Router, web: webRouter, keys: rt.Keys, now: cfg.Clock.Now, dev: devToken(rt.Keys, rt.App.Programs.Regions()), relay: rt.drainOutbox},
 		ReadHeaderTimeout: 10 * time.Second}
 	go rt.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return rt, nil
@@ -240,11 +248,28 @@ func (rt *Runtime) objectCreated(key string) {
 	}()
 }
 
+// localBus plays EventBridge for the relay's events.
+type localBus struct{ rt *Runtime }
+
+// Deliver publishes an outbox event: FundsAnnounced starts its run.
+func (b localBus) Deliver(ctx context.Context, m txoutbox.Message) error {
+	if m.Event != allocation.FundsAnnouncedEvent {
+		return fmt.Errorf("publish %s: %w", m.Event, txoutbox.ErrNoConsumer)
+	}
+	return b.rt.FundsAnnounced(ctx, m.Detail["callId"], m.Detail["allocationId"])
+}
+
 // FundsAnnounced plays EventBridge → allocation function: asynchronously,
 // with Lambda's retries of a failed asynchronous invocation (two more, after
 // a pause), and a run held by another worker's lease tried again once the
-// lease runs out.
+// lease runs out. A second delivery of the same run finds it taken or
+// finished (the consumer's de-duplication).
 func (rt *Runtime) FundsAnnounced(_ context.Context, callID, runID string) error {
+	select {
+	case <-rt.stop:
+		return errors.New("the runtime is stopping")
+	default:
+	}
 	rt.allocWG.Add(1)
 	go func() {
 		defer rt.allocWG.Done()

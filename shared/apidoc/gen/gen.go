@@ -82,7 +82,7 @@ func addForms(schemas openapi3.Schemas) ([]string, error) {
 		}
 		name := strings.TrimPrefix(ref.Ref, "#/components/schemas/")
 		s := schemas[name].Value
-		s.Description = fmt.Sprintf("The form of program %s (Region %s). Accepted document kinds: %s.", prog.ID(), prog.Region(), kinds(prog))
+		s.Description = fmt.Sprintf("The form of program %s (Region %s). Accepted document kinds: %s.", prog.ID(), prog.Region().Code, kinds(prog))
 		names = append(names, name)
 	}
 	sort.Strings(names)

@@ -28,6 +28,7 @@ import (
 	"sportello/shared/call"
 	"sportello/shared/document"
 	"sportello/shared/dynamo"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/rendiconto"
 	"sportello/shared/retry"
@@ -465,7 +466,7 @@ func roundRefusedForOne(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 		return out, prevs
 	}
 	subs, prevs := number(round, 2)
-	refused, err := s.FileAll(ctx, subs, prevs, 1)
+	refused, err := s.FileAll(ctx, subs, prevs, nil, 1)
 	var taken *submission.ClaimTaken
 	if err != nil || len(refused) != 1 || !errors.As(refused[1], &taken) || taken.HolderID != holder.ID {
 		t.Fatalf("refused %v, err %v; want only the second, its claim held by %s", refused, err, holder.ID)
@@ -477,7 +478,7 @@ func roundRefusedForOne(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 		t.Fatal("a refused round filed an application")
 	}
 	subs, prevs = number([]submission.Submission{round[0], round[2]}, 2)
-	if refused, err := s.FileAll(ctx, subs, prevs, 1); err != nil || len(refused) > 0 {
+	if refused, err := s.FileAll(ctx, subs, prevs, nil, 1); err != nil || len(refused) > 0 {
 		t.Fatalf("the others: %v %v", refused, err)
 	}
 	for i, d := range []submission.Submission{round[0], round[2]} {
@@ -584,7 +585,7 @@ func roundRefusedForTwo(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 		d.Protocol = &submission.Protocol{Seq: int64(2 + i), Number: submission.FormatProtocol("PIE-2026", int64(2+i)), At: time.Now(), Register: "PIE-2026"}
 		subs = append(subs, d)
 	}
-	refused, err := s.FileAll(ctx, subs, prevs, 2)
+	refused, err := s.FileAll(ctx, subs, prevs, nil, 2)
 	if err != nil || len(refused) != 2 {
 		t.Fatalf("refused %v, err %v; want the first and the third", refused, err)
 	}
@@ -631,7 +632,7 @@ func runsAtOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 	at := time.Now().UTC()
 	for i, id := range []string{"alloc_2", "alloc_1"} {
 		r := allocation.Run{ID: id, CallID: "c", Status: allocation.Pending, Fund: 100, AnnouncedBy: "officer", AnnouncedAt: at.Add(time.Duration(i) * time.Second)}
-		if clash, err := s.CreateRun(ctx, r, ""); err != nil || clash != nil {
+		if clash, err := s.CreateRun(ctx, r, "", outbox.Effects{}); err != nil || clash != nil {
 			t.Fatalf("create run %s: %v %+v", id, err, clash)
 		}
 		if err := s.ClearActive(ctx, "c", id); err != nil {

@@ -76,6 +76,11 @@ const (
 	DocIdentityDocument = "id_document"
 )
 
+// TariffColumns are the columns the tariff detail must have in the header
+// row of its first sheet (docverify finds the row among the first ten,
+// ignoring case, spacing and Unicode composition).
+var TariffColumns = []string{"Servizio", "Modalità di frequenza", "Retta mensile 2024/25", "Retta mensile 2025/26"}
+
 // Program implements program.Program.
 type Program struct{}
 
@@ -85,8 +90,11 @@ func New() Program { return Program{} }
 // ID is the program id.
 func (Program) ID() string { return ID }
 
-// Region is FVG.
-func (Program) Region() string { return "FVG" }
+// Region is Friuli Venezia Giulia's.
+func (Program) Region() program.Region { return Region }
+
+// Region is Friuli Venezia Giulia.
+var Region = program.Region{Code: "FVG", Name: "Friuli Venezia Giulia", ISTAT: "06"}
 
 // ApplicantKinds: operators.
 func (Program) ApplicantKinds() []string { return []string{program.KindGestore} }
@@ -104,7 +112,7 @@ func (Program) DocumentKinds() []program.DocumentKind {
 	return []program.DocumentKind{
 		{Kind: DocTariffPlan2024, Title: "Piano tariffario 2024/2025 (PDF come approvato)", ContentTypes: pdfOrP7M, MaxBytes: 50 << 20},
 		{Kind: DocTariffPlan2025, Title: "Piano tariffario 2025/2026 (PDF come approvato)", ContentTypes: pdfOrP7M, MaxBytes: 50 << 20},
-		{Kind: DocTariffDetail, Title: "Dettaglio delle tariffe (Excel .xlsx)", ContentTypes: xlsx, MaxBytes: 20 << 20},
+		{Kind: DocTariffDetail, Title: "Dettaglio delle tariffe (Excel .xlsx)", ContentTypes: xlsx, MaxBytes: 20 << 20, Columns: TariffColumns},
 		{Kind: DocStampDuty, Title: "Ricevuta quietanzata del pagamento dell'imposta di bollo", ContentTypes: pdfOrP7M, MaxBytes: 50 << 20},
 		{Kind: DocProcura, Title: "Procura sottoscritta dal legale rappresentante", ContentTypes: pdfOrP7M, MaxBytes: 50 << 20},
 		{Kind: DocAppointmentAct, Title: "Atto di nomina a responsabile dell'ufficio competente", ContentTypes: pdfOrP7M, MaxBytes: 50 << 20},
@@ -356,7 +364,7 @@ func (f *Form) checkFacility(out *problem.Fields, ctx program.Context, today pro
 	}
 	program.Text(out, "facility.name", fac.Name, 300)
 	program.Text(out, "facility.address", fac.Address, 300)
-	if c, ok := ctx.Registry.Comune(fac.ComuneISTAT); !ok || c.RegionCode != "06" {
+	if c, ok := ctx.Registry.Comune(fac.ComuneISTAT); !ok || c.RegionCode != Region.ISTAT {
 		out.Add("facility.comune", problem.FieldInvalid, "Indicare il codice ISTAT di un Comune del Friuli Venezia Giulia.")
 	}
 	switch {

@@ -98,8 +98,11 @@ func New() Program { return Program{} }
 // ID is the program id.
 func (Program) ID() string { return ID }
 
+// Region is Lombardia's.
+func (Program) Region() program.Region { return Region }
+
 // Region is Lombardia.
-func (Program) Region() string { return "LOM" }
+var Region = program.Region{Code: "LOM", Name: "Lombardia", ISTAT: "03"}
 
 // ApplicantKinds: Comuni (an association files through its capofila).
 func (Program) ApplicantKinds() []string { return []string{program.KindComune} }
@@ -248,7 +251,7 @@ func (f *Form) Check(ctx program.Context) problem.Fields {
 	today := program.Today(ctx.Now)
 	istat := program.OrgID(ctx.Org)
 	capofila, ok := reg.Comune(istat)
-	if !ok || capofila.RegionCode != "03" {
+	if !ok || capofila.RegionCode != Region.ISTAT {
 		out.Add("org", problem.FieldInvalid, "Il Comune %s non è un Comune lombardo.", istat)
 	}
 	f.checkEntity(&out, capofila)
@@ -453,7 +456,7 @@ func checkComuni(out *problem.Fields, reg program.Registry, path string, codes [
 		switch {
 		case !ok:
 			out.Add(p, problem.FieldInvalid, "Codice ISTAT %q sconosciuto.", code)
-		case lombardyOnly && c.RegionCode != "03":
+		case lombardyOnly && c.RegionCode != Region.ISTAT:
 			out.Add(p, problem.FieldInvalid, "%s non è un Comune lombardo.", c.Name)
 		case seen[code]:
 			out.Add(p, program.FieldDuplicate, "Comune ripetuto.")

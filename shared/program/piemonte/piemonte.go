@@ -59,8 +59,11 @@ func New() Program { return Program{} }
 // ID is the program id.
 func (Program) ID() string { return ID }
 
+// Region is Piemonte's.
+func (Program) Region() program.Region { return Region }
+
 // Region is Piemonte.
-func (Program) Region() string { return "PIE" }
+var Region = program.Region{Code: "PIE", Name: "Piemonte", ISTAT: "01"}
 
 // ReviewModel: the Region validates or rejects each scheda; a rejected one
 // is corrected and sent again.
@@ -179,7 +182,7 @@ func AveragingPeriod(s Service) (from, to program.Date) {
 func (f *Form) Check(ctx program.Context) problem.Fields {
 	var out problem.Fields
 	istat := program.OrgID(ctx.Org)
-	if c, ok := ctx.Registry.Comune(istat); !ok || c.RegionCode != "01" {
+	if c, ok := ctx.Registry.Comune(istat); !ok || c.RegionCode != Region.ISTAT {
 		out.Add("org", problem.FieldInvalid, "Il Comune %s non è un Comune del Piemonte.", istat)
 	}
 	if !program.ValidEmail(f.ContactEmail) {
