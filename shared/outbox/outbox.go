@@ -192,14 +192,35 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	// The pending set comes from the index, which shows a change a few
+	// hundred milliseconds late: each message is read again by key
+	// (consistently), so one delivered a moment ago is not delivered
+	// again and its attempts count on from the stored number.
+	return r.deliver(ctx, ids)
+}
+
+// Written delivers the messages a stream reports written (by id), as the
+// cloud's stream hands each record to Handle: each is read by key
+// (consistently) and delivered if still pending. The local runtime calls
+// it with what the embedded DynamoDB's stream reported, so a change's
+// e-mails and events leave without waiting for the index.
+func (r *Relay) Written(ctx context.Context, ids []string) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.deliver(ctx, ids)
+}
+
+// deliver reads each message by key and hands the pending ones to
+// Handle; caller holds mu.
+func (r *Relay) deliver(ctx context.Context, ids []string) (int, error) {
 	n := 0
 	var errs []error
-	for _, listed := range msgs {
-		// The pending set comes from the index, which shows a change a few
-		// hundred milliseconds late: each message is read again by key
-		// (consistently), so one delivered a moment ago is not delivered
-		// again and its attempts count on from the stored number.
-		m, found, err := r.Store.Message(ctx, listed.ID)
+	for _, id := range ids {
+		m, found, err := r.Store.Message(ctx, id)
 		if err != nil {
 			errs = append(errs, err)
 			continue

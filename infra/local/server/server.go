@@ -98,14 +98,39 @@ type Runtime struct {
 	// Relay delivers the outbox (e-mails) at least once.
 	Relay     *txoutbox.Relay
 	stopRelay context.CancelFunc
+	// streamed holds the outbox messages the stream reported since the
+	// last drainOutbox.
+	streamMu sync.Mutex
+	streamed []string
 }
 
-// drainOutbox delivers what the last requests wrote to the outbox; what
-// fails stays pending for the relay's next round.
+// drainOutbox delivers what the last requests wrote to the outbox, as
+// the embedded DynamoDB's stream reported it (the cloud's relay reads the
+// table's stream, which has no index lag); what fails stays pending for
+// the relay's next round.
 func (rt *Runtime) drainOutbox() {
-	if _, err := rt.Relay.Drain(context.Background()); err != nil {
-		rt.Relay.Log.Warn("outbox drain incomplete", "error", err.Error())
+	rt.streamMu.Lock()
+	ids := rt.streamed
+	rt.streamed = nil
+	rt.streamMu.Unlock()
+	if len(ids) == 0 {
+		return
 	}
+	if _, err := rt.Relay.Written(context.Background(), ids); err != nil {
+		rt.Relay.Log.Warn("outbox delivery incomplete", "error", err.Error())
+	}
+}
+
+// streamOutbox notes each outbox message a write stored (the stream's
+// record), for drainOutbox.
+func (rt *Runtime) streamOutbox(_, pk, _ string) {
+	id, ok := strings.CutPrefix(pk, "OUTBOX#")
+	if !ok || id == "PENDING" || id == "DEAD" {
+		return
+	}
+	rt.streamMu.Lock()
+	rt.streamed = append(rt.streamed, id)
+	rt.streamMu.Unlock()
 }
 
 // Start brings everything up.
@@ -187,6 +212,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	// 500 ms, and at once at start, which delivers what a crash left pending.
 	rt.Relay = &txoutbox.Relay{Store: rt.Store, Mail: notify.Courier{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}},
 		Events: localBus{rt}, Clock: cfg.Clock, Log: cfg.Log}
+	rt.DynamoDB.OnWrite(rt.streamOutbox)
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	rt.stopRelay = stopRelay
 	go rt.Relay.Run(relayCtx, nil, 500*time.Millisecond)
