@@ -198,6 +198,54 @@ func (e DocumentStatus) Valid() bool {
 	}
 }
 
+// Defines values for FormFieldKind.
+const (
+	FormFieldKindBoolean      FormFieldKind = "boolean"
+	FormFieldKindChoice       FormFieldKind = "choice"
+	FormFieldKindCodes        FormFieldKind = "codes"
+	FormFieldKindDate         FormFieldKind = "date"
+	FormFieldKindDecimal      FormFieldKind = "decimal"
+	FormFieldKindDeclarations FormFieldKind = "declarations"
+	FormFieldKindEmail        FormFieldKind = "email"
+	FormFieldKindGroup        FormFieldKind = "group"
+	FormFieldKindInteger      FormFieldKind = "integer"
+	FormFieldKindList         FormFieldKind = "list"
+	FormFieldKindMoney        FormFieldKind = "money"
+	FormFieldKindText         FormFieldKind = "text"
+)
+
+// Valid indicates whether the value is a known member of the FormFieldKind enum.
+func (e FormFieldKind) Valid() bool {
+	switch e {
+	case FormFieldKindBoolean:
+		return true
+	case FormFieldKindChoice:
+		return true
+	case FormFieldKindCodes:
+		return true
+	case FormFieldKindDate:
+		return true
+	case FormFieldKindDecimal:
+		return true
+	case FormFieldKindDeclarations:
+		return true
+	case FormFieldKindEmail:
+		return true
+	case FormFieldKindGroup:
+		return true
+	case FormFieldKindInteger:
+		return true
+	case FormFieldKindList:
+		return true
+	case FormFieldKindMoney:
+		return true
+	case FormFieldKindText:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -758,25 +806,106 @@ func (e RegistryImportKind) Valid() bool {
 
 // Defines values for ReviewDecision.
 const (
-	Admit              ReviewDecision = "admit"
-	Exclude            ReviewDecision = "exclude"
-	Reject             ReviewDecision = "reject"
-	RequestIntegration ReviewDecision = "request_integration"
-	Validate           ReviewDecision = "validate"
+	ReviewDecisionAdmit              ReviewDecision = "admit"
+	ReviewDecisionExclude            ReviewDecision = "exclude"
+	ReviewDecisionReject             ReviewDecision = "reject"
+	ReviewDecisionRequestIntegration ReviewDecision = "request_integration"
+	ReviewDecisionValidate           ReviewDecision = "validate"
 )
 
 // Valid indicates whether the value is a known member of the ReviewDecision enum.
 func (e ReviewDecision) Valid() bool {
 	switch e {
-	case Admit:
+	case ReviewDecisionAdmit:
 		return true
-	case Exclude:
+	case ReviewDecisionExclude:
 		return true
-	case Reject:
+	case ReviewDecisionReject:
 		return true
-	case RequestIntegration:
+	case ReviewDecisionRequestIntegration:
 		return true
-	case Validate:
+	case ReviewDecisionValidate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelDecisionsDeadline.
+const (
+	ReviewModelDecisionsDeadlineOptional ReviewModelDecisionsDeadline = "optional"
+	ReviewModelDecisionsDeadlineRequired ReviewModelDecisionsDeadline = "required"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelDecisionsDeadline enum.
+func (e ReviewModelDecisionsDeadline) Valid() bool {
+	switch e {
+	case ReviewModelDecisionsDeadlineOptional:
+		return true
+	case ReviewModelDecisionsDeadlineRequired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelDecisionsDecision.
+const (
+	ReviewModelDecisionsDecisionAdmit              ReviewModelDecisionsDecision = "admit"
+	ReviewModelDecisionsDecisionExclude            ReviewModelDecisionsDecision = "exclude"
+	ReviewModelDecisionsDecisionReject             ReviewModelDecisionsDecision = "reject"
+	ReviewModelDecisionsDecisionRequestIntegration ReviewModelDecisionsDecision = "request_integration"
+	ReviewModelDecisionsDecisionValidate           ReviewModelDecisionsDecision = "validate"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelDecisionsDecision enum.
+func (e ReviewModelDecisionsDecision) Valid() bool {
+	switch e {
+	case ReviewModelDecisionsDecisionAdmit:
+		return true
+	case ReviewModelDecisionsDecisionExclude:
+		return true
+	case ReviewModelDecisionsDecisionReject:
+		return true
+	case ReviewModelDecisionsDecisionRequestIntegration:
+		return true
+	case ReviewModelDecisionsDecisionValidate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelDecisionsNotes.
+const (
+	ReviewModelDecisionsNotesOptional ReviewModelDecisionsNotes = "optional"
+	ReviewModelDecisionsNotesRequired ReviewModelDecisionsNotes = "required"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelDecisionsNotes enum.
+func (e ReviewModelDecisionsNotes) Valid() bool {
+	switch e {
+	case ReviewModelDecisionsNotesOptional:
+		return true
+	case ReviewModelDecisionsNotesRequired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewModelModel.
+const (
+	Admission  ReviewModelModel = "admission"
+	Validation ReviewModelModel = "validation"
+)
+
+// Valid indicates whether the value is a known member of the ReviewModelModel enum.
+func (e ReviewModelModel) Valid() bool {
+	switch e {
+	case Admission:
+		return true
+	case Validation:
 		return true
 	default:
 		return false
@@ -1246,6 +1375,11 @@ type Call struct {
 	ProtocolPrefix string     `json:"protocolPrefix"`
 	Region         CallRegion `json:"region"`
 
+	// Review How the call's applications are reviewed (the program's model):
+	// the decisions an officer may take, with what each asks for, and the
+	// coded exclusion reasons (POST /v1/submissions/{id}/review).
+	Review *ReviewModel `json:"review,omitempty"`
+
 	// State from the clock; `scheduled` before the first window and between windows
 	State   CallState `json:"state"`
 	Title   string    `json:"title"`
@@ -1260,6 +1394,14 @@ type CallRegion string
 type CallAudit struct {
 	Entries      []AuditEntry  `json:"entries"`
 	WindowEvents []WindowEvent `json:"windowEvents"`
+}
+
+// CallForm defines model for CallForm.
+type CallForm struct {
+	CallId    string         `json:"callId"`
+	Documents []DocumentKind `json:"documents"`
+	Fields    []FormField    `json:"fields"`
+	Program   string         `json:"program"`
 }
 
 // CallList defines model for CallList.
@@ -1593,6 +1735,23 @@ type DocumentDeclaration struct {
 	Size   int64  `json:"size"`
 }
 
+// DocumentKind defines model for DocumentKind.
+type DocumentKind struct {
+	ContentTypes []string `json:"contentTypes"`
+	Kind         string   `json:"kind"`
+	MaxBytes     int64    `json:"maxBytes"`
+
+	// MinSigners how many distinct signers the signature must name, when more than one
+	MinSigners   *int `json:"minSigners,omitempty"`
+	MustBeSigned bool `json:"mustBeSigned"`
+
+	// PerItem the item each document of this kind is for (declared with that item's reference, e.g. a facility's AFAM_UDOS code)
+	PerItem *string `json:"perItem,omitempty"`
+
+	// Title Italian
+	Title string `json:"title"`
+}
+
 // DocumentList defines model for DocumentList.
 type DocumentList struct {
 	Documents []Document `json:"documents"`
@@ -1638,8 +1797,37 @@ type FieldError struct {
 	// Example: data.services[2].reason
 	Field string `json:"field"`
 
+	// Label Italian label of the field in the program's description of its form (GET /v1/calls/{callId}/form), when it has one
+	Label *string `json:"label,omitempty"`
+
 	// Message Italian
 	Message string `json:"message"`
+}
+
+// FormField defines model for FormField.
+type FormField struct {
+	Fields *[]FormField `json:"fields,omitempty"`
+	Help   *string      `json:"help,omitempty"`
+
+	// Kind date: AAAA-MM-GG; money and decimal: decimal strings; codes: a list of strings; declarations: an object of the options' values, each true; group: an object of `fields`; list: an array of such objects
+	Kind FormFieldKind `json:"kind"`
+
+	// Label Italian
+	Label string `json:"label"`
+
+	// Name the JSON key within its parent
+	Name     string        `json:"name"`
+	Options  *[]FormOption `json:"options,omitempty"`
+	Required *bool         `json:"required,omitempty"`
+}
+
+// FormFieldKind date: AAAA-MM-GG; money and decimal: decimal strings; codes: a list of strings; declarations: an object of the options' values, each true; group: an object of `fields`; list: an array of such objects
+type FormFieldKind string
+
+// FormOption defines model for FormOption.
+type FormOption struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
 }
 
 // FundsAnnouncement defines model for FundsAnnouncement.
@@ -3056,6 +3244,41 @@ type ReviewClock struct {
 	Suspended bool `json:"suspended"`
 }
 
+// ReviewModel How the call's applications are reviewed (the program's model):
+// the decisions an officer may take, with what each asks for, and the
+// coded exclusion reasons (POST /v1/submissions/{id}/review).
+type ReviewModel struct {
+	Decisions []struct {
+		// Deadline absent: the decision takes no deadline
+		Deadline *ReviewModelDecisionsDeadline `json:"deadline,omitempty"`
+		Decision ReviewModelDecisionsDecision  `json:"decision"`
+
+		// Label Italian, for a button
+		Label string                     `json:"label"`
+		Notes *ReviewModelDecisionsNotes `json:"notes,omitempty"`
+
+		// Reasons the coded exclusion reasons may go with it
+		Reasons *bool `json:"reasons,omitempty"`
+	} `json:"decisions"`
+	ExclusionReasons *[]struct {
+		Code  string `json:"code"`
+		Title string `json:"title"`
+	} `json:"exclusionReasons,omitempty"`
+	Model ReviewModelModel `json:"model"`
+}
+
+// ReviewModelDecisionsDeadline absent: the decision takes no deadline
+type ReviewModelDecisionsDeadline string
+
+// ReviewModelDecisionsDecision defines model for ReviewModel.Decisions.Decision.
+type ReviewModelDecisionsDecision string
+
+// ReviewModelDecisionsNotes defines model for ReviewModel.Decisions.Notes.
+type ReviewModelDecisionsNotes string
+
+// ReviewModelModel defines model for ReviewModel.Model.
+type ReviewModelModel string
+
 // RipartoLine defines model for RipartoLine.
 type RipartoLine struct {
 	// Amount euros with a dot and two decimals
@@ -3786,6 +4009,16 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/calls/{callId}/budget (the `GetBudget` operationId).
 	GetBudget(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCallForm The description of the call's form and the documents it takes
+	//
+	// The program's one description of its form (field names, Italian
+	// labels, kinds, options, nesting), from which the web form is drawn,
+	// and the kinds of document an application of the call may upload.
+	// Anyone who may see the call may read it.
+	//
+	// Corresponds with GET /v1/calls/{callId}/form (the `GetCallForm` operationId).
+	GetCallForm(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// AnnounceFundsWithBody Announce the fund; the riparto runs asynchronously
 	//
 	// While applications await a decision the answer is `409
@@ -4437,6 +4670,26 @@ func (c *Client) GetCallAudit(ctx context.Context, callId CallId, reqEditors ...
 // Corresponds with GET /v1/calls/{callId}/budget (the `GetBudget` operationId).
 func (c *Client) GetBudget(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetBudgetRequest(c.Server, callId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCallForm The description of the call's form and the documents it takes
+//
+// The program's one description of its form (field names, Italian
+// labels, kinds, options, nesting), from which the web form is drawn,
+// and the kinds of document an application of the call may upload.
+// Anyone who may see the call may read it.
+//
+// Corresponds with GET /v1/calls/{callId}/form (the `GetCallForm` operationId).
+func (c *Client) GetCallForm(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCallFormRequest(c.Server, callId)
 	if err != nil {
 		return nil, err
 	}
@@ -5855,6 +6108,40 @@ func NewGetBudgetRequest(server string, callId CallId) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/v1/calls/%s/budget", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCallFormRequest constructs an http.Request for the GetCallForm method
+func NewGetCallFormRequest(server string, callId CallId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "callId", callId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/calls/%s/form", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -7609,6 +7896,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/calls/{callId}/budget (the `GetBudget` operationId).
 	GetBudgetWithResponse(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*GetBudgetResponse, error)
 
+	// GetCallFormWithResponse The description of the call's form and the documents it takes
+	//
+	// The program's one description of its form (field names, Italian
+	// labels, kinds, options, nesting), from which the web form is drawn,
+	// and the kinds of document an application of the call may upload.
+	// Anyone who may see the call may read it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/calls/{callId}/form (the `GetCallForm` operationId).
+	GetCallFormWithResponse(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*GetCallFormResponse, error)
+
 	// AnnounceFundsWithBodyWithResponse Announce the fund; the riparto runs asynchronously
 	//
 	// While applications await a decision the answer is `409
@@ -9154,6 +9453,89 @@ func (r GetBudgetResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetBudgetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCallFormResponse503Headers the declared response headers of an HTTP 503 response for GetCallForm
+type GetCallFormResponse503Headers struct {
+	RetryAfter *string
+}
+
+type GetCallFormResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CallForm
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem401
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem403
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem404
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem500
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCallFormResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCallFormResponse) GetJSON200() *CallForm {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCallFormResponse) GetApplicationproblemJSON401() *Problem401 {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCallFormResponse) GetApplicationproblemJSON403() *Problem403 {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCallFormResponse) GetApplicationproblemJSON404() *Problem404 {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCallFormResponse) GetApplicationproblemJSON500() *Problem500 {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCallFormResponse) GetApplicationproblemJSON503() *Problem503 {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCallFormResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCallFormResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCallFormResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCallFormResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12860,6 +13242,24 @@ func (c *ClientWithResponses) GetBudgetWithResponse(ctx context.Context, callId 
 	return ParseGetBudgetResponse(rsp)
 }
 
+// GetCallFormWithResponse The description of the call's form and the documents it takes
+//
+// The program's one description of its form (field names, Italian
+// labels, kinds, options, nesting), from which the web form is drawn,
+// and the kinds of document an application of the call may upload.
+// Anyone who may see the call may read it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/calls/{callId}/form (the `GetCallForm` operationId).
+func (c *ClientWithResponses) GetCallFormWithResponse(ctx context.Context, callId CallId, reqEditors ...RequestEditorFn) (*GetCallFormResponse, error) {
+	rsp, err := c.GetCallForm(ctx, callId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCallFormResponse(rsp)
+}
+
 // AnnounceFundsWithBodyWithResponse Announce the fund; the riparto runs asynchronously
 //
 // While applications await a decision the answer is `409
@@ -14589,6 +14989,80 @@ func ParseGetBudgetResponse(rsp *http.Response) (*GetBudgetResponse, error) {
 	switch {
 	case rsp.StatusCode == 503:
 		var headers GetBudgetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCallFormResponse parses an HTTP response from a GetCallFormWithResponse call
+func ParseGetCallFormResponse(rsp *http.Response) (*GetCallFormResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCallFormResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CallForm
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetCallFormResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

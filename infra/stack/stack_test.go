@@ -563,6 +563,7 @@ var contractRoutes = []Route{
 	{"calls", "GET", "/v1/calls/{callId}/service-registry", false},
 	{"calls", "GET", "/v1/calls/{callId}/milestones", false},
 	{"calls", "GET", "/v1/calls/{callId}/preloaded", false},
+	{"calls", "GET", "/v1/calls/{callId}/form", false},
 	{"submissions", "POST", "/v1/calls/{callId}/submissions", false},
 	{"submissions", "GET", "/v1/calls/{callId}/submissions", false},
 	{"submissions", "GET", "/v1/submissions/{id}", false},

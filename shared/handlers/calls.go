@@ -45,6 +45,16 @@ type callView struct {
 	// PrivacyNotice is the notice applicants acknowledge before their
 	// first save (its version goes in privacyNoticeVersion).
 	PrivacyNotice *program.PrivacyNotice `json:"privacyNotice,omitempty"`
+	// Review is how the call's applications are reviewed: the decisions
+	// the program allows and its coded exclusion reasons, so the
+	// officers' pages need not know programs.
+	Review *reviewView `json:"review,omitempty"`
+}
+
+type reviewView struct {
+	Model            string                 `json:"model"`
+	Decisions        []program.DecisionKind `json:"decisions"`
+	ExclusionReasons []program.Reason       `json:"exclusionReasons,omitempty"`
 }
 
 func (h api) viewCall(c call.Call, now time.Time) callView {
@@ -52,6 +62,13 @@ func (h api) viewCall(c call.Call, now time.Time) callView {
 		ProtocolPrefix: c.ProtocolPrefix, Params: c.Params, Version: c.Version, Now: Rome(now)}
 	if n, ok := program.NoticeOf(h.Programs[c.Program], c.Params); ok {
 		v.PrivacyNotice = &n
+	}
+	if prog, ok := h.Programs[c.Program]; ok {
+		m := program.ReviewModelOf(prog)
+		v.Review = &reviewView{Model: m.Name(), Decisions: m.Decisions()}
+		if ex, ok := prog.(program.Excluder); ok {
+			v.Review.ExclusionReasons = ex.ExclusionReasons()
+		}
 	}
 	for _, w := range c.Windows {
 		v.Windows = append(v.Windows, windowView{ID: w.ID, OpensAt: Rome(w.OpensAt), ClosesAt: Rome(w.ClosesAt), ClosesOn: w.ClosesOn, Deadline: w.Deadline(), State: w.State(now)})
@@ -147,6 +164,22 @@ func (h api) importRegistry(ctx context.Context, r *apigw.Request) (*apigw.Respo
 	annotateCall(ctx, r.Params["callId"])
 	apigw.Annotate(ctx, slog.Int("rows", n))
 	return apigw.JSON(http.StatusOK, map[string]any{"kind": kind, "imported": n})
+}
+
+// form answers the description of the call's form (program.Described) and
+// the kinds of document it takes: what the web form is drawn from.
+func (h api) form(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+	c, err := h.Calls.Get(ctx, r.Principal, r.Params["callId"])
+	if err != nil {
+		return nil, err
+	}
+	annotateCall(ctx, c.ID)
+	prog, known := h.Programs[c.Program]
+	described, isDescribed := prog.(program.Described)
+	if !known || !isDescribed {
+		return nil, problem.New(problem.CodeNotFound, "Il modulo di questo bando non è descritto.")
+	}
+	return ok(map[string]any{"callId": c.ID, "program": c.Program, "fields": described.Fields(), "documents": prog.DocumentKinds()})
 }
 
 // preloaded answers the services the Region pre-loaded for a Comune, as

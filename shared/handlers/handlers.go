@@ -40,6 +40,7 @@ func (h api) bind() map[string]apigw.HandlerFunc {
 		"GET /v1/calls/{callId}/audit":                             h.callAudit,
 		"POST /v1/calls/{callId}/registry":                         h.importRegistry,
 		"GET /v1/calls/{callId}/preloaded":                         h.preloaded,
+		"GET /v1/calls/{callId}/form":                              h.form,
 		"POST /v1/calls/{callId}/funds":                            h.announce,
 		"GET /v1/calls/{callId}/allocations/{allocationId}":        h.allocation,
 		"POST /v1/calls/{callId}/allocations:simulate":             h.simulate,

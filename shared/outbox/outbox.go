@@ -245,6 +245,14 @@ func (r *Relay) SetEvents(m Mail) {
 	r.Events = m
 }
 
+// SetMail replaces the consumer of e-mails between drains (a test whose
+// mail server fails, as a real one does).
+func (r *Relay) SetMail(m Mail) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Mail = m
+}
+
 // Run drains at once (what a crash left pending), then on every kick and
 // every period until ctx ends (the local runtime's relay; in the cloud the
 // stream invokes Handle).

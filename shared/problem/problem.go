@@ -52,6 +52,9 @@ type FieldError struct {
 	Field   string `json:"field"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Label is the field's Italian label, from the program's description
+	// of its form (program.Described), when it has one.
+	Label string `json:"label,omitempty"`
 }
 
 // Error is a problem to be shown to the person who caused it.

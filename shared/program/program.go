@@ -268,6 +268,44 @@ const (
 	Validation
 )
 
+// DecisionKind is one decision a review model offers an officer, with
+// what it asks for: "required", "optional" or "" (not taken) for the notes
+// and the deadline. The API shows them with each call, so the officers'
+// pages offer what the program allows without knowing programs.
+type DecisionKind struct {
+	Decision string `json:"decision"`
+	Label    string `json:"label"` // Italian, for a button
+	Notes    string `json:"notes,omitempty"`
+	Deadline string `json:"deadline,omitempty"`
+	// Reasons: the coded exclusion reasons of the call may go with it.
+	Reasons bool `json:"reasons,omitempty"`
+}
+
+// Name is the model's name in the API: "validation" or "admission".
+func (m ReviewModel) Name() string {
+	if m == Validation {
+		return "validation"
+	}
+	return "admission"
+}
+
+// Decisions lists what an officer may decide under m, as
+// submission.ApplyReview checks it. A Piemonte rejection without a
+// deadline is given the open (or next) window's closing.
+func (m ReviewModel) Decisions() []DecisionKind {
+	if m == Validation {
+		return []DecisionKind{
+			{Decision: "validate", Label: "Valida", Notes: "optional"},
+			{Decision: "reject", Label: "Respingi per correzione", Notes: "required", Deadline: "optional"},
+		}
+	}
+	return []DecisionKind{
+		{Decision: "admit", Label: "Ammetti", Notes: "optional"},
+		{Decision: "exclude", Label: "Escludi", Notes: "required", Reasons: true},
+		{Decision: "request_integration", Label: "Richiedi integrazione", Notes: "required", Deadline: "required"},
+	}
+}
+
 // Reviewer is implemented by programs whose review model is not the
 // default (Admission).
 type Reviewer interface {

@@ -52,6 +52,7 @@ var table = []Route{
 	{Calls, "GET", "/v1/calls/{callId}/audit", false},
 	{Calls, "POST", "/v1/calls/{callId}/registry", false},
 	{Calls, "GET", "/v1/calls/{callId}/preloaded", false},
+	{Calls, "GET", "/v1/calls/{callId}/form", false},
 	{Calls, "POST", "/v1/calls/{callId}/funds", false},
 	{Calls, "GET", "/v1/calls/{callId}/allocations/{allocationId}", false},
 	{Calls, "POST", "/v1/calls/{callId}/allocations:simulate", false},

@@ -554,7 +554,11 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog p
 		return nil, nil, err
 	}
 	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params, Documents: checked}
-	fields.Merge("data", form.Check(pctx))
+	problems := form.Check(pctx)
+	if d, ok := prog.(program.Described); ok {
+		program.LabelErrors(d.Fields(), problems)
+	}
+	fields.Merge("data", problems)
 	if err := s.checkDocuments(ctx, &fields, sub, c, prog, form, pctx); err != nil {
 		return nil, nil, err
 	}

@@ -42,13 +42,13 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 		for _, d := range ex.Documents {
 			e.uploadExample(id, tok, d)
 		}
-		if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+		if r := e.submit(id, tok); r.Status != 200 {
 			t.Fatalf("%s: %d %s", c.facility, r.Status, r.Body)
 		}
 		ids = append(ids, id)
 	}
 	off := e.officer("FVG")
-	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`); r.Status != 409 {
+	if r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"}, ""); r.Status != 409 {
 		t.Fatalf("funds before the close: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
@@ -70,7 +70,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 		return true
 	})
 	for _, id := range ids {
-		if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
+		if r := e.decide(id, off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
 			t.Fatalf("admit: %d %s", r.Status, r.Body)
 		}
 	}
@@ -83,10 +83,10 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 			t.Fatalf("%s: %d", bad, r.Status)
 		}
 	}
-	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", e.officer("LOM"), `{"amount":"1000000.00"}`); r.Status != 404 {
+	if r := e.announce(FVGCall, e.officer("LOM"), apiclient.FundsAnnouncement{Amount: "1000000.00"}, ""); r.Status != 404 {
 		t.Fatalf("another region's officer: %d", r.Status)
 	}
-	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00","note":"Decreto 2025/123"}`)
+	r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00", Note: ptr("Decreto 2025/123")}, "")
 	if r.Status != 202 {
 		t.Fatalf("announce: %d %s", r.Status, r.Body)
 	}
@@ -132,7 +132,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	}
 	// Announcing again creates a new run; the first stays, and the same
 	// inputs give the same digest.
-	r2 := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`)
+	r2 := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"}, "")
 	second := decode[apiclient.AllocationAccepted](t, r2).AllocationId
 	e.rt.WaitAllocations()
 	a := e.allocation(FVGCall, allocID, off)

@@ -274,6 +274,98 @@ func cell(t *testing.T, row map[string]any, column string) string {
 	}
 }
 
+// answered is a typed-client exchange as a response, for the tests that
+// check refusals as well as successes.
+func answered(hr *http.Response, body []byte) response {
+	return response{Status: hr.StatusCode, Body: body, Header: hr.Header}
+}
+
+// submit files an application (POST …/submit) through the typed client.
+func (e *env) submit(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().SubmitSubmissionWithResponse(context.Background(), id, &apiclient.SubmitSubmissionParams{}, apiclient.SubmitSubmissionJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// decide sends an officer's decision through the typed client (e.review
+// is the decision that must be taken).
+func (e *env) decide(id, token string, d apiclient.Decision) response {
+	e.t.Helper()
+	r, err := e.api().ReviewSubmissionWithResponse(context.Background(), id, d, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// sendIntegration sends the documents an officer asked for.
+func (e *env) sendIntegration(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().SendIntegrationWithResponse(context.Background(), id, apiclient.SendIntegrationJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// withdraw is the applicant's rinuncia.
+func (e *env) withdraw(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().WithdrawSubmissionWithResponse(context.Background(), id, apiclient.WithdrawSubmissionJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// submission reads an application as token sees it.
+func (e *env) submission(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetSubmissionWithResponse(context.Background(), id, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// submitKeyed is submit under an Idempotency-Key.
+func (e *env) submitKeyed(id, token, key string) response {
+	e.t.Helper()
+	r, err := e.api().SubmitSubmissionWithResponse(context.Background(), id, &apiclient.SubmitSubmissionParams{IdempotencyKey: &key}, apiclient.SubmitSubmissionJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// announce announces a call's funds (key: the Idempotency-Key, "" for
+// none) through the typed client.
+func (e *env) announce(callID, token string, f apiclient.FundsAnnouncement, key string) response {
+	e.t.Helper()
+	params := &apiclient.AnnounceFundsParams{}
+	if key != "" {
+		params.IdempotencyKey = &key
+	}
+	r, err := e.api().AnnounceFundsWithResponse(context.Background(), callID, params, f, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// transmit sends a signed rendicontazione to the Region.
+func (e *env) transmit(claimID, token string) response {
+	e.t.Helper()
+	r, err := e.api().TransmitClaimWithResponse(context.Background(), claimID, apiclient.TransmitClaimJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
 // do sends one raw request; body may be nil, a string, bytes or a value to
 // encode as JSON; headers are name, value pairs. The validating transport
 // checks it like every other exchange.

@@ -36,6 +36,9 @@ import (
 const (
 	envCrashChild = "SPORTELLO_CRASH_CHILD" // the data directory, in the child
 	envCrashClock = "SPORTELLO_CRASH_CLOCK"
+	// envCrashOutbox, when set, is the child's mail sink directory (a path
+	// that cannot be a directory makes every delivery fail).
+	envCrashOutbox = "SPORTELLO_CRASH_OUTBOX"
 )
 
 // TestCrashChild is the child: it serves the runtime on a data directory
@@ -49,7 +52,8 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", DataDir: dir, Clock: clock.StartAt(at), Log: slog.New(slog.DiscardHandler)})
+	rt, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", DataDir: dir, Clock: clock.StartAt(at), Log: slog.New(slog.DiscardHandler),
+		OutboxDir: os.Getenv(envCrashOutbox)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,54 +78,7 @@ func TestCrashConsistencyUnderSIGKILL(t *testing.T) {
 	}
 	dir := t.TempDir()
 	start := clock.InRome(2026, 5, 18, 11, 0)
-	ctx := context.Background()
-
-	// Drafts for every iteration, made before any kill.
-	var apps []crashApp
-	{
-		rt, err := Start(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Clock: clock.NewManual(start), Log: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ex := loadExample(t, "piemonte-torino.json")
-		e := &env{t: t, rt: rt, http: http.DefaultClient}
-		// Each Comune gets the Torino example's services as its own
-		// pre-loaded services (the register is what is under test).
-		raw, _ := samples.FS.ReadFile("submissions/demo-registry.json")
-		var reg demoRegistry
-		if err := json.Unmarshal(raw, &reg); err != nil {
-			t.Fatal(err)
-		}
-		rows := reg.Preloaded
-		type draftOf struct{ org, istat string }
-		var orgs []draftOf
-		for _, cm := range samples.Comuni() {
-			if cm.RegionCode == "01" && cm.ISTAT != "001272" && len(orgs) < iterations*perIteration {
-				orgs = append(orgs, draftOf{"comune:" + cm.ISTAT, cm.ISTAT})
-				for _, r := range reg.Preloaded {
-					if r.ComuneISTAT == "001272" {
-						r.ID, r.ComuneISTAT = cm.ISTAT+"-"+r.ID, cm.ISTAT
-						rows = append(rows, r)
-					}
-				}
-			}
-		}
-		if err := rt.Store.ImportPreloaded(ctx, PiemonteCall, rows); err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range orgs {
-			b := editForm(t, ex.Data, func(f *apiclient.PiemonteForm) {
-				for i, sv := range deref(f.Services) {
-					if id := deref(sv.Id); id != "" {
-						(*f.Services)[i].Id = ptr(o.istat + "-" + id)
-					}
-				}
-			})
-			tok := rt.Token(auth.Principal{Subject: "clerk-" + o.org, Role: auth.RoleApplicant, Orgs: []string{o.org}})
-			apps = append(apps, crashApp{org: o.org, token: tok, id: e.draft(PiemonteCall, tok, o.org, b)})
-		}
-		rt.Close()
-	}
+	apps := crashDrafts(t, dir, start, iterations*perIteration)
 
 	acked := map[string]string{} // submission → protocol number the client was given
 	for it := range iterations {
@@ -180,16 +137,70 @@ func TestCrashConsistencyUnderSIGKILL(t *testing.T) {
 	t.Logf("%d iterations, %d filings acknowledged and found after SIGKILL", iterations, len(acked))
 }
 
+// crashDrafts makes n Piemonte drafts (each Comune with the Torino
+// example's services as its own) in the data directory, before any kill.
+func crashDrafts(t *testing.T, dir string, start time.Time, n int) []crashApp {
+	t.Helper()
+	ctx := context.Background()
+	var apps []crashApp
+	{
+		rt, err := Start(ctx, Config{Addr: "127.0.0.1:0", DataDir: dir, Clock: clock.NewManual(start), Log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex := loadExample(t, "piemonte-torino.json")
+		e := &env{t: t, rt: rt, http: http.DefaultClient}
+		// Each Comune gets the Torino example's services as its own
+		// pre-loaded services (the register is what is under test).
+		raw, _ := samples.FS.ReadFile("submissions/demo-registry.json")
+		var reg demoRegistry
+		if err := json.Unmarshal(raw, &reg); err != nil {
+			t.Fatal(err)
+		}
+		rows := reg.Preloaded
+		type draftOf struct{ org, istat string }
+		var orgs []draftOf
+		for _, cm := range samples.Comuni() {
+			if cm.RegionCode == "01" && cm.ISTAT != "001272" && len(orgs) < n {
+				orgs = append(orgs, draftOf{"comune:" + cm.ISTAT, cm.ISTAT})
+				for _, r := range reg.Preloaded {
+					if r.ComuneISTAT == "001272" {
+						r.ID, r.ComuneISTAT = cm.ISTAT+"-"+r.ID, cm.ISTAT
+						rows = append(rows, r)
+					}
+				}
+			}
+		}
+		if err := rt.Store.ImportPreloaded(ctx, PiemonteCall, rows); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range orgs {
+			b := editForm(t, ex.Data, func(f *apiclient.PiemonteForm) {
+				for i, sv := range deref(f.Services) {
+					if id := deref(sv.Id); id != "" {
+						(*f.Services)[i].Id = ptr(o.istat + "-" + id)
+					}
+				}
+			})
+			tok := rt.Token(auth.Principal{Subject: "clerk-" + o.org, Role: auth.RoleApplicant, Orgs: []string{o.org}})
+			apps = append(apps, crashApp{org: o.org, token: tok, id: e.draft(PiemonteCall, tok, o.org, b)})
+		}
+		rt.Close()
+	}
+
+	return apps
+}
+
 type crashChild struct {
 	cmd *exec.Cmd
 	url string
 }
 
-func startCrashChild(t *testing.T, dir string, at time.Time) *crashChild {
+func startCrashChild(t *testing.T, dir string, at time.Time, env ...string) *crashChild {
 	t.Helper()
 	os.Remove(filepath.Join(dir, "url"))
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.timeout=10m")
-	cmd.Env = append(os.Environ(), envCrashChild+"="+dir, envCrashClock+"="+at.Format(time.RFC3339Nano))
+	cmd.Env = append(append(os.Environ(), envCrashChild+"="+dir, envCrashClock+"="+at.Format(time.RFC3339Nano)), env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

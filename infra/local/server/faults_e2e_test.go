@@ -38,7 +38,7 @@ func TestFilingUnderStorageFaults(t *testing.T) {
 			defer wg.Done()
 			key := fmt.Sprintf("click-%d", i)
 			for attempt := 0; attempt < 30; attempt++ {
-				r := e.do("POST", "/v1/submissions/"+ids[i]+"/submit", toks[i], nil, "Idempotency-Key", key)
+				r := e.submitKeyed(ids[i], toks[i], key)
 				switch {
 				case r.Status == 200:
 					n, err := numberOf(r)
@@ -77,7 +77,7 @@ func TestFilingUnderStorageFaults(t *testing.T) {
 		}
 	}
 	for i, id := range ids {
-		r := e.do("GET", "/v1/submissions/"+id, toks[i], nil)
+		r := e.submission(id, toks[i])
 		if s := decode[apiclient.Submission](t, r); s.State != "submitted" {
 			t.Fatalf("%s is %v", id, s.State)
 		}
@@ -98,16 +98,16 @@ func TestRetryKeepsTheFirstArrival(t *testing.T) {
 	// Every filing transaction fails: the server retries until its budget
 	// runs out, then answers 503. A short budget spares the test 20 s.
 	e.rt.App.Submissions.FilingBudget = 300 * time.Millisecond
-	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil, "Idempotency-Key", "k1")
+	r := e.submitKeyed(id, tok, "k1")
 	if r.Status != 503 || problemCode(t, r) != "unavailable" {
 		t.Fatalf("with the filing transaction failing: %d %s", r.Status, r.Body)
 	}
 	e.rt.DynamoDB.SetFaults(nil)
 	e.clk.Set(clock.InRome(2026, 5, 18, 12, 0).Add(5 * time.Second))
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil, "Idempotency-Key", "other"); r.Status != 409 {
+	if r := e.submitKeyed(id, tok, "other"); r.Status != 409 {
 		t.Fatalf("another key after noon is late: %d", r.Status)
 	}
-	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil, "Idempotency-Key", "k1")
+	r = e.submitKeyed(id, tok, "k1")
 	if r.Status != 200 {
 		t.Fatalf("the retry: %d %s", r.Status, r.Body)
 	}

@@ -52,7 +52,7 @@ func (e *env) fileFVG(ops []fvgOperator) []string {
 		for _, d := range ex.Documents {
 			e.uploadExample(id, tok, d)
 		}
-		if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+		if r := e.submit(id, tok); r.Status != 200 {
 			e.t.Fatalf("%s: %d %s", c.facility, r.Status, r.Body)
 		}
 		ids = append(ids, id)
@@ -97,7 +97,7 @@ func TestAnnouncingWhileApplicationsAreUndecidedIs409ListingThem(t *testing.T) {
 	e.review(ids[1], off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Inviare il dettaglio tariffe firmato."), Deadline: ptr("2025-09-10T12:00:00+02:00")})
 	// ids[2] is still submitted, never reviewed.
 
-	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`)
+	r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"}, "")
 	if r.Status != 409 || problemCode(t, r) != "undecided_applications" {
 		t.Fatalf("want 409 undecided_applications, got %d %s", r.Status, r.Body)
 	}
@@ -116,10 +116,10 @@ func TestAnnouncingWhileApplicationsAreUndecidedIs409ListingThem(t *testing.T) {
 		t.Fatalf("a refused announcement made a run: %v", got)
 	}
 	// The override must be explicit and say why.
-	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00","onlyDecided":true}`); r.Status != 422 || !strings.Contains(strings.Join(fieldsOf(t, r), ","), "reason:required") {
+	if r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00", OnlyDecided: ptr(true)}, ""); r.Status != 422 || !strings.Contains(strings.Join(fieldsOf(t, r), ","), "reason:required") {
 		t.Fatalf("override without reason: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00","onlyDecided":true,"reason":"Decreto entro il 30/11/2025: le istruttorie aperte seguiranno con fondi residui."}`)
+	r = e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00", OnlyDecided: ptr(true), Reason: ptr("Decreto entro il 30/11/2025: le istruttorie aperte seguiranno con fondi residui.")}, "")
 	if r.Status != 202 {
 		t.Fatalf("override: %d %s", r.Status, r.Body)
 	}
@@ -225,7 +225,7 @@ func TestConcurrentAnnouncementsMakeOneRun(t *testing.T) {
 		t.Fatalf("retries under one key: %v (first %s)", again, first[0])
 	}
 	// Another amount while the run is pending: 409, naming the run.
-	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"900000.00"}`)
+	r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "900000.00"}, "")
 	if r.Status != 409 || problemCode(t, r) != "allocation_in_progress" || deref(problemOf(t, r).AllocationId) != first[0] {
 		t.Fatalf("another amount during a run: %d %s", r.Status, r.Body)
 	}
@@ -234,10 +234,10 @@ func TestConcurrentAnnouncementsMakeOneRun(t *testing.T) {
 		t.Fatalf("%d announcements recorded, want 1", n)
 	}
 	// The key stays bound to its request: reused for another amount, 422.
-	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"5.00"}`, "Idempotency-Key", "decreto-2025-123"); r.Status != 422 || problemCode(t, r) != "idempotency_mismatch" {
+	if r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "5.00"}, "decreto-2025-123"); r.Status != 422 || problemCode(t, r) != "idempotency_mismatch" {
 		t.Fatalf("key reused for another request: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`, "Idempotency-Key", "decreto-2025-123"); r.Status != 202 || decode[apiclient.AllocationAccepted](t, r).AllocationId != first[0] {
+	if r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"}, "decreto-2025-123"); r.Status != 202 || decode[apiclient.AllocationAccepted](t, r).AllocationId != first[0] {
 		t.Fatalf("a late retry under the key: %d %s", r.Status, r.Body)
 	}
 	// A deliberate second announcement after the first ended: a new run,
@@ -267,7 +267,7 @@ func cappedRun(t *testing.T) (*env, string, string) {
 	for _, id := range ids {
 		e.review(id, off, apiclient.Decision{Decision: "admit"})
 	}
-	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00"}`)
+	r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"}, "")
 	if r.Status != 202 {
 		t.Fatalf("announce: %d %s", r.Status, r.Body)
 	}

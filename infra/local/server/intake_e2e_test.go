@@ -66,7 +66,7 @@ func TestFVGMonthsOfOperationFollowTheOperatorStart(t *testing.T) {
 		f.OperatorSince, f.MonthsOfOperation = &openapi_types.Date{Time: time.Date(2024, 10, 29, 0, 0, 0, 0, time.UTC)}, ptr(11)
 	}))
 	e.uploadAll(id, tok, ex)
-	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r := e.submit(id, tok)
 	code, msg := fieldError(t, r, "data.monthsOfOperation")
 	if r.Status != 422 || code != "invalid" || !strings.Contains(msg, "dal 29/10/2024") || !strings.Contains(msg, "al massimo 10, non 11") {
 		t.Fatalf("11 months since 29/10/2024: %d %s", r.Status, r.Body)
@@ -91,7 +91,7 @@ func TestFVGDeadlineSaysEntroIl21Luglio(t *testing.T) {
 	e.uploadAll(id, tok, ex)
 	e.clk.Set(clock.InRome(2025, 7, 22, 0, 0))
 	tok = e.applicant(ex.Org)
-	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r := e.submit(id, tok)
 	if r.Status != 409 || problemCode(t, r) != "window_closed" {
 		t.Fatalf("late: %d %s", r.Status, r.Body)
 	}
@@ -99,7 +99,7 @@ func TestFVGDeadlineSaysEntroIl21Luglio(t *testing.T) {
 		t.Fatalf("late: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 7, 21, 23, 59).Add(59*time.Second + 999*time.Millisecond))
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("21/07 23:59:59.999 is in time: %d %s", r.Status, r.Body)
 	}
 }
@@ -131,7 +131,7 @@ func TestLombardyAllegatoA3SignedByHandNeedsTheIdentityDocument(t *testing.T) {
 	if st, reason := e.documentStatus(id, tok, a3); st != "verified" {
 		t.Fatalf("an A3 signed by hand is a verified upload: %s %s", st, reason)
 	}
-	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r := e.submit(id, tok)
 	code, msg := fieldError(t, r, "documents.id_document")
 	if r.Status != 422 || code != "missing_document" || !strings.Contains(msg, "l'Allegato A3 è firmato a mano: documento d'identità del firmatario") {
 		t.Fatalf("A3 by hand without ID: %d %s", r.Status, r.Body)
@@ -140,7 +140,7 @@ func TestLombardyAllegatoA3SignedByHandNeedsTheIdentityDocument(t *testing.T) {
 		t.Fatalf("only the ID is missing: %v", fields)
 	}
 	e.upload(id, tok, "id_document", "unsigned.pdf", "application/pdf")
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("A3 by hand with the ID: %d %s", r.Status, r.Body)
 	}
 }
@@ -165,27 +165,27 @@ func TestLombardySignedA1MustBeTheGeneratedA1(t *testing.T) {
 	// A signed delibera uploaded as the signed A1 verifies as a signed file, but is not the A1.
 	e.uploadAllBut(id, tok, ex, "allegato_a1_signed")
 	e.upload(id, tok, "allegato_a1_signed", "signed.p7m", "application/pkcs7-mime")
-	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r := e.submit(id, tok)
 	if code, msg := fieldError(t, r, "documents.allegato_a1_signed"); r.Status != 422 || code != "mismatch" || msg != mismatch {
 		t.Fatalf("a delibera as the A1: %d %s", r.Status, r.Body)
 	}
 
 	// The A1 signed, then the draft changed: the signature no longer matches.
 	e.upload(id, tok, "allegato_a1_signed", "@summary", "application/pkcs7-mime")
-	got := e.do("GET", "/v1/submissions/"+id, tok, nil)
+	got := e.submission(id, tok)
 	version := strconv.FormatInt(decode[apiclient.Submission](t, got).Version, 10)
 	changed := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Contact.Phone = ptr("02 8845 1111") })
 	if r := e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, changed)}, "If-Match", version); r.Status != 200 {
 		t.Fatalf("update: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r = e.submit(id, tok)
 	if code, msg := fieldError(t, r, "documents.allegato_a1_signed"); r.Status != 422 || code != "mismatch" || msg != mismatch {
 		t.Fatalf("draft changed after signing: %d %s", r.Status, r.Body)
 	}
 
 	// Downloaded again, signed, uploaded: filed.
 	e.upload(id, tok, "allegato_a1_signed", "@summary", "application/pkcs7-mime")
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("the A1 of the draft as it is: %d %s", r.Status, r.Body)
 	}
 }
@@ -229,7 +229,7 @@ func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	id := e.draft(LombardiaCall, tok, ex.Org, raw)
 	e.uploadAllBut(id, tok, ex)
-	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r := e.submit(id, tok)
 	if code, msg := fieldError(t, r, "documents.convenzione[AFAM-016001-001]"); r.Status != 422 || code != "missing_document" || !strings.Contains(msg, "AFAM-016001-001") {
 		t.Fatalf("the second facility's convenzione is missing: %d %s", r.Status, r.Body)
 	}
@@ -237,7 +237,7 @@ func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
 		t.Fatalf("the first facility has its own: %s", r.Body)
 	}
 	e.uploadFor(id, tok, "convenzione", "AFAM-016001-001", "signed-two-parties.p7m", "application/pkcs7-mime")
-	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r = e.submit(id, tok)
 	if code, msg := fieldError(t, r, "documents.convenzione[AFAM-016001-001]"); r.Status != 422 || code != "duplicate" || !strings.Contains(msg, "AFAM-015146-002") {
 		t.Fatalf("one file for two facilities: %d %s", r.Status, r.Body)
 	}
@@ -249,14 +249,14 @@ func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
 	e.uploadBytes(id, tok, "convenzione", "AFAM-016001-001", "convenzione-micronido.pdf.p7m", "application/pkcs7-mime", own)
 	// An upload cannot be withdrawn: while the shared file is there the
 	// draft stays refused; a draft with one file per facility files.
-	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r = e.submit(id, tok)
 	if code, _ := fieldError(t, r, "documents.convenzione[AFAM-016001-001]"); code != "duplicate" {
 		t.Fatalf("the shared file is still there: %d %s", r.Status, r.Body)
 	}
 	id = e.draft(LombardiaCall, tok, ex.Org, raw)
 	e.uploadAllBut(id, tok, ex)
 	e.uploadBytes(id, tok, "convenzione", "AFAM-016001-001", "convenzione-micronido.pdf.p7m", "application/pkcs7-mime", own)
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("each facility with its own convenzione: %d %s", r.Status, r.Body)
 	}
 }
@@ -287,7 +287,7 @@ func TestFVGDelegaSignedDigitallyOrByHandWithID(t *testing.T) {
 			id := e.draft(FVGCall, tok, ex.Org, editForm(t, ex.Data, tt.changes))
 			e.uploadAll(id, tok, ex)
 			e.upload(id, tok, tt.kind, tt.file, tt.contentType)
-			r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+			r := e.submit(id, tok)
 			if tt.why == "" {
 				if r.Status != 200 {
 					t.Fatalf("signed digitally, no ID: %d %s", r.Status, r.Body)
@@ -298,7 +298,7 @@ func TestFVGDelegaSignedDigitallyOrByHandWithID(t *testing.T) {
 				t.Fatalf("by hand without ID: %d %s", r.Status, r.Body)
 			}
 			e.upload(id, tok, "id_document", "unsigned.pdf", "application/pdf")
-			if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+			if r := e.submit(id, tok); r.Status != 200 {
 				t.Fatalf("by hand with the ID: %d %s", r.Status, r.Body)
 			}
 		})
@@ -337,7 +337,7 @@ func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
 		}
 		(*f.Services)[0].AuthorisationAct = ptr("D.D. 2015/999")
 	}))
-	r = e.do("POST", "/v1/submissions/"+id+"/submit", torino, nil)
+	r = e.submit(id, torino)
 	if code, msg := fieldError(t, r, "data.services[0].authorisationAct"); r.Status != 422 || code != "mismatch" || !strings.Contains(msg, "D.D. 2015/1234 del 01/09/2015") {
 		t.Fatalf("another act: %d %s", r.Status, r.Body)
 	}
@@ -354,7 +354,7 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 		tok := e.applicant(ex.Org)
 		id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 		e.uploadAll(id, tok, ex)
-		if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+		if r := e.submit(id, tok); r.Status != 200 {
 			t.Fatalf("%s: %d %s", name, r.Status, r.Body)
 		}
 		return id
@@ -363,7 +363,7 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	e.clk.Set(clock.InRome(2025, 7, 25, 10, 0))
 	bergamo := file("lombardia-bergamo-associated.json") // filed 25/07: due by 23/09
 	clockOf := func(id string) apiclient.ReviewClock {
-		r := e.do("GET", "/v1/submissions/"+id, e.officer("LOM"), nil)
+		r := e.submission(id, e.officer("LOM"))
 		ist := decode[apiclient.Submission](t, r).Istruttoria
 		if ist == nil {
 			t.Fatalf("no review clock: %s", r.Body)
@@ -379,7 +379,7 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	// An integration request stops the clock; the decision after it restarts it.
 	e.clk.Set(clock.InRome(2025, 8, 1, 12, 0))
 	off := e.officer("LOM")
-	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Allegare la delibera tariffe 2025/26."),
+	if r := e.decide(milano, off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Allegare la delibera tariffe 2025/26."),
 		Deadline: ptr(clock.InRome(2025, 8, 11, 12, 0).Format(time.RFC3339))}); r.Status != 200 {
 		t.Fatalf("request integration: %d %s", r.Status, r.Body)
 	}
@@ -392,13 +392,13 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	ex := loadExample(t, "lombardia-milano.json")
 	tok := e.applicant(ex.Org)
 	e.upload(milano, tok, "delibera_tariffe", "signed.p7m", "application/pkcs7-mime")
-	if r := e.do("POST", "/v1/submissions/"+milano+"/integration", tok, nil); r.Status != 200 {
+	if r := e.sendIntegration(milano, tok); r.Status != 200 {
 		t.Fatalf("send the integration: %d %s", r.Status, r.Body)
 	}
 	if c := clockOf(milano); rfc3339(c.Due) != "2025-09-23T00:00:00+02:00" || c.Suspended {
 		t.Fatalf("four days suspended move the due date by four days: %+v", c)
 	}
-	if r := e.do("POST", "/v1/submissions/"+milano+"/review", off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-015146-001", "AFAM-015146-002"})}); r.Status != 200 {
+	if r := e.decide(milano, off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-015146-001", "AFAM-015146-002"})}); r.Status != 200 {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
 	if c := clockOf(milano); rfc3339(c.Due) != "2025-09-23T00:00:00+02:00" {

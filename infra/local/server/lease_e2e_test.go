@@ -32,7 +32,7 @@ func admittedFVG(t *testing.T, e *env) {
 		for _, d := range ex.Documents {
 			e.upload(id, tok, d.Kind, d.File, d.ContentType)
 		}
-		if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+		if r := e.submit(id, tok); r.Status != 200 {
 			t.Fatalf("%s: %d %s", c.facility, r.Status, r.Body)
 		}
 		ids = append(ids, id)
@@ -40,7 +40,7 @@ func admittedFVG(t *testing.T, e *env) {
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
 	off := e.officer("FVG")
 	for _, id := range ids {
-		if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
+		if r := e.decide(id, off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
 			t.Fatalf("admit: %d %s", r.Status, r.Body)
 		}
 	}

@@ -32,7 +32,7 @@ func TestDraftOverTheItemLimitIs413(t *testing.T) {
 	if r.Status != 413 || problemCode(t, r) != "payload_too_large" {
 		t.Fatalf("a draft saved over 400 KB: %d %.300s", r.Status, r.Body)
 	}
-	if r := e.do("GET", "/v1/submissions/"+id, tok, nil); r.Status != 200 || decode[apiclient.Submission](t, r).Version != 1 {
+	if r := e.submission(id, tok); r.Status != 200 || decode[apiclient.Submission](t, r).Version != 1 {
 		t.Fatalf("the refused save changed the draft: %d %.200s", r.Status, r.Body)
 	}
 }

@@ -89,7 +89,7 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 	for _, id := range ids[:3] {
 		e.review(id, off, apiclient.Decision{Decision: "admit"})
 	}
-	if r := e.do("POST", "/v1/submissions/"+ids[3]+"/review", off, apiclient.Decision{Decision: "exclude", Notes: ptr("Aumento 2025/26 del 9%."), Reasons: ptr([]string{"no_such_reason"})}); r.Status != 422 {
+	if r := e.decide(ids[3], off, apiclient.Decision{Decision: "exclude", Notes: ptr("Aumento 2025/26 del 9%."), Reasons: ptr([]string{"no_such_reason"})}); r.Status != 422 {
 		t.Fatalf("an unknown reason code: %d %s", r.Status, r.Body)
 	}
 	e.review(ids[3], off, apiclient.Decision{Decision: "exclude", Notes: ptr("Aumento 2025/26 del 9%."), Reasons: ptr([]string{"fee_increase_over_limit"})})
@@ -112,7 +112,7 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 		t.Fatalf("an applicant sees the officers' milestones: %d %s", shown.Status, shown.Body)
 	}
 
-	r := e.do("POST", "/v1/calls/"+FVGCall+"/funds", off, `{"amount":"1000000.00","note":"Decreto n. 1234/2025"}`)
+	r := e.announce(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00", Note: ptr("Decreto n. 1234/2025")}, "")
 	if r.Status != 202 {
 		t.Fatalf("announce: %d %s", r.Status, r.Body)
 	}
@@ -297,7 +297,7 @@ func TestLombardyAdmittedListWithAdmittedFacilities(t *testing.T) {
 	for _, d := range ex.Documents {
 		e.uploadExample(id, tok, d)
 	}
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 9, 15, 10, 0))
@@ -347,7 +347,7 @@ func TestPiemonteServiceRegistryAfterValidation(t *testing.T) {
 	ex := loadExample(t, "piemonte-torino.json")
 	tok := e.applicant(ex.Org)
 	id := e.draft(PiemonteCall, tok, ex.Org, ex.Data)
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	off := e.officer("PIE")

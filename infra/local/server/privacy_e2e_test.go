@@ -68,7 +68,7 @@ func TestLombardyPrivacyNoticeAcknowledgedBeforeTheFirstSave(t *testing.T) {
 
 	// The officer reads which version, when and who, in the application…
 	off := e.officer("LOM")
-	ack := deref(decode[apiclient.Submission](t, e.do("GET", "/v1/submissions/"+id, off, nil)).PrivacyNotice)
+	ack := deref(decode[apiclient.Submission](t, e.submission(id, off)).PrivacyNotice)
 	if ack.Version != lombardyNotice || !ack.AcknowledgedAt.Equal(at) || ack.By != "clerk-"+ex.Org {
 		t.Fatalf("the officer's view of the acknowledgement: %+v", ack)
 	}

@@ -66,11 +66,11 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	off := func() string { return e.officer("LOM") }
 	id := e.draft(LombardiaCall, tok(), ex.Org, ex.Data)
 	e.uploadAll(id, tok(), ex)
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok(), nil); r.Status != 200 {
+	if r := e.submit(id, tok()); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 10, 1, 9, 0))
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off(), apiclient.Decision{Decision: "admit",
+	if r := e.decide(id, off(), apiclient.Decision{Decision: "admit",
 		AdmittedFacilities: ptr([]string{"AFAM-015146-001", "AFAM-015146-002"})}); r.Status != 200 {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
@@ -145,7 +145,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		t.Fatalf("child-month claimed twice: %d %s", r.Status, r.Body)
 	}
 	// Transmitting unsigned is incomplete.
-	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/transmit", tok(), nil); r.Status != 422 || problemCode(t, r) != "incomplete" {
+	if r := e.transmit(c1, tok()); r.Status != 422 || problemCode(t, r) != "incomplete" {
 		t.Fatalf("transmit unsigned: %d %s", r.Status, r.Body)
 	}
 	// A signed delibera is not the generated document.
@@ -159,7 +159,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	}
 	e.signAndUpload(c1, tok())
 	e.clk.Set(clock.InRome(2026, 1, 20, 11, 30))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/transmit", tok(), nil)
+	r = e.transmit(c1, tok())
 	if r.Status != 200 {
 		t.Fatalf("transmit: %d %s", r.Status, r.Body)
 	}
@@ -212,7 +212,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	}
 	c2 := claim2.Id
 	e.signAndUpload(c2, tok())
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/transmit", tok(), nil); r.Status != 200 {
+	if r := e.transmit(c2, tok()); r.Status != 200 {
 		t.Fatalf("transmit 2: %d %s", r.Status, r.Body)
 	}
 	r = e.do("POST", "/v1/rendicontazioni/"+c2+"/review", off(), apiclient.ClaimReview{Decision: "approve"})

@@ -22,13 +22,13 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	ex := loadExample(t, "piemonte-torino.json")
 	tok := e.applicant(ex.Org)
 	id := e.draft(PiemonteCall, tok, ex.Org, ex.Data)
-	filed := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	filed := e.submit(id, tok)
 	number := protocolOf(t, filed).Number
 
 	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0))       // after the window
 	tok, off := e.applicant(ex.Org), e.officer("PIE") // tokens last 8 hours
 	deadline := clock.InRome(2026, 6, 5, 12, 0).Format(time.RFC3339)
-	r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "reject", Notes: ptr("Correggere la media dei frequentanti del Girasole."), Deadline: ptr(deadline)})
+	r := e.decide(id, off, apiclient.Decision{Decision: "reject", Notes: ptr("Correggere la media dei frequentanti del Girasole."), Deadline: ptr(deadline)})
 	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "rejected" {
 		t.Fatalf("reject: %d %s", r.Status, r.Body)
 	}
@@ -41,7 +41,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 		!strings.Contains(string(b), "05/06/2026 alle 12:00:00") || !strings.Contains(string(b), "To: servizi.educativi@comune.torino.it") {
 		t.Fatalf("decision e-mail:\n%s", b)
 	}
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", tok, apiclient.Decision{Decision: "validate"}); r.Status != 403 && r.Status != 404 {
+	if r := e.decide(id, tok, apiclient.Decision{Decision: "validate"}); r.Status != 403 && r.Status != 404 {
 		t.Fatalf("an applicant cannot review: %d", r.Status)
 	}
 	version := decode[apiclient.Submission](t, r).Version
@@ -50,11 +50,11 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("a rejected form is editable: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r = e.submit(id, tok)
 	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "submitted" || protocolOf(t, r).Number != number {
 		t.Fatalf("resend keeps the protocol: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "validate"})
+	r = e.decide(id, off, apiclient.Decision{Decision: "validate"})
 	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "validated" {
 		t.Fatalf("validate: %d %s", r.Status, r.Body)
 	}
@@ -81,7 +81,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 	}, func(r response) bool { return actions(r) == want })
 	// After the correction deadline a rejected form can no longer be sent.
 	e.clk.Set(clock.InRome(2026, 6, 5, 12, 0))
-	if r := e.do("GET", "/v1/submissions/"+id, e.applicant("comune:006003"), nil); r.Status != 404 {
+	if r := e.submission(id, e.applicant("comune:006003")); r.Status != 404 {
 		t.Fatalf("another Comune sees the scheda: %d", r.Status)
 	}
 }
@@ -108,7 +108,7 @@ func TestDocumentsRules(t *testing.T) {
 	if r.Status != 201 || strings.Contains(decode[apiclient.UploadTicket](t, r).UploadUrl, "x.pdf") || !strings.Contains(decode[apiclient.UploadTicket](t, r).UploadUrl, "/documents/"+LombardiaCall+"/"+id+"/doc_") {
 		t.Fatalf("key from ids only: %s", r.Body)
 	}
-	r = e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r = e.submit(id, tok)
 	if r.Status != 422 || !strings.Contains(string(r.Body), "documents.delibera_giunta") {
 		t.Fatalf("an unsigned delibera blocks submit: %d %s", r.Status, r.Body)
 	}
@@ -141,19 +141,19 @@ func TestDocumentsRules(t *testing.T) {
 	for _, d := range ex.Documents {
 		e.uploadExample(id, tok, d)
 	}
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("with every document: %d %s", r.Status, r.Body)
 	}
 	off := e.officer("LOM")
 	deadline := clock.InRome(2025, 10, 1, 12, 0).Format(time.RFC3339)
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Allegare la convenzione aggiornata."), Deadline: ptr(deadline)}); r.Status != 200 {
+	if r := e.decide(id, off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Allegare la convenzione aggiornata."), Deadline: ptr(deadline)}); r.Status != 200 {
 		t.Fatalf("request integration: %d %s", r.Status, r.Body)
 	}
 	if r := e.do("PUT", "/v1/submissions/"+id, tok, `{"data":{}}`, "If-Match", "3"); r.Status != 409 {
 		t.Fatalf("data are frozen under integration: %d %s", r.Status, r.Body)
 	}
 	e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed-two-parties.p7m", "application/pkcs7-mime")
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-015146-001", "AFAM-015146-002"})}); r.Status != 200 || decode[apiclient.Submission](t, r).State != "admitted" {
+	if r := e.decide(id, off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-015146-001", "AFAM-015146-002"})}); r.Status != 200 || decode[apiclient.Submission](t, r).State != "admitted" {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 10, 2, 12, 0))
@@ -181,7 +181,7 @@ func TestReceiptAndSummaryPDFs(t *testing.T) {
 	for _, d := range ex.Documents {
 		e.uploadExample(id, tok, d)
 	}
-	filed := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	filed := e.submit(id, tok)
 	number := protocolOf(t, filed).Number
 	r = e.do("GET", "/v1/submissions/"+id+"/receipt", tok, nil)
 	body := string(r.Body)
@@ -197,7 +197,7 @@ func TestPiemonteShowsAveragingPeriods(t *testing.T) {
 	ex := loadExample(t, "piemonte-torino.json")
 	tok := e.applicant(ex.Org)
 	id := e.draft(PiemonteCall, tok, ex.Org, ex.Data)
-	r := e.do("GET", "/v1/submissions/"+id, tok, nil)
+	r := e.submission(id, tok)
 	if !strings.Contains(string(r.Body), `"derived":{"services":[{"service":0,"id":"PIE-SE-0001","averagingPeriod":{"from":"2025-03-03","to":"2026-02-27"}}`) {
 		t.Fatalf("derived: %s", r.Body)
 	}

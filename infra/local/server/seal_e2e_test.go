@@ -116,7 +116,7 @@ func (e *env) filedMilano() (string, string, map[string]bool) {
 		e.send(u)
 		shas[u.sha] = true
 	}
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		e.t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	return id, tok, shas
@@ -139,7 +139,7 @@ type sealedView struct {
 
 func (e *env) view(id, token string) sealedView {
 	e.t.Helper()
-	r := e.do("GET", "/v1/submissions/"+id, token, nil)
+	r := e.submission(id, token)
 	if r.Status != 200 {
 		e.t.Fatalf("get: %d %s", r.Status, r.Body)
 	}
@@ -177,7 +177,7 @@ func TestFilingSealsTheVerifiedDocuments(t *testing.T) {
 	}
 	late := e.declare(id, tok, "delibera_giunta", "signed-ber.p7m", "application/pkcs7-mime")
 	e.clk.Advance(time.Minute)
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	e.clk.Advance(time.Minute)
@@ -219,19 +219,19 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 	sealedBefore := sealedIDs(e.view(id, tok).SealedDocuments)
 	off := e.officer("LOM")
 	deadline := clock.InRome(2025, 8, 5, 12, 0)
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "request_integration",
+	if r := e.decide(id, off, apiclient.Decision{Decision: "request_integration",
 		Notes: ptr("Inviare la convenzione aggiornata."), Deadline: ptr(deadline.Format(time.RFC3339))}); r.Status != 200 {
 		t.Fatalf("request integration: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 8, 1, 10, 0))
 	tok = e.applicant("comune:015146")
-	if r := e.do("POST", "/v1/submissions/"+id+"/integration", tok, nil); r.Status != 422 || problemCode(t, r) != "incomplete" {
+	if r := e.sendIntegration(id, tok); r.Status != 422 || problemCode(t, r) != "incomplete" {
 		t.Fatalf("an integration without documents: %d %s", r.Status, r.Body)
 	}
 	inTime := e.declare(id, tok, "delibera_tariffe", "signed-ber.p7m", "application/pkcs7-mime")
 	e.send(inTime)
 	tooLate := e.declare(id, tok, "delibera_tariffe", "signed-base64.p7m", "application/pkcs7-mime")
-	r := e.do("POST", "/v1/submissions/"+id+"/integration", tok, nil)
+	r := e.sendIntegration(id, tok)
 	if r.Status != 200 {
 		t.Fatalf("integration: %d %s", r.Status, r.Body)
 	}
@@ -244,14 +244,14 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 		t.Fatal("an integration changed the filing's sealed set")
 	}
 	// The same request again answers the same registration.
-	if again := e.do("POST", "/v1/submissions/"+id+"/integration", tok, nil); again.Status != 200 || len(e.view(id, tok).Integrations) != 1 {
+	if again := e.sendIntegration(id, tok); again.Status != 200 || len(e.view(id, tok).Integrations) != 1 {
 		t.Fatalf("repeated integration: %d %s", again.Status, again.Body)
 	}
 
 	// A second request; bytes reach S3 after its deadline: verified, never counted.
 	off = e.officer("LOM")
 	deadline2 := clock.InRome(2025, 8, 20, 12, 0)
-	if r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "request_integration",
+	if r := e.decide(id, off, apiclient.Decision{Decision: "request_integration",
 		Notes: ptr("Inviare anche il regolamento."), Deadline: ptr(deadline2.Format(time.RFC3339))}); r.Status != 200 {
 		t.Fatalf("second request: %d %s", r.Status, r.Body)
 	}
@@ -261,7 +261,7 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 	if st, _ := e.documentStatus(id, tok, tooLate.id); st != "verified" {
 		t.Fatalf("late bytes: %s", st)
 	}
-	r = e.do("POST", "/v1/submissions/"+id+"/integration", tok, nil)
+	r = e.sendIntegration(id, tok)
 	if r.Status != 409 || problemCode(t, r) != "window_closed" {
 		t.Fatalf("integration after its deadline: %d %s", r.Status, r.Body)
 	}
@@ -309,7 +309,7 @@ func TestMemberFilingAloneWinsOverAnAssociationListingIt(t *testing.T) {
 	for _, d := range ex.Documents {
 		e.uploadExample(assoc, tok, d)
 	}
-	if r := e.do("POST", "/v1/submissions/"+assoc+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(assoc, tok); r.Status != 200 {
 		t.Fatalf("association: %d %s", r.Status, r.Body)
 	}
 	milano, mtok, _ := e.filedMilano()
@@ -332,7 +332,7 @@ func TestAssociationListingAComuneThatFiledAloneIsRefused(t *testing.T) {
 	raw := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Members = ptr([]string{"016001", "015146"}) })
 	tok := e.applicant(ex.Org)
 	assoc := e.draft(LombardiaCall, tok, ex.Org, raw)
-	r := e.do("POST", "/v1/submissions/"+assoc+"/submit", tok, nil)
+	r := e.submit(assoc, tok)
 	if r.Status != 409 || problemCode(t, r) != "member_conflict" || deref(problemOf(t, r).ConflictingSubmission) != milano ||
 		!strings.Contains(problemOf(t, r).Detail, "LOM-2025-0000001") {
 		t.Fatalf("association listing a Comune that filed alone: %d %s", r.Status, r.Body)
@@ -349,22 +349,22 @@ func TestExclusionReleasesTheClaims(t *testing.T) {
 	for _, d := range ex.Documents {
 		e.uploadExample(first, tok, d)
 	}
-	if r := e.do("POST", "/v1/submissions/"+first+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(first, tok); r.Status != 200 {
 		t.Fatalf("first: %d %s", r.Status, r.Body)
 	}
 	second := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	for _, d := range ex.Documents {
 		e.uploadExample(second, tok, d)
 	}
-	if r := e.do("POST", "/v1/submissions/"+second+"/submit", tok, nil); r.Status != 409 {
+	if r := e.submit(second, tok); r.Status != 409 {
 		t.Fatalf("a second filing while the first holds the claims: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("POST", "/v1/submissions/"+first+"/review", e.officer("LOM"), apiclient.Decision{Decision: "exclude", Notes: ptr("Delibera non conforme.")}); r.Status != 200 {
+	if r := e.decide(first, e.officer("LOM"), apiclient.Decision{Decision: "exclude", Notes: ptr("Delibera non conforme.")}); r.Status != 200 {
 		t.Fatalf("exclude: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2025, 8, 27, 10, 0)) // window 2
 	tok = e.applicant(ex.Org)
-	if r := e.do("POST", "/v1/submissions/"+second+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(second, tok); r.Status != 200 {
 		t.Fatalf("after the exclusion: %d %s", r.Status, r.Body)
 	}
 }
@@ -375,7 +375,7 @@ func TestExclusionReleasesTheClaims(t *testing.T) {
 func TestWithdrawalKeepsTheNumberAndReleasesTheClaims(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
 	id, tok, _ := e.filedMilano()
-	r := e.do("POST", "/v1/submissions/"+id+"/withdraw", tok, nil)
+	r := e.withdraw(id, tok)
 	if r.Status != 200 || decode[apiclient.Submission](t, r).State != "withdrawn" {
 		t.Fatalf("withdraw: %d %s", r.Status, r.Body)
 	}
@@ -395,7 +395,7 @@ func TestWithdrawalKeepsTheNumberAndReleasesTheClaims(t *testing.T) {
 	})
 	e.clk.Set(clock.InRome(2025, 9, 10, 12, 0))
 	tok = e.applicant("comune:015146")
-	if r := e.do("POST", "/v1/submissions/"+again+"/withdraw", tok, nil); r.Status != 409 {
+	if r := e.withdraw(again, tok); r.Status != 409 {
 		t.Fatalf("withdraw after the last close: %d %s", r.Status, r.Body)
 	}
 }
@@ -420,7 +420,7 @@ func TestOneRegisterPerRegionAndYear(t *testing.T) {
 		for _, d := range ex.Documents {
 			e.uploadExample(id, tok, d)
 		}
-		r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+		r := e.submit(id, tok)
 		if r.Status != 200 {
 			t.Fatalf("submit: %d %s", r.Status, r.Body)
 		}
@@ -450,11 +450,11 @@ func TestAdmittedFacilitiesAreASubsetOfTheApplications(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 20, 10, 0))
 	id, tok, _ := e.filedMilano()
 	off := e.officer("LOM")
-	r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-999999"})})
+	r := e.decide(id, off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-999999"})})
 	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "admittedFacilities[0]:invalid") {
 		t.Fatalf("a facility not in the application: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "admit"})
+	r = e.decide(id, off, apiclient.Decision{Decision: "admit"})
 	if r.Status != 200 {
 		t.Fatalf("admit: %d %s", r.Status, r.Body)
 	}
@@ -496,7 +496,7 @@ func TestOneApplicationPerFacilityIgnoresCase(t *testing.T) {
 		for _, d := range ex.Documents {
 			e.uploadExample(id, tok, d)
 		}
-		return e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+		return e.submit(id, tok)
 	}
 	if r := file("FVG-NIDO-0042"); r.Status != 200 {
 		t.Fatalf("first: %d %s", r.Status, r.Body)
@@ -514,23 +514,23 @@ func TestPiemonteRejectionCarriesADeadline(t *testing.T) {
 	ex := loadExample(t, "piemonte-torino.json")
 	tok := e.applicant(ex.Org)
 	id := e.draft(PiemonteCall, tok, ex.Org, ex.Data)
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	off := e.officer("PIE")
-	r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "reject", Notes: ptr("Correggere i frequentanti.")})
+	r := e.decide(id, off, apiclient.Decision{Decision: "reject", Notes: ptr("Correggere i frequentanti.")})
 	if r.Status != 200 {
 		t.Fatalf("reject before the close: %d %s", r.Status, r.Body)
 	}
 	if got, _ := clock.ParseInstant(e.view(id, tok).Review.Deadline); !got.Equal(clock.InRome(2026, 5, 18, 12, 0)) {
 		t.Fatalf("default deadline %v, want the window's close", got)
 	}
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("resend: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0))
 	off, tok = e.officer("PIE"), e.applicant(ex.Org)
-	r = e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "reject", Notes: ptr("Correggere ancora.")})
+	r = e.decide(id, off, apiclient.Decision{Decision: "reject", Notes: ptr("Correggere ancora.")})
 	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "deadline:required") {
 		t.Fatalf("reject after the close without a deadline: %d %s", r.Status, r.Body)
 	}
@@ -548,7 +548,7 @@ func TestBetweenWindowsTheRefusalIsWindowClosed(t *testing.T) {
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
 	e.clk.Set(clock.InRome(2025, 7, 31, 12, 0).Add(2 * time.Millisecond))
 	tok = e.applicant(ex.Org)
-	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r := e.submit(id, tok)
 	if r.Status != 409 || problemCode(t, r) != "window_closed" {
 		t.Fatalf("between windows: %d %s", r.Status, r.Body)
 	}

@@ -95,12 +95,12 @@ func randomLifecycle(t *testing.T, seed uint64, steps int, done map[string]int) 
 				}
 			}
 		case 3, 4: // submit
-			if ok(done, "submit", e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)) {
+			if ok(done, "submit", e.submit(id, tok)) {
 				filed = append(filed, id)
 			}
 		case 5: // the officer asks for documents
 			deadline := e.clk.Now().Add(time.Duration(1+rng.IntN(48)) * time.Hour)
-			r := e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Integrare."), Deadline: ptr(deadline.Format(time.RFC3339))})
+			r := e.decide(id, off, apiclient.Decision{Decision: "request_integration", Notes: ptr("Integrare."), Deadline: ptr(deadline.Format(time.RFC3339))})
 			ok(done, "request", r)
 			if r.Status != 200 || rng.IntN(3) == 0 {
 				break
@@ -115,11 +115,11 @@ func randomLifecycle(t *testing.T, seed uint64, steps int, done map[string]int) 
 					done["upload"]++
 				}
 			}
-			ok(done, "integration", e.do("POST", "/v1/submissions/"+id+"/integration", tok, nil))
+			ok(done, "integration", e.sendIntegration(id, tok))
 		case 7: // rinuncia
-			ok(done, "withdraw", e.do("POST", "/v1/submissions/"+id+"/withdraw", tok, nil))
+			ok(done, "withdraw", e.withdraw(id, tok))
 		case 8: // exclusion
-			ok(done, "exclude", e.do("POST", "/v1/submissions/"+id+"/review", off, apiclient.Decision{Decision: "exclude", Notes: ptr("Esclusa.")}))
+			ok(done, "exclude", e.decide(id, off, apiclient.Decision{Decision: "exclude", Notes: ptr("Esclusa.")}))
 		case 9: // another applicant's draft for one of the facilities
 			newDraft()
 		case 10: // time passes (the window stays open)
@@ -203,7 +203,7 @@ func checkRecord(t *testing.T, e *env, ids []string) {
 			var data struct {
 				Facility struct{ Code string } `json:"facility"`
 			}
-			r := e.do("GET", "/v1/submissions/"+id, tok, nil)
+			r := e.submission(id, tok)
 			var full struct {
 				Data json.RawMessage `json:"data"`
 			}

@@ -130,7 +130,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	for _, d := range ex.Documents {
 		e.uploadExample(id, tok, d)
 	}
-	if r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil); r.Status != 200 {
+	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	e.do("POST", "/v1/calculators/nidi-gratis-plus", "", `{"fee":"812.34","isee":"19876.54","bornFrom2024":true,"month":3}`)

@@ -47,7 +47,7 @@ func TestEachExampleFilesInItsWindow(t *testing.T) {
 				}
 			}
 			e.clk.Set(tt.inside)
-			r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+			r := e.submit(id, tok)
 			if r.Status != 200 {
 				t.Fatalf("submit: %d %s", r.Status, r.Body)
 			}
@@ -60,7 +60,7 @@ func TestEachExampleFilesInItsWindow(t *testing.T) {
 				t.Fatalf("filed at %v, arrived at %v", at, tt.inside)
 			}
 			e.clk.Set(tt.closes.Add(time.Millisecond))
-			r = e.do("POST", "/v1/submissions/"+late+"/submit", tok, nil)
+			r = e.submit(late, tok)
 			if r.Status != 409 || problemCode(t, r) != "window_closed" || !strings.Contains(problemOf(t, r).Detail, "ora di Roma") {
 				t.Fatalf("1 ms late: %d %s", r.Status, r.Body)
 			}
@@ -99,7 +99,7 @@ func TestConcurrentFilingThroughHTTP(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+			r := e.submit(id, tok)
 			if r.Status == 200 {
 				n, err := numberOf(r)
 				if err != nil {
@@ -128,7 +128,7 @@ func TestConcurrentFilingThroughHTTP(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := e.do("POST", "/v1/submissions/"+ids[i]+"/submit", toks[i], nil)
+			r := e.submit(ids[i], toks[i])
 			if r.Status == 200 {
 				n, err := numberOf(r)
 				if err != nil {
@@ -193,7 +193,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 		})
 	}
 	// Nothing changed.
-	r := e.do("GET", "/v1/submissions/"+id, tok, nil)
+	r := e.submission(id, tok)
 	if v := decode[apiclient.Submission](t, r).Version; v != 1 {
 		t.Fatalf("version %v after refused updates", v)
 	}
@@ -205,7 +205,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 	if r.Status != 412 || problemCode(t, r) != "version_mismatch" {
 		t.Fatalf("stale: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("GET", "/v1/submissions/"+id, tok, nil); decode[apiclient.Submission](t, r).Version != 2 || r.Header.Get("ETag") != `"2"` {
+	if r := e.submission(id, tok); decode[apiclient.Submission](t, r).Version != 2 || r.Header.Get("ETag") != `"2"` {
 		t.Fatalf("after a stale update: %s", r.Body)
 	}
 }
@@ -221,7 +221,7 @@ func TestIncompleteNamesEverything(t *testing.T) {
 	if st, reason := e.documentStatus(id, tok, up); st != "rejected" || !strings.Contains(reason, "Retta mensile 2025/26") {
 		t.Fatalf("tariff detail without a column: %s %s", st, reason)
 	}
-	r := e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil)
+	r := e.submit(id, tok)
 	if r.Status != 422 || problemCode(t, r) != "incomplete" {
 		t.Fatalf("got %d %s", r.Status, r.Body)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 )
 
@@ -67,5 +68,24 @@ func TestWebSignInShowsTheCallsWithACountdown(t *testing.T) {
 	b.step("02-bandi")
 	if kept := eval[string](b, `localStorage.length + '|' + document.cookie`); kept != "0|" {
 		t.Errorf("the session left something behind in the browser: %q", kept)
+	}
+}
+
+// The form's description is served to whoever may see the call: the A1's
+// fields with their labels and the documents it takes; another Region's
+// officer does not see the call, so not its form either.
+func TestCallFormIsServedFromTheProgramsDescription(t *testing.T) {
+	e := newEnv(t, clock.InRome(2025, 7, 31, 11, 0))
+	r := e.do("GET", "/v1/calls/"+LombardiaCall+"/form", e.applicant("comune:015146"), nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	form := decode[apiclient.CallForm](t, r)
+	if len(form.Fields) < 20 || len(form.Documents) < 6 || form.Fields[0].Label != "Dati generali dell'Ente richiedente" ||
+		(*form.Fields[0].Fields)[0].Label != "Denominazione" {
+		t.Errorf("%d fields, %d document kinds: %.300s", len(form.Fields), len(form.Documents), r.Body)
+	}
+	if r := e.do("GET", "/v1/calls/"+LombardiaCall+"/form", e.officer("PIE"), nil); r.Status != http.StatusNotFound {
+		t.Errorf("another Region's officer: %d", r.Status)
 	}
 }

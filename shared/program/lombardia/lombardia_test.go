@@ -377,3 +377,6 @@ func TestAnEmptyDraftDecodes(t *testing.T) {
 }
 
 func moneyOf(c int64) money.Cents { return money.Cents(c) }
+
+// The A1's description names exactly the fields the decoder accepts.
+func TestFormIsDescribed(t *testing.T) { pt.FormIsDescribed(t, New()) }

@@ -24,15 +24,15 @@ func (f *Form) Sections() []program.Section {
 		}},
 		{Title: "Adesione 1-4 Requisiti di accesso – Dati generali dell'Ente richiedente", Rows: [][2]string{
 			{"Natura giuridica", "Comune"},
-			{"Denominazione", e.Name},
-			{"Codice fiscale", e.FiscalCode},
-			{"Indirizzo della sede legale", e.Address},
-			{"CAP", e.PostCode},
-			{"Provincia", e.Province},
-			{"Indirizzo e-mail (per le comunicazioni ufficiali)", e.Email},
-			{"Indirizzo di Posta Elettronica Certificata (PEC)", e.PEC},
+			{label("entity.name"), e.Name},
+			{label("entity.fiscalCode"), e.FiscalCode},
+			{label("entity.address"), e.Address},
+			{label("entity.postCode"), e.PostCode},
+			{label("entity.province"), e.Province},
+			{label("entity.email"), e.Email},
+			{label("entity.pec"), e.PEC},
 			{"Confermi di aver inserito correttamente l'indirizzo PEC?", yes(e.PEC != "" && e.PEC == e.PECConfirmation)},
-			{"Denominazione ufficio", e.Office},
+			{label("entity.office"), e.Office},
 		}},
 	}
 
@@ -41,22 +41,22 @@ func (f *Form) Sections() []program.Section {
 		obligations.Rows = append(obligations.Rows, [2]string{d.Text, yes(f.Declarations[d.Key])})
 	}
 	obligations.Rows = append(obligations.Rows,
-		[2]string{"Data della Delibera", f.Resolution.Date.Italian()},
-		[2]string{"Numero della Delibera", f.Resolution.Number})
+		[2]string{label("resolution.date"), f.Resolution.Date.Italian()},
+		[2]string{label("resolution.number"), f.Resolution.Number})
 	s = append(s, obligations)
 
 	r, l := f.Referent, f.LegalRepresentative
 	request := program.Section{Title: "Adesione 2-4 Dati della domanda", Rows: [][2]string{
-		{"Referente – Cognome", r.Surname}, {"Referente – Nome", r.Name}, {"Referente – Telefono", r.Phone}, {"Referente – E-mail", r.Email},
-		{"Rappresentante legale – Codice fiscale", l.FiscalCode}, {"Rappresentante legale – Cognome", l.Surname}, {"Rappresentante legale – Nome", l.Name},
-		{"Il firmatario coincide col rappresentante legale?", yes(f.SignatoryIsLegalRepresentative)},
+		{labels("contact", "surname"), r.Surname}, {labels("contact", "name"), r.Name}, {labels("contact", "phone"), r.Phone}, {labels("contact", "email"), r.Email},
+		{labels("legalRepresentative", "fiscalCode"), l.FiscalCode}, {labels("legalRepresentative", "surname"), l.Surname}, {labels("legalRepresentative", "name"), l.Name},
+		{label("signatoryIsLegalRepresentative"), yes(f.SignatoryIsLegalRepresentative)},
 	}}
 	if !f.SignatoryIsLegalRepresentative && f.Signatory != nil {
 		g := f.Signatory
 		request.Rows = append(request.Rows,
-			[2]string{"Firmatario – Codice fiscale", g.FiscalCode}, [2]string{"Firmatario – Cognome", g.Surname}, [2]string{"Firmatario – Nome", g.Name},
-			[2]string{"Firmatario – Data di nascita", g.BirthDate.Italian()}, [2]string{"Firmatario – Provincia di nascita (EE per Stato estero)", g.BirthProvince},
-			[2]string{"Firmatario – Comune/Stato estero di nascita", g.BirthPlace})
+			[2]string{labels("signatory", "fiscalCode"), g.FiscalCode}, [2]string{labels("signatory", "surname"), g.Surname}, [2]string{labels("signatory", "name"), g.Name},
+			[2]string{labels("signatory", "birthDate"), g.BirthDate.Italian()}, [2]string{labels("signatory", "birthProvince"), g.BirthProvince},
+			[2]string{labels("signatory", "birthPlace"), g.BirthPlace})
 	}
 	s = append(s, request)
 
@@ -71,22 +71,22 @@ func (f *Form) Sections() []program.Section {
 		form = ""
 	}
 	project.Rows = append(project.Rows,
-		[2]string{"Forma di partecipazione", form},
-		[2]string{"Comuni in forma associata (codici ISTAT)", strings.Join(f.Members, ", ")},
-		[2]string{"Adotta agevolazioni tariffarie ISEE in favore di famiglie non residenti", NonResidentReductions[f.NonResidentReductions]},
-		[2]string{"Comuni con agevolazioni tariffarie (codici ISTAT)", strings.Join(f.ComuniWithReducedFees, ", ")},
-		[2]string{"Particolari casistiche per cui si adottano agevolazioni tariffarie", f.SpecialCasesDescription},
+		[2]string{label("applicationType"), form},
+		[2]string{label("members"), strings.Join(f.Members, ", ")},
+		[2]string{label("nonResidentReductions"), NonResidentReductions[f.NonResidentReductions]},
+		[2]string{label("comuniWithReducedFees"), strings.Join(f.ComuniWithReducedFees, ", ")},
+		[2]string{label("specialCasesDescription"), f.SpecialCasesDescription},
 		[2]string{"Il Comune ha convenzioni con altri Comuni che prevedono di applicare anche ai non residenti le fasce ISEE?", yes(len(f.ComuniInAgreement) > 0)},
-		[2]string{"Comuni in convenzione (codici ISTAT)", strings.Join(f.ComuniInAgreement, ", ")},
-		[2]string{"Calcolo retta 2025 – modalità", FeeMethods[f.FeeMethod]},
-		[2]string{"Formula della funzione lineare", f.LinearFormula},
-		[2]string{"Comune aderente alla Misura 2024/2025", yes(f.ParticipatedLastEdition)},
-		[2]string{"Le tariffe per le fasce ISEE entro 20.000 ed entro 25.000 euro hanno subito variazioni in aumento rispetto al 2024-2025", yes(f.FeesIncreased)},
+		[2]string{label("comuniInAgreement"), strings.Join(f.ComuniInAgreement, ", ")},
+		[2]string{label("feeMethod"), FeeMethods[f.FeeMethod]},
+		[2]string{label("linearFormula"), f.LinearFormula},
+		[2]string{label("participatedLastEdition"), yes(f.ParticipatedLastEdition)},
+		[2]string{label("feesIncreased"), yes(f.FeesIncreased)},
 	)
 	if f.FeesIncreased {
 		project.Rows = append(project.Rows,
-			[2]string{"Aumento percentuale", percent(f.IncreasePercent)},
-			[2]string{"Fattispecie a cui è riconducibile la variazione", IncreaseReasons[f.IncreaseReason]})
+			[2]string{label("increasePercent"), percent(f.IncreasePercent)},
+			[2]string{label("increaseReason"), IncreaseReasons[f.IncreaseReason]})
 	}
 	s = append(s, project)
 
@@ -102,17 +102,17 @@ func (f *Form) Sections() []program.Section {
 		}
 		sec.Rows = [][2]string{
 			{"Asilo nido e micronido (codice AFAM_UDOS – nome)", fac.AFAMUDOS + " – " + fac.Name},
-			{"Si tratta di una struttura comunale in concessione a privati?", yes(fac.PrivateConcessionaire)},
-			{"Numero posti autorizzati", count(fac.AuthorisedPlaces)},
-			{"Nome struttura", fac.Name},
-			{"Indirizzo struttura", fac.Address},
+			{label("facilities.privateConcessionaire"), yes(fac.PrivateConcessionaire)},
+			{label("facilities.authorisedPlaces"), count(fac.AuthorisedPlaces)},
+			{label("facilities.name"), fac.Name},
+			{label("facilities.address"), fac.Address},
 		}
 		if !fac.Public {
 			sec.Rows = append(sec.Rows,
-				[2]string{"Protocollo convenzione", fac.AgreementProtocol},
-				[2]string{"Data scadenza della convenzione", fac.AgreementExpiry.Italian()},
-				[2]string{"N. posti convenzionati anno 2025/2026", count(fac.PlacesBought)},
-				[2]string{"È previsto il rinnovo in grado di garantire la copertura dell'anno 2025/2026?", yes(fac.RenewalCommitment)})
+				[2]string{label("facilities.agreementProtocol"), fac.AgreementProtocol},
+				[2]string{label("facilities.agreementExpiry"), fac.AgreementExpiry.Italian()},
+				[2]string{label("facilities.placesBought"), count(fac.PlacesBought)},
+				[2]string{label("facilities.renewalCommitment"), yes(fac.RenewalCommitment)})
 		}
 		for _, fee := range fac.Fees {
 			mode := Modes[fee.Mode]
@@ -120,13 +120,16 @@ func (f *Form) Sections() []program.Section {
 				mode += " (" + fee.ModeDescription + ")"
 			}
 			for _, band := range []struct {
-				label string
-				a     Amounts
-			}{{"20.000,00", fee.ISEE20000}, {"25.000,00", fee.ISEE25000}} {
+				path string
+				a    Amounts
+			}{{"facilities.fees.isee20000", fee.ISEE20000}, {"facilities.fees.isee25000", fee.ISEE25000}} {
+				row := func(part string) string {
+					return mode + " – " + label(band.path+"."+part) + " per " + label(band.path)
+				}
 				sec.Rows = append(sec.Rows,
-					[2]string{mode + " – Retta complessiva (famiglia comprensiva del Bonus INPS + contributo comunale) per ISEE pari a " + band.label + " euro", euro(band.a.Total)},
-					[2]string{mode + " – Retta a carico della famiglia (comprensiva del Bonus INPS, al netto del contributo comunale) per ISEE pari a " + band.label + " euro", euro(band.a.FamilyShare)},
-					[2]string{mode + " – Retta a carico del Comune per ISEE pari a " + band.label + " euro", euro(band.a.ComuneShare)})
+					[2]string{row("total"), euro(band.a.Total)},
+					[2]string{row("familyShare"), euro(band.a.FamilyShare)},
+					[2]string{row("comuneShare"), euro(band.a.ComuneShare)})
 			}
 		}
 		s = append(s, sec)
