@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -206,5 +207,129 @@ func TestProblemsAreBuiltFromTheCodeConstants(t *testing.T) {
 	}
 	for _, b := range bad {
 		t.Errorf("problem code as a string literal (use a problem.Code… constant): %s", b)
+	}
+}
+
+// problemMembers finds the extension members the code base adds to a
+// problem document: the key of every .With("key", v) on a problem built
+// in the same expression (problem.New(…).With, (&problem.Error{…}).With)
+// or held in a variable assigned from one.
+func problemMembers(fset *token.FileSet, f *ast.File) map[string]string {
+	vars := map[string]bool{}
+	var fromProblem func(e ast.Expr) bool
+	fromProblem = func(e ast.Expr) bool {
+		switch x := e.(type) {
+		case *ast.ParenExpr:
+			return fromProblem(x.X)
+		case *ast.UnaryExpr:
+			return fromProblem(x.X)
+		case *ast.CompositeLit:
+			sel, ok := x.Type.(*ast.SelectorExpr)
+			pkg, isPkg := selectorPackage(sel, ok)
+			return isPkg && pkg == "problem" && sel.Sel.Name == "Error"
+		case *ast.CallExpr:
+			sel, ok := x.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return false
+			}
+			if pkg, isPkg := selectorPackage(sel, true); isPkg && pkg == "problem" {
+				return true
+			}
+			return sel.Sel.Name == "With" && fromProblem(sel.X)
+		case *ast.Ident:
+			return vars[x.Name]
+		}
+		return false
+	}
+	members := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.AssignStmt:
+			for i, lhs := range x.Lhs {
+				if id, ok := lhs.(*ast.Ident); ok && i < len(x.Rhs) && len(x.Lhs) == len(x.Rhs) && fromProblem(x.Rhs[i]) {
+					vars[id.Name] = true
+				}
+			}
+		case *ast.CallExpr:
+			sel, ok := x.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "With" || len(x.Args) != 2 || !fromProblem(sel.X) {
+				return true
+			}
+			if lit, ok := x.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				key, _ := strconv.Unquote(lit.Value)
+				members[key] = fset.Position(lit.Pos()).String()
+			}
+		}
+		return true
+	})
+	return members
+}
+
+func selectorPackage(sel *ast.SelectorExpr, ok bool) (string, bool) {
+	if !ok {
+		return "", false
+	}
+	id, isIdent := sel.X.(*ast.Ident)
+	if !isIdent {
+		return "", false
+	}
+	return id.Name, true
+}
+
+// Every member a problem document can carry besides type, title, status,
+// code, detail, instance and errors (the other application of a
+// member_conflict, the undecided applications of a riparto refused, …) is
+// a property of the document's Problem schema, so a client generated from
+// the document reads it by name.
+func TestEveryProblemMemberIsDocumented(t *testing.T) {
+	t.Run("the scan finds the members", func(t *testing.T) {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, "sample.go", `package p
+func f() error {
+	e := problem.New(problem.CodeNotAcceptable, "x")
+	_ = (&problem.Error{Code: "c"}).With("a", 1).With("b", 2)
+	log.With("notAMember", 1)
+	return e.With("c", 3)
+}`, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := slices.Sorted(maps.Keys(problemMembers(fset, f)))
+		if strings.Join(got, ",") != "a,b,c" {
+			t.Fatalf("found %v, want [a b c]", got)
+		}
+	})
+	props := load(t).Components.Schemas["Problem"].Value.Properties
+	fset := token.NewFileSet()
+	found := map[string]string{}
+	for _, dir := range []string{"../../shared", "../../functions", "../../infra"} {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "cdk.out") {
+				return filepath.SkipDir
+			}
+			if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			f, err := parser.ParseFile(fset, path, nil, 0)
+			if err != nil {
+				return err
+			}
+			maps.Copy(found, problemMembers(fset, f))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(found) < 5 {
+		t.Fatalf("found only %d problem members (%v): has the way they are added changed?", len(found), found)
+	}
+	for key, at := range found {
+		if _, ok := props[key]; !ok {
+			t.Errorf("%s: problem member %q is not a property of the Problem schema in openapi.yaml", at, key)
+		}
 	}
 }

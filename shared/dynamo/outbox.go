@@ -55,13 +55,19 @@ func (s *Store) effectItems(fx outbox.Effects) ([]types.TransactWriteItem, error
 	return items, nil
 }
 
-// PendingMessages lists undelivered messages, oldest first.
+// errEnough ends a query early: the caller has what it asked for.
+var errEnough = errors.New("enough")
+
+// PendingMessages lists undelivered messages, oldest first. It reads no
+// further than limit: the local relay lists them after every request,
+// and during a noon rush the pending set holds thousands.
 func (s *Store) PendingMessages(ctx context.Context, limit int) ([]outbox.Message, error) {
 	var out []outbox.Message
 	in := queryGSI(outboxPending, "")
+	in.Limit = aws.Int32(int32(min(max(limit, 1), 1000)))
 	err := s.query(ctx, in, func(m map[string]types.AttributeValue) error {
 		if len(out) >= limit {
-			return nil
+			return errEnough
 		}
 		var it outboxItem
 		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
@@ -70,8 +76,14 @@ func (s *Store) PendingMessages(ctx context.Context, limit int) ([]outbox.Messag
 		if it.Status == outbox.Pending {
 			out = append(out, it.Message)
 		}
+		if len(out) >= limit {
+			return errEnough // not one page more
+		}
 		return nil
 	})
+	if errors.Is(err, errEnough) {
+		err = nil
+	}
 	return out, err
 }
 

@@ -131,7 +131,17 @@ type Relay struct {
 	// MaxAttempts before a message is dead-lettered (0: 8).
 	MaxAttempts int
 	mu          sync.Mutex
+	// sent holds the messages Drain delivered and marked sent in the last
+	// minute: the pending list is read from an index that shows the mark
+	// late (a GSI lags), and a drain meanwhile — the local runtime drains
+	// after every request — would deliver and mark each again (seven
+	// times per filing in a noon rush).
+	sent map[string]time.Time
 }
+
+// recentlySent is how long Drain trusts its own "sent" marks over the
+// index: far longer than any index lag.
+const recentlySent = time.Minute
 
 // ErrNoConsumer is a message of a kind nobody delivers here.
 var ErrNoConsumer = errors.New("outbox: no consumer for this kind of message")
@@ -196,10 +206,6 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	for i, m := range msgs {
 		ids[i] = m.ID
 	}
-	// The pending set comes from the index, which shows a change a few
-	// hundred milliseconds late: each message is read again by key
-	// (consistently), so one delivered a moment ago is not delivered
-	// again and its attempts count on from the stored number.
 	return r.deliver(ctx, ids)
 }
 
@@ -214,12 +220,29 @@ func (r *Relay) Written(ctx context.Context, ids []string) (int, error) {
 	return r.deliver(ctx, ids)
 }
 
-// deliver reads each message by key and hands the pending ones to
-// Handle; caller holds mu.
+// deliver hands the pending messages among ids to Handle; caller holds
+// mu. The pending set comes from the index, which shows a change a few
+// hundred milliseconds late: a message this relay marked sent a moment
+// ago is skipped at once (no read: seven messages a filing in a rush),
+// and every other is read again by key (consistently), so one another
+// relay delivered is not delivered again and a failing one's attempts
+// count on from the stored number.
 func (r *Relay) deliver(ctx context.Context, ids []string) (int, error) {
+	now := time.Now() // the relay's own bookkeeping, not the application clock
+	for id, at := range r.sent {
+		if now.Sub(at) > recentlySent {
+			delete(r.sent, id)
+		}
+	}
+	if r.sent == nil {
+		r.sent = map[string]time.Time{}
+	}
 	n := 0
 	var errs []error
 	for _, id := range ids {
+		if _, done := r.sent[id]; done {
+			continue
+		}
 		m, found, err := r.Store.Message(ctx, id)
 		if err != nil {
 			errs = append(errs, err)
@@ -232,6 +255,7 @@ func (r *Relay) deliver(ctx context.Context, ids []string) (int, error) {
 			errs = append(errs, err)
 			continue
 		}
+		r.sent[id] = now
 		n++
 	}
 	return n, errors.Join(errs...)

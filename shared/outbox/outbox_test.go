@@ -3,7 +3,9 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -158,5 +160,66 @@ func TestAMessageThatKeepsFailingIsDeadLetteredLoudly(t *testing.T) {
 	}
 	if len(dead) != 1 || dead[0].LastError == "" || dead[0].Attempts != 3 {
 		t.Fatalf("dead letters: %+v", dead)
+	}
+}
+
+// lagging lists as pending, like an index that has not caught up, every
+// message it listed before.
+type lagging struct {
+	*dynamo.Store
+	listed []outbox.Message
+}
+
+func (l *lagging) PendingMessages(ctx context.Context, limit int) ([]outbox.Message, error) {
+	now, err := l.Store.PendingMessages(ctx, limit)
+	for _, m := range now {
+		if !slices.ContainsFunc(l.listed, func(o outbox.Message) bool { return o.ID == m.ID }) {
+			l.listed = append(l.listed, m)
+		}
+	}
+	return l.listed, err
+}
+
+func TestAnIndexThatShowsTheSentMarkLateDoesNotDeliverAgain(t *testing.T) {
+	s, _ := dynamotest.New(t)
+	at := time.Date(2025, 9, 10, 9, 59, 0, 0, time.UTC)
+	filed(t, s, at)
+	listed(t, s, 1)
+	mail := &inbox{got: map[string]int{}}
+	r := &outbox.Relay{Store: &lagging{Store: s}, Mail: mail, Clock: clock.NewManual(at), Log: slog.New(slog.DiscardHandler)}
+	for i := range 5 {
+		n, err := r.Drain(context.Background())
+		if err != nil || (i == 0) != (n == 1) {
+			t.Fatalf("drain %d: delivered %d, err %v", i, n, err)
+		}
+	}
+	if mail.attempts != 1 {
+		t.Fatalf("%d deliveries of one e-mail still listed by a lagging index: want 1", mail.attempts)
+	}
+}
+
+func TestPendingMessagesReadsNoFurtherThanAsked(t *testing.T) {
+	s, _ := dynamotest.New(t)
+	ctx := context.Background()
+	at := time.Date(2025, 9, 10, 9, 59, 0, 0, time.UTC)
+	for i := range 5 {
+		sub := submission.Submission{ID: fmt.Sprintf("sub_%d", i+1), CallID: "call_1", Org: fmt.Sprintf("comune:00100%d", i+1), State: submission.Draft, Version: 1}
+		if _, _, err := s.CreateSubmission(ctx, sub, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		next := sub
+		next.State, next.Version = submission.Submitted, 2
+		msg := outbox.Message{Kind: outbox.Email, CallID: "call_1", SubmissionID: sub.ID, To: "protocollo@comune.example", Subject: "Ricevuta", CreatedAt: at.Add(time.Duration(i) * time.Second)}
+		if err := s.SaveSubmissionWith(ctx, next, 1, outbox.Effects{Messages: []outbox.Message{msg}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed(t, s, 5)
+	got, err := s.PendingMessages(ctx, 2)
+	if err != nil || len(got) != 2 || got[0].SubmissionID != "sub_1" || got[1].SubmissionID != "sub_2" {
+		t.Fatalf("PendingMessages(2) = %+v, %v: want the two oldest", got, err)
+	}
+	if all, _ := s.PendingMessages(ctx, 100); len(all) != 5 {
+		t.Fatalf("PendingMessages(100) = %d messages, want 5", len(all))
 	}
 }

@@ -88,7 +88,7 @@ func newDocOriented(orientation string, at time.Time, footer string) *doc {
 	pdf.SetCreator("sportello", true)
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin+6)
-	d := &doc{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("cp1252")}
+	d := &doc{pdf: pdf, tr: cp1252}
 	pdf.AliasNbPages("{nb}")
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-margin)
@@ -100,6 +100,28 @@ func newDocOriented(orientation string, at time.Time, footer string) *doc {
 	})
 	pdf.AddPage()
 	return d
+}
+
+// cp1252 turns text already folded to Windows-1252 (see text) into its
+// bytes, as fpdf's own translator does (TestCP1252IsFpdfsTranslation), but
+// without parsing fpdf's code page map with fmt.Sscanf for each document —
+// a quarter of the time of rendering an application, which filing renders
+// again to check the signed A1 — and without fpdf's shared buffer, which
+// makes its translator unsafe for documents rendered at once.
+func cp1252(s string) string {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r < 0x80 {
+			b = append(b, byte(r))
+			continue
+		}
+		c, ok := charmap.Windows1252.EncodeRune(r)
+		if !ok {
+			c = '.' // as fpdf; text lets no such character through
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 // text folds s into what the core fonts can print (see the package doc)

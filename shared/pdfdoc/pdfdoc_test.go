@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-pdf/fpdf"
 
 	"sportello/shared/pdfdoc/pdftext"
 )
@@ -131,5 +134,39 @@ func TestApplicationHasSectionsAndSignatureBlock(t *testing.T) {
 	}
 	if strings.Index(text, "Firmato digitalmente") < strings.Index(text, "numero 60,") {
 		t.Error("the signature block closes the document")
+	}
+}
+
+// The code page translator is shared: applications rendered at once (a
+// noon rush checks every signed A1) are each the same bytes as alone.
+func TestApplicationsRenderedAtOnceAreTheSameBytes(t *testing.T) {
+	data := ApplicationData{Title: "Allegato A1", Applicant: "Comune di Forlì", GeneratedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Sections: []Section{{Title: "Dati", Rows: [][2]string{{"Retta", "538,00 €"}, {"Nido", "«Il girotondo» – Città"}}}}}
+	want, err := Application(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if got, err := Application(data); err != nil || !bytes.Equal(got, want) {
+				t.Errorf("a concurrent rendering differs (err %v)", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// cp1252 gives, for every character text lets through, the byte fpdf's
+// own code page translator gives.
+func TestCP1252IsFpdfsTranslation(t *testing.T) {
+	fp := fpdf.New("P", "mm", "A4", "").UnicodeTranslatorFromDescriptor("cp1252")
+	for r := rune(0); r <= 0xFFFF; r++ {
+		if r != '\n' && r != '?' && !encodable(r) {
+			continue
+		}
+		if got, want := cp1252(string(r)), fp(string(r)); got != want {
+			t.Fatalf("U+%04X: %q, fpdf %q", r, got, want)
+		}
 	}
 }

@@ -60,6 +60,8 @@ import (
 
 const workers = 64
 
+var cpuProfile string
+
 type scenario struct {
 	name     string
 	national bool
@@ -74,25 +76,15 @@ type result struct {
 	fiveXX, retries, injected                     int64
 	p50, p99, rawP50, rawP99, rushTime, setupTime time.Duration
 	err                                           error
+	requests                                      []string // DynamoDB requests per filing, by operation
 }
 
 func main() {
 	limit := flag.Int("n", 0, "file for only the first n Comuni of each rush (0: all)")
 	only := flag.String("rush", "", "run only rush A or B (default both)")
 	durable := flag.Bool("durable", false, "rush A only, keeping state on disk (journal with group commit, snapshots), then report the restart after the rush")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server, emulator and clients share the process) to this file")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each rush (the timed part only; server, emulator and clients share the process) to this path + -A0, -A5, -B0, -B5")
 	flag.Parse()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-	}
 	if *durable {
 		*only = "A"
 	}
@@ -112,7 +104,6 @@ func main() {
 		}
 		results = append(results, r)
 	}
-	pprof.StopCPUProfile() // a no-op without -cpuprofile
 	printResults(results)
 	if failed {
 		os.Exit(1)
@@ -135,6 +126,9 @@ func printResults(rs []result) {
 			r.rawP99.Round(time.Microsecond), ratio, r.rushTime.Round(time.Millisecond))
 	}
 	_ = tw.Flush() // stdout: nothing to do if it fails
+	for _, r := range rs {
+		fmt.Printf("rush %s %.0f%%: DynamoDB requests per filing: %s\n", r.name, r.faults*100, strings.Join(r.requests, ", "))
+	}
 	fmt.Println("Goal: ratio ≤ 3 for rush A, ≤ 5 for rush B; every row 0 lost, 0 duplicated, 0 gaps, 0 late accepted, 0 5xx. See docs/performance.md.")
 }
 
@@ -236,6 +230,18 @@ func run(s scenario, limit int, durable bool) (res result) {
 	results := make([]outcome, len(apps))
 	var fiveXX, retries atomic.Int64
 	lastErr := make([]error, len(apps))
+	if cpuProfile != "" {
+		f, err := os.Create(fmt.Sprintf("%s-%s%.0f", cpuProfile, s.name, s.faults*100))
+		if err == nil {
+			defer f.Close()
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			res.err = err
+			return res
+		}
+	}
+	before := rt.DynamoDB.Requests()
 	rushStart := time.Now()
 	parallel(len(apps), func(i int) error { //nolint:errcheck // outcomes are counted below
 		a := apps[i]
@@ -267,6 +273,13 @@ func run(s scenario, limit int, durable bool) (res result) {
 		return nil
 	})
 	res.rushTime = time.Since(rushStart)
+	for op, n := range rt.DynamoDB.Requests() {
+		if d := n - before[op]; d > 0 {
+			res.requests = append(res.requests, fmt.Sprintf("%s %.2f", op, float64(d)/float64(len(apps))))
+		}
+	}
+	slices.Sort(res.requests)
+	pprof.StopCPUProfile() // a no-op without -cpuprofile
 	res.injected = rt.DynamoDB.Injected.Load()
 	rt.DynamoDB.SetFaults(nil)
 	res.fiveXX, res.retries = fiveXX.Load(), retries.Load()

@@ -1,8 +1,8 @@
 package emulator
 
 import (
-	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	miniserver "github.com/truora/minidyn/server"
 )
 
 // Model makes the embedded DynamoDB behave as AWS does where the plain
@@ -700,48 +702,55 @@ func itemSize(item map[string]json.RawMessage) int {
 	return n
 }
 
+// avSize is one attribute value's size. The value is decoded once and
+// measured as decoded: measuring a map by decoding each level again cost
+// time growing with the square of its depth, on every write of an
+// application (whose form is a deep map).
 func avSize(raw json.RawMessage) int {
-	var v map[string]json.RawMessage
+	var v miniserver.AttributeValue
 	if json.Unmarshal(raw, &v) != nil {
 		return len(raw)
 	}
+	return valueSize(&v)
+}
+
+func valueSize(v *miniserver.AttributeValue) int {
+	if v == nil {
+		return 0
+	}
 	n := 0
-	for typ, val := range v {
-		switch typ {
-		case "S":
-			var s string
-			json.Unmarshal(val, &s) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
-			n += len(s)
-		case "N":
-			var s string
-			json.Unmarshal(val, &s) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
-			n += len(strings.TrimLeft(s, "-0"))/2 + 1
-		case "B":
-			var b []byte
-			json.Unmarshal(val, &b) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
-			n += len(b)
-		case "BOOL", "NULL":
-			n++
-		case "SS", "NS", "BS":
-			var xs []json.RawMessage
-			json.Unmarshal(val, &xs) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
-			for _, x := range xs {
-				n += len(bytes.Trim(x, `"`))
-			}
-		case "L":
-			var xs []json.RawMessage
-			json.Unmarshal(val, &xs) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
-			n += 3
-			for _, x := range xs {
-				n += 1 + avSize(x)
-			}
-		case "M":
-			var xs map[string]json.RawMessage
-			json.Unmarshal(val, &xs) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
-			n += 3
-			for k, x := range xs {
-				n += 1 + len(k) + avSize(x)
-			}
+	if v.S != nil {
+		n += len(*v.S)
+	}
+	if v.N != nil {
+		n += len(strings.TrimLeft(*v.N, "-0"))/2 + 1
+	}
+	n += len(v.B)
+	if v.BOOL != nil {
+		n++
+	}
+	if v.NULL != nil {
+		n++
+	}
+	for _, s := range v.SS {
+		n += len(*s)
+	}
+	for _, s := range v.NS {
+		n += len(*s)
+	}
+	for _, b := range v.BS {
+		n += base64.StdEncoding.EncodedLen(len(b))
+	}
+	if v.L != nil {
+		n += 3
+		for _, x := range v.L {
+			n += 1 + valueSize(x)
+		}
+	}
+	if v.M != nil {
+		n += 3
+		for k, x := range v.M {
+			n += 1 + len(k) + valueSize(x)
 		}
 	}
 	return n

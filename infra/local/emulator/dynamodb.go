@@ -77,7 +77,9 @@ type DynamoDB struct {
 	rngMu  sync.Mutex
 	// Injected counts injected faults (for reports).
 	Injected atomic.Int64
-	onWrite  atomic.Pointer[func(table, pk, sk string)]
+	onWrite  atomic.Pointer[func(change, table, pk, sk string)]
+	// requests counts requests by operation (for reports).
+	requests sync.Map // op → *atomic.Int64
 	aws      awsState
 }
 
@@ -159,6 +161,12 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if n, ok := d.requests.Load(op); ok {
+		n.(*atomic.Int64).Add(1)
+	} else {
+		n, _ := d.requests.LoadOrStore(op, new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
+	}
 	lost := false
 	if f := d.faults.Load(); f != nil && f.Rate > 0 && op != "CreateTable" && op != "DescribeTable" && (f.Ops == nil || f.Ops[op]) {
 		d.rngMu.Lock()
@@ -238,6 +246,7 @@ func (d *DynamoDB) serve(w http.ResponseWriter, r *http.Request, op, target stri
 	d.mini.ServeHTTP(rec, r)
 	if rec.Code == http.StatusOK {
 		applied = true
+		d.completeRemoves(op, body)
 		d.noteWrite(op, target, body)
 	}
 journal:
@@ -341,4 +350,15 @@ func (d *DynamoDB) Syncs() uint64 {
 	d.log.mu.Lock()
 	defer d.log.mu.Unlock()
 	return d.log.syncs
+}
+
+// Requests returns how many requests of each operation arrived so far
+// (for reports: a bench subtracts two readings).
+func (d *DynamoDB) Requests() map[string]int64 {
+	out := map[string]int64{}
+	d.requests.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
 }

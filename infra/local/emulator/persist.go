@@ -338,6 +338,7 @@ func (d *DynamoDB) apply(target string, body []byte) {
 	req.Header.Set("X-Amz-Target", target)
 	d.mini.ServeHTTP(rec, req)
 	if rec.Code == http.StatusOK {
+		d.completeRemoves(op, body)
 		d.noteWrite(op, target, body)
 	}
 }

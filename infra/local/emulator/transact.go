@@ -118,6 +118,10 @@ func (d *DynamoDB) transact(w http.ResponseWriter, body []byte) (handled bool, o
 				d.call("PutItem", map[string]any{"TableName": op.TableName, "Item": prev.Item})
 			}
 		case code == http.StatusOK:
+			if name == "UpdateItem" {
+				b, _ := json.Marshal(op)
+				d.applyRemoves(b)
+			}
 			done = append(done, undo{table: op.TableName, key: key, prev: prev.Item})
 		case bytes.Contains(resp, []byte("ConditionalCheckFailed")):
 			failed[i], anyFailed = true, true

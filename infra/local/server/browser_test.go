@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -237,4 +238,57 @@ func (b *tab) signIn(profile string) {
 		chromedp.Click(`#sign-in`),
 		chromedp.WaitVisible(`#who`),
 	)
+}
+
+// signOut presses "Esci" and waits for the page to offer signing in.
+func (b *tab) signOut() {
+	b.t.Helper()
+	b.run("sign out", chromedp.Click(`#session button`), chromedp.WaitVisible(`#session a`))
+}
+
+// until waits for a page condition (a JavaScript expression), doing act
+// (another, e.g. a click on "Aggiorna") between looks: for what the page
+// shows from an eventually consistent read. It fails after 10 s.
+func (b *tab) until(what, cond, act string) {
+	b.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if eval[bool](b, cond) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s: still not so after 10 s (page: %.500s)", what, eval[string](b, `document.getElementById('main').innerText`))
+		}
+		if act != "" {
+			eval[any](b, act)
+		}
+		b.run("wait for "+what, chromedp.Sleep(100*time.Millisecond))
+	}
+}
+
+// download clicks sel, which saves a file, and answers the file's bytes
+// once the browser has written it whole.
+func (b *tab) download(sel string) (name string, content []byte) {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	b.run("allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir})
+		return err
+	}), chromedp.Click(sel))
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		if len(entries) == 1 && !strings.HasSuffix(entries[0].Name(), ".crdownload") {
+			data, err := os.ReadFile(filepath.Join(dir, entries[0].Name()))
+			if err != nil {
+				continue
+			}
+			return entries[0].Name(), data
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("download by %s: no file after 10 s", sel)
+	return "", nil
 }

@@ -496,14 +496,20 @@ func (e *env) uploadBytes(subID, token, kind, ref, filename, contentType string,
 	return id
 }
 
-// findDocument is an application's document as token lists it.
-func (e *env) findDocument(subID, token, docID string) (apiclient.Document, bool) {
+// documents are an application's documents as token lists them.
+func (e *env) documents(subID, token string) []apiclient.Document {
 	e.t.Helper()
 	r, err := e.api().ListDocumentsWithResponse(context.Background(), subID, apiclient.Bearer(token))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, d := range typed(e.t, r.StatusCode(), r.Body, r.JSON200).Documents {
+	return typed(e.t, r.StatusCode(), r.Body, r.JSON200).Documents
+}
+
+// findDocument is an application's document as token lists it.
+func (e *env) findDocument(subID, token, docID string) (apiclient.Document, bool) {
+	e.t.Helper()
+	for _, d := range e.documents(subID, token) {
 		if d.Id == docID {
 			return d, true
 		}

@@ -121,11 +121,13 @@ func (rt *Runtime) drainOutbox() {
 	}
 }
 
-// streamOutbox notes each outbox message a write stored (the stream's
-// record), for drainOutbox.
-func (rt *Runtime) streamOutbox(_, pk, _ string) {
+// streamOutbox notes each outbox message a write created (the stream's
+// record of a new item, as the cloud's relay filters it), for
+// drainOutbox. A message's later changes (sent, a failed attempt) are not
+// delivery requests: a failed one waits for the relay's next round.
+func (rt *Runtime) streamOutbox(change, _, pk, _ string) {
 	id, ok := strings.CutPrefix(pk, "OUTBOX#")
-	if !ok || id == "PENDING" || id == "DEAD" {
+	if change != "Put" || !ok {
 		return
 	}
 	rt.streamMu.Lock()

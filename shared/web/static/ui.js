@@ -50,6 +50,11 @@ export function page(title, ...children) {
   return main;
 }
 
+// fact is one term and its value of a description list (dl.row).
+export function fact(term, ...value) {
+  return [h('dt', { class: 'col-sm-3' }, term), h('dd', { class: 'col-sm-9' }, ...value)];
+}
+
 export function alert(kind, ...children) {
   return h('div', { class: `alert alert-${kind}`, role: kind === 'danger' ? 'alert' : 'status' }, ...children);
 }
@@ -64,6 +69,60 @@ export const romeDay = (t) => dayFmt.format(new Date(t));
 export const romeTime = (t, seconds = false) => (seconds ? secFmt : timeFmt).format(new Date(t));
 // rome: "18/05/2026 alle 12:00 (ora di Roma)".
 export const rome = (t, seconds = false) => `${romeDay(t)} alle ${romeTime(t, seconds)} (ora di Roma)`;
+
+// romeInstant turns a day and a time read in Rome ("2026-06-05", "12:00",
+// as date and time inputs give them) into RFC 3339 with Rome's offset of
+// that day ("2026-06-05T12:00:00+02:00"), as the API takes deadlines.
+export function romeInstant(day, time) {
+  const [y, mo, d] = day.split('-').map(Number);
+  const [hh, mm] = time.split(':').map(Number);
+  const wall = Date.UTC(y, mo - 1, d, hh, mm);
+  const parts = (t) => Object.fromEntries(partsFmt.formatToParts(new Date(t)).map((p) => [p.type, p.value]));
+  const offsetAt = (t) => { const p = parts(t); return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute) - t; };
+  let off = offsetAt(wall);
+  off = offsetAt(wall - off);
+  const m = Math.round(off / 60000);
+  const pad = (n) => String(Math.abs(n)).padStart(2, '0');
+  return `${day}T${pad(hh)}:${pad(mm)}:00${m < 0 ? '-' : '+'}${pad(Math.trunc(m / 60))}:${pad(m % 60)}`;
+}
+const partsFmt = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+// The states of an application, in Italian, with a badge colour.
+export const submissionStates = {
+  draft: ['Bozza', 'bg-secondary'],
+  submitted: ['Inviata, da esaminare', 'bg-primary'],
+  validated: ['Validata', 'bg-success'],
+  rejected: ['Respinta per correzione', 'bg-danger'],
+  admitted: ['Ammessa', 'bg-success'],
+  excluded: ['Esclusa', 'bg-danger'],
+  integration_requested: ['Integrazione richiesta', 'bg-warning text-dark'],
+  expired: ['Scaduta', 'bg-dark'],
+  withdrawn: ['Ritirata', 'bg-dark'],
+};
+export function stateBadge(state) {
+  const [label, cls] = submissionStates[state] || [state, 'bg-secondary'];
+  return h('span', { class: `badge ${cls}` }, label);
+}
+
+// fieldErrors puts each error of a 422 beside its field: the element whose
+// data-field is the error's field (a[0].b and a.0.b are the same), else
+// in the summary element; it answers how many were placed.
+export function fieldErrors(form, errors, summary) {
+  form.querySelectorAll('.field-error').forEach((e) => e.remove());
+  form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  const norm = (f) => String(f || '').replace(/\[(\d+)\]/g, '.$1');
+  const rest = [];
+  for (const e of errors || []) {
+    const input = [...form.querySelectorAll('[data-field]')].find((i) => norm(i.dataset.field) === norm(e.field));
+    if (!input) { rest.push(e); continue; }
+    const id = `err-${input.id}`;
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', id);
+    input.closest('.form-group, .form-check, fieldset')?.append(h('p', { class: 'field-error', id }, e.message));
+  }
+  if (summary) summary.replaceChildren(...rest.map((e) => h('p', { class: 'field-error' }, e.field ? `${e.field}: ${e.message}` : e.message)));
+  return (errors || []).length - rest.length;
+}
 
 // euro formats a decimal string of the API ("1234.50") as "1.234,50 €",
 // without passing through a float.
