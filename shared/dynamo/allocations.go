@@ -99,7 +99,7 @@ func (s *Store) CreateRun(ctx context.Context, r allocation.Run, idemKey string,
 		return nil, err
 	}
 	items = append(items, more...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transactWrite(ctx, items)
 	reasons := cancelReasons(err)
 	if reasons == nil {
 		if err != nil {

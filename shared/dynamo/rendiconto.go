@@ -121,7 +121,7 @@ func (s *Store) CreateClaim(ctx context.Context, c rendiconto.Claim, fingerprint
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transactWrite(ctx, items)
 	if err == nil {
 		return nil
 	}

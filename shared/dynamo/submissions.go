@@ -458,7 +458,7 @@ func (s *Store) Release(ctx context.Context, sub submission.Submission, prev int
 	if len(items) > 100 {
 		return fmt.Errorf("release %s: %d items exceed one transaction", sub.ID, len(items))
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transactWrite(ctx, items)
 	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
 		return problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata da un'altra richiesta: ricaricarla e riprovare.")
 	}
