@@ -173,3 +173,33 @@ func (s *Store) SaveSubmissionWith(ctx context.Context, sub submission.Submissio
 	}
 	return nil
 }
+
+// RedriveDead puts every dead-lettered message back in the pending set,
+// its attempts reset (the operator fixed the cause: docs/deploy.md,
+// runbook); it returns how many. The relay's next drain sends them.
+func (s *Store) RedriveDead(ctx context.Context) (int, error) {
+	dead, err := s.DeadMessages(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range dead {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &s.table, Key: key(outboxPK(m.ID), "META"),
+			UpdateExpression:         aws.String("SET #s = :pending, attempts = :zero, gsi1pk = :p"),
+			ConditionExpression:      aws.String("#s = :dead"),
+			ExpressionAttributeNames: map[string]string{"#s": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(outbox.Pending), ":dead": str(outbox.Dead),
+				":zero": num(0), ":p": str(outboxPending)},
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			continue // redriven meanwhile
+		}
+		if err != nil {
+			return n, classify(fmt.Errorf("redrive %s: %w", m.ID, err))
+		}
+		n++
+	}
+	return n, nil
+}

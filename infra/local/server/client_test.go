@@ -176,6 +176,16 @@ func formData(t *testing.T, data json.RawMessage) apiclient.ApplicationData {
 	return d
 }
 
+// shown is v as JSON, for failure messages: the optional fields of the
+// generated types are pointers, which %+v prints as addresses.
+func shown(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
+}
+
 // ptr is a pointer to v, for the optional fields of the generated types.
 func ptr[T any](v T) *T { return &v }
 
@@ -360,6 +370,178 @@ func (e *env) announce(callID, token string, f apiclient.FundsAnnouncement, key 
 func (e *env) transmit(claimID, token string) response {
 	e.t.Helper()
 	r, err := e.api().TransmitClaimWithResponse(context.Background(), claimID, apiclient.TransmitClaimJSONRequestBody{}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// reviewClaim is an officer's review of a rendicontazione (typed client).
+func (e *env) reviewClaim(id, token string, body apiclient.ClaimReview) response {
+	e.t.Helper()
+	r, err := e.api().ReviewClaimWithResponse(context.Background(), id, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// answerClaim is the Comune's answer to a clarification (typed client).
+func (e *env) answerClaim(id, token string, body apiclient.ClaimAnswer) response {
+	e.t.Helper()
+	r, err := e.api().AnswerClaimWithResponse(context.Background(), id, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// pay records the payment of an approved rendicontazione (typed client).
+func (e *env) pay(id, token string, body apiclient.PaymentInput) response {
+	e.t.Helper()
+	r, err := e.api().PayClaimWithResponse(context.Background(), id, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// setAdvances sets a call's advances (typed client).
+func (e *env) setAdvances(callID, token string, body apiclient.AdvanceRequest) response {
+	e.t.Helper()
+	r, err := e.api().SetAdvancesWithResponse(context.Background(), callID, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// createCall creates a call (typed client).
+func (e *env) createCall(token string, body apiclient.CallSpec) response {
+	e.t.Helper()
+	r, err := e.api().CreateCallWithResponse(context.Background(), body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// createDraft creates an application (typed client).
+func (e *env) createDraft(callID, token string, body apiclient.SubmissionCreate) response {
+	e.t.Helper()
+	r, err := e.api().CreateSubmissionWithResponse(context.Background(), callID, &apiclient.CreateSubmissionParams{}, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// update saves an application's data under If-Match (typed client).
+func (e *env) update(id, token, ifMatch string, body apiclient.SubmissionUpdate) response {
+	e.t.Helper()
+	r, err := e.api().UpdateSubmissionWithResponse(context.Background(), id, &apiclient.UpdateSubmissionParams{IfMatch: ifMatch}, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// submissionAudit is an application's audit trail (typed client).
+func (e *env) submissionAudit(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetSubmissionAuditWithResponse(context.Background(), id, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// listSubmissions is a call's list of applications (typed client).
+func (e *env) listSubmissions(callID, token string, params *apiclient.ListSubmissionsParams) response {
+	e.t.Helper()
+	r, err := e.api().ListSubmissionsWithResponse(context.Background(), callID, params, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// fileClaimRequest files a rendicontazione (typed client).
+func (e *env) fileClaimRequest(subID, token string, body apiclient.ClaimRequest) response {
+	e.t.Helper()
+	r, err := e.api().FileClaimWithResponse(context.Background(), subID, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// claim is a rendicontazione as token sees it (typed client).
+func (e *env) claim(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetClaimWithResponse(context.Background(), id, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// callAudit is a call's audit trail (typed client).
+func (e *env) callAudit(callID, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetCallAuditWithResponse(context.Background(), callID, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// preloaded are the services the Region pre-loaded for a Comune (typed client).
+func (e *env) preloaded(callID, token, comune string) response {
+	e.t.Helper()
+	r, err := e.api().ListPreloadedWithResponse(context.Background(), callID, &apiclient.ListPreloadedParams{Comune: comune}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// budget is a call's budget (typed client).
+func (e *env) budget(callID, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetBudgetWithResponse(context.Background(), callID, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// simulate is a riparto simulated on the call's applications (typed client).
+func (e *env) simulate(callID, token string, body apiclient.FundsAnnouncement) response {
+	e.t.Helper()
+	r, err := e.api().SimulateAllocationWithResponse(context.Background(), callID, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// declareDocument asks for an upload URL (typed client); the answer tells whether
+// it was given.
+func (e *env) declareDocument(subID, token string, d apiclient.DocumentDeclaration) response {
+	e.t.Helper()
+	r, err := e.api().DeclareDocumentWithResponse(context.Background(), subID, d, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// nidiGratis is the public Nidi Gratis Plus calculator (typed client, no
+// token).
+func (e *env) nidiGratis(in apiclient.NidiGratisRequest) response {
+	e.t.Helper()
+	r, err := e.api().CalculateNidiGratisWithResponse(context.Background(), in)
 	if err != nil {
 		e.t.Fatal(err)
 	}

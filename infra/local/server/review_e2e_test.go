@@ -77,7 +77,7 @@ func TestPiemonteRejectEditResendValidate(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	e.eventually("the audit trail", func() response {
-		return e.do("GET", "/v1/submissions/"+id+"/audit", off, nil)
+		return e.submissionAudit(id, off)
 	}, func(r response) bool { return actions(r) == want })
 	// After the correction deadline a rejected form can no longer be sent.
 	e.clk.Set(clock.InRome(2026, 6, 5, 12, 0))
@@ -103,7 +103,7 @@ func TestDocumentsRules(t *testing.T) {
 	if st, _ := e.documentStatus(id, tok, exe); st != "rejected" {
 		t.Fatalf("renamed exe: %s", st)
 	}
-	r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, apiclient.DocumentDeclaration{Kind: "delibera_giunta", Filename: "../../x.pdf",
+	r := e.declareDocument(id, tok, apiclient.DocumentDeclaration{Kind: "delibera_giunta", Filename: "../../x.pdf",
 		ContentType: "application/pdf", Size: 10, Sha256: strings.Repeat("a", 64)})
 	if r.Status != 201 || strings.Contains(decode[apiclient.UploadTicket](t, r).UploadUrl, "x.pdf") || !strings.Contains(decode[apiclient.UploadTicket](t, r).UploadUrl, "/documents/"+LombardiaCall+"/"+id+"/doc_") {
 		t.Fatalf("key from ids only: %s", r.Body)
@@ -118,12 +118,12 @@ func TestDocumentsRules(t *testing.T) {
 		{Kind: "delibera_giunta", Filename: "a.pdf", ContentType: "application/pdf", Size: 60 << 20, Sha256: strings.Repeat("a", 64)},
 		{Kind: "delibera_giunta", Filename: "a.pdf", ContentType: "application/pdf", Size: 10, Sha256: "XYZ"},
 	} {
-		if r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, bad); r.Status != 422 {
+		if r := e.declareDocument(id, tok, bad); r.Status != 422 {
 			t.Fatalf("%+v: %d %s", bad, r.Status, r.Body)
 		}
 	}
 	// A PUT with another length than declared never reaches storage.
-	up := decode[apiclient.UploadTicket](t, e.do("POST", "/v1/submissions/"+id+"/documents", tok, apiclient.DocumentDeclaration{Kind: "delibera_giunta", Filename: "a.pdf",
+	up := decode[apiclient.UploadTicket](t, e.declareDocument(id, tok, apiclient.DocumentDeclaration{Kind: "delibera_giunta", Filename: "a.pdf",
 		ContentType: "application/pdf", Size: 10, Sha256: strings.Repeat("a", 64)}))
 	req, _ := http.NewRequest("PUT", up.UploadUrl, strings.NewReader("0123456789X"))
 	for k, v := range up.Headers {
@@ -158,7 +158,7 @@ func TestDocumentsRules(t *testing.T) {
 	}
 	e.clk.Set(clock.InRome(2025, 10, 2, 12, 0))
 	tok = e.applicant(ex.Org)
-	if r := e.do("POST", "/v1/submissions/"+id+"/documents", tok, apiclient.DocumentDeclaration{Kind: "convenzione", Filename: "b.pdf",
+	if r := e.declareDocument(id, tok, apiclient.DocumentDeclaration{Kind: "convenzione", Filename: "b.pdf",
 		ContentType: "application/pdf", Size: 10, Sha256: strings.Repeat("a", 64)}); r.Status != 409 {
 		t.Fatalf("no uploads once admitted: %d", r.Status)
 	}

@@ -69,7 +69,7 @@ func (e *env) tryDeclare(subID, token string, d exampleDoc) (pendingUpload, resp
 	if d.Ref != "" {
 		decl.Ref = ptr(d.Ref)
 	}
-	r := e.do("POST", "/v1/submissions/"+subID+"/documents", token, decl)
+	r := e.declareDocument(subID, token, decl)
 	if r.Status != 201 {
 		return pendingUpload{}, r
 	}
@@ -278,7 +278,7 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 	// The audit trail is eventually consistent (read through the index):
 	// the test asks again until it shows the line, as an officer would.
 	e.eventually("the audit trail", func() response {
-		return e.do("GET", "/v1/submissions/"+id+"/audit", e.officer("LOM"), nil)
+		return e.submissionAudit(id, e.officer("LOM"))
 	}, func(trail response) bool {
 		return strings.Contains(string(trail.Body), `"submission.integrated"`) && strings.Contains(string(trail.Body), "LOM-2025-0000002")
 	})
@@ -389,7 +389,7 @@ func TestWithdrawalKeepsTheNumberAndReleasesTheClaims(t *testing.T) {
 	}
 	// The audit trail is eventually consistent (read through the index).
 	e.eventually("the audit trail", func() response {
-		return e.do("GET", "/v1/submissions/"+id+"/audit", e.officer("LOM"), nil)
+		return e.submissionAudit(id, e.officer("LOM"))
 	}, func(trail response) bool {
 		return strings.Contains(string(trail.Body), `"submission.withdrawn"`) && strings.Contains(string(trail.Body), "clerk-comune:015146")
 	})
@@ -406,7 +406,7 @@ func TestWithdrawalKeepsTheNumberAndReleasesTheClaims(t *testing.T) {
 func TestOneRegisterPerRegionAndYear(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 1, 10, 0))
 	off := e.officer("FVG")
-	r := e.do("POST", "/v1/calls", off, apiclient.CallSpec{Program: "fvg-rette-2024", Title: "Secondo avviso",
+	r := e.createCall(off, apiclient.CallSpec{Program: "fvg-rette-2024", Title: "Secondo avviso",
 		Windows: []apiclient.WindowSpec{{OpensAt: "2025-06-30T00:00:00+02:00", ClosesAt: ptr("2026-02-01T00:00:00+01:00")}}})
 	if r.Status != 201 {
 		t.Fatalf("second call: %d %s", r.Status, r.Body)
@@ -607,11 +607,11 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 	with := func(name string) json.RawMessage {
 		return editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Entity.Name = ptr(name) })
 	}
-	r := e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with("Comune di \u202eonaliM"))), PrivacyNoticeVersion: ptr(lombardyNotice)})
+	r := e.createDraft(LombardiaCall, tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with("Comune di \u202eonaliM"))), PrivacyNoticeVersion: ptr(lombardyNotice)})
 	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "data.entity.name:invalid") {
 		t.Fatalf("a bidi override in a name: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with(strings.Repeat("x", 300<<10)))), PrivacyNoticeVersion: ptr(lombardyNotice)})
+	r = e.createDraft(LombardiaCall, tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with(strings.Repeat("x", 300<<10)))), PrivacyNoticeVersion: ptr(lombardyNotice)})
 	if r.Status != 413 || problemCode(t, r) != "payload_too_large" {
 		t.Fatalf("a 300 KB name: %d %.300s", r.Status, r.Body)
 	}
@@ -625,13 +625,13 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 		t.Fatalf("a refused draft was stored: %+v", stored)
 	}
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
-	big := e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, with(strings.Repeat("x", 300<<10)))}, "If-Match", "1")
+	big := e.update(id, tok, "1", apiclient.SubmissionUpdate{Data: formData(t, with(strings.Repeat("x", 300<<10)))})
 	if big.Status != 413 || problemCode(t, big) != "payload_too_large" {
 		t.Fatalf("an update to 300 KB: %d %.300s", big.Status, big.Body)
 	}
 	body, _ := samples.FS.ReadFile("files/signed.p7m")
 	sum := sha256.Sum256(body)
-	r = e.do("POST", "/v1/submissions/"+id+"/documents", tok, apiclient.DocumentDeclaration{Kind: "delibera_tariffe", Filename: "delibera\u202egpj.p7m",
+	r = e.declareDocument(id, tok, apiclient.DocumentDeclaration{Kind: "delibera_tariffe", Filename: "delibera\u202egpj.p7m",
 		ContentType: "application/pkcs7-mime", Size: int64(len(body)), Sha256: hex.EncodeToString(sum[:])})
 	if r.Status != 201 {
 		t.Fatalf("declare: %d %s", r.Status, r.Body)
