@@ -45,7 +45,10 @@ func (s *Store) effectItems(fx outbox.Effects) ([]types.TransactWriteItem, error
 			m.ID = ident.New("msg")
 		}
 		m.Status, m.CreatedAt = outbox.Pending, m.CreatedAt.UTC()
-		it := outboxItem{keys: keys{PK: outboxPK(m.ID), SK: "META", GSI1PK: outboxPending, GSI1SK: m.CreatedAt.Format("2006-01-02T15:04:05.000000000Z") + "#" + m.ID, Type: "outbox"}, Message: m}
+		// A message holds an address and what was said to it: personal
+		// data, kept as long as the application it notified.
+		it := outboxItem{keys: keys{PK: outboxPK(m.ID), SK: "META", GSI1PK: outboxPending, GSI1SK: m.CreatedAt.Format("2006-01-02T15:04:05.000000000Z") + "#" + m.ID, Type: "outbox",
+			ExpiresAt: expiry(m.CreatedAt, PersonalDataRetention)}, Message: m}
 		av, err := attributevalue.MarshalMap(it)
 		if err != nil {
 			return nil, fmt.Errorf("encode outbox message: %w", err)
