@@ -1372,8 +1372,10 @@ type Call struct {
 	Program string `json:"program"`
 
 	// ProtocolPrefix Example: PIE-2026
-	ProtocolPrefix string     `json:"protocolPrefix"`
-	Region         CallRegion `json:"region"`
+	ProtocolPrefix string `json:"protocolPrefix"`
+
+	// Region a Region of the catalog's programs (the enum is generated from them)
+	Region CallRegion `json:"region"`
 
 	// Review How the call's applications are reviewed (the program's model):
 	// the decisions an officer may take, with what each asks for, and the
@@ -1387,7 +1389,7 @@ type Call struct {
 	Windows []Window  `json:"windows"`
 }
 
-// CallRegion defines model for Call.Region.
+// CallRegion a Region of the catalog's programs (the enum is generated from them)
 type CallRegion string
 
 // CallAudit defines model for CallAudit.
@@ -3199,11 +3201,13 @@ type RecoveryInput struct {
 
 // RegistryImport defines model for RegistryImport.
 type RegistryImport struct {
-	Imported int                `json:"imported"`
-	Kind     RegistryImportKind `json:"kind"`
+	Imported int `json:"imported"`
+
+	// Kind a kind of list of the catalog's programs (the enum is generated from them)
+	Kind RegistryImportKind `json:"kind"`
 }
 
-// RegistryImportKind defines model for RegistryImport.Kind.
+// RegistryImportKind a kind of list of the catalog's programs (the enum is generated from them)
 type RegistryImportKind string
 
 // Review defines model for Review.
@@ -4071,7 +4075,8 @@ type ClientInterface interface {
 	//
 	// `kind=preloaded`: the services the Region pre-loads for each Comune
 	// (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
-	// (Lombardia). The body is the CSV file, UTF-8.
+	// (Lombardia). Only a kind the call's program declares is imported
+	// (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4802,7 +4807,8 @@ func (c *Client) ListPreloaded(ctx context.Context, callId CallId, params *ListP
 //
 // `kind=preloaded`: the services the Region pre-loads for each Comune
 // (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
-// (Lombardia). The body is the CSV file, UTF-8.
+// (Lombardia). Only a kind the call's program declares is imported
+// (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7966,7 +7972,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `kind=preloaded`: the services the Region pre-loads for each Comune
 	// (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
-	// (Lombardia). The body is the CSV file, UTF-8.
+	// (Lombardia). Only a kind the call's program declares is imported
+	// (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13348,7 +13355,8 @@ func (c *ClientWithResponses) ListPreloadedWithResponse(ctx context.Context, cal
 //
 // `kind=preloaded`: the services the Region pre-loads for each Comune
 // (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
-// (Lombardia). The body is the CSV file, UTF-8.
+// (Lombardia). Only a kind the call's program declares is imported
+// (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //

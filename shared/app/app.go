@@ -125,7 +125,7 @@ func New(p Ports) *App {
 	a.Rendiconto = &rendiconto.Service{Store: p.Store, Box: p.PII, Files: p.Blobs, Notifier: p.Mailer, Programs: progs,
 		Clock: p.Clock, Log: p.Log}
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
-	a.Registry = &registry.Service{Store: p.Store, Source: source, Clock: p.Clock}
+	a.Registry = &registry.Service{Store: p.Store, Source: source, Programs: progs, Clock: p.Clock}
 	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
 	a.Outputs = &outputs.Service{Store: p.Store, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
 	a.Intake = &intake.Service{Store: p.Store, Blobs: p.Blobs, Programs: progs, Clock: p.Clock, Log: p.Log}

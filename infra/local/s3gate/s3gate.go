@@ -43,6 +43,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,6 +64,46 @@ type Gate struct {
 	// the work in a goroutine.
 	OnObjectCreated func(bucket, key string, size int64)
 	Log             *slog.Logger
+	// origins are the browser origins of the bucket's CORS rule (the
+	// stack's: PUT and GET with the upload headers), set with AllowOrigin.
+	origins sync.Map
+}
+
+// corsHeaders are the request headers the bucket's CORS rule allows (as
+// infra/stack configures the documents bucket).
+const corsHeaders = "content-type, content-length, x-amz-checksum-sha256, x-amz-sdk-checksum-algorithm"
+
+// AllowOrigin adds a browser origin to the bucket's CORS rule: the web
+// pages upload straight to S3 with the pre-signed PUT, as in the cloud.
+func (g *Gate) AllowOrigin(origin string) { g.origins.Store(origin, true) }
+
+// cors answers a preflight, and marks an allowed origin's answer; it
+// reports whether the request was a preflight (and is answered).
+func (g *Gate) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if _, ok := g.origins.Load(origin); origin == "" || !ok {
+		if r.Method == http.MethodOptions {
+			g.refuse(w, r, &s3Error{http.StatusForbidden, "AccessForbidden", "CORSResponse: This CORS request is not allowed."})
+			return true
+		}
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", "ETag")
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	if m := r.Header.Get("Access-Control-Request-Method"); m != http.MethodPut && m != http.MethodGet {
+		g.refuse(w, r, &s3Error{http.StatusForbidden, "AccessForbidden", "CORSResponse: This CORS request is not allowed."})
+		return true
+	}
+	h.Set("Access-Control-Allow-Methods", "PUT, GET")
+	h.Set("Access-Control-Allow-Headers", corsHeaders)
+	h.Set("Access-Control-Max-Age", "3000")
+	w.WriteHeader(http.StatusOK)
+	return true
 }
 
 const (
@@ -81,6 +122,9 @@ func (g *Gate) now() time.Time {
 }
 
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.cors(w, r) {
+		return
+	}
 	var err *s3Error
 	switch {
 	case r.URL.Query().Has("X-Amz-Signature"):

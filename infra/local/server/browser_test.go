@@ -89,7 +89,7 @@ func newTab(t *testing.T, e *env) *tab {
 	}
 	ctx, cancel := chromedp.NewContext(browser.ctx)
 	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
 	t.Cleanup(cancelTimeout)
 	api, _ := url.Parse(e.rt.URL)
 	s3, _ := url.Parse(e.rt.S3.URL)
@@ -199,10 +199,11 @@ func screensDir(t *testing.T) string {
 	return dir
 }
 
-// shot writes a full-page screenshot as <dir>/<name>.png.
+// shot writes a screenshot of what the window shows as <dir>/<name>.png
+// (scroll to what matters first: a whole form would be ten screens tall).
 func (b *tab) shot(name string) {
 	b.t.Helper()
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 	b.fail("screenshot "+name, err)
 	path := filepath.Join(screensDir(b.t), name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
@@ -210,10 +211,16 @@ func (b *tab) shot(name string) {
 	}
 }
 
-// step checks the page (axe) and photographs it.
-func (b *tab) step(name string) {
+// step checks the page (axe) and photographs it, scrolled to the element
+// of the optional selector.
+func (b *tab) step(name string, at ...string) {
 	b.t.Helper()
 	b.axe(name)
+	if len(at) > 0 {
+		eval[bool](b, fmt.Sprintf(`(document.querySelector(%q).scrollIntoView({block: 'start'}), true)`, at[0]))
+	} else {
+		eval[bool](b, `(window.scrollTo(0, 0), true)`)
+	}
 	b.shot(name)
 }
 
@@ -234,10 +241,27 @@ func (b *tab) signIn(profile string) {
 	b.t.Helper()
 	b.run("sign in as "+profile,
 		chromedp.WaitVisible(`#sign-in`),
-		chromedp.Click(fmt.Sprintf(`#p-%s`, profile)),
-		chromedp.Click(`#sign-in`),
-		chromedp.WaitVisible(`#who`),
 	)
+	b.tick(fmt.Sprintf(`#p-%s`, profile))
+	b.click(`#sign-in`)
+	b.run("signed in", chromedp.WaitVisible(`#who`))
+}
+
+// tick checks a checkbox or radio button (Bootstrap Italia draws the box
+// on its label, so the input itself is ticked).
+func (b *tab) tick(sel string) {
+	b.t.Helper()
+	if !eval[bool](b, fmt.Sprintf(`(() => { const el = document.querySelector(%q); if (!el) return false; el.checked = true; el.dispatchEvent(new Event('change', {bubbles: true})); return true })()`, sel)) {
+		b.t.Fatalf("no %s to tick", sel)
+	}
+}
+
+// click waits for a visible element and clicks it (the DOM's click, as a
+// pointer would: a layout shift while fonts load cannot make it miss).
+func (b *tab) click(sel string) {
+	b.t.Helper()
+	b.run("click "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	eval[bool](b, fmt.Sprintf(`(document.querySelector(%q).click(), true)`, sel))
 }
 
 // signOut presses "Esci" and waits for the page to offer signing in.

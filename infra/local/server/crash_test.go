@@ -25,6 +25,8 @@ import (
 	"sportello/shared/auth"
 	"sportello/shared/clock"
 	txoutbox "sportello/shared/outbox"
+	"sportello/shared/program"
+	"sportello/shared/registry"
 	"sportello/shared/submission"
 )
 
@@ -171,7 +173,11 @@ func crashDrafts(t *testing.T, dir string, start time.Time, n int) []crashApp {
 				}
 			}
 		}
-		if err := rt.Store.ImportPreloaded(ctx, PiemonteCall, rows); err != nil {
+		list, err := registry.PreloadedRows(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Store.ImportRows(ctx, PiemonteCall, program.ListPreloaded, list); err != nil {
 			t.Fatal(err)
 		}
 		for _, o := range orgs {

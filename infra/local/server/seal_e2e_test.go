@@ -122,19 +122,15 @@ func (e *env) filedMilano() (string, string, map[string]bool) {
 	return id, tok, shas
 }
 
+// sealedView is an application as the seal tests read it: the generated
+// apiclient.Submission with its optional parts in place (zero when absent).
 type sealedView struct {
-	State           string                      `json:"state"`
-	Protocol        struct{ Number, At string } `json:"protocol"`
-	SealedDocuments []submission.SealedDocument `json:"sealedDocuments"`
-	Integrations    []struct {
-		Protocol  struct{ Number, At string } `json:"protocol"`
-		Documents []submission.SealedDocument `json:"documents"`
-	} `json:"integrations"`
-	Flags  []string `json:"flags"`
-	Review struct {
-		Admitted []string `json:"admittedFacilities"`
-		Deadline string   `json:"deadline"`
-	} `json:"review"`
+	State           apiclient.SubmissionState
+	Protocol        apiclient.Protocol
+	SealedDocuments []apiclient.SealedDocument
+	Integrations    []apiclient.Integration
+	Flags           []string
+	Review          apiclient.Review
 }
 
 func (e *env) view(id, token string) sealedView {
@@ -143,17 +139,15 @@ func (e *env) view(id, token string) sealedView {
 	if r.Status != 200 {
 		e.t.Fatalf("get: %d %s", r.Status, r.Body)
 	}
-	var v sealedView
-	if err := json.Unmarshal(r.Body, &v); err != nil {
-		e.t.Fatal(err)
-	}
-	return v
+	s := decode[apiclient.Submission](e.t, r)
+	return sealedView{State: s.State, Protocol: deref(s.Protocol), SealedDocuments: deref(s.SealedDocuments),
+		Integrations: deref(s.Integrations), Flags: deref(s.Flags), Review: deref(s.Review)}
 }
 
-func sealedIDs(docs []submission.SealedDocument) []string {
+func sealedIDs(docs []apiclient.SealedDocument) []string {
 	var out []string
 	for _, d := range docs {
-		out = append(out, d.ID)
+		out = append(out, d.Id)
 	}
 	slices.Sort(out)
 	return out
@@ -191,7 +185,7 @@ func TestFilingSealsTheVerifiedDocuments(t *testing.T) {
 		t.Fatalf("sealed %v, want %v", got, want)
 	}
 	for _, d := range v.SealedDocuments {
-		if !shas[d.SHA256] || d.Size == 0 || d.Kind == "" {
+		if !shas[d.Sha256] || d.Size == 0 || d.Kind == "" {
 			t.Fatalf("sealed fingerprint incomplete: %+v", d)
 		}
 	}
@@ -237,7 +231,7 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 	}
 	v := e.view(id, tok)
 	if len(v.Integrations) != 1 || v.Integrations[0].Protocol.Number != "LOM-2025-0000002" ||
-		!slices.Equal(sealedIDs(v.Integrations[0].Documents), []string{inTime.id}) || v.Integrations[0].Documents[0].SHA256 != inTime.sha {
+		!slices.Equal(sealedIDs(v.Integrations[0].Documents), []string{inTime.id}) || v.Integrations[0].Documents[0].Sha256 != inTime.sha {
 		t.Fatalf("integration record: %+v", v.Integrations)
 	}
 	if !slices.Equal(sealedIDs(v.SealedDocuments), sealedBefore) {
@@ -455,20 +449,12 @@ func TestAdmittedFacilitiesAreASubsetOfTheApplications(t *testing.T) {
 	}
 	v := e.view(id, tok)
 	ex := loadExample(t, "lombardia-milano.json")
-	var data struct {
-		Facilities []struct {
-			Code string `json:"afamUdos"`
-		} `json:"facilities"`
-	}
-	if err := json.Unmarshal(ex.Data, &data); err != nil {
-		t.Fatal(err)
-	}
 	var all []string
-	for _, f := range data.Facilities {
-		all = append(all, f.Code)
+	for _, f := range deref(formOf[apiclient.LombardiaForm](t, ex.Data).Facilities) {
+		all = append(all, deref(f.AfamUdos))
 	}
-	if len(all) == 0 || !slices.Equal(v.Review.Admitted, all) {
-		t.Fatalf("admitted %v, want all %v", v.Review.Admitted, all)
+	if admitted := deref(v.Review.AdmittedFacilities); len(all) == 0 || !slices.Equal(admitted, all) {
+		t.Fatalf("admitted %v, want all %v", admitted, all)
 	}
 	mails, _ := filepath.Glob(filepath.Join(e.rt.OutboxDir, "*esito*"))
 	if len(mails) != 1 {
@@ -517,7 +503,7 @@ func TestPiemonteRejectionCarriesADeadline(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("reject before the close: %d %s", r.Status, r.Body)
 	}
-	if got, _ := clock.ParseInstant(e.view(id, tok).Review.Deadline); !got.Equal(clock.InRome(2026, 5, 18, 12, 0)) {
+	if got := deref(e.view(id, tok).Review.Deadline); !got.Equal(clock.InRome(2026, 5, 18, 12, 0)) {
 		t.Fatalf("default deadline %v, want the window's close", got)
 	}
 	if r := e.submit(id, tok); r.Status != 200 {

@@ -156,14 +156,14 @@ func checkRecord(t *testing.T, e *env, ids []string) {
 		}
 		byNumber[v.Protocol.Number] = id
 		withdrawn[id] = v.State == "withdrawn"
-		filedAt, _ := clock.ParseInstant(v.Protocol.At)
+		filedAt := v.Protocol.At
 		want := map[string]bool{}
 		for _, s := range v.SealedDocuments {
-			d := docs[doc[s.ID]]
-			if d.Status != "verified" || d.Sha256 != s.SHA256 || deref(d.VerifiedAt).After(filedAt) {
-				t.Fatalf("%s: sealed %s was not verified by the filing: %+v", id, s.ID, d)
+			d := docs[doc[s.Id]]
+			if d.Status != "verified" || d.Sha256 != s.Sha256 || deref(d.VerifiedAt).After(filedAt) {
+				t.Fatalf("%s: sealed %s was not verified by the filing: %s", id, s.Id, shown(d))
 			}
-			want[s.SHA256] = true
+			want[s.Sha256] = true
 		}
 		receipt := e.do("GET", "/v1/submissions/"+id+"/receipt", tok, nil)
 		got := map[string]bool{}
@@ -183,9 +183,9 @@ func checkRecord(t *testing.T, e *env, ids []string) {
 		for _, in := range v.Integrations {
 			byNumber[in.Protocol.Number] = id
 			for _, s := range in.Documents {
-				d := docs[doc[s.ID]]
+				d := docs[doc[s.Id]]
 				if d.Status != "verified" || d.ReceivedAt == nil {
-					t.Fatalf("%s: integration document %s: %+v", id, s.ID, d)
+					t.Fatalf("%s: integration document %s: %s", id, s.Id, shown(d))
 				}
 			}
 		}

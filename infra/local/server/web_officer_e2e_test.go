@@ -135,6 +135,9 @@ func TestWebOfficerAnnouncesFundsForFVGAndDownloadsTheRipartoCSV(t *testing.T) {
 		t.Errorf("the decisions offered are the program's (admission): %q", got)
 	}
 	b.until("the documents with their verification", hasText(`#documents`, "Verificato"), "")
+	if got := b.text(`#documents`); !strings.Contains(got, "firma verificata") || !strings.Contains(got, "Dirigente Servizio Istruzione") {
+		t.Errorf("the documents show the signer and the verification: %q", got)
+	}
 	b.step("fvg-01-domanda")
 	b.run("admit", chromedp.Click(`#decision-admit`), chromedp.Click(`#review-submit`), chromedp.WaitVisible(`#done`))
 

@@ -3,6 +3,7 @@
 import { start } from './app.js';
 import './page-signin.js';
 import './page-calls.js';
+import './page-application.js';
 import './page-review-list.js';
 import './page-review-application.js';
 import './page-call-admin.js';
