@@ -25,7 +25,7 @@ func TestReferenceListsAreTheProgramsOwn(t *testing.T) {
 	if got := decode[apiclient.RegistryImport](t, r); got.Imported != 1 {
 		t.Fatalf("rows imported: %+v", got)
 	}
-	r = e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=001272", e.applicant("comune:001272"), nil)
+	r = e.preloaded(PiemonteCall, e.applicant("comune:001272"), "001272")
 	if r.Status != 200 || !strings.Contains(string(r.Body), "PIE-SE-9001") {
 		t.Fatalf("the imported service is not among Torino's: %d %s", r.Status, r.Body)
 	}

@@ -30,7 +30,7 @@ func TestWebOfficerRejectsTheComuneResendsTheOfficerValidates(t *testing.T) {
 	e := newEnv(t, clock.InRome(2026, 5, 10, 9, 0))
 	ex := loadExample(t, "piemonte-torino.json")
 	id := e.draft(PiemonteCall, e.applicant(ex.Org), ex.Org, ex.Data)
-	number := protocolOf(t, e.do("POST", "/v1/submissions/"+id+"/submit", e.applicant(ex.Org), nil)).Number
+	number := protocolOf(t, e.submit(id, e.applicant(ex.Org))).Number
 	e.clk.Set(clock.InRome(2026, 5, 25, 10, 0)) // after the window: the officer reviews
 	row := fmt.Sprintf(`[data-submission=%q]`, id)
 
@@ -106,7 +106,7 @@ func TestWebOfficerRejectsTheComuneResendsTheOfficerValidates(t *testing.T) {
 		`document.getElementById('refresh')?.click(); document.getElementById('filter-state')?.dispatchEvent(new Event('change'))`)
 	b.step("officer-06-elenco-validate")
 
-	r := e.do("GET", "/v1/submissions/"+id, e.officer("PIE"), nil)
+	r := e.submission(id, e.officer("PIE"))
 	got := decode[apiclient.Submission](t, r)
 	if got.State != "validated" || got.Protocol == nil || got.Protocol.Number != number || !strings.Contains(string(r.Body), `"averageAttendance":"50.10"`) {
 		t.Errorf("the stored scheda: %s, %+v", got.State, got.Protocol)
