@@ -2,7 +2,9 @@ package server
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,7 +190,8 @@ func TestWebOfficerAnnouncesFundsForFVGAndDownloadsTheRipartoCSV(t *testing.T) {
 // imported from the CSV file the Region keeps (AFAM_UDOS), the proroga of
 // a window, the list with the istruttoria's 60-day due date sorted by it,
 // an integration request with notes and a deadline (the clock then stands
-// still), and the elenco's CSV download.
+// still), an exclusion for a coded reason of the call's list, and the
+// elenco's CSV download naming it.
 func TestWebOfficerImportsExtendsRequestsIntegrationAndExports(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 31, 11, 0))
 	id, _, _ := e.filedMilano()
@@ -250,15 +253,46 @@ func TestWebOfficerImportsExtendsRequestsIntegrationAndExports(t *testing.T) {
 	}
 	b.step("lom-05-integrazione-richiesta")
 
+	// Then excluded, for a coded reason of the call's list.
+	b.run("exclude for a coded reason", chromedp.Click(`#decision-exclude`), chromedp.WaitVisible(`#reasons-group input`),
+		chromedp.Click(`#reasons-group input`),
+		chromedp.SendKeys(`#review-notes`, "La convenzione non è stata trasmessa entro il termine."))
+	code := eval[string](b, `document.querySelector('#reasons-group input').value`)
+	b.step("lom-06-esclusione")
+	b.run("send it", chromedp.Click(`#review-submit`), chromedp.WaitVisible(`#done`))
+	if got := b.text(`#last-review`); !strings.Contains(got, "Escludi") || !strings.Contains(got, "Motivi: "+code) {
+		t.Errorf("the exclusion shown: %q", got)
+	}
+
 	b.run("the exports", chromedp.Navigate(b.base+"/#/istruttoria/"+LombardiaCall+"/riparto"), chromedp.WaitVisible(`#export-outcomes-csv`))
 	_, body := b.download(`#export-outcomes-csv`)
 	found := false
 	for _, r := range italianCSV(t, body) {
-		for _, v := range r {
-			found = found || v == number
-		}
+		line := strings.Join(slices.Collect(maps.Values(r)), "|")
+		found = found || strings.Contains(line, number) && strings.Contains(line, code)
 	}
 	if !found {
-		t.Errorf("the elenco's CSV does not name %s:\n%s", number, body)
+		t.Errorf("the elenco's CSV does not name %s excluded for %s:\n%s", number, code, body)
+	}
+}
+
+// Deadlines typed in the officers' forms (a day and a time in Rome) are
+// sent with Rome's offset of that day, winter or summer, whatever the
+// browser's own zone.
+func TestWebDeadlinesAreSentWithRomesOffsetOfThatDay(t *testing.T) {
+	e := newEnv(t, clock.InRome(2026, 5, 10, 9, 0))
+	b := newTab(t, e)
+	b.run("open the page", chromedp.Navigate(b.base+"/#/accedi"), chromedp.WaitVisible(`#sign-in`))
+	for _, c := range []struct{ day, at, want string }{
+		{"2026-06-05", "12:00", "2026-06-05T12:00:00+02:00"},
+		{"2026-01-05", "09:30", "2026-01-05T09:30:00+01:00"},
+		{"2026-03-28", "23:59", "2026-03-28T23:59:00+01:00"}, // the day before summer time
+		{"2026-03-29", "12:00", "2026-03-29T12:00:00+02:00"},
+		{"2026-10-25", "12:00", "2026-10-25T12:00:00+01:00"},
+	} {
+		got := eval[string](b, fmt.Sprintf(`import('/web/ui.js').then(m => m.romeInstant(%s, %s))`, js(c.day), js(c.at)))
+		if got != c.want {
+			t.Errorf("%s %s: %s, want %s", c.day, c.at, got, c.want)
+		}
 	}
 }
