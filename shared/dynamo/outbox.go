@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,21 +42,57 @@ func (s *Store) effectItems(fx outbox.Effects) ([]types.TransactWriteItem, error
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
 	for _, m := range fx.Messages {
-		if m.ID == "" {
-			m.ID = ident.New("msg")
-		}
-		m.Status, m.CreatedAt = outbox.Pending, m.CreatedAt.UTC()
-		// A message holds an address and what was said to it: personal
-		// data, kept as long as the application it notified.
-		it := outboxItem{keys: keys{PK: outboxPK(m.ID), SK: "META", GSI1PK: outboxPending, GSI1SK: m.CreatedAt.Format("2006-01-02T15:04:05.000000000Z") + "#" + m.ID, Type: "outbox",
-			ExpiresAt: expiry(m.CreatedAt, PersonalDataRetention)}, Message: m}
-		av, err := attributevalue.MarshalMap(it)
+		av, err := attributevalue.MarshalMap(newOutboxItem(m))
 		if err != nil {
 			return nil, fmt.Errorf("encode outbox message: %w", err)
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
 	return items, nil
+}
+
+// newOutboxItem is a pending message as stored (an id is given if none).
+func newOutboxItem(m outbox.Message) outboxItem {
+	if m.ID == "" {
+		m.ID = ident.New("msg")
+	}
+	m.Status, m.CreatedAt = outbox.Pending, m.CreatedAt.UTC()
+	// A message holds an address and what was said to it: personal data,
+	// kept as long as the application it notified.
+	return outboxItem{keys: keys{PK: outboxPK(m.ID), SK: "META", GSI1PK: outboxPending, GSI1SK: m.CreatedAt.Format("2006-01-02T15:04:05.000000000Z") + "#" + m.ID, Type: "outbox",
+		ExpiresAt: expiry(m.CreatedAt, PersonalDataRetention)}, Message: m}
+}
+
+// QueueMessages writes messages to the outbox outside any change's
+// transaction (a fan-out larger than a transaction takes: one e-mail per
+// Comune that filed), each only if its id is new: queueing the same
+// messages again, after a crash or a retry, sends nothing twice.
+func (s *Store) QueueMessages(ctx context.Context, msgs []outbox.Message) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	work := make(chan outbox.Message)
+	for range min(8, len(msgs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range work {
+				if _, err := s.putNew(ctx, newOutboxItem(m)); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("queue %s: %w", m.ID, err))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, m := range msgs {
+		work <- m
+	}
+	close(work)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // errEnough ends a query early: the caller has what it asked for.
