@@ -1351,7 +1351,12 @@ type Budget struct {
 
 // Call defines model for Call.
 type Call struct {
-	Id string `json:"id"`
+	// Funds The fund the Region announced for the call (POST …/funds), published on
+	// the call for every applicant (Piemonte P27: "ne darà avviso sulla pagina
+	// principale") and e-mailed once to each applicant that filed. The latest
+	// announcement replaces an earlier one. Absent until announced.
+	Funds *PublishedFunds `json:"funds,omitempty"`
+	Id    string          `json:"id"`
 
 	// Milestones for the call's officers: the Region's own deadlines with what is undone (GET …/milestones)
 	Milestones *[]Milestone `json:"milestones,omitempty"`
@@ -1834,6 +1839,9 @@ type FormOption struct {
 
 // FundsAnnouncement defines model for FundsAnnouncement.
 type FundsAnnouncement struct {
+	// Act the reference of the act that set the fund (e.g. "D.D. n. 412 del 10/06/2026"), published with it on the call
+	Act *string `json:"act,omitempty"`
+
 	// Amount euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
 	//
 	// Example: 800.00
@@ -3187,6 +3195,31 @@ type Protocol struct {
 	//
 	// Example: LOM-2025-0000042
 	Number string `json:"number"`
+}
+
+// PublishedFunds The fund the Region announced for the call (POST …/funds), published on
+// the call for every applicant (Piemonte P27: "ne darà avviso sulla pagina
+// principale") and e-mailed once to each applicant that filed. The latest
+// announcement replaces an earlier one. Absent until announced.
+type PublishedFunds struct {
+	// Act the act that set the fund (e.g. the decree), when the officer named it
+	Act *string `json:"act,omitempty"`
+
+	// AllocationId the riparto the announcement started
+	AllocationId string `json:"allocationId"`
+
+	// Amount euros with a dot and two decimals
+	//
+	// Example: 1234.56
+	Amount Money `json:"amount"`
+
+	// AnnouncedAt RFC 3339 with offset (answers are in Europe/Rome)
+	//
+	// Example: 2026-05-18T12:00:00+02:00
+	AnnouncedAt Instant `json:"announcedAt"`
+
+	// Date the day of the announcement in Rome (AAAA-MM-GG)
+	Date openapi_types.Date `json:"date"`
 }
 
 // RecoveryInput defines model for RecoveryInput.

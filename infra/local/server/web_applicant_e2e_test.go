@@ -159,7 +159,7 @@ func TestWebLombardyComuneFilesTheA1BeforeNoon(t *testing.T) {
 	b.step("milano-02-modulo-compilato", `[data-item="facilities[1]"]`)
 	id := strings.TrimPrefix(eval[string](b, `location.hash`), "#/domande/")
 	token := e.applicant("comune:015146")
-	r := e.do("GET", "/v1/submissions/"+id, token, nil)
+	r := e.submission(id, token)
 	var saved struct {
 		Data map[string]any `json:"data"`
 	}

@@ -9,5 +9,6 @@ import './page-review-application.js';
 import './page-call-admin.js';
 import './page-riparto.js';
 import './page-correction.js';
+import './page-public.js';
 
 start();
