@@ -95,6 +95,19 @@ func (e Effects) With(line *audit.Entry, msgs ...Message) Effects {
 	return e
 }
 
+// Stamped dates the messages not yet dated with at (the change's time:
+// the relay sends the oldest first, and the record keeps when it was due).
+func (e Effects) Stamped(at time.Time) Effects {
+	msgs := append([]Message(nil), e.Messages...)
+	for i := range msgs {
+		if msgs[i].CreatedAt.IsZero() {
+			msgs[i].CreatedAt = at
+		}
+	}
+	e.Messages = msgs
+	return e
+}
+
 // ID is an effect's de-duplication key: the entity that changed, the
 // version the change made, and what the effect is ("sub_…-v3-receipt").
 // One change makes one effect of each kind, so a retried change (or a
