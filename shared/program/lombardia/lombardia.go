@@ -232,11 +232,11 @@ type Form struct {
 	// UnchangedConditions: a returning Comune declares that its
 	// participation, facilities and fees are those pre-loaded from 2024/25
 	// (C.1, "condizioni invariate").
-	UnchangedConditions bool `json:"unchangedConditions"`
-	FeesIncreased                  bool            `json:"feesIncreased"`
-	IncreasePercent                program.Decimal `json:"increasePercent"`
-	IncreaseReason                 string          `json:"increaseReason"` // a key of IncreaseReasons
-	Facilities                     []Facility      `json:"facilities"`
+	UnchangedConditions bool            `json:"unchangedConditions"`
+	FeesIncreased       bool            `json:"feesIncreased"`
+	IncreasePercent     program.Decimal `json:"increasePercent"`
+	IncreaseReason      string          `json:"increaseReason"` // a key of IncreaseReasons
+	Facilities          []Facility      `json:"facilities"`
 }
 
 // Decode reads the A1 strictly.
