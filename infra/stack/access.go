@@ -5,7 +5,7 @@ package stack
 // request touches (each item of a batch, each part of a transaction), so
 // each function is allowed only the partitions it uses.
 const (
-	pkCall     = "CALL#*"    // a call, its window events, participation, active allocation, claims
+	pkCall     = "CALL#*"    // a call, its window events, participation, active allocation, roster (applications, rendicontazioni, runs)
 	pkAudit    = "AUDIT#*"   // a call's audit trail: append-only for everyone
 	pkCounter  = "COUNTER#*" // a call's protocol counter: only filing moves it
 	pkSub      = "SUB#*"     // an application

@@ -454,7 +454,7 @@ func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Ann
 		detail["leftOut"] = strings.Join(leftOut, ",")
 	}
 	// The run, its audit line and its FundsAnnounced: one transaction.
-	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: now, Actor: a.By, Action: "funds.announced", Detail: detail}, AnnouncedEvent(c.ID, run.ID))
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: now, Actor: a.By, Action: "funds.announced", Detail: detail}, AnnouncedEvent(c.ID, run.ID)).Stamped(now)
 	conflicts := 0
 	for attempt := 0; ; attempt++ {
 		clash, err := s.Store.CreateRun(ctx, run, a.IdemKey, fx)

@@ -57,7 +57,10 @@ func newOutboxItem(m outbox.Message) outboxItem {
 		m.ID = ident.New("msg")
 	}
 	m.Status, m.CreatedAt = outbox.Pending, m.CreatedAt.UTC()
-	return outboxItem{keys: keys{PK: outboxPK(m.ID), SK: "META", GSI1PK: outboxPending, GSI1SK: m.CreatedAt.Format("2006-01-02T15:04:05.000000000Z") + "#" + m.ID, Type: "outbox"}, Message: m}
+	// A message holds an address and what was said to it: personal data,
+	// kept as long as the application it notified.
+	return outboxItem{keys: keys{PK: outboxPK(m.ID), SK: "META", GSI1PK: outboxPending, GSI1SK: m.CreatedAt.Format("2006-01-02T15:04:05.000000000Z") + "#" + m.ID, Type: "outbox",
+		ExpiresAt: expiry(m.CreatedAt, PersonalDataRetention)}, Message: m}
 }
 
 // QueueMessages writes messages to the outbox outside any change's
@@ -201,7 +204,7 @@ func (s *Store) SaveSubmissionWith(ctx context.Context, sub submission.Submissio
 		return err
 	}
 	items = append(items, more...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transactWrite(ctx, items)
 	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
 		return problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata da un'altra richiesta: ricaricarla e riprovare.")
 	}

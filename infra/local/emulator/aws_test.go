@@ -129,17 +129,57 @@ func TestTransactionsThatMeetAreCancelledWithAReasonPerItem(t *testing.T) {
 	}
 }
 
-func TestConditionFailuresNameOnlyTheFailingItems(t *testing.T) {
-	_, c := startAWS(t, AWS())
-	ctx := context.Background()
-	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("X", "1")}); err != nil {
-		t.Fatal(err)
-	}
-	cond := txPut("X", "1")
-	cond.Put.ConditionExpression = aws.String("attribute_not_exists(pk)")
-	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("Y", "1"), cond}})
-	if got := strings.Join(reasons(err), ","); got != "None,ConditionalCheckFailed" {
-		t.Fatalf("reasons %q, want None,ConditionalCheckFailed", got)
+// DynamoDB evaluates every item's condition before it cancels and names
+// each one that failed (ConditionalCheckFailed), None for the others; a
+// caller filing several applications at once learns in one answer which
+// of them were refused. Both modes answer so.
+func TestConditionFailuresNameEveryFailingItem(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		model *Model
+	}{{"aws", AWS()}, {"plain", nil}} {
+		t.Run(mode.name, func(t *testing.T) {
+			_, c := startAWS(t, mode.model)
+			ctx := context.Background()
+			for _, pk := range []string{"X", "W"} {
+				if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item(pk, "1", "v", "old")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			exists, missing := aws.String("attribute_exists(pk)"), aws.String("attribute_not_exists(pk)")
+			check := func(pk string, cond *string) types.TransactWriteItem {
+				return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(table), Key: item(pk, "1"), ConditionExpression: cond}}
+			}
+			putNew := txPut("X", "1", "v", "new")
+			putNew.Put.ConditionExpression = missing
+			update := types.TransactWriteItem{Update: &types.Update{TableName: aws.String(table), Key: item("V", "1"), ConditionExpression: exists,
+				UpdateExpression: aws.String("SET v = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": sv("new")}}}
+			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+				txPut("Y", "1"), putNew, check("Z", exists), check("W", exists), update}})
+			const want = "None,ConditionalCheckFailed,ConditionalCheckFailed,None,ConditionalCheckFailed"
+			if got := strings.Join(reasons(err), ","); got != want {
+				t.Fatalf("reasons %q (%v), want %s", got, err, want)
+			}
+			for _, k := range []struct{ pk, v string }{{"Y", ""}, {"X", "old"}, {"W", "old"}, {"V", ""}} {
+				out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: item(k.pk, "1"), ConsistentRead: aws.Bool(true)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := ""
+				if v, ok := out.Item["v"].(*types.AttributeValueMemberS); ok {
+					got = v.Value
+				} else if out.Item != nil {
+					got = "(stored)"
+				}
+				if got != k.v {
+					t.Errorf("%s after the cancelled transaction: %q, want %q (nothing written, a checked item kept)", k.pk, got, k.v)
+				}
+			}
+			if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+				txPut("Y", "1"), check("W", exists), check("Z", missing)}}); err != nil {
+				t.Fatalf("a transaction whose conditions all hold: %v", err)
+			}
+		})
 	}
 }
 
@@ -412,6 +452,10 @@ func TestModelFromEnv(t *testing.T) {
 		want             func(*Model) bool
 		fails            bool
 	}{
+		{"aws is the default", "", "", func(m *Model) bool {
+			a := AWS()
+			return m != nil && m.TxHold == a.TxHold && m.GSILag == a.GSILag && m.PartitionWCU == a.PartitionWCU
+		}, false},
 		{"aws has a lag of a few hundred ms", "aws", "", func(m *Model) bool { return m != nil && m.GSILag == 300*time.Millisecond }, false},
 		{"plain is no model", "plain", "", func(m *Model) bool { return m == nil }, false},
 		{"the lag can be set", "aws", "1s", func(m *Model) bool { return m != nil && m.GSILag == time.Second }, false},

@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
-	"time"
 
 	"sportello/infra/apiclient"
 	"sportello/shared/clock"
@@ -54,27 +53,22 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	}
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
 	off = e.officer("FVG")
-	// The officer works from the call's listing, read through the index
-	// (gsi1), which shows an application a few hundred milliseconds after
-	// it was created, as on AWS; this test creates the last one a moment
-	// ago, so it waits (up to 5 s) until the listing shows all three, as
-	// an officer would see them before deciding. The riparto then reads
-	// each application's state consistently.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		r := e.listSubmissions(FVGCall, off, nil)
-		listed := 0
+	// The officer works from the call's listing, which is eventually
+	// consistent (read through the index, gsi1): it shows an application a
+	// few hundred milliseconds after it was created, as on AWS. This test
+	// created the last one a moment ago, so it asks again until the
+	// listing shows all three, as an officer would see them before
+	// deciding. The riparto itself reads each application current.
+	e.eventually("the call's listing", func() response {
+		return e.listSubmissions(FVGCall, off, nil)
+	}, func(r response) bool {
 		for _, id := range ids {
-			if strings.Contains(string(r.Body), `"`+id+`"`) {
-				listed++
+			if !strings.Contains(string(r.Body), `"`+id+`"`) {
+				return false
 			}
 		}
-		if r.Status == 200 && listed == len(ids) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the officer's listing never showed the %d applications: %d %s", len(ids), r.Status, r.Body)
-		}
-	}
+		return true
+	})
 	for _, id := range ids {
 		if r := e.decide(id, off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
 			t.Fatalf("admit: %d %s", r.Status, r.Body)

@@ -85,6 +85,31 @@ func (e *env) officer(region string) string {
 	return e.rt.Token(auth.Principal{Subject: "officer-" + region, Role: auth.RoleOfficer, Region: region})
 }
 
+// listingLag bounds how long a test waits for an eventually consistent
+// listing (docs/performance.md, "Reads: current or eventual"): the index
+// shows a change a few hundred milliseconds late on AWS and on the
+// AWS-faithful emulator; 5 s is far beyond that, even on a loaded machine.
+const listingLag = 5 * time.Second
+
+// eventually asks again, as a client of an eventually consistent listing
+// would, until ok says the answer shows what the test wrote, for at most
+// listingLag; then it fails with the last answer. It returns the answer
+// that satisfied ok.
+func (e *env) eventually(what string, ask func() response, ok func(response) bool) response {
+	e.t.Helper()
+	deadline := time.Now().Add(listingLag)
+	for {
+		r := ask()
+		if r.Status == http.StatusOK && ok(r) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: not shown within %s: %d %s", what, listingLag, r.Status, r.Body)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
 // response is a raw exchange, for the requests a test sends on purpose
 // outside the typed client's types (bad bodies, stray headers).
 type response struct {
