@@ -3978,6 +3978,8 @@ type ClientInterface interface {
 
 	// ListCalls The calls the caller may see (applicants every call, officers their Region's)
 	//
+	// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
+	//
 	// Corresponds with GET /v1/calls (the `ListCalls` operationId).
 	ListCalls(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4134,6 +4136,8 @@ type ClientInterface interface {
 	GetServiceRegistry(ctx context.Context, callId CallId, params *GetServiceRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSubmissions The call's applications the caller may see (an applicant its orgs', an officer all), without form data
+	//
+	// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
 	//
 	// Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
 	ListSubmissions(ctx context.Context, callId CallId, params *ListSubmissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4298,6 +4302,8 @@ type ClientInterface interface {
 	UpdateSubmission(ctx context.Context, id SubmissionId, params *UpdateSubmissionParams, body UpdateSubmissionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSubmissionAudit The application's audit trail (officers of the Region)
+	//
+	// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 	//
 	// Corresponds with GET /v1/submissions/{id}/audit (the `GetSubmissionAudit` operationId).
 	GetSubmissionAudit(ctx context.Context, id SubmissionId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4519,6 +4525,8 @@ func (c *Client) CalculateRiparto(ctx context.Context, body CalculateRipartoJSON
 }
 
 // ListCalls The calls the caller may see (applicants every call, officers their Region's)
+//
+// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
 //
 // Corresponds with GET /v1/calls (the `ListCalls` operationId).
 func (c *Client) ListCalls(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4896,6 +4904,8 @@ func (c *Client) GetServiceRegistry(ctx context.Context, callId CallId, params *
 }
 
 // ListSubmissions The call's applications the caller may see (an applicant its orgs', an officer all), without form data
+//
+// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
 //
 // Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
 func (c *Client) ListSubmissions(ctx context.Context, callId CallId, params *ListSubmissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5320,6 +5330,8 @@ func (c *Client) UpdateSubmission(ctx context.Context, id SubmissionId, params *
 }
 
 // GetSubmissionAudit The application's audit trail (officers of the Region)
+//
+// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 //
 // Corresponds with GET /v1/submissions/{id}/audit (the `GetSubmissionAudit` operationId).
 func (c *Client) GetSubmissionAudit(ctx context.Context, id SubmissionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7853,6 +7865,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListCallsWithResponse The calls the caller may see (applicants every call, officers their Region's)
 	//
+	// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/calls (the `ListCalls` operationId).
@@ -8036,6 +8050,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListSubmissionsWithResponse The call's applications the caller may see (an applicant its orgs', an officer all), without form data
 	//
+	// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
@@ -8217,6 +8233,8 @@ type ClientWithResponsesInterface interface {
 	UpdateSubmissionWithResponse(ctx context.Context, id SubmissionId, params *UpdateSubmissionParams, body UpdateSubmissionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSubmissionResponse, error)
 
 	// GetSubmissionAuditWithResponse The application's audit trail (officers of the Region)
+	//
+	// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13122,6 +13140,8 @@ func (c *ClientWithResponses) CalculateRipartoWithResponse(ctx context.Context, 
 
 // ListCallsWithResponse The calls the caller may see (applicants every call, officers their Region's)
 //
+// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/calls (the `ListCalls` operationId).
@@ -13436,6 +13456,8 @@ func (c *ClientWithResponses) GetServiceRegistryWithResponse(ctx context.Context
 }
 
 // ListSubmissionsWithResponse The call's applications the caller may see (an applicant its orgs', an officer all), without form data
+//
+// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13774,6 +13796,8 @@ func (c *ClientWithResponses) UpdateSubmissionWithResponse(ctx context.Context, 
 }
 
 // GetSubmissionAuditWithResponse The application's audit trail (officers of the Region)
+//
+// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 //
 // Returns a wrapper object for the known response body format(s).
 //
