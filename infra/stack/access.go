@@ -97,7 +97,10 @@ var TableAccess = map[string]Access{
 	"allocation": {
 		Read:   []string{pkAlloc, pkCall, pkSub, pkRegistry},
 		Index:  []string{ixSubs},
-		Write:  []string{pkAlloc, pkAudit},
+		// The fund published on the call and its e-mails queued (Announced:
+		// the FundsAnnounced delivery completes what the announcing request
+		// may not have).
+		Write:  []string{pkAlloc, pkAudit, pkCall, pkOutbox},
 		Delete: []string{pkCall},
 		Batch:  []string{pkAlloc},
 	},
