@@ -3971,6 +3971,8 @@ type ClientInterface interface {
 
 	// ListCalls The calls the caller may see (applicants every call, officers their Region's)
 	//
+	// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
+	//
 	// Corresponds with GET /v1/calls (the `ListCalls` operationId).
 	ListCalls(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4127,6 +4129,8 @@ type ClientInterface interface {
 	GetServiceRegistry(ctx context.Context, callId CallId, params *GetServiceRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSubmissions The call's applications the caller may see (an applicant its orgs', an officer all), without form data
+	//
+	// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
 	//
 	// Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
 	ListSubmissions(ctx context.Context, callId CallId, params *ListSubmissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4291,6 +4295,8 @@ type ClientInterface interface {
 	UpdateSubmission(ctx context.Context, id SubmissionId, params *UpdateSubmissionParams, body UpdateSubmissionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSubmissionAudit The application's audit trail (officers of the Region)
+	//
+	// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 	//
 	// Corresponds with GET /v1/submissions/{id}/audit (the `GetSubmissionAudit` operationId).
 	GetSubmissionAudit(ctx context.Context, id SubmissionId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4512,6 +4518,8 @@ func (c *Client) CalculateRiparto(ctx context.Context, body CalculateRipartoJSON
 }
 
 // ListCalls The calls the caller may see (applicants every call, officers their Region's)
+//
+// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
 //
 // Corresponds with GET /v1/calls (the `ListCalls` operationId).
 func (c *Client) ListCalls(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4889,6 +4897,8 @@ func (c *Client) GetServiceRegistry(ctx context.Context, callId CallId, params *
 }
 
 // ListSubmissions The call's applications the caller may see (an applicant its orgs', an officer all), without form data
+//
+// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
 //
 // Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
 func (c *Client) ListSubmissions(ctx context.Context, callId CallId, params *ListSubmissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5313,6 +5323,8 @@ func (c *Client) UpdateSubmission(ctx context.Context, id SubmissionId, params *
 }
 
 // GetSubmissionAudit The application's audit trail (officers of the Region)
+//
+// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 //
 // Corresponds with GET /v1/submissions/{id}/audit (the `GetSubmissionAudit` operationId).
 func (c *Client) GetSubmissionAudit(ctx context.Context, id SubmissionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7846,6 +7858,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListCallsWithResponse The calls the caller may see (applicants every call, officers their Region's)
 	//
+	// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/calls (the `ListCalls` operationId).
@@ -8029,6 +8043,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListSubmissionsWithResponse The call's applications the caller may see (an applicant its orgs', an officer all), without form data
 	//
+	// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
@@ -8210,6 +8226,8 @@ type ClientWithResponsesInterface interface {
 	UpdateSubmissionWithResponse(ctx context.Context, id SubmissionId, params *UpdateSubmissionParams, body UpdateSubmissionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSubmissionResponse, error)
 
 	// GetSubmissionAuditWithResponse The application's audit trail (officers of the Region)
+	//
+	// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13115,6 +13133,8 @@ func (c *ClientWithResponses) CalculateRipartoWithResponse(ctx context.Context, 
 
 // ListCallsWithResponse The calls the caller may see (applicants every call, officers their Region's)
 //
+// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/calls (the `ListCalls` operationId).
@@ -13429,6 +13449,8 @@ func (c *ClientWithResponses) GetServiceRegistryWithResponse(ctx context.Context
 }
 
 // ListSubmissionsWithResponse The call's applications the caller may see (an applicant its orgs', an officer all), without form data
+//
+// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13767,6 +13789,8 @@ func (c *ClientWithResponses) UpdateSubmissionWithResponse(ctx context.Context, 
 }
 
 // GetSubmissionAuditWithResponse The application's audit trail (officers of the Region)
+//
+// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -265,11 +265,6 @@ type Allocator interface {
 	Allocation(params map[string]string) (Allocation, error)
 }
 
-// ErrorFromFields is a convenience for Decode implementations.
-func ErrorFromFields(f problem.Fields) error {
-	return f.Err(problem.CodeValidation, "Alcuni campi non sono validi.")
-}
-
 // ValidEmail is a light syntax check of an e-mail address (the receipt
 // goes there; deliverability is SES's business).
 func ValidEmail(s string) bool {

@@ -473,3 +473,74 @@ func TestModelFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// Capacity is charged as DynamoDB charges it: a transactional write costs
+// twice a single one, a write refused by its condition still costs its
+// units, and reads have their own per-partition capacity.
+func TestCapacityChargesTransactionsTwiceFailedConditionsAndReads(t *testing.T) {
+	ctx := context.Background()
+	m := AWS()
+	m.PartitionWCU, m.PartitionRCU, m.Burst = 10, 10, time.Second
+	_, c := startAWS(t, m)
+	writes := func(do func(i int) error) (int, error) {
+		for i := 0; i < 30; i++ {
+			if err := do(i); err != nil {
+				return i, err
+			}
+		}
+		return 30, nil
+	}
+	n, err := writes(func(i int) error {
+		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("TX", fmt.Sprint(i))}})
+		return err
+	})
+	if got := strings.Join(reasons(err), ","); got != "ThrottlingError" || n < 4 || n > 6 {
+		t.Fatalf("transactional writes of 1 KB into 10 WCU: %d passed, then %q (%v); want about 5 (2 units each), then ThrottlingError", n, got, err)
+	}
+	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("CC", "x")}); err != nil {
+		t.Fatal(err)
+	}
+	n, err = writes(func(int) error {
+		_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("CC", "x"), ConditionExpression: aws.String("attribute_not_exists(pk)")})
+		if code(err) == "ConditionalCheckFailedException" {
+			return nil
+		}
+		return err
+	})
+	if code(err) != "ProvisionedThroughputExceededException" || n > 15 {
+		t.Fatalf("writes refused by their condition: %d before %v; want them to use the partition's capacity up", n, err)
+	}
+	n, err = writes(func(int) error {
+		_, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: item("CC", "x"), ConsistentRead: aws.Bool(true)})
+		return err
+	})
+	if code(err) != "ProvisionedThroughputExceededException" || n > 15 {
+		t.Fatalf("consistent reads of one partition of 10 RCU: %d before %v; want ProvisionedThroughputExceededException", n, err)
+	}
+}
+
+// While a transaction with a ClientRequestToken runs, the same token
+// answers TransactionInProgressException; afterwards, success without a
+// second write.
+func TestClientRequestTokenInFlightIsInProgress(t *testing.T) {
+	m := AWS()
+	m.TxHold = 300 * time.Millisecond
+	d, c := startAWS(t, m)
+	ctx := context.Background()
+	in := &dynamodb.TransactWriteItemsInput{ClientRequestToken: aws.String("tok"), TransactItems: []types.TransactWriteItem{txPut("IP", "1")}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.TransactWriteItems(ctx, in)
+		done <- err
+	}()
+	holding(t, d, "IP", "1")
+	if _, err := c.TransactWriteItems(ctx, in); code(err) != "TransactionInProgressException" {
+		t.Fatalf("the same token while the first runs: %v, want TransactionInProgressException", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TransactWriteItems(ctx, in); err != nil {
+		t.Fatalf("the same request after it succeeded: %v, want success", err)
+	}
+}

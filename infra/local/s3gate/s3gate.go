@@ -77,33 +77,65 @@ const corsHeaders = "content-type, content-length, x-amz-checksum-sha256, x-amz-
 // pages upload straight to S3 with the pre-signed PUT, as in the cloud.
 func (g *Gate) AllowOrigin(origin string) { g.origins.Store(origin, true) }
 
-// cors answers a preflight, and marks an allowed origin's answer; it
-// reports whether the request was a preflight (and is answered).
-func (g *Gate) cors(w http.ResponseWriter, r *http.Request) bool {
+// cors answers a preflight (done: true), or returns the writer the
+// request's answer goes through: with the CORS headers of an allowed
+// origin, and without those the backend would add on its own (gofakes3
+// answers every origin; S3 only those of the bucket's rule).
+func (g *Gate) cors(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, bool) {
 	origin := r.Header.Get("Origin")
-	if _, ok := g.origins.Load(origin); origin == "" || !ok {
-		if r.Method == http.MethodOptions {
-			g.refuse(w, r, &s3Error{http.StatusForbidden, "AccessForbidden", "CORSResponse: This CORS request is not allowed."})
-			return true
+	_, allowed := g.origins.Load(origin)
+	allowed = allowed && origin != ""
+	if r.Method != http.MethodOptions {
+		if origin == "" {
+			return w, false
 		}
-		return false
+		return &corsWriter{ResponseWriter: w, origin: origin, allowed: allowed}, false
+	}
+	if m := r.Header.Get("Access-Control-Request-Method"); !allowed || (m != http.MethodPut && m != http.MethodGet) {
+		g.refuse(w, r, &s3Error{http.StatusForbidden, "AccessForbidden", "CORSResponse: This CORS request is not allowed."})
+		return w, true
 	}
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Set("Vary", "Origin")
-	h.Set("Access-Control-Expose-Headers", "ETag")
-	if r.Method != http.MethodOptions {
-		return false
-	}
-	if m := r.Header.Get("Access-Control-Request-Method"); m != http.MethodPut && m != http.MethodGet {
-		g.refuse(w, r, &s3Error{http.StatusForbidden, "AccessForbidden", "CORSResponse: This CORS request is not allowed."})
-		return true
-	}
 	h.Set("Access-Control-Allow-Methods", "PUT, GET")
 	h.Set("Access-Control-Allow-Headers", corsHeaders)
 	h.Set("Access-Control-Max-Age", "3000")
 	w.WriteHeader(http.StatusOK)
-	return true
+	return w, true
+}
+
+// corsWriter sets the CORS headers of the bucket's rule on the answer.
+type corsWriter struct {
+	http.ResponseWriter
+	origin      string
+	allowed     bool
+	wroteHeader bool
+}
+
+func (c *corsWriter) WriteHeader(status int) {
+	if !c.wroteHeader {
+		c.wroteHeader = true
+		h := c.Header()
+		for k := range h {
+			if strings.HasPrefix(k, "Access-Control-") {
+				h.Del(k)
+			}
+		}
+		if c.allowed {
+			h.Set("Access-Control-Allow-Origin", c.origin)
+			h.Set("Access-Control-Expose-Headers", "ETag")
+			h.Add("Vary", "Origin")
+		}
+	}
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *corsWriter) Write(b []byte) (int, error) {
+	if !c.wroteHeader {
+		c.WriteHeader(http.StatusOK)
+	}
+	return c.ResponseWriter.Write(b)
 }
 
 const (
@@ -122,8 +154,18 @@ func (g *Gate) now() time.Time {
 }
 
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if g.cors(w, r) {
+	w, done := g.cors(w, r)
+	if done {
 		return
+	}
+	if cw, ok := w.(*corsWriter); ok {
+		// An answer with no body and no explicit status (gofakes3's PUT)
+		// still gets the rule's headers.
+		defer func() {
+			if !cw.wroteHeader {
+				cw.WriteHeader(http.StatusOK)
+			}
+		}()
 	}
 	var err *s3Error
 	switch {

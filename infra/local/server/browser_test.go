@@ -14,6 +14,7 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -121,6 +122,13 @@ func newTab(t *testing.T, e *env) *tab {
 	if err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
+	// Reduced motion: Bootstrap Italia scrolls smoothly otherwise, and a
+	// click aimed at an element still scrolling into view can miss it.
+	b.run("reduce motion", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}}})
+		return err
+	}))
 	t.Cleanup(b.check)
 	return b
 }
@@ -283,7 +291,7 @@ func (b *tab) until(what, cond, act string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("%s: still not so after 10 s (page: %.500s)", what, eval[string](b, `document.getElementById('main').innerText`))
+			b.t.Fatalf("%s: still not so after 10 s (page: %.4000s)", what, eval[string](b, `document.getElementById('main').innerText`))
 		}
 		if act != "" {
 			eval[any](b, act)

@@ -259,7 +259,8 @@ func TestWebOfficerImportsExtendsRequestsIntegrationAndExports(t *testing.T) {
 		chromedp.SendKeys(`#review-notes`, "La convenzione non è stata trasmessa entro il termine."))
 	code := eval[string](b, `document.querySelector('#reasons-group input').value`)
 	b.step("lom-06-esclusione")
-	b.run("send it", chromedp.Click(`#review-submit`), chromedp.WaitVisible(`#done`))
+	b.run("send the exclusion", chromedp.Click(`#review-submit`))
+	b.until("the exclusion shown", hasText(`#last-review`, "Escludi"), "")
 	if got := b.text(`#last-review`); !strings.Contains(got, "Escludi") || !strings.Contains(got, "Motivi: "+code) {
 		t.Errorf("the exclusion shown: %q", got)
 	}

@@ -1,12 +1,12 @@
 package server
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/clock"
 )
 
@@ -28,15 +28,15 @@ func TestWebPublicCalculatorAndRipartoSimulator(t *testing.T) {
 	b.tick(`#born`)
 	b.click(`#calculate`)
 	b.run("the split", chromedp.WaitVisible(`#split`))
-	r := e.do("POST", "/v1/calculators/nidi-gratis-plus", "", `{"fee":"450.00","isee":"18000.00","bornFrom2024":true,"month":1}`)
-	var want map[string]any
-	if err := json.Unmarshal(r.Body, &want); err != nil || r.Status != 200 {
+	r := e.nidiGratis(apiclient.NidiGratisRequest{Fee: "450.00", Isee: "18000.00", BornFrom2024: true, Month: 1})
+	if r.Status != 200 {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
+	want := decode[apiclient.NidiGratisResult](t, r)
 	split := b.text(`#split`)
-	for _, k := range []string{"inpsBonus", "regionShare", "familyShare"} {
-		if euro := pageEuro(want[k].(string)); !strings.Contains(split, euro) {
-			t.Errorf("%s %s (%s) not shown: %q", k, want[k], euro, split)
+	for _, k := range []struct{ name, amount string }{{"inpsBonus", want.InpsBonus}, {"regionShare", want.RegionShare}, {"familyShare", want.FamilyShare}} {
+		if euro := pageEuro(k.amount); !strings.Contains(split, euro) {
+			t.Errorf("%s %s (%s) not shown: %q", k.name, k.amount, euro, split)
 		}
 	}
 	if got := b.text(`#fee-error`); got != "" {
