@@ -95,8 +95,8 @@ var TableAccess = map[string]Access{
 	// Runs a riparto: the run, the call's applications, its lines, the
 	// end of the call's active run.
 	"allocation": {
-		Read:   []string{pkAlloc, pkCall, pkSub, pkRegistry},
-		Index:  []string{ixSubs},
+		Read:  []string{pkAlloc, pkCall, pkSub, pkRegistry},
+		Index: []string{ixSubs},
 		// The fund published on the call and its e-mails queued (Announced:
 		// the FundsAnnounced delivery completes what the announcing request
 		// may not have).
