@@ -1,6 +1,6 @@
 # sportello — see README.md. Every target works on a fresh machine with Go 1.26.
 SHELL := /bin/bash
-FUNCTIONS := calls submissions uploads documents windows allocation public web
+FUNCTIONS := calls submissions uploads documents windows allocation public web relay
 GO ?= go
 export GOFLAGS := -buildvcs=false
 

@@ -1,5 +1,6 @@
 // Command calls is the calls function: calls and windows, fund
-// announcements and allocations, calculators.
+// announcements (published on the call, e-mailed to the applicants that
+// filed through the outbox) and allocations, calculators.
 package main
 
 import (
@@ -15,6 +16,6 @@ import (
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	a := cloud.Must(env.App(cloud.Scheduler))
+	a := cloud.Must(env.App(cloud.Scheduler, cloud.Mailer))
 	lambda.Start(lambdalog.Handler(cloud.Must(handlers.Router(a, routes.Calls)).Handle))
 }

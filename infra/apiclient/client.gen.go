@@ -1351,7 +1351,12 @@ type Budget struct {
 
 // Call defines model for Call.
 type Call struct {
-	Id string `json:"id"`
+	// Funds The fund the Region announced for the call (POST …/funds), published on
+	// the call for every applicant (Piemonte P27: "ne darà avviso sulla pagina
+	// principale") and e-mailed once to each applicant that filed. The latest
+	// announcement replaces an earlier one. Absent until announced.
+	Funds *PublishedFunds `json:"funds,omitempty"`
+	Id    string          `json:"id"`
 
 	// Milestones for the call's officers: the Region's own deadlines with what is undone (GET …/milestones)
 	Milestones *[]Milestone `json:"milestones,omitempty"`
@@ -1372,8 +1377,10 @@ type Call struct {
 	Program string `json:"program"`
 
 	// ProtocolPrefix Example: PIE-2026
-	ProtocolPrefix string     `json:"protocolPrefix"`
-	Region         CallRegion `json:"region"`
+	ProtocolPrefix string `json:"protocolPrefix"`
+
+	// Region a Region of the catalog's programs (the enum is generated from them)
+	Region CallRegion `json:"region"`
 
 	// Review How the call's applications are reviewed (the program's model):
 	// the decisions an officer may take, with what each asks for, and the
@@ -1387,7 +1394,7 @@ type Call struct {
 	Windows []Window  `json:"windows"`
 }
 
-// CallRegion defines model for Call.Region.
+// CallRegion a Region of the catalog's programs (the enum is generated from them)
 type CallRegion string
 
 // CallAudit defines model for CallAudit.
@@ -1832,6 +1839,9 @@ type FormOption struct {
 
 // FundsAnnouncement defines model for FundsAnnouncement.
 type FundsAnnouncement struct {
+	// Act the reference of the act that set the fund (e.g. "D.D. n. 412 del 10/06/2026"), published with it on the call
+	Act *string `json:"act,omitempty"`
+
 	// Amount euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
 	//
 	// Example: 800.00
@@ -3187,6 +3197,31 @@ type Protocol struct {
 	Number string `json:"number"`
 }
 
+// PublishedFunds The fund the Region announced for the call (POST …/funds), published on
+// the call for every applicant (Piemonte P27: "ne darà avviso sulla pagina
+// principale") and e-mailed once to each applicant that filed. The latest
+// announcement replaces an earlier one. Absent until announced.
+type PublishedFunds struct {
+	// Act the act that set the fund (e.g. the decree), when the officer named it
+	Act *string `json:"act,omitempty"`
+
+	// AllocationId the riparto the announcement started
+	AllocationId string `json:"allocationId"`
+
+	// Amount euros with a dot and two decimals
+	//
+	// Example: 1234.56
+	Amount Money `json:"amount"`
+
+	// AnnouncedAt RFC 3339 with offset (answers are in Europe/Rome)
+	//
+	// Example: 2026-05-18T12:00:00+02:00
+	AnnouncedAt Instant `json:"announcedAt"`
+
+	// Date the day of the announcement in Rome (AAAA-MM-GG)
+	Date openapi_types.Date `json:"date"`
+}
+
 // RecoveryInput defines model for RecoveryInput.
 type RecoveryInput struct {
 	// Amount euros with a dot and at most two decimals; no comma, exponent, sign "+" or leading zero
@@ -3199,11 +3234,13 @@ type RecoveryInput struct {
 
 // RegistryImport defines model for RegistryImport.
 type RegistryImport struct {
-	Imported int                `json:"imported"`
-	Kind     RegistryImportKind `json:"kind"`
+	Imported int `json:"imported"`
+
+	// Kind a kind of list of the catalog's programs (the enum is generated from them)
+	Kind RegistryImportKind `json:"kind"`
 }
 
-// RegistryImportKind defines model for RegistryImport.Kind.
+// RegistryImportKind a kind of list of the catalog's programs (the enum is generated from them)
 type RegistryImportKind string
 
 // Review defines model for Review.
@@ -3934,6 +3971,8 @@ type ClientInterface interface {
 
 	// ListCalls The calls the caller may see (applicants every call, officers their Region's)
 	//
+	// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
+	//
 	// Corresponds with GET /v1/calls (the `ListCalls` operationId).
 	ListCalls(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4071,7 +4110,8 @@ type ClientInterface interface {
 	//
 	// `kind=preloaded`: the services the Region pre-loads for each Comune
 	// (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
-	// (Lombardia). The body is the CSV file, UTF-8.
+	// (Lombardia). Only a kind the call's program declares is imported
+	// (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4089,6 +4129,8 @@ type ClientInterface interface {
 	GetServiceRegistry(ctx context.Context, callId CallId, params *GetServiceRegistryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSubmissions The call's applications the caller may see (an applicant its orgs', an officer all), without form data
+	//
+	// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
 	//
 	// Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
 	ListSubmissions(ctx context.Context, callId CallId, params *ListSubmissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4253,6 +4295,8 @@ type ClientInterface interface {
 	UpdateSubmission(ctx context.Context, id SubmissionId, params *UpdateSubmissionParams, body UpdateSubmissionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSubmissionAudit The application's audit trail (officers of the Region)
+	//
+	// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 	//
 	// Corresponds with GET /v1/submissions/{id}/audit (the `GetSubmissionAudit` operationId).
 	GetSubmissionAudit(ctx context.Context, id SubmissionId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4474,6 +4518,8 @@ func (c *Client) CalculateRiparto(ctx context.Context, body CalculateRipartoJSON
 }
 
 // ListCalls The calls the caller may see (applicants every call, officers their Region's)
+//
+// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
 //
 // Corresponds with GET /v1/calls (the `ListCalls` operationId).
 func (c *Client) ListCalls(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4802,7 +4848,8 @@ func (c *Client) ListPreloaded(ctx context.Context, callId CallId, params *ListP
 //
 // `kind=preloaded`: the services the Region pre-loads for each Comune
 // (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
-// (Lombardia). The body is the CSV file, UTF-8.
+// (Lombardia). Only a kind the call's program declares is imported
+// (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4850,6 +4897,8 @@ func (c *Client) GetServiceRegistry(ctx context.Context, callId CallId, params *
 }
 
 // ListSubmissions The call's applications the caller may see (an applicant its orgs', an officer all), without form data
+//
+// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
 //
 // Corresponds with GET /v1/calls/{callId}/submissions (the `ListSubmissions` operationId).
 func (c *Client) ListSubmissions(ctx context.Context, callId CallId, params *ListSubmissionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5274,6 +5323,8 @@ func (c *Client) UpdateSubmission(ctx context.Context, id SubmissionId, params *
 }
 
 // GetSubmissionAudit The application's audit trail (officers of the Region)
+//
+// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 //
 // Corresponds with GET /v1/submissions/{id}/audit (the `GetSubmissionAudit` operationId).
 func (c *Client) GetSubmissionAudit(ctx context.Context, id SubmissionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7807,6 +7858,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListCallsWithResponse The calls the caller may see (applicants every call, officers their Region's)
 	//
+	// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/calls (the `ListCalls` operationId).
@@ -7966,7 +8019,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `kind=preloaded`: the services the Region pre-loads for each Comune
 	// (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
-	// (Lombardia). The body is the CSV file, UTF-8.
+	// (Lombardia). Only a kind the call's program declares is imported
+	// (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7988,6 +8042,8 @@ type ClientWithResponsesInterface interface {
 	GetServiceRegistryWithResponse(ctx context.Context, callId CallId, params *GetServiceRegistryParams, reqEditors ...RequestEditorFn) (*GetServiceRegistryResponse, error)
 
 	// ListSubmissionsWithResponse The call's applications the caller may see (an applicant its orgs', an officer all), without form data
+	//
+	// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8170,6 +8226,8 @@ type ClientWithResponsesInterface interface {
 	UpdateSubmissionWithResponse(ctx context.Context, id SubmissionId, params *UpdateSubmissionParams, body UpdateSubmissionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSubmissionResponse, error)
 
 	// GetSubmissionAuditWithResponse The application's audit trail (officers of the Region)
+	//
+	// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13075,6 +13133,8 @@ func (c *ClientWithResponses) CalculateRipartoWithResponse(ctx context.Context, 
 
 // ListCallsWithResponse The calls the caller may see (applicants every call, officers their Region's)
 //
+// Eventually consistent as to which calls exist: a call created a moment ago may be missing for a few hundred milliseconds (ask again). Each call listed is shown as it is now (a proroga shows at once).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/calls (the `ListCalls` operationId).
@@ -13348,7 +13408,8 @@ func (c *ClientWithResponses) ListPreloadedWithResponse(ctx context.Context, cal
 //
 // `kind=preloaded`: the services the Region pre-loads for each Comune
 // (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
-// (Lombardia). The body is the CSV file, UTF-8.
+// (Lombardia). Only a kind the call's program declares is imported
+// (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13388,6 +13449,8 @@ func (c *ClientWithResponses) GetServiceRegistryWithResponse(ctx context.Context
 }
 
 // ListSubmissionsWithResponse The call's applications the caller may see (an applicant its orgs', an officer all), without form data
+//
+// Eventually consistent: an application created or changed a moment ago shows here a few hundred milliseconds later (ask again, with a bounded wait). GET /v1/submissions/{submissionId} reads one application as it is now; what decides (final close, riparto, funds announcement, outputs) counts every application as it is now.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13726,6 +13789,8 @@ func (c *ClientWithResponses) UpdateSubmissionWithResponse(ctx context.Context, 
 }
 
 // GetSubmissionAuditWithResponse The application's audit trail (officers of the Region)
+//
+// Eventually consistent: a line written a moment ago shows a few hundred milliseconds later (ask again). The call's trail (GET /v1/calls/{callId}/audit) is read as it is now.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"sportello/infra/local/server"
@@ -58,7 +59,14 @@ func env(k, def string) string {
 }
 
 func printWelcome(rt *server.Runtime, dir string) {
-	officer := rt.Token(auth.Principal{Subject: "funzionario-pie", Role: auth.RoleOfficer, Region: "PIE"})
+	// An officer of the Piemonte demo call's Region (its program's).
+	region := ""
+	for _, c := range rt.Seeded.Calls {
+		if c.ID == server.PiemonteCall {
+			region = c.Region
+		}
+	}
+	officer := rt.Token(auth.Principal{Subject: "funzionario-" + strings.ToLower(region), Role: auth.RoleOfficer, Region: region})
 	torino := rt.Token(auth.Principal{Subject: "impiegato-torino", Role: auth.RoleApplicant, Orgs: []string{"comune:001272"}})
 	fmt.Fprintf(os.Stderr, `
 sportello is running at %[1]s   (state in %[2]s, clock now %[3]s)

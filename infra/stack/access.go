@@ -5,7 +5,7 @@ package stack
 // request touches (each item of a batch, each part of a transaction), so
 // each function is allowed only the partitions it uses.
 const (
-	pkCall     = "CALL#*"    // a call, its window events, participation, active allocation, claims
+	pkCall     = "CALL#*"    // a call, its window events, participation, active allocation, roster (applications, rendicontazioni, runs)
 	pkAudit    = "AUDIT#*"   // a call's audit trail: append-only for everyone
 	pkCounter  = "COUNTER#*" // a call's protocol counter: only filing moves it
 	pkSub      = "SUB#*"     // an application
@@ -20,6 +20,7 @@ const (
 	pkRegister = "REGISTER#*" // a Region's protocol register entries
 	pkPIIKey   = "PIIKEY"     // the KMS-encrypted data key sealing children's codes
 	pkUniq     = "CLAIM#*"    // a call's uniqueness claims and association listings (filing, exclusion, withdrawal)
+	pkOutbox   = "OUTBOX#*"   // an outbox message: written with the change it belongs to, its delivery state by the relay only
 )
 
 // Partition keys of gsi1 (its Query is authorised on the index's own key).
@@ -30,7 +31,13 @@ const (
 	ixDocs   = "SUB#*#DOCS"    // an application's documents
 	ixAudit  = "SUB#*#AUDIT"   // an application's audit lines
 	ixClaims = "CALL#*#RC"     // a call's rendicontazioni
+	ixOutbox = "OUTBOX#*"      // the pending and the dead-lettered outbox messages
 )
+
+// DeliveryAttributes are the attributes the relay may set on an outbox
+// message (its delivery state), with the table's and the index's keys,
+// which IAM's dynamodb:Attributes condition must also list.
+var DeliveryAttributes = []string{"pk", "sk", "gsi1pk", "gsi1sk", "status", "sentAt", "attempts", "lastError"}
 
 // Access is one function's reach into the table.
 type Access struct {
@@ -39,6 +46,8 @@ type Access struct {
 	Write  []string // PutItem, UpdateItem, ConditionCheckItem (and the parts of a transaction)
 	Delete []string // DeleteItem
 	Batch  []string // BatchWriteItem
+	// Deliver: UpdateItem of DeliveryAttributes only (the relay).
+	Deliver []string
 }
 
 // TableAccess is each function's reach, read from what its services call
@@ -53,7 +62,7 @@ var TableAccess = map[string]Access{
 		// check that none is undecided before funds are announced.
 		Read:  []string{pkCall, pkSub, pkAudit, pkRegistry, pkAlloc, pkFunds},
 		Index: []string{ixCalls, ixSubs, ixAllocs},
-		Write: []string{pkCall, pkAudit, pkRegistry, pkAlloc, pkFunds},
+		Write: []string{pkCall, pkAudit, pkRegistry, pkAlloc, pkFunds, pkOutbox},
 		Batch: []string{pkRegistry},
 	},
 	// Drafts, filing (application, counter, claims, idempotency), review;
@@ -62,7 +71,7 @@ var TableAccess = map[string]Access{
 	"submissions": {
 		Read:  []string{pkCall, pkSub, pkCounter, pkDoc, pkRegistry, pkIdem, pkUniq, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey},
 		Index: []string{ixSubs, ixDocs, ixAudit, ixClaims},
-		Write: []string{pkSub, pkCounter, pkCall, pkIdem, pkAudit, pkUniq, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey},
+		Write: []string{pkSub, pkCounter, pkCall, pkIdem, pkAudit, pkUniq, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey, pkOutbox},
 		Batch: []string{pkAdvances},
 	},
 	// Declares documents of an application it may see; signs URLs.
@@ -94,6 +103,14 @@ var TableAccess = map[string]Access{
 	},
 	// The public function computes from the request alone.
 	"public": {},
+	// Delivers the outbox: reads a message (and lists the pending and the
+	// dead ones), and records its delivery state; never writes anything
+	// else, never creates or deletes a message.
+	"relay": {
+		Read:    []string{pkOutbox},
+		Index:   []string{ixOutbox},
+		Deliver: []string{pkOutbox},
+	},
 	// The web function serves embedded files.
 	"web": {},
 }
@@ -108,5 +125,5 @@ var s3KeyActions = map[string][]string{
 }
 
 func (a Access) any() bool {
-	return len(a.Read)+len(a.Index)+len(a.Write)+len(a.Delete)+len(a.Batch) > 0
+	return len(a.Read)+len(a.Index)+len(a.Write)+len(a.Delete)+len(a.Batch)+len(a.Deliver) > 0
 }

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -49,15 +50,25 @@ func (s *synthesized) resourceIs(res any, tableID, target string) bool {
 }
 
 // conditionHolds evaluates a statement's condition for a request on one
-// partition key; only dynamodb:LeadingKeys conditions appear on table
-// statements, and a request with one key makes ForAllValues and
-// ForAnyValue the same test.
+// partition key; only dynamodb:LeadingKeys conditions decide it on table
+// statements (a request with one key makes ForAllValues and ForAnyValue
+// the same test). The relay's dynamodb:Attributes list narrows which
+// attributes its updates may name: it holds for a request that names only
+// those (TestTheRelayMayOnlyRecordDelivery checks the list).
 func conditionHolds(t *testing.T, cond any, pk string) bool {
 	t.Helper()
 	if cond == nil {
 		return true
 	}
 	for op, body := range cond.(map[string]any) {
+		if op == "ForAllValues:StringEquals" {
+			for k := range body.(map[string]any) {
+				if k != "dynamodb:Attributes" {
+					t.Fatalf("unexpected condition key %s", k)
+				}
+			}
+			continue
+		}
 		if op != "ForAllValues:StringLike" && op != "ForAnyValue:StringLike" {
 			t.Fatalf("unexpected condition operator %s on a table statement", op)
 		}
@@ -122,6 +133,14 @@ func TestIAMProtectsTheRecord(t *testing.T) {
 		{"idempotency keys are read and written by filing and by fund announcements (their own prefix)", Functions, "dynamodb:PutItem", "table", "IDEM#funds#call_a#k", only("calls", "submissions")},
 		{"a client's idempotency key is filing's only", Functions, "dynamodb:GetItem", "table", "IDEM#key-1", only("submissions")},
 		{"no function may scan the table", Functions, "dynamodb:Scan", "table", "SUB#sub_a", only()},
+		{"an outbox message is written with its change: by filing, decisions and rendicontazione, and by fund announcements", Functions, "dynamodb:PutItem", "table", "OUTBOX#sub_a-v2-receipt", only("calls", "submissions")},
+		{"only the relay records a message's delivery", Functions, "dynamodb:UpdateItem", "table", "OUTBOX#sub_a-v2-receipt", only("relay")},
+		{"no one deletes an outbox message", Functions, "dynamodb:DeleteItem", "table", "OUTBOX#sub_a-v2-receipt", only()},
+		{"no one batch-writes over the outbox", Functions, "dynamodb:BatchWriteItem", "table", "OUTBOX#sub_a-v2-receipt", only()},
+		{"the relay reads a message, and lists the pending and the dead", Functions, "dynamodb:Query", "index", "OUTBOX#PENDING", only("relay")},
+		{"the relay reads nothing but the outbox", []string{"relay"}, "dynamodb:GetItem", "table", "SUB#sub_a", only()},
+		{"the relay writes nothing but delivery state", []string{"relay"}, "dynamodb:UpdateItem", "table", "SUB#sub_a", only()},
+		{"the relay creates nothing", []string{"relay"}, "dynamodb:PutItem", "table", "OUTBOX#sub_a-v2-receipt", only()},
 		{"the public function reads nothing", Functions, "dynamodb:GetItem", "table", "CALL#call_a", only("calls", "submissions", "uploads", "documents", "windows", "allocation")},
 	}
 	for _, st := range stages {
@@ -141,8 +160,9 @@ func TestIAMProtectsTheRecord(t *testing.T) {
 // table says (less the Denies on audit lines and counters).
 func TestIAMReachIsExactlyTheAccessTable(t *testing.T) {
 	tablePKs := map[string]string{pkCall: "CALL#c", pkAudit: "AUDIT#c", pkCounter: "COUNTER#c", pkSub: "SUB#s", pkDoc: "DOC#d",
-		pkRegistry: "REG#c", pkAlloc: "ALLOC#a", pkIdem: "IDEM#k", pkFunds: "IDEM#funds#c#k"}
-	indexPKs := map[string]string{ixCalls: "CALLS", ixSubs: "CALL#c#SUBS", ixAllocs: "CALL#c#ALLOCS", ixDocs: "SUB#s#DOCS", ixAudit: "SUB#s#AUDIT"}
+		pkRegistry: "REG#c", pkAlloc: "ALLOC#a", pkIdem: "IDEM#k", pkFunds: "IDEM#funds#c#k", pkOutbox: "OUTBOX#m"}
+	indexPKs := map[string]string{ixCalls: "CALLS", ixSubs: "CALL#c#SUBS", ixAllocs: "CALL#c#ALLOCS", ixDocs: "SUB#s#DOCS", ixAudit: "SUB#s#AUDIT",
+		ixOutbox: "OUTBOX#PENDING"}
 	has := func(list []string, pk string) bool {
 		for _, p := range list {
 			if globMatch(p, pk) {
@@ -155,11 +175,11 @@ func TestIAMReachIsExactlyTheAccessTable(t *testing.T) {
 	for _, fn := range Functions {
 		a := TableAccess[fn]
 		for _, pk := range tablePKs {
-			audit, counter := strings.HasPrefix(pk, "AUDIT#"), strings.HasPrefix(pk, "COUNTER#")
+			audit, counter, outbox := strings.HasPrefix(pk, "AUDIT#"), strings.HasPrefix(pk, "COUNTER#"), strings.HasPrefix(pk, "OUTBOX#")
 			checks := map[string]bool{
 				"dynamodb:GetItem":            has(a.Read, pk),
 				"dynamodb:PutItem":            has(a.Write, pk) && (!counter || fn == "submissions"),
-				"dynamodb:UpdateItem":         has(a.Write, pk) && !audit && (!counter || fn == "submissions"),
+				"dynamodb:UpdateItem":         (has(a.Write, pk) && !outbox || has(a.Deliver, pk)) && !audit && (!counter || fn == "submissions"),
 				"dynamodb:ConditionCheckItem": has(a.Write, pk),
 				"dynamodb:DeleteItem":         has(a.Delete, pk) && !audit && !counter,
 				"dynamodb:BatchWriteItem":     has(a.Batch, pk) && !audit && !counter,
@@ -174,6 +194,30 @@ func TestIAMReachIsExactlyTheAccessTable(t *testing.T) {
 			if got, want := s.decision(t, fn, "dynamodb:Query", "index", pk), has(a.Index, pk); got != want {
 				t.Errorf("%s Query gsi1 %s: allowed %v, TableAccess says %v", fn, pk, got, want)
 			}
+		}
+	}
+}
+
+// The relay's one write: UpdateItem of an outbox message, naming only its
+// delivery state (and the keys IAM requires in the list).
+func TestTheRelayMayOnlyRecordDelivery(t *testing.T) {
+	for _, st := range stages {
+		s := stage(t, st)
+		var updates []string
+		for _, stmt := range s.statements(s.roleOf(t, "relay")) {
+			if stmt["Effect"] != "Allow" || !contains(strs(stmt["Action"]), "dynamodb:UpdateItem") {
+				continue
+			}
+			updates = append(updates, jsonOf(stmt["Condition"]))
+			cond, _ := stmt["Condition"].(map[string]any)
+			attrs, _ := cond["ForAllValues:StringEquals"].(map[string]any)
+			lead, _ := cond["ForAllValues:StringLike"].(map[string]any)
+			if !slices.Equal(strs(attrs["dynamodb:Attributes"]), DeliveryAttributes) || !slices.Equal(strs(lead["dynamodb:LeadingKeys"]), []string{pkOutbox}) {
+				t.Errorf("%s: the relay's update is not narrowed to delivery state of outbox items: %s", st, jsonOf(cond))
+			}
+		}
+		if len(updates) != 1 {
+			t.Errorf("%s: %d UpdateItem statements for the relay, want 1: %v", st, len(updates), updates)
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 // Functions of the stack, in a stable order. Each is ./functions/<name>,
 // built by `make build` into <AssetRoot>/<name>/bootstrap.
-var Functions = []string{"calls", "submissions", "uploads", "documents", "windows", "allocation", "public", "web"}
+var Functions = []string{"calls", "submissions", "uploads", "documents", "windows", "allocation", "public", "web", "relay"}
 
 // FunctionSpec is a function's sizing, chosen deliberately.
 type FunctionSpec struct {
@@ -45,6 +45,12 @@ var Specs = map[string]FunctionSpec{
 	// allocation: one riparto at a time, so two announcements for a call are
 	// computed in order; a large call takes minutes, hence 15 min and 1 GB.
 	"allocation": {MemoryMB: 1024, TimeoutSec: 900, Async: true},
+	// relay: the table's stream, outbox items only, batches of up to
+	// RelayBatchSize messages, each one SES or EventBridge call (tens to
+	// hundreds of ms, throttled ones retried by the SDK): 60 s is ample. Not
+	// async: a failed batch is retried by the event source mapping, then
+	// described in the relay's own SQS dead-letter queue (triggers()).
+	"relay": {MemoryMB: 256, TimeoutSec: 60},
 }
 
 // EnvNames lists, per function, the environment variables the stack sets:
@@ -52,19 +58,22 @@ var Specs = map[string]FunctionSpec{
 // resources only, never secrets or data).
 var EnvNames = map[string][]string{
 	// calls builds the window service (scheduler) and the allocation
-	// service (announces on the bus; its Blobs are never used by calls,
-	// which has no S3 right).
-	"calls": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
+	// service (its announcements are outbox items of the run's transaction;
+	// its Blobs are never used by calls, which has no S3 right).
+	"calls": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
 	// submissions also serves the rendicontazione: its signed files
 	// (rendiconti/ in the bucket) and the key sealing children's codes.
-	"submissions": {cloud.EnvTable, cloud.EnvSender, cloud.EnvBucket, cloud.EnvPIIKey},
+	// Its e-mails are outbox items: it sends nothing, so it has no sender.
+	"submissions": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvPIIKey},
 	// uploads builds the submission service to check ownership; it never
-	// files, so it has the sender's name but no SES right.
-	"uploads":    {cloud.EnvTable, cloud.EnvBucket, cloud.EnvSender},
+	// files.
+	"uploads":    {cloud.EnvTable, cloud.EnvBucket},
 	"documents":  {cloud.EnvTable, cloud.EnvBucket},
 	"windows":    {cloud.EnvTable, cloud.EnvSchedulerGroup, cloud.EnvSchedulerRole, cloud.EnvWindowsARN},
-	"allocation": {cloud.EnvTable, cloud.EnvBucket, cloud.EnvEventBus},
-	"public":     nil, // no table, no bucket: computes from the request alone
+	"allocation": {cloud.EnvTable, cloud.EnvBucket},
+	// relay: the only sender, of e-mails (SES) and events (the bus).
+	"relay":  {cloud.EnvTable, cloud.EnvSender, cloud.EnvEventBus},
+	"public": nil, // no table, no bucket: computes from the request alone
 	// web: only the sign-in settings and the bucket's origin (shared/web),
 	// set in api() where the Cognito client and the hosted domain are made.
 	"web": {web.EnvClientID, web.EnvAuthBase, web.EnvConnect},
@@ -83,6 +92,8 @@ var EnvNames = map[string][]string{
 //     work and riparti run in order. Correctness never rests on it (every
 //     step is idempotent and conditional), which is why dev, usually a
 //     fresh account with a quota of 10, reserves nothing.
+//   - relay reserves nothing: the stream bounds it (one batch at a time per
+//     shard), and a reservation would only add a way to throttle e-mail.
 var ProdReserved = map[string]int{
 	"calls": 20, "uploads": 50, "submissions": 200, "documents": 20, "windows": 1, "allocation": 1,
 	// public: a ceiling, so anonymous traffic never takes more than 10
@@ -91,3 +102,6 @@ var ProdReserved = map[string]int{
 	// web: the same kind of ceiling for the pages' files.
 	"web": 10,
 }
+
+// RelayBatchSize is the most stream records one relay invocation takes.
+const RelayBatchSize = 10

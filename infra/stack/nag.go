@@ -28,6 +28,12 @@ func suppress(st awscdk.Stack, cfg Config) {
 		[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/exports/*"}}
 	rendiconti := nagRule{"AwsSolutions-IAM5", "Rendicontazione files are stored under keys made by the server (rendiconti/<call>/<claim>/<kind>.p7m); the right covers only the rendiconti/ prefix of the one bucket.",
 		[]string{"Resource::<DocumentsBucket9EC9DEB9.Arn>/rendiconti/*"}}
+	// Lambda's stream poller lists the table's streams with the relay's
+	// role: ListStreams has no resource-level permission. The same
+	// Resource::* as X-Ray's (one suppression covers one appliesTo), so the
+	// reason names both.
+	streams := nagRule{"AwsSolutions-IAM5", "X-Ray (xray:PutTraceSegments, xray:PutTelemetryRecords) and dynamodb:ListStreams (the stream poller) have no resource-level permissions; AWS documents Resource '*' for them.",
+		[]string{"Resource::*"}}
 	perRole := map[string][]nagRule{
 		"calls":       {xray, schedules},
 		"submissions": {xray, rendiconti},
@@ -37,10 +43,17 @@ func suppress(st awscdk.Stack, cfg Config) {
 		"allocation":  {xray, exports},
 		"public":      {xray},
 		"web":         {xray},
+		"relay":       {streams},
 	}
 	for fn, rules := range perRole {
 		on(st.Node().FindChild(jsii.String(title(fn)+"Role")), rules...)
 	}
+
+	// The relay's queue is a dead-letter queue: the on-failure destination
+	// of the stream's event source mapping, which cdk-nag does not
+	// recognise (it knows redrive policies and Lambda dead-letter configs).
+	on(st.Node().FindChild(jsii.String("RelayDLQ")), nagRule{"AwsSolutions-SQS3",
+		"This queue is itself a dead-letter queue: the on-failure destination of the relay's DynamoDB stream event source mapping (failed outbox batches), alarmed on depth.", nil})
 
 	// CDK's bucket-notification helper runs only while CloudFormation
 	// configures the documents bucket.

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3notifications"
@@ -121,6 +122,9 @@ func (b *builder) data() {
 		// Applications, documents and idempotency records carry their end
 		// (shared/dynamo: 11 years from creation, 30 days).
 		TimeToLiveAttribute: jsii.String(dynamo.TTLAttribute),
+		// The relay reads the new outbox items from the stream (triggers):
+		// new images only, the item as written in the change's transaction.
+		Stream: awsdynamodb.StreamViewType_NEW_IMAGE,
 	})
 	b.table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{IndexName: jsii.String("gsi1"),
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
@@ -317,6 +321,21 @@ func (b *builder) permissions() {
 		if fn != "submissions" {
 			deny(fn, []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, pkCounter)
 		}
+		// An outbox message is written once, with its change; only the
+		// relay records how its delivery went.
+		if fn != "relay" {
+			deny(fn, []string{"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, pkOutbox)
+		}
+	}
+	// The relay: UpdateItem of an outbox message's delivery state only
+	// (dynamodb:Attributes lists every attribute an update may name; IAM
+	// requires the table's and the index's keys among them).
+	for _, fn := range Functions {
+		if d := TableAccess[fn].Deliver; len(d) > 0 {
+			cond := leading(d)
+			cond["ForAllValues:StringEquals"] = map[string]any{"dynamodb:Attributes": DeliveryAttributes}
+			b.allow(fn, []string{"dynamodb:UpdateItem"}, table, cond)
+		}
 	}
 
 	// The data key, only through the services that hold data under it,
@@ -359,12 +378,12 @@ func (b *builder) permissions() {
 	b.schedulerRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("lambda:InvokeFunction"), Resources: &[]*string{b.fns["windows"].FunctionArn()}}))
 
-	// Events: calls announces funds on sportello's bus only.
-	b.bus.GrantPutEventsTo(b.roles["calls"], nil)
-
-	// E-mail: submissions sends the filing receipts, from the configured
-	// identity only. (windows sends none: it records, it does not notify.)
-	b.allow("submissions", []string{"ses:SendEmail"}, []*string{b.senderIdentity()}, nil)
+	// Sending is the relay's alone: the changes that announce funds or owe
+	// an e-mail write it to the outbox in their transaction, and the relay
+	// publishes on sportello's bus only and sends from the configured
+	// identity only.
+	b.bus.GrantPutEventsTo(b.roles["relay"], nil)
+	b.allow("relay", []string{"ses:SendEmail"}, []*string{b.senderIdentity()}, nil)
 }
 
 func (b *builder) allow(fn string, actions []string, resources []*string, conditions map[string]any) {
@@ -398,11 +417,46 @@ func (b *builder) triggers() {
 	// The role's policy must exist before the Scheduler validates the target.
 	reconcile.Node().AddDependency(b.schedulerRole)
 
+	b.relayTrigger()
+
 	awsevents.NewRule(st, jsii.String("FundsAnnounced"), &awsevents.RuleProps{EventBus: b.bus,
 		Description:  jsii.String("A Region announced a call's fund: run the riparto"),
 		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("sportello"), DetailType: jsii.Strings("FundsAnnounced")},
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(b.fns["allocation"], &awseventstargets.LambdaFunctionProps{
 			DeadLetterQueue: b.dlqs["allocation"], RetryAttempts: jsii.Number(4)})}})
+}
+
+// relayTrigger: the table's stream → the relay, outbox items only. A
+// failing record is retried (RelayStreamRetries times, the batch bisected
+// to isolate it, the function reporting the first failed record); then the
+// batch's description (shard, sequence numbers) goes to the relay's
+// dead-letter queue, whose depth is alarmed, and the message itself stays
+// in the table, dead-lettered (docs/deploy.md, runbook: drain, redrive).
+func (b *builder) relayTrigger() {
+	dlq := b.deadLetterQueue("RelayDLQ")
+	b.dlqs["relay"] = dlq
+	outboxInsert := awslambda.FilterCriteria_Filter(&map[string]any{
+		"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
+		"dynamodb":  map[string]any{"NewImage": map[string]any{"type": map[string]any{"S": awslambda.FilterRule_IsEqual(jsii.String("outbox"))}}},
+	})
+	// The mapping itself, not CDK's DynamoEventSource: that one grants
+	// kms:Decrypt on the data key with no condition, where the relay's
+	// key use stays through DynamoDB only (permissions()).
+	awslambda.NewEventSourceMapping(b.st, jsii.String("RelayStream"), &awslambda.EventSourceMappingProps{
+		Target: b.fns["relay"], EventSourceArn: b.table.TableStreamArn(),
+		StartingPosition: awslambda.StartingPosition_TRIM_HORIZON,
+		BatchSize:        jsii.Number(RelayBatchSize), MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(1)),
+		Filters:            &[]*map[string]any{outboxInsert},
+		BisectBatchOnError: jsii.Bool(true), ReportBatchItemFailures: jsii.Bool(true),
+		RetryAttempts: jsii.Number(cloud.RelayStreamRetries),
+		// A stream keeps records 24 hours: a record still failing after a
+		// day is described in the DLQ rather than lost with the stream.
+		MaxRecordAge: awscdk.Duration_Hours(jsii.Number(24)),
+		OnFailure:    awslambdaeventsources.NewSqsDlq(dlq),
+	})
+	// Lambda polls the stream with the relay's role.
+	b.allow("relay", []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, []*string{b.table.TableStreamArn()}, nil)
+	b.allow("relay", []string{"dynamodb:ListStreams"}, []*string{jsii.String("*")}, nil)
 }
 
 // api: Cognito, the JWT authorizer and the HTTP API.
@@ -625,7 +679,7 @@ func (b *builder) alarms() {
 	for _, name := range []string{"calls", "submissions", "uploads"} {
 		alarm(title(name)+"Throttles", b.fns[name].MetricThrottles(sum), 1, 1, fmt.Sprintf("The %s function was throttled: a user got an error", name))
 	}
-	for _, name := range []string{"documents", "windows", "allocation"} {
+	for _, name := range []string{"documents", "windows", "allocation", "relay"} {
 		alarm(title(name)+"DLQDepth", b.dlqs[name].MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")}), 1, 1,
 			fmt.Sprintf("Failed %s events wait in the dead-letter queue: inspect and redrive", name))
 	}

@@ -139,6 +139,8 @@ func TestCdkNagSuppressionsAreExactlyTheAcceptedFindings(t *testing.T) {
 			"AwsSolutions-IAM5 DocumentsRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/documents/*]":                                                                       true,
 			"AwsSolutions-IAM5 AllocationRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/exports/*]":                                                                        true,
 			"AwsSolutions-IAM5 SubmissionsRole/DefaultPolicy/Resource [Resource::<DocumentsBucket9EC9DEB9.Arn>/rendiconti/*]":                                                                    true,
+			// The relay's on-failure queue is a DLQ cdk-nag does not recognise.
+			"AwsSolutions-SQS3 RelayDLQ/Resource": true,
 		}
 		for _, fn := range Functions {
 			want["AwsSolutions-IAM5 "+title(fn)+"Role/DefaultPolicy/Resource [Resource::*]"] = true // X-Ray
@@ -164,21 +166,22 @@ func TestResourceCounts(t *testing.T) {
 		s := stage(t, st)
 		// Beyond the six functions: CDK's bucket-notification helper, and
 		// in dev its auto-delete helper that empties the buckets at teardown.
-		lambdas, roles, autoDelete := 9, 10, 0
+		lambdas, roles, autoDelete := 10, 11, 0
 		if st == "dev" {
-			lambdas, roles, autoDelete = 10, 11, 1 // the access-log bucket is retained
+			lambdas, roles, autoDelete = 11, 12, 1 // the access-log bucket is retained
 		}
 		want := map[string]int{
 			"AWS::Lambda::Function": lambdas, "AWS::IAM::Role": roles, "Custom::S3AutoDeleteObjects": autoDelete,
-			"AWS::DynamoDB::Table": 1, "AWS::KMS::Key": 1, "AWS::S3::Bucket": 2, "AWS::SQS::Queue": 3,
+			"AWS::DynamoDB::Table": 1, "AWS::KMS::Key": 1, "AWS::S3::Bucket": 2, "AWS::SQS::Queue": 4, "AWS::Lambda::EventSourceMapping": 1,
 			"AWS::Scheduler::ScheduleGroup": 1, "AWS::Scheduler::Schedule": 1, "AWS::Events::EventBus": 1, "AWS::Events::Rule": 1,
 			"AWS::ApiGatewayV2::Api": 1, "AWS::ApiGatewayV2::Stage": 1, "AWS::ApiGatewayV2::Authorizer": 1,
 			"AWS::ApiGatewayV2::Route": len(contractRoutes), "AWS::ApiGatewayV2::Integration": 5,
 			"AWS::Cognito::UserPool": 1, "AWS::Cognito::UserPoolClient": 1,
 			// API 5xx; errors and error lines of each function; throttles
-			// of the three HTTP functions users wait on; three DLQs; the
-			// Scheduler (2), the table's throttles, filing's p99, SES bounces.
-			"AWS::CloudWatch::Alarm": 1 + 2*len(Functions) + 3 + 3 + 2 + 1 + 1 + 1, "AWS::SNS::Topic": 1,
+			// of the three HTTP functions users wait on; four DLQs (three
+			// functions' and the outbox relay's); the Scheduler (2), the
+			// table's throttles, filing's p99, SES bounces.
+			"AWS::CloudWatch::Alarm": 1 + 2*len(Functions) + 3 + 4 + 2 + 1 + 1 + 1, "AWS::SNS::Topic": 1,
 			"AWS::Logs::MetricFilter": len(Functions),
 			"AWS::Logs::LogGroup":     len(Functions) + 1, "Custom::S3BucketNotifications": 1,
 		}
@@ -523,11 +526,12 @@ func TestFundsAnnouncedRunsTheAllocation(t *testing.T) {
 		if !strings.Contains(qp, `"Condition":{"ArnEquals":{"aws:SourceArn":`+jsonOf(getAtt(ruleID, "Arn"))+`}},"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"}`) {
 			t.Errorf("%s: the allocation DLQ does not admit the rule", st)
 		}
-		// Only calls announces, on this bus only.
+		// Only the relay publishes (announcements are outbox items of the
+		// run's transaction), on this bus only.
 		for _, fn := range Functions {
 			for _, stmt := range s.statements(s.roleOf(t, fn)) {
 				if slices.Contains(strs(stmt["Action"]), "events:PutEvents") {
-					if fn != "calls" || !reflect.DeepEqual(stmt["Resource"], getAtt(busID, "Arn")) {
+					if fn != "relay" || !reflect.DeepEqual(stmt["Resource"], getAtt(busID, "Arn")) {
 						t.Errorf("%s %s may put events on %s", st, fn, jsonOf(stmt["Resource"]))
 					}
 				}
@@ -765,7 +769,7 @@ func TestAlarmsNotifyTheTopicWhenTheyFireAndWhenTheyClear(t *testing.T) {
 			id, _ := s.function(t, fn)
 			want = append(want, "Throttles "+jsonOf(ref(id)))
 		}
-		for _, q := range []string{"DocumentsDLQ0E3B6DAD", "WindowsDLQB3F4C63B", "AllocationDLQ595D3F09"} {
+		for _, q := range []string{"DocumentsDLQ0E3B6DAD", "WindowsDLQB3F4C63B", "AllocationDLQ595D3F09", s.logicalID(t, "AWS::SQS::Queue", "RelayDLQ")} {
 			want = append(want, "ApproximateNumberOfMessagesVisible "+jsonOf(getAtt(q, "QueueName")))
 		}
 		for _, w := range want {
@@ -839,8 +843,8 @@ func TestEachFunctionHasExactlyItsRights(t *testing.T) {
 	write := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
 	schedules := []string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule", "iam:PassRole"}
 	want := map[string][]string{
-		"calls":       concat(common, write, schedules, []string{"dynamodb:BatchWriteItem", "events:PutEvents"}),
-		"submissions": concat(common, write, []string{"ses:SendEmail", "dynamodb:BatchWriteItem", "s3:GetObject", "s3:PutObject"}),
+		"calls":       concat(common, write, schedules, []string{"dynamodb:BatchWriteItem"}),
+		"submissions": concat(common, write, []string{"dynamodb:BatchWriteItem", "s3:GetObject", "s3:PutObject"}),
 		"uploads":     concat(common, write, []string{"s3:GetObject", "s3:PutObject"}),
 		"documents":   concat(common, write, []string{"s3:GetObject", "sqs:SendMessage"}),
 		"windows":     concat(common, write, schedules, []string{"sqs:SendMessage"}),
@@ -848,6 +852,11 @@ func TestEachFunctionHasExactlyItsRights(t *testing.T) {
 		// Its logs and traces, nothing else: no data, no key.
 		"public": {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"},
 		"web":    {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"},
+		// The only sender: reads the stream and the outbox, records
+		// delivery (UpdateItem, narrowed to delivery state), sends e-mail
+		// and events, describes failed batches in its DLQ.
+		"relay": concat(common, []string{"dynamodb:UpdateItem", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
+			"ses:SendEmail", "events:PutEvents", "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}),
 	}
 	for _, st := range stages {
 		s := stage(t, st)
@@ -919,7 +928,8 @@ func TestMailOnlyFromTheConfiguredIdentity(t *testing.T) {
 		for _, fn := range Functions {
 			for _, stmt := range s.statements(s.roleOf(t, fn)) {
 				for _, a := range strs(stmt["Action"]) {
-					if strings.HasPrefix(a, "ses:") && (fn != "submissions" || !reflect.DeepEqual(stmt["Resource"], want)) {
+					// Only the relay sends (e-mails are outbox items).
+					if strings.HasPrefix(a, "ses:") && (fn != "relay" || !reflect.DeepEqual(stmt["Resource"], want)) {
 						t.Errorf("%s %s: %s on %s", st, fn, a, jsonOf(stmt["Resource"]))
 					}
 				}
@@ -938,6 +948,7 @@ func TestDataKeyOnlyThroughTheServicesHoldingData(t *testing.T) {
 		"allocation":  {"dynamodb": dynamo, "s3": {"kms:GenerateDataKey"}},                // writes exports
 		"public":      {},
 		"web":         {},
+		"relay":       {"dynamodb": dynamo}, // reads outbox items (and their stream) through DynamoDB only
 	}
 	for _, st := range stages {
 		s := stage(t, st)

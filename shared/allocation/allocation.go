@@ -42,11 +42,13 @@ const (
 
 // Run is one riparto of a call.
 type Run struct {
-	ID            string      `json:"id" dynamodbav:"id"`
-	CallID        string      `json:"callId" dynamodbav:"callId"`
-	Status        string      `json:"status" dynamodbav:"status"`
-	Fund          money.Cents `json:"fund" dynamodbav:"fund"`
-	Note          string      `json:"note,omitempty" dynamodbav:"note,omitempty"`
+	ID     string      `json:"id" dynamodbav:"id"`
+	CallID string      `json:"callId" dynamodbav:"callId"`
+	Status string      `json:"status" dynamodbav:"status"`
+	Fund   money.Cents `json:"fund" dynamodbav:"fund"`
+	Note   string      `json:"note,omitempty" dynamodbav:"note,omitempty"`
+	// Act is the act that set the fund, published with it on the call.
+	Act           string      `json:"act,omitempty" dynamodbav:"act,omitempty"`
 	AnnouncedBy   string      `json:"announcedBy" dynamodbav:"announcedBy"`
 	AnnouncedAt   time.Time   `json:"announcedAt" dynamodbav:"announcedAt"`
 	InputSHA256   string      `json:"inputSha256,omitempty" dynamodbav:"inputSha256,omitempty"`
@@ -145,6 +147,11 @@ type Clash struct {
 // Store is what runs need from storage.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
+	// UpdateCall changes a call under its version (publishing the fund).
+	UpdateCall(ctx context.Context, id string, fn func(*call.Call) error) (call.Call, error)
+	// QueueMessages writes outbox messages whose ids are new (the fund's
+	// e-mails: more than one transaction holds).
+	QueueMessages(ctx context.Context, msgs []outbox.Message) error
 	// CurrentSubmissions lists a call's applications as they are now (a
 	// riparto counts one validated a moment ago).
 	CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error)
@@ -194,6 +201,13 @@ func AnnouncedEvent(callID, runID string) outbox.Message {
 		Detail: map[string]string{"callId": callID, "allocationId": runID}}
 }
 
+// Notifier composes the e-mail telling an org, at to, that the fund of c
+// (c.Funds) was published on the call; its id is one per announcement and
+// org, so that it is sent once.
+type Notifier interface {
+	FundsNotice(c call.Call, org, to string) outbox.Message
+}
+
 // Names names the beneficiaries for people (a port: the registry's ISTAT
 // list in practice).
 type Names interface {
@@ -208,6 +222,7 @@ type Service struct {
 	Names    Names // nil: the applications' own summaries name them
 	Clock    clock.Clock
 	Log      *slog.Logger
+	Notifier Notifier // nil: no e-mail
 	// Lease is how long a worker holds a run (0: DefaultLease).
 	Lease time.Duration
 }
@@ -359,6 +374,9 @@ func (s *Service) Simulate(ctx context.Context, c call.Call, fund money.Cents) (
 type Announcement struct {
 	Fund money.Cents
 	Note string
+	// Act is the reference of the act that set the fund (a decree), shown
+	// with it on the call; "" when the officer names none.
+	Act string
 	// OnlyDecided is the explicit override: allocate among the decided
 	// applications while others still await a decision; Reason says why.
 	OnlyDecided bool
@@ -371,7 +389,7 @@ type Announcement struct {
 // hash identifies what was asked, so that a key reused for another
 // request is told apart from a retry.
 func (a Announcement) hash() string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%s\x00%t\x00%s", a.Fund, a.Note, a.OnlyDecided, a.Reason)))
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%s\x00%t\x00%s\x00%s", a.Fund, a.Note, a.OnlyDecided, a.Reason, a.Act)))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -424,16 +442,19 @@ func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Ann
 			leftOut = append(leftOut, p.ID)
 		}
 	}
-	run = Run{ID: runID, CallID: c.ID, Status: Pending, Fund: a.Fund, Note: a.Note, AnnouncedBy: a.By, AnnouncedAt: now.UTC(),
+	run = Run{ID: runID, CallID: c.ID, Status: Pending, Fund: a.Fund, Note: a.Note, Act: a.Act, AnnouncedBy: a.By, AnnouncedAt: now.UTC(),
 		OnlyDecided: a.OnlyDecided, OverrideReason: a.Reason, LeftOut: leftOut, RequestHash: hash}
 	detail := map[string]string{"allocation": run.ID, "fund": a.Fund.String()}
+	if a.Act != "" {
+		detail["act"] = a.Act
+	}
 	if a.OnlyDecided {
 		detail["onlyDecided"] = "true"
 		detail["reason"] = a.Reason
 		detail["leftOut"] = strings.Join(leftOut, ",")
 	}
 	// The run, its audit line and its FundsAnnounced: one transaction.
-	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: now, Actor: a.By, Action: "funds.announced", Detail: detail}, AnnouncedEvent(c.ID, run.ID))
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: now, Actor: a.By, Action: "funds.announced", Detail: detail}, AnnouncedEvent(c.ID, run.ID)).Stamped(now)
 	conflicts := 0
 	for attempt := 0; ; attempt++ {
 		clash, err := s.Store.CreateRun(ctx, run, a.IdemKey, fx)
@@ -489,6 +510,71 @@ func (s *Service) Announce(ctx context.Context, c call.Call, runID string, a Ann
 	}
 	s.Log.Info("funds announced", "call", c.ID, "allocation", run.ID, "outcome", "funds.announced")
 	return run, true, nil
+}
+
+// Funds is a run's announcement as the call publishes it.
+func Funds(run Run) call.Funds {
+	return call.Funds{Amount: run.Fund, AnnouncedAt: run.AnnouncedAt, Act: run.Act, AllocationID: run.ID}
+}
+
+// errPublished: the call already shows this announcement or a later one.
+var errPublished = errors.New("already published")
+
+// Publish shows the announcement of run on its call, for every applicant
+// (a later announcement replaces an earlier one, never the reverse), and
+// queues its e-mail once for each org that filed an application still
+// standing (withdrawn ones are not told). It may run again for the same
+// run — a retried announcement, or one whose first answer was lost —
+// and then changes and sends nothing new: the e-mails' ids are the run's
+// and the org's.
+func (s *Service) Publish(ctx context.Context, run Run) error {
+	f := Funds(run)
+	c, err := s.Store.UpdateCall(ctx, run.CallID, func(cur *call.Call) error {
+		if cur.Funds != nil && (cur.Funds.AllocationID == run.ID || cur.Funds.AnnouncedAt.After(run.AnnouncedAt)) {
+			return errPublished
+		}
+		cur.Funds = &f
+		return nil
+	})
+	switch {
+	case errors.Is(err, errPublished):
+		if c, err = s.Store.Call(ctx, run.CallID); err != nil {
+			return err
+		}
+		if c.Funds == nil || c.Funds.AllocationID != run.ID {
+			return nil // a later announcement is on the call: this one's news is old
+		}
+	case err != nil:
+		return fmt.Errorf("publish the fund on %s: %w", run.CallID, err)
+	}
+	if s.Notifier == nil {
+		return nil
+	}
+	subs, err := s.Store.CurrentSubmissions(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	prog := s.Programs[c.Program]
+	told := map[string]bool{}
+	var msgs []outbox.Message
+	for _, sub := range subs {
+		if prog == nil || !sub.Filed() || sub.State == submission.Withdrawn || told[sub.Org] {
+			continue
+		}
+		form, err := prog.Decode(sub.Data)
+		if err != nil || form.Contact() == "" {
+			continue
+		}
+		told[sub.Org] = true
+		m := s.Notifier.FundsNotice(c, sub.Org, form.Contact())
+		m.CreatedAt = run.AnnouncedAt
+		msgs = append(msgs, m)
+	}
+	if err := s.Store.QueueMessages(ctx, msgs); err != nil {
+		return fmt.Errorf("queue the fund's e-mails for %s: %w", c.ID, err)
+	}
+	s.Log.Info("funds published", "call", c.ID, "allocation", run.ID, "told", len(msgs), "outcome", "funds.published")
+	return nil
 }
 
 // replay answers a repeated Idempotency-Key with its run, or 422 when the

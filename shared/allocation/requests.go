@@ -32,7 +32,13 @@ func (s *Service) AnnounceFunds(ctx context.Context, p *auth.Principal, callID s
 		return Run{}, false, err
 	}
 	a.By = p.Subject
-	return s.Announce(ctx, c, ident.New("alloc"), a)
+	run, created, err := s.Announce(ctx, c, ident.New("alloc"), a)
+	if err != nil {
+		return run, created, err
+	}
+	// Also when the answer is an earlier run (a retry): publishing is
+	// idempotent, and completes what a crash may have left undone.
+	return run, created, s.Publish(ctx, run)
 }
 
 // SimulateFunds computes what a fund would give, storing nothing.

@@ -51,11 +51,13 @@ type Blobs interface {
 
 // Mailer composes what is written to applicants and offices: filing
 // receipts and decisions, integration notices, receipts of liquidation
-// requests. The services write them to the outbox in the transaction of
-// their change; the relay (shared/outbox) sends them.
+// requests, the fund published on a call. The services write them to the
+// outbox in the transaction of their change (the fund's, one per Comune,
+// right after it); the relay (shared/outbox) sends them.
 type Mailer interface {
 	submission.Notifier
 	rendiconto.Notifier
+	allocation.Notifier
 }
 
 // Registries gives each call's reference data (the ISTAT list plus the
@@ -125,8 +127,11 @@ func New(p Ports) *App {
 	a.Rendiconto = &rendiconto.Service{Store: p.Store, Box: p.PII, Files: p.Blobs, Notifier: p.Mailer, Programs: progs,
 		Clock: p.Clock, Log: p.Log}
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
-	a.Registry = &registry.Service{Store: p.Store, Source: source, Clock: p.Clock}
+	a.Registry = &registry.Service{Store: p.Store, Source: source, Programs: progs, Clock: p.Clock}
 	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
+	if p.Mailer != nil {
+		a.Allocation.Notifier = p.Mailer
+	}
 	a.Outputs = &outputs.Service{Store: p.Store, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
 	a.Intake = &intake.Service{Store: p.Store, Blobs: p.Blobs, Programs: progs, Clock: p.Clock, Log: p.Log}
 	return a

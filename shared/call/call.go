@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"sportello/shared/clock"
+	"sportello/shared/money"
 	"sportello/shared/problem"
 )
 
@@ -74,10 +75,24 @@ type Call struct {
 	ProtocolPrefix string `json:"protocolPrefix" dynamodbav:"protocolPrefix"`
 	// Params are officer-set program parameters (e.g. FVG's reference
 	// contribution per child), by name.
-	Params    map[string]string `json:"params,omitempty" dynamodbav:"params,omitempty"`
-	CreatedAt time.Time         `json:"createdAt" dynamodbav:"createdAt"`
-	CreatedBy string            `json:"createdBy" dynamodbav:"createdBy"`
-	Version   int64             `json:"version" dynamodbav:"version"`
+	Params map[string]string `json:"params,omitempty" dynamodbav:"params,omitempty"`
+	// Funds is the fund the Region announced for the call, published on
+	// it for every applicant (Piemonte P27: "ne darà avviso sulla pagina
+	// principale"); nil until announced.
+	Funds     *Funds    `json:"funds,omitempty" dynamodbav:"funds,omitempty"`
+	CreatedAt time.Time `json:"createdAt" dynamodbav:"createdAt"`
+	CreatedBy string    `json:"createdBy" dynamodbav:"createdBy"`
+	Version   int64     `json:"version" dynamodbav:"version"`
+}
+
+// Funds is a fund announcement as published on its call: the amount, when
+// it was announced, the act that set it (if the officer named one) and the
+// riparto it started.
+type Funds struct {
+	Amount       money.Cents `json:"amount" dynamodbav:"amount"`
+	AnnouncedAt  time.Time   `json:"announcedAt" dynamodbav:"announcedAt"`
+	Act          string      `json:"act,omitempty" dynamodbav:"act,omitempty"`
+	AllocationID string      `json:"allocationId" dynamodbav:"allocationId"`
 }
 
 // State of the call at now: open while any window is open, closed once the

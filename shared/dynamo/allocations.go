@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -86,13 +88,18 @@ func (s *Store) CreateRun(ctx context.Context, r allocation.Run, idemKey string,
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: idem, ConditionExpression: notExists}})
 	}
+	roster, err := s.rosterPut(r.CallID, rosterRuns, r.AnnouncedAt.UTC().Format(time.RFC3339Nano), r.ID, 0)
+	if err != nil {
+		return nil, err
+	}
+	items = append(items, roster)
 	// The effects come last, so the clash reading below keeps its indexes.
 	more, err := s.effectItems(fx)
 	if err != nil {
 		return nil, err
 	}
 	items = append(items, more...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transactWrite(ctx, items)
 	reasons := cancelReasons(err)
 	if reasons == nil {
 		if err != nil {
@@ -269,27 +276,36 @@ func (s *Store) RunLines(ctx context.Context, id string) ([]allocation.Line, err
 	return out, err
 }
 
-// Runs lists a call's runs, oldest announcement first. The index says
-// which runs exist (a run announced a moment ago may not be listed yet);
-// each is then read consistently, so a run that finished a moment ago
-// shows finished (outputs and milestones depend on it).
+// Runs lists a call's runs, oldest announcement first, as they are now:
+// the call's roster (read consistently) says which runs exist, then each
+// is read consistently, so a run announced or finished a moment ago shows
+// as it is (outputs and milestones depend on it).
 func (s *Store) Runs(ctx context.Context, callID string) ([]allocation.Run, error) {
-	var out []allocation.Run
+	var listed []string
 	err := s.query(ctx, queryGSI(callPK(callID)+"#ALLOCS", ""), func(m map[string]types.AttributeValue) error {
 		var it runItem
 		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
 			return fmt.Errorf("decode run: %w", err)
 		}
-		out = append(out, it.Run)
+		listed = append(listed, it.ID)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for i, r := range out {
-		if out[i], err = s.Run(ctx, r.ID); err != nil {
-			return nil, err
-		}
+	ids, err := s.rosterIDs(ctx, callID, rosterRuns, "", listed)
+	if err != nil {
+		return nil, err
 	}
+	out, err := readEach(ctx, ids, s.Run)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b allocation.Run) int {
+		if c := a.AnnouncedAt.Compare(b.AnnouncedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out, nil
 }

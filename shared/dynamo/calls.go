@@ -49,18 +49,26 @@ func (s *Store) Call(ctx context.Context, id string) (call.Call, error) {
 	return it.Call, nil
 }
 
-// Calls lists every call (the GSI holds one entry per call: a query, not a scan).
+// Calls lists every call (the GSI holds one entry per call: a query, not
+// a scan). The index says which calls exist — a call created a moment ago
+// may be missing for a few hundred milliseconds, and the next reconcile
+// finds it — but shows a change late, so each call is then read
+// consistently: a proroga saved a moment ago must move the reconcile's
+// closing instant.
 func (s *Store) Calls(ctx context.Context) ([]call.Call, error) {
-	var out []call.Call
+	var ids []string
 	err := s.query(ctx, queryGSI("CALLS", ""), func(m map[string]types.AttributeValue) error {
 		var it callItem
 		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
 			return fmt.Errorf("decode call: %w", err)
 		}
-		out = append(out, it.Call)
+		ids = append(ids, it.ID)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return readEach(ctx, ids, s.Call)
 }
 
 // UpdateCall applies fn to the stored call and writes the result only if

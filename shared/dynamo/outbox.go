@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,18 +42,57 @@ func (s *Store) effectItems(fx outbox.Effects) ([]types.TransactWriteItem, error
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
 	for _, m := range fx.Messages {
-		if m.ID == "" {
-			m.ID = ident.New("msg")
-		}
-		m.Status, m.CreatedAt = outbox.Pending, m.CreatedAt.UTC()
-		it := outboxItem{keys: keys{PK: outboxPK(m.ID), SK: "META", GSI1PK: outboxPending, GSI1SK: m.CreatedAt.Format("2006-01-02T15:04:05.000000000Z") + "#" + m.ID, Type: "outbox"}, Message: m}
-		av, err := attributevalue.MarshalMap(it)
+		av, err := attributevalue.MarshalMap(newOutboxItem(m))
 		if err != nil {
 			return nil, fmt.Errorf("encode outbox message: %w", err)
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
 	return items, nil
+}
+
+// newOutboxItem is a pending message as stored (an id is given if none).
+func newOutboxItem(m outbox.Message) outboxItem {
+	if m.ID == "" {
+		m.ID = ident.New("msg")
+	}
+	m.Status, m.CreatedAt = outbox.Pending, m.CreatedAt.UTC()
+	// A message holds an address and what was said to it: personal data,
+	// kept as long as the application it notified.
+	return outboxItem{keys: keys{PK: outboxPK(m.ID), SK: "META", GSI1PK: outboxPending, GSI1SK: m.CreatedAt.Format("2006-01-02T15:04:05.000000000Z") + "#" + m.ID, Type: "outbox",
+		ExpiresAt: expiry(m.CreatedAt, PersonalDataRetention)}, Message: m}
+}
+
+// QueueMessages writes messages to the outbox outside any change's
+// transaction (a fan-out larger than a transaction takes: one e-mail per
+// Comune that filed), each only if its id is new: queueing the same
+// messages again, after a crash or a retry, sends nothing twice.
+func (s *Store) QueueMessages(ctx context.Context, msgs []outbox.Message) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	work := make(chan outbox.Message)
+	for range min(8, len(msgs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range work {
+				if _, err := s.putNew(ctx, newOutboxItem(m)); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("queue %s: %w", m.ID, err))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, m := range msgs {
+		work <- m
+	}
+	close(work)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // errEnough ends a query early: the caller has what it asked for.
@@ -164,7 +204,7 @@ func (s *Store) SaveSubmissionWith(ctx context.Context, sub submission.Submissio
 		return err
 	}
 	items = append(items, more...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transactWrite(ctx, items)
 	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
 		return problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata da un'altra richiesta: ricaricarla e riprovare.")
 	}
@@ -172,4 +212,34 @@ func (s *Store) SaveSubmissionWith(ctx context.Context, sub submission.Submissio
 		return classify(fmt.Errorf("save submission %s: %w", sub.ID, err))
 	}
 	return nil
+}
+
+// RedriveDead puts every dead-lettered message back in the pending set,
+// its attempts reset (the operator fixed the cause: docs/deploy.md,
+// runbook); it returns how many. The relay's next drain sends them.
+func (s *Store) RedriveDead(ctx context.Context) (int, error) {
+	dead, err := s.DeadMessages(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range dead {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &s.table, Key: key(outboxPK(m.ID), "META"),
+			UpdateExpression:         aws.String("SET #s = :pending, attempts = :zero, gsi1pk = :p"),
+			ConditionExpression:      aws.String("#s = :dead"),
+			ExpressionAttributeNames: map[string]string{"#s": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(outbox.Pending), ":dead": str(outbox.Dead),
+				":zero": num(0), ":p": str(outboxPending)},
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			continue // redriven meanwhile
+		}
+		if err != nil {
+			return n, classify(fmt.Errorf("redrive %s: %w", m.ID, err))
+		}
+		n++
+	}
+	return n, nil
 }

@@ -14,6 +14,7 @@ import (
 type RegistryRow struct {
 	Kind string `dynamodbav:"kind"`
 	ID   string `dynamodbav:"rowId"`
+	Key  string `dynamodbav:"rowKey"` // what a form looks the row up by (program.Row.Key)
 	JSON string `dynamodbav:"json"`
 }
 

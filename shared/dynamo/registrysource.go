@@ -11,12 +11,6 @@ import (
 	"sportello/shared/registry"
 )
 
-// Registry row kinds.
-const (
-	RowPreloaded = registry.KindPreloaded
-	RowFacility  = registry.KindFacility
-)
-
 // RegistrySource builds a call's registry (the ISTAT list plus the rows
 // officers imported for the call) and keeps it for TTL, so a noon rush
 // does not re-read it on every filing. An import in another process is
@@ -63,25 +57,14 @@ func (r *RegistrySource) Registry(ctx context.Context, callID string) (program.R
 	if err != nil {
 		return nil, err
 	}
-	var pre []program.PreloadedService
-	var fac []program.Facility
-	for _, row := range rows {
-		switch row.Kind {
-		case RowPreloaded:
-			var s program.PreloadedService
-			if err := json.Unmarshal([]byte(row.JSON), &s); err != nil {
-				return nil, fmt.Errorf("registry row %s: %w", row.ID, err)
-			}
-			pre = append(pre, s)
-		case RowFacility:
-			var f program.Facility
-			if err := json.Unmarshal([]byte(row.JSON), &f); err != nil {
-				return nil, fmt.Errorf("registry row %s: %w", row.ID, err)
-			}
-			fac = append(fac, f)
+	list := make([]program.Row, len(rows))
+	for i, row := range rows {
+		if !json.Valid([]byte(row.JSON)) {
+			return nil, fmt.Errorf("registry row %s#%s: not JSON", row.Kind, row.ID)
 		}
+		list[i] = program.Row{Kind: row.Kind, ID: row.ID, Key: row.Key, JSON: json.RawMessage(row.JSON)}
 	}
-	reg := registry.NewMemory(r.Comuni(), pre, fac)
+	reg := registry.NewMemory(r.Comuni(), list)
 	r.mu.Lock()
 	if r.cache == nil {
 		r.cache = map[string]cachedRegistry{}
@@ -98,22 +81,14 @@ func (r *RegistrySource) Forget(callID string) {
 	r.mu.Unlock()
 }
 
-// ImportPreloaded stores pre-loaded services for a call.
-func (s *Store) ImportPreloaded(ctx context.Context, callID string, rows []program.PreloadedService) error {
+// ImportRows stores rows of the list of kind for a call.
+func (s *Store) ImportRows(ctx context.Context, callID, kind string, rows []program.Row) error {
 	out := make([]RegistryRow, len(rows))
 	for i, r := range rows {
-		b, _ := json.Marshal(r)
-		out[i] = RegistryRow{Kind: RowPreloaded, ID: r.ID, JSON: string(b)}
-	}
-	return s.PutRegistryRows(ctx, callID, out)
-}
-
-// ImportFacilities stores AFAM_UDOS facilities for a call.
-func (s *Store) ImportFacilities(ctx context.Context, callID string, rows []program.Facility) error {
-	out := make([]RegistryRow, len(rows))
-	for i, r := range rows {
-		b, _ := json.Marshal(r)
-		out[i] = RegistryRow{Kind: RowFacility, ID: r.Code, JSON: string(b)}
+		if r.Kind != kind {
+			return fmt.Errorf("import %s into %s: a row of kind %q", kind, callID, r.Kind)
+		}
+		out[i] = RegistryRow{Kind: kind, ID: r.ID, Key: r.Key, JSON: string(r.JSON)}
 	}
 	return s.PutRegistryRows(ctx, callID, out)
 }

@@ -11,6 +11,7 @@ import (
 
 	"sportello/shared/dynamo"
 	"sportello/shared/dynamo/dynamotest"
+	"sportello/shared/outbox"
 )
 
 // The table's TTL attribute (dynamo.TTLAttribute, set on the table by
@@ -26,6 +27,12 @@ func TestItemsCarryTheirExpiry(t *testing.T) {
 	if err := s.RecordArrival(ctx, "scope-ttl", d.CreatedAt); err != nil {
 		t.Fatal(err)
 	}
+	next := d
+	next.Version = d.Version + 1
+	receipt := outbox.Message{ID: "receipt-ttl", Kind: outbox.Email, To: "protocollo@comune.example", Subject: "Ricevuta", CreatedAt: d.CreatedAt}
+	if err := s.SaveSubmissionWith(ctx, next, d.Version, outbox.Effects{Messages: []outbox.Message{receipt}}); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name   string
 		pk     string
@@ -34,6 +41,7 @@ func TestItemsCarryTheirExpiry(t *testing.T) {
 		{"an application expires 11 years (4018 days) after its creation", "SUB#" + d.ID, dynamo.PersonalDataRetention},
 		{"an idempotency key expires 30 days after the draft it made", "IDEM#key-ttl", dynamo.IdempotencyRetention},
 		{"a first arrival expires 30 days after it", "IDEM#arrival#scope-ttl", dynamo.IdempotencyRetention},
+		{"an outbox message (an address and what it was told) is kept like the application", "OUTBOX#receipt-ttl", dynamo.PersonalDataRetention},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,6 +6,9 @@
 //	CALL#<callId>  META                      the call           gsi1: CALLS / <region>#<callId>
 //	CALL#<callId>  WINDOW#<wid>#<OPENED|CLOSED>  close/open work done once
 //	CALL#<callId>  FINAL                     participants recorded at the final close
+//	CALL#<callId>  SUB#<org>#<subId>         the call's roster (roster.go): its applications,
+//	CALL#<callId>  RC#<org>#<claimId>          rendicontazioni and riparto runs, written with
+//	CALL#<callId>  RUN#<announcedAt>#<runId>   each and read consistently (the index lags)
 //	COUNTER#<REG>-<YEAR> COUNTER             the Region's register counter of the year (own partition: only submissions may write it)
 //	REGISTER#<REG>-<YEAR> <seq, 12 digits>   one entry per number: filing or integration, withdrawal marked
 //	CLAIM#<callId> <key>                     an own uniqueness claim of a filed application (released, never deleted)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,31 +48,34 @@ type idemItem struct {
 	Hash   string `dynamodbav:"hash"`
 }
 
-// CreateSubmission stores a new draft. With an idempotency key, the draft
-// and the key are written in one transaction; a retry with the same key and
-// body returns the draft created the first time (created=false).
+// CreateSubmission stores a new draft and enters it on its call's roster
+// (roster.go) in one transaction. With an idempotency key, the key is
+// written in the same transaction; a retry with the same key and body
+// returns the draft created the first time (created=false).
 func (s *Store) CreateSubmission(ctx context.Context, sub submission.Submission, idemKey, bodyHash string) (submission.Submission, bool, error) {
-	av, err := attributevalue.MarshalMap(newSubItem(sub))
+	it := newSubItem(sub)
+	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return sub, false, fmt.Errorf("encode submission: %w", err)
 	}
-	if idemKey == "" {
-		if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av,
-			ConditionExpression: aws.String("attribute_not_exists(pk)")}); err != nil {
-			return sub, false, classify(fmt.Errorf("create submission: %w", err))
-		}
-		return sub, true, nil
-	}
-	idem, err := attributevalue.MarshalMap(idemItem{keys: keys{PK: "IDEM#" + idemKey, SK: "META", Type: "idempotency",
-		ExpiresAt: expiry(sub.CreatedAt, IdempotencyRetention)}, Target: sub.ID, Hash: bodyHash})
+	roster, err := s.rosterPut(sub.CallID, rosterSubs, sub.Org, sub.ID, it.ExpiresAt)
 	if err != nil {
-		return sub, false, fmt.Errorf("encode idempotency: %w", err)
+		return sub, false, err
 	}
-	err = s.transactWrite(ctx, []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	items := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-	})
-	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
+		roster,
+	}
+	if idemKey != "" {
+		idem, err := attributevalue.MarshalMap(idemItem{keys: keys{PK: "IDEM#" + idemKey, SK: "META", Type: "idempotency",
+			ExpiresAt: expiry(sub.CreatedAt, IdempotencyRetention)}, Target: sub.ID, Hash: bodyHash})
+		if err != nil {
+			return sub, false, fmt.Errorf("encode idempotency: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	}
+	err = s.transactWrite(ctx, items)
+	if reasons := cancelReasons(err); idemKey != "" && reasons != nil && reasons[len(reasons)-1] == "ConditionalCheckFailed" {
 		var prev idemItem
 		if _, err := s.get(ctx, "IDEM#"+idemKey, "META", &prev); err != nil {
 			return sub, false, err
@@ -142,32 +144,26 @@ func (s *Store) Submissions(ctx context.Context, callID, org string) ([]submissi
 	return out, nil
 }
 
-// CurrentSubmissions lists all of a call's applications as they are now:
-// the index says which exist, then each is read consistently, because the
-// index shows a change a few hundred milliseconds late and the final close
-// and the riparto must count an application filed or validated a moment
-// ago. (An application created within the lag is not yet listed; a draft
-// that new has nothing for them to count.)
+// CurrentSubmissions lists all of a call's applications as they are now,
+// in org order: the call's roster (read consistently) says which exist,
+// then each is read consistently. The final close, the riparto, the funds
+// announcement and the outputs count on it: an application created and
+// filed a moment ago counts, which the index (a few hundred milliseconds
+// late, contents included) cannot promise.
 func (s *Store) CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error) {
 	listed, err := s.Submissions(ctx, callID, "")
 	if err != nil {
 		return nil, err
 	}
-	out := make([]submission.Submission, len(listed))
-	errs := make([]error, len(listed))
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
+	ids := make([]string, len(listed))
 	for i, sub := range listed {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i], errs[i] = s.Submission(ctx, sub.ID)
-		}()
+		ids[i] = sub.ID
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if ids, err = s.rosterIDs(ctx, callID, rosterSubs, "", ids); err != nil {
+		return nil, err
+	}
+	out, err := readEach(ctx, ids, s.Submission)
+	if err != nil {
 		return nil, fmt.Errorf("list submissions of %s: %w", callID, err)
 	}
 	return out, nil
@@ -462,7 +458,7 @@ func (s *Store) Release(ctx context.Context, sub submission.Submission, prev int
 	if len(items) > 100 {
 		return fmt.Errorf("release %s: %d items exceed one transaction", sub.ID, len(items))
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err = s.transactWrite(ctx, items)
 	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
 		return problem.New(problem.CodeVersionMismatch, "La domanda è stata modificata da un'altra richiesta: ricaricarla e riprovare.")
 	}

@@ -8,6 +8,7 @@ import (
 
 	"sportello/shared/allocation"
 	"sportello/shared/apigw"
+	"sportello/shared/bidi"
 	"sportello/shared/export"
 	"sportello/shared/money"
 	"sportello/shared/nidigratis"
@@ -21,6 +22,8 @@ type fundsBody struct {
 	Note        string       `json:"note"`
 	OnlyDecided bool         `json:"onlyDecided"`
 	Reason      string       `json:"reason"`
+	// Act is the reference of the act that set the fund, published with it.
+	Act string `json:"act"`
 }
 
 func decodeFunds(r *apigw.Request) (allocation.Announcement, error) {
@@ -41,6 +44,9 @@ func decodeFunds(r *apigw.Request) (allocation.Announcement, error) {
 	if len(body.Note) > 2000 {
 		f.Add("note", problem.FieldTooLarge, "Al massimo 2000 caratteri.")
 	}
+	if len(body.Act) > 300 || bidi.Has(body.Act) {
+		f.Add("act", problem.FieldInvalid, "Indicare il riferimento dell'atto (al massimo 300 caratteri, senza caratteri di controllo).")
+	}
 	switch {
 	case body.OnlyDecided && strings.TrimSpace(body.Reason) == "":
 		f.Add("reason", problem.FieldRequired, "Indicare perché si ripartisce tra le sole domande decise.")
@@ -56,7 +62,7 @@ func decodeFunds(r *apigw.Request) (allocation.Announcement, error) {
 	if err := f.Err(problem.CodeValidation, "L'annuncio del fondo non è valido."); err != nil {
 		return allocation.Announcement{}, err
 	}
-	return allocation.Announcement{Fund: *body.Amount, Note: body.Note, OnlyDecided: body.OnlyDecided, Reason: body.Reason,
+	return allocation.Announcement{Fund: *body.Amount, Note: body.Note, Act: strings.TrimSpace(body.Act), OnlyDecided: body.OnlyDecided, Reason: body.Reason,
 		IdemKey: key, By: r.Principal.Subject}, nil
 }
 

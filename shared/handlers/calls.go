@@ -10,6 +10,8 @@ import (
 
 	"sportello/shared/apigw"
 	"sportello/shared/call"
+	"sportello/shared/clock"
+	"sportello/shared/money"
 	"sportello/shared/outputs"
 	"sportello/shared/problem"
 	"sportello/shared/program"
@@ -45,10 +47,21 @@ type callView struct {
 	// PrivacyNotice is the notice applicants acknowledge before their
 	// first save (its version goes in privacyNoticeVersion).
 	PrivacyNotice *program.PrivacyNotice `json:"privacyNotice,omitempty"`
+	// Funds is the fund the Region announced, published for every
+	// applicant (absent until announced).
+	Funds *fundsView `json:"funds,omitempty"`
 	// Review is how the call's applications are reviewed: the decisions
 	// the program allows and its coded exclusion reasons, so the
 	// officers' pages need not know programs.
 	Review *reviewView `json:"review,omitempty"`
+}
+
+type fundsView struct {
+	Amount       money.Cents `json:"amount"` // decimal string
+	AnnouncedAt  string      `json:"announcedAt"`
+	Date         string      `json:"date"` // the day of the announcement in Rome, AAAA-MM-GG
+	Act          string      `json:"act,omitempty"`
+	AllocationID string      `json:"allocationId"`
 }
 
 type reviewView struct {
@@ -62,6 +75,10 @@ func (h api) viewCall(c call.Call, now time.Time) callView {
 		ProtocolPrefix: c.ProtocolPrefix, Params: c.Params, Version: c.Version, Now: Rome(now)}
 	if n, ok := program.NoticeOf(h.Programs[c.Program], c.Params); ok {
 		v.PrivacyNotice = &n
+	}
+	if f := c.Funds; f != nil {
+		v.Funds = &fundsView{Amount: f.Amount, AnnouncedAt: Rome(f.AnnouncedAt), Date: f.AnnouncedAt.In(clock.Rome).Format(time.DateOnly),
+			Act: f.Act, AllocationID: f.AllocationID}
 	}
 	if prog, ok := h.Programs[c.Program]; ok {
 		m := program.ReviewModelOf(prog)

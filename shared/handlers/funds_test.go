@@ -55,7 +55,7 @@ func TestDecodeFunds(t *testing.T) {
 }
 
 func FuzzDecodeFunds(f *testing.F) {
-	for _, s := range []string{`{"amount":"1.00"}`, `{"amount":"1.00","onlyDecided":true,"reason":"r"}`, `{"amount":1}`, `{`, `{"note":"` + strings.Repeat("x", 2001) + `"}`} {
+	for _, s := range []string{`{"amount":"1.00"}`, `{"amount":"1.00","onlyDecided":true,"reason":"r"}`, `{"amount":1}`, `{`, `{"note":"` + strings.Repeat("x", 2001) + `"}`, `{"amount":"5.00","act":"D.D. n. 412 del 10/06/2026"}`} {
 		f.Add(s, "")
 	}
 	f.Fuzz(func(t *testing.T, body, key string) {
@@ -66,7 +66,7 @@ func FuzzDecodeFunds(f *testing.F) {
 			}
 			return
 		}
-		if a.Fund <= 0 || len(a.Note) > 2000 || len(a.Reason) > 2000 || (a.OnlyDecided && strings.TrimSpace(a.Reason) == "") || len(a.IdemKey) > 128 {
+		if a.Fund <= 0 || len(a.Note) > 2000 || len(a.Reason) > 2000 || (a.OnlyDecided && strings.TrimSpace(a.Reason) == "") || len(a.IdemKey) > 128 || len(a.Act) > 300 {
 			t.Fatalf("accepted %+v", a)
 		}
 	})

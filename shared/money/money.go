@@ -132,3 +132,21 @@ func (c Cents) MulDivFloor(num, den int64) Cents {
 	}
 	return Cents(q)
 }
+
+// Italian writes an amount as Italian readers expect: "€ 1.234,56".
+func (c Cents) Italian() string {
+	s := c.String() // "-1234.56"
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, d := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(d)
+	}
+	return "€ " + sign + b.String() + "," + frac
+}

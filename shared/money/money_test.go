@@ -90,3 +90,11 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestItalianGroupsThousandsWithDotsAndCentsWithAComma(t *testing.T) {
+	for c, want := range map[Cents]string{0: "€ 0,00", 123456: "€ 1.234,56", 123456789: "€ 1.234.567,89", -5: "€ -0,05", 100000: "€ 1.000,00"} {
+		if got := c.Italian(); got != want {
+			t.Errorf("%d: %q, want %q", c, got, want)
+		}
+	}
+}

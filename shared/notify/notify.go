@@ -117,6 +117,27 @@ func (m Mailer) Decision(s submission.Submission, c call.Call, to string) outbox
 	return email(outbox.ID(s.ID, s.Version, "decision"), to, Decision(s, c), s.CallID, s.ID)
 }
 
+// FundsNotice is the e-mail telling org, at to, that the fund of c was
+// published on the call: one per announcement and org (its id).
+func (m Mailer) FundsNotice(c call.Call, org, to string) outbox.Message {
+	return email(outbox.ID(c.Funds.AllocationID, 1, "funds-"+org), to, Funds(c), c.ID, "")
+}
+
+// Funds composes the notice of the fund published on c: the amount, the
+// act, the day, and where to read it (the call's page).
+func Funds(c call.Call) Message {
+	f := c.Funds
+	var b strings.Builder
+	fmt.Fprintf(&b, "Gentile ente,\n\nper il bando\n  %s\n", c.Title)
+	fmt.Fprintf(&b, "la Regione ha comunicato il %s l'importo del fondo: %s", f.AnnouncedAt.In(clock.Rome).Format("02/01/2006"), f.Amount.Italian())
+	if f.Act != "" {
+		fmt.Fprintf(&b, " (%s)", f.Act)
+	}
+	b.WriteString(".\n\nL'avviso è pubblicato sulla pagina del bando; il riparto segue i criteri del bando.\n\n")
+	b.WriteString("Messaggio generato automaticamente: non rispondere.\n")
+	return Message{Subject: "Fondo comunicato: " + f.Amount.Italian(), Body: b.String()}
+}
+
 // IntegrationNotice tells the Region's office that an integration
 // arrived; ok is false when the Region has no office address.
 func (m Mailer) IntegrationNotice(s submission.Submission, c call.Call) (outbox.Message, bool) {

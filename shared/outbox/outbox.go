@@ -95,6 +95,19 @@ func (e Effects) With(line *audit.Entry, msgs ...Message) Effects {
 	return e
 }
 
+// Stamped dates the messages not yet dated with at (the change's time:
+// the relay sends the oldest first, and the record keeps when it was due).
+func (e Effects) Stamped(at time.Time) Effects {
+	msgs := append([]Message(nil), e.Messages...)
+	for i := range msgs {
+		if msgs[i].CreatedAt.IsZero() {
+			msgs[i].CreatedAt = at
+		}
+	}
+	e.Messages = msgs
+	return e
+}
+
 // ID is an effect's de-duplication key: the entity that changed, the
 // version the change made, and what the effect is ("sub_…-v3-receipt").
 // One change makes one effect of each kind, so a retried change (or a
@@ -202,6 +215,32 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	return r.deliver(ctx, ids)
+}
+
+// Written delivers the messages a stream reports written (by id), as the
+// cloud's stream hands each record to Handle: each is read by key
+// (consistently) and delivered if still pending. The local runtime calls
+// it with what the embedded DynamoDB's stream reported, so a change's
+// e-mails and events leave without waiting for the index.
+func (r *Relay) Written(ctx context.Context, ids []string) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.deliver(ctx, ids)
+}
+
+// deliver hands the pending messages among ids to Handle; caller holds
+// mu. The pending set comes from the index, which shows a change a few
+// hundred milliseconds late: a message this relay marked sent a moment
+// ago is skipped at once (no read: seven messages a filing in a rush),
+// and every other is read again by key (consistently), so one another
+// relay delivered is not delivered again and a failing one's attempts
+// count on from the stored number.
+func (r *Relay) deliver(ctx context.Context, ids []string) (int, error) {
 	now := time.Now() // the relay's own bookkeeping, not the application clock
 	for id, at := range r.sent {
 		if now.Sub(at) > recentlySent {
@@ -213,15 +252,23 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	}
 	n := 0
 	var errs []error
-	for _, m := range msgs {
-		if _, done := r.sent[m.ID]; done {
+	for _, id := range ids {
+		if _, done := r.sent[id]; done {
+			continue
+		}
+		m, found, err := r.Store.Message(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !found || m.Status != Pending {
 			continue
 		}
 		if err := r.Handle(ctx, m); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		r.sent[m.ID] = now
+		r.sent[id] = now
 		n++
 	}
 	return n, errors.Join(errs...)

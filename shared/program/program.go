@@ -7,6 +7,8 @@ package program
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"math/big"
 	"strings"
 	"time"
@@ -30,17 +32,82 @@ type Comune struct {
 	Cadastral  string // codice catastale, 4 characters
 }
 
-// Registry answers the look-ups a form needs while it is checked. The
-// adapters (DynamoDB, or the local runtime's seeded data) implement it.
+// Registry answers the look-ups a form needs while it is checked: the
+// ISTAT list of Comuni, and the reference lists officers imported into the
+// call, by kind (those its program declares: Lister). The adapters
+// (DynamoDB, or the local runtime's seeded data) implement it.
 type Registry interface {
 	// Comune finds a Comune by ISTAT code.
 	Comune(istat string) (Comune, bool)
-	// Preloaded returns the services the Region believes authorised and
-	// active in a Comune (Piemonte rilevazione), keyed by service id.
-	Preloaded(istat string) []PreloadedService
-	// Facility finds a facility of the Lombardy AFAM_UDOS registry.
-	Facility(code string) (Facility, bool)
+	// Rows are the rows of the call's list of kind filed under key, by
+	// id; none when the list or the key has none.
+	Rows(kind, key string) []Row
 }
+
+// Row is one row of a reference list as stored: its id (unique in its
+// list), the key a form looks it up by, and its fields as JSON (the type
+// the list's program reads them into, see Find).
+type Row struct {
+	Kind string
+	ID   string
+	Key  string
+	JSON json.RawMessage
+}
+
+// NewRow stores v as a row of the list of kind.
+func NewRow(kind, id, key string, v any) (Row, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Row{}, fmt.Errorf("%s row %s: %w", kind, id, err)
+	}
+	return Row{Kind: kind, ID: id, Key: key, JSON: b}, nil
+}
+
+// Find reads the rows of the list of kind filed under key as T (rows that
+// do not read as T are skipped: a list is read by the program that
+// declared it).
+func Find[T any](r Registry, kind, key string) []T {
+	var out []T
+	for _, row := range r.Rows(kind, key) {
+		var v T
+		if json.Unmarshal(row.JSON, &v) == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ReferenceList is a list officers import into a call as CSV, declared by
+// the program whose forms are checked against it.
+type ReferenceList struct {
+	// Kind names it: the import's ?kind=, the rows' Kind.
+	Kind string
+	// Read reads the CSV strictly: every row good, or a *problem.Error
+	// naming every bad cell and nothing imported.
+	Read func(io.Reader) ([]Row, error)
+}
+
+// Lister is implemented by programs whose forms are checked against
+// reference lists the officers import (Piemonte's pre-loaded services,
+// Lombardy's AFAM_UDOS facilities).
+type Lister interface {
+	ReferenceLists() []ReferenceList
+}
+
+// ListsOf is the reference lists of p (none unless it is a Lister).
+func ListsOf(p Program) []ReferenceList {
+	if l, ok := p.(Lister); ok {
+		return l.ReferenceLists()
+	}
+	return nil
+}
+
+// Kinds of reference list of the existing programs, with the row types
+// their readers (shared/registry) produce.
+const (
+	ListPreloaded  = "preloaded" // PreloadedService, by the Comune's ISTAT code (Piemonte)
+	ListFacilities = "facility"  // Facility, by its AFAM_UDOS code (Lombardy)
+)
 
 // PreloadedService is a service the Region pre-loads for a Comune (Piemonte).
 type PreloadedService struct {
@@ -196,11 +263,6 @@ type Allocation struct {
 // Allocator is implemented by forms that take part in a riparto.
 type Allocator interface {
 	Allocation(params map[string]string) (Allocation, error)
-}
-
-// ErrorFromFields is a convenience for Decode implementations.
-func ErrorFromFields(f problem.Fields) error {
-	return f.Err(problem.CodeValidation, "Alcuni campi non sono validi.")
 }
 
 // ValidEmail is a light syntax check of an e-mail address (the receipt

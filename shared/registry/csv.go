@@ -233,3 +233,49 @@ func ReadFacilities(in io.Reader) ([]program.Facility, error) {
 		return f
 	})
 }
+
+// Preloaded is the list of pre-loaded services, for the programs that
+// check forms against it (program.Lister).
+var Preloaded = program.ReferenceList{Kind: program.ListPreloaded, Read: func(in io.Reader) ([]program.Row, error) {
+	rows, err := ReadPreloaded(in)
+	if err != nil {
+		return nil, err
+	}
+	return PreloadedRows(rows)
+}}
+
+// Facilities is the AFAM_UDOS list of facilities, for the programs that
+// check forms against it (program.Lister).
+var Facilities = program.ReferenceList{Kind: program.ListFacilities, Read: func(in io.Reader) ([]program.Row, error) {
+	rows, err := ReadFacilities(in)
+	if err != nil {
+		return nil, err
+	}
+	return FacilityRows(rows)
+}}
+
+// PreloadedRows files pre-loaded services under their Comune.
+func PreloadedRows(services []program.PreloadedService) ([]program.Row, error) {
+	out := make([]program.Row, len(services))
+	for i, s := range services {
+		r, err := program.NewRow(program.ListPreloaded, s.ID, s.ComuneISTAT, s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// FacilityRows files facilities under their code.
+func FacilityRows(facilities []program.Facility) ([]program.Row, error) {
+	out := make([]program.Row, len(facilities))
+	for i, f := range facilities {
+		r, err := program.NewRow(program.ListFacilities, f.Code, f.Code, f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}

@@ -1,8 +1,9 @@
 // Package registry holds the reference data a form is checked against: the
-// ISTAT list of Comuni, the services the Region pre-loads per Comune
-// (Piemonte), and the AFAM_UDOS facilities (Lombardy). Officers import the
-// last two as CSV; this package reads those files strictly, and Memory
-// answers the program.Registry look-ups from what was read.
+// ISTAT list of Comuni, and the lists officers import into a call as CSV
+// (the kinds a call's program declares, program.Lister). It reads the
+// existing kinds strictly (the services the Region pre-loads per Comune,
+// the AFAM_UDOS facilities), imports any declared kind, and Memory answers
+// the program.Registry look-ups from what was read.
 package registry
 
 import (
@@ -20,32 +21,29 @@ import (
 // afterwards, so concurrent look-ups are safe; it hands out copies, so a
 // caller cannot change it.
 type Memory struct {
-	comuni     map[string]program.Comune
-	preloaded  map[string][]program.PreloadedService
-	facilities map[string]program.Facility
+	comuni map[string]program.Comune
+	rows   map[[2]string][]program.Row // (kind, key) → rows by id
 }
 
 var _ program.Registry = (*Memory)(nil)
 
 // NewMemory builds a registry. Later rows win over earlier ones with the
-// same key (an import replaces what it repeats).
-func NewMemory(comuni []program.Comune, preloaded []program.PreloadedService, facilities []program.Facility) *Memory {
-	m := &Memory{comuni: map[string]program.Comune{}, preloaded: map[string][]program.PreloadedService{}, facilities: map[string]program.Facility{}}
+// same kind and id (an import replaces what it repeats).
+func NewMemory(comuni []program.Comune, rows []program.Row) *Memory {
+	m := &Memory{comuni: map[string]program.Comune{}, rows: map[[2]string][]program.Row{}}
 	for _, c := range comuni {
 		m.comuni[c.ISTAT] = c
 	}
-	byID := map[string]program.PreloadedService{}
-	for _, s := range preloaded {
-		byID[s.ID] = s
+	byID := map[[2]string]program.Row{}
+	for _, r := range rows {
+		byID[[2]string{r.Kind, r.ID}] = r
 	}
-	for _, s := range byID {
-		m.preloaded[s.ComuneISTAT] = append(m.preloaded[s.ComuneISTAT], s)
+	for _, r := range byID {
+		k := [2]string{r.Kind, r.Key}
+		m.rows[k] = append(m.rows[k], r)
 	}
-	for _, list := range m.preloaded {
+	for _, list := range m.rows {
 		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
-	}
-	for _, f := range facilities {
-		m.facilities[f.Code] = f
 	}
 	return m
 }
@@ -56,19 +54,13 @@ func (m *Memory) Comune(istat string) (program.Comune, bool) {
 	return c, ok
 }
 
-// Preloaded lists a Comune's pre-loaded services, by id.
-func (m *Memory) Preloaded(istat string) []program.PreloadedService {
-	return slices.Clone(m.preloaded[istat])
+// Rows lists the rows of kind under key, by id.
+func (m *Memory) Rows(kind, key string) []program.Row {
+	return slices.Clone(m.rows[[2]string{kind, key}])
 }
 
-// Facility finds an AFAM_UDOS facility.
-func (m *Memory) Facility(code string) (program.Facility, bool) {
-	f, ok := m.facilities[code]
-	return f, ok
-}
-
-// Comuni lists the Comuni of an ISTAT region code ("01" Piemonte,
-// "03" Lombardia, "06" Friuli-Venezia Giulia), in ISTAT order.
+// Comuni lists the Comuni of an ISTAT region code (program.Region.ISTAT),
+// in ISTAT order.
 func (m *Memory) Comuni(regionCode string) []program.Comune {
 	var out []program.Comune
 	for _, c := range m.comuni {

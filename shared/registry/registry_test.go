@@ -134,7 +134,7 @@ func TestLoadComuniReadsTheISTATList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewMemory(list, nil, nil)
+	m := NewMemory(list, nil)
 	// The counts of events/data/README.md.
 	for region, want := range map[string]int{"01": 1181, "03": 1506, "06": 215} {
 		if got := len(m.Comuni(region)); got != want {
@@ -162,17 +162,31 @@ func TestLoadComuniRefusesABadList(t *testing.T) {
 }
 
 func TestMemoryHandsOutCopiesInIDOrder(t *testing.T) {
-	m := NewMemory(nil, []program.PreloadedService{{ID: "B", ComuneISTAT: "001272"}, {ID: "A", ComuneISTAT: "001272"}, {ID: "C", ComuneISTAT: "006003"}}, nil)
-	got := m.Preloaded("001272")
+	rows, err := PreloadedRows([]program.PreloadedService{{ID: "B", ComuneISTAT: "001272"}, {ID: "A", ComuneISTAT: "001272"}, {ID: "C", ComuneISTAT: "006003"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fac, err := FacilityRows([]program.Facility{{Code: "A", ComuneISTAT: "001272"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMemory(nil, append(rows, fac...))
+	preloaded := func(istat string) []program.PreloadedService {
+		return program.Find[program.PreloadedService](m, program.ListPreloaded, istat)
+	}
+	got := m.Rows(program.ListPreloaded, "001272")
 	if len(got) != 2 || got[0].ID != "A" || got[1].ID != "B" {
 		t.Fatalf("got %+v", got)
 	}
-	got[0].Name = "changed"
-	if m.Preloaded("001272")[0].Name != "" {
+	got[0].JSON = []byte(`{"id":"changed"}`)
+	if preloaded("001272")[0].ID != "A" {
 		t.Fatal("the registry was changed through a returned slice")
 	}
-	if len(m.Preloaded("015146")) != 0 {
+	if len(preloaded("015146")) != 0 {
 		t.Fatal("a Comune without services has none")
+	}
+	if f := program.Find[program.Facility](m, program.ListFacilities, "A"); len(f) != 1 || f[0].ComuneISTAT != "001272" {
+		t.Fatalf("a facility is found by its code in its own list, apart from a service of the same id: %+v", f)
 	}
 }
 

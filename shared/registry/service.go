@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,17 +17,12 @@ import (
 	"sportello/shared/program"
 )
 
-// Kinds of list an officer imports into a call.
-const (
-	KindPreloaded = "preloaded" // Piemonte: services pre-loaded per Comune
-	KindFacility  = "facility"  // Lombardy: AFAM_UDOS facilities
-)
-
 // Store is what imports need from storage.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
-	ImportPreloaded(ctx context.Context, callID string, rows []program.PreloadedService) error
-	ImportFacilities(ctx context.Context, callID string, rows []program.Facility) error
+	// ImportRows stores rows of the list of kind for a call (a row with
+	// the id of a stored one replaces it).
+	ImportRows(ctx context.Context, callID, kind string, rows []program.Row) error
 	Audit(ctx context.Context, e audit.Entry) error
 }
 
@@ -39,13 +35,15 @@ type Source interface {
 
 // Service imports officers' lists into a call.
 type Service struct {
-	Store  Store
-	Source Source // nil: nothing cached
-	Clock  clock.Clock
+	Store    Store
+	Source   Source // nil: nothing cached
+	Programs map[string]program.Program
+	Clock    clock.Clock
 }
 
-// Import loads an officer's CSV of kind into a call: every row valid, or
-// nothing imported. It answers the number of rows imported.
+// Import loads an officer's CSV of kind into a call: a kind of list the
+// call's program declares (program.Lister), every row valid, or nothing
+// imported. It answers the number of rows imported.
 func (s *Service) Import(ctx context.Context, p *auth.Principal, callID, kind string, csv io.Reader) (int, error) {
 	c, err := s.Store.Call(ctx, callID)
 	if err != nil {
@@ -54,29 +52,27 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, callID, kind st
 	if err := access.ManageCall(p, c.Region); err != nil {
 		return 0, err
 	}
-	var n int
-	switch kind {
-	case KindPreloaded:
-		rows, err := ReadPreloaded(csv)
-		if err != nil {
-			return 0, err
+	lists := program.ListsOf(s.Programs[c.Program])
+	i := slices.IndexFunc(lists, func(l program.ReferenceList) bool { return l.Kind == kind })
+	if i < 0 {
+		var kinds []string
+		for _, l := range lists {
+			kinds = append(kinds, "?kind="+l.Kind)
 		}
-		n = len(rows)
-		if err := s.Store.ImportPreloaded(ctx, c.ID, rows); err != nil {
-			return 0, err
+		msg := "Il bando non prevede elenchi da importare."
+		if len(kinds) > 0 {
+			msg = "Usare " + strings.Join(kinds, " o ") + "."
 		}
-	case KindFacility:
-		rows, err := ReadFacilities(csv)
-		if err != nil {
-			return 0, err
-		}
-		n = len(rows)
-		if err := s.Store.ImportFacilities(ctx, c.ID, rows); err != nil {
-			return 0, err
-		}
-	default:
-		return 0, &problem.Error{Code: problem.CodeValidation, Detail: "Tipo di elenco non indicato.",
-			Fields: []problem.FieldError{{Field: "kind", Code: problem.FieldInvalid, Message: "Usare ?kind=preloaded o ?kind=facility."}}}
+		return 0, &problem.Error{Code: problem.CodeValidation, Detail: "Tipo di elenco non indicato o non previsto dal bando.",
+			Fields: []problem.FieldError{{Field: "kind", Code: problem.FieldInvalid, Message: msg}}}
+	}
+	rows, err := lists[i].Read(csv)
+	if err != nil {
+		return 0, err
+	}
+	n := len(rows)
+	if err := s.Store.ImportRows(ctx, c.ID, kind, rows); err != nil {
+		return 0, err
 	}
 	if s.Source != nil {
 		s.Source.Forget(c.ID)
@@ -114,7 +110,7 @@ func (s *Service) Preloaded(ctx context.Context, p *auth.Principal, callID, ista
 	if err != nil {
 		return nil, err
 	}
-	out := reg.Preloaded(istat)
+	out := program.Find[program.PreloadedService](reg, program.ListPreloaded, istat)
 	if out == nil {
 		out = []program.PreloadedService{}
 	}

@@ -438,7 +438,7 @@ func (s *Service) Transmit(ctx context.Context, p *auth.Principal, id string, ar
 				fx = fx.With(nil, m)
 			}
 		}
-		return fx
+		return fx.Stamped(fx.Audit[0].At)
 	}
 	num, err := s.Store.TransmitClaim(ctx, c, prev, cl.Region, arrival, effects)
 	if err != nil {

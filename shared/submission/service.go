@@ -645,7 +645,7 @@ func (s *Service) filingEffects(p *auth.Principal, c call.Call, form program.For
 			Detail: map[string]string{"protocol": number, "filedAt": at.Format(time.RFC3339Nano)}}
 		var fx outbox.Effects
 		if s.Notifier != nil && form.Contact() != "" {
-			return fx.With(line, s.Notifier.Receipt(sub, c, form.Contact()))
+			return fx.With(line, s.Notifier.Receipt(sub, c, form.Contact())).Stamped(line.At)
 		}
 		return fx.With(line)
 	}
@@ -718,6 +718,7 @@ func (s *Service) Review(ctx context.Context, p *auth.Principal, id string, d De
 			fx = fx.With(nil, s.Notifier.Decision(next, c, form.Contact()))
 		}
 	}
+	fx = fx.Stamped(now)
 	if next.State == Excluded {
 		err = s.Store.Release(ctx, next, sub.Version, fx)
 	} else {
@@ -886,7 +887,7 @@ func (s *Service) integrateOnce(ctx context.Context, p *auth.Principal, id strin
 				fx = fx.With(nil, m)
 			}
 		}
-		return fx
+		return fx.Stamped(fx.Audit[0].At)
 	}
 	if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival, effects); err != nil {
 		return sub, err

@@ -254,6 +254,13 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
+	return s.ReconcileCalls(ctx, calls)
+}
+
+// ReconcileCalls is Reconcile for the calls given (read current): the
+// listing shows a call a few hundred milliseconds after its creation, so
+// whoever has just created calls passes them.
+func (s *Service) ReconcileCalls(ctx context.Context, calls []call.Call) error {
 	now := s.Clock.Now()
 	var firstErr error
 	for _, c := range calls {

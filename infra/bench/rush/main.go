@@ -55,6 +55,7 @@ import (
 	"sportello/shared/ident"
 	"sportello/shared/program"
 	"sportello/shared/program/lombardia"
+	"sportello/shared/registry"
 	"sportello/shared/submission"
 )
 
@@ -199,7 +200,12 @@ func run(s scenario, limit int, durable bool) (res result) {
 				facilities = append(facilities, server.DemoFacility(cm))
 			}
 		}
-		if err := rt.Store.ImportFacilities(ctx, server.LombardiaCall, facilities); err != nil {
+		rows, err := registry.FacilityRows(facilities)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		if err := rt.Store.ImportRows(ctx, server.LombardiaCall, program.ListFacilities, rows); err != nil {
 			res.err = err
 			return res
 		}

@@ -129,17 +129,57 @@ func TestTransactionsThatMeetAreCancelledWithAReasonPerItem(t *testing.T) {
 	}
 }
 
-func TestConditionFailuresNameOnlyTheFailingItems(t *testing.T) {
-	_, c := startAWS(t, AWS())
-	ctx := context.Background()
-	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("X", "1")}); err != nil {
-		t.Fatal(err)
-	}
-	cond := txPut("X", "1")
-	cond.Put.ConditionExpression = aws.String("attribute_not_exists(pk)")
-	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("Y", "1"), cond}})
-	if got := strings.Join(reasons(err), ","); got != "None,ConditionalCheckFailed" {
-		t.Fatalf("reasons %q, want None,ConditionalCheckFailed", got)
+// DynamoDB evaluates every item's condition before it cancels and names
+// each one that failed (ConditionalCheckFailed), None for the others; a
+// caller filing several applications at once learns in one answer which
+// of them were refused. Both modes answer so.
+func TestConditionFailuresNameEveryFailingItem(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		model *Model
+	}{{"aws", AWS()}, {"plain", nil}} {
+		t.Run(mode.name, func(t *testing.T) {
+			_, c := startAWS(t, mode.model)
+			ctx := context.Background()
+			for _, pk := range []string{"X", "W"} {
+				if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item(pk, "1", "v", "old")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			exists, missing := aws.String("attribute_exists(pk)"), aws.String("attribute_not_exists(pk)")
+			check := func(pk string, cond *string) types.TransactWriteItem {
+				return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(table), Key: item(pk, "1"), ConditionExpression: cond}}
+			}
+			putNew := txPut("X", "1", "v", "new")
+			putNew.Put.ConditionExpression = missing
+			update := types.TransactWriteItem{Update: &types.Update{TableName: aws.String(table), Key: item("V", "1"), ConditionExpression: exists,
+				UpdateExpression: aws.String("SET v = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": sv("new")}}}
+			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+				txPut("Y", "1"), putNew, check("Z", exists), check("W", exists), update}})
+			const want = "None,ConditionalCheckFailed,ConditionalCheckFailed,None,ConditionalCheckFailed"
+			if got := strings.Join(reasons(err), ","); got != want {
+				t.Fatalf("reasons %q (%v), want %s", got, err, want)
+			}
+			for _, k := range []struct{ pk, v string }{{"Y", ""}, {"X", "old"}, {"W", "old"}, {"V", ""}} {
+				out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: item(k.pk, "1"), ConsistentRead: aws.Bool(true)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := ""
+				if v, ok := out.Item["v"].(*types.AttributeValueMemberS); ok {
+					got = v.Value
+				} else if out.Item != nil {
+					got = "(stored)"
+				}
+				if got != k.v {
+					t.Errorf("%s after the cancelled transaction: %q, want %q (nothing written, a checked item kept)", k.pk, got, k.v)
+				}
+			}
+			if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+				txPut("Y", "1"), check("W", exists), check("Z", missing)}}); err != nil {
+				t.Fatalf("a transaction whose conditions all hold: %v", err)
+			}
+		})
 	}
 }
 
@@ -412,6 +452,10 @@ func TestModelFromEnv(t *testing.T) {
 		want             func(*Model) bool
 		fails            bool
 	}{
+		{"aws is the default", "", "", func(m *Model) bool {
+			a := AWS()
+			return m != nil && m.TxHold == a.TxHold && m.GSILag == a.GSILag && m.PartitionWCU == a.PartitionWCU
+		}, false},
 		{"aws has a lag of a few hundred ms", "aws", "", func(m *Model) bool { return m != nil && m.GSILag == 300*time.Millisecond }, false},
 		{"plain is no model", "plain", "", func(m *Model) bool { return m == nil }, false},
 		{"the lag can be set", "aws", "1s", func(m *Model) bool { return m != nil && m.GSILag == time.Second }, false},
@@ -427,5 +471,76 @@ func TestModelFromEnv(t *testing.T) {
 				t.Fatalf("got %+v, %v", m, err)
 			}
 		})
+	}
+}
+
+// Capacity is charged as DynamoDB charges it: a transactional write costs
+// twice a single one, a write refused by its condition still costs its
+// units, and reads have their own per-partition capacity.
+func TestCapacityChargesTransactionsTwiceFailedConditionsAndReads(t *testing.T) {
+	ctx := context.Background()
+	m := AWS()
+	m.PartitionWCU, m.PartitionRCU, m.Burst = 10, 10, time.Second
+	_, c := startAWS(t, m)
+	writes := func(do func(i int) error) (int, error) {
+		for i := 0; i < 30; i++ {
+			if err := do(i); err != nil {
+				return i, err
+			}
+		}
+		return 30, nil
+	}
+	n, err := writes(func(i int) error {
+		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{txPut("TX", fmt.Sprint(i))}})
+		return err
+	})
+	if got := strings.Join(reasons(err), ","); got != "ThrottlingError" || n < 4 || n > 6 {
+		t.Fatalf("transactional writes of 1 KB into 10 WCU: %d passed, then %q (%v); want about 5 (2 units each), then ThrottlingError", n, got, err)
+	}
+	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("CC", "x")}); err != nil {
+		t.Fatal(err)
+	}
+	n, err = writes(func(int) error {
+		_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("CC", "x"), ConditionExpression: aws.String("attribute_not_exists(pk)")})
+		if code(err) == "ConditionalCheckFailedException" {
+			return nil
+		}
+		return err
+	})
+	if code(err) != "ProvisionedThroughputExceededException" || n > 15 {
+		t.Fatalf("writes refused by their condition: %d before %v; want them to use the partition's capacity up", n, err)
+	}
+	n, err = writes(func(int) error {
+		_, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: item("CC", "x"), ConsistentRead: aws.Bool(true)})
+		return err
+	})
+	if code(err) != "ProvisionedThroughputExceededException" || n > 15 {
+		t.Fatalf("consistent reads of one partition of 10 RCU: %d before %v; want ProvisionedThroughputExceededException", n, err)
+	}
+}
+
+// While a transaction with a ClientRequestToken runs, the same token
+// answers TransactionInProgressException; afterwards, success without a
+// second write.
+func TestClientRequestTokenInFlightIsInProgress(t *testing.T) {
+	m := AWS()
+	m.TxHold = 300 * time.Millisecond
+	d, c := startAWS(t, m)
+	ctx := context.Background()
+	in := &dynamodb.TransactWriteItemsInput{ClientRequestToken: aws.String("tok"), TransactItems: []types.TransactWriteItem{txPut("IP", "1")}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.TransactWriteItems(ctx, in)
+		done <- err
+	}()
+	holding(t, d, "IP", "1")
+	if _, err := c.TransactWriteItems(ctx, in); code(err) != "TransactionInProgressException" {
+		t.Fatalf("the same token while the first runs: %v, want TransactionInProgressException", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TransactWriteItems(ctx, in); err != nil {
+		t.Fatalf("the same request after it succeeded: %v, want success", err)
 	}
 }

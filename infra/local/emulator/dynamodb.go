@@ -77,6 +77,7 @@ type DynamoDB struct {
 	rngMu  sync.Mutex
 	// Injected counts injected faults (for reports).
 	Injected atomic.Int64
+	onWrite  atomic.Pointer[func(change, table, pk, sk string)]
 	// requests counts requests by operation (for reports).
 	requests sync.Map // op → *atomic.Int64
 	aws      awsState
@@ -268,6 +269,9 @@ journal:
 		// Nothing is acknowledged: the store reloads from disk, without this write.
 		writeAWSError(w, http.StatusServiceUnavailable, "com.amazonaws.dynamodb.v20120810#ServiceUnavailable", "storage unavailable: "+jerr.Error())
 		return
+	}
+	if applied {
+		d.stream(op, body)
 	}
 	if lost {
 		writeAWSError(w, http.StatusInternalServerError, "com.amazonaws.dynamodb.v20120810#InternalServerError", "emulated lost response")

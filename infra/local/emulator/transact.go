@@ -3,10 +3,8 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 )
 
 // minidyn runs TransactWriteItems by deep-copying the whole table first,
@@ -15,16 +13,20 @@ import (
 // the same all-or-nothing result in time proportional to the transaction:
 // under the write lock (readers excluded too, so nobody sees a half-done
 // transaction) it applies each item as a single conditional write,
-// remembering each item's previous image, and on the first failure puts
-// every earlier item back and answers TransactionCanceledException with a
-// reason per item, as DynamoDB does. ConditionCheck items fall back to
-// minidyn's own implementation. Items are keyed by pk/sk (the table's key
-// schema).
+// remembering each item's previous image. DynamoDB evaluates every item's
+// condition before it cancels, and names each one that failed: so does
+// transact, going on past a failed condition (one operation per item, so
+// no item's condition depends on another's write) and, if any failed,
+// putting every applied item back and answering
+// TransactionCanceledException with ConditionalCheckFailed for each
+// failing item and None for the others. A ConditionCheck is a conditional
+// delete of the item put straight back. Items are keyed by pk/sk (the
+// table's key schema).
 type txItem struct {
-	Put            *txOp           `json:"Put"`
-	Update         *txOp           `json:"Update"`
-	Delete         *txOp           `json:"Delete"`
-	ConditionCheck json.RawMessage `json:"ConditionCheck"`
+	Put            *txOp `json:"Put"`
+	Update         *txOp `json:"Update"`
+	Delete         *txOp `json:"Delete"`
+	ConditionCheck *txOp `json:"ConditionCheck"`
 }
 
 type txOp struct {
@@ -58,12 +60,12 @@ func (d *DynamoDB) transact(w http.ResponseWriter, body []byte) (handled bool, o
 	}
 	for _, it := range in.TransactItems {
 		n := 0
-		for _, op := range []*txOp{it.Put, it.Update, it.Delete} {
+		for _, op := range []*txOp{it.Put, it.Update, it.Delete, it.ConditionCheck} {
 			if op != nil {
 				n++
 			}
 		}
-		if it.ConditionCheck != nil || n != 1 {
+		if n != 1 {
 			return false, false
 		}
 	}
@@ -83,6 +85,8 @@ func (d *DynamoDB) transact(w http.ResponseWriter, body []byte) (handled bool, o
 			}
 		}
 	}
+	failed := make([]bool, len(in.TransactItems))
+	anyFailed := false
 	for i, it := range in.TransactItems {
 		op, name := it.Put, "PutItem"
 		switch {
@@ -90,6 +94,8 @@ func (d *DynamoDB) transact(w http.ResponseWriter, body []byte) (handled bool, o
 			op, name = it.Update, "UpdateItem"
 		case it.Delete != nil:
 			op, name = it.Delete, "DeleteItem"
+		case it.ConditionCheck != nil:
+			op, name = it.ConditionCheck, "DeleteItem"
 		}
 		key := op.Key
 		if it.Put != nil {
@@ -105,33 +111,31 @@ func (d *DynamoDB) transact(w http.ResponseWriter, body []byte) (handled bool, o
 		}
 		json.Unmarshal(got, &prev) //nolint:errcheck // bytes minidyn or the journal already accepted as JSON
 		code, resp := d.call(name, op)
-		if code == http.StatusOK && name == "UpdateItem" {
-			b, _ := json.Marshal(op)
-			d.applyRemoves(b)
-		}
-		if code == http.StatusOK {
+		switch {
+		case code == http.StatusOK && it.ConditionCheck != nil:
+			// The condition holds: the check writes nothing.
+			if prev.Item != nil {
+				d.call("PutItem", map[string]any{"TableName": op.TableName, "Item": prev.Item})
+			}
+		case code == http.StatusOK:
+			if name == "UpdateItem" {
+				b, _ := json.Marshal(op)
+				d.applyRemoves(b)
+			}
 			done = append(done, undo{table: op.TableName, key: key, prev: prev.Item})
-			continue
-		}
-		rollback()
-		if !bytes.Contains(resp, []byte("ConditionalCheckFailed")) {
+		case bytes.Contains(resp, []byte("ConditionalCheckFailed")):
+			failed[i], anyFailed = true, true
+		default:
+			rollback()
 			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 			w.WriteHeader(code)
 			w.Write(resp) //nolint:errcheck // a client that went away has nothing left to read
 			return true, false
 		}
-		reasons := make([]map[string]string, len(in.TransactItems))
-		codes := make([]string, len(in.TransactItems))
-		for j := range reasons {
-			codes[j] = "None"
-			if j == i {
-				codes[j] = "ConditionalCheckFailed"
-			}
-			reasons[j] = map[string]string{"Code": codes[j]}
-		}
-		writeJSONError(w, map[string]any{"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-			"message":             fmt.Sprintf("Transaction cancelled, please refer cancellation reasons for specific reasons [%s]", strings.Join(codes, ", ")),
-			"CancellationReasons": reasons})
+	}
+	if anyFailed {
+		rollback()
+		cancelled(w, failed, "ConditionalCheckFailed", "The conditional request failed")
 		return true, false
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")

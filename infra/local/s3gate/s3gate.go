@@ -43,6 +43,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,6 +64,78 @@ type Gate struct {
 	// the work in a goroutine.
 	OnObjectCreated func(bucket, key string, size int64)
 	Log             *slog.Logger
+	// origins are the browser origins of the bucket's CORS rule (the
+	// stack's: PUT and GET with the upload headers), set with AllowOrigin.
+	origins sync.Map
+}
+
+// corsHeaders are the request headers the bucket's CORS rule allows (as
+// infra/stack configures the documents bucket).
+const corsHeaders = "content-type, content-length, x-amz-checksum-sha256, x-amz-sdk-checksum-algorithm"
+
+// AllowOrigin adds a browser origin to the bucket's CORS rule: the web
+// pages upload straight to S3 with the pre-signed PUT, as in the cloud.
+func (g *Gate) AllowOrigin(origin string) { g.origins.Store(origin, true) }
+
+// cors answers a preflight (done: true), or returns the writer the
+// request's answer goes through: with the CORS headers of an allowed
+// origin, and without those the backend would add on its own (gofakes3
+// answers every origin; S3 only those of the bucket's rule).
+func (g *Gate) cors(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, bool) {
+	origin := r.Header.Get("Origin")
+	_, allowed := g.origins.Load(origin)
+	allowed = allowed && origin != ""
+	if r.Method != http.MethodOptions {
+		if origin == "" {
+			return w, false
+		}
+		return &corsWriter{ResponseWriter: w, origin: origin, allowed: allowed}, false
+	}
+	if m := r.Header.Get("Access-Control-Request-Method"); !allowed || (m != http.MethodPut && m != http.MethodGet) {
+		g.refuse(w, r, &s3Error{http.StatusForbidden, "AccessForbidden", "CORSResponse: This CORS request is not allowed."})
+		return w, true
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Vary", "Origin")
+	h.Set("Access-Control-Allow-Methods", "PUT, GET")
+	h.Set("Access-Control-Allow-Headers", corsHeaders)
+	h.Set("Access-Control-Max-Age", "3000")
+	w.WriteHeader(http.StatusOK)
+	return w, true
+}
+
+// corsWriter sets the CORS headers of the bucket's rule on the answer.
+type corsWriter struct {
+	http.ResponseWriter
+	origin      string
+	allowed     bool
+	wroteHeader bool
+}
+
+func (c *corsWriter) WriteHeader(status int) {
+	if !c.wroteHeader {
+		c.wroteHeader = true
+		h := c.Header()
+		for k := range h {
+			if strings.HasPrefix(k, "Access-Control-") {
+				h.Del(k)
+			}
+		}
+		if c.allowed {
+			h.Set("Access-Control-Allow-Origin", c.origin)
+			h.Set("Access-Control-Expose-Headers", "ETag")
+			h.Add("Vary", "Origin")
+		}
+	}
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *corsWriter) Write(b []byte) (int, error) {
+	if !c.wroteHeader {
+		c.WriteHeader(http.StatusOK)
+	}
+	return c.ResponseWriter.Write(b)
 }
 
 const (
@@ -81,6 +154,19 @@ func (g *Gate) now() time.Time {
 }
 
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w, done := g.cors(w, r)
+	if done {
+		return
+	}
+	if cw, ok := w.(*corsWriter); ok {
+		// An answer with no body and no explicit status (gofakes3's PUT)
+		// still gets the rule's headers.
+		defer func() {
+			if !cw.wroteHeader {
+				cw.WriteHeader(http.StatusOK)
+			}
+		}()
+	}
 	var err *s3Error
 	switch {
 	case r.URL.Query().Has("X-Amz-Signature"):

@@ -422,3 +422,51 @@ func TestLargeUploadKeepsMemoryFlat(t *testing.T) {
 		t.Fatalf("a %d-byte upload allocated %d bytes: the body is held in memory", size, alloc)
 	}
 }
+
+// The bucket's CORS rule, as the stack sets it: a preflight from an
+// allowed origin for PUT or GET with the upload headers is answered; any
+// other origin or method is refused; an allowed origin's PUT carries
+// Access-Control-Allow-Origin, so the page can read its answer.
+func TestCORSAnswersOnlyTheAllowedOrigins(t *testing.T) {
+	f := setup(t, nil)
+	f.gate.AllowOrigin("http://127.0.0.1:8080")
+	base := *f.client.Options().BaseEndpoint
+	type answer struct {
+		StatusCode int
+		Header     http.Header
+	}
+	preflight := func(origin, method string) answer {
+		req, _ := http.NewRequest(http.MethodOptions, base+"/"+bucket+"/documents/x", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", method)
+		req.Header.Set("Access-Control-Request-Headers", "content-type,x-amz-checksum-sha256")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return answer{resp.StatusCode, resp.Header}
+	}
+	if r := preflight("http://127.0.0.1:8080", "PUT"); r.StatusCode != 200 || r.Header.Get("Access-Control-Allow-Origin") != "http://127.0.0.1:8080" ||
+		!strings.Contains(r.Header.Get("Access-Control-Allow-Headers"), "x-amz-checksum-sha256") || r.Header.Get("Access-Control-Allow-Methods") != "PUT, GET" {
+		t.Errorf("allowed preflight: %d %v", r.StatusCode, r.Header)
+	}
+	for _, c := range []struct{ origin, method string }{{"https://evil.example", "PUT"}, {"http://127.0.0.1:8080", "DELETE"}} {
+		if r := preflight(c.origin, c.method); r.StatusCode != 403 || r.Header.Get("Access-Control-Allow-Methods") != "" {
+			t.Errorf("%s %s: %d %v", c.origin, c.method, r.StatusCode, r.Header)
+		}
+	}
+	body := []byte("%PDF-1.7 test")
+	url, headers := f.presignPut(t, "documents/cors", "application/pdf", body)
+	req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
+	req.Header = headers.Clone()
+	req.Header.Set("Origin", "http://127.0.0.1:8080")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "http://127.0.0.1:8080" {
+		t.Errorf("PUT from the page: %d %v", resp.StatusCode, resp.Header)
+	}
+}

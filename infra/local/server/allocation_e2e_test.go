@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
-	"time"
 
 	"sportello/infra/apiclient"
 	"sportello/shared/clock"
@@ -54,33 +53,28 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	}
 	e.clk.Set(clock.InRome(2025, 8, 20, 10, 0))
 	off = e.officer("FVG")
-	// The officer works from the call's listing, read through the index
-	// (gsi1), which shows an application a few hundred milliseconds after
-	// it was created, as on AWS; this test creates the last one a moment
-	// ago, so it waits (up to 5 s) until the listing shows all three, as
-	// an officer would see them before deciding. The riparto then reads
-	// each application's state consistently.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		r := e.do("GET", "/v1/calls/"+FVGCall+"/submissions", off, nil)
-		listed := 0
+	// The officer works from the call's listing, which is eventually
+	// consistent (read through the index, gsi1): it shows an application a
+	// few hundred milliseconds after it was created, as on AWS. This test
+	// created the last one a moment ago, so it asks again until the
+	// listing shows all three, as an officer would see them before
+	// deciding. The riparto itself reads each application current.
+	e.eventually("the call's listing", func() response {
+		return e.listSubmissions(FVGCall, off, nil)
+	}, func(r response) bool {
 		for _, id := range ids {
-			if strings.Contains(string(r.Body), `"`+id+`"`) {
-				listed++
+			if !strings.Contains(string(r.Body), `"`+id+`"`) {
+				return false
 			}
 		}
-		if r.Status == 200 && listed == len(ids) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the officer's listing never showed the %d applications: %d %s", len(ids), r.Status, r.Body)
-		}
-	}
+		return true
+	})
 	for _, id := range ids {
 		if r := e.decide(id, off, apiclient.Decision{Decision: "admit"}); r.Status != 200 {
 			t.Fatalf("admit: %d %s", r.Status, r.Body)
 		}
 	}
-	sim := e.do("POST", "/v1/calls/"+FVGCall+"/allocations:simulate", off, `{"amount":"1000000.00"}`)
+	sim := e.simulate(FVGCall, off, apiclient.FundsAnnouncement{Amount: "1000000.00"})
 	if sim.Status != 200 {
 		t.Fatalf("simulate: %d %s", sim.Status, sim.Body)
 	}
@@ -100,7 +94,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	e.rt.WaitAllocations()
 	run := e.allocation(FVGCall, allocID, off)
 	if run.Status != "done" || run.Allocated != "35550.00" || run.Unallocated != "964450.00" || len(deref(run.InputSha256)) != 64 {
-		t.Fatalf("run: %+v", run)
+		t.Fatalf("run: %s", shown(run))
 	}
 	r = e.do("GET", "/v1/calls/"+FVGCall+"/allocations/"+allocID, off, nil, "Accept", "text/csv")
 	if !bytes.HasPrefix(r.Body, []byte("\ufeff")) {
@@ -152,24 +146,27 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 	}
 	e.rt.WaitAllocations()
 	if c := e.allocation(FVGCall, allocID, off); c.Status != "done" || c.Allocated != "35550.00" {
-		t.Fatalf("after a duplicate delivery: %+v", c)
+		t.Fatalf("after a duplicate delivery: %s", shown(c))
 	}
 }
 
 // The calculators through HTTP: the four worked examples of brief §3.
 func TestCalculatorsThroughHTTP(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 9, 1, 10, 0))
-	tests := []struct{ body, region, family string }{
-		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":false,"month":1}`, "527.27", "0.00"},
-		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":true,"month":1}`, "472.73", "0.00"},
-		{`{"fee":"800.00","isee":"23000.00","bornFrom2024":false,"month":1}`, "100.00", "427.27"},
-		{`{"fee":"800.00","isee":"23000.00","bornFrom2024":true,"month":1}`, "100.00", "372.73"},
-		{`{"fee":"800.00","isee":"15000.00","bornFrom2024":false,"month":11}`, "527.30", "0.00"},
+	tests := []struct {
+		in             apiclient.NidiGratisRequest
+		region, family string
+	}{
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "15000.00", BornFrom2024: false, Month: 1}, "527.27", "0.00"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "15000.00", BornFrom2024: true, Month: 1}, "472.73", "0.00"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "23000.00", BornFrom2024: false, Month: 1}, "100.00", "427.27"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "23000.00", BornFrom2024: true, Month: 1}, "100.00", "372.73"},
+		{apiclient.NidiGratisRequest{Fee: "800.00", Isee: "15000.00", BornFrom2024: false, Month: 11}, "527.30", "0.00"},
 	}
 	for _, tt := range tests {
-		r := e.do("POST", "/v1/calculators/nidi-gratis-plus", "", tt.body)
+		r := e.nidiGratis(tt.in)
 		if m := decode[apiclient.NidiGratisResult](t, r); r.Status != 200 || m.RegionShare != tt.region || m.FamilyShare != tt.family {
-			t.Fatalf("%s: %s", tt.body, r.Body)
+			t.Fatalf("%+v: %s", tt.in, r.Body)
 		}
 	}
 	for _, bad := range []string{`{"fee":"800.00","isee":"1.00","bornFrom2024":false,"month":12}`, `{"fee":"-1.00","isee":"1.00","bornFrom2024":false,"month":1}`, `{"fee":"800,00","isee":"1.00","bornFrom2024":false,"month":1}`} {

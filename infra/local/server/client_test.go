@@ -85,6 +85,31 @@ func (e *env) officer(region string) string {
 	return e.rt.Token(auth.Principal{Subject: "officer-" + region, Role: auth.RoleOfficer, Region: region})
 }
 
+// listingLag bounds how long a test waits for an eventually consistent
+// listing (docs/performance.md, "Reads: current or eventual"): the index
+// shows a change a few hundred milliseconds late on AWS and on the
+// AWS-faithful emulator; 5 s is far beyond that, even on a loaded machine.
+const listingLag = 5 * time.Second
+
+// eventually asks again, as a client of an eventually consistent listing
+// would, until ok says the answer shows what the test wrote, for at most
+// listingLag; then it fails with the last answer. It returns the answer
+// that satisfied ok.
+func (e *env) eventually(what string, ask func() response, ok func(response) bool) response {
+	e.t.Helper()
+	deadline := time.Now().Add(listingLag)
+	for {
+		r := ask()
+		if r.Status == http.StatusOK && ok(r) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: not shown within %s: %d %s", what, listingLag, r.Status, r.Body)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
 // response is a raw exchange, for the requests a test sends on purpose
 // outside the typed client's types (bad bodies, stray headers).
 type response struct {
@@ -149,6 +174,16 @@ func formData(t *testing.T, data json.RawMessage) apiclient.ApplicationData {
 		t.Fatalf("form data %.100s: %v", data, err)
 	}
 	return d
+}
+
+// shown is v as JSON, for failure messages: the optional fields of the
+// generated types are pointers, which %+v prints as addresses.
+func shown(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
 }
 
 // ptr is a pointer to v, for the optional fields of the generated types.
@@ -341,6 +376,178 @@ func (e *env) transmit(claimID, token string) response {
 	return answered(r.HTTPResponse, r.Body)
 }
 
+// reviewClaim is an officer's review of a rendicontazione (typed client).
+func (e *env) reviewClaim(id, token string, body apiclient.ClaimReview) response {
+	e.t.Helper()
+	r, err := e.api().ReviewClaimWithResponse(context.Background(), id, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// answerClaim is the Comune's answer to a clarification (typed client).
+func (e *env) answerClaim(id, token string, body apiclient.ClaimAnswer) response {
+	e.t.Helper()
+	r, err := e.api().AnswerClaimWithResponse(context.Background(), id, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// pay records the payment of an approved rendicontazione (typed client).
+func (e *env) pay(id, token string, body apiclient.PaymentInput) response {
+	e.t.Helper()
+	r, err := e.api().PayClaimWithResponse(context.Background(), id, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// setAdvances sets a call's advances (typed client).
+func (e *env) setAdvances(callID, token string, body apiclient.AdvanceRequest) response {
+	e.t.Helper()
+	r, err := e.api().SetAdvancesWithResponse(context.Background(), callID, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// createCall creates a call (typed client).
+func (e *env) createCall(token string, body apiclient.CallSpec) response {
+	e.t.Helper()
+	r, err := e.api().CreateCallWithResponse(context.Background(), body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// createDraft creates an application (typed client).
+func (e *env) createDraft(callID, token string, body apiclient.SubmissionCreate) response {
+	e.t.Helper()
+	r, err := e.api().CreateSubmissionWithResponse(context.Background(), callID, &apiclient.CreateSubmissionParams{}, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// update saves an application's data under If-Match (typed client).
+func (e *env) update(id, token, ifMatch string, body apiclient.SubmissionUpdate) response {
+	e.t.Helper()
+	r, err := e.api().UpdateSubmissionWithResponse(context.Background(), id, &apiclient.UpdateSubmissionParams{IfMatch: ifMatch}, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// submissionAudit is an application's audit trail (typed client).
+func (e *env) submissionAudit(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetSubmissionAuditWithResponse(context.Background(), id, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// listSubmissions is a call's list of applications (typed client).
+func (e *env) listSubmissions(callID, token string, params *apiclient.ListSubmissionsParams) response {
+	e.t.Helper()
+	r, err := e.api().ListSubmissionsWithResponse(context.Background(), callID, params, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// fileClaimRequest files a rendicontazione (typed client).
+func (e *env) fileClaimRequest(subID, token string, body apiclient.ClaimRequest) response {
+	e.t.Helper()
+	r, err := e.api().FileClaimWithResponse(context.Background(), subID, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// claim is a rendicontazione as token sees it (typed client).
+func (e *env) claim(id, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetClaimWithResponse(context.Background(), id, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// callAudit is a call's audit trail (typed client).
+func (e *env) callAudit(callID, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetCallAuditWithResponse(context.Background(), callID, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// preloaded are the services the Region pre-loaded for a Comune (typed client).
+func (e *env) preloaded(callID, token, comune string) response {
+	e.t.Helper()
+	r, err := e.api().ListPreloadedWithResponse(context.Background(), callID, &apiclient.ListPreloadedParams{Comune: comune}, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// budget is a call's budget (typed client).
+func (e *env) budget(callID, token string) response {
+	e.t.Helper()
+	r, err := e.api().GetBudgetWithResponse(context.Background(), callID, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// simulate is a riparto simulated on the call's applications (typed client).
+func (e *env) simulate(callID, token string, body apiclient.FundsAnnouncement) response {
+	e.t.Helper()
+	r, err := e.api().SimulateAllocationWithResponse(context.Background(), callID, body, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// declareDocument asks for an upload URL (typed client); the answer tells whether
+// it was given.
+func (e *env) declareDocument(subID, token string, d apiclient.DocumentDeclaration) response {
+	e.t.Helper()
+	r, err := e.api().DeclareDocumentWithResponse(context.Background(), subID, d, apiclient.Bearer(token))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
+// nidiGratis is the public Nidi Gratis Plus calculator (typed client, no
+// token).
+func (e *env) nidiGratis(in apiclient.NidiGratisRequest) response {
+	e.t.Helper()
+	r, err := e.api().CalculateNidiGratisWithResponse(context.Background(), in)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answered(r.HTTPResponse, r.Body)
+}
+
 // do sends one raw request; body may be nil, a string, bytes or a value to
 // encode as JSON; headers are name, value pairs. The validating transport
 // checks it like every other exchange.
@@ -471,14 +678,20 @@ func (e *env) uploadBytes(subID, token, kind, ref, filename, contentType string,
 	return id
 }
 
-// findDocument is an application's document as token lists it.
-func (e *env) findDocument(subID, token, docID string) (apiclient.Document, bool) {
+// documents are an application's documents as token lists them.
+func (e *env) documents(subID, token string) []apiclient.Document {
 	e.t.Helper()
 	r, err := e.api().ListDocumentsWithResponse(context.Background(), subID, apiclient.Bearer(token))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, d := range typed(e.t, r.StatusCode(), r.Body, r.JSON200).Documents {
+	return typed(e.t, r.StatusCode(), r.Body, r.JSON200).Documents
+}
+
+// findDocument is an application's document as token lists it.
+func (e *env) findDocument(subID, token, docID string) (apiclient.Document, bool) {
+	e.t.Helper()
+	for _, d := range e.documents(subID, token) {
 		if d.Id == docID {
 			return d, true
 		}

@@ -75,7 +75,7 @@ func (e *env) review(id, token string, decision apiclient.Decision) {
 // auditActions is a call's audit entries by action.
 func (e *env) auditActions(callID, token string) map[string][]apiclient.AuditEntry {
 	e.t.Helper()
-	r := e.do("GET", "/v1/calls/"+callID+"/audit", token, nil)
+	r := e.callAudit(callID, token)
 	if r.Status != 200 {
 		e.t.Fatalf("audit: %d %.300s", r.Status, r.Body)
 	}
@@ -128,7 +128,7 @@ func TestAnnouncingWhileApplicationsAreUndecidedIs409ListingThem(t *testing.T) {
 	run := e.allocation(FVGCall, allocID, off)
 	lines := deref(run.Result.Lines)
 	if run.Status != "done" || !deref(run.OnlyDecided) || len(lines) != 1 || lines[0].Id != "facility:FVG-NIDO-0042" {
-		t.Fatalf("only the decided application takes part: %+v", run)
+		t.Fatalf("only the decided application takes part: %s", shown(run))
 	}
 	if lo := deref(run.LeftOut); len(lo) != 2 {
 		t.Fatalf("the run records who was left out: %v", lo)
@@ -140,7 +140,7 @@ func TestAnnouncingWhileApplicationsAreUndecidedIs409ListingThem(t *testing.T) {
 	d := deref(ann[0].Detail)
 	if ann[0].Actor != "officer-FVG" || d["onlyDecided"] != "true" || !strings.Contains(d["reason"], "30/11/2025") ||
 		!strings.Contains(d["leftOut"], ids[1]) || !strings.Contains(d["leftOut"], ids[2]) {
-		t.Fatalf("the override is audited with who, why and whom it left out: %+v", ann[0])
+		t.Fatalf("the override is audited with who, why and whom it left out: %s", shown(ann[0]))
 	}
 }
 
@@ -250,7 +250,7 @@ func TestConcurrentAnnouncementsMakeOneRun(t *testing.T) {
 	a := e.allocation(FVGCall, first[0], off)
 	b := e.allocation(FVGCall, second, off)
 	if a.Status != "done" || b.Status != "done" || deref(a.InputSha256) != deref(b.InputSha256) {
-		t.Fatalf("runs: %+v / %+v", a, b)
+		t.Fatalf("runs: %s / %s", shown(a), shown(b))
 	}
 	if n := len(e.auditActions(FVGCall, off)["funds.announced"]); n != 2 {
 		t.Fatalf("%d announcements recorded, want 2", n)
@@ -286,7 +286,7 @@ func TestEveryLineCappedExplanationsTellTheTruth(t *testing.T) {
 	}
 	lines := deref(run.Result.Lines)
 	if len(lines) == 0 {
-		t.Fatalf("no lines: %+v", run)
+		t.Fatalf("no lines: %s", shown(run))
 	}
 	for _, l := range lines {
 		ex := l.Explanation

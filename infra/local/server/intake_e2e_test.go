@@ -81,11 +81,11 @@ func TestFVGDeadlineSaysEntroIl21Luglio(t *testing.T) {
 	tok := e.applicant(ex.Org)
 	c := e.call(FVGCall, tok)
 	if len(c.Windows) == 0 {
-		t.Fatalf("no window: %+v", c)
+		t.Fatalf("no window: %s", shown(c))
 	}
 	w := c.Windows[0]
 	if w.Deadline != "entro il 21/07/2025" || day(w.ClosesOn) != "2025-07-21" || !strings.HasPrefix(w.ClosesAt.Format(time.RFC3339), "2025-07-22T00:00:00") {
-		t.Fatalf("window: %+v", w)
+		t.Fatalf("window: %s", shown(w))
 	}
 	id := e.draft(FVGCall, tok, ex.Org, ex.Data)
 	e.uploadAll(id, tok, ex)
@@ -175,7 +175,7 @@ func TestLombardySignedA1MustBeTheGeneratedA1(t *testing.T) {
 	got := e.submission(id, tok)
 	version := strconv.FormatInt(decode[apiclient.Submission](t, got).Version, 10)
 	changed := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Contact.Phone = ptr("02 8845 1111") })
-	if r := e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, changed)}, "If-Match", version); r.Status != 200 {
+	if r := e.update(id, tok, version, apiclient.SubmissionUpdate{Data: formData(t, changed)}); r.Status != 200 {
 		t.Fatalf("update: %d %s", r.Status, r.Body)
 	}
 	r = e.submit(id, tok)
@@ -200,13 +200,13 @@ func TestLombardyConvenzioneSignedByBothParties(t *testing.T) {
 	one := e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed.p7m", "application/pkcs7-mime")
 	d := e.document(id, tok, one)
 	if d.Status != "rejected" || deref(d.ReasonCode) != "signers_missing" || !strings.Contains(deref(d.Reason), "almeno 2 firmatari distinti") {
-		t.Fatalf("one signer: %+v", d)
+		t.Fatalf("one signer: %s", shown(d))
 	}
 	both := e.uploadFor(id, tok, "convenzione", "AFAM-015146-002", "signed-two-parties.p7m", "application/pkcs7-mime")
 	d = e.document(id, tok, both)
 	signers := deref(d.Signers)
 	if d.Status != "verified" || len(signers) != 2 || signers[0] == signers[1] || deref(d.Ref) != "AFAM-015146-002" {
-		t.Fatalf("two parties: %+v", d)
+		t.Fatalf("two parties: %s", shown(d))
 	}
 }
 
@@ -219,7 +219,7 @@ func TestLombardyEachPrivateFacilityHasItsOwnConvenzione(t *testing.T) {
 	raw := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) {
 		facs := deref(f.Facilities)
 		if len(facs) < 2 {
-			t.Fatalf("the Milano example has a private facility in agreement: %+v", facs)
+			t.Fatalf("the Milano example has a private facility in agreement: %s", shown(facs))
 		}
 		second := facs[1]
 		second.AfamUdos, second.Name = ptr("AFAM-016001-001"), ptr("Micronido privato in convenzione")
@@ -311,7 +311,7 @@ func TestFVGDelegaSignedDigitallyOrByHandWithID(t *testing.T) {
 func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
 	e := newEnv(t, clock.InRome(2026, 5, 4, 10, 0))
 	torino := e.applicant("comune:001272")
-	r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=001272", torino, nil)
+	r := e.preloaded(PiemonteCall, torino, "001272")
 	if r.Status != 200 {
 		t.Fatalf("own services: %d %s", r.Status, r.Body)
 	}
@@ -321,12 +321,12 @@ func TestPiemonteComuneSeesItsPreloadedServices(t *testing.T) {
 	}
 	first := services[0]
 	if first.Id != "PIE-SE-0001" || deref(first.AuthorisationAct) != "D.D. 2015/1234" || day(first.AuthorisedOn) != "2015-09-01" {
-		t.Fatalf("service with its act: %+v", first)
+		t.Fatalf("service with its act: %s", shown(first))
 	}
-	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", torino, nil); r.Status != 403 || strings.Contains(string(r.Body), "Arcobaleno") {
+	if r := e.preloaded(PiemonteCall, torino, "006003"); r.Status != 403 || strings.Contains(string(r.Body), "Arcobaleno") {
 		t.Fatalf("another Comune's services: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("GET", "/v1/calls/"+PiemonteCall+"/preloaded?comune=006003", e.officer("PIE"), nil); r.Status != 200 || !strings.Contains(string(r.Body), "Arcobaleno") {
+	if r := e.preloaded(PiemonteCall, e.officer("PIE"), "006003"); r.Status != 200 || !strings.Contains(string(r.Body), "Arcobaleno") {
 		t.Fatalf("the Region's officer: %d %s", r.Status, r.Body)
 	}
 	// The form must name the act the Region knows (or a later one).
@@ -408,11 +408,15 @@ func TestLombardyIstruttoriaWithin60Days(t *testing.T) {
 	// Past due and undecided: overdue; the list sorts by due date.
 	e.clk.Set(clock.InRome(2025, 9, 24, 1, 0))
 	off = e.officer("LOM")
-	r := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions?sort=reviewDue", off, nil)
+	// The officer's list is eventually consistent (read through the
+	// index): it shows the decision just taken a moment later.
+	r := e.eventually("the list sorted by due date", func() response {
+		return e.listSubmissions(LombardiaCall, off, &apiclient.ListSubmissionsParams{Sort: ptr(apiclient.ReviewDue)})
+	}, func(r response) bool {
+		subs := decode[apiclient.SubmissionList](t, r).Submissions
+		return len(subs) == 2 && subs[0].Id == milano && subs[1].Id == bergamo && string(subs[0].State) == "admitted"
+	})
 	subs := decode[apiclient.SubmissionList](t, r).Submissions
-	if len(subs) != 2 || subs[0].Id != milano || subs[1].Id != bergamo {
-		t.Fatalf("sorted by due date: %s", r.Body)
-	}
 	if c := subs[1].Istruttoria; c == nil || !c.Overdue || rfc3339(c.Due) != "2025-09-24T00:00:00+02:00" {
 		t.Fatalf("Bergamo is overdue: %s", r.Body)
 	}

@@ -124,7 +124,11 @@ func TestAllocationWorkerKilledAfterTakingTheRunIsTakenOverAfterTheLeaseWithTheS
 			}
 			zombie := make(chan error, 1)
 			go func() { zombie <- first.Execute(ctx, runID) }()
-			<-dying.dead
+			select {
+			case <-dying.dead:
+			case err := <-zombie:
+				t.Fatalf("the first worker ended before dying: %v", err)
+			}
 
 			// Redelivered while the lease runs: left to its holder.
 			var held *allocation.LeaseHeld

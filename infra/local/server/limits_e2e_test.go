@@ -23,12 +23,12 @@ func TestDraftOverTheItemLimitIs413(t *testing.T) {
 		services = append(services, fmt.Sprintf(`{"id":"PIE-SE-%04d","name":%q}`, i, strings.Repeat("n", 50*1024)))
 	}
 	data := json.RawMessage(`{"contactEmail":"protocollo@comune.example.it","services":[` + strings.Join(services, ",") + `]}`)
-	r := e.do("POST", "/v1/calls/"+PiemonteCall+"/submissions", tok, apiclient.SubmissionCreate{Org: org, Data: ptr(formData(t, data))})
+	r := e.createDraft(PiemonteCall, tok, apiclient.SubmissionCreate{Org: org, Data: ptr(formData(t, data))})
 	if r.Status != 413 || problemCode(t, r) != "payload_too_large" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
 		t.Fatalf("a draft over 400 KB: %d %.300s", r.Status, r.Body)
 	}
 	id := e.draft(PiemonteCall, tok, org, json.RawMessage(`{"contactEmail":"protocollo@comune.example.it","services":[]}`))
-	r = e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, data)}, "If-Match", `"1"`)
+	r = e.update(id, tok, `"1"`, apiclient.SubmissionUpdate{Data: formData(t, data)})
 	if r.Status != 413 || problemCode(t, r) != "payload_too_large" {
 		t.Fatalf("a draft saved over 400 KB: %d %.300s", r.Status, r.Body)
 	}

@@ -156,7 +156,7 @@ func TestReviewDecisionEmailIsSentExactlyOnceWhenTheSenderFailsThreeTimes(t *tes
 		t.Fatalf("decision e-mail:\n%s", b)
 	}
 	m, _, _ := e.rt.Store.Message(ctx, key)
-	if m.Status != txoutbox.Sent || m.Attempts != 3 || m.LastError == "" {
+	if m.Status != txoutbox.Sent || m.Attempts != 3 || m.LastError == "" || !m.CreatedAt.Equal(e.clk.Now()) {
 		t.Fatalf("the message records its failed attempts and ends sent: %+v", m)
 	}
 }

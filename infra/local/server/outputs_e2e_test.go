@@ -102,11 +102,11 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 	decree := ms[0]
 	if decree.Id != "decree" || decree.DueDate != "30/11/2025" || decree.Due.Format(time.RFC3339) != "2025-12-01T00:00:00+01:00" || decree.State != "open" ||
 		!strings.Contains(strings.Join(decree.Undone, " "), "Riparto non ancora eseguito") {
-		t.Fatalf("decree milestone before the riparto: %+v", decree)
+		t.Fatalf("decree milestone before the riparto: %s", shown(decree))
 	}
 	// The same milestones appear on the call, for its officers only.
 	if onCall := deref(e.call(FVGCall, off).Milestones); len(onCall) == 0 || onCall[0].DueDate != "30/11/2025" {
-		t.Fatalf("milestones on the call: %+v", onCall)
+		t.Fatalf("milestones on the call: %s", shown(onCall))
 	}
 	if shown := e.do("GET", "/v1/calls/"+FVGCall, e.applicant("gestore:01234567897"), nil); shown.Status != 200 || bytes.Contains(shown.Body, []byte(`"milestones"`)) {
 		t.Fatalf("an applicant sees the officers' milestones: %d %s", shown.Status, shown.Body)
@@ -122,10 +122,10 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 	fund, _ := money.Parse(run.Fund)
 	unallocated, _ := money.Parse(run.Unallocated)
 	if run.Status != "done" || unallocated != 96445000 {
-		t.Fatalf("run %+v", run)
+		t.Fatalf("run %s", shown(run))
 	}
 	if ms := e.milestones(FVGCall, off); len(ms) == 0 || ms[0].State != "done" {
-		t.Fatalf("decree milestone after the riparto: %+v", ms)
+		t.Fatalf("decree milestone after the riparto: %s", shown(ms))
 	}
 
 	decreePath := "/v1/calls/" + FVGCall + "/allocations/" + allocID + "/decree"
@@ -276,7 +276,7 @@ func TestFVGElencoAndDecreeDataAsCSVXLSXAndPDF(t *testing.T) {
 	for _, d := range downloads {
 		det := deref(d.Detail)
 		if d.Actor != "officer-FVG" || d.At.IsZero() || len(det["sha256"]) != 64 {
-			t.Fatalf("audit entry %+v", d)
+			t.Fatalf("audit entry %s", shown(d))
 		}
 		seen[det["export"]+"/"+det["format"]] = true
 	}
@@ -304,7 +304,7 @@ func TestLombardyAdmittedListWithAdmittedFacilities(t *testing.T) {
 	off := e.officer("LOM")
 	ms := e.milestones(LombardiaCall, off)
 	if len(ms) != 2 {
-		t.Fatalf("one istruttoria per window: %+v", ms)
+		t.Fatalf("one istruttoria per window: %s", shown(ms))
 	}
 	w1 := ms[0]
 	// Window 1 closed on 31/07/2025: 60 calendar days → 29/09/2025. The
@@ -312,16 +312,16 @@ func TestLombardyAdmittedListWithAdmittedFacilities(t *testing.T) {
 	// filing on 10/07/2025) ran out on 08/09/2025: the milestone is overdue.
 	pending := w1.Pending
 	if w1.DueDate != "29/09/2025" || len(pending) != 1 || ms[1].DueDate != "09/11/2025" {
-		t.Fatalf("istruttoria milestones: %+v", ms)
+		t.Fatalf("istruttoria milestones: %s", shown(ms))
 	}
 	if p := pending[0]; deref(p.DueDate) != "08/09/2025" || w1.State != "overdue" {
-		t.Fatalf("the application's own due date: %+v (milestone %v)", p, w1.State)
+		t.Fatalf("the application's own due date: %s (milestone %v)", shown(p), w1.State)
 	}
 	// Still undecided on 30/09/2025: the istruttoria of window 1 is overdue.
 	e.clk.Set(clock.InRome(2025, 9, 30, 0, 0))
 	off = e.officer("LOM")
 	if ms := e.milestones(LombardiaCall, off); len(ms) == 0 || ms[0].State != "overdue" {
-		t.Fatalf("at midnight after the last day: %+v", ms)
+		t.Fatalf("at midnight after the last day: %s", shown(ms))
 	}
 	e.review(id, off, apiclient.Decision{Decision: "admit", AdmittedFacilities: ptr([]string{"AFAM-015146-001"})})
 	r := e.do("GET", "/v1/calls/"+LombardiaCall+"/outcomes", off, nil)
@@ -336,7 +336,7 @@ func TestLombardyAdmittedListWithAdmittedFacilities(t *testing.T) {
 		t.Fatalf("admitted row %v", row)
 	}
 	if ms := e.milestones(LombardiaCall, off); len(ms) == 0 || ms[0].State != "done" {
-		t.Fatalf("after the decision: %+v", ms)
+		t.Fatalf("after the decision: %s", shown(ms))
 	}
 }
 

@@ -76,7 +76,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	}
 
 	// Advance: 30 % of a historical basis of 5,000.00.
-	r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
+	r := e.setAdvances(LombardiaCall, off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
 		Bases: []apiclient.AdvanceBasis{{Org: ex.Org, Historical: "5000.00"}}})
 	if r.Status != 201 {
 		t.Fatalf("advances: %d %s", r.Status, r.Body)
@@ -89,7 +89,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if got := cents(t, "amount", advances[0].Amount); got != advance {
 		t.Fatalf("advance %s", got)
 	}
-	if r := e.do("PUT", "/v1/calls/"+LombardiaCall+"/advances", off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
+	if r := e.setAdvances(LombardiaCall, off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
 		Bases: []apiclient.AdvanceBasis{{Org: ex.Org, Historical: "9000.00"}}}); r.Status != 409 {
 		t.Fatalf("advances set twice: %d %s", r.Status, r.Body)
 	}
@@ -121,7 +121,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	paid := claimLine("c5", cf(5, false), melograno, 2, "800.00", "fino_20000", false, true, "registro Melograno 10/2025")
 
 	e.clk.Set(clock.InRome(2026, 1, 15, 10, 0))
-	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: 1, To: 4}, Lines: append(lines1, paid)})
+	r = e.fileClaimRequest(id, tok(), apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: 1, To: 4}, Lines: append(lines1, paid)})
 	if r.Status != 422 || !strings.Contains(strings.Join(fieldsOf(t, r), " "), fmt.Sprintf("lines[%d].paidByFamily:paid_by_family", len(lines1))) {
 		t.Fatalf("a month paid by the family must be refused with its line: %d %s", r.Status, r.Body)
 	}
@@ -140,7 +140,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	c1 := claim1.Id
 
 	// The same child and month again, in another claim: refused.
-	r = e.do("POST", "/v1/submissions/"+id+"/rendicontazioni", tok(), apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: 1, To: 4}, Lines: lines1[:1]})
+	r = e.fileClaimRequest(id, tok(), apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: 1, To: 4}, Lines: lines1[:1]})
 	if r.Status != 409 || problemCode(t, r) != "duplicate" {
 		t.Fatalf("child-month claimed twice: %d %s", r.Status, r.Body)
 	}
@@ -170,18 +170,18 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 
 	// Clarifications from 02/02 to 12/02: the clock stops for 10 days.
 	e.clk.Set(clock.InRome(2026, 2, 2, 9, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), apiclient.ClaimReview{Decision: "clarify", Notes: ptr("Inviare il registro di ottobre di c3.")})
+	r = e.reviewClaim(c1, off(), apiclient.ClaimReview{Decision: "clarify", Notes: ptr("Inviare il registro di ottobre di c3.")})
 	if c := decode[apiclient.Claim](t, r); r.Status != 200 || c.State != "clarification" || c.DueDate != nil {
 		t.Fatalf("clarify: %d %s", r.Status, r.Body)
 	}
 	e.clk.Set(clock.InRome(2026, 2, 12, 16, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/answer", tok(), apiclient.ClaimAnswer{Notes: ptr("Registro allegato al protocollo comunale.")})
+	r = e.answerClaim(c1, tok(), apiclient.ClaimAnswer{Notes: ptr("Registro allegato al protocollo comunale.")})
 	if r.Status != 200 || day(decode[apiclient.Claim](t, r).DueDate) != "2026-03-31" {
 		t.Fatalf("answer: %d %s", r.Status, r.Body)
 	}
 	// Approve with one line reduced by 50.00 (attendance not proven).
 	e.clk.Set(clock.InRome(2026, 3, 1, 10, 0))
-	r = e.do("POST", "/v1/rendicontazioni/"+c1+"/review", off(), apiclient.ClaimReview{Decision: "approve",
+	r = e.reviewClaim(c1, off(), apiclient.ClaimReview{Decision: "approve",
 		Reductions: &[]apiclient.ClaimReduction{{Line: 5, Amount: "50.00", Code: "attendance_not_proven", Note: ptr("Frequenza di ottobre non documentata.")}}})
 	if r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
@@ -190,7 +190,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if approved1 != want1-50_00-advance {
 		t.Fatalf("approved %s, want %s", approved1, want1-50_00-advance)
 	}
-	if r := e.do("POST", "/v1/rendicontazioni/"+c1+"/payments", off(), apiclient.PaymentInput{Amount: approved1.String(), Reference: "Mandato 2026/0415"}); r.Status != 200 || decode[apiclient.Claim](t, r).State != "paid" {
+	if r := e.pay(c1, off(), apiclient.PaymentInput{Amount: approved1.String(), Reference: "Mandato 2026/0415"}); r.Status != 200 || decode[apiclient.Claim](t, r).State != "paid" {
 		t.Fatalf("pay: %d %s", r.Status, r.Body)
 	}
 
@@ -215,12 +215,12 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if r := e.transmit(c2, tok()); r.Status != 200 {
 		t.Fatalf("transmit 2: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/rendicontazioni/"+c2+"/review", off(), apiclient.ClaimReview{Decision: "approve"})
+	r = e.reviewClaim(c2, off(), apiclient.ClaimReview{Decision: "approve"})
 	if r.Status != 200 {
 		t.Fatalf("approve 2: %d %s", r.Status, r.Body)
 	}
 	approved2 := cents(t, "approved", decode[apiclient.Claim](t, r).Approved)
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/payments", off(), apiclient.PaymentInput{Amount: approved2.String(), Reference: "Mandato 2026/0977"}); r.Status != 200 {
+	if r := e.pay(c2, off(), apiclient.PaymentInput{Amount: approved2.String(), Reference: "Mandato 2026/0977"}); r.Status != 200 {
 		t.Fatalf("pay 2: %d %s", r.Status, r.Body)
 	}
 
@@ -228,7 +228,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if approved1+approved2 != want1-50_00+want2-advance {
 		t.Fatalf("paid %s ≠ approved %s − advance %s", approved1+approved2, want1-50_00+want2, advance)
 	}
-	b := decode[apiclient.Budget](t, e.do("GET", "/v1/calls/"+LombardiaCall+"/budget", off(), nil))
+	b := decode[apiclient.Budget](t, e.budget(LombardiaCall, off()))
 	alloc, adv, paidTot, avail := cents(t, "allocation", b.Allocation), cents(t, "advanced", b.Advanced), cents(t, "paid", b.Paid), cents(t, "available", b.Available)
 	if alloc != 20_000_000_00 || adv != advance || paidTot != approved1+approved2 || avail != alloc-adv-paidTot {
 		t.Fatalf("budget %+v", b)
@@ -244,10 +244,10 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 		t.Fatalf("register LOM-2026: %+v", entries)
 	}
 	// Another Comune sees none of it; the Comune cannot approve its own.
-	if r := e.do("GET", "/v1/rendicontazioni/"+c1, e.applicant("comune:016024"), nil); r.Status != 404 {
+	if r := e.claim(c1, e.applicant("comune:016024")); r.Status != 404 {
 		t.Fatalf("another Comune reads a claim: %d", r.Status)
 	}
-	if r := e.do("POST", "/v1/rendicontazioni/"+c2+"/review", tok(), apiclient.ClaimReview{Decision: "approve"}); r.Status != 403 {
+	if r := e.reviewClaim(c2, tok(), apiclient.ClaimReview{Decision: "approve"}); r.Status != 403 {
 		t.Fatalf("a Comune approves: %d", r.Status)
 	}
 	// The transmission receipt went to the Comune.
@@ -258,7 +258,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 
 func (e *env) fileClaim(subID, tok string, from, to int, lines []apiclient.ClaimLineInput) apiclient.Claim {
 	e.t.Helper()
-	r := e.do("POST", "/v1/submissions/"+subID+"/rendicontazioni", tok, apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: from, To: to}, Lines: lines})
+	r := e.fileClaimRequest(subID, tok, apiclient.ClaimRequest{Period: apiclient.ClaimPeriod{From: from, To: to}, Lines: lines})
 	if r.Status != 201 {
 		e.t.Fatalf("rendicontazione: %d %s", r.Status, r.Body)
 	}

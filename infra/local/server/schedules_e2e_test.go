@@ -17,7 +17,7 @@ func TestACallWithA40CharacterWindowIdIsCreatedScheduledAndAudited(t *testing.T)
 	e := newEnv(t, clock.InRome(2025, 7, 1, 9, 0))
 	officer := e.officer("FVG")
 	long := strings.Repeat("w", 40)
-	r := e.do("POST", "/v1/calls", officer, apiclient.CallSpec{Program: "fvg-rette-2024", Title: "Rette 2024/25",
+	r := e.createCall(officer, apiclient.CallSpec{Program: "fvg-rette-2024", Title: "Rette 2024/25",
 		Windows: []apiclient.WindowSpec{{Id: ptr(long), OpensAt: "2025-08-01T12:00:00+02:00", ClosesAt: ptr("2025-09-01T12:00:00+02:00")}}})
 	if r.Status != 201 {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
@@ -36,7 +36,7 @@ func TestACallWithA40CharacterWindowIdIsCreatedScheduledAndAudited(t *testing.T)
 	if names != 3 {
 		t.Errorf("%d schedules for the call, want open, close and finalize", names)
 	}
-	trail := e.do("GET", "/v1/calls/"+callID+"/audit", officer, nil)
+	trail := e.callAudit(callID, officer)
 	if trail.Status != 200 || !strings.Contains(string(trail.Body), "call.created") {
 		t.Fatalf("audit: %d %s", trail.Status, trail.Body)
 	}

@@ -69,7 +69,7 @@ func (e *env) tryDeclare(subID, token string, d exampleDoc) (pendingUpload, resp
 	if d.Ref != "" {
 		decl.Ref = ptr(d.Ref)
 	}
-	r := e.do("POST", "/v1/submissions/"+subID+"/documents", token, decl)
+	r := e.declareDocument(subID, token, decl)
 	if r.Status != 201 {
 		return pendingUpload{}, r
 	}
@@ -122,19 +122,15 @@ func (e *env) filedMilano() (string, string, map[string]bool) {
 	return id, tok, shas
 }
 
+// sealedView is an application as the seal tests read it: the generated
+// apiclient.Submission with its optional parts in place (zero when absent).
 type sealedView struct {
-	State           string                      `json:"state"`
-	Protocol        struct{ Number, At string } `json:"protocol"`
-	SealedDocuments []submission.SealedDocument `json:"sealedDocuments"`
-	Integrations    []struct {
-		Protocol  struct{ Number, At string } `json:"protocol"`
-		Documents []submission.SealedDocument `json:"documents"`
-	} `json:"integrations"`
-	Flags  []string `json:"flags"`
-	Review struct {
-		Admitted []string `json:"admittedFacilities"`
-		Deadline string   `json:"deadline"`
-	} `json:"review"`
+	State           apiclient.SubmissionState
+	Protocol        apiclient.Protocol
+	SealedDocuments []apiclient.SealedDocument
+	Integrations    []apiclient.Integration
+	Flags           []string
+	Review          apiclient.Review
 }
 
 func (e *env) view(id, token string) sealedView {
@@ -143,17 +139,15 @@ func (e *env) view(id, token string) sealedView {
 	if r.Status != 200 {
 		e.t.Fatalf("get: %d %s", r.Status, r.Body)
 	}
-	var v sealedView
-	if err := json.Unmarshal(r.Body, &v); err != nil {
-		e.t.Fatal(err)
-	}
-	return v
+	s := decode[apiclient.Submission](e.t, r)
+	return sealedView{State: s.State, Protocol: deref(s.Protocol), SealedDocuments: deref(s.SealedDocuments),
+		Integrations: deref(s.Integrations), Flags: deref(s.Flags), Review: deref(s.Review)}
 }
 
-func sealedIDs(docs []submission.SealedDocument) []string {
+func sealedIDs(docs []apiclient.SealedDocument) []string {
 	var out []string
 	for _, d := range docs {
-		out = append(out, d.ID)
+		out = append(out, d.Id)
 	}
 	slices.Sort(out)
 	return out
@@ -191,7 +185,7 @@ func TestFilingSealsTheVerifiedDocuments(t *testing.T) {
 		t.Fatalf("sealed %v, want %v", got, want)
 	}
 	for _, d := range v.SealedDocuments {
-		if !shas[d.SHA256] || d.Size == 0 || d.Kind == "" {
+		if !shas[d.Sha256] || d.Size == 0 || d.Kind == "" {
 			t.Fatalf("sealed fingerprint incomplete: %+v", d)
 		}
 	}
@@ -237,7 +231,7 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 	}
 	v := e.view(id, tok)
 	if len(v.Integrations) != 1 || v.Integrations[0].Protocol.Number != "LOM-2025-0000002" ||
-		!slices.Equal(sealedIDs(v.Integrations[0].Documents), []string{inTime.id}) || v.Integrations[0].Documents[0].SHA256 != inTime.sha {
+		!slices.Equal(sealedIDs(v.Integrations[0].Documents), []string{inTime.id}) || v.Integrations[0].Documents[0].Sha256 != inTime.sha {
 		t.Fatalf("integration record: %+v", v.Integrations)
 	}
 	if !slices.Equal(sealedIDs(v.SealedDocuments), sealedBefore) {
@@ -275,10 +269,13 @@ func TestIntegrationIsSealedAndRegisteredWithItsOwnNumber(t *testing.T) {
 	}
 
 	// Audited, and the office was told.
-	trail := e.do("GET", "/v1/submissions/"+id+"/audit", e.officer("LOM"), nil)
-	if !strings.Contains(string(trail.Body), `"submission.integrated"`) || !strings.Contains(string(trail.Body), "LOM-2025-0000002") {
-		t.Fatalf("audit: %s", trail.Body)
-	}
+	// The audit trail is eventually consistent (read through the index):
+	// the test asks again until it shows the line, as an officer would.
+	e.eventually("the audit trail", func() response {
+		return e.submissionAudit(id, e.officer("LOM"))
+	}, func(trail response) bool {
+		return strings.Contains(string(trail.Body), `"submission.integrated"`) && strings.Contains(string(trail.Body), "LOM-2025-0000002")
+	})
 	mails, _ := filepath.Glob(filepath.Join(e.rt.OutboxDir, "*.eml"))
 	told := false
 	for _, m := range mails {
@@ -384,10 +381,12 @@ func TestWithdrawalKeepsTheNumberAndReleasesTheClaims(t *testing.T) {
 	if len(reg) != 2 || reg[0].Withdrawal == nil || reg[0].Withdrawal.By != "clerk-comune:015146" || reg[0].SubmissionID != id || reg[1].Withdrawal != nil {
 		t.Fatalf("register: %+v", reg)
 	}
-	trail := e.do("GET", "/v1/submissions/"+id+"/audit", e.officer("LOM"), nil)
-	if !strings.Contains(string(trail.Body), `"submission.withdrawn"`) || !strings.Contains(string(trail.Body), "clerk-comune:015146") {
-		t.Fatalf("audit: %s", trail.Body)
-	}
+	// The audit trail is eventually consistent (read through the index).
+	e.eventually("the audit trail", func() response {
+		return e.submissionAudit(id, e.officer("LOM"))
+	}, func(trail response) bool {
+		return strings.Contains(string(trail.Body), `"submission.withdrawn"`) && strings.Contains(string(trail.Body), "clerk-comune:015146")
+	})
 	e.clk.Set(clock.InRome(2025, 9, 10, 12, 0))
 	tok = e.applicant("comune:015146")
 	if r := e.withdraw(again, tok); r.Status != 409 {
@@ -401,7 +400,7 @@ func TestWithdrawalKeepsTheNumberAndReleasesTheClaims(t *testing.T) {
 func TestOneRegisterPerRegionAndYear(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 1, 10, 0))
 	off := e.officer("FVG")
-	r := e.do("POST", "/v1/calls", off, apiclient.CallSpec{Program: "fvg-rette-2024", Title: "Secondo avviso",
+	r := e.createCall(off, apiclient.CallSpec{Program: "fvg-rette-2024", Title: "Secondo avviso",
 		Windows: []apiclient.WindowSpec{{OpensAt: "2025-06-30T00:00:00+02:00", ClosesAt: ptr("2026-02-01T00:00:00+01:00")}}})
 	if r.Status != 201 {
 		t.Fatalf("second call: %d %s", r.Status, r.Body)
@@ -455,20 +454,12 @@ func TestAdmittedFacilitiesAreASubsetOfTheApplications(t *testing.T) {
 	}
 	v := e.view(id, tok)
 	ex := loadExample(t, "lombardia-milano.json")
-	var data struct {
-		Facilities []struct {
-			Code string `json:"afamUdos"`
-		} `json:"facilities"`
-	}
-	if err := json.Unmarshal(ex.Data, &data); err != nil {
-		t.Fatal(err)
-	}
 	var all []string
-	for _, f := range data.Facilities {
-		all = append(all, f.Code)
+	for _, f := range deref(formOf[apiclient.LombardiaForm](t, ex.Data).Facilities) {
+		all = append(all, deref(f.AfamUdos))
 	}
-	if len(all) == 0 || !slices.Equal(v.Review.Admitted, all) {
-		t.Fatalf("admitted %v, want all %v", v.Review.Admitted, all)
+	if admitted := deref(v.Review.AdmittedFacilities); len(all) == 0 || !slices.Equal(admitted, all) {
+		t.Fatalf("admitted %v, want all %v", admitted, all)
 	}
 	mails, _ := filepath.Glob(filepath.Join(e.rt.OutboxDir, "*esito*"))
 	if len(mails) != 1 {
@@ -517,7 +508,7 @@ func TestPiemonteRejectionCarriesADeadline(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("reject before the close: %d %s", r.Status, r.Body)
 	}
-	if got, _ := clock.ParseInstant(e.view(id, tok).Review.Deadline); !got.Equal(clock.InRome(2026, 5, 18, 12, 0)) {
+	if got := deref(e.view(id, tok).Review.Deadline); !got.Equal(clock.InRome(2026, 5, 18, 12, 0)) {
 		t.Fatalf("default deadline %v, want the window's close", got)
 	}
 	if r := e.submit(id, tok); r.Status != 200 {
@@ -602,25 +593,31 @@ func TestHostileInputIsRefusedOrDefused(t *testing.T) {
 	with := func(name string) json.RawMessage {
 		return editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Entity.Name = ptr(name) })
 	}
-	r := e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with("Comune di \u202eonaliM"))), PrivacyNoticeVersion: ptr(lombardyNotice)})
+	r := e.createDraft(LombardiaCall, tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with("Comune di \u202eonaliM"))), PrivacyNoticeVersion: ptr(lombardyNotice)})
 	if r.Status != 422 || !slices.Contains(fieldsOf(t, r), "data.entity.name:invalid") {
 		t.Fatalf("a bidi override in a name: %d %s", r.Status, r.Body)
 	}
-	r = e.do("POST", "/v1/calls/"+LombardiaCall+"/submissions", tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with(strings.Repeat("x", 300<<10)))), PrivacyNoticeVersion: ptr(lombardyNotice)})
+	r = e.createDraft(LombardiaCall, tok, apiclient.SubmissionCreate{Org: ex.Org, Data: ptr(formData(t, with(strings.Repeat("x", 300<<10)))), PrivacyNoticeVersion: ptr(lombardyNotice)})
 	if r.Status != 413 || problemCode(t, r) != "payload_too_large" {
 		t.Fatalf("a 300 KB name: %d %.300s", r.Status, r.Body)
 	}
-	if l := e.do("GET", "/v1/calls/"+LombardiaCall+"/submissions", tok, nil); strings.Contains(string(l.Body), ex.Org) {
-		t.Fatalf("a refused draft was stored: %s", l.Body)
+	// Read current (the listing, eventually consistent, could miss a
+	// draft stored a moment ago and let this check pass wrongly).
+	stored, err := e.rt.Store.CurrentSubmissions(context.Background(), LombardiaCall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(stored, func(s submission.Submission) bool { return s.Org == ex.Org }) {
+		t.Fatalf("a refused draft was stored: %+v", stored)
 	}
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
-	big := e.do("PUT", "/v1/submissions/"+id, tok, apiclient.SubmissionUpdate{Data: formData(t, with(strings.Repeat("x", 300<<10)))}, "If-Match", "1")
+	big := e.update(id, tok, "1", apiclient.SubmissionUpdate{Data: formData(t, with(strings.Repeat("x", 300<<10)))})
 	if big.Status != 413 || problemCode(t, big) != "payload_too_large" {
 		t.Fatalf("an update to 300 KB: %d %.300s", big.Status, big.Body)
 	}
 	body, _ := samples.FS.ReadFile("files/signed.p7m")
 	sum := sha256.Sum256(body)
-	r = e.do("POST", "/v1/submissions/"+id+"/documents", tok, apiclient.DocumentDeclaration{Kind: "delibera_tariffe", Filename: "delibera\u202egpj.p7m",
+	r = e.declareDocument(id, tok, apiclient.DocumentDeclaration{Kind: "delibera_tariffe", Filename: "delibera\u202egpj.p7m",
 		ContentType: "application/pkcs7-mime", Size: int64(len(body)), Sha256: hex.EncodeToString(sum[:])})
 	if r.Status != 201 {
 		t.Fatalf("declare: %d %s", r.Status, r.Body)

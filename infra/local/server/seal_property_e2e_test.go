@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -144,18 +143,10 @@ func checkRecord(t *testing.T, e *env, ids []string) {
 	live := map[string]string{} // facility key → submission
 	for _, id := range ids {
 		v := e.view(id, tok)
-		var docs struct {
-			Documents []struct {
-				ID, Status, SHA256     string
-				VerifiedAt, ReceivedAt string
-			} `json:"documents"`
-		}
-		if err := json.Unmarshal(e.do("GET", "/v1/submissions/"+id+"/documents", tok, nil).Body, &docs); err != nil {
-			t.Fatal(err)
-		}
+		docs := e.documents(id, tok)
 		doc := map[string]int{}
-		for i, d := range docs.Documents {
-			doc[d.ID] = i
+		for i, d := range docs {
+			doc[d.Id] = i
 		}
 		if v.Protocol.Number == "" {
 			if len(v.SealedDocuments) > 0 {
@@ -165,15 +156,14 @@ func checkRecord(t *testing.T, e *env, ids []string) {
 		}
 		byNumber[v.Protocol.Number] = id
 		withdrawn[id] = v.State == "withdrawn"
-		filedAt, _ := clock.ParseInstant(v.Protocol.At)
+		filedAt := v.Protocol.At
 		want := map[string]bool{}
 		for _, s := range v.SealedDocuments {
-			d := docs.Documents[doc[s.ID]]
-			at, _ := clock.ParseInstant(d.VerifiedAt)
-			if d.Status != "verified" || d.SHA256 != s.SHA256 || at.After(filedAt) {
-				t.Fatalf("%s: sealed %s was not verified by the filing: %+v", id, s.ID, d)
+			d := docs[doc[s.Id]]
+			if d.Status != "verified" || d.Sha256 != s.Sha256 || deref(d.VerifiedAt).After(filedAt) {
+				t.Fatalf("%s: sealed %s was not verified by the filing: %s", id, s.Id, shown(d))
 			}
-			want[s.SHA256] = true
+			want[s.Sha256] = true
 		}
 		receipt := e.do("GET", "/v1/submissions/"+id+"/receipt", tok, nil)
 		got := map[string]bool{}
@@ -193,27 +183,23 @@ func checkRecord(t *testing.T, e *env, ids []string) {
 		for _, in := range v.Integrations {
 			byNumber[in.Protocol.Number] = id
 			for _, s := range in.Documents {
-				d := docs.Documents[doc[s.ID]]
-				if d.Status != "verified" || d.ReceivedAt == "" {
-					t.Fatalf("%s: integration document %s: %+v", id, s.ID, d)
+				d := docs[doc[s.Id]]
+				if d.Status != "verified" || d.ReceivedAt == nil {
+					t.Fatalf("%s: integration document %s: %s", id, s.Id, shown(d))
 				}
 			}
 		}
 		if v.State != "withdrawn" && v.State != "excluded" {
-			var data struct {
-				Facility struct{ Code string } `json:"facility"`
-			}
 			r := e.submission(id, tok)
-			var full struct {
-				Data json.RawMessage `json:"data"`
+			s := decode[apiclient.Submission](t, r)
+			if s.Data == nil {
+				t.Fatalf("%s: no form data: %s", id, r.Body)
 			}
-			if err := json.Unmarshal(r.Body, &full); err != nil {
-				t.Fatal(err)
+			form, err := s.Data.AsFvgForm()
+			if err != nil || form.Facility == nil {
+				t.Fatalf("%s: not an FVG form with its facility (%v): %s", id, err, r.Body)
 			}
-			if err := json.Unmarshal(full.Data, &data); err != nil {
-				t.Fatal(err)
-			}
-			key := submission.ClaimKey("facility:" + data.Facility.Code)
+			key := submission.ClaimKey("facility:" + deref(form.Facility.Code))
 			if other, taken := live[key]; taken {
 				t.Fatalf("facility %s held by %s and %s", key, other, id)
 			}

@@ -15,6 +15,7 @@ import (
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/program/lombardia"
+	"sportello/shared/registry"
 )
 
 // Demo call ids, stable so that the printed curl examples work.
@@ -75,7 +76,7 @@ func seed(ctx context.Context, store *dynamo.Store, clk clock.Clock) (Seeded, er
 		}
 		switch err := store.CreateCall(ctx, c); {
 		case err == nil:
-			if err := seedRegistry(ctx, store, d.id); err != nil {
+			if err := seedRegistry(ctx, store, d.id, programs[d.spec.Program]); err != nil {
 				return out, err
 			}
 		case problem.CodeOf(err) != problem.CodeConflict:
@@ -96,10 +97,11 @@ type demoRegistry struct {
 	Facilities []program.Facility         `json:"facilities"`
 }
 
-// seedRegistry imports what officers would: Piemonte's pre-loaded
-// services, and Lombardy's AFAM_UDOS facilities plus one demo public nido
-// per Lombardy Comune (so every Comune can file in a load test).
-func seedRegistry(ctx context.Context, store *dynamo.Store, callID string) error {
+// seedRegistry imports what officers would, for each list the call's
+// program declares: the demo pre-loaded services, and the demo AFAM_UDOS
+// facilities plus one demo public nido per Lombardy Comune (so every
+// Comune can file in a load test).
+func seedRegistry(ctx context.Context, store *dynamo.Store, callID string, prog program.Program) error {
 	b, err := samples.FS.ReadFile("submissions/demo-registry.json")
 	if err != nil {
 		return err
@@ -108,17 +110,28 @@ func seedRegistry(ctx context.Context, store *dynamo.Store, callID string) error
 	if err := json.Unmarshal(b, &reg); err != nil {
 		return fmt.Errorf("demo registry: %w", err)
 	}
-	switch callID {
-	case PiemonteCall:
-		return store.ImportPreloaded(ctx, callID, reg.Preloaded)
-	case LombardiaCall:
-		facilities := reg.Facilities
-		for _, c := range samples.Comuni() {
-			if c.RegionCode == lombardia.Region.ISTAT {
-				facilities = append(facilities, DemoFacility(c))
-			}
+	facilities := reg.Facilities
+	for _, c := range samples.Comuni() {
+		if c.RegionCode == lombardia.Region.ISTAT {
+			facilities = append(facilities, DemoFacility(c))
 		}
-		return store.ImportFacilities(ctx, callID, facilities)
+	}
+	rows := map[string]func() ([]program.Row, error){
+		program.ListPreloaded:  func() ([]program.Row, error) { return registry.PreloadedRows(reg.Preloaded) },
+		program.ListFacilities: func() ([]program.Row, error) { return registry.FacilityRows(facilities) },
+	}
+	for _, l := range program.ListsOf(prog) {
+		demo, ok := rows[l.Kind]
+		if !ok {
+			continue // no demo rows of this kind
+		}
+		list, err := demo()
+		if err != nil {
+			return err
+		}
+		if err := store.ImportRows(ctx, callID, l.Kind, list); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"sportello/shared/apigw"
 	"sportello/shared/app"
 	"sportello/shared/auth"
+	"sportello/shared/call"
 	"sportello/shared/catalog"
 	"sportello/shared/clock"
 	"sportello/shared/dynamo"
@@ -96,14 +98,41 @@ type Runtime struct {
 	// Relay delivers the outbox (e-mails) at least once.
 	Relay     *txoutbox.Relay
 	stopRelay context.CancelFunc
+	// streamed holds the outbox messages the stream reported since the
+	// last drainOutbox.
+	streamMu sync.Mutex
+	streamed []string
 }
 
-// drainOutbox delivers what the last requests wrote to the outbox; what
-// fails stays pending for the relay's next round.
+// drainOutbox delivers what the last requests wrote to the outbox, as
+// the embedded DynamoDB's stream reported it (the cloud's relay reads the
+// table's stream, which has no index lag); what fails stays pending for
+// the relay's next round.
 func (rt *Runtime) drainOutbox() {
-	if _, err := rt.Relay.Drain(context.Background()); err != nil {
-		rt.Relay.Log.Warn("outbox drain incomplete", "error", err.Error())
+	rt.streamMu.Lock()
+	ids := rt.streamed
+	rt.streamed = nil
+	rt.streamMu.Unlock()
+	if len(ids) == 0 {
+		return
 	}
+	if _, err := rt.Relay.Written(context.Background(), ids); err != nil {
+		rt.Relay.Log.Warn("outbox delivery incomplete", "error", err.Error())
+	}
+}
+
+// streamOutbox notes each outbox message a write created (the stream's
+// record of a new item, as the cloud's relay filters it), for
+// drainOutbox. A message's later changes (sent, a failed attempt) are not
+// delivery requests: a failed one waits for the relay's next round.
+func (rt *Runtime) streamOutbox(change, _, pk, _ string) {
+	id, ok := strings.CutPrefix(pk, "OUTBOX#")
+	if change != "Put" || !ok {
+		return
+	}
+	rt.streamMu.Lock()
+	rt.streamed = append(rt.streamed, id)
+	rt.streamMu.Unlock()
 }
 
 // Start brings everything up.
@@ -185,6 +214,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	// 500 ms, and at once at start, which delivers what a crash left pending.
 	rt.Relay = &txoutbox.Relay{Store: rt.Store, Mail: notify.Courier{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}},
 		Events: localBus{rt}, Clock: cfg.Clock, Log: cfg.Log}
+	rt.DynamoDB.OnWrite(rt.streamOutbox)
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	rt.stopRelay = stopRelay
 	go rt.Relay.Run(relayCtx, nil, 500*time.Millisecond)
@@ -198,12 +228,20 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The index lists a call a few hundred milliseconds after it is
+	// created: the calls just seeded are scheduled from what seeding read
+	// back (consistently), not from the listing alone.
+	for _, c := range rt.Seeded.Calls {
+		if !slices.ContainsFunc(calls, func(l call.Call) bool { return l.ID == c.ID }) {
+			calls = append(calls, c)
+		}
+	}
 	for _, c := range calls {
 		if err := rt.App.Windows.Schedule(ctx, c); err != nil {
 			return nil, err
 		}
 	}
-	if err := rt.App.Windows.Reconcile(ctx); err != nil {
+	if err := rt.App.Windows.ReconcileCalls(ctx, calls); err != nil {
 		cfg.Log.Error("startup reconcile failed", "error", err.Error())
 	}
 	go rt.reconcileLoop(cfg.ReconcileEvery, cfg.Log)
@@ -213,6 +251,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	rt.URL = "http://" + ln.Addr().String()
+	gate.AllowOrigin(rt.URL) // the web pages upload straight to S3
 	// The web interface signs in with the dev token issuer and uploads
 	// straight to the local S3, as it does to the bucket in the cloud.
 	webRouter, err := web.Router(web.Config{SignIn: "dev", Connect: []string{rt.S3.URL}}, cfg.Log)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"sportello/infra/apiclient"
 	"sportello/shared/auth"
 	"sportello/shared/call"
 	"sportello/shared/clock"
@@ -26,14 +27,6 @@ func (e *env) get(path, token string, out any) int {
 	return r.Status
 }
 
-type callState struct {
-	State   string `json:"state"`
-	Windows []struct {
-		State    string `json:"state"`
-		ClosesAt string `json:"closesAt"`
-	} `json:"windows"`
-}
-
 // The Piemonte window closes at 12:00 Rome on 18 May 2026 on its own: no
 // request changes the state, the in-process scheduler runs the windows
 // function at 10:00:00Z, and a second invocation records nothing new. The
@@ -46,12 +39,12 @@ func TestPiemonteClosesAtNoonOnItsOwn(t *testing.T) {
 	rt := e.rt
 	clk := rt.Clock.(*clock.Started)
 	clerk := rt.Token(auth.Principal{Subject: "clerk", Role: auth.RoleApplicant, Orgs: []string{"comune:001272"}})
-	var before callState
-	if code := e.get("/v1/calls/"+PiemonteCall, clerk, &before); code != 200 || before.State != "open" {
+	var before apiclient.Call
+	if code := e.get("/v1/calls/"+PiemonteCall, clerk, &before); code != 200 || before.State != "open" || len(before.Windows) == 0 {
 		t.Fatalf("before noon want open, got %d %+v", code, before)
 	}
-	if before.Windows[0].ClosesAt != "2026-05-18T12:00:00+02:00" {
-		t.Fatalf("closesAt %s", before.Windows[0].ClosesAt)
+	if at := before.Windows[0].ClosesAt.Format(time.RFC3339); at != "2026-05-18T12:00:00+02:00" {
+		t.Fatalf("closesAt %s", at)
 	}
 	clk.Jump(clock.InRome(2026, 5, 18, 11, 59).Add(59 * time.Second))
 	c, err := rt.Store.Call(context.Background(), PiemonteCall)
@@ -70,9 +63,9 @@ func TestPiemonteClosesAtNoonOnItsOwn(t *testing.T) {
 			break
 		}
 	}
-	var after callState
+	var after apiclient.Call
 	e.get("/v1/calls/"+PiemonteCall, clerk, &after)
-	if after.State != "closed" || after.Windows[0].State != "closed" {
+	if after.State != "closed" || len(after.Windows) == 0 || after.Windows[0].State != "closed" {
 		t.Fatalf("at 12:00:01 want closed, got %+v", after)
 	}
 	evs, err := rt.Store.WindowEvents(context.Background(), PiemonteCall)
@@ -110,9 +103,7 @@ func TestPiemonteClosesAtNoonOnItsOwn(t *testing.T) {
 		t.Fatalf("after a duplicate invocation: %d close records", n)
 	}
 	officer := rt.Token(auth.Principal{Subject: "off", Role: auth.RoleOfficer, Region: "PIE"})
-	var trail struct {
-		Entries []struct{ Action string } `json:"entries"`
-	}
+	var trail apiclient.CallAudit
 	e.get("/v1/calls/"+PiemonteCall+"/audit", officer, &trail)
 	closes := 0
 	for _, e := range trail.Entries {
@@ -128,8 +119,8 @@ func TestPiemonteClosesAtNoonOnItsOwn(t *testing.T) {
 func TestHealthAndAuth(t *testing.T) {
 	e := newEnv(t, clock.InRome(2025, 7, 31, 11, 0), liveClock)
 	rt := e.rt
-	var h struct{ Status, Time string }
-	if code := e.get("/v1/health", "", &h); code != 200 || h.Status != "ok" || !strings.HasPrefix(h.Time, "2025-07-31T11:00") {
+	var h apiclient.Health
+	if code := e.get("/v1/health", "", &h); code != 200 || h.Status != "ok" || !strings.HasPrefix(h.Time.Format(time.RFC3339), "2025-07-31T11:00") {
 		t.Fatalf("health %d %+v", code, h)
 	}
 	if code := e.get("/v1/calls", "", nil); code != 401 {
@@ -142,9 +133,7 @@ func TestHealthAndAuth(t *testing.T) {
 	if code := e.get("/v1/calls/"+PiemonteCall, lom, nil); code != 404 {
 		t.Fatalf("an officer of another region must not see the call: %d", code)
 	}
-	var list struct {
-		Calls []callState `json:"calls"`
-	}
+	var list apiclient.CallList
 	e.get("/v1/calls", lom, &list)
 	if len(list.Calls) != 1 || list.Calls[0].State != "open" {
 		t.Fatalf("LOM officer sees %+v", list)

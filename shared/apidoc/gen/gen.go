@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -43,6 +45,9 @@ func Generate(src []byte) ([]byte, error) {
 		data.AnyOf = append(data.AnyOf, openapi3.NewSchemaRef("#/components/schemas/"+f, nil))
 	}
 	doc.Components.Schemas["ApplicationData"] = openapi3.NewSchemaRef("", data)
+	if err := addCatalogEnums(doc); err != nil {
+		return nil, err
+	}
 	if err := addExamples(doc); err != nil {
 		return nil, err
 	}
@@ -87,6 +92,49 @@ func addForms(schemas openapi3.Schemas) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// addCatalogEnums lists the values the catalog decides: the Regions (of
+// its programs) and the kinds of reference list (its programs declare),
+// so that a new program changes the contract by `make apidoc` alone.
+func addCatalogEnums(doc *openapi3.T) error {
+	programs := program.Programs(catalog.All())
+	var regions, lists []any
+	for _, code := range slices.Sorted(maps.Keys(programs.Regions())) {
+		regions = append(regions, code)
+	}
+	seen := map[string]bool{}
+	for _, p := range programs {
+		for _, l := range program.ListsOf(p) {
+			seen[l.Kind] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(seen)) {
+		lists = append(lists, k)
+	}
+	property := func(schema, name string) (*openapi3.Schema, error) {
+		s := doc.Components.Schemas[schema]
+		if s == nil || s.Value == nil || s.Value.Properties[name] == nil || s.Value.Properties[name].Value == nil {
+			return nil, fmt.Errorf("openapi.yaml: schema %s has no property %s", schema, name)
+		}
+		return s.Value.Properties[name].Value, nil
+	}
+	region, err := property("Call", "region")
+	if err != nil {
+		return err
+	}
+	region.Enum = regions
+	kind, err := property("RegistryImport", "kind")
+	if err != nil {
+		return err
+	}
+	kind.Enum = lists
+	op := doc.Paths.Value("/v1/calls/{callId}/registry")
+	if op == nil || op.Post == nil || op.Post.Parameters.GetByInAndName("query", "kind") == nil {
+		return fmt.Errorf("openapi.yaml: POST /v1/calls/{callId}/registry has no kind parameter")
+	}
+	op.Post.Parameters.GetByInAndName("query", "kind").Schema.Value.Enum = lists
+	return nil
 }
 
 func kinds(p program.Program) string {

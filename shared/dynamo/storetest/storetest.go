@@ -23,11 +23,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"sportello/infra/local/emulator"
+	"sportello/shared/allocation"
 	"sportello/shared/audit"
 	"sportello/shared/call"
 	"sportello/shared/document"
 	"sportello/shared/dynamo"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
+	"sportello/shared/rendiconto"
 	"sportello/shared/retry"
 	"sportello/shared/submission"
 )
@@ -138,7 +141,11 @@ var contract = []struct {
 	{"a round of filings refused for one of them writes nothing; the others file next with fresh numbers", roundRefusedForOne},
 	{"a document settled by twenty workers is settled once", settleDocumentRace},
 	{"a document verified is counted verified at once, without waiting for the index", verifiedAtOnce},
-	{"a call's current applications show a filing at once", currentSubmissionsAtOnce},
+	{"a call's current applications show a draft created and filed a moment ago", currentSubmissionsAtOnce},
+	{"a round of filings refused for two of them names both in one answer", roundRefusedForTwo},
+	{"a call's rendicontazioni show a claim created or changed a moment ago", claimsAtOnce},
+	{"a call's riparto runs show a run announced a moment ago", runsAtOnce},
+	{"listed calls show a change saved a moment ago", callsShowChangesAtOnce},
 	{"a listing longer than one 1 MB page comes whole", listingAcrossPages},
 	{"a draft over 400 KB is refused and nothing is written", draftOverItemLimit},
 	{"an audit line is read back from its call's trail at once", auditReadBack},
@@ -542,29 +549,127 @@ func verifiedAtOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 }
 
 func currentSubmissionsAtOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
+	// No wait anywhere: the final close, the riparto and the funds
+	// announcement count an application created and filed a moment ago
+	// (the index, a few hundred milliseconds late, would not list it yet).
 	d := draft("c", 1)
 	create(t, s, d)
-	// The index says which applications exist: wait until it lists the
-	// draft (written a moment ago), up to 5 s. Its state is then read as it
-	// is now, with no further wait.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		listed, err := s.Submissions(ctx, "c", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(listed) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the index never listed the draft")
-		}
-	}
 	if _, err := file(s, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	subs, err := s.CurrentSubmissions(ctx, "c")
 	if err != nil || len(subs) != 1 || !subs[0].Filed() {
 		t.Fatalf("current applications right after filing: %+v %v", subs, err)
+	}
+}
+
+func roundRefusedForTwo(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
+	// DynamoDB names every item whose condition failed: one answer says
+	// which filings of a round are refused, and the others file next.
+	var holders []submission.Submission
+	for i, claim := range []string{"comune:000001", "comune:000003"} {
+		h := draft("c", 11+i)
+		h.Claims = []string{claim}
+		create(t, s, h)
+		if _, err := file(s, h.ID); err != nil {
+			t.Fatal(err)
+		}
+		holders = append(holders, h)
+	}
+	var subs []submission.Submission
+	var prevs []int64
+	for i := 1; i <= 3; i++ {
+		d := draft("c", i)
+		create(t, s, d)
+		d.State, d.Version, prevs = submission.Submitted, d.Version+1, append(prevs, d.Version)
+		d.Protocol = &submission.Protocol{Seq: int64(2 + i), Number: submission.FormatProtocol("PIE-2026", int64(2+i)), At: time.Now(), Register: "PIE-2026"}
+		subs = append(subs, d)
+	}
+	refused, err := s.FileAll(ctx, subs, prevs, nil, 2)
+	if err != nil || len(refused) != 2 {
+		t.Fatalf("refused %v, err %v; want the first and the third", refused, err)
+	}
+	for i, h := range map[int]submission.Submission{0: holders[0], 2: holders[1]} {
+		var taken *submission.ClaimTaken
+		if !errors.As(refused[i], &taken) || taken.HolderID != h.ID {
+			t.Fatalf("filing %d: %v, want its claim held by %s", i, refused[i], h.ID)
+		}
+	}
+	if n, _ := s.ProtocolCounter(ctx, "PIE-2026"); n != 2 {
+		t.Fatalf("counter %d after a refused round, want 2", n)
+	}
+}
+
+func claimsAtOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
+	// The advance left, the budget and an officer's decision are money:
+	// they count a claim created or changed a moment ago.
+	c := rendiconto.Claim{ID: "rc_1", Call: "c", Submission: "sub_1", Org: "comune:000001", State: rendiconto.StateDraft,
+		CreatedAt: time.Now().UTC(), Claimed: 100, Net: 100, Version: 1}
+	if err := s.CreateClaim(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, org := range []string{"", "comune:000001"} {
+		got, err := s.Claims(ctx, "c", org)
+		if err != nil || len(got) != 1 || got[0].ID != c.ID {
+			t.Fatalf("claims of %q right after creation: %+v %v", org, got, err)
+		}
+	}
+	if got, err := s.Claims(ctx, "c", "comune:000002"); err != nil || len(got) != 0 {
+		t.Fatalf("another Comune's claims: %+v %v", got, err)
+	}
+	next := c
+	next.Net, next.Version = 250, 2
+	if err := s.SaveClaim(ctx, next, 1); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Claims(ctx, "c", "")
+	if err != nil || len(got) != 1 || got[0].Net != 250 || got[0].Version != 2 {
+		t.Fatalf("claims right after a change: %+v %v", got, err)
+	}
+}
+
+func runsAtOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
+	at := time.Now().UTC()
+	for i, id := range []string{"alloc_2", "alloc_1"} {
+		r := allocation.Run{ID: id, CallID: "c", Status: allocation.Pending, Fund: 100, AnnouncedBy: "officer", AnnouncedAt: at.Add(time.Duration(i) * time.Second)}
+		if clash, err := s.CreateRun(ctx, r, "", outbox.Effects{}); err != nil || clash != nil {
+			t.Fatalf("create run %s: %v %+v", id, err, clash)
+		}
+		if err := s.ClearActive(ctx, "c", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs, err := s.Runs(ctx, "c")
+	if err != nil || len(runs) != 2 || runs[0].ID != "alloc_2" || runs[1].ID != "alloc_1" {
+		t.Fatalf("runs right after their announcement, oldest first: %+v %v", runs, err)
+	}
+}
+
+func callsShowChangesAtOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
+	// The index may list a new call a moment late (the next reconcile
+	// finds it); a client asks again, up to 5 s. A change to a listed call
+	// — a proroga — shows at once: the reconcile must not close a window
+	// at its old instant.
+	c := newCall(t, s, "pie-2026")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		calls, err := s.Calls(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the index never listed the call")
+		}
+	}
+	later := c.Windows[0].ClosesAt.Add(7 * 24 * time.Hour)
+	if _, err := s.UpdateCall(ctx, c.ID, func(c *call.Call) error { c.Windows[0].ClosesAt = later; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	calls, err := s.Calls(ctx)
+	if err != nil || len(calls) != 1 || !calls[0].Windows[0].ClosesAt.Equal(later) {
+		t.Fatalf("listed right after a proroga: %+v %v", calls, err)
 	}
 }
 

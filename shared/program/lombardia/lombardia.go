@@ -529,7 +529,7 @@ func (f *Form) anyLineIncreased() bool {
 }
 
 func (f *Form) checkFacility(out *problem.Fields, p string, fac Facility, reg program.Registry, today program.Date) {
-	known, ok := reg.Facility(fac.AFAMUDOS)
+	known, ok := facility(reg, fac.AFAMUDOS)
 	switch {
 	case fac.AFAMUDOS == "":
 		out.Add(p+".afamUdos", problem.FieldRequired, "Indicare il codice AFAM_UDOS della struttura.")
@@ -695,7 +695,7 @@ func (f *Form) RequiredDocuments(ctx program.Context) []program.DocumentNeed {
 			}
 		}
 		if fac.Public && ctx.Registry != nil {
-			if known, ok := ctx.Registry.Facility(fac.AFAMUDOS); ok && !covered[known.ComuneISTAT] {
+			if known, ok := facility(ctx.Registry, fac.AFAMUDOS); ok && !covered[known.ComuneISTAT] {
 				forFacility(DocAccordoComuni, fac.AFAMUDOS, "accordo tra Comuni per la struttura comunale in un Comune diverso da quelli della domanda")
 			}
 		}

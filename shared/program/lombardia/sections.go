@@ -157,20 +157,7 @@ func euro(c *money.Cents) string {
 	if c == nil {
 		return ""
 	}
-	s := c.String() // "-1234.56"
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, d := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(d)
-	}
-	return "€ " + sign + b.String() + "," + frac
+	return c.Italian()
 }
 
 func percent(d program.Decimal) string {

@@ -191,7 +191,7 @@ func (f *Form) Check(ctx program.Context) problem.Fields {
 	if len(f.Notes) > 4000 {
 		out.Add("notes", problem.FieldTooLarge, "Al massimo 4000 caratteri.")
 	}
-	preloaded := ctx.Registry.Preloaded(istat)
+	preloaded := program.Find[program.PreloadedService](ctx.Registry, program.ListPreloaded, istat)
 	known := map[string]bool{}
 	byID := map[string]program.PreloadedService{}
 	for _, p := range preloaded {

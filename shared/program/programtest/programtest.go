@@ -63,7 +63,15 @@ func Registry(t testing.TB) *registry.Memory {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	return registry.NewMemory(samples.Comuni(), r.Preloaded, r.Facilities)
+	pre, err := registry.PreloadedRows(r.Preloaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fac, err := registry.FacilityRows(r.Facilities)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return registry.NewMemory(samples.Comuni(), append(pre, fac...))
 }
 
 // Set changes the value at a dotted path ("services.1.status"); a nil

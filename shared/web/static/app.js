@@ -69,7 +69,7 @@ function drawSession() {
   const who = p.role === 'officer' ? `Funzionario, ${regionName(p.region)}` : `Ente: ${p.orgs.join(', ')}`;
   zone.replaceChildren(
     h('span', { id: 'who' }, who),
-    h('button', { type: 'button', class: 'btn btn-outline-light btn-sm', onclick: () => { cognitoSignOut(config); location.hash = '#/'; } }, 'Esci'));
+    h('button', { type: 'button', class: 'btn btn-outline-light btn-sm', id: 'sign-out', onclick: () => { cognitoSignOut(config); location.hash = '#/'; } }, 'Esci'));
 }
 
 export async function start() {

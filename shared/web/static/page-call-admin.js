@@ -22,7 +22,7 @@ async function adminPage(callId) {
   done = null;
   page('Elenchi di riferimento e proroga',
     callNav(call, 'gestione'),
-    message ? alert('success', message) : null,
+    message ? Object.assign(alert('success', message), { id: 'done' }) : null,
     registryForm(call),
     windowsSection(call));
 }

@@ -18,7 +18,7 @@ async function correctionPage(id) {
   const message = done;
   done = null;
   const head = [
-    message ? alert('success', message) : null,
+    message ? Object.assign(alert('success', message), { id: 'done' }) : null,
     h('p', {}, 'Stato: ', stateBadge(sub.state), sub.protocol ? ` — protocollo ${sub.protocol.number} del ${rome(sub.protocol.at, true)}` : ''),
   ];
   if (sub.state !== 'rejected') {

@@ -36,7 +36,7 @@ async function applicationPage(id) {
   const title = sub.protocol ? `Domanda ${sub.protocol.number}` : 'Domanda in bozza';
   page(title,
     callNav(call, 'domande'),
-    message ? alert('success', message) : null,
+    message ? Object.assign(alert('success', message), { id: 'done' }) : null,
     h('dl', { class: 'row', id: 'facts' },
       fact('Ente', sub.org),
       fact('Stato', stateBadge(sub.state)),

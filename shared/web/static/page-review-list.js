@@ -4,7 +4,7 @@
 // through an index that shows a change a few hundred milliseconds after it
 // is made (as on AWS): the page says when it read the list and offers to
 // read it again, rather than waiting for a state it cannot know.
-import { h, page, alert, rome, stateBadge, submissionStates } from './ui.js';
+import { h, page, alert, rome, romeDay, romeTime, stateBadge, submissionStates } from './ui.js';
 import { get } from './api.js';
 import { route, regionName } from './app.js';
 import { serverClock } from './page-calls.js';
@@ -37,9 +37,12 @@ function cmp(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+// dueText: the istruttoria's due instant is the first instant past the
+// last day (midnight in Rome), so it reads as that day, as the act says.
 export function dueText(ist) {
   if (!ist) return '—';
-  const parts = [rome(ist.due)];
+  const due = Date.parse(ist.due);
+  const parts = [romeTime(due) === '00:00' ? `entro il ${romeDay(due - 1)} (ora di Roma)` : `entro il ${rome(due)}`];
   if (ist.suspended) parts.push(' — sospeso: integrazione in attesa');
   else if (ist.overdue) parts.push(' — scaduto');
   return parts.join('');
@@ -103,5 +106,5 @@ function milestones(ms) {
   return h('section', { class: 'mb-4', 'aria-labelledby': 'ms-title' },
     h('h2', { class: 'h5', id: 'ms-title' }, 'Scadenze della Regione'),
     h('ul', {}, ...ms.map((m) => h('li', {}, `${m.title}: entro il ${m.dueDate} — ${label[m.state] || m.state}`,
-      m.pending?.length ? ` (${m.pending.length} domande da concludere)` : ''))));
+      m.pending?.length ? ` (domande da concludere: ${m.pending.length})` : ''))));
 }

@@ -110,10 +110,19 @@ async function runPage(callId, allocId) {
       run.inputSha256 ? fact('Impronta dei dati di ingresso', h('span', { class: 'mono small text-break' }, run.inputSha256)) : null)];
   if (run.status === 'pending' || run.status === 'running') {
     // The run finishes in the background within seconds: read it again
-    // until it does (the page says so; leaving the page stops it).
-    const timer = setTimeout(() => { if (location.hash.endsWith(`/riparto/${enc(allocId)}`)) runPage(callId, allocId); }, 1000);
-    onLeave(() => clearTimeout(timer));
+    // every second until it does (the page says so; leaving the page
+    // stops it), then draw the result once (focus moves only then).
     page('Riparto del fondo', head, alert('info', 'Il riparto è in corso: la pagina si aggiorna da sola appena concluso.'));
+    let timer;
+    let left = false;
+    const poll = async () => {
+      const r = await get(path).catch(() => run);
+      if (left) return;
+      if (r.status === 'pending' || r.status === 'running') timer = setTimeout(poll, 1000);
+      else runPage(callId, allocId);
+    };
+    timer = setTimeout(poll, 1000);
+    onLeave(() => { left = true; clearTimeout(timer); });
     return;
   }
   if (run.status === 'failed') {

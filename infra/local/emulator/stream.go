@@ -1,0 +1,82 @@
+package emulator
+
+import "encoding/json"
+
+// OnWrite stands in for DynamoDB Streams, which the cloud's outbox relay
+// reads: after each write is durable, f hears every item the write
+// changed (a transaction's items, a batch's), in write order, with the
+// kind of change ("Put", "Update" or "Delete"). A stream does not go
+// through the index, so it has no index lag: the local runtime hands the
+// outbox messages a request wrote to its relay at once, as the stream
+// does in the cloud. f must be quick (it runs on the write's answer
+// path); nil stops it.
+func (d *DynamoDB) OnWrite(f func(change, table, pk, sk string)) {
+	if f == nil {
+		d.onWrite.Store(nil)
+		return
+	}
+	d.onWrite.Store(&f)
+}
+
+// stream reports a successful write's items to the OnWrite function.
+func (d *DynamoDB) stream(op string, body []byte) {
+	f := d.onWrite.Load()
+	if f == nil {
+		return
+	}
+	emit := func(change, table string, key map[string]json.RawMessage) {
+		var pk, sk attr
+		json.Unmarshal(key["pk"], &pk) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
+		json.Unmarshal(key["sk"], &sk) //nolint:errcheck // as above
+		(*f)(change, table, pk.S, sk.S)
+	}
+	one := func(change string, o *txOp) {
+		k := o.Key
+		if o.Item != nil {
+			k = keyOf(o.Item)
+		}
+		emit(change, o.TableName, k)
+	}
+	switch op {
+	case "PutItem", "UpdateItem", "DeleteItem":
+		var o txOp
+		json.Unmarshal(body, &o) //nolint:errcheck // as above
+		one(op[:len(op)-len("Item")], &o)
+	case "TransactWriteItems":
+		var in struct {
+			TransactItems []txItem `json:"TransactItems"`
+		}
+		json.Unmarshal(body, &in) //nolint:errcheck // as above
+		for _, it := range in.TransactItems {
+			switch {
+			case it.Put != nil:
+				one("Put", it.Put)
+			case it.Update != nil:
+				one("Update", it.Update)
+			case it.Delete != nil:
+				one("Delete", it.Delete)
+			}
+		}
+	case "BatchWriteItem":
+		var in struct {
+			RequestItems map[string][]struct {
+				PutRequest *struct {
+					Item map[string]json.RawMessage `json:"Item"`
+				} `json:"PutRequest"`
+				DeleteRequest *struct {
+					Key map[string]json.RawMessage `json:"Key"`
+				} `json:"DeleteRequest"`
+			} `json:"RequestItems"`
+		}
+		json.Unmarshal(body, &in) //nolint:errcheck // as above
+		for table, reqs := range in.RequestItems {
+			for _, r := range reqs {
+				if r.PutRequest != nil {
+					emit("Put", table, keyOf(r.PutRequest.Item))
+				} else if r.DeleteRequest != nil {
+					emit("Delete", table, r.DeleteRequest.Key)
+				}
+			}
+		}
+	}
+}
