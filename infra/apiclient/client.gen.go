@@ -788,13 +788,16 @@ func (e Problem503Status) Valid() bool {
 
 // Defines values for RegistryImportKind.
 const (
-	RegistryImportKindFacility  RegistryImportKind = "facility"
-	RegistryImportKindPreloaded RegistryImportKind = "preloaded"
+	RegistryImportKindAdhesion2024 RegistryImportKind = "adhesion2024"
+	RegistryImportKindFacility     RegistryImportKind = "facility"
+	RegistryImportKindPreloaded    RegistryImportKind = "preloaded"
 )
 
 // Valid indicates whether the value is a known member of the RegistryImportKind enum.
 func (e RegistryImportKind) Valid() bool {
 	switch e {
+	case RegistryImportKindAdhesion2024:
+		return true
 	case RegistryImportKindFacility:
 		return true
 	case RegistryImportKindPreloaded:
@@ -1154,13 +1157,16 @@ func (e GetElencoParamsFormat) Valid() bool {
 
 // Defines values for ImportRegistryParamsKind.
 const (
-	ImportRegistryParamsKindFacility  ImportRegistryParamsKind = "facility"
-	ImportRegistryParamsKindPreloaded ImportRegistryParamsKind = "preloaded"
+	ImportRegistryParamsKindAdhesion2024 ImportRegistryParamsKind = "adhesion2024"
+	ImportRegistryParamsKindFacility     ImportRegistryParamsKind = "facility"
+	ImportRegistryParamsKindPreloaded    ImportRegistryParamsKind = "preloaded"
 )
 
 // Valid indicates whether the value is a known member of the ImportRegistryParamsKind enum.
 func (e ImportRegistryParamsKind) Valid() bool {
 	switch e {
+	case ImportRegistryParamsKindAdhesion2024:
+		return true
 	case ImportRegistryParamsKindFacility:
 		return true
 	case ImportRegistryParamsKindPreloaded:
@@ -2044,6 +2050,7 @@ type LombardiaForm struct {
 	Signatory                      *LombardiaPerson     `json:"signatory,omitempty"`
 	SignatoryIsLegalRepresentative *bool                `json:"signatoryIsLegalRepresentative,omitempty"`
 	SpecialCasesDescription        *string              `json:"specialCasesDescription,omitempty"`
+	UnchangedConditions            *bool                `json:"unchangedConditions,omitempty"`
 }
 
 // LombardiaPerson defines model for LombardiaPerson.

@@ -107,7 +107,40 @@ func ListsOf(p Program) []ReferenceList {
 const (
 	ListPreloaded  = "preloaded" // PreloadedService, by the Comune's ISTAT code (Piemonte)
 	ListFacilities = "facility"  // Facility, by its AFAM_UDOS code (Lombardy)
+	// ListAdhesions are the adhesions to the previous edition (Lombardy
+	// 2024/25), one AdhesionLine per fee line, by the Comune's ISTAT code.
+	ListAdhesions = "adhesion2024"
 )
+
+// AdhesionLine is one fee line of a Comune's adhesion to the previous
+// edition of a call, as the Region approved it in that edition's review
+// (Lombardy C.1: the Comuni that adhered to 2024/25 find their
+// participation, facilities and fees pre-loaded). The Comune-level fields
+// repeat on each of its lines.
+type AdhesionLine struct {
+	ComuneISTAT     string   `json:"comune"`
+	ApplicationType string   `json:"applicationType"` // single | associated
+	AssociationKind string   `json:"associationKind,omitempty"`
+	Members         []string `json:"members,omitempty"` // ISTAT codes, the capofila implied
+	Facility        string   `json:"facility"`          // AFAM_UDOS code
+	Mode            string   `json:"mode"`
+	ModeDescription string   `json:"modeDescription,omitempty"`
+	ISEE20000       Fees     `json:"isee20000"`
+	ISEE25000       Fees     `json:"isee25000"`
+}
+
+// Fees are a monthly fee's parts for one ISEE value, as approved.
+type Fees struct {
+	Total       money.Cents  `json:"total"`
+	FamilyShare money.Cents  `json:"familyShare"`
+	ComuneShare *money.Cents `json:"comuneShare,omitempty"`
+}
+
+// LineKey identifies a fee line within a Comune's adhesion: the facility
+// and the attendance mode (with its description, blanks and case aside).
+func LineKey(facility, mode, description string) string {
+	return facility + "\x00" + mode + "\x00" + strings.ToLower(strings.TrimSpace(description))
+}
 
 // PreloadedService is a service the Region pre-loads for a Comune (Piemonte).
 type PreloadedService struct {
@@ -445,6 +478,14 @@ func (ps Programs) RegionName(code string) string { return ps.Regions()[code] }
 type PrivacyNotice struct {
 	Version string `json:"version"`
 	Title   string `json:"title"`
+}
+
+// Prefiller is implemented by programs that pre-load a new draft from the
+// call's reference lists (Lombardy: a returning Comune's 2024/25
+// adhesion): Prefill answers data with what org finds pre-loaded in the
+// top-level fields data leave out.
+type Prefiller interface {
+	Prefill(data json.RawMessage, org string, reg Registry) (json.RawMessage, error)
 }
 
 // Informer is implemented by programs whose call publishes a privacy

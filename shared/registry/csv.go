@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"sportello/shared/money"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 )
@@ -279,3 +280,113 @@ func FacilityRows(facilities []program.Facility) ([]program.Row, error) {
 	}
 	return out, nil
 }
+
+// AdhesionColumns are the columns of the previous edition's adhesions
+// (Lombardy 2024/25): one row per fee line — a Comune, one of its
+// facilities, one attendance mode — with the fees the Region approved at
+// ISEE 20,000 and 25,000. The Comune's participation (application_type,
+// association_kind, members: ISTAT codes separated by spaces) repeats on
+// each of its rows and must be the same on all of them.
+var AdhesionColumns = []string{"comune_istat", "application_type", "association_kind", "members", "afam_udos", "mode", "mode_description",
+	"total_20000", "family_share_20000", "comune_share_20000", "total_25000", "family_share_25000", "comune_share_25000"}
+
+// ReadAdhesions reads the adhesions CSV. Amounts are euros with two
+// decimals, with a dot or (as an Italian Excel writes them) a comma; a
+// Comune share may be empty. Either every row is good, or nothing is
+// imported and every bad cell is named.
+func ReadAdhesions(in io.Reader) ([]program.AdhesionLine, error) {
+	comuni := map[string]program.AdhesionLine{} // the first row of each Comune
+	first := map[string]int{}
+	return readRows(in, AdhesionColumns, func(rd *reader, rec []string, seen map[string]int) program.AdhesionLine {
+		l := program.AdhesionLine{ComuneISTAT: rec[0], ApplicationType: rec[1], AssociationKind: rec[2], Members: strings.Fields(rec[3]),
+			Facility: rec[4], Mode: rec[5], ModeDescription: rec[6]}
+		rd.istat(0, l.ComuneISTAT)
+		switch l.ApplicationType {
+		case "single":
+			if l.AssociationKind != "" || len(l.Members) > 0 {
+				rd.fail(2, "Una domanda singola non ha forma associata né Comuni associati.")
+			}
+		case "associated":
+			if l.AssociationKind == "" {
+				rd.fail(2, "Indicare la forma associata.")
+			}
+			if len(l.Members) == 0 {
+				rd.fail(3, "Indicare i codici ISTAT dei Comuni associati, separati da spazi.")
+			}
+			for _, m := range l.Members {
+				rd.istat(3, m)
+			}
+		default:
+			rd.fail(1, "Forma di partecipazione %q: single o associated.", l.ApplicationType)
+		}
+		switch {
+		case l.Facility == "":
+			rd.fail(4, "Codice AFAM_UDOS mancante.")
+		case len(l.Facility) > 40 || strings.ContainsAny(l.Facility, " \t"):
+			rd.fail(4, "Codice AFAM_UDOS non valido: %q.", l.Facility)
+		}
+		if l.Mode == "" || strings.Trim(l.Mode, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			rd.fail(5, "Modalità di frequenza non valida: %q (es. full_time).", l.Mode)
+		}
+		l.ISEE20000 = rd.fees(7, rec[7:10])
+		l.ISEE25000 = rd.fees(10, rec[10:13])
+		key := l.ComuneISTAT + "\x00" + program.LineKey(l.Facility, l.Mode, l.ModeDescription)
+		if seen[key] > 0 {
+			rd.fail(5, "Riga ripetuta: stessa struttura e modalità già alla riga %d.", seen[key])
+		}
+		seen[key] = rd.line
+		if c, ok := comuni[l.ComuneISTAT]; !ok {
+			comuni[l.ComuneISTAT], first[l.ComuneISTAT] = l, rd.line
+		} else if c.ApplicationType != l.ApplicationType || c.AssociationKind != l.AssociationKind || strings.Join(c.Members, " ") != strings.Join(l.Members, " ") {
+			rd.fail(1, "La partecipazione del Comune %s è diversa da quella della riga %d: deve essere la stessa su tutte le sue righe.", l.ComuneISTAT, first[l.ComuneISTAT])
+		}
+		return l
+	})
+}
+
+// fees reads total, family share and (optional) Comune share from the
+// three cells starting at column col.
+func (rd *reader) fees(col int, cells []string) program.Fees {
+	amount := func(i int, optional bool) *money.Cents {
+		v := strings.Replace(cells[i], ",", ".", 1)
+		if v == "" && optional {
+			return nil
+		}
+		c, err := money.ParseNonNegative(v)
+		if err != nil {
+			rd.fail(col+i, "Importo non valido: %q (euro con due decimali, es. 435,00).", cells[i])
+			return nil
+		}
+		return &c
+	}
+	var f program.Fees
+	total, family := amount(0, false), amount(1, false)
+	f.ComuneShare = amount(2, true)
+	if total != nil && family != nil {
+		f.Total, f.FamilyShare = *total, *family
+		switch {
+		case *total == 0:
+			rd.fail(col, "La retta complessiva deve essere maggiore di zero.")
+		case *family > *total:
+			rd.fail(col+1, "La quota della famiglia supera la retta complessiva.")
+		}
+	}
+	return f
+}
+
+// Adhesions is the list of the previous edition's adhesions, for the
+// programs that pre-load them (program.Lister).
+var Adhesions = program.ReferenceList{Kind: program.ListAdhesions, Read: func(in io.Reader) ([]program.Row, error) {
+	lines, err := ReadAdhesions(in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]program.Row, len(lines))
+	for i, l := range lines {
+		id := l.ComuneISTAT + "|" + l.Facility + "|" + l.Mode + "|" + strings.ToLower(strings.TrimSpace(l.ModeDescription))
+		if out[i], err = program.NewRow(program.ListAdhesions, id, l.ComuneISTAT, l); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}}

@@ -3,6 +3,7 @@ package registry
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -300,4 +301,62 @@ func TestDemoCSVsMatchTheDemoRegistry(t *testing.T) {
 			t.Errorf("facility %d: CSV %+v, JSON %+v", i, f, demo.Facilities[i])
 		}
 	}
+}
+
+const adhesionHeader = "comune_istat,application_type,association_kind,members,afam_udos,mode,mode_description,total_20000,family_share_20000,comune_share_20000,total_25000,family_share_25000,comune_share_25000\n"
+
+// The 2024/25 adhesions: every bad cell named by line and column, nothing
+// imported unless all rows are good; amounts with a dot or a comma.
+func TestReadAdhesionsNamesEveryBadCell(t *testing.T) {
+	good := adhesionHeader +
+		"013075,single,,,AFAM-013075-DEMO,full_time,,600.00,435.00,165.00,650.00,480.00,170.00\n" +
+		"013075,single,,,AFAM-013075-DEMO,part_time,,\"400,00\",\"300,00\",,450.00,350.00,\n" +
+		"016024,associated,ufficio_di_piano,016001 016002,AFAM-016024-001,full_time,,500.00,400.00,100.00,500.00,420.00,80.00\n"
+	lines, err := ReadAdhesions(strings.NewReader(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 3 || lines[1].ISEE20000.Total != 40000 || lines[1].ISEE20000.ComuneShare != nil || len(lines[2].Members) != 2 {
+		t.Fatalf("read %+v", lines)
+	}
+	bad := adhesionHeader +
+		"13075,single,,,AFAM-1,full_time,,600.00,700.00,,600.00,400.00,\n" + // ISTAT without its zero; family above total
+		"013075,associated,,,AFAM-1,full_time,,600.00,400.00,,600.00,400.00,\n" + // associated without kind nor members; repeated line; participation differs
+		"013075,single,,,AFAM-2,tempo pieno,,6OO,400.00,,600.00,400.00,\n" // mode and amount malformed
+	_, err = ReadAdhesions(strings.NewReader(bad))
+	p, ok := problem.As(err)
+	if !ok {
+		t.Fatalf("not a problem: %v", err)
+	}
+	var got []string
+	for _, f := range p.Fields {
+		got = append(got, f.Field)
+	}
+	for _, want := range []string{"riga 2, colonna comune_istat", "riga 2, colonna family_share_20000", "riga 3, colonna association_kind",
+		"riga 3, colonna members", "riga 4, colonna mode", "riga 4, colonna total_20000"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("no error on %s in %v", want, got)
+		}
+	}
+}
+
+func FuzzReadAdhesions(f *testing.F) {
+	f.Add([]byte(adhesionHeader + "013075,single,,,AFAM-1,full_time,,600.00,435.00,165.00,650.00,480.00,170.00\n"))
+	f.Add([]byte(strings.ReplaceAll(adhesionHeader, ",", ";") + "013075;single;;;AFAM-1;full_time;;600,00;435,00;;650,00;480,00;\n"))
+	f.Add([]byte(adhesionHeader + "016024,associated,union,016001,A,other,Sabato,1.00,1.00,,1.00,1.00,\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lines, err := ReadAdhesions(strings.NewReader(string(b)))
+		if err != nil {
+			if _, ok := problem.As(err); !ok {
+				t.Fatalf("not a problem: %v", err)
+			}
+			return
+		}
+		for _, l := range lines {
+			if !program.ValidISTAT(l.ComuneISTAT) || l.Facility == "" || l.ISEE20000.Total <= 0 || l.ISEE20000.FamilyShare > l.ISEE20000.Total ||
+				l.ISEE25000.Total <= 0 || (l.ApplicationType != "single" && l.ApplicationType != "associated") {
+				t.Fatalf("accepted a bad line %+v", l)
+			}
+		}
+	})
 }

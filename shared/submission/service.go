@@ -230,6 +230,17 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 	if len(data) == 0 || string(data) == "null" {
 		data = json.RawMessage(`{}`)
 	}
+	if pf, ok := prog.(program.Prefiller); ok && s.Registries != nil {
+		// What the Region pre-loaded for the org (a returning Comune's
+		// 2024/25 adhesion) fills what the new draft leaves out.
+		reg, err := s.Registries.Registry(ctx, c.ID)
+		if err != nil {
+			return Submission{}, false, err
+		}
+		if data, err = pf.Prefill(data, org, reg); err != nil {
+			return Submission{}, false, err
+		}
+	}
 	if err := checkDraftSize(data); err != nil {
 		return Submission{}, false, err
 	}

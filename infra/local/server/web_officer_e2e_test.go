@@ -66,9 +66,12 @@ func TestWebOfficerRejectsTheComuneResendsTheOfficerValidates(t *testing.T) {
 
 	// The Comune: the notes and the deadline, the correction, the resend.
 	b.signOut()
-	b.run("the Comune opens its scheda", chromedp.Navigate(b.base+"/#/domande/"+id+"/correzione"))
+	b.run("the Comune opens its applications", chromedp.Navigate(b.base+"/#/bandi/"+PiemonteCall+"/domande"))
 	b.signIn("torino")
-	b.run("the correction page", chromedp.WaitVisible(`#correction-form`))
+	b.until("the rejected scheda in the Comune's list", fmt.Sprintf(`!!document.getElementById(%s)`, js("correct-"+id)),
+		`window.dispatchEvent(new HashChangeEvent('hashchange'))`)
+	b.step("comune-00-le-mie-domande")
+	b.run("the correction page", chromedp.Click("#correct-"+id), chromedp.WaitVisible(`#correction-form`))
 	if got := b.text(`#review-notes`); got != notes {
 		t.Errorf("the Comune sees the notes %q", got)
 	}

@@ -295,3 +295,6 @@ func TestAnEmptyDraftDecodes(t *testing.T) {
 		}
 	}
 }
+
+// The application's description names exactly the fields the decoder accepts.
+func TestFormIsDescribed(t *testing.T) { pt.FormIsDescribed(t, New()) }

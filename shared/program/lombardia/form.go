@@ -95,6 +95,8 @@ func (Program) Fields() []program.Field {
 			Options: program.Options(FeeMethods, "bands", "linear")},
 		{Name: "linearFormula", Label: "Formula della funzione lineare", Kind: program.KindText},
 		{Name: "participatedLastEdition", Label: "Comune aderente alla Misura 2024/2025", Kind: program.KindBoolean},
+		{Name: "unchangedConditions", Label: "Le condizioni di partecipazione (modalità di partecipazione, strutture e tariffe confermate per il 2024/2025) rimangono invariate per il 2025/2026", Kind: program.KindBoolean,
+			Help: "Solo per i Comuni aderenti alla Misura 2024/2025, i cui dati sono pre-caricati: dichiararlo invece di reinserirli."},
 		{Name: "feesIncreased", Label: "Le tariffe per le fasce ISEE entro 20.000 ed entro 25.000 euro hanno subito variazioni in aumento rispetto al 2024-2025", Kind: program.KindBoolean},
 		{Name: "increasePercent", Label: "Aumento percentuale", Kind: program.KindDecimal, Help: "Ad esempio 3.50."},
 		{Name: "increaseReason", Label: "Fattispecie a cui è riconducibile la variazione", Kind: program.KindChoice,

@@ -229,10 +229,14 @@ type Form struct {
 	FeeMethod                      string          `json:"feeMethod"`         // bands | linear
 	LinearFormula                  string          `json:"linearFormula"`
 	ParticipatedLastEdition        bool            `json:"participatedLastEdition"`
-	FeesIncreased                  bool            `json:"feesIncreased"`
-	IncreasePercent                program.Decimal `json:"increasePercent"`
-	IncreaseReason                 string          `json:"increaseReason"` // a key of IncreaseReasons
-	Facilities                     []Facility      `json:"facilities"`
+	// UnchangedConditions: a returning Comune declares that its
+	// participation, facilities and fees are those pre-loaded from 2024/25
+	// (C.1, "condizioni invariate").
+	UnchangedConditions bool            `json:"unchangedConditions"`
+	FeesIncreased       bool            `json:"feesIncreased"`
+	IncreasePercent     program.Decimal `json:"increasePercent"`
+	IncreaseReason      string          `json:"increaseReason"` // a key of IncreaseReasons
+	Facilities          []Facility      `json:"facilities"`
 }
 
 // Decode reads the A1 strictly.
@@ -262,8 +266,12 @@ func (f *Form) Check(ctx program.Context) problem.Fields {
 	if len(f.Facilities) == 0 {
 		out.Add("facilities", problem.FieldRequired, "Indicare almeno una struttura (pubblica o privata in convenzione).")
 	}
+	// A returning Comune's fee lines are checked against the fees the
+	// Region approved for 2024/25 (its pre-loaded adhesion), whatever the
+	// form says last year's were.
+	facilities := f.checkReturning(&out, reg, istat)
 	seen := map[string]int{}
-	for i, fac := range f.Facilities {
+	for i, fac := range facilities {
 		p := fmt.Sprintf("facilities[%d]", i)
 		if fac.AFAMUDOS != "" && seen[fac.AFAMUDOS] > 0 {
 			out.Add(p+".afamUdos", program.FieldDuplicate, "La struttura compare già in facilities[%d].", seen[fac.AFAMUDOS]-1)

@@ -6,9 +6,10 @@ import (
 )
 
 // ReferenceLists: the officers import the AFAM_UDOS registry of
-// facilities into the call; every facility of a form must be in it.
+// facilities into the call, every facility of a form must be in it; and
+// the 2024/25 adhesions, which returning Comuni find pre-loaded (C.1).
 func (Program) ReferenceLists() []program.ReferenceList {
-	return []program.ReferenceList{registry.Facilities}
+	return []program.ReferenceList{registry.Facilities, registry.Adhesions}
 }
 
 // facility finds a facility of the call's AFAM_UDOS registry.

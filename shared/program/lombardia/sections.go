@@ -81,6 +81,7 @@ func (f *Form) Sections() []program.Section {
 		[2]string{label("feeMethod"), FeeMethods[f.FeeMethod]},
 		[2]string{label("linearFormula"), f.LinearFormula},
 		[2]string{label("participatedLastEdition"), yes(f.ParticipatedLastEdition)},
+		[2]string{label("unchangedConditions"), yes(f.UnchangedConditions)},
 		[2]string{label("feesIncreased"), yes(f.FeesIncreased)},
 	)
 	if f.FeesIncreased {

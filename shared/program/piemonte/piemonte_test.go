@@ -206,3 +206,6 @@ func TestAnEmptyDraftDecodes(t *testing.T) {
 		}
 	}
 }
+
+// The scheda's description names exactly the fields the decoder accepts.
+func TestFormIsDescribed(t *testing.T) { pt.FormIsDescribed(t, New()) }

@@ -61,7 +61,9 @@ async function applications(callId) {
   const [c, { submissions }] = await Promise.all([get(`/v1/calls/${enc(callId)}`), get(`/v1/calls/${enc(callId)}/submissions`)]);
   const rows = submissions.map((s) => h('tr', {},
     h('td', {}, h('a', { href: `#/domande/${enc(s.id)}` }, s.id)),
-    h('td', {}, s.org), h('td', {}, stateOf(s.state)),
+    h('td', {}, s.org), h('td', {}, stateOf(s.state),
+      // a rejected application: the correction view (page-correction.js) serves every program
+      s.state === 'rejected' ? h('div', {}, h('a', { href: `#/domande/${enc(s.id)}/correzione`, id: `correct-${s.id}` }, 'Vedi le note e correggi')) : null),
     h('td', {}, s.protocol ? `${s.protocol.number} del ${rome(s.protocol.at, true)}` : '—')));
   page(`Le mie domande — ${c.title}`,
     submissions.length
