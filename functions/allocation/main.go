@@ -15,12 +15,14 @@ import (
 
 func main() {
 	env := cloud.Must(cloud.Load(context.Background()))
-	svc := cloud.Must(env.App(cloud.Blobs)).Allocation
+	// Mailer: the fund's e-mails to the Comuni that filed are composed
+	// here too (Announced publishes the fund before running the riparto).
+	svc := cloud.Must(env.App(cloud.Blobs, cloud.Mailer)).Allocation
 	lambda.Start(lambdalog.Async(func(ctx context.Context, payload json.RawMessage) error {
 		funds, err := eventbus.DecodeFunds(payload)
 		if err != nil {
 			return err
 		}
-		return svc.Execute(ctx, funds.AllocationID)
+		return svc.Announced(ctx, funds.AllocationID)
 	}))
 }

@@ -95,9 +95,12 @@ var TableAccess = map[string]Access{
 	// Runs a riparto: the run, the call's applications, its lines, the
 	// end of the call's active run.
 	"allocation": {
-		Read:   []string{pkAlloc, pkCall, pkSub, pkRegistry},
-		Index:  []string{ixSubs},
-		Write:  []string{pkAlloc, pkAudit},
+		Read:  []string{pkAlloc, pkCall, pkSub, pkRegistry},
+		Index: []string{ixSubs},
+		// The fund published on the call and its e-mails queued (Announced:
+		// the FundsAnnounced delivery completes what the announcing request
+		// may not have).
+		Write:  []string{pkAlloc, pkAudit, pkCall, pkOutbox},
 		Delete: []string{pkCall},
 		Batch:  []string{pkAlloc},
 	},

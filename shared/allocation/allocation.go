@@ -577,6 +577,25 @@ func (s *Service) Publish(ctx context.Context, run Run) error {
 	return nil
 }
 
+// Announced is what a FundsAnnounced delivery does (the allocation
+// function's entry point, and the local runtime's): the fund published on
+// the call with its e-mails queued, then the run. The event is an outbox
+// item of the run's transaction, delivered at least once, so the
+// publication happens even when the announcing request died right after
+// the run was stored; both steps are idempotent (Publish by the call's
+// recorded fund and the e-mails' keys, Execute by the run's lease), so a
+// redelivery adds nothing.
+func (s *Service) Announced(ctx context.Context, runID string) error {
+	run, err := s.Store.Run(ctx, runID)
+	if err != nil {
+		return fmt.Errorf("announced run %s: %w", runID, err)
+	}
+	if err := s.Publish(ctx, run); err != nil {
+		return err
+	}
+	return s.Execute(ctx, runID)
+}
+
 // replay answers a repeated Idempotency-Key with its run, or 422 when the
 // key was used for another request.
 func (s *Service) replay(ctx context.Context, runID, storedHash, hash string) (Run, bool, error) {

@@ -216,13 +216,13 @@ func (s *Store) SaveSubmissionWith(ctx context.Context, sub submission.Submissio
 
 // RedriveDead puts every dead-lettered message back in the pending set,
 // its attempts reset (the operator fixed the cause: docs/deploy.md,
-// runbook); it returns how many. The relay's next drain sends them.
-func (s *Store) RedriveDead(ctx context.Context) (int, error) {
+// runbook); it returns their ids, for the relay to send them at once.
+func (s *Store) RedriveDead(ctx context.Context) ([]string, error) {
 	dead, err := s.DeadMessages(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var ids []string
 	for _, m := range dead {
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &s.table, Key: key(outboxPK(m.ID), "META"),
@@ -237,9 +237,9 @@ func (s *Store) RedriveDead(ctx context.Context) (int, error) {
 			continue // redriven meanwhile
 		}
 		if err != nil {
-			return n, classify(fmt.Errorf("redrive %s: %w", m.ID, err))
+			return ids, classify(fmt.Errorf("redrive %s: %w", m.ID, err))
 		}
-		n++
+		ids = append(ids, m.ID)
 	}
-	return n, nil
+	return ids, nil
 }

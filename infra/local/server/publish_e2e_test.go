@@ -1,13 +1,17 @@
 package server
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"sportello/infra/apiclient"
+	"sportello/shared/allocation"
 	"sportello/shared/clock"
+	"sportello/shared/money"
+	txoutbox "sportello/shared/outbox"
 )
 
 // Issue #18 item 9 (Piemonte P27: "non appena l'informazione sarà
@@ -75,5 +79,58 @@ func TestPiemonteFundIsPublishedOnTheCallAndEmailedToTheComuniThatFiled(t *testi
 	}
 	if len(to) != 2 || to["servizi.educativi@comune.torino.it"] != 1 || to[novaraMail] != 1 {
 		t.Fatalf("fund e-mails by recipient: %v", to)
+	}
+}
+
+// The announcing request stored the run with its FundsAnnounced (one
+// transaction) and died before publishing the fund: the relay's delivery
+// of the event publishes it and sends the e-mails, once, however often it
+// is delivered.
+func TestAFundWhoseRequestDiedAfterTheRunIsStillPublishedOnce(t *testing.T) {
+	e := newEnv(t, clock.InRome(2026, 5, 10, 9, 0))
+	torino := loadExample(t, "piemonte-torino.json")
+	tok := e.applicant(torino.Org)
+	id := e.draft(PiemonteCall, tok, torino.Org, torino.Data)
+	protocolOf(t, e.do("POST", "/v1/submissions/"+id+"/submit", tok, nil))
+	e.clk.Set(clock.InRome(2026, 6, 10, 10, 0))
+	off := e.officer("PIE")
+	e.review(id, off, apiclient.Decision{Decision: "validate"})
+
+	// The request's work up to the run's transaction, and no further.
+	ctx := context.Background()
+	c, err := e.rt.Store.Call(ctx, PiemonteCall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, created, err := e.rt.App.Allocation.Announce(ctx, c, "alloc-died", allocation.Announcement{Fund: money.Cents(1_500_000_00), Act: "D.D. n. 412 del 10/06/2026", By: "officer-PIE"})
+	if err != nil || !created {
+		t.Fatalf("announce: %v %v", created, err)
+	}
+	mails := func() []string {
+		got, _ := filepath.Glob(filepath.Join(e.rt.OutboxDir, "*Fondo_comunicato*"))
+		return got
+	}
+	// Nothing else of the request ran: the relay's delivery of the event
+	// (its own timer, or the drain below) publishes the fund.
+	tok = e.applicant(torino.Org) // a token of the new day
+	e.drainUntil("the fund published and e-mailed", func() bool { return len(mails()) == 1 })
+	e.rt.WaitAllocations()
+	if f := deref(e.call(PiemonteCall, tok).Funds); f.AllocationId != run.ID || f.Amount != "1500000.00" {
+		t.Fatalf("the call reads the fund as %+v", f)
+	}
+	// A redelivery of FundsAnnounced publishes nothing new.
+	m, _, _ := e.rt.Store.Message(ctx, txoutbox.ID(run.ID, 1, "announced"))
+	m.Status = txoutbox.Pending
+	if err := e.rt.Relay.Handle(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	e.rt.WaitAllocations()
+	for range 3 {
+		if _, err := e.rt.Relay.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := mails(); len(got) != 1 {
+		t.Fatalf("fund e-mails after a redelivery: %v, want one", got)
 	}
 }

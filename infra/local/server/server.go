@@ -310,7 +310,7 @@ func (rt *Runtime) FundsAnnounced(_ context.Context, callID, runID string) error
 func (rt *Runtime) executeRun(runID string) {
 	failures := 0
 	for {
-		err := rt.App.Allocation.Execute(context.Background(), runID)
+		err := rt.App.Allocation.Announced(context.Background(), runID)
 		var held *allocation.LeaseHeld
 		switch {
 		case err == nil:
