@@ -64,6 +64,7 @@ func TestRules(t *testing.T) {
 		{Name: "the fee method is required", Change: to("feeMethod", nil), Field: "feeMethod", Code: problem.FieldRequired},
 
 		// A.4.4: fee increases.
+		{Name: "condizioni invariate need a pre-loaded 2024/25 adhesion", Change: to("unchangedConditions", true), Field: "unchangedConditions", Code: problem.FieldNotAllowed},
 		{Name: "an increase above 7 % for a returning Comune is refused", Change: to("increasePercent", "7.01"), Field: "increasePercent", Code: program.FieldIncreaseOverLimit},
 		{Name: "7.00 % exactly is allowed", Change: to("increasePercent", "7.00")},
 		{Name: "a Comune new to the measure has no 7 % limit", Change: changes(to("participatedLastEdition", false), to("increasePercent", "12.00"))},
