@@ -48,13 +48,19 @@ build: assets
 	done
 
 ## bench: side-by-side measurements (ratios, never thresholds); see docs/performance.md
+# Every line runs even when an earlier one fails (a rush that saw a 5xx
+# still leaves the other figures worth having); the failed lines are named
+# at the end and make bench fails.
 bench:
-	$(GO) run ./infra/bench/rush
-	$(GO) run ./infra/bench/rush -durable
-	SPORTELLO_CRASH_ITERATIONS=20 $(GO) test -count=1 -run '^TestCrashConsistencyUnderSIGKILL$$' ./infra/local/server/
-	$(GO) run ./infra/bench/uploadrss
-	$(GO) run ./shared/riparto/cmd/ripartobench
-	$(GO) run ./infra/bench/coldstart -runs 5
+	@failed=""; \
+	run() { echo "== $$*"; "$$@" || failed="$$failed\n  $$*"; }; \
+	run $(GO) run ./infra/bench/rush; \
+	run $(GO) run ./infra/bench/rush -durable; \
+	run env SPORTELLO_CRASH_ITERATIONS=20 $(GO) test -count=1 -run '^TestCrashConsistencyUnderSIGKILL$$' ./infra/local/server/; \
+	run $(GO) run ./infra/bench/uploadrss; \
+	run $(GO) run ./shared/riparto/cmd/ripartobench; \
+	run $(GO) run ./infra/bench/coldstart -runs 5; \
+	if [ -n "$$failed" ]; then printf "make bench: these lines failed:$$failed\n"; exit 1; fi
 
 ## lint: golangci-lint with the checked-in .golangci.yml; the pinned version is installed into .tools/ on first use
 GOLANGCI_LINT_VERSION := v2.15.0

@@ -9,15 +9,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -25,6 +31,7 @@ import (
 	"sportello/infra/bench/lambdaharness"
 	"sportello/infra/local/emulator"
 	"sportello/shared/dynamo"
+	"sportello/shared/web"
 )
 
 func main() {
@@ -62,12 +69,14 @@ func run(runs int) error {
 	if err := dynamo.New(ddb.Client(), "bench").CreateTable(ctx); err != nil {
 		return err
 	}
-	env := append(os.Environ(),
+	kms := kmsStandIn()
+	defer kms.Close()
+	env := append(os.Environ(), "AWS_ENDPOINT_URL_KMS="+kms.URL, "SPORTELLO_PII_KMS_KEY="+benchKeyID,
 		"AWS_REGION="+emulator.Region, "AWS_ACCESS_KEY_ID="+emulator.AccessKey, "AWS_SECRET_ACCESS_KEY="+emulator.SecretKey,
 		"AWS_ENDPOINT_URL_DYNAMODB="+ddb.URL, "AWS_ENDPOINT_URL_S3="+s3.URL, "AWS_ENDPOINT_URL_SCHEDULER=http://127.0.0.1:9",
 		"SPORTELLO_TABLE=bench", "SPORTELLO_BUCKET=bench", "SPORTELLO_SCHEDULER_GROUP=bench",
 		"SPORTELLO_SCHEDULER_ROLE_ARN=arn:aws:iam::000000000000:role/bench", "SPORTELLO_WINDOWS_FUNCTION_ARN=arn:aws:lambda:eu-south-1:000000000000:function:windows",
-		"SPORTELLO_EVENT_BUS=bench", "SPORTELLO_SENDER=noreply@example.org", "AWS_LAMBDA_FUNCTION_NAME=bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256")
+		"SPORTELLO_EVENT_BUS=bench", web.EnvClientID+"=bench", "SPORTELLO_SENDER=noreply@example.org", "AWS_LAMBDA_FUNCTION_NAME=bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256")
 
 	fns := []string{"hello"}
 	entries, _ := os.ReadDir("functions")
@@ -91,7 +100,8 @@ func run(runs int) error {
 		st, _ := os.Stat(bin)
 		s := sample{name: fn, size: st.Size()}
 		for i := 0; i < runs; i++ {
-			ready, first, err := coldStart(ctx, bin, env, eventFor(fn))
+			payload, refused := eventFor(fn)
+			ready, first, err := coldStart(ctx, bin, env, payload, refused)
 			if err != nil {
 				return fmt.Errorf("%s: %w", fn, err)
 			}
@@ -111,7 +121,10 @@ func run(runs int) error {
 	return nil
 }
 
-func coldStart(ctx context.Context, bin string, env []string, payload []byte) (time.Duration, time.Duration, error) {
+// refused says the event names something the empty table does not hold:
+// the function must answer with its error (a cold start up to the store
+// read and the refusal), and any other outcome fails the bench.
+func coldStart(ctx context.Context, bin string, env []string, payload []byte, refused string) (time.Duration, time.Duration, error) {
 	h, err := lambdaharness.Start()
 	if err != nil {
 		return 0, 0, err
@@ -121,24 +134,50 @@ func coldStart(ctx context.Context, bin string, env []string, payload []byte) (t
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = append(slices.Clip(env), "AWS_LAMBDA_RUNTIME_API="+h.Addr)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, 0, err
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }() // the function was killed on purpose: its exit status says nothing
-	readyAt, err := h.Ready(ctx)
+	// A function that cannot start exits: say so with its output at once
+	// instead of waiting for the harness's deadline.
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill(); <-exited }() // the function was killed on purpose: its exit status says nothing
+	readyCtx, notReady := context.WithCancelCause(ctx)
+	defer notReady(nil)
+	go func() {
+		select {
+		case err := <-exited:
+			exited <- err
+			notReady(fmt.Errorf("exited before it was ready (%v): %s", err, bytes.TrimSpace(stderr.Bytes())))
+		case <-readyCtx.Done():
+		}
+	}()
+	readyAt, err := h.Ready(readyCtx)
 	if err != nil {
+		if cause := context.Cause(readyCtx); cause != nil && cause != err {
+			return 0, 0, cause
+		}
 		return 0, 0, err
 	}
 	invoked := time.Now()
-	if _, err := h.Invoke(ctx, payload); err != nil {
+	_, err = h.Invoke(ctx, payload)
+	took := time.Since(invoked)
+	switch {
+	case refused == "" && err != nil:
 		return 0, 0, err
+	case refused != "" && (err == nil || !strings.Contains(err.Error(), refused)):
+		return 0, 0, fmt.Errorf("want the refusal %q, got %v", refused, err)
 	}
-	return readyAt.Sub(start), time.Since(invoked), nil
+	return readyAt.Sub(start), took, nil
 }
 
-// eventFor is one representative first invocation per function.
-func eventFor(fn string) []byte {
+// eventFor is one representative first invocation per function, and the
+// refusal it must get when the event names something the table lacks.
+func eventFor(fn string) ([]byte, string) {
+	refused := ""
 	var v any = map[string]string{"kind": "reconcile"}
 	http := func(method, path string) events.APIGatewayV2HTTPRequest {
 		ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: path, Headers: map[string]string{}}
@@ -160,11 +199,56 @@ func eventFor(fn string) []byte {
 		v = http("GET", "/v1/documents/doc_aaaaaaaaaaaaaaaa/download")
 	case "documents":
 		v = events.S3Event{Records: []events.S3EventRecord{{S3: events.S3Entity{Bucket: events.S3Bucket{Name: "bench"}, Object: events.S3Object{Key: "documents/c/s/doc_aaaaaaaaaaaaaaaa"}}}}}
+	case "relay":
+		v = map[string]string{"kind": "drain"}
+	case "web":
+		v = http("GET", "/")
 	case "allocation":
-		v = map[string]string{"allocationId": "alloc_aaaaaaaaaaaaaaaa", "callId": "call_x"}
+		// An announcement for a run that was never created is refused
+		// loudly (Lambda retries it, then the DLQ), never dropped.
+		v, refused = map[string]string{"allocationId": "alloc_aaaaaaaaaaaaaaaa", "callId": "call_x"}, "not_found"
 	}
 	b, _ := json.Marshal(v)
-	return b
+	return b, refused
+}
+
+const benchKeyID = "arn:aws:kms:eu-south-1:000000000000:key/bench"
+
+// kmsStandIn answers the two KMS calls a cold start makes (the submissions
+// function loads the PII data key: generated once, decrypted afterwards),
+// over KMS's JSON protocol, so the call is part of the measured start as it
+// is in the cloud. The "ciphertext" is the key behind its id: a bench, not
+// a key store.
+func kmsStandIn() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ KeyId, CiphertextBlob string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		out := map[string]string{"KeyId": benchKeyID}
+		switch r.Header.Get("X-Amz-Target") {
+		case "TrentService.GenerateDataKey":
+			key := make([]byte, 32)
+			_, _ = rand.Read(key)
+			out["Plaintext"] = base64.StdEncoding.EncodeToString(key)
+			out["CiphertextBlob"] = base64.StdEncoding.EncodeToString(append([]byte(benchKeyID+"|"), key...))
+		case "TrentService.Decrypt":
+			blob, err := base64.StdEncoding.DecodeString(in.CiphertextBlob)
+			if err != nil || !bytes.HasPrefix(blob, []byte(benchKeyID+"|")) {
+				w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"__type":"InvalidCiphertextException"}`))
+				return
+			}
+			out["Plaintext"] = base64.StdEncoding.EncodeToString(blob[len(benchKeyID)+1:])
+		default:
+			http.Error(w, "unsupported", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_ = json.NewEncoder(w).Encode(out)
+	}))
 }
 
 func median(d []time.Duration) time.Duration {
