@@ -144,7 +144,10 @@ func coldStart(ctx context.Context, bin string, env []string, payload []byte, re
 	// instead of waiting for the harness's deadline.
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	defer func() { _ = cmd.Process.Kill(); <-exited }() // the function was killed on purpose: its exit status says nothing
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = <-exited // the function was killed on purpose: its exit status says nothing
+	}()
 	readyCtx, notReady := context.WithCancelCause(ctx)
 	defer notReady(nil)
 	go func() {
@@ -221,7 +224,7 @@ const benchKeyID = "arn:aws:kms:eu-south-1:000000000000:key/bench"
 // a key store.
 func kmsStandIn() *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ KeyId, CiphertextBlob string }
+		var in struct{ CiphertextBlob string }
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
