@@ -146,7 +146,7 @@ func coldStart(ctx context.Context, bin string, env []string, payload []byte, re
 	go func() { exited <- cmd.Wait() }()
 	defer func() {
 		_ = cmd.Process.Kill()
-		_ = <-exited // the function was killed on purpose: its exit status says nothing
+		<-exited // the function was killed on purpose: its exit status says nothing
 	}()
 	readyCtx, notReady := context.WithCancelCause(ctx)
 	defer notReady(nil)
