@@ -142,19 +142,17 @@ func coldStart(ctx context.Context, bin string, env []string, payload []byte, re
 	}
 	// A function that cannot start exits: say so with its output at once
 	// instead of waiting for the harness's deadline.
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited // the function was killed on purpose: its exit status says nothing
-	}()
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	// The function is killed on purpose at the end: its exit status says nothing.
+	defer func() { _ = cmd.Process.Kill(); <-exited }()
 	readyCtx, notReady := context.WithCancelCause(ctx)
 	defer notReady(nil)
 	go func() {
 		select {
-		case err := <-exited:
-			exited <- err
-			notReady(fmt.Errorf("exited before it was ready (%v): %s", err, bytes.TrimSpace(stderr.Bytes())))
+		case <-exited:
+			notReady(fmt.Errorf("exited before it was ready (%v): %s", waitErr, bytes.TrimSpace(stderr.Bytes())))
 		case <-readyCtx.Done():
 		}
 	}()

@@ -62,7 +62,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		{"wrong audience", badAud, nil},
 		// Calls are public acts: any applicant may read them.
 		{"applicant of another org", e.applicant("comune:016024"), map[string]bool{"GET /v1/calls": true, "GET /v1/calls/{callId}": true,
-			"GET /v1/calls/{callId}/submissions": true, "GET /v1/calls/{callId}/rendicontazioni": true}}, // its own: none
+			"GET /v1/calls/{callId}/form": true, "GET /v1/calls/{callId}/submissions": true, "GET /v1/calls/{callId}/rendicontazioni": true}}, // its own: none
 		// Another region's officer sees an empty list, and nothing else.
 		{"officer of another region", e.officer("PIE"), map[string]bool{"GET /v1/calls": true}},
 	}
