@@ -280,13 +280,7 @@ func (d *DynamoDB) checkLimits(w http.ResponseWriter, op string, body []byte) (r
 			}
 		}
 	case "BatchWriteItem":
-		var in struct {
-			RequestItems map[string][]struct {
-				PutRequest *struct {
-					Item map[string]json.RawMessage `json:"Item"`
-				} `json:"PutRequest"`
-			} `json:"RequestItems"`
-		}
+		var in batchWriteInput
 		if json.Unmarshal(body, &in) != nil {
 			return false
 		}
@@ -436,16 +430,7 @@ func (d *DynamoDB) awsWrite(w http.ResponseWriter, m *Model, op string, body []b
 }
 
 func (d *DynamoDB) awsBatchWrite(w http.ResponseWriter, m *Model, body []byte, plain func(http.ResponseWriter)) {
-	var in struct {
-		RequestItems map[string][]struct {
-			PutRequest *struct {
-				Item map[string]json.RawMessage `json:"Item"`
-			} `json:"PutRequest"`
-			DeleteRequest *struct {
-				Key map[string]json.RawMessage `json:"Key"`
-			} `json:"DeleteRequest"`
-		} `json:"RequestItems"`
-	}
+	var in batchWriteInput
 	if err := json.Unmarshal(body, &in); err != nil {
 		awsError(w, errPrefix+"SerializationException", err.Error())
 		return
@@ -760,4 +745,17 @@ func awsError(w http.ResponseWriter, typ, msg string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.WriteHeader(http.StatusBadRequest)
 	json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg}) //nolint:errcheck // a client that went away has nothing left to read
+}
+
+// batchWriteInput is BatchWriteItem's request as the wire carries it, read
+// by the model (sizes, capacity), the query mirror and the stream stand-in.
+type batchWriteInput struct {
+	RequestItems map[string][]struct {
+		PutRequest *struct {
+			Item map[string]json.RawMessage `json:"Item"`
+		} `json:"PutRequest"`
+		DeleteRequest *struct {
+			Key map[string]json.RawMessage `json:"Key"`
+		} `json:"DeleteRequest"`
+	} `json:"RequestItems"`
 }

@@ -186,16 +186,7 @@ func written(op string, body []byte) map[string][]map[string]json.RawMessage {
 			}
 		}
 	case "BatchWriteItem":
-		var in struct {
-			RequestItems map[string][]struct {
-				PutRequest *struct {
-					Item map[string]json.RawMessage `json:"Item"`
-				} `json:"PutRequest"`
-				DeleteRequest *struct {
-					Key map[string]json.RawMessage `json:"Key"`
-				} `json:"DeleteRequest"`
-			} `json:"RequestItems"`
-		}
+		var in batchWriteInput
 		json.Unmarshal(body, &in) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
 		for table, reqs := range in.RequestItems {
 			for _, r := range reqs {

@@ -58,16 +58,7 @@ func (d *DynamoDB) stream(op string, body []byte) {
 			}
 		}
 	case "BatchWriteItem":
-		var in struct {
-			RequestItems map[string][]struct {
-				PutRequest *struct {
-					Item map[string]json.RawMessage `json:"Item"`
-				} `json:"PutRequest"`
-				DeleteRequest *struct {
-					Key map[string]json.RawMessage `json:"Key"`
-				} `json:"DeleteRequest"`
-			} `json:"RequestItems"`
-		}
+		var in batchWriteInput
 		json.Unmarshal(body, &in) //nolint:errcheck // as above
 		for table, reqs := range in.RequestItems {
 			for _, r := range reqs {
