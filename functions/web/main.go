@@ -9,14 +9,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"sportello/shared/catalog"
 	"sportello/shared/cloud"
 	"sportello/shared/lambdalog"
 	"sportello/shared/metrics"
+	"sportello/shared/program"
 	"sportello/shared/web"
 )
 
 func main() {
 	metrics.Enable(os.Stdout)
 	cfg := cloud.Must(web.ConfigFromEnv())
+	cfg.Regions = program.Programs(catalog.All()).Regions()
 	lambda.Start(lambdalog.Handler(cloud.Must(web.Router(cfg, lambdalog.New(os.Stdout))).Handle))
 }

@@ -40,7 +40,11 @@ const (
 type Config struct {
 	// SignIn is "dev" (the local runtime's dev token issuer) or "cognito"
 	// (the hosted UI, authorization code + PKCE).
-	SignIn   string
+	SignIn string
+	// Regions are the catalog's Regions, code → name: the pages name a
+	// call's or an officer's Region from them, so a new Region's program
+	// needs no change here.
+	Regions  map[string]string
 	AuthBase string // cognito: the hosted UI's base URL
 	ClientID string // cognito: the app client id
 	// Connect lists the other origins the page may call (Content-Security-
@@ -153,7 +157,7 @@ func Handlers(cfg Config) (map[string]apigw.HandlerFunc, error) {
 		}
 		return &apigw.Response{Status: http.StatusOK, Header: cfg.headers("text/html; charset=utf-8", "no-cache"), Body: b}, nil
 	}
-	settings, err := json.Marshal(map[string]string{"signIn": cfg.SignIn, "authBase": cfg.AuthBase, "clientId": cfg.ClientID})
+	settings, err := json.Marshal(map[string]any{"signIn": cfg.SignIn, "authBase": cfg.AuthBase, "clientId": cfg.ClientID, "regions": cfg.Regions})
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func TestPolicyAndSettings(t *testing.T) {
 		t.Errorf("headers %v", resp.Header)
 	}
 	resp, err = get(t, cfg, "GET /web/{asset}", "config.json")
-	if err != nil || string(resp.Body) != `{"authBase":"https://sportello.auth.eu-south-1.amazoncognito.com","clientId":"abc","signIn":"cognito"}` {
+	if err != nil || string(resp.Body) != `{"authBase":"https://sportello.auth.eu-south-1.amazoncognito.com","clientId":"abc","regions":null,"signIn":"cognito"}` {
 		t.Errorf("settings %s %v", resp.Body, err)
 	}
 	resp, err = get(t, cfg, "GET /web/{asset}", "titillium-web-400.woff2")
@@ -96,5 +96,38 @@ func TestConnectOriginsAreOrigins(t *testing.T) {
 	}
 	if _, err := Handlers(Config{SignIn: "implicit"}); err == nil {
 		t.Error("an unknown sign-in accepted")
+	}
+}
+
+// The pages name Regions only from the catalog the function was given:
+// none is written into a page, so a new Region's program changes no page.
+func TestRegionsComeFromTheConfigNotThePages(t *testing.T) {
+	cfg := Config{SignIn: "dev", Regions: map[string]string{"XYZ": "Prova"}}
+	resp, err := get(t, cfg, "GET /web/{asset}", "config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(resp.Body), `"regions":{"XYZ":"Prova"}`) {
+		t.Errorf("config.json does not carry the regions: %s", resp.Body)
+	}
+	err = fs.WalkDir(static, "static", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := static.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		// Codes only: a program's own public page (Lombardy's calculator)
+		// and the demo organisations may say where they are.
+		for _, code := range []string{"'LOM'", "'PIE'", "'FVG'", "LOM:", "PIE:", "FVG:", "Regione Autonoma"} {
+			if strings.Contains(string(b), code) {
+				t.Errorf("%s names a Region (%s): take it from config.regions", path, code)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -254,7 +254,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	gate.AllowOrigin(rt.URL) // the web pages upload straight to S3
 	// The web interface signs in with the dev token issuer and uploads
 	// straight to the local S3, as it does to the bucket in the cloud.
-	webRouter, err := web.Router(web.Config{SignIn: "dev", Connect: []string{rt.S3.URL}}, cfg.Log)
+	webRouter, err := web.Router(web.Config{SignIn: "dev", Connect: []string{rt.S3.URL}, Regions: rt.App.Programs.Regions()}, cfg.Log)
 	if err != nil {
 		return nil, err
 	}

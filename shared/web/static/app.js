@@ -56,8 +56,8 @@ function home() {
 const publicLinks = [];
 export function publicPage(href, text) { publicLinks.push([href, text]); }
 
-const regionNames = { PIE: 'Regione Piemonte', LOM: 'Regione Lombardia', FVG: 'Regione Autonoma Friuli Venezia Giulia' };
-export const regionName = (r) => regionNames[r] || r;
+// The Regions come from the catalog through /web/config.json.
+export const regionName = (r) => (config.regions && config.regions[r] ? `Regione ${config.regions[r]}` : r);
 
 function drawSession() {
   const zone = document.getElementById('session');
@@ -77,6 +77,8 @@ export async function start() {
     const resp = await fetch('/web/config.json', { credentials: 'omit' });
     Object.assign(config, await resp.json());
   } catch { /* keeps dev */ }
+  const regions = Object.keys(config.regions || {}).sort().map(regionName);
+  if (regions.length) document.getElementById('brand').textContent = regions.join(' · ');
   session.onChange(drawSession);
   drawSession();
   if (location.pathname === '/auth/callback') {

@@ -2,17 +2,17 @@
 // issuer with a demo profile (never deployed: the stack has no such route).
 import { h, page, alert } from './ui.js';
 import { devSignIn, cognitoSignIn } from './session.js';
-import { afterSignIn, route, config } from './app.js';
+import { afterSignIn, route, config, regionName } from './app.js';
 
-// Demo profiles of the local runtime's seeded data.
-export const profiles = [
+// Demo profiles: the local runtime's seeded organisations, and an officer
+// of each Region of the catalog.
+const profiles = () => [
   { id: 'milano', label: 'Comune di Milano (Lombardia)', role: 'applicant', orgs: ['comune:015146'] },
   { id: 'bergamo', label: 'Comune di Bergamo (Lombardia)', role: 'applicant', orgs: ['comune:016024'] },
   { id: 'torino', label: 'Comune di Torino (Piemonte)', role: 'applicant', orgs: ['comune:001272'] },
   { id: 'udine-gestore', label: 'Cooperativa Sociale Il Nido, gestore (Friuli Venezia Giulia)', role: 'applicant', orgs: ['gestore:01234567897'] },
-  { id: 'officer-lom', label: 'Funzionario della Regione Lombardia', role: 'officer', region: 'LOM' },
-  { id: 'officer-pie', label: 'Funzionario della Regione Piemonte', role: 'officer', region: 'PIE' },
-  { id: 'officer-fvg', label: 'Funzionario della Regione Autonoma Friuli Venezia Giulia', role: 'officer', region: 'FVG' },
+  ...Object.keys(config.regions || {}).sort().map((code) => (
+    { id: `officer-${code.toLowerCase()}`, label: `Funzionario della ${regionName(code)}`, role: 'officer', region: code })),
 ];
 
 route(/^#\/accedi$/, () => signInPage(config), false);
@@ -30,10 +30,11 @@ export function signInPage(config) {
   }
   const error = h('div', { 'aria-live': 'assertive' });
   const custom = h('input', { type: 'text', id: 'org', class: 'form-control', autocomplete: 'off', 'aria-describedby': 'org-help' });
+  const demo = profiles();
   const form = h('form', { novalidate: true },
     h('fieldset', {},
       h('legend', { class: 'h5' }, 'Profilo dimostrativo'),
-      ...profiles.map((p, i) => h('div', { class: 'form-check' },
+      ...demo.map((p, i) => h('div', { class: 'form-check' },
         h('input', { class: 'form-check-input', type: 'radio', name: 'profile', id: `p-${p.id}`, value: p.id, checked: i === 0 }),
         h('label', { class: 'form-check-label', for: `p-${p.id}` }, p.label)))),
     h('div', { class: 'form-group mt-4' },
@@ -44,7 +45,7 @@ export function signInPage(config) {
     h('button', { type: 'submit', class: 'btn btn-primary', id: 'sign-in' }, 'Accedi'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const chosen = profiles.find((p) => p.id === form.elements.profile.value);
+    const chosen = demo.find((p) => p.id === form.elements.profile.value);
     const orgs = custom.value.trim() ? [custom.value.trim()] : chosen.orgs || [];
     try {
       await devSignIn({ role: chosen.role, orgs, region: chosen.region || '' });
