@@ -13,6 +13,7 @@ import (
 	"sportello/shared/call"
 	"sportello/shared/dynamo"
 	"sportello/shared/dynamo/dynamotest"
+	"sportello/shared/dynamo/storetest"
 	"sportello/shared/problem"
 	"sportello/shared/retry"
 	"sportello/shared/submission"
@@ -20,23 +21,9 @@ import (
 
 var ctx = context.Background()
 
-func newCall(t *testing.T, s *dynamo.Store, id string) call.Call {
-	t.Helper()
-	c, err := call.New(id, "PIE", call.Spec{Program: "piemonte-rilevazione-2026", Title: "Rilevazione", Windows: []call.WindowSpec{
-		{ID: "w1", OpensAt: "2026-04-27T12:00:00+02:00", ClosesAt: "2026-05-18T12:00:00+02:00"},
-	}}, "officer", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateCall(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func TestCallRoundTripAndVersionedUpdate(t *testing.T) {
 	s, _ := dynamotest.New(t)
-	c := newCall(t, s, "pie-2026")
+	c := storetest.NewCall(t, s, "pie-2026")
 	if err := s.CreateCall(ctx, c); problem.CodeOf(err) != problem.CodeConflict {
 		t.Fatalf("a second call with the same id must conflict, got %v", err)
 	}
@@ -328,7 +315,7 @@ func TestJournalRestoresStateAfterRestart(t *testing.T) {
 	if err := s.CreateTable(ctx); err != nil {
 		t.Fatal(err)
 	}
-	newCall(t, s, "kept")
+	storetest.NewCall(t, s, "kept")
 	ddb.Close()
 	ddb2, err := emulator.StartDynamoDB("127.0.0.1:0", dir)
 	if err != nil {

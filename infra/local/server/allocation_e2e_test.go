@@ -39,9 +39,7 @@ func TestFVGRipartoEndToEnd(t *testing.T) {
 		org := "gestore:" + c.cf
 		tok := e.applicant(org)
 		id := e.draft(FVGCall, tok, org, raw)
-		for _, d := range ex.Documents {
-			e.uploadExample(id, tok, d)
-		}
+		e.uploadExamples(id, tok, ex.Documents)
 		if r := e.submit(id, tok); r.Status != 200 {
 			t.Fatalf("%s: %d %s", c.facility, r.Status, r.Body)
 		}

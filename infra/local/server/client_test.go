@@ -614,6 +614,14 @@ func (e *env) uploadExample(subID, token string, d exampleDoc) string {
 	return e.uploadFor(subID, token, d.Kind, d.Ref, d.File, d.ContentType)
 }
 
+// uploadExamples uploads every document of an example to the application.
+func (e *env) uploadExamples(subID, token string, docs []exampleDoc) {
+	e.t.Helper()
+	for _, d := range docs {
+		e.uploadExample(subID, token, d)
+	}
+}
+
 func loadExample(t *testing.T, name string) example {
 	b, err := samples.FS.ReadFile("submissions/" + name)
 	if err != nil {

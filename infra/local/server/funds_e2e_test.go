@@ -49,9 +49,7 @@ func (e *env) fileFVG(ops []fvgOperator) []string {
 		org := "gestore:" + c.cf
 		tok := e.applicant(org)
 		id := e.draft(FVGCall, tok, org, raw)
-		for _, d := range ex.Documents {
-			e.uploadExample(id, tok, d)
-		}
+		e.uploadExamples(id, tok, ex.Documents)
 		if r := e.submit(id, tok); r.Status != 200 {
 			e.t.Fatalf("%s: %d %s", c.facility, r.Status, r.Body)
 		}

@@ -138,9 +138,7 @@ func TestDocumentsRules(t *testing.T) {
 	}
 
 	// Integration requested: data frozen, uploads allowed until the deadline.
-	for _, d := range ex.Documents {
-		e.uploadExample(id, tok, d)
-	}
+	e.uploadExamples(id, tok, ex.Documents)
 	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("with every document: %d %s", r.Status, r.Body)
 	}
@@ -178,9 +176,7 @@ func TestReceiptAndSummaryPDFs(t *testing.T) {
 	if r.Status != 200 || r.Header.Get("Content-Type") != "application/pdf" || !strings.Contains(string(r.Body), "protocollo@postacert.comune.milano.it") {
 		t.Fatalf("summary: %d %.200s", r.Status, r.Body)
 	}
-	for _, d := range ex.Documents {
-		e.uploadExample(id, tok, d)
-	}
+	e.uploadExamples(id, tok, ex.Documents)
 	filed := e.submit(id, tok)
 	number := protocolOf(t, filed).Number
 	r = e.do("GET", "/v1/submissions/"+id+"/receipt", tok, nil)

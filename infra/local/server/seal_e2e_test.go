@@ -300,9 +300,7 @@ func TestMemberFilingAloneWinsOverAnAssociationListingIt(t *testing.T) {
 	raw := editForm(t, ex.Data, func(f *apiclient.LombardiaForm) { f.Members = ptr([]string{"016001", "015146"}) })
 	tok := e.applicant(ex.Org)
 	assoc := e.draft(LombardiaCall, tok, ex.Org, raw)
-	for _, d := range ex.Documents {
-		e.uploadExample(assoc, tok, d)
-	}
+	e.uploadExamples(assoc, tok, ex.Documents)
 	if r := e.submit(assoc, tok); r.Status != 200 {
 		t.Fatalf("association: %d %s", r.Status, r.Body)
 	}
@@ -340,16 +338,12 @@ func TestExclusionReleasesTheClaims(t *testing.T) {
 	ex := loadExample(t, "lombardia-bergamo-associated.json")
 	tok := e.applicant(ex.Org)
 	first := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
-	for _, d := range ex.Documents {
-		e.uploadExample(first, tok, d)
-	}
+	e.uploadExamples(first, tok, ex.Documents)
 	if r := e.submit(first, tok); r.Status != 200 {
 		t.Fatalf("first: %d %s", r.Status, r.Body)
 	}
 	second := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
-	for _, d := range ex.Documents {
-		e.uploadExample(second, tok, d)
-	}
+	e.uploadExamples(second, tok, ex.Documents)
 	if r := e.submit(second, tok); r.Status != 409 {
 		t.Fatalf("a second filing while the first holds the claims: %d %s", r.Status, r.Body)
 	}
@@ -411,9 +405,7 @@ func TestOneRegisterPerRegionAndYear(t *testing.T) {
 	file := func(callID string, facility string) string {
 		raw := editForm(t, ex.Data, func(f *apiclient.FvgForm) { f.Facility.Code = ptr(facility) })
 		id := e.draft(callID, tok, ex.Org, raw)
-		for _, d := range ex.Documents {
-			e.uploadExample(id, tok, d)
-		}
+		e.uploadExamples(id, tok, ex.Documents)
 		r := e.submit(id, tok)
 		if r.Status != 200 {
 			t.Fatalf("submit: %d %s", r.Status, r.Body)
@@ -479,9 +471,7 @@ func TestOneApplicationPerFacilityIgnoresCase(t *testing.T) {
 	file := func(code string) response {
 		raw := editForm(t, ex.Data, func(f *apiclient.FvgForm) { f.Facility.Code = ptr(code) })
 		id := e.draft(FVGCall, tok, ex.Org, raw)
-		for _, d := range ex.Documents {
-			e.uploadExample(id, tok, d)
-		}
+		e.uploadExamples(id, tok, ex.Documents)
 		return e.submit(id, tok)
 	}
 	if r := file("FVG-NIDO-0042"); r.Status != 200 {

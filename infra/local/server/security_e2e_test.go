@@ -127,9 +127,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	ex := loadExample(t, "lombardia-milano.json")
 	tok := e.applicant(ex.Org)
 	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
-	for _, d := range ex.Documents {
-		e.uploadExample(id, tok, d)
-	}
+	e.uploadExamples(id, tok, ex.Documents)
 	if r := e.submit(id, tok); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}

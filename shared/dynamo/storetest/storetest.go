@@ -152,7 +152,9 @@ var contract = []struct {
 	{"filings survive injected throttling and lost responses: no loss, no duplicate, no gap", filingUnderFaults},
 }
 
-func newCall(t *testing.T, s *dynamo.Store, id string) call.Call {
+// NewCall stores a Piemonte call with one window (27/04–18/05/2026), the
+// fixture every store test starts from.
+func NewCall(t *testing.T, s *dynamo.Store, id string) call.Call {
 	t.Helper()
 	c, err := call.New(id, "PIE", call.Spec{Program: "piemonte-rilevazione-2026", Title: "Rilevazione", Windows: []call.WindowSpec{
 		{ID: "w1", OpensAt: "2026-04-27T12:00:00+02:00", ClosesAt: "2026-05-18T12:00:00+02:00"},
@@ -235,7 +237,7 @@ func unavailable(err error) bool {
 }
 
 func callOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
-	c := newCall(t, s, "pie-2026")
+	c := NewCall(t, s, "pie-2026")
 	if err := s.CreateCall(ctx, c); problem.CodeOf(err) != problem.CodeConflict {
 		t.Fatalf("a second call with the same id: %v, want conflict", err)
 	}
@@ -249,7 +251,7 @@ func callOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 }
 
 func callUpdatesRace(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
-	newCall(t, s, "pie-2026")
+	NewCall(t, s, "pie-2026")
 	race(20, func(i int) {
 		_, err := s.UpdateCall(ctx, "pie-2026", func(c *call.Call) error {
 			if c.Params == nil {
@@ -650,7 +652,7 @@ func callsShowChangesAtOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB)
 	// finds it); a client asks again, up to 5 s. A change to a listed call
 	// — a proroga — shows at once: the reconcile must not close a window
 	// at its old instant.
-	c := newCall(t, s, "pie-2026")
+	c := NewCall(t, s, "pie-2026")
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		calls, err := s.Calls(ctx)
 		if err != nil {
