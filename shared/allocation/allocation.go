@@ -178,8 +178,9 @@ type Store interface {
 	ReleaseRun(ctx context.Context, r Run) error
 	// FinishRun stores the lines and the final state, and frees the call's
 	// active-run slot; ErrLeaseLost if r.Attempt no longer holds the run.
-	FinishRun(ctx context.Context, r Run, lines []Line) error
-	Audit(ctx context.Context, e audit.Entry) error
+	// fx, the result's effects (its audit line), are written in the
+	// transaction of the final state.
+	FinishRun(ctx context.Context, r Run, lines []Line, fx outbox.Effects) error
 }
 
 // Blobs keeps the frozen inputs and the exports.
@@ -664,7 +665,7 @@ func (s *Service) Execute(ctx context.Context, runID string) (err error) {
 	}
 	if err != nil {
 		run.Status, run.Error, run.FinishedAt = Failed, err.Error(), s.Clock.Now().UTC()
-		if ferr := s.Store.FinishRun(ctx, run, nil); ferr != nil {
+		if ferr := s.Store.FinishRun(ctx, run, nil, outbox.Effects{}); ferr != nil {
 			return ferr
 		}
 		s.Log.Warn("allocation failed", "call", run.CallID, "allocation", run.ID, "outcome", "failed")
@@ -696,11 +697,9 @@ func (s *Service) Execute(ctx context.Context, runID string) (err error) {
 			return err
 		}
 	}
-	if err := s.Store.FinishRun(ctx, run, lines); err != nil {
-		return err
-	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: run.CallID, At: s.Clock.Now(), Actor: "system:allocation", Action: "allocation.done",
-		Detail: map[string]string{"allocation": run.ID, "allocated": run.Allocated.String(), "unallocated": run.Unallocated.String(), "inputSha256": run.InputSHA256}}); err != nil {
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: run.CallID, At: s.Clock.Now(), Actor: "system:allocation", Action: "allocation.done",
+		Detail: map[string]string{"allocation": run.ID, "allocated": run.Allocated.String(), "unallocated": run.Unallocated.String(), "inputSha256": run.InputSHA256}})
+	if err := s.Store.FinishRun(ctx, run, lines, fx); err != nil {
 		return err
 	}
 	s.Log.Info("allocation done", "call", run.CallID, "allocation", run.ID, "lines", run.Lines, "outcome", Done)

@@ -12,6 +12,7 @@ import (
 	"sportello/shared/clock"
 	"sportello/shared/ident"
 	"sportello/shared/metrics"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 )
 
@@ -19,10 +20,13 @@ import (
 type Store interface {
 	Calls(ctx context.Context) ([]Call, error)
 	Call(ctx context.Context, id string) (Call, error)
-	CreateCall(ctx context.Context, c Call) error
-	UpdateCall(ctx context.Context, id string, fn func(*Call) error) (Call, error)
+	// CreateCallWith stores a new call with its effects (its audit line)
+	// in one transaction.
+	CreateCallWith(ctx context.Context, c Call, fx outbox.Effects) error
+	// UpdateCallWith changes a call under its version; fn answers the
+	// change's effects (its audit line), written in the same transaction.
+	UpdateCallWith(ctx context.Context, id string, fn func(*Call) (outbox.Effects, error)) (Call, error)
 	WindowEvents(ctx context.Context, callID string) ([]WindowEvent, error)
-	Audit(ctx context.Context, e audit.Entry) error
 	CallAudit(ctx context.Context, callID string) ([]audit.Entry, error)
 }
 
@@ -103,13 +107,11 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, spec Spec) (Cal
 	if err != nil {
 		return Call{}, err
 	}
-	if err := s.Store.CreateCall(ctx, c); err != nil {
-		return Call{}, err
-	}
-	// The audit line right after the call, before anything that may fail:
-	// a stored call always has its creation on record.
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: p.Subject, Action: "call.created",
-		Detail: map[string]string{"program": c.Program, "windows": strconv.Itoa(len(c.Windows))}}); err != nil {
+	// The audit line in the call's own transaction: a stored call always
+	// has its creation on record. The schedules come after (below).
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: now, Actor: p.Subject, Action: "call.created",
+		Detail: map[string]string{"program": c.Program, "windows": strconv.Itoa(len(c.Windows))}})
+	if err := s.Store.CreateCallWith(ctx, c, fx); err != nil {
 		return Call{}, err
 	}
 	s.schedule(ctx, c)
@@ -136,20 +138,18 @@ func (s *Service) Extend(ctx context.Context, p *auth.Principal, callID string, 
 		return c, err
 	}
 	now := s.Clock.Now()
-	var old Window
-	updated, err := s.Store.UpdateCall(ctx, c.ID, func(cur *Call) error {
-		next, prev, err := cur.Extend(e.WindowID, e.ClosesAt, now)
+	updated, err := s.Store.UpdateCallWith(ctx, c.ID, func(cur *Call) (outbox.Effects, error) {
+		next, old, err := cur.Extend(e.WindowID, e.ClosesAt, now)
 		if err != nil {
-			return err
+			return outbox.Effects{}, err
 		}
-		*cur, old = next, prev
-		return nil
+		*cur = next
+		// The line names the closing instant this version replaces: made
+		// again on each attempt, written only by the one that saves.
+		return outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: now, Actor: p.Subject, Action: "window.extended",
+			Detail: map[string]string{"window": old.ID, "from": clock.RFC3339(old.ClosesAt), "to": clock.RFC3339(e.ClosesAt), "reason": e.Reason}}), nil
 	})
 	if err != nil {
-		return Call{}, err
-	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: p.Subject, Action: "window.extended",
-		Detail: map[string]string{"window": old.ID, "from": clock.RFC3339(old.ClosesAt), "to": clock.RFC3339(e.ClosesAt), "reason": e.Reason}}); err != nil {
 		return Call{}, err
 	}
 	s.schedule(ctx, updated)
@@ -157,7 +157,7 @@ func (s *Service) Extend(ctx context.Context, p *auth.Principal, callID string, 
 }
 
 // schedule puts the call's schedules once the call and its audit line are
-// stored. A failure does not undo or fail the request: the windows
+// stored (in one transaction). A failure does not undo or fail the request: the windows
 // function's reconcile (every 5 minutes) does the work of any instant whose
 // schedule is missing, and filing never depends on a schedule (it compares
 // the request's arrival with the window). It is logged at error level,

@@ -14,6 +14,7 @@ import (
 	"sportello/shared/call"
 	"sportello/shared/clock"
 	"sportello/shared/ident"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/submission"
@@ -28,10 +29,11 @@ const DownloadTTL = 5 * time.Minute
 // Store is what the documents' use cases need from storage.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
-	CreateDocument(ctx context.Context, d Document) error
+	// CreateDocumentWith records a declared document with its effects (its
+	// audit line) in one transaction.
+	CreateDocumentWith(ctx context.Context, d Document, fx outbox.Effects) error
 	Document(ctx context.Context, id string) (Document, error)
 	Documents(ctx context.Context, submissionID string) ([]Document, error)
-	Audit(ctx context.Context, e audit.Entry) error
 }
 
 // Blobs signs uploads and downloads of the documents bucket.
@@ -111,11 +113,9 @@ func (s *Service) Declare(ctx context.Context, p *auth.Principal, submissionID s
 	if err != nil {
 		return Document{}, Upload{}, err
 	}
-	if err := s.Store.CreateDocument(ctx, doc); err != nil {
-		return Document{}, Upload{}, err
-	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject,
-		Action: "document.declared", Detail: map[string]string{"document": doc.ID, "kind": doc.Kind, "sha256": doc.SHA256}}); err != nil {
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject,
+		Action: "document.declared", Detail: map[string]string{"document": doc.ID, "kind": doc.Kind, "sha256": doc.SHA256}})
+	if err := s.Store.CreateDocumentWith(ctx, doc, fx); err != nil {
 		return Document{}, Upload{}, err
 	}
 	return doc, up, nil

@@ -225,7 +225,11 @@ func (s *Store) ReleaseRun(ctx context.Context, r allocation.Run) error {
 
 // FinishRun writes the lines, then the run's final state (conditional on
 // it still running, so a finished run never changes).
-func (s *Store) FinishRun(ctx context.Context, r allocation.Run, lines []allocation.Line) error {
+//
+// fx, the result's effects (its audit line), are written in the same
+// transaction as the run's final state: a worker that lost its lease
+// writes neither.
+func (s *Store) FinishRun(ctx context.Context, r allocation.Run, lines []allocation.Line, fx outbox.Effects) error {
 	items := make([]any, len(lines))
 	for i, l := range lines {
 		items[i] = lineItem{keys: keys{PK: allocPK(r.ID), SK: "LINE#" + l.ID, Type: "allocationLine"},
@@ -242,16 +246,15 @@ func (s *Store) FinishRun(ctx context.Context, r allocation.Run, lines []allocat
 	// Only the worker holding the lease finishes: lines written by a worker
 	// that lost it are the same lines (same snapshot), but its final state
 	// must not overwrite the holder's.
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av,
+	lost, err := s.changeWith(ctx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
 		ConditionExpression:       aws.String("#s = :running AND attempt = :attempt"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(allocation.Running), ":attempt": num(int64(r.Attempt))}})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+		ExpressionAttributeValues: map[string]types.AttributeValue{":running": str(allocation.Running), ":attempt": num(int64(r.Attempt))}}}, fx)
+	if lost {
 		return allocation.ErrLeaseLost
 	}
 	if err != nil {
-		return classify(fmt.Errorf("finish run %s: %w", r.ID, err))
+		return fmt.Errorf("finish run %s: %w", r.ID, err)
 	}
 	return s.ClearActive(ctx, r.CallID, r.ID)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"sportello/shared/call"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/retry"
 )
@@ -26,7 +27,13 @@ func newCallItem(c call.Call) callItem {
 
 // CreateCall stores a new call; a clash of ids is a conflict.
 func (s *Store) CreateCall(ctx context.Context, c call.Call) error {
-	exists, err := s.putNew(ctx, newCallItem(c))
+	return s.CreateCallWith(ctx, c, outbox.Effects{})
+}
+
+// CreateCallWith is CreateCall with the creation's effects (its audit
+// line) in the same transaction.
+func (s *Store) CreateCallWith(ctx context.Context, c call.Call, fx outbox.Effects) error {
+	exists, err := s.putNewWith(ctx, newCallItem(c), fx)
 	if err != nil {
 		return fmt.Errorf("create call %s: %w", c.ID, err)
 	}
@@ -75,6 +82,13 @@ func (s *Store) Calls(ctx context.Context) ([]call.Call, error) {
 // nobody changed the call meanwhile (optimistic version), retrying on a
 // race; fn may run more than once.
 func (s *Store) UpdateCall(ctx context.Context, id string, fn func(*call.Call) error) (call.Call, error) {
+	return s.UpdateCallWith(ctx, id, func(c *call.Call) (outbox.Effects, error) { return outbox.Effects{}, fn(c) })
+}
+
+// UpdateCallWith is UpdateCall whose fn also answers the change's effects
+// (its audit line), written in the same transaction as the call. A race
+// lost writes nothing, so the next attempt's line is the only one.
+func (s *Store) UpdateCallWith(ctx context.Context, id string, fn func(*call.Call) (outbox.Effects, error)) (call.Call, error) {
 	for attempt := 0; attempt < 50; attempt++ {
 		if attempt > 0 {
 			if err := retry.Backoff(ctx, attempt, 50*time.Millisecond); err != nil {
@@ -86,11 +100,12 @@ func (s *Store) UpdateCall(ctx context.Context, id string, fn func(*call.Call) e
 			return call.Call{}, err
 		}
 		prev := c.Version
-		if err := fn(&c); err != nil {
+		fx, err := fn(&c)
+		if err != nil {
 			return call.Call{}, err
 		}
 		c.Version = prev + 1
-		stale, err := s.putVersioned(ctx, newCallItem(c), prev)
+		stale, err := s.putVersionedWith(ctx, newCallItem(c), prev, fx)
 		if err != nil {
 			return call.Call{}, fmt.Errorf("update call %s: %w", id, err)
 		}
@@ -107,10 +122,11 @@ type windowEventItem struct {
 }
 
 // RecordWindowEvent writes e unless it was already recorded; created tells
-// whether this call did it.
-func (s *Store) RecordWindowEvent(ctx context.Context, e call.WindowEvent) (created bool, err error) {
+// whether this call did it. fx, the work's effects (its audit line), are
+// written in the same transaction: only by the call that records it.
+func (s *Store) RecordWindowEvent(ctx context.Context, e call.WindowEvent, fx outbox.Effects) (created bool, err error) {
 	it := windowEventItem{keys: keys{PK: callPK(e.CallID), SK: "WINDOW#" + e.WindowID + "#" + e.Kind, Type: "windowEvent"}, WindowEvent: e}
-	exists, err := s.putNew(ctx, it)
+	exists, err := s.putNewWith(ctx, it, fx)
 	if err != nil {
 		return false, fmt.Errorf("record window %s %s: %w", e.WindowID, e.Kind, err)
 	}
@@ -136,9 +152,10 @@ type participationItem struct {
 	call.Participation
 }
 
-// RecordParticipation writes the final list once.
-func (s *Store) RecordParticipation(ctx context.Context, p call.Participation) (created bool, err error) {
-	exists, err := s.putNew(ctx, participationItem{keys: keys{PK: callPK(p.CallID), SK: "FINAL", Type: "participation"}, Participation: p})
+// RecordParticipation writes the final list once, with its effects (the
+// audit line) in the same transaction.
+func (s *Store) RecordParticipation(ctx context.Context, p call.Participation, fx outbox.Effects) (created bool, err error) {
+	exists, err := s.putNewWith(ctx, participationItem{keys: keys{PK: callPK(p.CallID), SK: "FINAL", Type: "participation"}, Participation: p}, fx)
 	if err != nil {
 		return false, fmt.Errorf("record participation %s: %w", p.CallID, err)
 	}

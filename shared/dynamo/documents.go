@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"sportello/shared/document"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/submission"
@@ -40,6 +41,12 @@ func docTwin(d document.Document) docItem {
 
 // CreateDocument records a declared upload.
 func (s *Store) CreateDocument(ctx context.Context, d document.Document) error {
+	return s.CreateDocumentWith(ctx, d, outbox.Effects{})
+}
+
+// CreateDocumentWith is CreateDocument with the declaration's effects (its
+// audit line) in the same transaction.
+func (s *Store) CreateDocumentWith(ctx context.Context, d document.Document, fx outbox.Effects) error {
 	main, err := attributevalue.MarshalMap(newDocItem(d))
 	if err != nil {
 		return fmt.Errorf("encode document: %w", err)
@@ -48,10 +55,14 @@ func (s *Store) CreateDocument(ctx context.Context, d document.Document) error {
 	if err != nil {
 		return fmt.Errorf("encode document: %w", err)
 	}
-	err = s.transactWrite(ctx, []types.TransactWriteItem{
+	more, err := s.effectItems(fx)
+	if err != nil {
+		return err
+	}
+	err = s.transactWrite(ctx, append([]types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: main, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		{Put: &types.Put{TableName: &s.table, Item: twin, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-	})
+	}, more...))
 	if r := cancelReasons(err); r != nil && !contended(r) {
 		return problem.New(problem.CodeConflict, "Documento già registrato.")
 	}
@@ -139,7 +150,10 @@ func programDocument(d document.Document) program.Document {
 
 // SettleDocument records the verification outcome once: only a pending
 // document changes, so a repeated S3 event cannot flip a decision.
-func (s *Store) SettleDocument(ctx context.Context, d document.Document) (bool, error) {
+//
+// fx, the outcome's effects (its audit line), are written in the same
+// transaction: a document settled by another delivery writes neither.
+func (s *Store) SettleDocument(ctx context.Context, d document.Document, fx outbox.Effects) (bool, error) {
 	main, err := attributevalue.MarshalMap(newDocItem(d))
 	if err != nil {
 		return false, fmt.Errorf("encode document: %w", err)
@@ -148,13 +162,17 @@ func (s *Store) SettleDocument(ctx context.Context, d document.Document) (bool, 
 	if err != nil {
 		return false, fmt.Errorf("encode document: %w", err)
 	}
-	err = s.transactWrite(ctx, []types.TransactWriteItem{
+	more, err := s.effectItems(fx)
+	if err != nil {
+		return false, err
+	}
+	err = s.transactWrite(ctx, append([]types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: main,
 			ConditionExpression:       aws.String("#s = :pending"),
 			ExpressionAttributeNames:  map[string]string{"#s": "status"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(string(document.Pending))}}},
 		{Put: &types.Put{TableName: &s.table, Item: twin}},
-	})
+	}, more...))
 	if r := cancelReasons(err); r != nil && r[0] == "ConditionalCheckFailed" {
 		return false, nil
 	}

@@ -31,6 +31,14 @@ type outboxItem struct {
 
 func outboxPK(id string) string { return "OUTBOX#" + id }
 
+// DynamoDB's bounds on one transaction: 100 items, 4 MB (a change that
+// writes its effects beside many rows keeps 1 MB aside for keys, names
+// and the encoding's overhead, as filing does).
+const (
+	maxTransactItems = MaxFilingItems
+	maxTransactBytes = 3 << 20
+)
+
 // effectItems are the transaction items of a change's effects.
 func (s *Store) effectItems(fx outbox.Effects) ([]types.TransactWriteItem, error) {
 	var items []types.TransactWriteItem
@@ -242,4 +250,53 @@ func (s *Store) RedriveDead(ctx context.Context) ([]string, error) {
 		ids = append(ids, m.ID)
 	}
 	return ids, nil
+}
+
+// putNewWith writes item only if no item has its key, with the change's
+// effects in the same transaction; exists reports a clash (nothing is
+// written then, effects included). Without effects it is one PutItem.
+// The items are made once: a transaction sent again (contention) carries
+// the same audit line, whose put is conditional on its own absence.
+func (s *Store) putNewWith(ctx context.Context, item any, fx outbox.Effects) (exists bool, err error) {
+	if fx.Items() == 0 {
+		return s.putNew(ctx, item)
+	}
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return false, fmt.Errorf("encode item: %w", err)
+	}
+	return s.changeWith(ctx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}}, fx)
+}
+
+// putVersionedWith replaces item only if the stored version is prev, with
+// the change's effects in the same transaction; stale reports that
+// someone else wrote first (nothing is written then).
+func (s *Store) putVersionedWith(ctx context.Context, item any, prev int64, fx outbox.Effects) (stale bool, err error) {
+	if fx.Items() == 0 {
+		return s.putVersioned(ctx, item, prev)
+	}
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return false, fmt.Errorf("encode item: %w", err)
+	}
+	return s.changeWith(ctx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
+		ConditionExpression:       aws.String("attribute_exists(pk) AND version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)}}}, fx)
+}
+
+// changeWith writes one conditional change and its effects in one
+// transaction; refused reports that the change's own condition failed.
+func (s *Store) changeWith(ctx context.Context, change types.TransactWriteItem, fx outbox.Effects) (refused bool, err error) {
+	more, err := s.effectItems(fx)
+	if err != nil {
+		return false, err
+	}
+	err = s.transactWrite(ctx, append([]types.TransactWriteItem{change}, more...))
+	if r := cancelReasons(err); r != nil && r[0] == "ConditionalCheckFailed" {
+		return true, nil
+	}
+	if err != nil {
+		return false, classify(fmt.Errorf("write with effects: %w", err))
+	}
+	return false, nil
 }

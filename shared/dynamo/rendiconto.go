@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,8 +37,12 @@ type advItem struct {
 
 // CreateAdvances writes the advances of a call once: a second import is a
 // conflict (advances are payment orders).
-func (s *Store) CreateAdvances(ctx context.Context, callID string, adv []rendiconto.Advance, bp int) error {
-	exists, err := s.putNew(ctx, advItem{keys: keys{PK: advPK(callID), SK: "META", Type: "advances"}, BP: bp})
+//
+// The mark that the advances are ordered (taken once) and fx, the
+// order's audit line, are one transaction; the advances, one per Comune
+// (up to 1,506: more than a transaction holds), follow in batches.
+func (s *Store) CreateAdvances(ctx context.Context, callID string, adv []rendiconto.Advance, bp int, fx outbox.Effects) error {
+	exists, err := s.putNewWith(ctx, advItem{keys: keys{PK: advPK(callID), SK: "META", Type: "advances"}, BP: bp}, fx)
 	if err != nil {
 		return fmt.Errorf("advances %s: %w", callID, err)
 	}
@@ -104,7 +107,10 @@ type childItem struct {
 
 // CreateClaim writes the claim and takes every child-month fingerprint in
 // one transaction.
-func (s *Store) CreateClaim(ctx context.Context, c rendiconto.Claim, fingerprints []string) error {
+//
+// fx, the filing's effects (its audit line), are written in the same
+// transaction.
+func (s *Store) CreateClaim(ctx context.Context, c rendiconto.Claim, fingerprints []string, fx outbox.Effects) error {
 	av, err := newClaimItem(c)
 	if err != nil {
 		return err
@@ -121,13 +127,17 @@ func (s *Store) CreateClaim(ctx context.Context, c rendiconto.Claim, fingerprint
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
-	err = s.transactWrite(ctx, items)
+	more, err := s.effectItems(fx)
+	if err != nil {
+		return err
+	}
+	err = s.transactWrite(ctx, append(items, more...))
 	if err == nil {
 		return nil
 	}
 	reasons := cancelReasons(err)
 	for i, r := range reasons {
-		if r == "ConditionalCheckFailed" && i >= 2 {
+		if r == "ConditionalCheckFailed" && i >= 2 && i < 2+len(fingerprints) {
 			return &rendiconto.Taken{Fingerprint: fingerprints[i-2]}
 		}
 	}
@@ -180,20 +190,20 @@ func (s *Store) Claims(ctx context.Context, callID, org string) ([]rendiconto.Cl
 }
 
 // SaveClaim replaces a claim if it is still at version prev.
-func (s *Store) SaveClaim(ctx context.Context, c rendiconto.Claim, prev int) error {
+func (s *Store) SaveClaim(ctx context.Context, c rendiconto.Claim, prev int, fx outbox.Effects) error {
 	av, err := newClaimItem(c)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av,
+	change := types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
 		ConditionExpression:       aws.String("attribute_exists(pk) AND version = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(int64(prev))}})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(int64(prev))}}}
+	stale, err := s.changeWith(ctx, change, fx)
+	if stale {
 		return rendiconto.ErrStale
 	}
 	if err != nil {
-		return classify(fmt.Errorf("save claim %s: %w", c.ID, err))
+		return fmt.Errorf("save claim %s: %w", c.ID, err)
 	}
 	return nil
 }

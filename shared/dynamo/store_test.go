@@ -14,6 +14,7 @@ import (
 	"sportello/shared/dynamo"
 	"sportello/shared/dynamo/dynamotest"
 	"sportello/shared/dynamo/storetest"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/retry"
 	"sportello/shared/submission"
@@ -71,8 +72,8 @@ func TestCallRoundTripAndVersionedUpdate(t *testing.T) {
 func TestWindowEventIsRecordedOnce(t *testing.T) {
 	s, _ := dynamotest.New(t)
 	e := call.WindowEvent{CallID: "c", WindowID: "w1", Kind: "CLOSED", At: time.Now(), RanAt: time.Now(), Trigger: "schedule"}
-	first, err := s.RecordWindowEvent(ctx, e)
-	second, err2 := s.RecordWindowEvent(ctx, e)
+	first, err := s.RecordWindowEvent(ctx, e, outbox.Effects{})
+	second, err2 := s.RecordWindowEvent(ctx, e, outbox.Effects{})
 	if err != nil || err2 != nil || !first || second {
 		t.Fatalf("first %v second %v (%v %v)", first, second, err, err2)
 	}

@@ -53,6 +53,13 @@ type idemItem struct {
 // written in the same transaction; a retry with the same key and body
 // returns the draft created the first time (created=false).
 func (s *Store) CreateSubmission(ctx context.Context, sub submission.Submission, idemKey, bodyHash string) (submission.Submission, bool, error) {
+	return s.CreateSubmissionWith(ctx, sub, idemKey, bodyHash, outbox.Effects{})
+}
+
+// CreateSubmissionWith is CreateSubmission with the creation's effects
+// (its audit line) in the same transaction: a retry under the same key
+// writes neither the draft nor a second line.
+func (s *Store) CreateSubmissionWith(ctx context.Context, sub submission.Submission, idemKey, bodyHash string, fx outbox.Effects) (submission.Submission, bool, error) {
 	it := newSubItem(sub)
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
@@ -66,6 +73,12 @@ func (s *Store) CreateSubmission(ctx context.Context, sub submission.Submission,
 		{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		roster,
 	}
+	more, err := s.effectItems(fx)
+	if err != nil {
+		return sub, false, err
+	}
+	items = append(items, more...)
+	// The idempotency key stays the last item: its refusal is the repeat.
 	if idemKey != "" {
 		idem, err := attributevalue.MarshalMap(idemItem{keys: keys{PK: "IDEM#" + idemKey, SK: "META", Type: "idempotency",
 			ExpiresAt: expiry(sub.CreatedAt, IdempotencyRetention)}, Target: sub.ID, Hash: bodyHash})

@@ -20,6 +20,7 @@ import (
 	"sportello/shared/docverify"
 	"sportello/shared/ident"
 	"sportello/shared/metrics"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 )
@@ -27,8 +28,10 @@ import (
 // Store is what intake needs from storage.
 type Store interface {
 	Document(ctx context.Context, id string) (document.Document, error)
-	SettleDocument(ctx context.Context, d document.Document) (bool, error)
-	Audit(ctx context.Context, e audit.Entry) error
+	// SettleDocument records a pending document's verification with its
+	// effects (the outcome's audit line) in one transaction; false when it
+	// was no longer pending (nothing written).
+	SettleDocument(ctx context.Context, d document.Document, fx outbox.Effects) (bool, error)
 	Call(ctx context.Context, id string) (call.Call, error)
 }
 
@@ -87,16 +90,14 @@ func (s *Service) Object(ctx context.Context, key string, receivedAt time.Time) 
 	doc.Detected, doc.Signer, doc.SignatureChecked, doc.VerifiedAt = res.Detected, res.Signer, res.SignatureChecked, s.Clock.Now().UTC()
 	doc.ReceivedAt = receivedAt.UTC()
 	doc.Signers, doc.SignedContent = res.Signers, res.SignedContent
-	settled, err := s.Store.SettleDocument(ctx, doc)
-	if err != nil || !settled {
-		return err
-	}
 	detail := map[string]string{"document": doc.ID, "kind": doc.Kind, "status": res.Status, "detected": res.Detected}
 	if res.Code != "" {
 		detail["code"] = res.Code
 	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: doc.CallID, SubmissionID: doc.SubmissionID, At: s.Clock.Now().In(time.UTC),
-		Actor: "system:documents", Action: "document." + res.Status, Detail: detail}); err != nil {
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: doc.CallID, SubmissionID: doc.SubmissionID, At: s.Clock.Now().In(time.UTC),
+		Actor: "system:documents", Action: "document." + res.Status, Detail: detail})
+	settled, err := s.Store.SettleDocument(ctx, doc, fx)
+	if err != nil || !settled {
 		return err
 	}
 	s.Log.Info("document "+res.Status, "call", doc.CallID, "submission", doc.SubmissionID, "document", doc.ID, "outcome", res.Code)

@@ -48,6 +48,8 @@ type Store interface {
 	RunLines(ctx context.Context, id string) ([]allocation.Line, error)
 	Runs(ctx context.Context, callID string) ([]allocation.Run, error)
 	Advances(ctx context.Context, callID string) ([]rendiconto.Advance, error)
+	// Audit appends a line alone: a download's access line, the one line
+	// with no change to join (deliver).
 	Audit(ctx context.Context, e audit.Entry) error
 }
 
@@ -125,6 +127,12 @@ func (s *Service) deliver(ctx context.Context, p *auth.Principal, c call.Call, w
 	for k, v := range detail {
 		d[k] = v
 	}
+	// A download changes nothing, so there is no transaction for its line
+	// to join: the line is written before the bytes are handed back, so a
+	// served export always has its line. A crash (or a lost answer) after
+	// the line leaves the line of a download attempted and perhaps not
+	// received: the line says the export was produced for this officer
+	// (docs/reliability.md).
 	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: s.Clock.Now(), Actor: p.Subject, Action: "export.downloaded", Detail: d}); err != nil {
 		return File{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"sportello/shared/auth"
 	"sportello/shared/call"
 	"sportello/shared/clock"
+	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/program"
 )
@@ -22,8 +23,10 @@ type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
 	// ImportRows stores rows of the list of kind for a call (a row with
 	// the id of a stored one replaces it).
-	ImportRows(ctx context.Context, callID, kind string, rows []program.Row) error
-	Audit(ctx context.Context, e audit.Entry) error
+	// ImportRowsWith stores rows of the list of kind for a call (a row
+	// with the id of a stored one replaces it), with the import's effects
+	// (its audit line) in the transaction of its last rows.
+	ImportRowsWith(ctx context.Context, callID, kind string, rows []program.Row, fx outbox.Effects) error
 }
 
 // Source gives a call's registry; Forget drops what it keeps of one call
@@ -71,15 +74,13 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, callID, kind st
 		return 0, err
 	}
 	n := len(rows)
-	if err := s.Store.ImportRows(ctx, c.ID, kind, rows); err != nil {
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: s.Clock.Now(), Actor: p.Subject, Action: "registry.imported",
+		Detail: map[string]string{"kind": kind, "rows": strconv.Itoa(n)}})
+	if err := s.Store.ImportRowsWith(ctx, c.ID, kind, rows, fx); err != nil {
 		return 0, err
 	}
 	if s.Source != nil {
 		s.Source.Forget(c.ID)
-	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: s.Clock.Now(), Actor: p.Subject, Action: "registry.imported",
-		Detail: map[string]string{"kind": kind, "rows": strconv.Itoa(n)}}); err != nil {
-		return n, err
 	}
 	return n, nil
 }

@@ -29,22 +29,25 @@ type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
 	Submission(ctx context.Context, id string) (submission.Submission, error)
 
-	CreateAdvances(ctx context.Context, callID string, adv []Advance, bp int) error
+	// CreateAdvances records a call's advances once; fx (the audit line)
+	// is written in the transaction that records them as ordered.
+	CreateAdvances(ctx context.Context, callID string, adv []Advance, bp int, fx outbox.Effects) error
 	Advances(ctx context.Context, callID string) ([]Advance, error)
 
 	// CreateClaim stores c and takes each child-month fingerprint of the
-	// call; a fingerprint already taken is a *Taken.
-	CreateClaim(ctx context.Context, c Claim, fingerprints []string) error
+	// call, with fx (the audit line) in the same transaction; a
+	// fingerprint already taken is a *Taken (nothing written).
+	CreateClaim(ctx context.Context, c Claim, fingerprints []string, fx outbox.Effects) error
 	Claim(ctx context.Context, id string) (Claim, error)
 	Claims(ctx context.Context, callID, org string) ([]Claim, error)
-	SaveClaim(ctx context.Context, c Claim, prev int) error
+	// SaveClaim saves c from version prev with fx (the change's audit
+	// line) in the same transaction; ErrStale writes nothing.
+	SaveClaim(ctx context.Context, c Claim, prev int, fx outbox.Effects) error
 	// TransmitClaim saves c (from version prev) with the next number of
 	// region's register for the year of at, and returns that number.
 	// TransmitClaim numbers and saves c; effects composes, once c has its
 	// number, the audit line and receipt written in the same transaction.
 	TransmitClaim(ctx context.Context, c Claim, prev int, region string, at time.Time, effects func(Claim) outbox.Effects) (string, error)
-
-	Audit(ctx context.Context, e audit.Entry) error
 }
 
 // Taken is a child-month already claimed (by this or another Comune).
@@ -132,14 +135,14 @@ func (s *Service) SetAdvances(ctx context.Context, p *auth.Principal, callID str
 	for i := range adv {
 		adv[i].OrderedAt = now
 	}
-	if err := s.Store.CreateAdvances(ctx, c.ID, adv, req.BP); err != nil {
-		return nil, fmt.Errorf("advances %s: %w", c.ID, err)
-	}
 	var total money.Cents
 	for _, a := range adv {
 		total += a.Amount
 	}
-	s.audit(ctx, p, c.ID, "", "rendiconto.advances", map[string]string{"comuni": fmt.Sprint(len(adv)), "total": total.String(), "bp": fmt.Sprint(req.BP)})
+	fx := s.line(p, c.ID, "", "rendiconto.advances", map[string]string{"comuni": fmt.Sprint(len(adv)), "total": total.String(), "bp": fmt.Sprint(req.BP)})
+	if err := s.Store.CreateAdvances(ctx, c.ID, adv, req.BP, fx); err != nil {
+		return nil, fmt.Errorf("advances %s: %w", c.ID, err)
+	}
 	return adv, nil
 }
 
@@ -215,7 +218,8 @@ func (s *Service) File(ctx context.Context, p *auth.Principal, submissionID stri
 		fps[i] = s.Box.Fingerprint(c.Lines[i].ChildCF + "#" + fmt.Sprint(c.Lines[i].Month))
 	}
 	stored := s.sealed(c)
-	if err := s.Store.CreateClaim(ctx, stored, fps); err != nil {
+	fx := s.line(p, c.Call, c.ID, "rendiconto.filed", map[string]string{"submission": sub.ID, "lines": fmt.Sprint(len(c.Lines)), "claimed": c.Claimed.String(), "net": c.Net.String()})
+	if err := s.Store.CreateClaim(ctx, stored, fps, fx); err != nil {
 		var taken *Taken
 		if errors.As(err, &taken) {
 			for i, fp := range fps {
@@ -228,7 +232,6 @@ func (s *Service) File(ctx context.Context, p *auth.Principal, submissionID stri
 		}
 		return Claim{}, fmt.Errorf("file claim for %s: %w", sub.ID, err)
 	}
-	s.audit(ctx, p, c.Call, c.ID, "rendiconto.filed", map[string]string{"submission": sub.ID, "lines": fmt.Sprint(len(c.Lines)), "claimed": c.Claimed.String(), "net": c.Net.String()})
 	return c, nil
 }
 
@@ -377,10 +380,10 @@ func (s *Service) UploadSigned(ctx context.Context, p *auth.Principal, id, kind,
 	prev := c.Version
 	c.SetSigned(kind, SignedDoc{Key: key, SHA256: sha256Hex(body), Size: int64(len(body)), Signers: signers, At: s.Clock.Now()})
 	c.Version++
-	if err := s.Store.SaveClaim(ctx, c, prev); err != nil {
+	fx := s.line(p, c.Call, c.ID, "rendiconto.signed", map[string]string{"kind": kind, "sha256": sha256Hex(body)})
+	if err := s.Store.SaveClaim(ctx, c, prev, fx); err != nil {
 		return c, s.stale(err)
 	}
-	s.audit(ctx, p, c.Call, c.ID, "rendiconto.signed", map[string]string{"kind": kind, "sha256": sha256Hex(body)})
 	return s.opened(c)
 }
 
@@ -504,10 +507,10 @@ func (s *Service) officerChange(ctx context.Context, p *auth.Principal, id, acti
 		return c, err
 	}
 	c.Version++
-	if err := s.Store.SaveClaim(ctx, c, prev); err != nil {
+	fx := s.line(p, c.Call, c.ID, action, map[string]string{"state": string(c.State), "approved": c.Approved.String(), "paid": c.Paid().String()})
+	if err := s.Store.SaveClaim(ctx, c, prev, fx); err != nil {
 		return c, s.stale(err)
 	}
-	s.audit(ctx, p, c.Call, c.ID, action, map[string]string{"state": string(c.State), "approved": c.Approved.String(), "paid": c.Paid().String()})
 	return s.opened(c)
 }
 
@@ -525,10 +528,9 @@ func (s *Service) Answer(ctx context.Context, p *auth.Principal, id, notes strin
 		return c, err
 	}
 	c.Version++
-	if err := s.Store.SaveClaim(ctx, c, prev); err != nil {
+	if err := s.Store.SaveClaim(ctx, c, prev, s.line(p, c.Call, c.ID, "rendiconto.answered", nil)); err != nil {
 		return c, s.stale(err)
 	}
-	s.audit(ctx, p, c.Call, c.ID, "rendiconto.answered", nil)
 	return s.opened(c)
 }
 
@@ -550,16 +552,14 @@ func (s *Service) Budget(ctx context.Context, p *auth.Principal, callID string) 
 	return BudgetOf(budget, adv, all), nil
 }
 
-// audit records a line; a failed audit write is logged (the change stands).
-func (s *Service) audit(ctx context.Context, p *auth.Principal, callID, claimID, action string, detail map[string]string) {
+// line is a change's audit line, written in the change's transaction: the
+// change and its line are stored together or not at all.
+func (s *Service) line(p *auth.Principal, callID, claimID, action string, detail map[string]string) outbox.Effects {
 	if detail == nil {
 		detail = map[string]string{}
 	}
 	if claimID != "" {
 		detail["claim"] = claimID
 	}
-	e := audit.Entry{ID: ident.New("aud"), CallID: callID, At: s.Clock.Now(), Actor: p.Subject, Action: action, Detail: detail}
-	if err := s.Store.Audit(ctx, e); err != nil {
-		s.Log.ErrorContext(ctx, "audit line not written", slog.String("action", action), slog.Any("err", err))
-	}
+	return outbox.Effects{}.With(&audit.Entry{ID: ident.New("aud"), CallID: callID, At: s.Clock.Now(), Actor: p.Subject, Action: action, Detail: detail})
 }

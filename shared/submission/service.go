@@ -32,12 +32,15 @@ import (
 // implements it; every write is conditional.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
-	CreateSubmission(ctx context.Context, s Submission, idemKey, bodyHash string) (Submission, bool, error)
+	// CreateSubmissionWith stores a new draft with its effects (its audit
+	// line) in one transaction; under an idempotency key already used it
+	// writes nothing and answers the first draft (created false).
+	CreateSubmissionWith(ctx context.Context, s Submission, idemKey, bodyHash string, fx outbox.Effects) (Submission, bool, error)
 	Submission(ctx context.Context, id string) (Submission, error)
 	Submissions(ctx context.Context, callID, org string) ([]Submission, error)
-	SaveSubmission(ctx context.Context, s Submission, prev int64) error
-	// SaveSubmissionWith is SaveSubmission with the change's effects (its
-	// audit lines and outbox messages) in the same transaction.
+	// SaveSubmissionWith saves s if the stored version is still prev, with
+	// the change's effects (its audit lines and outbox messages) in the
+	// same transaction.
 	SaveSubmissionWith(ctx context.Context, s Submission, prev int64, fx outbox.Effects) error
 	// ProtocolCounter reads the last number of a register ("LOM-2025").
 	ProtocolCounter(ctx context.Context, register string) (int64, error)
@@ -61,7 +64,6 @@ type Store interface {
 	// MemberListings lists the filed applications that name key as a
 	// member on its behalf.
 	MemberListings(ctx context.Context, callID, key string) ([]string, error)
-	Audit(ctx context.Context, e audit.Entry) error
 	SubmissionAudit(ctx context.Context, submissionID string) ([]audit.Entry, error)
 	// RecordArrival and FirstArrival keep the arrival of a submit that
 	// failed retryably, under the client's idempotency key.
@@ -259,15 +261,13 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, callID, org str
 	if idemKey != "" {
 		key = p.Subject + "#" + idemKey
 	}
-	got, created, err := s.Store.CreateSubmission(ctx, sub, key, hex.EncodeToString(sum[:]))
+	// The audit line in the creation's transaction: a repeat under the
+	// same key writes neither.
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.created",
+		Detail: ack.detail(map[string]string{"org": org})})
+	got, created, err := s.Store.CreateSubmissionWith(ctx, sub, key, hex.EncodeToString(sum[:]), fx)
 	if err != nil {
 		return got, false, err
-	}
-	if created {
-		if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.created",
-			Detail: ack.detail(map[string]string{"org": org})}); err != nil {
-			return got, created, err
-		}
 	}
 	return got, created, nil
 }
@@ -311,12 +311,10 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	if ack != nil {
 		next.Privacy = ack
 	}
-	if err := s.Store.SaveSubmission(ctx, next, ifMatch); err != nil {
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.updated",
+		Detail: ack.detail(map[string]string{"version": fmt.Sprint(next.Version)})})
+	if err := s.Store.SaveSubmissionWith(ctx, next, ifMatch, fx); err != nil {
 		return sub, err
-	}
-	if err := s.Store.Audit(ctx, audit.Entry{CallID: sub.CallID, SubmissionID: sub.ID, At: now, Actor: p.Subject, Action: "submission.updated",
-		Detail: ack.detail(map[string]string{"version": fmt.Sprint(next.Version)})}); err != nil {
-		return next, err
 	}
 	return next, nil
 }

@@ -24,6 +24,7 @@ import (
 	"sportello/shared/audit"
 	"sportello/shared/call"
 	"sportello/shared/clock"
+	"sportello/shared/outbox"
 	"sportello/shared/submission"
 )
 
@@ -59,15 +60,19 @@ type Scheduler interface {
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
 	Calls(ctx context.Context) ([]call.Call, error)
-	RecordWindowEvent(ctx context.Context, e call.WindowEvent) (bool, error)
+	// RecordWindowEvent records a window's work once, with its effects
+	// (its audit line) in the same transaction; false: already recorded
+	// (nothing written).
+	RecordWindowEvent(ctx context.Context, e call.WindowEvent, fx outbox.Effects) (bool, error)
 	WindowEvents(ctx context.Context, callID string) ([]call.WindowEvent, error)
 	// CurrentSubmissions lists a call's applications as they are now (the
 	// final close counts one filed a moment before noon).
 	CurrentSubmissions(ctx context.Context, callID string) ([]submission.Submission, error)
 	ExpireDraft(ctx context.Context, s submission.Submission) (bool, error)
-	RecordParticipation(ctx context.Context, p call.Participation) (bool, error)
+	// RecordParticipation records the final list once, with its effects
+	// (its audit line) in the same transaction.
+	RecordParticipation(ctx context.Context, p call.Participation, fx outbox.Effects) (bool, error)
 	Participation(ctx context.Context, callID string) (call.Participation, bool, error)
-	Audit(ctx context.Context, e audit.Entry) error
 }
 
 // Service runs the window work.
@@ -180,17 +185,15 @@ func (s *Service) close(ctx context.Context, c call.Call, w call.Window, trigger
 }
 
 func (s *Service) record(ctx context.Context, c call.Call, w call.Window, kind string, at, now time.Time, trigger string) error {
-	created, err := s.Store.RecordWindowEvent(ctx, call.WindowEvent{CallID: c.ID, WindowID: w.ID, Kind: kind, At: at.UTC(), RanAt: now.UTC(), Trigger: trigger})
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: now, Actor: "system:windows", Action: "window." + kind,
+		Detail: map[string]string{"window": w.ID, "instant": at.UTC().Format(time.RFC3339Nano), "trigger": trigger}})
+	created, err := s.Store.RecordWindowEvent(ctx, call.WindowEvent{CallID: c.ID, WindowID: w.ID, Kind: kind, At: at.UTC(), RanAt: now.UTC(), Trigger: trigger}, fx)
 	if err != nil {
 		return err
 	}
 	outcome := "already_recorded"
 	if created {
 		outcome = "recorded"
-		if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: "system:windows", Action: "window." + kind,
-			Detail: map[string]string{"window": w.ID, "instant": at.UTC().Format(time.RFC3339Nano), "trigger": trigger}}); err != nil {
-			return err
-		}
 	}
 	s.Log.Info("window "+kind, "call", c.ID, "window", w.ID, "trigger", trigger, "outcome", outcome)
 	return nil
@@ -234,15 +237,11 @@ func (s *Service) finalize(ctx context.Context, c call.Call, trigger string) err
 			}
 		}
 	}
-	created, err := s.Store.RecordParticipation(ctx, p)
+	fx := outbox.Effects{}.With(&audit.Entry{CallID: c.ID, At: now, Actor: "system:windows", Action: "call.finalized",
+		Detail: map[string]string{"filed": fmt.Sprint(p.Filed), "orgs": fmt.Sprint(len(p.Orgs)), "expiredDrafts": fmt.Sprint(p.Expired), "trigger": trigger}})
+	created, err := s.Store.RecordParticipation(ctx, p, fx)
 	if err != nil {
 		return err
-	}
-	if created {
-		if err := s.Store.Audit(ctx, audit.Entry{CallID: c.ID, At: now, Actor: "system:windows", Action: "call.finalized",
-			Detail: map[string]string{"filed": fmt.Sprint(p.Filed), "orgs": fmt.Sprint(len(p.Orgs)), "expiredDrafts": fmt.Sprint(p.Expired), "trigger": trigger}}); err != nil {
-			return err
-		}
 	}
 	s.Log.Info("call finalized", "call", c.ID, "filed", p.Filed, "expired", p.Expired, "trigger", trigger, "outcome", map[bool]string{true: "recorded", false: "already_recorded"}[created])
 	return nil

@@ -78,10 +78,10 @@ type dyingStore struct {
 	dead, release chan struct{}
 }
 
-func (s *dyingStore) FinishRun(ctx context.Context, r allocation.Run, lines []allocation.Line) error {
+func (s *dyingStore) FinishRun(ctx context.Context, r allocation.Run, lines []allocation.Line, fx txoutbox.Effects) error {
 	close(s.dead)
 	<-s.release
-	return s.Store.FinishRun(ctx, r, lines)
+	return s.Store.FinishRun(ctx, r, lines, fx)
 }
 
 // recordingBlobs keeps what a worker wrote.

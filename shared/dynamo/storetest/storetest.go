@@ -274,7 +274,7 @@ func windowEventRace(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 	e := call.WindowEvent{CallID: "c", WindowID: "w1", Kind: "CLOSED", At: time.Now(), RanAt: time.Now(), Trigger: "schedule"}
 	var won atomic.Int64
 	race(20, func(int) {
-		created, err := s.RecordWindowEvent(ctx, e)
+		created, err := s.RecordWindowEvent(ctx, e, outbox.Effects{})
 		if err != nil {
 			t.Error(err)
 		}
@@ -514,7 +514,7 @@ func settleDocumentRace(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 		if i%2 == 1 {
 			v.Status, v.Reason = document.Rejected, "x"
 		}
-		ok, err := s.SettleDocument(ctx, v)
+		ok, err := s.SettleDocument(ctx, v, outbox.Effects{})
 		if err != nil {
 			t.Error(err)
 		}
@@ -539,7 +539,7 @@ func verifiedAtOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 			t.Fatal(err)
 		}
 		d.Status = document.Verified
-		if ok, err := s.SettleDocument(ctx, d); err != nil || !ok {
+		if ok, err := s.SettleDocument(ctx, d, outbox.Effects{}); err != nil || !ok {
 			t.Fatalf("settle: %v %v", ok, err)
 		}
 		// No wait: submit reads this right after a verification.
@@ -607,7 +607,7 @@ func claimsAtOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 	// they count a claim created or changed a moment ago.
 	c := rendiconto.Claim{ID: "rc_1", Call: "c", Submission: "sub_1", Org: "comune:000001", State: rendiconto.StateDraft,
 		CreatedAt: time.Now().UTC(), Claimed: 100, Net: 100, Version: 1}
-	if err := s.CreateClaim(ctx, c, nil); err != nil {
+	if err := s.CreateClaim(ctx, c, nil, outbox.Effects{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, org := range []string{"", "comune:000001"} {
@@ -621,7 +621,7 @@ func claimsAtOnce(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 	}
 	next := c
 	next.Net, next.Version = 250, 2
-	if err := s.SaveClaim(ctx, next, 1); err != nil {
+	if err := s.SaveClaim(ctx, next, 1, outbox.Effects{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Claims(ctx, "c", "")
