@@ -78,6 +78,7 @@ type DynamoDB struct {
 	// Injected counts injected faults (for reports).
 	Injected atomic.Int64
 	onWrite  atomic.Pointer[func(change, table, pk, sk string)]
+	onCommit atomic.Pointer[func(op string, items []Changed)]
 	// requests counts requests by operation (for reports).
 	requests sync.Map // op → *atomic.Int64
 	aws      awsState

@@ -2,6 +2,12 @@ package emulator
 
 import "encoding/json"
 
+// Changed is one item a write changed: the kind of change ("Put",
+// "Update" or "Delete"), its table and its key.
+type Changed struct {
+	Change, Table, PK, SK string
+}
+
 // OnWrite stands in for DynamoDB Streams, which the cloud's outbox relay
 // reads: after each write is durable, f hears every item the write
 // changed (a transaction's items, a batch's), in write order, with the
@@ -18,17 +24,45 @@ func (d *DynamoDB) OnWrite(f func(change, table, pk, sk string)) {
 	d.onWrite.Store(&f)
 }
 
-// stream reports a successful write's items to the OnWrite function.
-func (d *DynamoDB) stream(op string, body []byte) {
-	f := d.onWrite.Load()
+// OnCommit hears each successful write whole, once: the operation and the
+// items it changed together (a transaction's, a batch's, one item's).
+// DynamoDB Streams carries no such grouping; tests use it to see which
+// items were committed together (a change and its audit line). f must be
+// quick, and may be called by concurrent writes at once; nil stops it.
+func (d *DynamoDB) OnCommit(f func(op string, items []Changed)) {
 	if f == nil {
+		d.onCommit.Store(nil)
 		return
 	}
+	d.onCommit.Store(&f)
+}
+
+// stream reports a successful write's items to the OnWrite and OnCommit
+// functions.
+func (d *DynamoDB) stream(op string, body []byte) {
+	f, g := d.onWrite.Load(), d.onCommit.Load()
+	if f == nil && g == nil {
+		return
+	}
+	items := changedBy(op, body)
+	if f != nil {
+		for _, c := range items {
+			(*f)(c.Change, c.Table, c.PK, c.SK)
+		}
+	}
+	if g != nil && len(items) > 0 {
+		(*g)(op, items)
+	}
+}
+
+// changedBy lists the items a successful write changed, in write order.
+func changedBy(op string, body []byte) []Changed {
+	var out []Changed
 	emit := func(change, table string, key map[string]json.RawMessage) {
 		var pk, sk attr
 		json.Unmarshal(key["pk"], &pk) //nolint:errcheck // bytes minidyn or the SDK already accepted as JSON
 		json.Unmarshal(key["sk"], &sk) //nolint:errcheck // as above
-		(*f)(change, table, pk.S, sk.S)
+		out = append(out, Changed{Change: change, Table: table, PK: pk.S, SK: sk.S})
 	}
 	one := func(change string, o *txOp) {
 		k := o.Key
@@ -70,4 +104,5 @@ func (d *DynamoDB) stream(op string, body []byte) {
 			}
 		}
 	}
+	return out
 }

@@ -14,8 +14,15 @@ import (
 // FVG end to end: three operators file and are admitted; the officer
 // announces €1,000,000.00; the allocation's CSV shows each cap and the
 // inner-area uplift, checkable by hand.
-func TestFVGRipartoEndToEnd(t *testing.T) {
+func TestFVGRipartoEndToEnd(t *testing.T) { fvgRipartoEndToEnd(t, nil) }
+
+// fvgRipartoEndToEnd is the test above; watch, when given, sees the
+// runtime before the first request (audittx_e2e_test.go).
+func fvgRipartoEndToEnd(t *testing.T, watch func(*env)) {
 	e := newEnv(t, clock.InRome(2025, 7, 15, 10, 0))
+	if watch != nil {
+		watch(e)
+	}
 	ex := loadExample(t, "fvg-udine.json")
 	cases := []struct {
 		cf, facility, comune string

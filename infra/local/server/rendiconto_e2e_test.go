@@ -58,8 +58,16 @@ func cents(t *testing.T, what string, amount apiclient.Money) money.Cents {
 // (refused) → generated PDFs signed and uploaded → transmitted with a
 // register number → clarifications (clock stops) → approval with one line
 // reduced → payment; paid = approved − advance, to the cent.
-func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
+func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) { nidiGratisFromAdvanceToPayment(t, nil) }
+
+// nidiGratisFromAdvanceToPayment is the test above; watch, when given,
+// sees the runtime before the first request (the audit lines' rule,
+// audittx_e2e_test.go). It answers the env and the second, paid, request.
+func nidiGratisFromAdvanceToPayment(t *testing.T, watch func(*env)) (*env, string) {
 	e := newEnv(t, clock.InRome(2025, 9, 10, 10, 0))
+	if watch != nil {
+		watch(e)
+	}
 	ex := loadExample(t, "lombardia-milano.json")
 	// Tokens live an hour and the clock moves by months: a fresh one each time.
 	tok := func() string { return e.applicant(ex.Org) }
@@ -254,6 +262,7 @@ func TestNidiGratisPlusFromAdvanceToPayment(t *testing.T) {
 	if got := strings.Join(outbox(t, e), "\n"); !strings.Contains(got, "Richiesta di liquidazione") {
 		t.Fatalf("no transmission e-mail in the outbox")
 	}
+	return e, c2
 }
 
 func (e *env) fileClaim(subID, tok string, from, to int, lines []apiclient.ClaimLineInput) apiclient.Claim {

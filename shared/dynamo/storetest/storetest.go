@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,6 +150,7 @@ var contract = []struct {
 	{"a listing longer than one 1 MB page comes whole", listingAcrossPages},
 	{"a draft over 400 KB is refused and nothing is written", draftOverItemLimit},
 	{"an audit line is read back from its call's trail at once", auditReadBack},
+	{"a change and its audit line are written together or not at all: a refused or failed change leaves no line, a repeat no second one", changeAndLineTogether},
 	{"filings survive injected throttling and lost responses: no loss, no duplicate, no gap", filingUnderFaults},
 }
 
@@ -726,6 +728,60 @@ func auditReadBack(t *testing.T, s *dynamo.Store, _ *emulator.DynamoDB) {
 	got, err := s.CallAudit(ctx, "c")
 	if err != nil || len(got) != 1 || got[0].Action != e.Action {
 		t.Fatalf("call trail: %+v %v", got, err)
+	}
+}
+
+func changeAndLineTogether(t *testing.T, s *dynamo.Store, ddb *emulator.DynamoDB) {
+	line := func(action string) outbox.Effects {
+		return outbox.Effects{}.With(&audit.Entry{CallID: "pie-2026", At: time.Now(), Actor: "officer", Action: action})
+	}
+	c, err := call.New("pie-2026", "PIE", call.Spec{Program: "piemonte-rilevazione-2026", Title: "Rilevazione", Windows: []call.WindowSpec{
+		{ID: "w1", OpensAt: "2026-04-27T12:00:00+02:00", ClosesAt: "2026-05-18T12:00:00+02:00"},
+	}}, "officer", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCallWith(ctx, c, line("call.created")); err != nil {
+		t.Fatal(err)
+	}
+	// Refused by the change's own condition: neither is written.
+	if err := s.CreateCallWith(ctx, c, line("call.created.again")); problem.CodeOf(err) != problem.CodeConflict {
+		t.Fatalf("a second call with the id: %v, want conflict", err)
+	}
+	// Recorded once by two workers: one line.
+	ev := call.WindowEvent{CallID: c.ID, WindowID: "w1", Kind: "OPENED", At: time.Now().UTC(), RanAt: time.Now().UTC(), Trigger: "schedule"}
+	for i := range 2 {
+		created, err := s.RecordWindowEvent(ctx, ev, line("window.OPENED"))
+		if err != nil || created != (i == 0) {
+			t.Fatalf("record %d: created %v, %v", i, created, err)
+		}
+	}
+	if ddb != nil {
+		// The transaction fails (the storage answers errors): neither the
+		// change nor its line is written.
+		ddb.SetFaults(&emulator.Faults{Rate: 1, Ops: map[string]bool{"TransactWriteItems": true}})
+		_, err := s.UpdateCallWith(ctx, c.ID, func(cur *call.Call) (outbox.Effects, error) {
+			cur.Title = "Rilevazione (modificata)"
+			return line("window.extended"), nil
+		})
+		ddb.SetFaults(nil)
+		if err == nil {
+			t.Fatal("a change whose transaction always fails was stored")
+		}
+		if got, err := s.Call(ctx, c.ID); err != nil || got.Version != 1 || got.Title != "Rilevazione" {
+			t.Fatalf("after the failed change: %+v %v", got, err)
+		}
+	}
+	trail, err := s.CallAudit(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range trail {
+		actions = append(actions, e.Action)
+	}
+	if want := []string{"call.created", "window.OPENED"}; !slices.Equal(actions, want) {
+		t.Fatalf("trail %q, want %q", actions, want)
 	}
 }
 
