@@ -119,8 +119,9 @@ var (
 )
 
 // MaxLines bounds one claim so that the claim and the uniqueness of each
-// child-month are written in one DynamoDB transaction (at most 100 items):
-// a Comune with more lines files several claims for the period (e.g. one
+// child-month are written in one DynamoDB transaction (at most 100 items:
+// 95 child-months, the claim, its roster entry and its audit line): a
+// Comune with more lines files several claims for the period (e.g. one
 // per facility).
 const MaxLines = 95
 
