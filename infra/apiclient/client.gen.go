@@ -4007,14 +4007,14 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/calls/{callId}/advances (the `GetAdvances` operationId).
 	GetAdvances(ctx context.Context, callId CallId, params *GetAdvancesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SetAdvancesWithBody Order the advances of a call, once (officers; at most 30 % of each historical basis)
+	// SetAdvancesWithBody Order the advances of a call, once (officers; at most 30 % of each historical basis); the same order sent again answers the order made, a different one is 409
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /v1/calls/{callId}/advances (the `SetAdvances` operationId).
 	SetAdvancesWithBody(ctx context.Context, callId CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SetAdvances Order the advances of a call, once (officers; at most 30 % of each historical basis)
+	// SetAdvances Order the advances of a call, once (officers; at most 30 % of each historical basis); the same order sent again answers the order made, a different one is 409
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4605,7 +4605,7 @@ func (c *Client) GetAdvances(ctx context.Context, callId CallId, params *GetAdva
 	return c.Client.Do(req)
 }
 
-// SetAdvancesWithBody Order the advances of a call, once (officers; at most 30 % of each historical basis)
+// SetAdvancesWithBody Order the advances of a call, once (officers; at most 30 % of each historical basis); the same order sent again answers the order made, a different one is 409
 //
 // Takes any type of body and a specified content type.
 //
@@ -4622,7 +4622,7 @@ func (c *Client) SetAdvancesWithBody(ctx context.Context, callId CallId, content
 	return c.Client.Do(req)
 }
 
-// SetAdvances Order the advances of a call, once (officers; at most 30 % of each historical basis)
+// SetAdvances Order the advances of a call, once (officers; at most 30 % of each historical basis); the same order sent again answers the order made, a different one is 409
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7900,14 +7900,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/calls/{callId}/advances (the `GetAdvances` operationId).
 	GetAdvancesWithResponse(ctx context.Context, callId CallId, params *GetAdvancesParams, reqEditors ...RequestEditorFn) (*GetAdvancesResponse, error)
 
-	// SetAdvancesWithBodyWithResponse Order the advances of a call, once (officers; at most 30 % of each historical basis)
+	// SetAdvancesWithBodyWithResponse Order the advances of a call, once (officers; at most 30 % of each historical basis); the same order sent again answers the order made, a different one is 409
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /v1/calls/{callId}/advances (the `SetAdvances` operationId).
 	SetAdvancesWithBodyWithResponse(ctx context.Context, callId CallId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAdvancesResponse, error)
 
-	// SetAdvancesWithResponse Order the advances of a call, once (officers; at most 30 % of each historical basis)
+	// SetAdvancesWithResponse Order the advances of a call, once (officers; at most 30 % of each historical basis); the same order sent again answers the order made, a different one is 409
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13205,7 +13205,7 @@ func (c *ClientWithResponses) GetAdvancesWithResponse(ctx context.Context, callI
 	return ParseGetAdvancesResponse(rsp)
 }
 
-// SetAdvancesWithBodyWithResponse Order the advances of a call, once (officers; at most 30 % of each historical basis)
+// SetAdvancesWithBodyWithResponse Order the advances of a call, once (officers; at most 30 % of each historical basis); the same order sent again answers the order made, a different one is 409
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13218,7 +13218,7 @@ func (c *ClientWithResponses) SetAdvancesWithBodyWithResponse(ctx context.Contex
 	return ParseSetAdvancesResponse(rsp)
 }
 
-// SetAdvancesWithResponse Order the advances of a call, once (officers; at most 30 % of each historical basis)
+// SetAdvancesWithResponse Order the advances of a call, once (officers; at most 30 % of each historical basis); the same order sent again answers the order made, a different one is 409
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -2,6 +2,8 @@ package dynamo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"sportello/shared/money"
 	"sportello/shared/outbox"
 	"sportello/shared/problem"
 	"sportello/shared/rendiconto"
@@ -21,7 +24,9 @@ import (
 
 // Rendicontazione items (docs/rendicontazione.md):
 //
-//	RADV#<callId>   META | ADV#<org>        the advances, written once
+//	RADV#<callId>   META                    the order of the advances (once): its id, count, total
+//	RADV#<callId>   ORD#<order>#<org>       an advance of that order (read only once META names it)
+//	RADV#<callId>   ADV#<org>               an advance of an order made before orders had ids
 //	RC#<claimId>    META                    a claim (gsi1: CALL#<callId>#RC / <org>#<claimId>)
 //	RCHILD#<callId> <fingerprint>           a child-month taken (keyed hash, never the code)
 
@@ -35,39 +40,162 @@ type advItem struct {
 	BP int `dynamodbav:"bp,omitempty"`
 }
 
-// CreateAdvances writes the advances of a call once: a second import is a
-// conflict (advances are payment orders).
-//
-// The mark that the advances are ordered (taken once) and fx, the
-// order's audit line, are one transaction; the advances, one per Comune
-// (up to 1,506: more than a transaction holds), follow in batches.
-func (s *Store) CreateAdvances(ctx context.Context, callID string, adv []rendiconto.Advance, bp int, fx outbox.Effects) error {
-	exists, err := s.putNewWith(ctx, advItem{keys: keys{PK: advPK(callID), SK: "META", Type: "advances"}, BP: bp}, fx)
-	if err != nil {
-		return fmt.Errorf("advances %s: %w", callID, err)
-	}
-	if exists {
-		return problem.New(problem.CodeConflict, "Gli anticipi del bando sono già stati disposti.")
-	}
-	items := make([]any, len(adv))
-	for i, a := range adv {
-		items[i] = advItem{keys: keys{PK: advPK(callID), SK: "ADV#" + a.Org, Type: "advance"}, Advance: a}
-	}
-	return s.putAll(ctx, "advances of "+callID, items)
+// advOrderItem is the mark that a call's advances are ordered. Order,
+// Count and Total are empty on a mark written before orders had ids (its
+// advances are the ADV# rows).
+type advOrderItem struct {
+	keys
+	BP        int         `dynamodbav:"bp,omitempty"`
+	Order     string      `dynamodbav:"order,omitempty"`
+	Count     int         `dynamodbav:"count,omitempty"`
+	Total     money.Cents `dynamodbav:"total,omitempty"`
+	OrderedAt time.Time   `dynamodbav:"orderedAt,omitempty"`
 }
 
-// Advances reads a call's advances by org.
-func (s *Store) Advances(ctx context.Context, callID string) ([]rendiconto.Advance, error) {
-	var out []rendiconto.Advance
-	err := s.query(ctx, queryPrefix(advPK(callID), "ADV#"), func(m map[string]types.AttributeValue) error {
+// AdvanceOrder names an order of advances by what it orders: the
+// percentage and each Comune's basis and amount (not the moment it is
+// ordered), so the same order sent again has the same id.
+func AdvanceOrder(adv []rendiconto.Advance, bp int) string {
+	sorted := slices.Clone(adv)
+	slices.SortFunc(sorted, func(a, b rendiconto.Advance) int { return strings.Compare(a.Org, b.Org) })
+	h := sha256.New()
+	fmt.Fprintf(h, "bp %d\n", bp)
+	for _, a := range sorted {
+		fmt.Fprintf(h, "%q %d %d %d\n", a.Org, a.Historical, a.Amount, a.BP)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func advRowPrefix(order string) string { return "ORD#" + order + "#" }
+
+// CreateAdvances orders the advances of a call once (advances are payment
+// orders) and answers them as recorded.
+//
+// An order is larger than a transaction (one advance per Comune, up to
+// 1,506), so it is written rows first, mark last: the advances go in
+// batches under the order's id (AdvanceOrder), where no reader looks, and
+// then the mark naming the order, with its count and total, commits in
+// one transaction with fx, the order's audit line. Readers see the whole
+// order or none of it. A crash before the mark leaves no order and no
+// line; the officer's repeat (the same order: the same id) writes only
+// the rows still missing, then the mark and the line. Once a mark is
+// there, the same order again answers the advances recorded (no second
+// line) and a different order is a conflict.
+func (s *Store) CreateAdvances(ctx context.Context, callID string, adv []rendiconto.Advance, bp int, fx outbox.Effects) ([]rendiconto.Advance, error) {
+	order := AdvanceOrder(adv, bp)
+	ordered, err := s.orderedAdvances(ctx, callID, order)
+	if err != nil || ordered != nil {
+		return ordered, err
+	}
+	// The rows this order has already (an earlier attempt's): equal ones
+	// are not written again.
+	have := map[string]rendiconto.Advance{}
+	err = s.query(ctx, queryPrefix(advPK(callID), advRowPrefix(order)), func(m map[string]types.AttributeValue) error {
 		var it advItem
 		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
 			return fmt.Errorf("decode advance: %w", err)
 		}
+		have[it.Org] = it.Advance
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("advances %s: %w", callID, err)
+	}
+	mark := advOrderItem{keys: keys{PK: advPK(callID), SK: "META", Type: "advances"}, BP: bp, Order: order, Count: len(adv)}
+	var items []any
+	for _, a := range adv {
+		mark.Total += a.Amount
+		if mark.OrderedAt.IsZero() {
+			mark.OrderedAt = a.OrderedAt
+		}
+		a.OrderedAt = time.Time{} // the mark's: the moment the order committed
+		if h, ok := have[a.Org]; !ok || h.Historical != a.Historical || h.Amount != a.Amount || h.BP != a.BP {
+			items = append(items, advItem{keys: keys{PK: advPK(callID), SK: advRowPrefix(order) + a.Org, Type: "advance"}, Advance: a})
+		}
+	}
+	if err := s.putAll(ctx, "advances of "+callID, items); err != nil {
+		return nil, err
+	}
+	exists, err := s.putNewWith(ctx, mark, fx)
+	if err != nil {
+		return nil, fmt.Errorf("advances %s: %w", callID, err)
+	}
+	if exists { // ordered meanwhile (or this very write, its answer lost)
+		ordered, err := s.orderedAdvances(ctx, callID, order)
+		if err == nil && ordered == nil {
+			err = fmt.Errorf("advances %s: the order's mark is there but unreadable", callID)
+		}
+		return ordered, err
+	}
+	s.sweep(ctx, "advances of "+callID+" never ordered", advPK(callID), "ORD#", func(sk string) bool {
+		return !strings.HasPrefix(sk, advRowPrefix(order))
+	})
+	out := slices.Clone(adv)
+	for i := range out {
+		out[i].OrderedAt = mark.OrderedAt
+	}
+	return out, nil
+}
+
+// orderedAdvances answers the advances of the call's order if it is
+// order, nothing if the call has none, and a conflict if it has another.
+func (s *Store) orderedAdvances(ctx context.Context, callID, order string) ([]rendiconto.Advance, error) {
+	var mark advOrderItem
+	found, err := s.get(ctx, advPK(callID), "META", &mark)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("advances %s: %w", callID, err)
+	case !found:
+		return nil, nil
+	case mark.Order != order:
+		return nil, problem.New(problem.CodeConflict, "Gli anticipi del bando sono già stati disposti.")
+	}
+	return s.advancesOf(ctx, callID, mark)
+}
+
+// Advances reads a call's advances by org: those of its order, none
+// before the order's mark commits.
+func (s *Store) Advances(ctx context.Context, callID string) ([]rendiconto.Advance, error) {
+	var mark advOrderItem
+	found, err := s.get(ctx, advPK(callID), "META", &mark)
+	if err != nil || !found {
+		return nil, err
+	}
+	return s.advancesOf(ctx, callID, mark)
+}
+
+// advancesOf reads the advances mark orders. They were all written before
+// the mark and are never deleted, so they are as many as the mark counts
+// and sum to its total (the order's audit line): anything else is a
+// broken store, said loudly rather than paid.
+func (s *Store) advancesOf(ctx context.Context, callID string, mark advOrderItem) ([]rendiconto.Advance, error) {
+	prefix := "ADV#"
+	if mark.Order != "" {
+		prefix = advRowPrefix(mark.Order)
+	}
+	var (
+		out   []rendiconto.Advance
+		total money.Cents
+	)
+	err := s.query(ctx, queryPrefix(advPK(callID), prefix), func(m map[string]types.AttributeValue) error {
+		var it advItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return fmt.Errorf("decode advance: %w", err)
+		}
+		if mark.Order != "" {
+			it.OrderedAt = mark.OrderedAt
+		}
+		total += it.Amount
 		out = append(out, it.Advance)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if mark.Order != "" && (len(out) != mark.Count || total != mark.Total) {
+		return nil, fmt.Errorf("advances of %s: %d rows summing to %s, the order %s says %d summing to %s", callID, len(out), total, mark.Order, mark.Count, mark.Total)
+	}
+	return out, nil
 }
 
 type rcItem struct {

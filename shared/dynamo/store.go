@@ -19,7 +19,7 @@
 //	IDEM#<key>     META                      idempotency record
 //	REG#<kind>     <id>                      registry rows (preloaded services, facilities)
 //	ALLOC#<id>     META | LINE#<n>           allocation runs and lines
-//	RADV#<callId>  META | ADV#<org>          rendicontazione: a call's advances, ordered once
+//	RADV#<callId>  META | ORD#<order>#<org> rendicontazione: a call's advances, ordered once (META last)
 //	RC#<claimId>   META                      a rendicontazione  gsi1: CALL#<callId>#RC / <org>#<claimId>
 //	RCHILD#<callId> <fingerprint>            a child-month claimed (keyed HMAC, never the code)
 //	PIIKEY         v1                        the KMS-encrypted data key sealing children's codes
@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -343,4 +344,48 @@ func (s *Store) putAll(ctx context.Context, what string, items []any) error {
 		}
 	}
 	return nil
+}
+
+// deleteAll deletes the items of keys ({pk, sk}) in BatchWriteItem
+// requests of 25, sending again what DynamoDB leaves unprocessed.
+func (s *Store) deleteAll(ctx context.Context, what string, keys [][2]string) error {
+	for start := 0; start < len(keys); start += 25 {
+		reqs := make([]types.WriteRequest, 0, 25)
+		for _, k := range keys[start:min(start+25, len(keys))] {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(k[0], k[1])}})
+		}
+		for attempt := 0; len(reqs) > 0; attempt++ {
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
+			if err != nil {
+				return classify(fmt.Errorf("delete %s: %w", what, err))
+			}
+			reqs = out.UnprocessedItems[s.table]
+			if attempt > 20 && len(reqs) > 0 {
+				return &retryable{err: fmt.Errorf("delete %s: items left unprocessed", what)}
+			}
+		}
+	}
+	return nil
+}
+
+// sweep deletes, after a change has committed, the items of partition pk
+// under skPrefix that dead says no reader will ever read again (rows
+// written for a change that another replaced or that never committed).
+// The change stands whatever happens here, so a failure is logged, not
+// returned: what is left is never read, and the next change of the same
+// kind sweeps it.
+func (s *Store) sweep(ctx context.Context, what, pk, skPrefix string, dead func(sk string) bool) {
+	var gone [][2]string
+	err := s.query(ctx, queryPrefix(pk, skPrefix), func(m map[string]types.AttributeValue) error {
+		if sk, ok := m["sk"].(*types.AttributeValueMemberS); ok && dead(sk.Value) {
+			gone = append(gone, [2]string{pk, sk.Value})
+		}
+		return nil
+	})
+	if err == nil {
+		err = s.deleteAll(ctx, what, gone)
+	}
+	if err != nil {
+		slog.Default().Warn("sweep left rows no reader reads", "what", what, "pk", pk, "rows", len(gone), "error", err.Error())
+	}
 }

@@ -29,9 +29,12 @@ type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
 	Submission(ctx context.Context, id string) (submission.Submission, error)
 
-	// CreateAdvances records a call's advances once; fx (the audit line)
-	// is written in the transaction that records them as ordered.
-	CreateAdvances(ctx context.Context, callID string, adv []Advance, bp int, fx outbox.Effects) error
+	// CreateAdvances records a call's advances once, fx (the audit line)
+	// in the transaction that makes them ordered, and answers them as
+	// recorded: the same order again (a repeat after a crash or a lost
+	// answer) completes what is missing or answers the first order, with
+	// no second line; a different order is a conflict.
+	CreateAdvances(ctx context.Context, callID string, adv []Advance, bp int, fx outbox.Effects) ([]Advance, error)
 	Advances(ctx context.Context, callID string) ([]Advance, error)
 
 	// CreateClaim stores c and takes each child-month fingerprint of the
@@ -121,7 +124,8 @@ type AdvanceRequest struct {
 	Total *money.Cents `json:"total,omitempty"`
 }
 
-// SetAdvances computes and records the advances (payment orders) once.
+// SetAdvances computes and records the advances (payment orders) once;
+// the same order repeated answers as the first.
 func (s *Service) SetAdvances(ctx context.Context, p *auth.Principal, callID string, req AdvanceRequest) ([]Advance, error) {
 	c, err := s.officerCall(ctx, p, callID)
 	if err != nil {
@@ -140,10 +144,11 @@ func (s *Service) SetAdvances(ctx context.Context, p *auth.Principal, callID str
 		total += a.Amount
 	}
 	fx := s.line(p, c.ID, "", "rendiconto.advances", map[string]string{"comuni": fmt.Sprint(len(adv)), "total": total.String(), "bp": fmt.Sprint(req.BP)})
-	if err := s.Store.CreateAdvances(ctx, c.ID, adv, req.BP, fx); err != nil {
+	recorded, err := s.Store.CreateAdvances(ctx, c.ID, adv, req.BP, fx)
+	if err != nil {
 		return nil, fmt.Errorf("advances %s: %w", c.ID, err)
 	}
-	return adv, nil
+	return recorded, nil
 }
 
 // Advances lists a call's advances (officers).

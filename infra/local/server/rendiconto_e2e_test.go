@@ -101,6 +101,13 @@ func nidiGratisFromAdvanceToPayment(t *testing.T, watch func(*env)) (*env, strin
 		Bases: []apiclient.AdvanceBasis{{Org: ex.Org, Historical: "9000.00"}}}); r.Status != 409 {
 		t.Fatalf("advances set twice: %d %s", r.Status, r.Body)
 	}
+	// The same order sent again (the officer's repeat after a lost answer
+	// or a crash) answers the order made, and orders nothing more.
+	r = e.setAdvances(LombardiaCall, off(), apiclient.AdvanceRequest{PercentBasisPoints: 3000,
+		Bases: []apiclient.AdvanceBasis{{Org: ex.Org, Historical: "5000.00"}}})
+	if again := deref(decode[apiclient.AdvanceList](t, r).Advances); r.Status != 201 || len(again) != 1 || again[0].Amount != advances[0].Amount || deref(again[0].OrderedAt) != deref(advances[0].OrderedAt) {
+		t.Fatalf("the same order again: %d %s", r.Status, r.Body)
+	}
 
 	// The payment order in the outputs' conventions: an Italian CSV whose
 	// total is the advance, the same bytes when downloaded again.

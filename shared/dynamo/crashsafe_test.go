@@ -1,0 +1,236 @@
+package dynamo_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"sportello/infra/local/emulator"
+	"sportello/shared/audit"
+	"sportello/shared/dynamo"
+	"sportello/shared/dynamo/dynamotest"
+	"sportello/shared/money"
+	"sportello/shared/outbox"
+	"sportello/shared/problem"
+	"sportello/shared/rendiconto"
+)
+
+// batches watches the batch writes a store commits; after crashAt of them
+// every later batch write fails, as if the process died there (the
+// writes before it stored, nothing after).
+type batches struct {
+	ddb *emulator.DynamoDB
+	mu  sync.Mutex
+	n   int
+	put map[string]int // partition → rows put by batches since reset
+}
+
+func watchBatches(ddb *emulator.DynamoDB) *batches {
+	b := &batches{ddb: ddb, put: map[string]int{}}
+	ddb.OnCommit(func(op string, items []emulator.Changed) {
+		if op != "BatchWriteItem" {
+			return
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.n++
+		for _, it := range items {
+			if it.Change == "Put" {
+				b.put[it.PK]++
+			}
+		}
+	})
+	return b
+}
+
+// crashAfter makes every batch write after the next k fail.
+func (b *batches) crashAfter(k int) {
+	b.mu.Lock()
+	start := b.n
+	b.mu.Unlock()
+	b.ddb.OnCommit(nil)
+	b.ddb.OnCommit(func(op string, items []emulator.Changed) {
+		if op != "BatchWriteItem" {
+			return
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.n++
+		for _, it := range items {
+			if it.Change == "Put" {
+				b.put[it.PK]++
+			}
+		}
+		if b.n-start == k {
+			b.ddb.SetFaults(&emulator.Faults{Rate: 1, Ops: map[string]bool{"BatchWriteItem": true}})
+		}
+	})
+}
+
+// restart ends the crash: writes succeed again, counts start afresh.
+func (b *batches) restart() {
+	b.ddb.SetFaults(nil)
+	b.mu.Lock()
+	b.put = map[string]int{}
+	b.mu.Unlock()
+}
+
+func (b *batches) rowsPut(pk string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.put[pk]
+}
+
+func linesOf(t *testing.T, s *dynamo.Store, callID, action string) []audit.Entry {
+	t.Helper()
+	all, err := s.CallAudit(ctx, callID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []audit.Entry
+	for _, l := range all {
+		if l.Action == action {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// anOrder is the advances of n Comuni at 30 %, and their total.
+func anOrder(n int, historical money.Cents, at time.Time) ([]rendiconto.Advance, money.Cents) {
+	adv := make([]rendiconto.Advance, n)
+	var total money.Cents
+	for i := range adv {
+		h := historical + money.Cents(i*37)
+		adv[i] = rendiconto.Advance{Org: fmt.Sprintf("comune:%06d", i+1), Historical: h, Amount: h.MulDivFloor(3000, 10000), BP: 3000, OrderedAt: at}
+		total += adv[i].Amount
+	}
+	return adv, total
+}
+
+func advancesLine(callID string, total money.Cents, at time.Time) outbox.Effects {
+	return outbox.Effects{}.With(&audit.Entry{CallID: callID, At: at, Actor: "officer", Action: "rendiconto.advances",
+		Detail: map[string]string{"total": total.String()}})
+}
+
+func sumOf(adv []rendiconto.Advance) money.Cents {
+	var s money.Cents
+	for _, a := range adv {
+		s += a.Amount
+	}
+	return s
+}
+
+// Issue #11: an order of advances is larger than a transaction (one per
+// Comune, 1,506 in Lombardy), so its rows go in batches before the mark
+// and the audit line commit together. A crash after some batches leaves
+// no advances and no line; the officer's repeat of the same order writes
+// exactly the rows missing, and then the mark and one line, the rows
+// summing to the line's total; the same order again answers the first
+// (its moment, no second line), a different one is refused.
+func TestAdvancesCutShortByACrashAreCompletedByTheRepeat(t *testing.T) {
+	s, ddb := dynamotest.New(t)
+	b := watchBatches(ddb)
+	first, second, third := time.Date(2025, 10, 1, 9, 0, 0, 0, time.UTC), time.Date(2025, 10, 1, 9, 5, 0, 0, time.UTC), time.Date(2025, 10, 2, 9, 0, 0, 0, time.UTC)
+	adv, total := anOrder(1506, 1000_00, first)
+
+	b.crashAfter(10)
+	if _, err := s.CreateAdvances(ctx, "c1", adv, 3000, advancesLine("c1", total, first)); err == nil {
+		t.Fatal("the order went through the crash")
+	}
+	b.restart()
+	if got, err := s.Advances(ctx, "c1"); err != nil || len(got) != 0 {
+		t.Fatalf("after the crash readers see %d advances (%v): an order is whole or absent", len(got), err)
+	}
+	if l := linesOf(t, s, "c1", "rendiconto.advances"); len(l) != 0 {
+		t.Fatalf("a line for an order never made: %+v", l)
+	}
+
+	again, total2 := anOrder(1506, 1000_00, second)
+	got, err := s.CreateAdvances(ctx, "c1", again, 3000, advancesLine("c1", total2, second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := b.rowsPut("RADV#c1"); n != 1506-10*25 {
+		t.Fatalf("the repeat put %d rows, want the %d missing", n, 1506-10*25)
+	}
+	stored, err := s.Advances(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := linesOf(t, s, "c1", "rendiconto.advances")
+	if len(stored) != 1506 || len(got) != 1506 || sumOf(stored) != total || len(lines) != 1 || lines[0].Detail["total"] != total.String() {
+		t.Fatalf("%d advances stored summing to %s, %d answered, lines %+v; want 1506 summing to %s, one line", len(stored), sumOf(stored), len(got), lines, total)
+	}
+	if !stored[0].OrderedAt.Equal(second) || !got[0].OrderedAt.Equal(second) {
+		t.Fatalf("ordered at %s (answered %s), want the moment the order committed, %s", stored[0].OrderedAt, got[0].OrderedAt, second)
+	}
+
+	b.restart()
+	repeat, _ := anOrder(1506, 1000_00, third)
+	got, err = s.CreateAdvances(ctx, "c1", repeat, 3000, advancesLine("c1", total, third))
+	if err != nil || len(got) != 1506 || sumOf(got) != total || !got[0].OrderedAt.Equal(second) {
+		t.Fatalf("the same order again: %d advances summing to %s ordered at %v (%v); want the first's answer", len(got), sumOf(got), got[0].OrderedAt, err)
+	}
+	if n, l := b.rowsPut("RADV#c1"), linesOf(t, s, "c1", "rendiconto.advances"); n != 0 || len(l) != 1 {
+		t.Fatalf("the same order again put %d rows and left %d lines", n, len(l))
+	}
+	other, otherTotal := anOrder(1506, 2000_00, third)
+	if _, err := s.CreateAdvances(ctx, "c1", other, 3000, advancesLine("c1", otherTotal, third)); problem.CodeOf(err) != problem.CodeConflict {
+		t.Fatalf("a different order after the first: %v, want a conflict", err)
+	}
+}
+
+// An order cut short by a crash and never repeated is no order: a
+// different one takes its place, and its rows are deleted once the other
+// commits (no reader ever read them).
+func TestAnOrderNeverMadeGivesWayToAnother(t *testing.T) {
+	s, ddb := dynamotest.New(t)
+	b := watchBatches(ddb)
+	at := time.Date(2025, 10, 1, 9, 0, 0, 0, time.UTC)
+	abandoned, total := anOrder(300, 1000_00, at)
+	b.crashAfter(3)
+	if _, err := s.CreateAdvances(ctx, "c1", abandoned, 3000, advancesLine("c1", total, at)); err == nil {
+		t.Fatal("the order went through the crash")
+	}
+	b.restart()
+	other, otherTotal := anOrder(200, 3000_00, at)
+	got, err := s.CreateAdvances(ctx, "c1", other, 3000, advancesLine("c1", otherTotal, at))
+	if err != nil || len(got) != 200 {
+		t.Fatalf("the other order: %d %v", len(got), err)
+	}
+	stored, err := s.Advances(ctx, "c1")
+	if err != nil || len(stored) != 200 || sumOf(stored) != otherTotal {
+		t.Fatalf("%d advances summing to %s (%v), want the other order's 200 summing to %s", len(stored), sumOf(stored), err, otherTotal)
+	}
+	rows := partitionKeys(t, s, "RADV#c1")
+	if len(rows) != 201 || slices.ContainsFunc(rows, func(sk string) bool { return sk != "META" && !strings.HasPrefix(sk, "ORD#"+dynamo.AdvanceOrder(other, 3000)) }) {
+		t.Fatalf("the partition holds %d items, want the mark and the other order's 200", len(rows))
+	}
+}
+
+// partitionKeys lists the sort keys of every item of partition pk.
+func partitionKeys(t *testing.T, s *dynamo.Store, pk string) []string {
+	t.Helper()
+	var out []string
+	p := dynamodb.NewQueryPaginator(s.Client(), &dynamodb.QueryInput{TableName: aws.String(s.Table()), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			out = append(out, it["sk"].(*types.AttributeValueMemberS).Value)
+		}
+	}
+	return out
+}
