@@ -211,7 +211,9 @@ func TestAnOrderNeverMadeGivesWayToAnother(t *testing.T) {
 		t.Fatalf("%d advances summing to %s (%v), want the other order's 200 summing to %s", len(stored), sumOf(stored), err, otherTotal)
 	}
 	rows := partitionKeys(t, s, "RADV#c1")
-	if len(rows) != 201 || slices.ContainsFunc(rows, func(sk string) bool { return sk != "META" && !strings.HasPrefix(sk, "ORD#"+dynamo.AdvanceOrder(other, 3000)) }) {
+	if len(rows) != 201 || slices.ContainsFunc(rows, func(sk string) bool {
+		return sk != "META" && !strings.HasPrefix(sk, "ORD#"+dynamo.AdvanceOrder(other, 3000))
+	}) {
 		t.Fatalf("the partition holds %d items, want the mark and the other order's 200", len(rows))
 	}
 }
