@@ -1,8 +1,11 @@
 package dynamo_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +22,7 @@ import (
 	"sportello/shared/money"
 	"sportello/shared/outbox"
 	"sportello/shared/problem"
+	"sportello/shared/program"
 	"sportello/shared/rendiconto"
 )
 
@@ -235,4 +239,118 @@ func partitionKeys(t *testing.T, s *dynamo.Store, pk string) []string {
 		}
 	}
 	return out
+}
+
+// facilities is a list of n rows of kind "facility", ids from first, each
+// row's JSON naming the edition.
+func facilities(first, n int, edition string) []program.Row {
+	rows := make([]program.Row, n)
+	for i := range rows {
+		id := fmt.Sprintf("AFAM-%05d", first+i)
+		rows[i] = program.Row{Kind: "facility", ID: id, Key: fmt.Sprintf("%06d", 1+i%1506),
+			JSON: json.RawMessage(fmt.Sprintf(`{"code":%q,"edition":%q}`, id, edition))}
+	}
+	return rows
+}
+
+// editions maps each row id read to its edition.
+func editions(t *testing.T, s *dynamo.Store, callID string) map[string]string {
+	t.Helper()
+	rows, err := s.RegistryRows(ctx, callID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range rows {
+		var v struct{ Edition string }
+		if err := json.Unmarshal([]byte(r.JSON), &v); err != nil {
+			t.Fatal(err)
+		}
+		if _, twice := out[r.ID]; twice {
+			t.Fatalf("row %s read twice", r.ID)
+		}
+		out[r.ID] = v.Edition
+	}
+	return out
+}
+
+func importLine(callID string, n int) outbox.Effects {
+	return outbox.Effects{}.With(&audit.Entry{CallID: callID, At: time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC), Actor: "officer",
+		Action: "registry.imported", Detail: map[string]string{"kind": "facility", "rows": fmt.Sprint(n)}})
+}
+
+// Issue #11: an import larger than a transaction is seen whole or not at
+// all. A crash after some batches of a 1,000-row import leaves the list
+// before in force, every row of it and nothing of the import, and no
+// line; the officer's repeat puts the new list in force (the rows it
+// repeats replaced, the others kept, as any import) with one line, and
+// nothing of the list replaced or of the crashed attempt is left.
+func TestAnImportCutShortByACrashLeavesTheListBeforeInForce(t *testing.T) {
+	s, ddb := dynamotest.New(t)
+	b := watchBatches(ddb)
+	if err := s.ImportRows(ctx, "c1", "facility", facilities(0, 1000, "2024")); err != nil {
+		t.Fatal(err)
+	}
+	before := editions(t, s, "c1")
+	next := facilities(500, 1000, "2025") // 500 rows replaced, 500 new
+
+	b.crashAfter(8)
+	if err := s.ImportRowsWith(ctx, "c1", "facility", next, importLine("c1", len(next))); err == nil {
+		t.Fatal("the import went through the crash")
+	}
+	b.restart()
+	if got := editions(t, s, "c1"); !maps.Equal(got, before) || len(got) != 1000 {
+		t.Fatalf("after the crash readers see %d rows, want the 1000 of the list before, unchanged", len(got))
+	}
+	if l := linesOf(t, s, "c1", "registry.imported"); len(l) != 0 {
+		t.Fatalf("a line for an import never made: %+v", l)
+	}
+
+	if err := s.ImportRowsWith(ctx, "c1", "facility", next, importLine("c1", len(next))); err != nil {
+		t.Fatal(err)
+	}
+	got := editions(t, s, "c1")
+	for id, ed := range got {
+		if n, _ := strconv.Atoi(strings.TrimPrefix(id, "AFAM-")); (n < 500) != (ed == "2024") {
+			t.Fatalf("row %s is of %s", id, ed)
+		}
+	}
+	if len(got) != 1500 {
+		t.Fatalf("%d rows in force, want 1500 (500 kept, 1000 imported)", len(got))
+	}
+	if l := linesOf(t, s, "c1", "registry.imported"); len(l) != 1 {
+		t.Fatalf("%d lines, want one", len(l))
+	}
+	if keys := partitionKeys(t, s, "REG#c1"); len(keys) != 1+1500 {
+		t.Fatalf("the partition holds %d items, want the list in force and its 1500 rows", len(keys))
+	}
+}
+
+// Rows imported before lists had generations stay in force until the
+// next import of their kind, which lays its rows over them and deletes
+// them; another kind's rows are not touched.
+func TestRowsImportedBeforeGenerationsStayInForceUntilTheNextImport(t *testing.T) {
+	s, _ := dynamotest.New(t)
+	for _, r := range append(facilities(0, 30, "2023"), program.Row{Kind: "preloaded", ID: "PIE-1", Key: "001272", JSON: json.RawMessage(`{"edition":"2023"}`)}) {
+		item := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "REG#c1"}, "sk": &types.AttributeValueMemberS{Value: r.Kind + "#" + r.ID},
+			"type": &types.AttributeValueMemberS{Value: "registry"}, "kind": &types.AttributeValueMemberS{Value: r.Kind}, "rowId": &types.AttributeValueMemberS{Value: r.ID},
+			"rowKey": &types.AttributeValueMemberS{Value: r.Key}, "json": &types.AttributeValueMemberS{Value: string(r.JSON)}}
+		if _, err := s.Client().PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table()), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := editions(t, s, "c1"); len(got) != 31 {
+		t.Fatalf("%d rows of the old layout read, want 31", len(got))
+	}
+	if err := s.ImportRowsWith(ctx, "c1", "facility", facilities(20, 20, "2025"), importLine("c1", 20)); err != nil {
+		t.Fatal(err)
+	}
+	got := editions(t, s, "c1")
+	if len(got) != 41 || got["AFAM-00019"] != "2023" || got["AFAM-00020"] != "2025" || got["PIE-1"] != "2023" {
+		t.Fatalf("after the import: %v", got)
+	}
+	keys := partitionKeys(t, s, "REG#c1")
+	if len(keys) != 1+40+1 || !slices.Contains(keys, "preloaded#PIE-1") {
+		t.Fatalf("the partition holds %v, want the facilities' list, its 40 rows and the other kind's row", keys)
+	}
 }

@@ -31,14 +31,6 @@ type outboxItem struct {
 
 func outboxPK(id string) string { return "OUTBOX#" + id }
 
-// DynamoDB's bounds on one transaction: 100 items, 4 MB (a change that
-// writes its effects beside many rows keeps 1 MB aside for keys, names
-// and the encoding's overhead, as filing does).
-const (
-	maxTransactItems = MaxFilingItems
-	maxTransactBytes = 3 << 20
-)
-
 // effectItems are the transaction items of a change's effects.
 func (s *Store) effectItems(fx outbox.Effects) ([]types.TransactWriteItem, error) {
 	var items []types.TransactWriteItem

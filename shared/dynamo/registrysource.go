@@ -7,9 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"sportello/shared/outbox"
 	"sportello/shared/program"
 	"sportello/shared/registry"
@@ -85,19 +82,20 @@ func (r *RegistrySource) Forget(callID string) {
 	r.mu.Unlock()
 }
 
-// ImportRows stores rows of the list of kind for a call.
+// ImportRows stores rows of the list of kind for a call (a row with the
+// id of a stored one replaces it), with no audit line (seeding, benches).
 func (s *Store) ImportRows(ctx context.Context, callID, kind string, rows []program.Row) error {
 	return s.ImportRowsWith(ctx, callID, kind, rows, outbox.Effects{})
 }
 
 // ImportRowsWith is ImportRows with the import's effects (its audit line)
-// in the transaction that writes its last rows. A list rarely fits one
-// transaction (100 items, 4 MB; the AFAM_UDOS registry has thousands of
-// rows), so the rows before the last transaction's go in batches first:
-// the line commits only once every row is stored, and a crash before it
-// leaves rows replaced (by id, as a repeated import replaces them) with
-// no line and no answer to the officer, whose repeated import writes the
-// same rows and then the line (docs/reliability.md).
+// in the transaction that puts the import in force. A list rarely fits
+// one transaction (100 items, 4 MB; the AFAM_UDOS registry has thousands
+// of rows), so the import is written as a new generation of the list
+// where no reader looks, then made the list in force in one transaction
+// with the line (registry.go): a crash before it leaves the list before
+// fully in force and no line, and the officer's repeat imports it whole
+// (docs/reliability.md).
 func (s *Store) ImportRowsWith(ctx context.Context, callID, kind string, rows []program.Row, fx outbox.Effects) error {
 	out := make([]RegistryRow, len(rows))
 	for i, r := range rows {
@@ -106,36 +104,5 @@ func (s *Store) ImportRowsWith(ctx context.Context, callID, kind string, rows []
 		}
 		out[i] = RegistryRow{Kind: kind, ID: r.ID, Key: r.Key, JSON: string(r.JSON)}
 	}
-	if fx.Items() == 0 {
-		return s.PutRegistryRows(ctx, callID, out)
-	}
-	// The last transaction: as many rows from the end as fit beside the
-	// effects (items, and bytes with 1 KB per row for keys and names).
-	first, size := len(out), fx.Bytes()
-	for first > 0 && len(out)-first+1+fx.Items() <= maxTransactItems {
-		row := out[first-1]
-		if size+1024+len(row.ID)+len(row.Key)+len(row.JSON) > maxTransactBytes {
-			break
-		}
-		size += 1024 + len(row.ID) + len(row.Key) + len(row.JSON)
-		first--
-	}
-	if err := s.PutRegistryRows(ctx, callID, out[:first]); err != nil {
-		return err
-	}
-	items, err := s.effectItems(fx)
-	if err != nil {
-		return err
-	}
-	for _, r := range out[first:] {
-		av, err := attributevalue.MarshalMap(registryItem{keys: keys{PK: registryPK(callID), SK: r.Kind + "#" + r.ID, Type: "registry"}, RegistryRow: r})
-		if err != nil {
-			return fmt.Errorf("encode registry row: %w", err)
-		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av}})
-	}
-	if err := s.transactWrite(ctx, items); err != nil {
-		return classify(fmt.Errorf("import %s into %s: %w", kind, callID, err))
-	}
-	return nil
+	return s.importRows(ctx, callID, kind, out, fx)
 }

@@ -17,7 +17,7 @@
 //	SUB#<subId>    META                      an application     gsi1: CALL#<callId>#SUBS / <org>#<subId>
 //	DOC#<docId>    META                      a document         gsi1: SUB#<subId>#DOCS / <docId>
 //	IDEM#<key>     META                      idempotency record
-//	REG#<kind>     <id>                      registry rows (preloaded services, facilities)
+//	REG#<callId>   @ACTIVE#<kind> | @GEN#<kind>#<gen>#<id>  registry lists (preloaded services, facilities): the list in force, rows by generation (registry.go)
 //	ALLOC#<id>     META | LINE#<n>           allocation runs and lines
 //	RADV#<callId>  META | ORD#<order>#<org> rendicontazione: a call's advances, ordered once (META last)
 //	RC#<claimId>   META                      a rendicontazione  gsi1: CALL#<callId>#RC / <org>#<claimId>
