@@ -4119,6 +4119,10 @@ type ClientInterface interface {
 	// (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
 	// (Lombardia). Only a kind the call's program declares is imported
 	// (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
+	// A row with the id of a row of the list in force replaces it; the others stay. Readers
+	// see an import whole or not at all: it comes in force in one transaction with its
+	// audit line, so an import cut short (a crash, a `503`) leaves the list before in force,
+	// and repeating it is safe.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4857,6 +4861,10 @@ func (c *Client) ListPreloaded(ctx context.Context, callId CallId, params *ListP
 // (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
 // (Lombardia). Only a kind the call's program declares is imported
 // (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
+// A row with the id of a row of the list in force replaces it; the others stay. Readers
+// see an import whole or not at all: it comes in force in one transaction with its
+// audit line, so an import cut short (a crash, a `503`) leaves the list before in force,
+// and repeating it is safe.
 //
 // Takes any type of body and a specified content type.
 //
@@ -8028,6 +8036,10 @@ type ClientWithResponsesInterface interface {
 	// (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
 	// (Lombardia). Only a kind the call's program declares is imported
 	// (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
+	// A row with the id of a row of the list in force replaces it; the others stay. Readers
+	// see an import whole or not at all: it comes in force in one transaction with its
+	// audit line, so an import cut short (a crash, a `503`) leaves the list before in force,
+	// and repeating it is safe.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13417,6 +13429,10 @@ func (c *ClientWithResponses) ListPreloadedWithResponse(ctx context.Context, cal
 // (Piemonte). `kind=facility`: the AFAM_UDOS registry of facilities
 // (Lombardia). Only a kind the call's program declares is imported
 // (otherwise `422`, naming the kinds it takes). The body is the CSV file, UTF-8.
+// A row with the id of a row of the list in force replaces it; the others stay. Readers
+// see an import whole or not at all: it comes in force in one transaction with its
+// audit line, so an import cut short (a crash, a `503`) leaves the list before in force,
+// and repeating it is safe.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //

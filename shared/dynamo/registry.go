@@ -12,7 +12,6 @@ import (
 
 	"sportello/shared/ident"
 	"sportello/shared/outbox"
-	"sportello/shared/problem"
 )
 
 // RegistryRow is one row an officer imported for a call (a pre-loaded
@@ -261,7 +260,8 @@ func (s *Store) importRegistry(ctx context.Context, callID, kind string, rows []
 }
 
 // importRows imports, taking another import's list as the one to lay
-// rows over when it commits first (three times, then a conflict).
+// rows over when it commits first (three times, then a 503: the officer
+// repeats).
 func (s *Store) importRows(ctx context.Context, callID, kind string, rows []RegistryRow, fx outbox.Effects) error {
 	for range 3 {
 		replaced, err := s.importRegistry(ctx, callID, kind, rows, fx)
@@ -269,5 +269,5 @@ func (s *Store) importRows(ctx context.Context, callID, kind string, rows []Regi
 			return err
 		}
 	}
-	return problem.New(problem.CodeConflict, "Altri import dello stesso elenco sono stati registrati nel frattempo: ripetere l'import.")
+	return &retryable{err: fmt.Errorf("import %s into %s: other imports of the list came in force first, three times", kind, callID)}
 }
