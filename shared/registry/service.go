@@ -21,11 +21,10 @@ import (
 // Store is what imports need from storage.
 type Store interface {
 	Call(ctx context.Context, id string) (call.Call, error)
-	// ImportRows stores rows of the list of kind for a call (a row with
-	// the id of a stored one replaces it).
 	// ImportRowsWith stores rows of the list of kind for a call (a row
 	// with the id of a stored one replaces it), with the import's effects
-	// (its audit line) in the transaction of its last rows.
+	// (its audit line) in the transaction that puts them in force: readers
+	// see the import whole or not at all.
 	ImportRowsWith(ctx context.Context, callID, kind string, rows []program.Row, fx outbox.Effects) error
 }
 

@@ -168,7 +168,8 @@ func alwaysAudited(c emulator.Changed) bool {
 // riparto finished, the rendicontazione from the advance to a recovery,
 // downloads — each line is found in the write of its change (and a
 // download's line alone), and no document, window work, final close,
-// imported row, advance order or rendicontazione changes without a line.
+// registry list put in force (150 rows imported: more than a transaction
+// holds), advance order or rendicontazione changes without a line.
 func TestEveryChangeWritesItsAuditLineInItsOwnTransaction(t *testing.T) {
 	w := &lineWatch{actions: map[string]int{}}
 
