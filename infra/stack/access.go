@@ -63,6 +63,8 @@ var TableAccess = map[string]Access{
 		Read:  []string{pkCall, pkSub, pkAudit, pkRegistry, pkAlloc, pkFunds},
 		Index: []string{ixCalls, ixSubs, ixAllocs},
 		Write: []string{pkCall, pkAudit, pkRegistry, pkAlloc, pkFunds, pkOutbox},
+		// Batches put an import's new generation of a list and delete the
+		// generations it replaced (docs/reliability.md).
 		Batch: []string{pkRegistry},
 	},
 	// Drafts, filing (application, counter, claims, idempotency), review;
@@ -72,6 +74,8 @@ var TableAccess = map[string]Access{
 		Read:  []string{pkCall, pkSub, pkCounter, pkDoc, pkRegistry, pkIdem, pkUniq, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey},
 		Index: []string{ixSubs, ixDocs, ixAudit, ixClaims},
 		Write: []string{pkSub, pkCounter, pkCall, pkIdem, pkAudit, pkUniq, pkAdvances, pkClaim, pkChildren, pkRegister, pkPIIKey, pkOutbox},
+		// Batches put an order's advances and delete those of an order
+		// never made (docs/reliability.md).
 		Batch: []string{pkAdvances},
 	},
 	// Declares documents of an application it may see; signs URLs.

@@ -3,6 +3,8 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -142,7 +144,7 @@ func (s *Store) RegistryRows(ctx context.Context, callID, kind string) ([]Regist
 		}
 		var out []RegistryRow
 		whole := true
-		for k := range kinds {
+		for _, k := range slices.Sorted(maps.Keys(kinds)) {
 			if kind != "" && k != kind {
 				continue
 			}
