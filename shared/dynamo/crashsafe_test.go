@@ -26,14 +26,15 @@ import (
 	"sportello/shared/rendiconto"
 )
 
-// batches watches the batch writes a store commits; after crashAt of them
-// every later batch write fails, as if the process died there (the
-// writes before it stored, nothing after).
+// batches watches the batch writes a store commits; after crashAfter's k
+// more of them every later batch write fails, as if the process died
+// there (the writes before it stored, nothing after).
 type batches struct {
-	ddb *emulator.DynamoDB
-	mu  sync.Mutex
-	n   int
-	put map[string]int // partition → rows put by batches since reset
+	ddb     *emulator.DynamoDB
+	mu      sync.Mutex
+	n       int
+	crashAt int            // n at which batch writes start failing (0: never)
+	put     map[string]int // partition → rows put by batches since restart
 }
 
 func watchBatches(ddb *emulator.DynamoDB) *batches {
@@ -50,6 +51,9 @@ func watchBatches(ddb *emulator.DynamoDB) *batches {
 				b.put[it.PK]++
 			}
 		}
+		if b.n == b.crashAt {
+			b.ddb.SetFaults(&emulator.Faults{Rate: 1, Ops: map[string]bool{"BatchWriteItem": true}})
+		}
 	})
 	return b
 }
@@ -57,25 +61,8 @@ func watchBatches(ddb *emulator.DynamoDB) *batches {
 // crashAfter makes every batch write after the next k fail.
 func (b *batches) crashAfter(k int) {
 	b.mu.Lock()
-	start := b.n
+	b.crashAt = b.n + k
 	b.mu.Unlock()
-	b.ddb.OnCommit(nil)
-	b.ddb.OnCommit(func(op string, items []emulator.Changed) {
-		if op != "BatchWriteItem" {
-			return
-		}
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		b.n++
-		for _, it := range items {
-			if it.Change == "Put" {
-				b.put[it.PK]++
-			}
-		}
-		if b.n-start == k {
-			b.ddb.SetFaults(&emulator.Faults{Rate: 1, Ops: map[string]bool{"BatchWriteItem": true}})
-		}
-	})
 }
 
 // restart ends the crash: writes succeed again, counts start afresh.

@@ -323,45 +323,39 @@ func (s *Store) transactWrite(ctx context.Context, items []types.TransactWriteIt
 // putAll writes items in BatchWriteItem requests of 25, sending again what
 // DynamoDB leaves unprocessed; what names the items in errors.
 func (s *Store) putAll(ctx context.Context, what string, items []any) error {
-	for start := 0; start < len(items); start += 25 {
-		reqs := make([]types.WriteRequest, 0, 25)
-		for _, it := range items[start:min(start+25, len(items))] {
-			av, err := attributevalue.MarshalMap(it)
-			if err != nil {
-				return fmt.Errorf("encode %s: %w", what, err)
-			}
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+	reqs := make([]types.WriteRequest, len(items))
+	for i, it := range items {
+		av, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", what, err)
 		}
-		for attempt := 0; len(reqs) > 0; attempt++ {
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
-			if err != nil {
-				return classify(fmt.Errorf("write %s: %w", what, err))
-			}
-			reqs = out.UnprocessedItems[s.table]
-			if attempt > 20 && len(reqs) > 0 {
-				return &retryable{err: fmt.Errorf("write %s: items left unprocessed", what)}
-			}
-		}
+		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: av}}
 	}
-	return nil
+	return s.batchWrite(ctx, "write "+what, reqs)
 }
 
-// deleteAll deletes the items of keys ({pk, sk}) in BatchWriteItem
-// requests of 25, sending again what DynamoDB leaves unprocessed.
+// deleteAll deletes the items of keys ({pk, sk}) as putAll writes.
 func (s *Store) deleteAll(ctx context.Context, what string, keys [][2]string) error {
-	for start := 0; start < len(keys); start += 25 {
-		reqs := make([]types.WriteRequest, 0, 25)
-		for _, k := range keys[start:min(start+25, len(keys))] {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(k[0], k[1])}})
-		}
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, k := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(k[0], k[1])}}
+	}
+	return s.batchWrite(ctx, "delete "+what, reqs)
+}
+
+// batchWrite sends reqs in BatchWriteItem requests of 25, sending again
+// what DynamoDB leaves unprocessed.
+func (s *Store) batchWrite(ctx context.Context, what string, all []types.WriteRequest) error {
+	for start := 0; start < len(all); start += 25 {
+		reqs := all[start:min(start+25, len(all))]
 		for attempt := 0; len(reqs) > 0; attempt++ {
 			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
 			if err != nil {
-				return classify(fmt.Errorf("delete %s: %w", what, err))
+				return classify(fmt.Errorf("%s: %w", what, err))
 			}
 			reqs = out.UnprocessedItems[s.table]
 			if attempt > 20 && len(reqs) > 0 {
-				return &retryable{err: fmt.Errorf("delete %s: items left unprocessed", what)}
+				return &retryable{err: fmt.Errorf("%s: items left unprocessed", what)}
 			}
 		}
 	}
