@@ -22,11 +22,8 @@ func (s *Service) SubmitRetry(ctx context.Context, p *auth.Principal, id string,
 	scope := ""
 	if idemKey != "" && len(idemKey) <= MaxIdempotencyKey {
 		scope = p.Subject + "#" + id + "#" + idemKey
-		if first, found, err := s.Store.FirstArrival(ctx, scope); err == nil && found && first.Before(arrival) {
-			arrival = first // the retry of a submit that failed retryably
-		}
 	}
-	sub, err := s.Submit(ctx, p, id, arrival)
+	sub, arrival, err := s.submit(ctx, p, id, arrival, scope)
 	if scope != "" && problem.CodeOf(err) == problem.CodeUnavailable {
 		if rerr := s.Store.RecordArrival(ctx, scope, arrival); rerr != nil {
 			s.Log.Warn("could not keep the arrival of a failed submit", "submission", id, "error", rerr.Error())

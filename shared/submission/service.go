@@ -26,6 +26,8 @@ import (
 	"sportello/shared/problem"
 	"sportello/shared/program"
 	"sportello/shared/retry"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Store is what the lifecycle needs from storage. The DynamoDB adapter
@@ -390,25 +392,80 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, callID string) ([
 // (submitting again is idempotent and the filing time stays the arrival):
 // a clerk at 11:59 is not sent back for contention the server can absorb.
 func (s *Service) Submit(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+	sub, _, err := s.submit(ctx, p, id, arrival, "")
+	return sub, err
+}
+
+// submit is Submit; with scope (a client's idempotency key) a first
+// arrival kept under it replaces a later one (SubmitRetry).
+func (s *Service) submit(ctx context.Context, p *auth.Principal, id string, arrival time.Time, scope string) (Submission, time.Time, error) {
 	deadline := time.Now().Add(s.budget())
 	stale := 0
 	for attempt := 0; ; attempt++ {
-		sub, err := s.submitOnce(ctx, p, id, arrival)
+		sub, err := s.submitOnce(ctx, p, id, &arrival, scope)
 		switch {
 		case errors.Is(err, ErrStale) && stale < 5:
 			stale++
 			continue
 		case err != nil && retryable(err) && time.Now().Before(deadline):
 			if retry.Backoff(ctx, attempt, 100*time.Millisecond) != nil {
-				return sub, err // the client went away: the fault stands
+				return sub, arrival, err // the client went away: the fault stands
 			}
 			continue
 		}
-		return sub, err
+		return sub, arrival, err
 	}
 }
 
-func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, arrival time.Time) (Submission, error) {
+// filingReads is what a filing reads besides the application. They do
+// not depend on each other, so they are read at once: a filing at 11:59
+// waits for one round trip, not five.
+type filingReads struct {
+	call    call.Call
+	prog    program.Program
+	uploads []Upload
+	reg     program.Registry
+	holders map[string]string
+	first   time.Time // a kept first arrival under the client's key, or zero
+}
+
+func (s *Service) readForFiling(ctx context.Context, sub Submission, form program.Form, scope string) (filingReads, error) {
+	var r filingReads
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		r.call, r.prog, err = s.callAndProgram(gctx, sub.CallID)
+		return err
+	})
+	if scope != "" {
+		g.Go(func() error {
+			first, found, err := s.Store.FirstArrival(gctx, scope)
+			if err == nil && found {
+				r.first = first
+			}
+			return err
+		})
+	}
+	if form != nil {
+		g.Go(func() (err error) {
+			r.uploads, err = s.Store.Uploads(gctx, sub.ID)
+			return err
+		})
+		g.Go(func() (err error) {
+			r.reg, err = s.Registries.Registry(gctx, sub.CallID)
+			return err
+		})
+		if !sub.Filed() {
+			g.Go(func() (err error) {
+				own, members := SplitClaims(sub.Org, form.Claims(sub.Org))
+				r.holders, err = s.Store.ClaimHolders(gctx, sub.CallID, append(own, members...))
+				return err
+			})
+		}
+	}
+	return r, g.Wait()
+}
+
+func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, arrival *time.Time, scope string) (Submission, error) {
 	sub, err := s.load(ctx, p, id)
 	if err != nil {
 		return sub, err
@@ -419,20 +476,33 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	if sub.Filed() && sub.State != Rejected {
 		return sub, nil // already filed: the same answer again
 	}
-	c, prog, err := s.callAndProgram(ctx, sub.CallID)
+	// The form decodes with the application's program while the reads run;
+	// the call's program must be the same one (checked below).
+	var form program.Form
+	decodeErr := fmt.Errorf("submission %s: program %q not configured", sub.ID, sub.Program)
+	if prog, ok := s.Programs[sub.Program]; ok {
+		form, decodeErr = prog.Decode(sub.Data)
+	}
+	reads, err := s.readForFiling(ctx, sub, form, scope)
 	if err != nil {
 		return sub, err
 	}
-	if err := s.checkTiming(sub, c, arrival); err != nil {
+	if reads.prog.ID() != sub.Program {
+		return sub, fmt.Errorf("submission %s: program %q, its call's %q", sub.ID, sub.Program, reads.prog.ID())
+	}
+	if !reads.first.IsZero() && reads.first.Before(*arrival) {
+		*arrival = reads.first // the retry of a submit that failed retryably
+	}
+	c, prog := reads.call, reads.prog
+	if err := s.checkTiming(sub, c, *arrival); err != nil {
 		return sub, err
 	}
-	form, decodeErr := prog.Decode(sub.Data)
 	if decodeErr == nil {
-		if err := s.precheckClaims(ctx, sub, form); err != nil {
+		if err := s.precheckClaims(ctx, sub, form, reads.holders); err != nil {
 			return sub, err
 		}
 	}
-	fields, sealed, err := s.check(ctx, sub, c, prog, form, decodeErr, arrival)
+	fields, sealed, err := s.check(ctx, sub, c, prog, form, decodeErr, reads, *arrival)
 	if err != nil {
 		return sub, err
 	}
@@ -456,12 +526,8 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 		if sub.Review != nil && sub.Review.Deadline != nil {
 			deadline = *sub.Review.Deadline
 		}
-		docs, err := s.Store.Uploads(ctx, sub.ID)
-		if err != nil {
-			return sub, err
-		}
-		set := Seal(docs, func(d Upload) bool { return !sub.sealedIn(d.ID) })
-		if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, arrival,
+		set := Seal(reads.uploads, func(d Upload) bool { return !sub.sealedIn(d.ID) })
+		if err := s.fileIntegration(ctx, &next, sub.Version, Integration{Deadline: deadline, Documents: set, By: p.Subject}, *arrival,
 			s.filingEffects(p, c, form, "submission.resubmitted")); err != nil {
 			return sub, err
 		}
@@ -469,8 +535,8 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 		return next, nil
 	}
 	next.Claims, next.Members = SplitClaims(sub.Org, form.Claims(sub.Org))
-	next.Istruttoria = StartIstruttoria(prog, c, arrival)
-	filed, err := s.file(ctx, next, sub.Version, arrival, form.ClaimConflictCode(), s.filingEffects(p, c, form, "submission.filed"))
+	next.Istruttoria = StartIstruttoria(prog, c, *arrival)
+	filed, err := s.file(ctx, next, sub.Version, *arrival, form.ClaimConflictCode(), s.filingEffects(p, c, form, "submission.filed"))
 	if err != nil {
 		return sub, err
 	}
@@ -482,19 +548,14 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 // another filed application already holds, before listing what is
 // missing: no amount of completing would let it through. The filing
 // transaction remains the authority.
-func (s *Service) precheckClaims(ctx context.Context, sub Submission, form program.Form) error {
+func (s *Service) precheckClaims(ctx context.Context, sub Submission, form program.Form, holders map[string]string) error {
 	if sub.Filed() {
 		return nil
 	}
 	own, members := SplitClaims(sub.Org, form.Claims(sub.Org))
 	// A member that filed alone keeps its own claim: listing it in an
 	// association is refused (the member filing alone wins).
-	claims := append(append([]string(nil), own...), members...)
-	holders, err := s.Store.ClaimHolders(ctx, sub.CallID, claims)
-	if err != nil {
-		return err
-	}
-	for _, key := range claims {
+	for _, key := range append(own, members...) {
 		if h, taken := holders[key]; taken && h != sub.ID {
 			return s.claimConflict(ctx, &ClaimTaken{Key: key, HolderID: h}, form.ClaimConflictCode())
 		}
@@ -532,7 +593,7 @@ func (s Submission) checkFileable() error {
 // not decode) and the documents, and returns the documents filing would
 // seal: those verified now. The checks and the seal read the documents
 // once, so what was checked is what is sealed.
-func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog program.Program, form program.Form, decodeErr error, at time.Time) (problem.Fields, []SealedDocument, error) {
+func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog program.Program, form program.Form, decodeErr error, reads filingReads, at time.Time) (problem.Fields, []SealedDocument, error) {
 	var fields problem.Fields
 	if decodeErr != nil {
 		perr, ok := problem.As(decodeErr)
@@ -545,10 +606,7 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog p
 		}
 		return fields, nil, nil
 	}
-	docs, err := s.Store.Uploads(ctx, sub.ID)
-	if err != nil {
-		return nil, nil, err
-	}
+	docs := reads.uploads
 	sealed := Seal(docs, nil)
 	verified := map[string]int{}
 	var checked []program.Document
@@ -558,11 +616,7 @@ func (s *Service) check(ctx context.Context, sub Submission, c call.Call, prog p
 			checked = append(checked, d.Detail)
 		}
 	}
-	reg, err := s.Registries.Registry(ctx, c.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	pctx := program.Context{Org: sub.Org, Now: at, Registry: reg, VerifiedDocuments: verified, Params: c.Params, Documents: checked}
+	pctx := program.Context{Org: sub.Org, Now: at, Registry: reads.reg, VerifiedDocuments: verified, Params: c.Params, Documents: checked}
 	problems := form.Check(pctx)
 	if d, ok := prog.(program.Described); ok {
 		program.LabelErrors(d.Fields(), problems)

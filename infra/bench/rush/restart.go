@@ -21,7 +21,7 @@ import (
 // start from a fresh snapshot of the same live data. It also prints how
 // many writes each fsync acknowledged (group commit) and the raw
 // transaction latency on the durable store beside an in-memory one.
-func restartReport(ctx context.Context, rt *server.Runtime, dir string, durableRaw []time.Duration) error {
+func restartReport(ctx context.Context, rt *server.Runtime, dir string, arrivals, durableRaw []time.Duration) error {
 	mem, err := emulator.StartDynamoDB("127.0.0.1:0", "")
 	if err != nil {
 		return err
@@ -30,7 +30,7 @@ func restartReport(ctx context.Context, rt *server.Runtime, dir string, durableR
 	if err := dynamo.New(mem.Client(), rt.Store.Table()).CreateTable(ctx); err != nil {
 		return err
 	}
-	memRaw := rawTransactions(ctx, mem.Client(), rt.Store.Table(), len(durableRaw))
+	memRaw := rawAt(ctx, mem.Client(), rt.Store.Table(), arrivals)
 	fmt.Printf("durable store: %d fsyncs for the whole run (group commit); raw TransactWriteItems p99 durable %s vs in memory %s: ratio %.1f\n",
 		rt.DynamoDB.Syncs(), pct(durableRaw, 99).Round(time.Microsecond), pct(memRaw, 99).Round(time.Microsecond),
 		float64(pct(durableRaw, 99))/float64(max(pct(memRaw, 99), 1)))

@@ -233,3 +233,29 @@ func TestIncompleteNamesEverything(t *testing.T) {
 		}
 	}
 }
+
+// With RelayBesideAnswer (the cloud's timing, which the rush bench uses)
+// the answer does not wait for the relay, and the receipt still leaves,
+// once, right after it.
+func TestReceiptLeavesBesideTheAnswerWhenTheRelayRunsBesideIt(t *testing.T) {
+	at := clock.InRome(2025, 9, 10, 11, 59)
+	e := newEnv(t, at.Add(-time.Hour), func(c *Config, _ time.Time) { c.RelayBesideAnswer = true })
+	ex := loadExample(t, "lombardia-milano.json")
+	tok := e.applicant(ex.Org)
+	id := e.draft(LombardiaCall, tok, ex.Org, ex.Data)
+	e.uploadExamples(id, tok, ex.Documents)
+	e.clk.Set(at)
+	if r := e.submit(id, tok); r.Status != 200 {
+		t.Fatalf("submit: %d %s", r.Status, r.Body)
+	}
+	var files []string
+	for deadline := time.Now().Add(listingLag); len(files) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		files, _ = filepath.Glob(filepath.Join(e.rt.OutboxDir, "*.eml"))
+	}
+	if len(files) != 1 {
+		t.Fatalf("outbox has %d messages after the answer, want the receipt", len(files))
+	}
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), "LOM-2025-0000001") {
+		t.Fatalf("receipt lacks the protocol: %s", b)
+	}
+}
