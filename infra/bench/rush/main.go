@@ -38,7 +38,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -64,9 +63,6 @@ import (
 	"sportello/shared/registry"
 	"sportello/shared/submission"
 )
-
-// gcPercent is the collector's ratio in this process (main says why).
-const gcPercent = 400
 
 // workers write the drafts before the rush.
 const workers = 64
@@ -101,14 +97,15 @@ func main() {
 	durable := flag.Bool("durable", false, "rush A only, keeping state on disk (journal with group commit, snapshots), then report the restart after the rush")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each rush (the timed part only; server, emulator and clients share the process) to this path + -A0, -A5, -B0, -B5")
 	flag.StringVar(&memProfile, "memprofile", "", "write a heap profile at the end of each rush to this path + -A0, -A5, -B0, -B5")
+	child := flag.Bool(childFlag, false, "serve the emulated DynamoDB for a parent rush process (remote.go)")
 	flag.Parse()
-	// This process holds the emulated DynamoDB's whole table (every draft,
-	// document and index entry of the rush, pointer-rich maps), which on
-	// AWS lives in another service: at Go's default the collector marks it
-	// every few megabytes allocated, and its assists land on the requests
-	// being timed. A larger ratio keeps the table's marking off them; the
-	// heap and the collections of each rush are printed with the table.
-	debug.SetGCPercent(gcPercent)
+	if *child {
+		if err := serveChild(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *durable {
 		*only = "A"
 	}
@@ -151,8 +148,8 @@ func printResults(rs []result) {
 	}
 	_ = tw.Flush() // stdout: nothing to do if it fails
 	for _, r := range rs {
-		fmt.Printf("rush %s %.0f%%: submit p90 %s, p95 %s; DynamoDB requests per filing: %s; %d garbage collections during the rush (GOGC %d), heap %d MB after it\n",
-			r.name, r.faults*100, r.p90.Round(time.Microsecond), r.p95.Round(time.Microsecond), strings.Join(r.requests, ", "), r.gcs, gcPercent, r.heapMB)
+		fmt.Printf("rush %s %.0f%%: submit p90 %s, p95 %s; DynamoDB requests per filing: %s; %d garbage collections in the product's process during the rush, its heap %d MB after it\n",
+			r.name, r.faults*100, r.p90.Round(time.Microsecond), r.p95.Round(time.Microsecond), strings.Join(r.requests, ", "), r.gcs, r.heapMB)
 	}
 	fmt.Println("Goal: ratio ≤ 3 for rush A, ≤ 5 for rush B; every row 0 lost, 0 duplicated, 0 gaps, 0 late accepted, 0 5xx. See docs/performance.md.")
 }
@@ -197,14 +194,33 @@ func run(s scenario, limit int, durable bool) (res result) {
 	// The server's warnings and errors are kept, to print the cause of any
 	// 5xx or broken guarantee beside the row.
 	logs := &tail{max: 200}
-	rt, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", Clock: clk, DataDir: dataDir, RelayBesideAnswer: true,
+	// The emulated DynamoDB runs in its own process (remote.go), except for
+	// the durable rush, whose restart report works on the store's files.
+	var db dynamoControl
+	dbURL := ""
+	if !durable {
+		child, err := startChild()
+		if err != nil {
+			res.err = err
+			return res
+		}
+		defer child.Close()
+		db, dbURL = child, child.URL
+	}
+	rt, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", Clock: clk, DataDir: dataDir, RelayBesideAnswer: true, DynamoDBURL: dbURL,
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		res.err = err
 		return res
 	}
 	defer rt.Close()
-	rt.DynamoDB.SetModel(nil)
+	if durable {
+		db, dbURL = localDB{rt.DynamoDB}, rt.DynamoDB.URL
+	}
+	if err := db.SetModel("plain"); err != nil {
+		res.err = err
+		return res
+	}
 	c, err := apiclient.New(rt.URL, nil)
 	if err != nil {
 		res.err = err
@@ -248,15 +264,19 @@ func run(s scenario, limit int, durable bool) (res result) {
 	}
 	res.setupTime = time.Since(setupStart)
 
-	rt.DynamoDB.SetModel(emulator.AWS())
-	// The floor meets the same faults as the rush.
-	if s.faults > 0 {
-		rt.DynamoDB.SetFaults(&emulator.Faults{Rate: s.faults, LostResponse: true})
+	// The floor meets the same model and the same faults as the rush.
+	if err := errors.Join(db.SetModel("aws"), db.SetFaults(s.faults)); err != nil {
+		res.err = err
+		return res
 	}
 	arrivals := schedule(len(apps), rushSpan)
-	raw := rawAt(ctx, rt.DynamoDB.Client(), rt.Store.Table(), arrivals)
+	raw := rawAt(ctx, emulator.ClientFor(dbURL), rt.Store.Table(), arrivals)
 	res.rawP50, res.rawP99, res.rawInFlight = pct(raw, 50), pct(raw, 99), inFlight(raw, rushSpan)
-	injectedBefore := rt.DynamoDB.Injected.Load()
+	before, err := db.Stats()
+	if err != nil {
+		res.err = err
+		return res
+	}
 	type outcome struct {
 		status  int
 		number  string
@@ -308,7 +328,6 @@ func run(s scenario, limit int, durable bool) (res result) {
 	}
 	lateStatus := make([]int, len(late))
 	lateProblem := make([]string, len(late))
-	before := rt.DynamoDB.Requests()
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	clk.Jump(noon.Add(-time.Minute))
@@ -357,15 +376,23 @@ func run(s scenario, limit int, durable bool) (res result) {
 			return res
 		}
 	}
-	for op, n := range rt.DynamoDB.Requests() {
-		if d := n - before[op]; d > 0 {
+	after, err := db.Stats()
+	if err != nil {
+		res.err = err
+		return res
+	}
+	for op, n := range after.Requests {
+		if d := n - before.Requests[op]; d > 0 {
 			res.requests = append(res.requests, fmt.Sprintf("%s %.2f", op, float64(d)/float64(len(apps))))
 		}
 	}
 	slices.Sort(res.requests)
 	pprof.StopCPUProfile() // a no-op without -cpuprofile
-	res.injected = rt.DynamoDB.Injected.Load() - injectedBefore
-	rt.DynamoDB.SetFaults(nil)
+	res.injected = after.Injected - before.Injected
+	if err := db.SetFaults(0); err != nil {
+		res.err = err
+		return res
+	}
 	res.fiveXX, res.retries = fiveXX.Load(), retries.Load()
 	res.lateTried = len(late)
 	for i := range late {
@@ -620,6 +647,39 @@ func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return strings.Join(t.lines, "")
+}
+
+// dynamoControl sets the emulated DynamoDB's model and faults and reads
+// its counters, in this process or in the child (remote.go).
+type dynamoControl interface {
+	SetModel(name string) error
+	SetFaults(rate float64) error
+	Stats() (childStats, error)
+}
+
+// localDB is the emulator in this process (the durable rush).
+type localDB struct{ db *emulator.DynamoDB }
+
+func (l localDB) SetModel(name string) error {
+	if name == "plain" {
+		l.db.SetModel(nil)
+	} else {
+		l.db.SetModel(emulator.AWS())
+	}
+	return nil
+}
+
+func (l localDB) SetFaults(rate float64) error {
+	if rate == 0 {
+		l.db.SetFaults(nil)
+	} else {
+		l.db.SetFaults(&emulator.Faults{Rate: rate, LostResponse: true})
+	}
+	return nil
+}
+
+func (l localDB) Stats() (childStats, error) {
+	return childStats{Requests: l.db.Requests(), Injected: l.db.Injected.Load()}, nil
 }
 
 // parallel runs f for 0..n-1 on the workers; the first error is returned.

@@ -200,7 +200,7 @@ func (d *DynamoDB) awsTransact(w http.ResponseWriter, m *Model, body []byte, pla
 		defer func() { done(ok) }()
 		rec := httptest.NewRecorder()
 		d.awsTransactRun(rec, m, in.TransactItems, keys, tables, pks, costs, plain)
-		ok = rec.Code == http.StatusOK
+		ok = rec.Code == http.StatusOK || rec.Header().Get(appliedHeader) != ""
 		copyResponse(w, rec)
 		return
 	}

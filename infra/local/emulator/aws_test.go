@@ -544,3 +544,41 @@ func TestClientRequestTokenInFlightIsInProgress(t *testing.T) {
 		t.Fatalf("the same request after it succeeded: %v, want success", err)
 	}
 }
+
+// A transaction DynamoDB did whose answer was lost (the fault injection's
+// "lost response") is remembered under its token like any done one: the
+// SDK's retry with the same token is answered success, never a
+// ConditionalCheckFailed against its own write.
+func TestALostAnswerStillRemembersTheTransactionsToken(t *testing.T) {
+	d, c := startAWS(t, AWS())
+	ctx := context.Background()
+	put := func(token, id string) error {
+		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{ClientRequestToken: aws.String(token), TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: aws.String(table), Item: item("L", id), ConditionExpression: aws.String("attribute_not_exists(pk)")}}}})
+		return err
+	}
+	exists := func(id string) bool {
+		out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: item("L", id), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item != nil
+	}
+	lost := 0
+	for i := range 40 {
+		id, token := fmt.Sprint(i), fmt.Sprint("tok-", i)
+		d.SetFaults(&Faults{Rate: 1, LostResponse: true, Ops: map[string]bool{"TransactWriteItems": true}})
+		err := put(token, id)
+		d.SetFaults(nil)
+		if err == nil || !exists(id) {
+			continue // an error before the write: nothing to remember
+		}
+		lost++
+		if err := put(token, id); err != nil {
+			t.Fatalf("the retry of a done transaction whose answer was lost: %v, want success", err)
+		}
+	}
+	if lost == 0 {
+		t.Fatal("no answer was lost in 40 faulted transactions: the test proved nothing")
+	}
+}

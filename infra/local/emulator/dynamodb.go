@@ -235,7 +235,10 @@ func (d *DynamoDB) serve(w http.ResponseWriter, r *http.Request, op, target stri
 	}
 	d.writeMu.Lock()
 	applied := false
-	if op == "TransactWriteItems" && !lost {
+	// A transaction whose answer will be lost is done like any other: only
+	// the answer goes missing (minidyn's own path would copy the whole
+	// table for it, under the write lock).
+	if op == "TransactWriteItems" {
 		if handled, ok := d.transact(rec, body); handled {
 			applied = ok
 			if ok {
@@ -275,13 +278,23 @@ journal:
 		d.stream(op, body)
 	}
 	if lost {
+		if applied {
+			// DynamoDB did the write: its ClientRequestToken is remembered
+			// as done (aws.go), whatever became of the answer.
+			w.Header().Set(appliedHeader, "1")
+		}
 		writeAWSError(w, http.StatusInternalServerError, "com.amazonaws.dynamodb.v20120810#InternalServerError", "emulated lost response")
 		return
 	}
 	copyResponse(w, rec)
 }
 
+// appliedHeader marks, between the emulator's layers only, a write done
+// whose answer is lost on the way.
+const appliedHeader = "X-Sportello-Emulator-Applied"
+
 func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	rec.Header().Del(appliedHeader)
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
 	}
@@ -304,11 +317,16 @@ func writeAWSError(w http.ResponseWriter, status int, typ, msg string) {
 }
 
 // Client returns a real SDK client for this emulator.
-func (d *DynamoDB) Client() *dynamodb.Client {
+func (d *DynamoDB) Client() *dynamodb.Client { return ClientFor(d.URL) }
+
+// ClientFor returns a real SDK client for an emulator listening at url
+// (one in another process: the rush bench keeps the emulated table's
+// memory out of the product's process, as AWS does).
+func ClientFor(url string) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:       Region,
 		Credentials:  Credentials,
-		BaseEndpoint: aws.String(d.URL),
+		BaseEndpoint: aws.String(url),
 		HTTPClient:   sharedHTTP,
 		// Production keeps the SDK's standard retryer; locally its backoff
 		// is shortened so fault-injection tests finish quickly.

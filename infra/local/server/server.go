@@ -81,6 +81,12 @@ type Config struct {
 	// stream-driven relay. The rush bench sets it to time submit as the
 	// cloud answers it.
 	RelayBesideAnswer bool
+	// DynamoDBURL, if set, is an embedded DynamoDB already running in
+	// another process (emulator.ClientFor); the runtime starts none and
+	// Runtime.DynamoDB is nil. Without the in-process stream stand-in the
+	// relay delivers on its timer. The rush bench uses it so that the
+	// emulated table's memory is not the product's.
+	DynamoDBURL string
 }
 
 // Runtime is a running local sportello.
@@ -178,8 +184,12 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	rt := &Runtime{Clock: cfg.Clock, stop: make(chan struct{})}
 	var err error
-	if rt.DynamoDB, err = emulator.StartDynamoDB("127.0.0.1:0", cfg.DataDir); err != nil {
-		return nil, err
+	db := emulator.ClientFor(cfg.DynamoDBURL)
+	if cfg.DynamoDBURL == "" {
+		if rt.DynamoDB, err = emulator.StartDynamoDB("127.0.0.1:0", cfg.DataDir); err != nil {
+			return nil, err
+		}
+		db = rt.DynamoDB.Client()
 	}
 	creds, _ := emulator.Credentials.Retrieve(ctx)
 	gate := &s3gate.Gate{Credentials: creds, Region: emulator.Region, Log: cfg.Log,
@@ -187,7 +197,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if rt.S3, err = emulator.StartS3("127.0.0.1:0", cfg.DataDir, func(h http.Handler) http.Handler { gate.Backend = h; return gate }); err != nil {
 		return nil, err
 	}
-	rt.Store = dynamo.New(rt.DynamoDB.Client(), "sportello")
+	rt.Store = dynamo.New(db, "sportello")
 	if err := rt.Store.CreateTable(ctx); err != nil {
 		return nil, err
 	}
@@ -244,7 +254,9 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	// 500 ms, and at once at start, which delivers what a crash left pending.
 	rt.Relay = &txoutbox.Relay{Store: rt.Store, Mail: notify.Courier{Sender: notify.Outbox{Dir: rt.OutboxDir, Clock: cfg.Clock, Log: cfg.Log}},
 		Events: localBus{rt}, Clock: cfg.Clock, Log: cfg.Log}
-	rt.DynamoDB.OnWrite(rt.streamOutbox)
+	if rt.DynamoDB != nil {
+		rt.DynamoDB.OnWrite(rt.streamOutbox)
+	}
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	rt.stopRelay = stopRelay
 	go rt.Relay.Run(relayCtx, nil, 500*time.Millisecond)
@@ -419,7 +431,10 @@ func (rt *Runtime) Close() error {
 	if rt.srv != nil {
 		errs = append(errs, rt.srv.Close())
 	}
-	errs = append(errs, rt.S3.Close(), rt.DynamoDB.Close())
+	errs = append(errs, rt.S3.Close())
+	if rt.DynamoDB != nil {
+		errs = append(errs, rt.DynamoDB.Close())
+	}
 	return errors.Join(errs...)
 }
 

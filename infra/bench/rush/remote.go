@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"sportello/infra/local/emulator"
+)
+
+// The emulated DynamoDB of a rush runs in a child process of its own, as
+// DynamoDB is another service on AWS: the whole table of a national rush
+// (every draft, document, claim and index entry: gigabytes of Go maps)
+// would otherwise sit in the product's heap, and every collection of the
+// product's garbage would mark it, with the pauses and assists landing on
+// the filings being timed. The child serves the DynamoDB API on one port
+// and a small control API (model, faults, counters) on another, and ends
+// when its parent closes its stdin.
+
+const childFlag = "dynamodb-child"
+
+// serveChild is the child's main: it prints "<dynamodb url> <control url>"
+// and serves until stdin closes.
+func serveChild() error {
+	db, err := emulator.StartDynamoDB("127.0.0.1:0", "")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /model", func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("name") {
+		case "aws":
+			db.SetModel(emulator.AWS())
+		case "plain":
+			db.SetModel(nil)
+		default:
+			http.Error(w, "model: aws or plain", http.StatusBadRequest)
+		}
+	})
+	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
+		rate, err := strconv.ParseFloat(r.URL.Query().Get("rate"), 64)
+		if err != nil || rate < 0 || rate > 1 {
+			http.Error(w, "faults: rate in [0, 1]", http.StatusBadRequest)
+			return
+		}
+		if rate == 0 {
+			db.SetFaults(nil)
+			return
+		}
+		db.SetFaults(&emulator.Faults{Rate: rate, LostResponse: true})
+	})
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(childStats{Requests: db.Requests(), Injected: db.Injected.Load()}) //nolint:errcheck // the parent reports a short read
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go http.Serve(ln, mux) //nolint:errcheck // ends with the process
+	fmt.Printf("%s http://%s\n", db.URL, ln.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent goes
+	return nil
+}
+
+type childStats struct {
+	Requests map[string]int64 `json:"requests"`
+	Injected int64            `json:"injected"`
+}
+
+// remoteDB is the parent's handle on the child.
+type remoteDB struct {
+	URL     string // the DynamoDB API
+	control string
+	cmd     *exec.Cmd
+	stdin   io.Closer
+}
+
+func startChild() (*remoteDB, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, "-"+childFlag)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	urls := strings.Fields(line)
+	if err != nil || len(urls) != 2 {
+		in.Close()
+		_ = cmd.Wait() // its exit says nothing more than the missing line
+		return nil, fmt.Errorf("start the DynamoDB process: read %q: %v", line, err)
+	}
+	return &remoteDB{URL: urls[0], control: urls[1], cmd: cmd, stdin: in}, nil
+}
+
+func (r *remoteDB) post(path string) error {
+	resp, err := http.Post(r.control+path, "text/plain", nil) //nolint:gosec,noctx // the bench's own child on loopback
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %d %s", path, resp.StatusCode, b)
+	}
+	return nil
+}
+
+// SetModel: "aws" or "plain".
+func (r *remoteDB) SetModel(name string) error { return r.post("/model?name=" + name) }
+
+// SetFaults injects faults at rate (0: none).
+func (r *remoteDB) SetFaults(rate float64) error {
+	return r.post("/faults?rate=" + strconv.FormatFloat(rate, 'f', -1, 64))
+}
+
+func (r *remoteDB) Stats() (childStats, error) {
+	var st childStats
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.control+"/stats", nil)
+	if err != nil {
+		return st, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+// Close ends the child and waits for it.
+func (r *remoteDB) Close() error {
+	r.stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- r.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		return errors.Join(errors.New("the DynamoDB process did not end"), r.cmd.Process.Kill())
+	}
+}
