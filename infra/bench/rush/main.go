@@ -85,8 +85,8 @@ type result struct {
 	setupTime                                    time.Duration
 	inFlight, rawInFlight                        float64
 	lastAnswer                                   time.Time
-	gcs                                          uint32
-	heapMB                                       uint64
+	gcs, dbGCs                                   uint32
+	heapMB, dbHeapMB                             uint64
 	err                                          error
 	requests                                     []string // DynamoDB requests per filing, by operation
 }
@@ -148,8 +148,8 @@ func printResults(rs []result) {
 	}
 	_ = tw.Flush() // stdout: nothing to do if it fails
 	for _, r := range rs {
-		fmt.Printf("rush %s %.0f%%: submit p90 %s, p95 %s; DynamoDB requests per filing: %s; %d garbage collections in the product's process during the rush, its heap %d MB after it\n",
-			r.name, r.faults*100, r.p90.Round(time.Microsecond), r.p95.Round(time.Microsecond), strings.Join(r.requests, ", "), r.gcs, r.heapMB)
+		fmt.Printf("rush %s %.0f%%: submit p90 %s, p95 %s; DynamoDB requests per filing: %s; %d garbage collections in the product's process during the rush (heap %d MB after it), %d in the emulator's (GOGC %d, heap %d MB)\n",
+			r.name, r.faults*100, r.p90.Round(time.Microsecond), r.p95.Round(time.Microsecond), strings.Join(r.requests, ", "), r.gcs, r.heapMB, r.dbGCs, childGCPercent, r.dbHeapMB)
 	}
 	fmt.Println("Goal: ratio ≤ 3 for rush A, ≤ 5 for rush B; every row 0 lost, 0 duplicated, 0 gaps, 0 late accepted, 0 5xx. See docs/performance.md.")
 }
@@ -389,6 +389,7 @@ func run(s scenario, limit int, durable bool) (res result) {
 	slices.Sort(res.requests)
 	pprof.StopCPUProfile() // a no-op without -cpuprofile
 	res.injected = after.Injected - before.Injected
+	res.dbGCs, res.dbHeapMB = after.GCs-before.GCs, after.HeapMB
 	if err := db.SetFaults(0); err != nil {
 		res.err = err
 		return res
