@@ -18,11 +18,18 @@ import (
 // e-mail, each an outbox item), and for a filing its claims and 2 per
 // member (the check that the member did not file alone, and the listing).
 // A common filing (a Comune, one claim, no members, a receipt) is 1+1+1+1+1
-// = 5 items, so a round files up to (100-1)/5 = 19 of them in one
-// transaction; the next round takes the rest (docs/reliability.md).
+// = 5 items; a round files up to maxRoundFilings of them in one
+// transaction (the items would allow (100-1)/5 = 19); the next round takes
+// the rest (docs/reliability.md).
 const (
 	maxBatchItems = 100
 	maxBatchBytes = 3 << 20 // below 4 MB, leaving room for keys and attribute names
+	// maxRoundFilings bounds a round: a transaction's latency grows with
+	// its items, and every filing queued behind a round waits for all of
+	// it. Six filings a round (about 30 items) keep a round short while
+	// one process still files several hundred a second
+	// (docs/performance.md).
+	maxRoundFilings = 6
 )
 
 // lane is one register's queue of filings in this process. Filings group
@@ -154,7 +161,7 @@ func (s *Service) lead(ctx context.Context, l *lane, register string) {
 		}
 		// One operation per item: two filings of one draft, or two
 		// claiming the same key, go to different rounds.
-		if len(batch) > 0 && (clash || items+fi > maxBatchItems || bytes+fb > maxBatchBytes) {
+		if len(batch) > 0 && (clash || len(batch) >= maxRoundFilings || items+fi > maxBatchItems || bytes+fb > maxBatchBytes) {
 			rest = append(rest, f)
 			continue
 		}
