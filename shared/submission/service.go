@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -402,7 +403,7 @@ func (s *Service) submit(ctx context.Context, p *auth.Principal, id string, arri
 	deadline := time.Now().Add(s.budget())
 	stale := 0
 	for attempt := 0; ; attempt++ {
-		sub, err := s.submitOnce(ctx, p, id, &arrival, scope)
+		sub, err := s.submitOnce(ctx, p, id, &arrival, &scope)
 		switch {
 		case errors.Is(err, ErrStale) && stale < 5:
 			stale++
@@ -429,7 +430,10 @@ type filingReads struct {
 	first   time.Time // a kept first arrival under the client's key, or zero
 }
 
-func (s *Service) readForFiling(ctx context.Context, sub Submission, form program.Form, scope string) (filingReads, error) {
+// readForFiling reads them; what serves only a form that decoded
+// (documents, registry, claims) is read only then, and the claims' holders
+// only for claims not yet held (a first filing).
+func (s *Service) readForFiling(ctx context.Context, sub Submission, decoded bool, claims []string, scope string) (filingReads, error) {
 	var r filingReads
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
@@ -445,7 +449,7 @@ func (s *Service) readForFiling(ctx context.Context, sub Submission, form progra
 			return err
 		})
 	}
-	if form != nil {
+	if decoded {
 		g.Go(func() (err error) {
 			r.uploads, err = s.Store.Uploads(gctx, sub.ID)
 			return err
@@ -454,10 +458,9 @@ func (s *Service) readForFiling(ctx context.Context, sub Submission, form progra
 			r.reg, err = s.Registries.Registry(gctx, sub.CallID)
 			return err
 		})
-		if !sub.Filed() {
+		if !sub.Filed() && len(claims) > 0 {
 			g.Go(func() (err error) {
-				own, members := SplitClaims(sub.Org, form.Claims(sub.Org))
-				r.holders, err = s.Store.ClaimHolders(gctx, sub.CallID, append(own, members...))
+				r.holders, err = s.Store.ClaimHolders(gctx, sub.CallID, claims)
 				return err
 			})
 		}
@@ -465,7 +468,10 @@ func (s *Service) readForFiling(ctx context.Context, sub Submission, form progra
 	return r, g.Wait()
 }
 
-func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, arrival *time.Time, scope string) (Submission, error) {
+// submitOnce files once as of *arrival; a kept first arrival under *scope
+// moves *arrival back, and *scope is then cleared: nothing keeps an arrival
+// under it while the filing is being retried.
+func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, arrival *time.Time, scope *string) (Submission, error) {
 	sub, err := s.load(ctx, p, id)
 	if err != nil {
 		return sub, err
@@ -476,17 +482,25 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 	if sub.Filed() && sub.State != Rejected {
 		return sub, nil // already filed: the same answer again
 	}
-	// The form decodes with the application's program while the reads run;
+	// The form decodes with the application's program before the reads;
 	// the call's program must be the same one (checked below).
 	var form program.Form
 	decodeErr := fmt.Errorf("submission %s: program %q not configured", sub.ID, sub.Program)
 	if prog, ok := s.Programs[sub.Program]; ok {
 		form, decodeErr = prog.Decode(sub.Data)
 	}
-	reads, err := s.readForFiling(ctx, sub, form, scope)
+	// The claims a first filing takes: its own, and its members' (a member
+	// that filed alone keeps its claim: listing it is refused).
+	var own, members []string
+	if decodeErr == nil {
+		own, members = SplitClaims(sub.Org, form.Claims(sub.Org))
+	}
+	claims := slices.Concat(own, members)
+	reads, err := s.readForFiling(ctx, sub, decodeErr == nil, claims, *scope)
 	if err != nil {
 		return sub, err
 	}
+	*scope = ""
 	if reads.prog.ID() != sub.Program {
 		return sub, fmt.Errorf("submission %s: program %q, its call's %q", sub.ID, sub.Program, reads.prog.ID())
 	}
@@ -498,7 +512,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 		return sub, err
 	}
 	if decodeErr == nil {
-		if err := s.precheckClaims(ctx, sub, form, reads.holders); err != nil {
+		if err := s.precheckClaims(ctx, sub, claims, reads.holders, form.ClaimConflictCode()); err != nil {
 			return sub, err
 		}
 	}
@@ -534,7 +548,7 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 		s.afterFiling(next, "submission.resubmitted")
 		return next, nil
 	}
-	next.Claims, next.Members = SplitClaims(sub.Org, form.Claims(sub.Org))
+	next.Claims, next.Members = own, members
 	next.Istruttoria = StartIstruttoria(prog, c, *arrival)
 	filed, err := s.file(ctx, next, sub.Version, *arrival, form.ClaimConflictCode(), s.filingEffects(p, c, form, "submission.filed"))
 	if err != nil {
@@ -548,16 +562,13 @@ func (s *Service) submitOnce(ctx context.Context, p *auth.Principal, id string, 
 // another filed application already holds, before listing what is
 // missing: no amount of completing would let it through. The filing
 // transaction remains the authority.
-func (s *Service) precheckClaims(ctx context.Context, sub Submission, form program.Form, holders map[string]string) error {
+func (s *Service) precheckClaims(ctx context.Context, sub Submission, claims []string, holders map[string]string, conflictCode string) error {
 	if sub.Filed() {
 		return nil
 	}
-	own, members := SplitClaims(sub.Org, form.Claims(sub.Org))
-	// A member that filed alone keeps its own claim: listing it in an
-	// association is refused (the member filing alone wins).
-	for _, key := range append(own, members...) {
+	for _, key := range claims {
 		if h, taken := holders[key]; taken && h != sub.ID {
-			return s.claimConflict(ctx, &ClaimTaken{Key: key, HolderID: h}, form.ClaimConflictCode())
+			return s.claimConflict(ctx, &ClaimTaken{Key: key, HolderID: h}, conflictCode)
 		}
 	}
 	return nil
