@@ -128,10 +128,7 @@ func New(p Ports) *App {
 		Clock: p.Clock, Log: p.Log}
 	a.Documents = &document.Service{Store: p.Store, Blobs: p.Blobs, Applications: a.Submissions, Programs: progs, Names: names, Clock: p.Clock}
 	a.Registry = &registry.Service{Store: p.Store, Source: source, Programs: progs, Clock: p.Clock}
-	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
-	if p.Mailer != nil {
-		a.Allocation.Notifier = p.Mailer
-	}
+	a.Allocation = &allocation.Service{Store: p.Store, Blobs: p.Exports, Programs: progs, Names: names, Notifier: p.Mailer, Clock: p.Clock, Log: p.Log}
 	a.Outputs = &outputs.Service{Store: p.Store, Programs: progs, Names: names, Clock: p.Clock, Log: p.Log}
 	a.Intake = &intake.Service{Store: p.Store, Blobs: p.Blobs, Programs: progs, Clock: p.Clock, Log: p.Log}
 	return a

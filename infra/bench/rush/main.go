@@ -662,20 +662,15 @@ type dynamoControl interface {
 type localDB struct{ db *emulator.DynamoDB }
 
 func (l localDB) SetModel(name string) error {
-	if name == "plain" {
-		l.db.SetModel(nil)
-	} else {
-		l.db.SetModel(emulator.AWS())
+	m, err := emulator.ModelNamed(name)
+	if err == nil {
+		l.db.SetModel(m)
 	}
-	return nil
+	return err
 }
 
 func (l localDB) SetFaults(rate float64) error {
-	if rate == 0 {
-		l.db.SetFaults(nil)
-	} else {
-		l.db.SetFaults(&emulator.Faults{Rate: rate, LostResponse: true})
-	}
+	l.db.SetFaults(faultsAt(rate))
 	return nil
 }
 

@@ -53,14 +53,12 @@ func serveChild() error {
 	defer db.Close()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /model", func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Query().Get("name") {
-		case "aws":
-			db.SetModel(emulator.AWS())
-		case "plain":
-			db.SetModel(nil)
-		default:
-			http.Error(w, "model: aws or plain", http.StatusBadRequest)
+		m, err := emulator.ModelNamed(r.URL.Query().Get("name"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
 		}
+		db.SetModel(m)
 	})
 	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
 		rate, err := strconv.ParseFloat(r.URL.Query().Get("rate"), 64)
@@ -68,11 +66,7 @@ func serveChild() error {
 			http.Error(w, "faults: rate in [0, 1]", http.StatusBadRequest)
 			return
 		}
-		if rate == 0 {
-			db.SetFaults(nil)
-			return
-		}
-		db.SetFaults(&emulator.Faults{Rate: rate, LostResponse: true})
+		db.SetFaults(faultsAt(rate))
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
 		var ms runtime.MemStats
@@ -87,6 +81,14 @@ func serveChild() error {
 	fmt.Printf("%s http://%s\n", db.URL, ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent goes
 	return nil
+}
+
+// faultsAt is the rush's fault injection at rate (nil: none).
+func faultsAt(rate float64) *emulator.Faults {
+	if rate == 0 {
+		return nil
+	}
+	return &emulator.Faults{Rate: rate, LostResponse: true}
 }
 
 type childStats struct {

@@ -84,20 +84,29 @@ const (
 // says why it may do without them.
 const DefaultModel = "aws"
 
+// ModelNamed is the model called name: "aws" (AWS()) or "plain" (nil).
+func ModelNamed(name string) (*Model, error) {
+	switch name {
+	case "aws":
+		return AWS(), nil
+	case "plain":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("model %q: want aws or plain", name)
+}
+
 // ModelFromEnv is the model the environment asks for; nil means plain.
 func ModelFromEnv() (*Model, error) {
-	var m *Model
 	v := os.Getenv(EnvModel)
 	if v == "" {
 		v = DefaultModel
 	}
-	switch v {
-	case "aws":
-		m = AWS()
-	case "plain":
-		return nil, nil
-	default:
+	m, err := ModelNamed(v)
+	if err != nil {
 		return nil, fmt.Errorf("%s=%q: want aws or plain", EnvModel, v)
+	}
+	if m == nil {
+		return nil, nil
 	}
 	if v := os.Getenv(EnvGSILag); v != "" {
 		lag, err := time.ParseDuration(v)

@@ -184,13 +184,14 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	rt := &Runtime{Clock: cfg.Clock, stop: make(chan struct{})}
 	var err error
-	db := emulator.ClientFor(cfg.DynamoDBURL)
-	if cfg.DynamoDBURL == "" {
+	url := cfg.DynamoDBURL
+	if url == "" {
 		if rt.DynamoDB, err = emulator.StartDynamoDB("127.0.0.1:0", cfg.DataDir); err != nil {
 			return nil, err
 		}
-		db = rt.DynamoDB.Client()
+		url = rt.DynamoDB.URL
 	}
+	db := emulator.ClientFor(url)
 	creds, _ := emulator.Credentials.Retrieve(ctx)
 	gate := &s3gate.Gate{Credentials: creds, Region: emulator.Region, Log: cfg.Log,
 		OnObjectCreated: func(bucket, key string, size int64) { rt.objectCreated(key) }}
