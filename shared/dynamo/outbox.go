@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +30,14 @@ type outboxItem struct {
 	outbox.Message
 }
 
-func outboxPK(id string) string { return "OUTBOX#" + id }
+const outboxPrefix = "OUTBOX#"
+
+func outboxPK(id string) string { return outboxPrefix + id }
+
+// OutboxID is the id of the outbox message whose partition key is pk (ok
+// false for any other item): the local runtime reads it off the emulated
+// stream, as the cloud's relay filters its stream on outbox items.
+func OutboxID(pk string) (id string, ok bool) { return strings.CutPrefix(pk, outboxPrefix) }
 
 // effectItems are the transaction items of a change's effects.
 func (s *Store) effectItems(fx outbox.Effects) ([]types.TransactWriteItem, error) {

@@ -162,7 +162,7 @@ func (rt *Runtime) drainBeside(ctx context.Context) func() {
 // drainOutbox. A message's later changes (sent, a failed attempt) are not
 // delivery requests: a failed one waits for the relay's next round.
 func (rt *Runtime) streamOutbox(change, _, pk, _ string) {
-	id, ok := strings.CutPrefix(pk, "OUTBOX#")
+	id, ok := dynamo.OutboxID(pk)
 	if change != "Put" || !ok {
 		return
 	}
