@@ -89,7 +89,7 @@ func (f *relayFunction) stream(ctx context.Context, ev events.DynamoDBEvent) eve
 		}
 		err := f.deliver(ctx, img["id"].String())
 		if err != nil {
-			f.relay.Log.Error("outbox stream record not delivered", "message", img["id"].String(), "sequence", rec.Change.SequenceNumber, "error", err.Error())
+			f.relay.Log.Error("outbox stream record not delivered", "message", img["id"].String(), "sequence", rec.Change.SequenceNumber, "error", outbox.LogSafe(err))
 			out.BatchItemFailures = append(out.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
 			return out // stream order: the rest is retried after it
 		}

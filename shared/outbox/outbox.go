@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sync"
 	"time"
 
@@ -199,9 +200,9 @@ func (r *Relay) Handle(ctx context.Context, m Message) error {
 		return errors.Join(err, merr)
 	}
 	if dead {
-		r.Log.Error("outbox message dead-lettered", "message", m.ID, "kind", m.Kind, "call", m.CallID, "submission", m.SubmissionID, "attempts", attempts, "error", err.Error(), "outcome", "dead")
+		r.Log.Error("outbox message dead-lettered", "message", m.ID, "kind", m.Kind, "call", m.CallID, "submission", m.SubmissionID, "attempts", attempts, "error", LogSafe(err), "outcome", "dead")
 	} else {
-		r.Log.Warn("outbox delivery failed; it will be retried", "message", m.ID, "kind", m.Kind, "attempts", attempts, "error", err.Error())
+		r.Log.Warn("outbox delivery failed; it will be retried", "message", m.ID, "kind", m.Kind, "attempts", attempts, "error", LogSafe(err))
 	}
 	return fmt.Errorf("deliver %s: %w", m.ID, err)
 }
@@ -297,7 +298,7 @@ func (r *Relay) Run(ctx context.Context, kick <-chan struct{}, every time.Durati
 	t := time.NewTicker(every)
 	defer t.Stop()
 	if _, err := r.Drain(ctx); err != nil && ctx.Err() == nil {
-		r.Log.Warn("outbox drain incomplete", "error", err.Error())
+		r.Log.Warn("outbox drain incomplete", "error", LogSafe(err))
 	}
 	for {
 		select {
@@ -307,7 +308,18 @@ func (r *Relay) Run(ctx context.Context, kick <-chan struct{}, every time.Durati
 		case <-t.C:
 		}
 		if _, err := r.Drain(ctx); err != nil && ctx.Err() == nil {
-			r.Log.Warn("outbox drain incomplete", "error", err.Error())
+			r.Log.Warn("outbox drain incomplete", "error", LogSafe(err))
 		}
 	}
+}
+
+// emailAddress matches what a mail service's error may quote of a
+// recipient (SES names the identities it refused).
+var emailAddress = regexp.MustCompile(`[^\s<>"'(),;:]+@[^\s<>"'(),;:]+`)
+
+// LogSafe is err's text for a log line, with every e-mail address it
+// quotes replaced: a recipient's address is personal data, which the logs
+// never hold (the outbox item keeps the whole error as its lastError).
+func LogSafe(err error) string {
+	return emailAddress.ReplaceAllString(err.Error(), "[indirizzo]")
 }

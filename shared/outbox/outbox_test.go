@@ -223,3 +223,19 @@ func TestPendingMessagesReadsNoFurtherThanAsked(t *testing.T) {
 		t.Fatalf("PendingMessages(100) = %d messages, want 5", len(all))
 	}
 }
+
+func TestLogSafeTakesEveryAddressOutOfAnError(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"SES names the refused identity", "MessageRejected: Email address is not verified. The following identities failed the check in region EU-SOUTH-1: mario.rossi@comune.bergamo.it",
+			"MessageRejected: Email address is not verified. The following identities failed the check in region EU-SOUTH-1: [indirizzo]"},
+		{"an address in angle brackets and one quoted", `550 <ufficio@regione.lombardia.it> refused, "a.b@x.it"`, `550 <[indirizzo]> refused, "[indirizzo]"`},
+		{"an error without an address is kept whole", "throttled: maximum sending rate exceeded", "throttled: maximum sending rate exceeded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := outbox.LogSafe(errors.New(tt.in)); got != tt.want {
+				t.Fatalf("LogSafe(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -130,7 +130,7 @@ func (rt *Runtime) drainOutbox() {
 		return
 	}
 	if _, err := rt.Relay.Written(context.Background(), ids); err != nil {
-		rt.Relay.Log.Warn("outbox delivery incomplete", "error", err.Error())
+		rt.Relay.Log.Warn("outbox delivery incomplete", "error", txoutbox.LogSafe(err))
 	}
 }
 
